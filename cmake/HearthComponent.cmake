@@ -1,0 +1,27 @@
+# hearth_component(NAME DIR DEPS ...) builds DIR/*.cpp into the static library hearth_NAME.
+# Files ending in _avx2.cpp / _avx512.cpp / _avx512bf16.cpp get that ISA's flags and only that
+# file does: the rest of the binary stays baseline x86-64 and picks kernels at run time.
+set(HEARTH_COMPONENTS "" CACHE INTERNAL "")
+
+function(hearth_component name dir)
+  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.cpp ${CMAKE_SOURCE_DIR}/${dir}/*.c)
+  if(NOT sources)
+    # An empty concern still exists as a target so that dependents link.
+    set(stub ${CMAKE_BINARY_DIR}/empty/${name}.cpp)
+    file(WRITE ${stub} "// no sources in ${dir} yet\n")
+    set(sources ${stub})
+  endif()
+  foreach(src IN LISTS sources)
+    if(src MATCHES "_avx2\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2")
+    elseif(src MATCHES "_avx512\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
+        "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16")
+    endif()
+  endforeach()
+  add_library(hearth_${name} STATIC ${sources})
+  target_include_directories(hearth_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
+  target_link_libraries(hearth_${name} PUBLIC ${ARG_DEPS})
+  set(HEARTH_COMPONENTS ${HEARTH_COMPONENTS} hearth_${name} CACHE INTERNAL "")
+endfunction()

@@ -1,0 +1,86 @@
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "cli/command.h"
+#include "core/error.h"
+
+namespace hearth::cli {
+
+std::vector<Command>& registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+void print_error(const std::string& message) { std::fprintf(stderr, "hearth: error: %s\n", message.c_str()); }
+
+int run_guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    print_error(e.what());
+    return e.code() == Errc::invalid_argument ? kExitUsage : kExitFailure;
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(e.what());
+    return kExitFailure;
+  }
+}
+
+namespace {
+
+void print_usage(std::FILE* out) {
+  std::fprintf(out, "hearth %s: local-first AI\n\nUsage: hearth COMMAND [options]\n\nCommands:\n",
+               HEARTH_VERSION);
+  auto cmds = registry();
+  std::sort(cmds.begin(), cmds.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
+  for (const auto& c : cmds) std::fprintf(out, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
+  std::fprintf(out, "\nRun 'hearth COMMAND --help' for a command's options.\n");
+}
+
+}  // namespace
+}  // namespace hearth::cli
+
+int main(int argc, char** argv) {
+  using namespace hearth::cli;
+  if (argc < 2) {
+    print_usage(stderr);
+    return kExitUsage;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return kExitOk;
+  }
+  if (name == "--version") {
+    std::printf("hearth %s (%s)\n", HEARTH_VERSION, HEARTH_GIT_COMMIT);
+    return kExitOk;
+  }
+  for (const auto& cmd : registry()) {
+    if (cmd.name != name) continue;
+    CLI::App app{cmd.summary, "hearth " + cmd.name};
+    app.set_help_flag("-h,--help", "Print this help and exit");
+    std::function<int()> body;
+    int setup_status = run_guarded([&] {
+      body = cmd.setup(app);
+      return kExitOk;
+    });
+    if (setup_status != kExitOk) return setup_status;
+    try {
+      app.parse(argc - 1, argv + 1);
+    } catch (const CLI::CallForHelp& e) {
+      return app.exit(e);  // prints help, 0
+    } catch (const CLI::ParseError& e) {
+      std::fprintf(stderr, "hearth %s: %s\nRun 'hearth %s --help' for usage.\n", name.c_str(), e.what(),
+                   name.c_str());
+      return kExitUsage;
+    }
+    return run_guarded(body);
+  }
+  print_error("unknown command '" + name + "'");
+  print_usage(stderr);
+  return kExitUsage;
+}

@@ -1,0 +1,98 @@
+#include "core/utf8.h"
+
+namespace hearth::utf8 {
+
+size_t seq_len(uint8_t c) {
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) return 2;
+  if ((c & 0xF0) == 0xE0) return 3;
+  if ((c & 0xF8) == 0xF0) return 4;
+  return 1;
+}
+
+namespace {
+
+// Returns the length of a valid sequence at s[pos], or 0 if invalid.
+size_t valid_len(std::string_view s, size_t pos, uint32_t* out) {
+  uint8_t c = static_cast<uint8_t>(s[pos]);
+  if (c < 0x80) {
+    if (out) *out = c;
+    return 1;
+  }
+  size_t n;
+  uint32_t cp;
+  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; }
+  else return 0;
+  if (pos + n > s.size()) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    uint8_t d = static_cast<uint8_t>(s[pos + i]);
+    if ((d & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (d & 0x3F);
+  }
+  static const uint32_t min_for_len[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < min_for_len[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  if (out) *out = cp;
+  return n;
+}
+
+}  // namespace
+
+std::optional<size_t> find_invalid(std::string_view s) {
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t n = valid_len(s, pos, nullptr);
+    if (n == 0) return pos;
+    pos += n;
+  }
+  return std::nullopt;
+}
+
+uint32_t decode(std::string_view s, size_t& pos) {
+  uint32_t cp = 0;
+  size_t n = valid_len(s, pos, &cp);
+  if (n == 0) {
+    ++pos;
+    return 0xFFFD;
+  }
+  pos += n;
+  return cp;
+}
+
+void append(std::string& out, uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+std::string sanitize(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t n = valid_len(s, pos, nullptr);
+    if (n == 0) {
+      append(out, 0xFFFD);
+      ++pos;
+    } else {
+      out.append(s.substr(pos, n));
+      pos += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace hearth::utf8

@@ -1,0 +1,28 @@
+// UTF-8 helpers shared by parsers: validation with the offending byte's position, and code
+// point iteration for tokenizers.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hearth::utf8 {
+
+// Byte offset of the first invalid sequence, or nullopt when `s` is valid UTF-8
+// (overlongs, surrogates and code points above U+10FFFF are invalid).
+std::optional<size_t> find_invalid(std::string_view s);
+inline bool valid(std::string_view s) { return !find_invalid(s).has_value(); }
+
+// Length in bytes of the sequence starting with lead byte `c` (1 for invalid leads).
+size_t seq_len(uint8_t c);
+
+// Decodes the code point at s[pos]; advances pos. Invalid bytes decode as U+FFFD, one byte.
+uint32_t decode(std::string_view s, size_t& pos);
+
+void append(std::string& out, uint32_t cp);
+
+// Replaces invalid sequences with U+FFFD so the result can be put in JSON.
+std::string sanitize(std::string_view s);
+
+}  // namespace hearth::utf8
