@@ -1,0 +1,70 @@
+// Token samplers: logit bias, repetition/frequency/presence penalties, top-k, typical, top-p,
+// min-p, temperature, then a seeded draw. The order follows llama.cpp's default chain so the same
+// settings behave the same way. Temperature <= 0 means greedy (argmax, ties to the lower id).
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace hearth::sampling {
+
+struct Params {
+  float temperature = 0.8f;
+  int32_t top_k = 40;          // <= 0: off
+  float top_p = 0.95f;         // >= 1: off
+  float min_p = 0.05f;         // <= 0: off
+  float typical_p = 1.0f;      // >= 1: off
+  float repeat_penalty = 1.0f; // 1: off
+  int32_t repeat_last_n = 64;  // window for all three penalties; 0: off, -1: whole history
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // added to the logit; -inf bans a token
+  uint64_t seed = 0xFFFFFFFFu;  // 0xFFFFFFFF: pick a random seed
+};
+
+// Throws Error(invalid_argument) naming the offending field.
+void validate(const Params& p);
+
+struct Candidate {
+  int32_t id;
+  float logit;
+  float p;  // filled once probabilities are computed
+};
+
+class Sampler {
+ public:
+  Sampler(Params params, int32_t n_vocab);
+
+  // Picks the next token from raw logits (n_vocab floats). Does not record it: call accept().
+  int32_t sample(const float* logits);
+  // Records a token (prompt or generated) for the penalties.
+  void accept(int32_t token);
+  void reset();  // forgets history; the RNG continues
+
+  const Params& params() const { return params_; }
+  uint64_t seed() const { return seed_; }
+
+ private:
+  void apply_penalties(std::vector<Candidate>& c) const;
+  Params params_;
+  int32_t n_vocab_;
+  uint64_t seed_;
+  std::mt19937_64 rng_;  // the engine's output sequence is fixed by the standard
+  std::deque<int32_t> history_;
+  std::vector<Candidate> scratch_;
+};
+
+// Helpers usable on their own (each keeps the candidates sorted by logit, descending, once
+// called, and leaves at least min_keep).
+void sort_desc(std::vector<Candidate>& c);
+void softmax(std::vector<Candidate>& c);  // fills p from logit; expects sorted
+void top_k(std::vector<Candidate>& c, int32_t k);
+void top_p(std::vector<Candidate>& c, float p, size_t min_keep = 1);
+void min_p(std::vector<Candidate>& c, float p, size_t min_keep = 1);
+void typical(std::vector<Candidate>& c, float p, size_t min_keep = 1);
+int32_t argmax(const float* logits, int32_t n);
+
+}  // namespace hearth::sampling
