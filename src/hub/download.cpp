@@ -148,8 +148,10 @@ DownloadResult download(const std::string& url, const std::string& dest, const P
   }
   if (status != 0 && status != 200 && status != 206)
     fail(Errc::network, url + ": server answered HTTP " + std::to_string(status));
-  if (!res || res.error() != httplib::Error::Success) {
-    std::string why = res ? httplib::to_string(res.error()) : "no response";
+  if (res.error() != httplib::Error::Success) {
+    std::string why = httplib::to_string(res.error());
+    if (status == 0)
+      fail(Errc::network, url + ": cannot reach the server (" + why + "); check the network or HEARTH_HF_ENDPOINT");
     fail(Errc::network, url + ": download interrupted (" + why + ") after " + std::to_string(done) +
                             " bytes; run the same command again to resume");
   }
