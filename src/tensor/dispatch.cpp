@@ -1,0 +1,157 @@
+#include "tensor/dispatch.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+
+#include "core/error.h"
+#include "core/log.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace hearth::tensor {
+namespace {
+
+CpuFeatures detect() {
+  CpuFeatures f;
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return f;
+  const unsigned max_leaf = a;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool osxsave = c & (1u << 27), avx = c & (1u << 28);
+  const bool fma = c & (1u << 12), f16c = c & (1u << 29);
+  if (!osxsave || !avx) return f;
+  // XCR0 says which register states the OS saves on context switch.
+  unsigned xlo = 0, xhi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+  const bool ymm_ok = (xlo & 0x6u) == 0x6u;
+  const bool zmm_ok = ymm_ok && (xlo & 0xe0u) == 0xe0u;
+  if (!ymm_ok || max_leaf < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  f.avx2 = b & (1u << 5);
+  f.bmi2 = b & (1u << 8);
+  f.fma = fma;
+  f.f16c = f16c;
+  if (zmm_ok) {
+    f.avx512f = b & (1u << 16);
+    f.avx512dq = b & (1u << 17);
+    f.avx512bw = b & (1u << 30);
+    f.avx512vl = b & (1u << 31);
+    f.avx512vnni = c & (1u << 11);
+    unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+    __cpuid_count(7, 1, a1, b1, c1, d1);
+    f.avx512bf16 = a1 & (1u << 5);
+  }
+#endif
+  return f;
+}
+
+struct Tables {
+  KernelTable scalar{}, avx2{}, avx512{};
+  Tables() {
+    // One registration line per type family.
+    register_float_types(scalar);
+    register_q4_0(scalar);
+    register_q4_1(scalar);
+    register_q5_0(scalar);
+    register_q5_1(scalar);
+    register_q8(scalar);
+    register_k_quants(scalar);
+    avx2 = scalar;
+    if (isa_supported(Isa::avx2)) register_avx2(avx2);
+    avx512 = avx2;
+    if (isa_supported(Isa::avx512)) register_avx512(avx512);
+  }
+};
+
+const Tables& tables() {
+  static const Tables t;
+  return t;
+}
+
+Isa initial_isa() {
+  const char* env = std::getenv("HEARTH_ISA");
+  if (!env || !*env) return best_isa();
+  const std::string v = env;
+  Isa want;
+  if (v == "scalar") want = Isa::scalar;
+  else if (v == "avx2") want = Isa::avx2;
+  else if (v == "avx512") want = Isa::avx512;
+  else {
+    log::warn("HEARTH_ISA=" + v + " is not one of scalar|avx2|avx512; using " +
+              std::string(isa_name(best_isa())));
+    return best_isa();
+  }
+  if (!isa_supported(want)) {
+    log::warn("HEARTH_ISA=" + v + " is not supported by this CPU; using " +
+              std::string(isa_name(best_isa())));
+    return best_isa();
+  }
+  return want;
+}
+
+std::atomic<int>& active_slot() {
+  static std::atomic<int> slot{static_cast<int>(initial_isa())};
+  return slot;
+}
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::scalar: return "scalar";
+    case Isa::avx2: return "avx2";
+    case Isa::avx512: return "avx512";
+  }
+  return "unknown";
+}
+
+bool isa_supported(Isa isa) {
+  const CpuFeatures& f = cpu_features();
+  const bool avx2 = f.avx2 && f.fma && f.f16c && f.bmi2;
+  switch (isa) {
+    case Isa::scalar: return true;
+    case Isa::avx2: return avx2;
+    // The avx512 files are compiled with all of these, so all are required.
+    case Isa::avx512:
+      return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.avx512bf16;
+  }
+  return false;
+}
+
+Isa best_isa() {
+  if (isa_supported(Isa::avx512)) return Isa::avx512;
+  if (isa_supported(Isa::avx2)) return Isa::avx2;
+  return Isa::scalar;
+}
+
+Isa active_isa() { return static_cast<Isa>(active_slot().load(std::memory_order_relaxed)); }
+
+void set_active_isa(Isa isa) {
+  if (!isa_supported(isa))
+    fail(Errc::unsupported, "ISA path " + std::string(isa_name(isa)) + " is not supported by this CPU");
+  active_slot().store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+const KernelTable& kernel_table(Isa isa) {
+  if (!isa_supported(isa))
+    fail(Errc::unsupported, "ISA path " + std::string(isa_name(isa)) + " is not supported by this CPU");
+  const Tables& t = tables();
+  switch (isa) {
+    case Isa::avx2: return t.avx2;
+    case Isa::avx512: return t.avx512;
+    default: return t.scalar;
+  }
+}
+
+const KernelTable& active_kernels() { return kernel_table(active_isa()); }
+
+}  // namespace hearth::tensor

@@ -1,0 +1,47 @@
+// Per-type kernel table (internal to src/tensor). Each type's file defines its scalar reference
+// kernels and a register_* function that fills its entry; ISA files (*_avx2.cpp, *_avx512.cpp)
+// override entries with faster kernels that compute the same thing.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "tensor/types.h"
+
+namespace hearth::tensor {
+
+using to_float_fn = void (*)(const void* src, float* dst, int64_t n);
+using from_float_fn = void (*)(const float* src, void* dst, int64_t n);
+// Dot product of one weight row (n elements of the weight type) with one activation row already
+// converted to the entry's vec_dot_type.
+using vec_dot_fn = float (*)(int64_t n, const void* w, const void* x);
+
+struct TypeKernels {
+  to_float_fn to_float = nullptr;
+  // Reference quantizer for rows stored in this type (quantize_row; ggml-identical bytes).
+  from_float_fn from_float_ref = nullptr;
+  // Converts activations for matmul into this type when it is another type's vec_dot_type. It
+  // follows llama.cpp's x86 activation quantizer, which rounds differently from the reference.
+  from_float_fn from_float_act = nullptr;
+  Type vec_dot_type = Type::F32;
+  vec_dot_fn vec_dot = nullptr;
+};
+
+constexpr size_t kMaxTypeId = 32;
+using KernelTable = std::array<TypeKernels, kMaxTypeId>;
+
+inline TypeKernels& entry(KernelTable& t, Type type) { return t[static_cast<uint32_t>(type)]; }
+
+// One per type family; each lives in its own file.
+void register_float_types(KernelTable& t);  // F32, F16, BF16
+void register_q4_0(KernelTable& t);
+void register_q4_1(KernelTable& t);
+void register_q5_0(KernelTable& t);
+void register_q5_1(KernelTable& t);
+void register_q8(KernelTable& t);  // Q8_0, Q8_1
+void register_k_quants(KernelTable& t);  // Q2_K..Q6_K, Q8_K
+
+// ISA overrides (only called when the CPU supports the ISA).
+void register_avx2(KernelTable& t);
+void register_avx512(KernelTable& t);
+
+}  // namespace hearth::tensor

@@ -1,0 +1,107 @@
+#include "tensor/ops.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "tensor/dispatch.h"
+
+namespace hearth::tensor {
+namespace {
+
+const TypeKernels& kernels_for(Type type, const char* what) {
+  const TypeTraits* tr = traits(static_cast<uint32_t>(type));
+  const KernelTable& table = active_kernels();
+  if (!tr || static_cast<uint32_t>(type) >= kMaxTypeId)
+    fail(Errc::unsupported, std::string(what) + ": unknown tensor type id " +
+                                std::to_string(static_cast<uint32_t>(type)));
+  const TypeKernels& k = table[static_cast<uint32_t>(type)];
+  if (!k.to_float)
+    fail(Errc::unsupported, std::string(what) + ": tensor type " + std::string(tr->name) + " is not supported");
+  return k;
+}
+
+void check_multiple(Type type, int64_t n, const char* what) {
+  const auto bs = static_cast<int64_t>(traits(type).block_size);
+  if (n < 0 || n % bs != 0)
+    fail(Errc::invalid_argument, std::string(what) + ": " + std::to_string(n) + " elements is not a multiple of " +
+                                     std::string(type_name(type)) + "'s block size " + std::to_string(bs));
+}
+
+// Rows of W handled together so that, for a batch, a block of W rows stays in cache while every
+// activation row passes over it.
+constexpr int64_t kRowBlock = 16;
+
+}  // namespace
+
+void dequantize_row(Type type, const void* src, float* dst, int64_t n) {
+  const TypeKernels& k = kernels_for(type, "dequantize_row");
+  check_multiple(type, n, "dequantize_row");
+  k.to_float(src, dst, n);
+}
+
+void quantize_row(Type type, const float* src, void* dst, int64_t n) {
+  const TypeKernels& k = kernels_for(type, "quantize_row");
+  check_multiple(type, n, "quantize_row");
+  if (!k.from_float_ref)
+    fail(Errc::unsupported, "quantize_row: no quantizer for tensor type " + std::string(type_name(type)));
+  k.from_float_ref(src, dst, n);
+}
+
+void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst) {
+  const TypeKernels& k = kernels_for(type, "get_row");
+  check_multiple(type, cols, "get_row");
+  if (row < 0) fail(Errc::out_of_range, "get_row: negative row " + std::to_string(row));
+  const uint8_t* base = static_cast<const uint8_t*>(W) + static_cast<size_t>(row) * row_size(type, cols);
+  k.to_float(base, dst, cols);
+}
+
+void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
+            ThreadPool* pool) {
+  const TypeKernels& k = kernels_for(type, "matmul");
+  check_multiple(type, cols, "matmul");
+  if (rows < 0 || n < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
+  if (rows == 0 || n == 0) return;
+  const KernelTable& table = active_kernels();
+  const Type xt = k.vec_dot_type;
+  check_multiple(xt, cols, "matmul (activation type)");
+
+  // Convert the activations once, before the split, so every thread reads the same copy.
+  const uint8_t* xq = reinterpret_cast<const uint8_t*>(X);
+  size_t x_stride = static_cast<size_t>(cols) * sizeof(float);
+  thread_local std::vector<uint8_t> buffer;
+  if (xt != Type::F32) {
+    const from_float_fn conv = table[static_cast<uint32_t>(xt)].from_float_act;
+    if (!conv) fail(Errc::internal, "matmul: no activation converter for " + std::string(type_name(xt)));
+    x_stride = row_size(xt, cols);
+    buffer.resize(x_stride * static_cast<size_t>(n));
+    uint8_t* out = buffer.data();
+    auto convert = [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) conv(X + i * cols, out + i * x_stride, cols);
+    };
+    if (pool && n > 1) pool->parallel_for(n, convert);
+    else convert(0, n);
+    xq = buffer.data();
+  }
+
+  const uint8_t* w = static_cast<const uint8_t*>(W);
+  const size_t w_stride = row_size(type, cols);
+  const vec_dot_fn dot = k.vec_dot;
+  if (!dot) fail(Errc::unsupported, "matmul: " + std::string(type_name(type)) + " is not a weight type");
+  auto work = [&](int64_t r0, int64_t r1) {
+    for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
+      const int64_t re = std::min(r1, rb + kRowBlock);
+      for (int64_t i = 0; i < n; ++i) {
+        const uint8_t* xi = xq + static_cast<size_t>(i) * x_stride;
+        float* yi = Y + i * rows;
+        for (int64_t r = rb; r < re; ++r) yi[r] = dot(cols, w + static_cast<size_t>(r) * w_stride, xi);
+      }
+    }
+  };
+  if (pool && pool->size() > 1 && rows > 1) pool->parallel_for(rows, work);
+  else work(0, rows);
+}
+
+}  // namespace hearth::tensor
