@@ -1,0 +1,38 @@
+// Architecture registry. Each supported architecture lives in its own arch_<name>.cpp, which
+// defines a function returning its ArchDef; arch_registry.cpp lists those functions, one line
+// each. The registry is an explicit list (not static initializers) because the model code is a
+// static library and the linker would drop unreferenced self-registering objects.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace hearth::model {
+
+// How RoPE pairs the dimensions of a head (llama.cpp calls these NORM and NEOX).
+enum class RopeStyle {
+  adjacent,  // pairs (2i, 2i+1): llama
+  neox,      // pairs (i, i + n_rot/2): qwen2, qwen3, gpt-neox
+};
+
+// What distinguishes one pre-norm decoder-only transformer from another. The shared forward pass
+// (model.cpp) reads these switches; an architecture that needs more adds a switch here.
+struct ArchDef {
+  std::string name;             // general.architecture value, also the metadata key prefix
+  RopeStyle rope = RopeStyle::adjacent;
+  bool qkv_bias = false;        // attn_{q,k,v}.bias required
+  bool qk_norm = false;         // attn_{q,k}_norm.weight: per-head RMSNorm on q and k before RoPE
+  bool rope_freq_factors = false;  // may carry rope_freqs.weight (llama-3 scaling)
+  float default_rope_base = 10000.0f;
+};
+
+// The definition registered for `arch`, or nullptr.
+const ArchDef* find_arch(const std::string& arch);
+// Names of every registered architecture (for error messages and docs).
+std::vector<std::string> arch_names();
+
+// One function per architecture file.
+const ArchDef& arch_llama();
+const ArchDef& arch_qwen2();
+const ArchDef& arch_qwen3();
+
+}  // namespace hearth::model

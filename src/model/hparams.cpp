@@ -1,0 +1,50 @@
+#include "model/hparams.h"
+
+#include "core/error.h"
+
+namespace hearth::model {
+namespace {
+
+// Bounds keep a corrupt header from driving huge allocations later on.
+int64_t require_int(const gguf::File& f, const std::string& key, int64_t lo, int64_t hi) {
+  const gguf::Value& v = f.require(key);
+  if (!v.is_integer()) fail(Errc::format, f.name() + ": " + key + " is not an integer");
+  int64_t x = v.as_int();
+  if (x < lo || x > hi)
+    fail(Errc::format, f.name() + ": " + key + " = " + std::to_string(x) + " is out of range [" +
+                           std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return x;
+}
+
+int64_t optional_int(const gguf::File& f, const std::string& key, int64_t def, int64_t lo, int64_t hi) {
+  if (!f.has(key)) return def;
+  return require_int(f, key, lo, hi);
+}
+
+}  // namespace
+
+HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
+  const std::string p = arch.name + ".";
+  HParams h;
+  h.n_embd = require_int(f, p + "embedding_length", 1, 1 << 20);
+  h.n_layer = require_int(f, p + "block_count", 1, 4096);
+  h.n_ff = require_int(f, p + "feed_forward_length", 1, 1 << 22);
+  h.n_head = require_int(f, p + "attention.head_count", 1, 1 << 14);
+  h.n_head_kv = optional_int(f, p + "attention.head_count_kv", h.n_head, 1, h.n_head);
+  if (h.n_head % h.n_head_kv != 0)
+    fail(Errc::format, f.name() + ": attention.head_count (" + std::to_string(h.n_head) +
+                           ") is not a multiple of head_count_kv (" + std::to_string(h.n_head_kv) + ")");
+  int64_t def_hd = h.n_embd / h.n_head;
+  h.head_dim_k = optional_int(f, p + "attention.key_length", def_hd, 1, 1 << 16);
+  h.head_dim_v = optional_int(f, p + "attention.value_length", def_hd, 1, 1 << 16);
+  h.n_rot = optional_int(f, p + "rope.dimension_count", h.head_dim_k, 0, h.head_dim_k);
+  if (h.n_rot % 2 != 0) fail(Errc::format, f.name() + ": " + p + "rope.dimension_count must be even");
+  h.n_ctx_train = optional_int(f, p + "context_length", 2048, 1, int64_t(1) << 32);
+  h.rms_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_rms_epsilon", 1e-5));
+  h.rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", arch.default_rope_base));
+  if (!(h.rms_eps > 0.0f) || !(h.rope_base > 0.0f))
+    fail(Errc::format, f.name() + ": rms epsilon and rope.freq_base must be positive");
+  return h;
+}
+
+}  // namespace hearth::model

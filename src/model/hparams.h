@@ -1,0 +1,33 @@
+// Hyper-parameters of a decoder-only transformer, read from the `<arch>.*` GGUF keys.
+#pragma once
+#include <cstdint>
+
+#include "gguf/gguf.h"
+#include "model/arch.h"
+
+namespace hearth::model {
+
+struct HParams {
+  int64_t n_vocab = 0;
+  int64_t n_embd = 0;
+  int64_t n_layer = 0;
+  int64_t n_ff = 0;
+  int64_t n_head = 0;
+  int64_t n_head_kv = 0;
+  int64_t head_dim_k = 0;  // key_length, default n_embd / n_head
+  int64_t head_dim_v = 0;  // value_length, default n_embd / n_head
+  int64_t n_rot = 0;       // rope.dimension_count, default head_dim_k
+  int64_t n_ctx_train = 0; // context_length
+  float rms_eps = 1e-5f;
+  float rope_base = 10000.0f;
+
+  int64_t q_dim() const { return n_head * head_dim_k; }
+  int64_t k_dim() const { return n_head_kv * head_dim_k; }
+  int64_t v_dim() const { return n_head_kv * head_dim_v; }
+};
+
+// Reads and validates the hyper-parameters (n_vocab is filled later from token_embd).
+// Throws Error(format) naming the key when a value is missing or impossible.
+HParams read_hparams(const gguf::File& file, const ArchDef& arch);
+
+}  // namespace hearth::model

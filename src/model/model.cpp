@@ -1,0 +1,157 @@
+#include "model/model.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "model/attention.h"
+#include "model/ffn.h"
+#include "model/rmsnorm.h"
+#include "model/rope.h"
+#include "tensor/ops.h"
+
+namespace hearth::model {
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
+  Weights w;
+  w.token_embd = bind_matrix(f, "token_embd.weight", hp.n_embd, 0);
+  hp.n_vocab = w.token_embd.rows;
+  w.output_norm = bind_vector(f, "output_norm.weight", hp.n_embd);
+  w.output = bind_optional_matrix(f, "output.weight", hp.n_embd, hp.n_vocab);
+  if (!w.output) w.output = w.token_embd;  // tied embeddings
+  if (arch.rope_freq_factors) w.rope_freqs = bind_optional_vector(f, "rope_freqs.weight", hp.n_rot / 2);
+  for (int64_t il = 0; il < hp.n_layer; ++il) {
+    const std::string p = "blk." + std::to_string(il) + ".";
+    LayerWeights l;
+    l.attn_norm = bind_vector(f, p + "attn_norm.weight", hp.n_embd);
+    l.wq = bind_matrix(f, p + "attn_q.weight", hp.n_embd, hp.q_dim());
+    l.wk = bind_matrix(f, p + "attn_k.weight", hp.n_embd, hp.k_dim());
+    l.wv = bind_matrix(f, p + "attn_v.weight", hp.n_embd, hp.v_dim());
+    l.wo = bind_matrix(f, p + "attn_output.weight", hp.n_head * hp.head_dim_v, hp.n_embd);
+    if (arch.qkv_bias) {
+      l.bq = bind_vector(f, p + "attn_q.bias", hp.q_dim());
+      l.bk = bind_vector(f, p + "attn_k.bias", hp.k_dim());
+      l.bv = bind_vector(f, p + "attn_v.bias", hp.v_dim());
+    }
+    if (arch.qk_norm) {
+      l.q_norm = bind_vector(f, p + "attn_q_norm.weight", hp.head_dim_k);
+      l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
+    }
+    l.ffn_norm = bind_vector(f, p + "ffn_norm.weight", hp.n_embd);
+    l.gate = bind_matrix(f, p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
+    l.up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    l.down = bind_matrix(f, p + "ffn_down.weight", hp.n_ff, hp.n_embd);
+    w.layers.push_back(std::move(l));
+  }
+  return w;
+}
+
+void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+  tensor::matmul(w.data, w.type, w.rows, w.cols, x, n, y, pool);
+}
+
+void add_bias(float* y, const Weight& b, int64_t n, int64_t dim) {
+  if (!b) return;
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t i = 0; i < dim; ++i) y[t * dim + i] += b.f32()[i];
+}
+
+}  // namespace
+
+std::shared_ptr<Model> Model::load(const std::string& path) {
+  return from_file(std::make_shared<const gguf::File>(gguf::File::open(path)));
+}
+
+std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file) {
+  const std::string arch_name = file->architecture();
+  if (arch_name.empty()) fail(Errc::format, file->name() + ": general.architecture is missing");
+  const ArchDef* arch = find_arch(arch_name);
+  if (!arch)
+    fail(Errc::unsupported, file->name() + ": architecture '" + arch_name + "' is not supported (supported: " +
+                                join(arch_names()) + ")");
+  std::shared_ptr<Model> m(new Model());
+  m->file_ = std::move(file);
+  m->arch_ = arch;
+  m->hp_ = read_hparams(*m->file_, *arch);
+  m->w_ = bind_weights(*m->file_, *arch, m->hp_);
+  return m;
+}
+
+int64_t Model::default_n_ctx() const { return std::min<int64_t>(hp_.n_ctx_train, 4096); }
+
+void Model::forward(KvCache& cache, std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits,
+                    ThreadPool* pool) const {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n == 0) fail(Errc::invalid_argument, "forward: empty batch");
+  const int64_t pos0 = cache.size();
+  if (pos0 + n > cache.n_ctx())
+    fail(Errc::out_of_range, "context is full: " + std::to_string(pos0) + " cached + " + std::to_string(n) +
+                                 " new tokens exceed the context size of " + std::to_string(cache.n_ctx()));
+  for (int32_t t : tokens)
+    if (t < 0 || t >= hp_.n_vocab)
+      fail(Errc::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary (" +
+                                       std::to_string(hp_.n_vocab) + " tokens)");
+
+  const int64_t E = hp_.n_embd, QD = hp_.q_dim(), KD = hp_.k_dim(), VD = hp_.v_dim();
+  const int64_t AO = hp_.n_head * hp_.head_dim_v, F = hp_.n_ff;
+  std::vector<float> x(n * E), h(n * E), q(n * QD), k(n * KD), v(n * VD), att(n * AO);
+  std::vector<float> gate(n * F), up(n * F), rope_tab;
+
+  for (int64_t t = 0; t < n; ++t) tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, tokens[t], &x[t * E]);
+
+  const float* ff = w_.rope_freqs ? w_.rope_freqs.f32() : nullptr;
+  for (int64_t il = 0; il < hp_.n_layer; ++il) {
+    const LayerWeights& L = w_.layers[il];
+    for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+    matmul(L.wq, h.data(), n, q.data(), pool);
+    matmul(L.wk, h.data(), n, k.data(), pool);
+    matmul(L.wv, h.data(), n, v.data(), pool);
+    add_bias(q.data(), L.bq, n, QD);
+    add_bias(k.data(), L.bk, n, KD);
+    add_bias(v.data(), L.bv, n, VD);
+    for (int64_t t = 0; t < n; ++t) {
+      float* qt = &q[t * QD];
+      float* kt = &k[t * KD];
+      if (L.q_norm) {
+        for (int64_t hh = 0; hh < hp_.n_head; ++hh)
+          rms_norm(qt + hh * hp_.head_dim_k, L.q_norm.f32(), qt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
+        for (int64_t hh = 0; hh < hp_.n_head_kv; ++hh)
+          rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
+      }
+      if (hp_.n_rot > 0) {
+        rope_table(pos0 + t, hp_.n_rot, hp_.rope_base, ff, rope_tab);
+        rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
+        rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
+      }
+      std::memcpy(cache.k(il, pos0 + t), kt, KD * sizeof(float));
+      std::memcpy(cache.v(il, pos0 + t), &v[t * VD], VD * sizeof(float));
+    }
+    attention(q.data(), n, pos0, il, cache, hp_, att.data(), pool);
+    matmul(L.wo, att.data(), n, h.data(), pool);
+    for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
+
+    for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+    matmul(L.gate, h.data(), n, gate.data(), pool);
+    matmul(L.up, h.data(), n, up.data(), pool);
+    swiglu(gate.data(), up.data(), n * F);
+    matmul(L.down, gate.data(), n, h.data(), pool);
+    for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
+  }
+  cache.advance(n);
+
+  // Only the rows whose logits are wanted go through the (large) output matrix.
+  const int64_t first = all_logits ? 0 : n - 1, n_out = n - first;
+  for (int64_t t = first; t < n; ++t) rms_norm(&x[t * E], w_.output_norm.f32(), &h[(t - first) * E], E, hp_.rms_eps);
+  logits.resize(static_cast<size_t>(n_out * hp_.n_vocab));
+  matmul(w_.output, h.data(), n_out, logits.data(), pool);
+}
+
+}  // namespace hearth::model

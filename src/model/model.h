@@ -1,0 +1,56 @@
+// A decoder-only transformer loaded from a GGUF file. Weights stay in the file's memory map;
+// the model owns only small scratch buffers per forward call.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "model/arch.h"
+#include "model/hparams.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+
+namespace hearth {
+class ThreadPool;
+}
+
+namespace hearth::model {
+
+class Model {
+ public:
+  // Opens and validates `path`. Throws Error(not_found|format|unsupported) naming the file and,
+  // for unsupported architectures or tensor types, what is unsupported.
+  static std::shared_ptr<Model> load(const std::string& path);
+  // Builds a model over an already parsed file (the model keeps it alive).
+  static std::shared_ptr<Model> from_file(std::shared_ptr<const gguf::File> file);
+
+  const HParams& hparams() const { return hp_; }
+  const ArchDef& arch() const { return *arch_; }
+  const gguf::File& file() const { return *file_; }
+  std::shared_ptr<const gguf::File> file_ptr() const { return file_; }
+  int64_t n_vocab() const { return hp_.n_vocab; }
+  const Weights& weights() const { return w_; }
+
+  // The default context: the trained context length capped at 4096.
+  int64_t default_n_ctx() const;
+
+  // Runs `tokens` at positions cache.size() .. cache.size()+n-1 in one batch, appending their
+  // keys and values to `cache`. Writes logits for every token (n * n_vocab floats) when
+  // all_logits, else for the last token only (n_vocab floats). Throws Error(out_of_range) when
+  // the batch does not fit in the cache and Error(invalid_argument) for a token id outside the
+  // vocabulary; the cache is unchanged then.
+  void forward(KvCache& cache, std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits,
+               ThreadPool* pool) const;
+
+ private:
+  Model() = default;
+  std::shared_ptr<const gguf::File> file_;
+  const ArchDef* arch_ = nullptr;
+  HParams hp_;
+  Weights w_;
+};
+
+}  // namespace hearth::model

@@ -1,0 +1,48 @@
+// Views of the model's tensors inside the GGUF memory map (never copied).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf.h"
+#include "tensor/types.h"
+
+namespace hearth::model {
+
+// A 1-D or 2-D weight: `rows` rows of `cols` elements in ggml layout.
+struct Weight {
+  const void* data = nullptr;
+  tensor::Type type = tensor::Type::F32;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  std::string name;
+
+  explicit operator bool() const { return data != nullptr; }
+  const float* f32() const { return static_cast<const float*>(data); }
+};
+
+struct LayerWeights {
+  Weight attn_norm, wq, wk, wv, wo;
+  Weight bq, bk, bv;          // qwen2
+  Weight q_norm, k_norm;      // qwen3
+  Weight ffn_norm, gate, up, down;
+};
+
+struct Weights {
+  Weight token_embd;
+  Weight output_norm;
+  Weight output;              // token_embd when tied
+  Weight rope_freqs;          // llama-3 frequency factors (optional)
+  std::vector<LayerWeights> layers;
+};
+
+// Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".
+// Throws Error(format) for a missing tensor or wrong shape, Error(unsupported) for a type hearth
+// cannot compute with; both name the tensor.
+Weight bind_matrix(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows);
+Weight bind_vector(const gguf::File& f, const std::string& name, int64_t n);  // must be F32
+// As above, but an absent tensor gives an empty Weight.
+Weight bind_optional_matrix(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows);
+Weight bind_optional_vector(const gguf::File& f, const std::string& name, int64_t n);
+
+}  // namespace hearth::model

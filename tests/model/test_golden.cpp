@@ -1,0 +1,66 @@
+// Logits, greedy continuations and prompt tokens against llama.cpp's golden files
+// (shared/golden/README.md). One test per golden file.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "golden.h"
+#include "support/shared_data.h"
+
+namespace hearth::test {
+namespace {
+
+struct GoldenCase {
+  std::string golden;  // relative to shared/golden
+  std::string model;   // relative to shared/models
+};
+
+std::vector<GoldenCase> cases() {
+  std::vector<GoldenCase> c;
+  const char* names[] = {"stories260K",       "tiny-llama-F32",    "tiny-llama-F16",    "tiny-llama-BF16",
+                         "tiny-llama-Q8_0",   "tiny-llama-Q4_0",   "tiny-llama-Q4_1",   "tiny-llama-Q5_0",
+                         "tiny-llama-Q5_1",   "tiny-llama-Q2_K",   "tiny-llama-Q3_K_M", "tiny-llama-Q4_K_M",
+                         "tiny-llama-Q5_K_M", "tiny-llama-Q6_K",   "tiny-llama3rope-Q8_0", "tiny-qwen2-F32",
+                         "tiny-qwen2-Q8_0",   "tiny-qwen2-Q4_K_M", "tiny-qwen2-bpe-Q8_0"};
+  for (const char* n : names) c.push_back({std::string(n) + ".json", std::string(n) + ".gguf"});
+  // llama.cpp at the reference commit has no qwen3: only a KV-F16 golden exists.
+  c.push_back({"kv_f16/tiny-qwen3-F32.json", "tiny-qwen3-F32.gguf"});
+  return c;
+}
+
+class Golden : public ::testing::TestWithParam<GoldenCase> {};
+
+TEST_P(Golden, MatchesLlamaCpp) {
+  HEARTH_REQUIRE_SHARED();
+  const GoldenCase& gc = GetParam();
+  json golden = json::parse(read_file(shared_path("golden/" + gc.golden)));
+  auto m = model::Model::load(shared_path("models/" + gc.model).string());
+  Tolerance tol = tolerance_for(*m);
+  // The qwen3 reference used an F16 KV cache: judge it by the BF16/Q8_0 row.
+  if (gc.golden.rfind("kv_f16/", 0) == 0) tol = {0.2f, 0.98, "BF16/Q8_0 (KV-F16 reference)"};
+  const bool is_stories = gc.model == "stories260K.gguf";
+  GoldenReport r = compare_golden(*m, golden, tol, is_stories, 2);
+
+  RecordProperty("median_diff", std::to_string(r.median_diff));
+  std::printf("[golden] %s: row %s, median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy steps %d\n",
+              gc.model.c_str(), tol.row.c_str(), r.median_diff, tol.t, r.agree, r.scored, r.greedy_checked);
+  ASSERT_GT(r.n_diffs, 0u);
+  EXPECT_LE(r.median_diff, tol.t);
+  ASSERT_GT(r.scored, 0u);
+  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
+  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
+  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
+  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+}
+
+std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
+  std::string s = info.param.model.substr(0, info.param.model.size() - 5);
+  for (char& ch : s)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(cases()), case_name);
+
+}  // namespace
+}  // namespace hearth::test
