@@ -1,0 +1,76 @@
+// `hearth run`: generate a continuation of a prompt, streamed to stdout as it is produced.
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "engine/cli_flags.h"
+#include "engine/generate.h"
+#include "engine/loader.h"
+
+namespace hearth::cli {
+namespace {
+
+struct RunFlags {
+  engine::GenerationFlags gen;
+  std::string prompt;
+  bool no_bos = false;
+};
+
+double per_s(int64_t n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
+
+int run(const RunFlags& f) {
+  if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
+  sampling::validate(f.gen.sampling);
+  auto lm = engine::load_model(f.gen.model);
+  engine::Session session(lm.model, lm.tokenizer, engine::session_options(f.gen));
+  std::vector<int32_t> prompt = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
+  if (prompt.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");
+  sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
+
+  tokenizer::StreamDecoder dec(*lm.tokenizer);
+  auto on_token = [&](int32_t tok) {
+    if (!f.gen.json) {
+      std::string piece = dec.push(tok);
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+    return true;
+  };
+  engine::GenerateResult r = engine::generate(session, sampler, prompt, f.gen.n_predict, on_token);
+
+  if (f.gen.json) {
+    json j = {{"prompt_tokens", prompt},
+              {"tokens", r.tokens},
+              {"text", lm.tokenizer->decode(r.tokens)},
+              {"timings",
+               {{"prompt_ms", r.prompt_ms},
+                {"prompt_tokens_per_s", per_s(r.prompt_processed, r.prompt_ms)},
+                {"gen_ms", r.gen_ms},
+                {"gen_tokens_per_s", per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms)}}}};
+    std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+  } else {
+    std::string rest = dec.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+    std::printf("\n");
+    std::fflush(stdout);
+    std::fprintf(stderr, "prompt: %lld tokens in %.1f ms (%.1f tok/s); generation: %zu tokens in %.1f ms (%.1f tok/s)%s\n",
+                 static_cast<long long>(r.prompt_processed), r.prompt_ms, per_s(r.prompt_processed, r.prompt_ms),
+                 r.tokens.size(), r.gen_ms, per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms),
+                 r.stop == engine::StopReason::context_full ? " [context full]" : "");
+  }
+  return kExitOk;
+}
+
+HEARTH_COMMAND("run", "Generate text from a prompt with a local GGUF model", [](CLI::App& app) {
+  auto f = std::make_shared<RunFlags>();
+  engine::add_generation_flags(app, f->gen);
+  app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
+  app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
+  app.add_flag("--json", f->gen.json, "Print one JSON object (tokens, text, timings) instead of streaming");
+  return [f]() { return run(*f); };
+});
+
+}  // namespace
+}  // namespace hearth::cli

@@ -1,0 +1,58 @@
+// A single-sequence inference session: model + KV cache + tokenizer + the token history the
+// cache holds. prompt() reuses the longest common prefix of the history, so a chat turn (or a
+// repeated prompt) only runs the tokens that are new.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+namespace hearth::engine {
+
+struct SessionOptions {
+  int64_t n_ctx = 0;   // <= 0: the model's default (trained context capped at 4096)
+  int n_threads = 0;   // <= 0: one per hardware thread
+};
+
+class Session {
+ public:
+  // Throws Error(invalid_argument) for a context size above the model's trained context.
+  Session(std::shared_ptr<const model::Model> model, std::shared_ptr<const tokenizer::Tokenizer> tok,
+          SessionOptions opts = {});
+
+  // Makes the history equal to `tokens` and returns the logits after its last token
+  // (n_vocab floats). Only tokens past the common prefix with the current history are run.
+  // Throws Error(out_of_range) when `tokens` does not fit in the context (history unchanged).
+  const std::vector<float>& prompt(std::span<const int32_t> tokens);
+  // Appends one token and returns its logits. Error(out_of_range) when the context is full.
+  const std::vector<float>& step(int32_t token);
+  // Forgets history and cache.
+  void reset();
+
+  const std::vector<int32_t>& history() const { return history_; }
+  const std::vector<float>& logits() const { return logits_; }
+  int64_t n_ctx() const { return cache_.n_ctx(); }
+  int64_t last_prompt_processed() const { return last_processed_; }  // tokens run by the last prompt()
+  int64_t last_prompt_reused() const { return last_reused_; }        // tokens it took from the cache
+
+  const model::Model& model() const { return *model_; }
+  const tokenizer::Tokenizer& tokenizer() const { return *tok_; }
+  ThreadPool& pool() { return pool_; }
+
+ private:
+  std::shared_ptr<const model::Model> model_;
+  std::shared_ptr<const tokenizer::Tokenizer> tok_;
+  ThreadPool pool_;
+  model::KvCache cache_;
+  std::vector<int32_t> history_;
+  std::vector<float> logits_;
+  bool logits_valid_ = false;  // logits_ belong to the last token of history_
+  int64_t last_processed_ = 0, last_reused_ = 0;
+};
+
+}  // namespace hearth::engine
