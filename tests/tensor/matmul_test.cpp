@@ -1,0 +1,257 @@
+// matmul against a double-precision dot of the dequantized weights with the activations as the
+// kernel sees them (converted to the weight's vec_dot_type and back), for every weight type,
+// batch sizes 1 and 7, 1 and 2 threads, and every ISA path the CPU has.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "tensor/blocks.h"
+#include "tensor/dispatch.h"
+#include "tensor/fp16.h"
+#include "tensor/ops.h"
+
+namespace {
+using namespace hearth;
+using namespace hearth::tensor;
+
+// Float accumulation vs a double reference: relative to sum |w_i * x_i|.
+constexpr double kMatmulRelTol = 1e-4;
+// SIMD vs scalar vec_dot: same integers, different float summation order.
+constexpr double kIsaRelTol = 2e-5;
+
+const Type kWeightTypes[] = {Type::F32,  Type::F16,  Type::BF16, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
+                             Type::Q8_0, Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K};
+
+// Byte offsets of the fp16 scale fields in one block; random bytes elsewhere are valid codes.
+std::vector<int> scale_offsets(Type t) {
+  switch (t) {
+    case Type::Q4_0: case Type::Q5_0: case Type::Q8_0: return {0};
+    case Type::Q4_1: case Type::Q5_1: case Type::Q4_K: case Type::Q5_K: return {0, 2};
+    case Type::Q2_K: return {80, 82};
+    case Type::Q3_K: return {108};
+    case Type::Q6_K: return {208};
+    default: return {};
+  }
+}
+
+std::vector<uint8_t> random_weights(Type t, int64_t rows, int64_t cols, std::mt19937& rng) {
+  std::vector<uint8_t> w(row_size(t, rows * cols));
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  if (!traits(t).quantized) {
+    std::vector<float> f(rows * cols);
+    for (auto& v : f) v = u(rng);
+    quantize_row(t, f.data(), w.data(), rows * cols);
+    return w;
+  }
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto& b : w) b = static_cast<uint8_t>(byte(rng));
+  const size_t bs = traits(t).type_size;
+  for (size_t off = 0; off < w.size(); off += bs) {
+    for (int o : scale_offsets(t)) {
+      const uint16_t h = fp32_to_fp16(u(rng) * 0.05f);
+      std::memcpy(&w[off + o], &h, 2);
+    }
+    if (t == Type::Q8_0)  // ggml's quantizer never emits -128; the SIMD sign trick relies on it
+      for (size_t j = 2; j < bs; ++j)
+        if (w[off + j] == 0x80) w[off + j] = 0x81;
+  }
+  return w;
+}
+
+// Reference Y[i][r] in double, plus the scale sum |w x| for the tolerance.
+void reference(const std::vector<uint8_t>& w, Type t, int64_t rows, int64_t cols, const std::vector<float>& x,
+               int64_t n, std::vector<double>* y, std::vector<double>* scale) {
+  const KernelTable& k = kernel_table(Isa::scalar);
+  const Type xt = k[static_cast<uint32_t>(t)].vec_dot_type;
+  std::vector<float> wr(cols), xr(cols);
+  std::vector<uint8_t> xq(row_size(xt, cols));
+  y->assign(rows * n, 0.0);
+  scale->assign(rows * n, 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    k[static_cast<uint32_t>(xt)].from_float_act(x.data() + i * cols, xq.data(), cols);
+    k[static_cast<uint32_t>(xt)].to_float(xq.data(), xr.data(), cols);
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* wrow = w.data() + r * row_size(t, cols);
+      dequantize_row(t, wrow, wr.data(), cols);
+      double s = 0, a = 0;
+      for (int64_t j = 0; j < cols; ++j) {
+        s += static_cast<double>(wr[j]) * xr[j];
+        a += std::fabs(static_cast<double>(wr[j]) * xr[j]);
+      }
+      if (xt == Type::Q8_1) {
+        // The kernel uses the stored s = fp16(d * sum q) for the min term, not d * sum q.
+        const auto* xb = reinterpret_cast<const BlockQ8_1*>(xq.data());
+        for (int64_t b = 0; b < cols / QK8_1; ++b) {
+          uint16_t mh;
+          std::memcpy(&mh, wrow + b * traits(t).type_size + 2, 2);
+          int sumq = 0;
+          for (int j = 0; j < QK8_1; ++j) sumq += xb[b].qs[j];
+          const double m = fp16_to_fp32(mh);
+          s += m * (fp16_to_fp32(xb[b].s) - static_cast<double>(fp16_to_fp32(xb[b].d)) * sumq);
+          a += std::fabs(m * fp16_to_fp32(xb[b].s));
+        }
+      }
+      (*y)[i * rows + r] = s;
+      (*scale)[i * rows + r] = a;
+    }
+  }
+}
+
+std::vector<Isa> supported_isas() {
+  std::vector<Isa> v;
+  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512})
+    if (isa_supported(i)) v.push_back(i);
+  return v;
+}
+
+struct IsaGuard {
+  Isa saved = active_isa();
+  ~IsaGuard() { set_active_isa(saved); }
+};
+
+class MatmulAllTypes : public ::testing::TestWithParam<Type> {};
+
+TEST_P(MatmulAllTypes, MatchesDoubleReferenceForBatchesThreadsAndIsas) {
+  const Type t = GetParam();
+  const int64_t rows = 37, cols = 512;
+  std::mt19937 rng(static_cast<unsigned>(t) + 11);
+  const auto w = random_weights(t, rows, cols, rng);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  ThreadPool pool2(2);
+  IsaGuard guard;
+  for (int64_t n : {1, 7}) {
+    std::vector<float> x(n * cols);
+    for (auto& v : x) v = u(rng);
+    std::vector<double> ref, scale;
+    reference(w, t, rows, cols, x, n, &ref, &scale);
+    for (Isa isa : supported_isas()) {
+      set_active_isa(isa);
+      std::vector<float> y1(rows * n), y2(rows * n);
+      matmul(w.data(), t, rows, cols, x.data(), n, y1.data(), nullptr);
+      matmul(w.data(), t, rows, cols, x.data(), n, y2.data(), &pool2);
+      for (int64_t k = 0; k < rows * n; ++k) {
+        ASSERT_NEAR(y1[k], ref[k], kMatmulRelTol * scale[k] + 1e-6)
+            << type_name(t) << " isa=" << isa_name(isa) << " n=" << n << " index " << k;
+        // The split across threads must not change any result.
+        ASSERT_EQ(y1[k], y2[k]) << type_name(t) << " isa=" << isa_name(isa) << " n=" << n << " index " << k;
+      }
+    }
+  }
+}
+
+TEST_P(MatmulAllTypes, EveryIsaVecDotAgreesWithScalar) {
+  const Type t = GetParam();
+  const int64_t cols = 1024;
+  std::mt19937 rng(static_cast<unsigned>(t) + 99);
+  const auto w = random_weights(t, 8, cols, rng);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  const KernelTable& scalar = kernel_table(Isa::scalar);
+  const TypeKernels& ks = scalar[static_cast<uint32_t>(t)];
+  const TypeKernels& kx = scalar[static_cast<uint32_t>(ks.vec_dot_type)];
+  std::vector<float> x(cols), wf(cols), xf(cols);
+  std::vector<uint8_t> xq(row_size(ks.vec_dot_type, cols));
+  for (Isa isa : supported_isas()) {
+    const TypeKernels& ki = kernel_table(isa)[static_cast<uint32_t>(t)];
+    ASSERT_EQ(ki.vec_dot_type, ks.vec_dot_type);
+    for (int r = 0; r < 8; ++r) {
+      for (auto& v : x) v = u(rng);
+      // The activation converter of every path must produce identical bytes.
+      std::vector<uint8_t> xq_isa(xq.size());
+      kx.from_float_act(x.data(), xq.data(), cols);
+      kernel_table(isa)[static_cast<uint32_t>(ks.vec_dot_type)].from_float_act(x.data(), xq_isa.data(), cols);
+      ASSERT_EQ(xq, xq_isa) << isa_name(isa);
+      const uint8_t* wrow = w.data() + r * row_size(t, cols);
+      ks.to_float(wrow, wf.data(), cols);
+      kx.to_float(xq.data(), xf.data(), cols);
+      double scale = 0;
+      for (int64_t j = 0; j < cols; ++j) scale += std::fabs(static_cast<double>(wf[j]) * xf[j]);
+      if (t == Type::Q4_1 || t == Type::Q5_1) scale *= 2;  // min terms
+      const float a = ks.vec_dot(cols, wrow, xq.data());
+      const float b = ki.vec_dot(cols, wrow, xq.data());
+      ASSERT_NEAR(a, b, kIsaRelTol * scale + 1e-6) << type_name(t) << " isa=" << isa_name(isa) << " row " << r;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, MatmulAllTypes, ::testing::ValuesIn(kWeightTypes),
+                         [](const auto& info) { return std::string(type_name(info.param)); });
+
+TEST(Matmul, EmptyShapesDoNothing) {
+  float y = 42.0f;
+  const float x[32] = {};
+  const std::vector<uint8_t> w(row_size(Type::Q8_0, 32));
+  matmul(w.data(), Type::Q8_0, 0, 32, x, 1, &y, nullptr);
+  matmul(w.data(), Type::Q8_0, 1, 32, x, 0, &y, nullptr);
+  EXPECT_EQ(y, 42.0f);
+}
+
+TEST(Matmul, RejectsBadShapesAndTypes) {
+  std::vector<uint8_t> w(4096);
+  std::vector<float> x(256), y(16);
+  try {
+    matmul(w.data(), Type::Q4_0, 1, 48, x.data(), 1, y.data(), nullptr);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("block size 32"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(matmul(w.data(), Type::I32, 1, 32, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(matmul(w.data(), Type::Q8_K, 1, 256, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(matmul(w.data(), static_cast<Type>(77), 1, 32, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(dequantize_row(Type::Q4_K, w.data(), y.data(), 100), Error);
+  EXPECT_THROW(get_row(w.data(), Type::F32, 4, -1, y.data()), Error);
+}
+
+TEST(Matmul, GetRowReturnsTheRequestedRow) {
+  std::vector<float> m(3 * 64);
+  for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<float>(i) * 0.25f;
+  std::vector<uint8_t> q(row_size(Type::Q8_0, 3 * 64));
+  quantize_row(Type::Q8_0, m.data(), q.data(), 3 * 64);
+  std::vector<float> r(64), expect(64);
+  get_row(q.data(), Type::Q8_0, 64, 2, r.data());
+  dequantize_row(Type::Q8_0, q.data() + 2 * row_size(Type::Q8_0, 64), expect.data(), 64);
+  EXPECT_EQ(r, expect);
+  for (int j = 0; j < 64; ++j) EXPECT_NEAR(r[j], m[128 + j], 0.2f);
+}
+
+TEST(Dispatch, ReportsIsaAndHonoursOverride) {
+  EXPECT_TRUE(isa_supported(Isa::scalar));
+  EXPECT_TRUE(isa_supported(best_isa()));
+  IsaGuard guard;
+  set_active_isa(Isa::scalar);
+  EXPECT_EQ(active_isa(), Isa::scalar);
+  if (!isa_supported(Isa::avx512)) EXPECT_THROW(set_active_isa(Isa::avx512), Error);
+}
+
+TEST(Dispatch, EnvironmentVariableSelectsScalarPath) {
+  // Run a child copy of this test binary with HEARTH_ISA=scalar and check what it reports.
+  const char* self = "/proc/self/exe";
+  char path[4096];
+  const ssize_t len = readlink(self, path, sizeof(path) - 1);
+  ASSERT_GT(len, 0);
+  path[len] = 0;
+  const std::string cmd = std::string("HEARTH_ISA=scalar ") + path +
+                          " --gtest_filter=Dispatch.ChildPrintsActiveIsa --gtest_also_run_disabled_tests 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), p)) out += buf;
+  pclose(p);
+  EXPECT_NE(out.find("active_isa=scalar"), std::string::npos) << out;
+}
+
+TEST(Dispatch, ChildPrintsActiveIsa) {
+  // Helper for the test above; harmless when run on its own.
+  printf("active_isa=%s\n", std::string(isa_name(active_isa())).c_str());
+}
+
+}  // namespace
