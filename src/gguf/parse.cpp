@@ -108,6 +108,7 @@ class Parser {
   const std::string& name_;
   std::string prefix_;
   std::vector<uint64_t> path_;  // array item indices of the value being read
+  uint64_t n_values_ = 0;       // array items decoded so far, against kMaxMetadataValues
 };
 
 Value Parser::read_value(ValueType t, int depth) {
@@ -148,6 +149,10 @@ Value Parser::read_value(ValueType t, int depth) {
                     (n > std::numeric_limits<uint64_t>::max() / min ? std::string("2^64")
                                                                      : std::to_string(n * min)) +
                     " bytes but only " + std::to_string(left()) + " are left");
+      if (n > kMaxMetadataValues - n_values_)
+        fail_at(len_at, "array length", "metadata would hold more than " +
+                    std::to_string(kMaxMetadataValues) + " values");
+      n_values_ += n;
       auto arr = std::make_shared<Array>();
       arr->elem_type = static_cast<ValueType>(et);
       arr->items.reserve(static_cast<size_t>(n));
