@@ -1,0 +1,148 @@
+// `hearth chat`: interactive multi-turn chat on stdin/stdout. Each turn re-renders the whole
+// conversation with the chat template, and the session reuses the KV cache for the prefix it
+// has already seen, so only the new turn's tokens are processed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "engine/chat_format.h"
+#include "engine/cli_flags.h"
+#include "engine/generate.h"
+#include "engine/loader.h"
+
+namespace hearth::cli {
+namespace {
+
+struct ChatFlags {
+  engine::GenerationFlags gen;
+  std::string system;
+  std::string template_file;
+  bool verbose = false;
+};
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_sigint(int) { g_stop.store(true); }
+
+// Ctrl-C stops the reply being generated; at the input prompt it keeps its usual meaning.
+class SigintDuringReply {
+ public:
+  SigintDuringReply() {
+    g_stop.store(false);
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_);
+  }
+  ~SigintDuringReply() { sigaction(SIGINT, &old_, nullptr); }
+
+ private:
+  struct sigaction old_ {};
+};
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Errc::not_found, path + ": cannot open chat template file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int run(const ChatFlags& f) {
+  if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
+  sampling::validate(f.gen.sampling);
+  std::string tmpl;
+  if (!f.template_file.empty()) tmpl = read_text_file(f.template_file);
+  auto lm = engine::load_model(f.gen.model);
+  engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
+  if (fmt.is_fallback())
+    std::fprintf(stderr, "hearth chat: the model has no chat template; using a plain ChatML-style format\n");
+  engine::Session session(lm.model, lm.tokenizer, engine::session_options(f.gen));
+  sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
+
+  const bool interactive = isatty(STDIN_FILENO);
+  std::vector<engine::ChatMessage> messages;
+  if (!f.system.empty()) messages.push_back({"system", f.system});
+  int turn = 0;
+  std::string line;
+  while (true) {
+    if (interactive) {
+      std::printf("> ");
+      std::fflush(stdout);
+    }
+    if (!std::getline(std::cin, line)) break;
+    if (line == "/exit" || line == "/quit") break;
+    if (line == "/reset") {
+      messages.resize(f.system.empty() ? 0 : 1);
+      session.reset();
+      sampler.reset();
+      std::fprintf(stderr, "[history and cache cleared]\n");
+      continue;
+    }
+    if (line.empty()) continue;
+
+    messages.push_back({"user", line});
+    std::vector<int32_t> prompt = fmt.tokenize(messages, true);
+    if (static_cast<int64_t>(prompt.size()) >= session.n_ctx()) {
+      messages.pop_back();
+      print_error("this turn would need " + std::to_string(prompt.size()) + " tokens but the context holds " +
+                  std::to_string(session.n_ctx()) + "; use /reset or a larger --ctx-size");
+      continue;
+    }
+    ++turn;
+    sampler.reset();
+    tokenizer::StreamDecoder dec(*lm.tokenizer);
+    engine::GenerateResult r;
+    {
+      SigintDuringReply guard;
+      r = engine::generate(
+          session, sampler, prompt, f.gen.n_predict,
+          [&](int32_t tok) {
+            std::string piece = dec.push(tok);
+            std::fwrite(piece.data(), 1, piece.size(), stdout);
+            std::fflush(stdout);
+            return true;
+          },
+          &g_stop);
+    }
+    std::string rest = dec.flush();
+    std::fwrite(rest.data(), 1, rest.size(), stdout);
+    std::printf("\n");
+    std::fflush(stdout);
+    if (r.stop == engine::StopReason::cancelled) std::fprintf(stderr, "[reply stopped]\n");
+    if (r.stop == engine::StopReason::context_full) std::fprintf(stderr, "[context full: use /reset]\n");
+    messages.push_back({"assistant", lm.tokenizer->decode(r.tokens)});
+    if (f.verbose)
+      std::fprintf(stderr,
+                   "[turn %d] prompt_tokens=%lld processed=%lld reused=%lld generated=%zu prompt_ms=%.1f gen_ms=%.1f\n",
+                   turn, static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.prompt_processed),
+                   static_cast<long long>(r.prompt_tokens - r.prompt_processed), r.tokens.size(), r.prompt_ms,
+                   r.gen_ms);
+  }
+  return kExitOk;
+}
+
+HEARTH_COMMAND("chat", "Chat with a local GGUF model on stdin/stdout", [](CLI::App& app) {
+  auto f = std::make_shared<ChatFlags>();
+  f->gen.n_predict = 256;
+  engine::add_generation_flags(app, f->gen);
+  app.add_option("--system", f->system, "System message");
+  app.add_option("--chat-template", f->template_file, "Jinja chat template file (default: the model's)");
+  app.add_flag("-v,--verbose", f->verbose, "Per-turn statistics on stderr (tokens processed vs reused)");
+  app.footer(
+      "One message per line. /reset clears the history and the cache, /exit (or end of input) quits.\n"
+      "Ctrl-C stops the reply being generated and keeps the conversation.");
+  return [f]() { return run(*f); };
+});
+
+}  // namespace
+}  // namespace hearth::cli
