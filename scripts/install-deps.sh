@@ -9,5 +9,5 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build pkg-config git clang libclang-rt-14-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libpcre2-dev \
-  libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev \
+  libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev libutf8proc-dev \
   nodejs npm curl ca-certificates >/dev/null

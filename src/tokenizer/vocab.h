@@ -44,6 +44,7 @@ struct Vocab {
   int32_t mask_id = -1;
   bool add_bos = false;
   bool add_eos = false;
+  bool add_sep = false;            // WPM: [SEP] at the end
   bool add_space_prefix = false;   // SPM: prepend ' ' to text
   bool remove_extra_whitespaces = false;
   bool ignore_merges = false;      // BPE (llama-3): a whole pre-token in the vocab is kept

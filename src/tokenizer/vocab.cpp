@@ -1,0 +1,198 @@
+#include "tokenizer/vocab.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "gguf/gguf.h"
+
+namespace hearth::tokenizer {
+namespace {
+
+// Texts llama.cpp treats as end-of-generation when they are in the vocabulary.
+const char* const kEogTexts[] = {
+    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+    "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<｜end▁of▁sentence｜>",
+};
+
+const char* type_key(VocabType t) {
+  switch (t) {
+    case VocabType::spm: return "llama";
+    case VocabType::bpe: return "gpt2";
+    case VocabType::wpm: return "bert";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void Vocab::finalize(const std::vector<std::string>& merges, const std::string& where) {
+  if (tokens.empty()) fail(Errc::format, where + ": tokenizer.ggml.tokens is empty");
+  token_to_id.clear();
+  token_to_id.reserve(tokens.size());
+  max_token_len = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    // A duplicated text maps to its last id, as in llama.cpp.
+    token_to_id[tokens[i].text] = static_cast<int32_t>(i);
+    max_token_len = std::max(max_token_len, tokens[i].text.size());
+  }
+
+  auto check_id = [&](int32_t& id, const char* key) {
+    if (id == -1) return;
+    if (!valid_id(id))
+      fail(Errc::format, where + ": tokenizer.ggml." + key + " = " + std::to_string(id) +
+                             " is outside the vocabulary (" + std::to_string(tokens.size()) +
+                             " tokens)");
+  };
+  check_id(bos_id, "bos_token_id");
+  check_id(eos_id, "eos_token_id");
+  check_id(eot_id, "eot_token_id");
+  check_id(unk_id, "unknown_token_id");
+  check_id(sep_id, "seperator_token_id");
+  check_id(pad_id, "padding_token_id");
+  check_id(mask_id, "mask_token_id");
+
+  merge_rank.clear();
+  if (type == VocabType::bpe) {
+    merge_rank.reserve(merges.size());
+    for (size_t r = 0; r < merges.size(); ++r) {
+      const std::string& m = merges[r];
+      size_t sp = m.size() > 1 ? m.find(' ', 1) : std::string::npos;
+      if (sp == std::string::npos)
+        fail(Errc::format, where + ": tokenizer.ggml.merges[" + std::to_string(r) + "] '" + m +
+                               "' is not two tokens separated by a space");
+      std::string_view left = std::string_view(m).substr(0, sp);
+      std::string_view right = std::string_view(m).substr(sp + 1);
+      int32_t a = find(left), b = find(right);
+      if (a < 0 || b < 0)
+        fail(Errc::format, where + ": tokenizer.ggml.merges[" + std::to_string(r) + "] '" + m +
+                               "' references a token that is not in the vocabulary");
+      // The first listing of a pair is its rank.
+      merge_rank.emplace((static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b),
+                         static_cast<int32_t>(r));
+    }
+  }
+
+  eog_ids.clear();
+  auto add_eog = [&](int32_t id) {
+    if (id >= 0 && std::find(eog_ids.begin(), eog_ids.end(), id) == eog_ids.end())
+      eog_ids.push_back(id);
+  };
+  add_eog(eos_id);
+  add_eog(eot_id);
+  for (const char* t : kEogTexts) add_eog(find(t));
+  if (eot_id < 0) {
+    for (const char* t : kEogTexts) {
+      int32_t id = find(t);
+      if (id >= 0 && id != eos_id) {
+        eot_id = id;
+        break;
+      }
+    }
+  }
+}
+
+Vocab load_vocab(const gguf::File& file) {
+  const std::string& where = file.name();
+  Vocab v;
+  if (!file.has("tokenizer.ggml.model"))
+    fail(Errc::format, where + ": tokenizer.ggml.model is missing (no tokenizer in this file)");
+  std::string model = file.get_string("tokenizer.ggml.model");
+  if (model == "llama") v.type = VocabType::spm;
+  else if (model == "gpt2") v.type = VocabType::bpe;
+  else if (model == "bert") v.type = VocabType::wpm;
+  else
+    fail(Errc::unsupported, where + ": tokenizer.ggml.model '" + model +
+                                "' is not supported (llama, gpt2 and bert are)");
+
+  std::vector<std::string> texts = file.get_strings("tokenizer.ggml.tokens");
+  if (texts.empty()) fail(Errc::format, where + ": tokenizer.ggml.tokens is missing or empty");
+  if (texts.size() > (1u << 30))
+    fail(Errc::format, where + ": tokenizer.ggml.tokens has too many entries");
+  std::vector<float> scores = file.get_floats("tokenizer.ggml.scores");
+  std::vector<int64_t> types = file.get_ints("tokenizer.ggml.token_type");
+  if (!scores.empty() && scores.size() != texts.size())
+    fail(Errc::format, where + ": tokenizer.ggml.scores has " + std::to_string(scores.size()) +
+                           " entries but there are " + std::to_string(texts.size()) + " tokens");
+  if (!types.empty() && types.size() != texts.size())
+    fail(Errc::format, where + ": tokenizer.ggml.token_type has " +
+                           std::to_string(types.size()) + " entries but there are " +
+                           std::to_string(texts.size()) + " tokens");
+
+  v.tokens.resize(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    TokenData& t = v.tokens[i];
+    t.text = std::move(texts[i]);
+    t.score = scores.empty() ? 0.0f : scores[i];
+    if (!types.empty()) {
+      if (types[i] < 0 || types[i] > 6)
+        fail(Errc::format, where + ": tokenizer.ggml.token_type[" + std::to_string(i) +
+                               "] = " + std::to_string(types[i]) + " is not a token type (0-6)");
+      t.type = static_cast<TokenType>(types[i]);
+    }
+  }
+
+  // Defaults per family, as llama.cpp sets them before reading the metadata overrides.
+  switch (v.type) {
+    case VocabType::spm:
+      v.bos_id = 1; v.eos_id = 2; v.unk_id = 0;
+      v.add_space_prefix = true; v.add_bos = true;
+      break;
+    case VocabType::bpe:
+      v.bos_id = 11; v.eos_id = 11;
+      v.pre = file.get_string("tokenizer.ggml.pre", "default");
+      if (v.pre.empty()) v.pre = "default";
+      if (v.pre == "llama3" || v.pre == "llama-v3" || v.pre == "llama-bpe" ||
+          v.pre == "falcon3") {
+        v.ignore_merges = true;
+        v.add_bos = true;
+      } else if (v.pre == "dbrx" || v.pre == "smaug-bpe") {
+        v.ignore_merges = false;
+      }
+      break;
+    case VocabType::wpm:
+      v.bos_id = 101; v.unk_id = 100; v.sep_id = 102; v.pad_id = 0; v.mask_id = 103;
+      v.add_bos = true; v.add_sep = true;
+      v.pre = file.get_string("tokenizer.ggml.pre", "default");
+      break;
+  }
+
+  auto read_id = [&](const char* key, int32_t& id) {
+    std::string full = std::string("tokenizer.ggml.") + key;
+    if (!file.has(full)) return;
+    int64_t x = file.get_int(full, -1);
+    if (x < -1 || x >= static_cast<int64_t>(v.tokens.size()))
+      fail(Errc::format, where + ": " + full + " = " + std::to_string(x) +
+                             " is outside the vocabulary (" + std::to_string(v.tokens.size()) +
+                             " tokens)");
+    id = static_cast<int32_t>(x);
+  };
+  read_id("bos_token_id", v.bos_id);
+  read_id("eos_token_id", v.eos_id);
+  read_id("eot_token_id", v.eot_id);
+  read_id("unknown_token_id", v.unk_id);
+  read_id("seperator_token_id", v.sep_id);
+  read_id("padding_token_id", v.pad_id);
+  read_id("mask_token_id", v.mask_id);
+  // Defaults that point past a small vocabulary are dropped rather than rejected.
+  for (int32_t* id : {&v.bos_id, &v.eos_id, &v.unk_id, &v.sep_id, &v.pad_id, &v.mask_id})
+    if (!v.valid_id(*id)) *id = -1;
+
+  v.add_bos = file.get_bool("tokenizer.ggml.add_bos_token", v.add_bos);
+  v.add_eos = file.get_bool("tokenizer.ggml.add_eos_token", v.add_eos);
+  v.add_sep = file.get_bool("tokenizer.ggml.add_sep_token", v.add_sep);
+  v.add_space_prefix = file.get_bool("tokenizer.ggml.add_space_prefix", v.add_space_prefix);
+  v.remove_extra_whitespaces =
+      file.get_bool("tokenizer.ggml.remove_extra_whitespaces", v.remove_extra_whitespaces);
+
+  std::vector<std::string> merges;
+  if (v.type == VocabType::bpe) {
+    merges = file.get_strings("tokenizer.ggml.merges");
+    if (merges.empty())
+      fail(Errc::format, where + ": tokenizer.ggml.merges is missing (required for '" +
+                             std::string(type_key(v.type)) + "' vocabularies)");
+  }
+  v.finalize(merges, where);
+  return v;
+}
+
+}  // namespace hearth::tokenizer
