@@ -259,13 +259,13 @@ float dot_q6_k(int64_t n, const void* w, const void* xv) {
 }  // namespace
 
 void register_k_quants(KernelTable& t) {
-  entry(t, Type::Q2_K) = {dequantize_q2_k, nullptr, nullptr, Type::Q8_K, dot_q2_k};
-  entry(t, Type::Q3_K) = {dequantize_q3_k, nullptr, nullptr, Type::Q8_K, dot_q3_k};
-  entry(t, Type::Q4_K) = {dequantize_scale_min<BlockQ4_K, codes_q4_k>, nullptr, nullptr, Type::Q8_K,
+  entry(t, Type::Q2_K) = {dequantize_q2_k, quantize_q2_k_ref, nullptr, Type::Q8_K, dot_q2_k};
+  entry(t, Type::Q3_K) = {dequantize_q3_k, quantize_q3_k_ref, nullptr, Type::Q8_K, dot_q3_k};
+  entry(t, Type::Q4_K) = {dequantize_scale_min<BlockQ4_K, codes_q4_k>, quantize_q4_k_ref, nullptr, Type::Q8_K,
                           dot_scale_min<BlockQ4_K, codes_q4_k>};
-  entry(t, Type::Q5_K) = {dequantize_scale_min<BlockQ5_K, codes_q5_k>, nullptr, nullptr, Type::Q8_K,
+  entry(t, Type::Q5_K) = {dequantize_scale_min<BlockQ5_K, codes_q5_k>, quantize_q5_k_ref, nullptr, Type::Q8_K,
                           dot_scale_min<BlockQ5_K, codes_q5_k>};
-  entry(t, Type::Q6_K) = {dequantize_q6_k, nullptr, nullptr, Type::Q8_K, dot_q6_k};
+  entry(t, Type::Q6_K) = {dequantize_q6_k, quantize_q6_k_ref, nullptr, Type::Q8_K, dot_q6_k};
   entry(t, Type::Q8_K) = {dequantize_q8_k, quantize_q8_k, quantize_q8_k, Type::Q8_K, nullptr};
 }
 

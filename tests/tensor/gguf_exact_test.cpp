@@ -63,10 +63,16 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair<std::string, Type>{"tiny-llama-Q5_1.gguf", Type::Q5_1},
                       std::pair<std::string, Type>{"tiny-llama-Q8_0.gguf", Type::Q8_0},
                       std::pair<std::string, Type>{"tiny-llama-F16.gguf", Type::F16},
-                      std::pair<std::string, Type>{"tiny-llama-BF16.gguf", Type::BF16}),
+                      std::pair<std::string, Type>{"tiny-llama-BF16.gguf", Type::BF16},
+                      std::pair<std::string, Type>{"tiny-llama-Q2_K.gguf", Type::Q2_K},
+                      std::pair<std::string, Type>{"tiny-llama-Q3_K_M.gguf", Type::Q3_K},
+                      std::pair<std::string, Type>{"tiny-llama-Q4_K_M.gguf", Type::Q4_K},
+                      std::pair<std::string, Type>{"tiny-llama-Q5_K_M.gguf", Type::Q5_K},
+                      std::pair<std::string, Type>{"tiny-llama-Q6_K.gguf", Type::Q6_K},
+                      std::pair<std::string, Type>{"tiny-llama-Q4_0.gguf", Type::Q6_K}),
     [](const auto& info) {
       std::string s = info.param.first.substr(11);
-      return s.substr(0, s.find('.'));
+      return s.substr(0, s.find('.')) + "_" + std::string(tensor::type_name(info.param.second));
     });
 
 // Relative RMSE of every dequantized tensor of each type in `file` against the F32 original.
