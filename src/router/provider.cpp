@@ -1,0 +1,46 @@
+#include "router/provider.h"
+
+namespace hearth::router {
+
+ChatResponse Provider::chat(const ChatRequest& req) {
+  Accumulator acc;
+  chat_stream(req, [&](const StreamEvent& e) {
+    acc.add(e);
+    return true;
+  });
+  return acc.take();
+}
+
+std::string Provider::complete(const std::string& model, const std::string& prompt, int max_tokens) {
+  ChatRequest req;
+  req.model = model;
+  req.messages.push_back({Role::user, prompt});
+  if (max_tokens > 0) req.max_tokens = max_tokens;
+  return chat(req).message.content;
+}
+
+EmbeddingResponse Provider::embed(const EmbeddingRequest&) {
+  throw ProviderError(ErrorKind::unsupported, "provider '" + name() + "' does not offer embeddings");
+}
+
+std::vector<ModelInfo> Provider::list_models() { return {}; }
+
+std::map<std::string, ProviderFactory>& provider_registry() {
+  static std::map<std::string, ProviderFactory> r;
+  return r;
+}
+
+std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg) {
+  link_builtin_providers();
+  auto& r = provider_registry();
+  auto it = r.find(cfg.type);
+  if (it == r.end()) {
+    std::string known;
+    for (const auto& [k, _] : r) known += (known.empty() ? "" : ", ") + k;
+    throw ProviderError(ErrorKind::bad_request,
+                        "provider '" + cfg.name + "': unknown type '" + cfg.type + "' (known: " + known + ")");
+  }
+  return it->second(cfg);
+}
+
+}  // namespace hearth::router

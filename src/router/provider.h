@@ -1,0 +1,55 @@
+// The one interface every backend implements and the router implements too, so the engine,
+// server, memory and eval call the same thing whether a request goes to the local model, a
+// self-hosted server or a cloud API. Providers are created by type name from a registry: a new
+// provider is one file plus one HEARTH_REGISTER_PROVIDER line.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "router/http.h"
+#include "router/types.h"
+
+namespace hearth::router {
+
+struct ProviderConfig {
+  std::string name;      // the config's key, the "provider" part of "provider:model"
+  std::string type;      // openai | anthropic | gemini | ollama | local
+  std::string base_url;
+  std::string api_key;   // resolved secret; never logged or recorded
+  HttpOptions http;
+  Headers extra_headers;
+  bool remote = true;    // requests leave the machine (ledger, --local-only)
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string name() const = 0;
+  // Non-streaming chat; the default drives chat_stream and joins the events.
+  virtual ChatResponse chat(const ChatRequest& req);
+  // Streams normalised events; throws ProviderError. Events after a sink refusal are not sent.
+  virtual void chat_stream(const ChatRequest& req, const StreamSink& sink) = 0;
+  // Plain completion: a prompt in, text out (mapped onto chat by default).
+  virtual std::string complete(const std::string& model, const std::string& prompt, int max_tokens);
+  virtual EmbeddingResponse embed(const EmbeddingRequest& req);
+  virtual std::vector<ModelInfo> list_models();
+  virtual Capabilities capabilities(const std::string& model) const { return {}; }
+};
+
+using ProviderFactory = std::unique_ptr<Provider> (*)(const ProviderConfig&);
+std::map<std::string, ProviderFactory>& provider_registry();
+// Throws ProviderError(bad_request) naming the unknown type.
+std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg);
+
+struct ProviderRegistrar {
+  ProviderRegistrar(const char* type, ProviderFactory f) { provider_registry()[type] = f; }
+};
+#define HEARTH_REGISTER_PROVIDER(type, factory) \
+  static ::hearth::router::ProviderRegistrar hearth_provider_reg_##factory(type, factory)
+
+// Static libraries drop unreferenced objects; this references every built-in provider file.
+void link_builtin_providers();
+
+}  // namespace hearth::router

@@ -1,0 +1,74 @@
+// Ollama's native API: POST /api/chat (NDJSON stream), /api/embed, GET /api/tags.
+#include "core/json.h"
+#include "router/provider.h"
+#include "router/sse.h"
+#include "router/wire_ollama.h"
+
+namespace hearth::router {
+namespace {
+
+class OllamaProvider : public Provider {
+ public:
+  explicit OllamaProvider(ProviderConfig c) : cfg_(std::move(c)), ep_(parse_base_url(cfg_.base_url)) {}
+  std::string name() const override { return cfg_.name; }
+
+  void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
+    int calls = 0;
+    bool started = false, done = false, stopped = false;
+    LineParser lines([&](std::string_view l) {
+      if (stopped || done) return;
+      auto j = json::parse(l, nullptr, false);
+      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream line is not JSON");
+      if (!ollama::decode_line(j, sink, &calls, &started, &done)) stopped = true;
+    });
+    http_post(ep_, "/api/chat", headers(), ollama::request_to_json(req, true).dump(), cfg_.http, [&](std::string_view d) {
+      lines.feed(d);
+      return !stopped;
+    });
+    lines.finish();
+    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
+    if (!done) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before done:true");
+  }
+
+  EmbeddingResponse embed(const EmbeddingRequest& req) override {
+    std::string out;
+    http_post(ep_, "/api/embed", headers(), json{{"model", req.model}, {"input", req.input}}.dump(), cfg_.http,
+              [&](std::string_view d) {
+                out.append(d);
+                return out.size() < (256u << 20);
+              });
+    auto j = json::parse(out, nullptr, false);
+    if (j.is_discarded() || !j.contains("embeddings") || !j["embeddings"].is_array())
+      throw ProviderError(ErrorKind::server, cfg_.name + ": malformed /api/embed response");
+    EmbeddingResponse r;
+    r.model = req.model;
+    for (const auto& v : j["embeddings"]) r.vectors.push_back(v.get<std::vector<float>>());
+    r.usage.input_tokens = j.value("prompt_eval_count", 0);
+    return r;
+  }
+
+  std::vector<ModelInfo> list_models() override {
+    auto j = json::parse(http_get(ep_, "/api/tags", headers(), cfg_.http), nullptr, false);
+    std::vector<ModelInfo> out;
+    if (j.is_object() && j.contains("models") && j["models"].is_array())
+      for (const auto& m : j["models"])
+        if (m.contains("name") && m["name"].is_string()) out.push_back({m["name"], cfg_.name});
+    return out;
+  }
+
+ private:
+  Headers headers() const {
+    Headers h = cfg_.extra_headers;
+    if (!cfg_.api_key.empty()) h.emplace_back("Authorization", "Bearer " + cfg_.api_key);
+    return h;
+  }
+  ProviderConfig cfg_;
+  Endpoint ep_;
+};
+
+std::unique_ptr<Provider> make_ollama(const ProviderConfig& c) { return std::make_unique<OllamaProvider>(c); }
+
+}  // namespace
+HEARTH_REGISTER_PROVIDER("ollama", make_ollama);
+void link_provider_ollama() {}
+}  // namespace hearth::router

@@ -1,0 +1,97 @@
+// OpenAI-compatible Chat Completions by base URL: OpenAI, Mistral, Groq, Together, DeepSeek,
+// OpenRouter, vLLM, llama.cpp server, LM Studio, another hearth.
+#include "core/json.h"
+#include "router/provider.h"
+#include "router/sse.h"
+#include "router/wire_openai.h"
+
+namespace hearth::router {
+namespace {
+
+class OpenAIProvider : public Provider {
+ public:
+  explicit OpenAIProvider(ProviderConfig c) : cfg_(std::move(c)), ep_(parse_base_url(cfg_.base_url)) {}
+  std::string name() const override { return cfg_.name; }
+
+  ChatResponse chat(const ChatRequest& req) override {
+    std::string body;
+    http_post(ep_, "/chat/completions", headers(), openai::request_to_json(req, false).dump(), cfg_.http,
+              [&](std::string_view d) {
+                if (body.size() + d.size() > (64u << 20)) throw ProviderError(ErrorKind::server, "response too large");
+                body.append(d);
+                return true;
+              });
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": response is not JSON");
+    return openai::response_from_json(j);
+  }
+
+  void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
+    openai::StreamDecoder dec;
+    bool done = false, stopped = false;
+    SseParser sse([&](const SseEvent& ev) {
+      if (stopped || done) return;
+      if (ev.data == "[DONE]") { done = true; return; }
+      auto j = json::parse(ev.data, nullptr, false);
+      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream chunk is not JSON");
+      if (!dec.feed(j, sink)) stopped = true;
+    });
+    http_post(ep_, "/chat/completions", headers(), openai::request_to_json(req, true).dump(), cfg_.http,
+              [&](std::string_view d) {
+                sse.feed(d);
+                return !stopped;
+              });
+    sse.finish();
+    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
+    if (!dec.finished()) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before a finish_reason");
+    if (!dec.flush(sink)) throw ProviderError(ErrorKind::cancelled, "client went away");
+  }
+
+  EmbeddingResponse embed(const EmbeddingRequest& req) override {
+    json body = {{"model", req.model}, {"input", req.input}};
+    std::string out;
+    http_post(ep_, "/embeddings", headers(), body.dump(), cfg_.http, [&](std::string_view d) {
+      out.append(d);
+      return out.size() < (256u << 20);
+    });
+    auto j = json::parse(out, nullptr, false);
+    if (j.is_discarded() || !j.contains("data") || !j["data"].is_array())
+      throw ProviderError(ErrorKind::server, cfg_.name + ": malformed embeddings response");
+    EmbeddingResponse r;
+    r.model = req.model;
+    r.vectors.resize(j["data"].size());
+    for (const auto& d : j["data"]) {
+      size_t idx = d.value("index", 0);
+      if (idx >= r.vectors.size() || !d.contains("embedding") || !d["embedding"].is_array())
+        throw ProviderError(ErrorKind::server, cfg_.name + ": malformed embedding entry");
+      r.vectors[idx] = d["embedding"].get<std::vector<float>>();
+    }
+    if (j.contains("usage") && j["usage"].is_object()) r.usage.input_tokens = j["usage"].value("prompt_tokens", 0);
+    return r;
+  }
+
+  std::vector<ModelInfo> list_models() override {
+    auto j = json::parse(http_get(ep_, "/models", headers(), cfg_.http), nullptr, false);
+    std::vector<ModelInfo> out;
+    if (j.is_object() && j.contains("data") && j["data"].is_array())
+      for (const auto& m : j["data"])
+        if (m.contains("id") && m["id"].is_string()) out.push_back({m["id"], cfg_.name});
+    return out;
+  }
+
+ private:
+  Headers headers() const {
+    Headers h = cfg_.extra_headers;
+    if (!cfg_.api_key.empty()) h.emplace_back("Authorization", "Bearer " + cfg_.api_key);
+    return h;
+  }
+  ProviderConfig cfg_;
+  Endpoint ep_;
+};
+
+std::unique_ptr<Provider> make_openai(const ProviderConfig& c) { return std::make_unique<OpenAIProvider>(c); }
+
+}  // namespace
+HEARTH_REGISTER_PROVIDER("openai", make_openai);
+void link_provider_openai() {}
+}  // namespace hearth::router

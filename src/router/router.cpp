@@ -1,0 +1,419 @@
+#include "router/router.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "core/log.h"
+#include "core/paths.h"
+
+namespace hearth::router {
+
+double cost_of(const ModelEntry& m, const Usage& u) {
+  return (static_cast<double>(u.input_tokens) * m.input_price + static_cast<double>(u.output_tokens) * m.output_price) / 1e6;
+}
+
+RouteError::RouteError(const ProviderError& last, RouteInfo info)
+    : ProviderError(last.kind(), last.what(), last.http_status(), last.retry_after()), info_(std::move(info)) {}
+
+Router::Router(RouterConfig cfg, RouterOptions opts) : cfg_(std::move(cfg)), opts_(std::move(opts)), rng_(opts_.seed) {
+  if (!opts_.now_ms)
+    opts_.now_ms = [] {
+      return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    };
+  if (!opts_.sleep_ms)
+    opts_.sleep_ms = [](double ms) { std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(ms * 1000))); };
+  if (opts_.use_ledger) ledger_ = std::make_unique<Ledger>(cfg_.ledger_dir.empty() ? hearth_home() / "ledger" : cfg_.ledger_dir);
+  budget_ = std::make_unique<Budget>(cfg_.budgets, ledger_.get());
+  for (const auto& [name, pc] : cfg_.providers) providers_[name] = make_provider(pc);
+}
+
+Router::~Router() = default;
+
+void Router::set_provider(const std::string& name, std::shared_ptr<Provider> p) {
+  std::lock_guard<std::mutex> lk(mu_);
+  providers_[name] = std::move(p);
+}
+
+std::shared_ptr<Provider> Router::provider(const std::string& name) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = providers_.find(name);
+  if (it == providers_.end()) throw ProviderError(ErrorKind::not_found, "unknown provider '" + name + "'");
+  return it->second;
+}
+
+Target Router::target_for(const std::string& ref) {
+  for (const auto& m : cfg_.models)
+    if (!m.name.empty() && m.name == ref) return {m, cfg_.providers.at(m.provider).remote};
+  auto colon = ref.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size())
+    throw ProviderError(ErrorKind::not_found, "unknown model '" + ref + "' (use provider:model, an alias or a policy name)");
+  std::string prov = ref.substr(0, colon), model = ref.substr(colon + 1);
+  auto pit = cfg_.providers.find(prov);
+  if (pit == cfg_.providers.end()) throw ProviderError(ErrorKind::not_found, "model '" + ref + "': unknown provider '" + prov + "'");
+  for (const auto& m : cfg_.models)
+    if (m.provider == prov && m.model == model) return {m, pit->second.remote};
+  ModelEntry e;
+  e.provider = prov;
+  e.model = model;
+  return {e, pit->second.remote};
+}
+
+std::vector<Target> Router::resolve(const std::string& name_in, Strategy* strategy) {
+  std::string name = name_in.empty() ? cfg_.default_model : name_in;
+  if (name.empty()) throw ProviderError(ErrorKind::bad_request, "no model given and no default_model configured");
+  auto pit = cfg_.policies.find(name);
+  if (pit != cfg_.policies.end()) {
+    *strategy = pit->second.strategy;
+    std::vector<Target> out;
+    for (const auto& ref : pit->second.models) out.push_back(target_for(ref));
+    return out;
+  }
+  *strategy = Strategy::fixed;
+  return {target_for(name)};
+}
+
+static int64_t estimate_input_tokens(const ChatRequest& req) {
+  size_t chars = 0;
+  for (const auto& m : req.messages) {
+    chars += m.content.size() + 8;
+    for (const auto& c : m.tool_calls) chars += c.arguments.size() + c.name.size();
+  }
+  for (const auto& t : req.tools) chars += t.description.size() + t.parameters.dump().size();
+  return static_cast<int64_t>(chars / 4 + 1);  // ~4 bytes per token: good enough to filter
+}
+
+std::vector<Target> Router::plan(const ChatRequest& req) {
+  Strategy strategy;
+  auto targets = resolve(req.model, &strategy);
+  if (opts_.local_only) {
+    std::vector<Target> kept;
+    std::string refused;
+    for (auto& t : targets) {
+      if (t.remote) refused += t.ref() + " ";
+      else kept.push_back(t);
+    }
+    if (kept.empty())
+      throw ProviderError(ErrorKind::refused, "--local-only: refusing remote provider(s) " + refused + "for '" + req.model + "'");
+    targets = std::move(kept);
+  }
+  int64_t need_ctx = estimate_input_tokens(req) + req.max_tokens.value_or(0);
+  if (strategy != Strategy::fixed) {
+    std::vector<Target> kept;
+    for (auto& t : targets) {
+      const auto& c = t.entry.caps;
+      if (!req.tools.empty() && !c.tools) continue;
+      if (req.json_mode && !c.json_mode) continue;
+      if (c.context_length > 0 && c.context_length < need_ctx) continue;
+      kept.push_back(t);
+    }
+    if (kept.empty())
+      throw ProviderError(ErrorKind::bad_request, "no model in '" + req.model + "' supports this request (tools=" +
+                                                      std::to_string(!req.tools.empty()) + ", json=" + std::to_string(req.json_mode) +
+                                                      ", ~" + std::to_string(need_ctx) + " tokens of context)");
+    targets = std::move(kept);
+  }
+  int64_t est_out = req.max_tokens.value_or(256);
+  std::lock_guard<std::mutex> lk(mu_);
+  switch (strategy) {
+    case Strategy::fixed:
+    case Strategy::fallback: break;
+    case Strategy::cheapest: {
+      Usage u{need_ctx - req.max_tokens.value_or(0), est_out};
+      std::stable_sort(targets.begin(), targets.end(),
+                       [&](const Target& a, const Target& b) { return cost_of(a.entry, u) < cost_of(b.entry, u); });
+      break;
+    }
+    case Strategy::fastest: {
+      // Unmeasured targets go first so every target gets measured (warm-up), then by expected
+      // completion time: time to first token plus output at the measured speed.
+      auto expected = [&](const Target& t) {
+        auto it = stats_.find(t.ref());
+        if (it == stats_.end() || it->second.samples == 0) return -1.0;
+        const auto& s = it->second;
+        return s.ttft_ms + (s.tokens_per_s > 0 ? 1000.0 * static_cast<double>(est_out) / s.tokens_per_s : 0);
+      };
+      std::stable_sort(targets.begin(), targets.end(), [&](const Target& a, const Target& b) { return expected(a) < expected(b); });
+      break;
+    }
+    case Strategy::weighted: {
+      double total = 0;
+      for (const auto& t : targets) total += t.entry.weight;
+      if (total > 0) {
+        double x = std::uniform_real_distribution<double>(0, total)(rng_);
+        size_t pick = targets.size() - 1;
+        for (size_t i = 0; i < targets.size(); ++i) {
+          if (x < targets[i].entry.weight) { pick = i; break; }
+          x -= targets[i].entry.weight;
+        }
+        std::rotate(targets.begin(), targets.begin() + static_cast<long>(pick), targets.begin() + static_cast<long>(pick) + 1);
+      }
+      break;
+    }
+    case Strategy::least_busy:
+      std::stable_sort(targets.begin(), targets.end(), [&](const Target& a, const Target& b) {
+        auto ia = stats_.find(a.ref()), ib = stats_.find(b.ref());
+        int fa = ia == stats_.end() ? 0 : ia->second.in_flight, fb = ib == stats_.end() ? 0 : ib->second.in_flight;
+        return fa < fb;
+      });
+      break;
+  }
+  return targets;
+}
+
+bool Router::breaker_allows(const std::string& p) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto& b = breakers_[p];
+  if (!b.open) return true;
+  if (now() < b.open_until || b.trial) return false;
+  b.trial = true;  // half-open: exactly one request probes the provider
+  return true;
+}
+
+void Router::breaker_result(const std::string& p, bool ok) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto& b = breakers_[p];
+  b.trial = false;
+  if (ok) {
+    b = Breaker{};
+    return;
+  }
+  if (b.open || ++b.failures >= cfg_.breaker.failures) {
+    if (!b.open) log::warn("router: circuit for provider '" + p + "' opened after " + std::to_string(b.failures) + " failures");
+    b.open = true;
+    b.open_until = now() + cfg_.breaker.cooldown_ms;
+  }
+}
+
+BreakerState Router::breaker(const std::string& p) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = breakers_.find(p);
+  if (it == breakers_.end() || !it->second.open) return BreakerState::closed;
+  return now() < it->second.open_until ? BreakerState::open : BreakerState::half_open;
+}
+
+TargetStats Router::stats(const std::string& ref) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = stats_.find(ref);
+  return it == stats_.end() ? TargetStats{} : it->second;
+}
+
+void Router::record_latency(const std::string& ref, double ttft, double total, int64_t out_tokens) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto& s = stats_[ref];
+  constexpr double kAlpha = 0.3;  // exponential moving average: recent calls dominate
+  double gen_ms = total - ttft;
+  double tps = out_tokens > 0 && gen_ms > 0 ? 1000.0 * static_cast<double>(out_tokens) / gen_ms : 0;
+  if (s.samples == 0) {
+    s.ttft_ms = ttft;
+    s.tokens_per_s = tps;
+  } else {
+    s.ttft_ms = kAlpha * ttft + (1 - kAlpha) * s.ttft_ms;
+    if (tps > 0) s.tokens_per_s = s.tokens_per_s > 0 ? kAlpha * tps + (1 - kAlpha) * s.tokens_per_s : tps;
+  }
+  ++s.samples;
+}
+
+void Router::record_ledger(const ChatRequest& req, const Target& t, const std::string& status, const Usage& u, double cost) {
+  if (!t.remote || !ledger_) return;
+  LedgerRecord r;
+  r.request_id = req.request_id;
+  r.provider = t.entry.provider;
+  r.model = t.entry.model;
+  r.key = req.api_key_id;
+  r.status = status;
+  r.input_tokens = u.input_tokens;
+  r.output_tokens = u.output_tokens;
+  r.cost_usd = cost;
+  r.memory_ids = req.memory_ids;
+  try {
+    ledger_->append(std::move(r));
+  } catch (const Error& e) {
+    log::error(std::string("router: ") + e.what());
+  }
+}
+
+RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const Call& call) {
+  RouteInfo info;
+  double t_start = now();
+  int total = 0;
+  std::optional<ProviderError> last;
+  bool delivered = false;
+  for (const auto& t : targets) {
+    const std::string& pname = t.entry.provider;
+    if (!breaker_allows(pname)) {
+      info.attempts.push_back({pname, t.entry.model, "circuit_open", "circuit breaker open; skipped", 0, 0});
+      if (!last) last = ProviderError(ErrorKind::overloaded, "provider '" + pname + "' circuit is open");
+      continue;
+    }
+    bool moved_on = false;
+    for (int attempt = 0; attempt <= cfg_.retry.retries_per_model && !moved_on; ++attempt) {
+      if (total >= cfg_.retry.max_attempts) break;
+      if (attempt > 0 && !breaker_allows(pname)) break;
+      budget_->check(req.api_key_id);
+      ++total;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        ++stats_[t.ref()].in_flight;
+      }
+      double t0 = now();
+      Attempt a{pname, t.entry.model, "ok", "", 0, 0};
+      try {
+        RouteInfo one;
+        call(t, *provider(pname), one, &delivered);
+        a.latency_ms = now() - t0;
+        info.attempts.push_back(a);
+        {
+          std::lock_guard<std::mutex> lk(mu_);
+          --stats_[t.ref()].in_flight;
+        }
+        breaker_result(pname, true);
+        info.provider = pname;
+        info.model = t.entry.model;
+        info.latency_ms = now() - t_start;
+        info.ttft_ms = one.ttft_ms > 0 ? one.ttft_ms - t_start : info.latency_ms;
+        info.cost_usd = one.cost_usd;
+        log::info("router: " + t.ref() + " ok in " + std::to_string(a.latency_ms) + " ms");
+        return info;
+      } catch (const ProviderError& e) {
+        a.latency_ms = now() - t0;
+        a.status = error_kind_name(e.kind());
+        a.error = e.what();
+        a.http_status = e.http_status();
+        info.attempts.push_back(a);
+        {
+          std::lock_guard<std::mutex> lk(mu_);
+          --stats_[t.ref()].in_flight;
+        }
+        log::info("router: " + t.ref() + " failed (" + a.status + "): " + a.error);
+        if (e.kind() == ErrorKind::cancelled) {
+          breaker_result(pname, true);  // the client left; not the provider's fault
+          throw RouteError(e, info);
+        }
+        if (t.remote) record_ledger(req, t, a.status, {}, 0);
+        bool provider_fault = e.retryable();
+        breaker_result(pname, !provider_fault);
+        last = e;
+        // Once the client holds streamed tokens a different answer cannot be spliced in.
+        if (delivered) throw RouteError(e, info);
+        if (e.kind() == ErrorKind::bad_request || e.kind() == ErrorKind::budget) throw RouteError(e, info);
+        if (!e.retryable() || attempt == cfg_.retry.retries_per_model) { moved_on = true; break; }
+        double wait;
+        if (e.retry_after() > 0) {
+          if (e.retry_after() > cfg_.retry.max_retry_after_s) { moved_on = true; break; }
+          wait = e.retry_after() * 1000.0;
+        } else {
+          double base = std::min(cfg_.retry.backoff_max_ms, cfg_.retry.backoff_ms * double(1 << std::min(attempt, 20)));
+          double jitter;
+          {
+            std::lock_guard<std::mutex> lk(mu_);
+            jitter = std::uniform_real_distribution<double>(0.5, 1.0)(rng_);
+          }
+          wait = base * jitter;
+        }
+        if (total < cfg_.retry.max_attempts) opts_.sleep_ms(wait);
+      }
+    }
+    if (total >= cfg_.retry.max_attempts) break;
+  }
+  info.latency_ms = now() - t_start;
+  if (!last) last = ProviderError(ErrorKind::overloaded, "no attempt was possible");
+  std::string msg = std::string(last->what()) + " (after " + std::to_string(info.attempts.size()) + " attempt(s))";
+  throw RouteError(ProviderError(last->kind(), msg, last->http_status(), last->retry_after()), info);
+}
+
+ChatResponse Router::chat(const ChatRequest& req) {
+  ChatResponse out;
+  auto targets = plan(req);
+  auto info = run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
+    ChatRequest up = req;
+    up.model = t.entry.model;
+    double t0 = now();
+    out = p.chat(up);
+    double total = now() - t0;
+    record_latency(t.ref(), total, total, out.usage.output_tokens);
+    one.cost_usd = cost_of(t.entry, out.usage);
+    budget_->add(req.api_key_id, one.cost_usd);
+    record_ledger(req, t, "ok", out.usage, one.cost_usd);
+  });
+  out.route = std::move(info);
+  return out;
+}
+
+RouteInfo Router::stream(const ChatRequest& req, const StreamSink& sink) {
+  auto targets = plan(req);
+  bool started = false;
+  return run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered) {
+    ChatRequest up = req;
+    up.model = t.entry.model;
+    double t0 = now(), first = 0;
+    Usage usage;
+    p.chat_stream(up, [&](const StreamEvent& e) {
+      if (e.kind == StreamEvent::Kind::start) {
+        if (started) return true;  // a fallback's start is not repeated to the client
+        started = true;
+      } else if (e.kind == StreamEvent::Kind::usage) {
+        usage = e.usage;
+      } else if (e.kind != StreamEvent::Kind::finish) {
+        if (first == 0) first = now();
+        *delivered = true;
+      }
+      return sink(e);
+    });
+    double end = now();
+    if (first == 0) first = end;
+    one.ttft_ms = first;
+    record_latency(t.ref(), first - t0, end - t0, usage.output_tokens);
+    one.cost_usd = cost_of(t.entry, usage);
+    budget_->add(req.api_key_id, one.cost_usd);
+    record_ledger(req, t, "ok", usage, one.cost_usd);
+  });
+}
+
+void Router::chat_stream(const ChatRequest& req, const StreamSink& sink) { stream(req, sink); }
+
+EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
+  ChatRequest probe;
+  probe.model = req.model;
+  probe.api_key_id = req.api_key_id;
+  Strategy s;
+  auto targets = resolve(req.model, &s);
+  if (opts_.local_only) {
+    std::erase_if(targets, [](const Target& t) { return t.remote; });
+    if (targets.empty()) throw ProviderError(ErrorKind::refused, "--local-only: refusing remote embeddings for '" + req.model + "'");
+  }
+  EmbeddingResponse out;
+  auto info = run(probe, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
+    EmbeddingRequest up = req;
+    up.model = t.entry.model;
+    out = p.embed(up);
+    one.cost_usd = cost_of(t.entry, out.usage);
+    budget_->add(req.api_key_id, one.cost_usd);
+    record_ledger(probe, t, "ok", out.usage, one.cost_usd);
+  });
+  out.route = std::move(info);
+  return out;
+}
+
+std::vector<ModelInfo> Router::list_models() {
+  std::vector<ModelInfo> out;
+  for (const auto& [name, _] : cfg_.policies) out.push_back({name, "policy"});
+  for (const auto& m : cfg_.models) {
+    if (opts_.local_only && cfg_.providers.at(m.provider).remote) continue;
+    if (!m.name.empty()) out.push_back({m.name, m.provider});
+    out.push_back({m.ref(), m.provider});
+  }
+  try {
+    for (auto& m : provider("local")->list_models()) out.push_back({"local:" + m.id, "local"});
+  } catch (const ProviderError&) {
+  }
+  return out;
+}
+
+Capabilities Router::capabilities(const std::string& model) const {
+  for (const auto& m : cfg_.models)
+    if (m.name == model || m.ref() == model) return m.caps;
+  return {};
+}
+
+}  // namespace hearth::router

@@ -1,0 +1,108 @@
+// The router: resolves a model name (provider:model, alias or policy) to an ordered list of
+// targets, then calls them with retries (exponential backoff + jitter on retryable errors only),
+// per-provider circuit breakers, a cap on total attempts, budgets and the privacy ledger. It is
+// itself a Provider, so callers cannot tell it from a single backend.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+
+#include "router/config.h"
+#include "router/ledger.h"
+#include "router/provider.h"
+
+namespace hearth::router {
+
+struct Target {
+  ModelEntry entry;   // provider, upstream model, prices, capabilities
+  bool remote = true;
+  std::string ref() const { return entry.ref(); }
+};
+
+struct RouterOptions {
+  bool local_only = false;
+  bool use_ledger = true;                    // false: no ledger file, no budget persistence
+  std::function<double()> now_ms;            // monotonic clock; injectable for breaker tests
+  std::function<void(double ms)> sleep_ms;   // backoff waits; injectable
+  uint64_t seed = 0x6865617274;              // weighted choice and jitter
+};
+
+// An error after routing gave up; carries every attempt for metadata.
+class RouteError : public ProviderError {
+ public:
+  RouteError(const ProviderError& last, RouteInfo info);
+  const RouteInfo& info() const { return info_; }
+
+ private:
+  RouteInfo info_;
+};
+
+struct TargetStats {
+  double ttft_ms = 0;       // moving average of time to first token
+  double tokens_per_s = 0;  // moving average of output speed
+  int samples = 0;
+  int in_flight = 0;
+};
+
+enum class BreakerState { closed, open, half_open };
+
+class Router : public Provider {
+ public:
+  explicit Router(RouterConfig cfg, RouterOptions opts = {});
+  ~Router() override;
+
+  std::string name() const override { return "router"; }
+  ChatResponse chat(const ChatRequest& req) override;
+  void chat_stream(const ChatRequest& req, const StreamSink& sink) override;
+  // chat_stream that also returns who answered and every attempt.
+  RouteInfo stream(const ChatRequest& req, const StreamSink& sink);
+  EmbeddingResponse embed(const EmbeddingRequest& req) override;
+  std::vector<ModelInfo> list_models() override;
+  Capabilities capabilities(const std::string& model) const override;
+
+  // Ordered candidates for a request (policy applied, needs and --local-only filtered).
+  std::vector<Target> plan(const ChatRequest& req);
+  // Replaces a provider instance (tests inject fakes; the server may install its own).
+  void set_provider(const std::string& name, std::shared_ptr<Provider> p);
+
+  TargetStats stats(const std::string& ref) const;
+  BreakerState breaker(const std::string& provider) const;
+  const RouterConfig& config() const { return cfg_; }
+  Ledger* ledger() { return ledger_.get(); }
+  Budget& budget() { return *budget_; }
+
+ private:
+  using Call = std::function<void(const Target&, Provider&, RouteInfo&, bool* delivered)>;
+  RouteInfo run(const ChatRequest& req, std::vector<Target> targets, const Call& call);
+  std::vector<Target> resolve(const std::string& name, Strategy* strategy);
+  Target target_for(const std::string& ref);
+  std::shared_ptr<Provider> provider(const std::string& name);
+  bool breaker_allows(const std::string& provider);
+  void breaker_result(const std::string& provider, bool ok);
+  void record_latency(const std::string& ref, double ttft_ms, double total_ms, int64_t out_tokens);
+  void record_ledger(const ChatRequest& req, const Target& t, const std::string& status, const Usage& u, double cost);
+  double now() const { return opts_.now_ms(); }
+
+  RouterConfig cfg_;
+  RouterOptions opts_;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<Budget> budget_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Provider>> providers_;
+  std::map<std::string, TargetStats> stats_;
+  struct Breaker {
+    int failures = 0;
+    double open_until = 0;
+    bool open = false;
+    bool trial = false;  // a half-open trial is in flight
+  };
+  std::map<std::string, Breaker> breakers_;
+  std::mt19937_64 rng_;
+};
+
+double cost_of(const ModelEntry& m, const Usage& u);
+
+}  // namespace hearth::router

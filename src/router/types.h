@@ -1,0 +1,172 @@
+// The router's canonical request/response/event model. Every provider translates its wire
+// format to and from these types, so the router, gateway, memory and eval speak one language.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/json.h"
+
+namespace hearth::router {
+
+enum class Role { system, user, assistant, tool };
+const char* role_name(Role r);
+Role parse_role(const std::string& s);  // throws invalid_argument on unknown roles
+
+struct ToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text, exactly as the model produced it
+};
+
+struct Message {
+  Role role = Role::user;
+  std::string content;    // text parts joined
+  std::string reasoning;  // assistant "thinking" text, when the provider exposes it
+  std::vector<ToolCall> tool_calls;  // assistant tool calls
+  std::string tool_call_id;          // role == tool: which call this answers
+  std::string name;                  // role == tool: the tool's name (Gemini/Ollama need it)
+};
+
+struct ToolDef {
+  std::string name;
+  std::string description;
+  json parameters = json::object();  // JSON Schema
+};
+
+struct ChatRequest {
+  std::string model;  // "provider:model", an alias or a policy name (router); upstream id (provider)
+  std::vector<Message> messages;
+  std::vector<ToolDef> tools;
+  json tool_choice;  // null = provider default; "auto" | "none" | "required" | {"name": ...}
+  std::optional<int> max_tokens;
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::vector<std::string> stop;
+  bool json_mode = false;
+  // Routing context, never sent upstream.
+  std::string request_id;
+  std::string api_key_id;               // which gateway key made the call (budgets, ledger)
+  std::vector<std::string> memory_ids;  // memories included in the prompt (ledger)
+};
+
+struct Usage {
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+};
+
+enum class StopReason { stop, length, tool_calls, content_filter, unknown };
+const char* stop_reason_name(StopReason r);
+
+// One attempt the router made, shown to callers in metadata and logs.
+struct Attempt {
+  std::string provider;
+  std::string model;
+  std::string status;  // "ok" or an error kind name
+  std::string error;
+  double latency_ms = 0;
+  int http_status = 0;
+};
+
+struct RouteInfo {
+  std::string provider;  // who answered
+  std::string model;     // upstream model id
+  std::vector<Attempt> attempts;
+  double latency_ms = 0;
+  double ttft_ms = 0;
+  double cost_usd = 0;
+  json to_json() const;
+};
+
+struct ChatResponse {
+  std::string id;
+  std::string model;
+  Message message{Role::assistant};
+  StopReason stop = StopReason::stop;
+  Usage usage;
+  RouteInfo route;  // filled by the router
+};
+
+// Normalised streaming: start, then any mix of deltas, then usage (optional) and finish.
+struct StreamEvent {
+  enum class Kind { start, text, reasoning, tool_call, usage, finish } kind = Kind::text;
+  std::string text;       // text / reasoning delta
+  int index = 0;          // tool call index within the message
+  std::string id, name;   // tool call id/name (first fragment of a call)
+  std::string arguments;  // tool call arguments fragment
+  Usage usage;
+  StopReason stop = StopReason::stop;
+  std::string response_id, model;  // start
+};
+// Returns false when the consumer went away; the producer then stops.
+using StreamSink = std::function<bool(const StreamEvent&)>;
+
+// Joins a stream back into one response (tool call fragments concatenated by index).
+class Accumulator {
+ public:
+  void add(const StreamEvent& e);
+  ChatResponse take();
+  bool produced_content() const { return content_; }
+
+ private:
+  ChatResponse r_;
+  bool content_ = false;
+};
+
+struct EmbeddingRequest {
+  std::string model;
+  std::vector<std::string> input;
+  std::string api_key_id;
+};
+struct EmbeddingResponse {
+  std::string model;
+  std::vector<std::vector<float>> vectors;
+  Usage usage;
+  RouteInfo route;
+};
+
+struct Capabilities {
+  bool tools = true;
+  bool json_mode = true;
+  bool streaming = true;
+  bool embeddings = false;
+  bool vision = false;
+  int64_t context_length = 0;  // 0 = unknown
+};
+
+struct ModelInfo {
+  std::string id;
+  std::string provider;
+};
+
+// One error model for every provider.
+enum class ErrorKind {
+  auth, rate_limit, context_length, overloaded, bad_request, not_found, network, timeout, server,
+  budget, refused, cancelled, unsupported
+};
+const char* error_kind_name(ErrorKind k);
+
+class ProviderError : public Error {
+ public:
+  ProviderError(ErrorKind kind, const std::string& message, int http_status = 0,
+                double retry_after_s = 0);
+  ErrorKind kind() const { return kind_; }
+  int http_status() const { return status_; }
+  double retry_after() const { return retry_after_; }  // seconds; 0 = none given
+  bool retryable() const;
+  // The HTTP status the gateway answers with for this error.
+  int gateway_status() const;
+
+ private:
+  ErrorKind kind_;
+  int status_;
+  double retry_after_;
+};
+
+// Maps an upstream HTTP status and error text to the error model.
+ProviderError error_from_http(int status, const std::string& message, double retry_after_s);
+
+}  // namespace hearth::router

@@ -1,0 +1,49 @@
+// OpenAI Chat Completions wire format, both directions: the openai provider encodes requests
+// and decodes responses/chunks; the gateway decodes requests and encodes responses/chunks.
+#pragma once
+#include <string>
+
+#include "router/types.h"
+
+namespace hearth::router::openai {
+
+json request_to_json(const ChatRequest& req, bool stream);
+ChatRequest request_from_json(const json& j);  // throws ProviderError(bad_request)
+json response_to_json(const ChatResponse& r, const std::string& model);
+ChatResponse response_from_json(const json& j);
+StopReason parse_finish(const std::string& s);
+const char* finish_name(StopReason r);
+
+// Turns chat.completion.chunk objects into events; `finished()` once a finish_reason arrived.
+class StreamDecoder {
+ public:
+  // Returns false when the sink refused an event.
+  bool feed(const json& chunk, const StreamSink& sink);
+  bool finished() const { return finished_; }
+  // At end of stream: emits the finish event held back so usage could precede it.
+  bool flush(const StreamSink& sink);
+
+ private:
+  bool started_ = false, finished_ = false;
+  std::optional<StreamEvent> pending_finish_;
+};
+
+// Turns events into chat.completion.chunk objects (without the "data: " framing).
+class StreamEncoder {
+ public:
+  StreamEncoder(std::string id, std::string model, long created, bool include_usage)
+      : id_(std::move(id)), model_(std::move(model)), created_(created), usage_(include_usage) {}
+  // Appends zero or more chunks to `out` as SSE "data: ...\n\n" frames.
+  void encode(const StreamEvent& e, std::string& out);
+  void finish(std::string& out);  // usage chunk (if asked) and [DONE]
+
+ private:
+  json chunk(json delta, json finish) const;
+  std::string id_, model_;
+  long created_;
+  bool usage_;
+  bool role_sent_ = false;
+  Usage u_;
+};
+
+}  // namespace hearth::router::openai
