@@ -45,6 +45,43 @@ float f16_dot(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+float bf16_dot(int64_t n, const void* w, const void* x) {
+  const uint16_t* a = static_cast<const uint16_t*>(w);
+  const uint16_t* b = static_cast<const uint16_t*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  // bf16 -> f32 is a 16-bit left shift of the bit pattern.
+  auto load = [](const uint16_t* p) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  };
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(load(a + i), load(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load(a + i + 8), load(b + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += bf16_to_fp32(a[i]) * bf16_to_fp32(b[i]);
+  return sum;
+}
+
+// F16C conversions round to nearest even, exactly like the scalar fp32_to_fp16.
+void f16_to_f32(const void* src, float* dst, int64_t n) {
+  const uint16_t* s = static_cast<const uint16_t*>(src);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
+  for (; i < n; ++i) dst[i] = fp16_to_fp32(s[i]);
+}
+
+void f32_to_f16(const float* src, void* dst, int64_t n) {
+  uint16_t* d = static_cast<uint16_t*>(dst);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < n; ++i) d[i] = fp32_to_fp16(src[i]);
+}
+
 // Signed int8 dot of 32 bytes, as 8 int32 lanes. maddubs needs an unsigned operand: move the
 // sign of a onto b. |a| <= 127 here (codes never reach -128), so the int16 pairs cannot saturate.
 inline __m256i dot_i8(__m256i a, __m256i b) {
@@ -87,6 +124,10 @@ float q4_0_dot(int64_t n, const void* w, const void* x) {
 void register_avx2(KernelTable& t) {
   entry(t, Type::F32).vec_dot = f32_dot;
   entry(t, Type::F16).vec_dot = f16_dot;
+  entry(t, Type::F16).to_float = f16_to_f32;
+  entry(t, Type::F16).from_float_ref = f32_to_f16;
+  entry(t, Type::F16).from_float_act = f32_to_f16;
+  entry(t, Type::BF16).vec_dot = bf16_dot;
   entry(t, Type::Q8_0).vec_dot = q8_0_dot;
   entry(t, Type::Q4_0).vec_dot = q4_0_dot;
 }

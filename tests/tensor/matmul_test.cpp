@@ -181,6 +181,28 @@ TEST_P(MatmulAllTypes, EveryIsaVecDotAgreesWithScalar) {
   }
 }
 
+TEST_P(MatmulAllTypes, EveryIsaConvertsRowsExactlyLikeScalar) {
+  const Type t = GetParam();
+  const int64_t cols = 512;
+  std::mt19937 rng(static_cast<unsigned>(t) + 5);
+  const auto w = random_weights(t, 1, cols, rng);
+  std::uniform_real_distribution<float> u(-3.0f, 3.0f);
+  std::vector<float> x(cols);
+  for (auto& v : x) v = u(rng);
+  const TypeKernels& ks = kernel_table(Isa::scalar)[static_cast<uint32_t>(t)];
+  std::vector<float> a(cols), b(cols);
+  std::vector<uint8_t> qa(w.size()), qb(w.size());
+  ks.to_float(w.data(), a.data(), cols);
+  ks.from_float_ref(x.data(), qa.data(), cols);
+  for (Isa isa : supported_isas()) {
+    const TypeKernels& ki = kernel_table(isa)[static_cast<uint32_t>(t)];
+    ki.to_float(w.data(), b.data(), cols);
+    ASSERT_EQ(0, std::memcmp(a.data(), b.data(), cols * sizeof(float))) << type_name(t) << " " << isa_name(isa);
+    ki.from_float_ref(x.data(), qb.data(), cols);
+    ASSERT_EQ(qa, qb) << type_name(t) << " " << isa_name(isa);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Types, MatmulAllTypes, ::testing::ValuesIn(kWeightTypes),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
@@ -228,7 +250,9 @@ TEST(Dispatch, ReportsIsaAndHonoursOverride) {
   IsaGuard guard;
   set_active_isa(Isa::scalar);
   EXPECT_EQ(active_isa(), Isa::scalar);
-  if (!isa_supported(Isa::avx512)) EXPECT_THROW(set_active_isa(Isa::avx512), Error);
+  if (!isa_supported(Isa::avx512)) {
+    EXPECT_THROW(set_active_isa(Isa::avx512), Error);
+  }
 }
 
 TEST(Dispatch, EnvironmentVariableSelectsScalarPath) {
