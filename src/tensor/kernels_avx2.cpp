@@ -5,6 +5,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
+#include "tensor/quant_k.h"
 
 namespace hearth::tensor {
 namespace {
@@ -119,6 +120,82 @@ float q4_0_dot(int64_t n, const void* w, const void* x) {
   return hsum(acc);
 }
 
+inline int hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// K-quant dots: the integer sums are exact and the per-super-block float expression is the
+// scalar one (ISO C++ mode: no FMA contraction), so results equal the scalar kernels'.
+float q4_k_dot(int64_t n, const void* w, const void* xv) {
+  const auto* a = static_cast<const BlockQ4_K*>(w);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  const __m256i low = _mm256_set1_epi8(0x0f);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    uint8_t sc[8], m[8];
+    int summs = 0;
+    for (int s = 0; s < 8; ++s) {
+      scale_min_k4(s, a[i].scales, &sc[s], &m[s]);
+      summs += m[s] * (x[i].bsums[2 * s] + x[i].bsums[2 * s + 1]);
+    }
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qs + 32 * c));
+      const __m256i lo = _mm256_and_si256(q, low);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low);
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 64 * c));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 64 * c + 32));
+      // Codes are 0..15 so maddubs cannot saturate; the second madd applies the sub-block scale.
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_set1_epi16(sc[2 * c]));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, x1), _mm256_set1_epi16(sc[2 * c + 1]));
+      acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+    }
+    const float d = x[i].d * fp16_to_fp32(a[i].d);
+    const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
+    sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+  }
+  return sum;
+}
+
+float q6_k_dot(int64_t n, const void* w, const void* xv) {
+  const auto* a = static_cast<const BlockQ6_K*>(w);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    // Codes are u - 32 with u in 0..63: dot(u, x) - 32 * (sum of x), the latter from bsums.
+    int offset = 0;
+    for (int s = 0; s < 16; ++s) offset += a[i].scales[s] * x[i].bsums[s];
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].ql + 64 * h));
+      const __m256i q2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].ql + 64 * h + 32));
+      const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qh + 32 * h));
+      auto high = [&](int shift) {
+        return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, shift), three), 4);
+      };
+      const __m256i u[4] = {
+          _mm256_or_si256(_mm256_and_si256(q1, low), high(0)),
+          _mm256_or_si256(_mm256_and_si256(q2, low), high(2)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), low), high(4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q2, 4), low), high(6)),
+      };
+      for (int k = 0; k < 4; ++k) {
+        const __m256i xk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 128 * h + 32 * k));
+        const int s = 8 * h + 2 * k;  // the 32 bytes span sub-blocks s and s+1
+        const __m256i scales = _mm256_set_m128i(_mm_set1_epi16(a[i].scales[s + 1]), _mm_set1_epi16(a[i].scales[s]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], xk), scales));
+      }
+    }
+    const int isum = hsum_i32(acc) - 32 * offset;
+    sum += fp16_to_fp32(a[i].d) * x[i].d * static_cast<float>(isum);
+  }
+  return sum;
+}
+
 }  // namespace
 
 void register_avx2(KernelTable& t) {
@@ -130,6 +207,8 @@ void register_avx2(KernelTable& t) {
   entry(t, Type::BF16).vec_dot = bf16_dot;
   entry(t, Type::Q8_0).vec_dot = q8_0_dot;
   entry(t, Type::Q4_0).vec_dot = q4_0_dot;
+  entry(t, Type::Q4_K).vec_dot = q4_k_dot;
+  entry(t, Type::Q6_K).vec_dot = q6_k_dot;
 }
 
 }  // namespace hearth::tensor
