@@ -128,7 +128,13 @@ inline int hsum_i32(__m256i v) {
 }
 
 // K-quant dots: the integer sums are exact and the per-super-block float expression is the
-// scalar one (ISO C++ mode: no FMA contraction), so results equal the scalar kernels'.
+// scalar one; with FMA contraction off (this file has -mfma) results equal the scalar kernels'.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
 float q4_k_dot(int64_t n, const void* w, const void* xv) {
   const auto* a = static_cast<const BlockQ4_K*>(w);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
@@ -195,6 +201,10 @@ float q6_k_dot(int64_t n, const void* w, const void* xv) {
   }
   return sum;
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 }  // namespace
 
