@@ -2,6 +2,8 @@
 // (8 lanes reduced at the end, as llama.cpp's AVX2 path does), integer block sums are exact.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
@@ -202,6 +204,101 @@ float q6_k_dot(int64_t n, const void* w, const void* xv) {
   return sum;
 }
 
+float q5_k_dot(int64_t n, const void* w, const void* xv) {
+  const auto* a = static_cast<const BlockQ5_K*>(w);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  const __m256i low = _mm256_set1_epi8(0x0f), one = _mm256_set1_epi8(1);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    uint8_t sc[8], m[8];
+    int summs = 0;
+    for (int s = 0; s < 8; ++s) {
+      scale_min_k4(s, a[i].scales, &sc[s], &m[s]);
+      summs += m[s] * (x[i].bsums[2 * s] + x[i].bsums[2 * s + 1]);
+    }
+    const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qh));
+    __m256i acc = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qs + 32 * c));
+      // Fifth bit of the low-nibble codes is qh bit 2c, of the high-nibble codes bit 2c+1.
+      const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), one), 4);
+      const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), one), 4);
+      const __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low), h0);
+      const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low), h1);
+      const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 64 * c));
+      const __m256i x1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 64 * c + 32));
+      const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, x0), _mm256_set1_epi16(sc[2 * c]));
+      const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, x1), _mm256_set1_epi16(sc[2 * c + 1]));
+      acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
+    }
+    const float d = x[i].d * fp16_to_fp32(a[i].d);
+    const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
+    sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+  }
+  return sum;
+}
+
+// 32-weight block types with a min or a fifth bit. Each block's integer dot is reduced and then
+// combined with the scalar kernels' float expression, so results equal theirs exactly.
+inline __m256i nibbles(const uint8_t* qs) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(packed, 4), packed), _mm256_set1_epi8(0x0f));
+}
+
+// Byte j = 0x10 when bit j of the 32-bit qh field is set, else 0.
+inline __m256i fifth_bits(const uint8_t* qh4) {
+  uint32_t qh;
+  std::memcpy(&qh, qh4, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(qh)),
+      _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+inline int dot_u8_i8(__m256i u, __m256i s) {
+  return hsum_i32(_mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
+
+float q4_1_dot(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ4_1*>(w);
+  const auto* b = static_cast<const BlockQ8_1*>(x);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK4_1; ++i) {
+    const int s = dot_u8_i8(nibbles(a[i].qs), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs)));
+    sum += static_cast<float>(s) * (fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d)) +
+           fp16_to_fp32(a[i].m) * fp16_to_fp32(b[i].s);
+  }
+  return sum;
+}
+
+float q5_0_dot(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_0*>(w);
+  const auto* b = static_cast<const BlockQ8_0*>(x);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK5_0; ++i) {
+    const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles(a[i].qs), fifth_bits(a[i].qh)), _mm256_set1_epi8(16));
+    const __m256i xb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
+    const int s = hsum_i32(dot_i8(q, xb));
+    sum += static_cast<float>(s) * (fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d));
+  }
+  return sum;
+}
+
+float q5_1_dot(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const BlockQ5_1*>(w);
+  const auto* b = static_cast<const BlockQ8_1*>(x);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK5_1; ++i) {
+    const __m256i q = _mm256_or_si256(nibbles(a[i].qs), fifth_bits(a[i].qh));
+    const int s = dot_u8_i8(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs)));
+    sum += static_cast<float>(s) * (fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d)) +
+           fp16_to_fp32(a[i].m) * fp16_to_fp32(b[i].s);
+  }
+  return sum;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
@@ -219,6 +316,10 @@ void register_avx2(KernelTable& t) {
   entry(t, Type::Q4_0).vec_dot = q4_0_dot;
   entry(t, Type::Q4_K).vec_dot = q4_k_dot;
   entry(t, Type::Q6_K).vec_dot = q6_k_dot;
+  entry(t, Type::Q5_K).vec_dot = q5_k_dot;
+  entry(t, Type::Q4_1).vec_dot = q4_1_dot;
+  entry(t, Type::Q5_0).vec_dot = q5_0_dot;
+  entry(t, Type::Q5_1).vec_dot = q5_1_dot;
 }
 
 }  // namespace hearth::tensor
