@@ -21,6 +21,16 @@ namespace {
 // microseconds apart, so a short spin avoids a futex round trip per matmul; a longer one would
 // steal the CPU from other processes when the pool is idle.
 constexpr int kSpinIterations = 4000;
+
+// The pool whose job the current thread is running, so that a kernel calling back into the same
+// pool runs the nested job inline instead of deadlocking on it.
+thread_local const void* tl_running_pool = nullptr;
+
+struct RunningScope {
+  const void* saved;
+  explicit RunningScope(const void* pool) : saved(tl_running_pool) { tl_running_pool = pool; }
+  ~RunningScope() { tl_running_pool = saved; }
+};
 }  // namespace
 
 struct ThreadPool::Impl {
@@ -60,6 +70,7 @@ struct ThreadPool::Impl {
       seen = g;
       if (stop.load(std::memory_order_acquire)) return;
       try {
+        RunningScope scope(this);
         (*job)(ith, n);
       } catch (...) {
         record(std::current_exception());
@@ -104,11 +115,13 @@ int ThreadPool::size() const { return impl_->n; }
 
 void ThreadPool::run(const std::function<void(int ith, int nth)>& fn) {
   Impl& p = *impl_;
-  std::lock_guard<std::mutex> run_lock(p.run_mu);
-  if (p.n == 1) {
+  if (tl_running_pool == impl_ || p.n == 1) {
+    // Nested call from inside one of this pool's jobs (or no workers): run on this thread only.
     fn(0, 1);
     return;
   }
+  std::lock_guard<std::mutex> run_lock(p.run_mu);
+  RunningScope scope(impl_);
   p.error = nullptr;
   p.job = &fn;
   p.pending.store(p.n - 1, std::memory_order_release);

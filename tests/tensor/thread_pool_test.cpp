@@ -80,6 +80,19 @@ TEST(ThreadPool, IdlePoolWakesUpAfterSleeping) {
   EXPECT_EQ(count.load(), 2);
 }
 
+TEST(ThreadPool, NestedRunOnTheSamePoolRunsInline) {
+  hearth::ThreadPool pool(2);
+  std::atomic<int> inner{0};
+  pool.run([&](int, int) {
+    pool.run([&](int ith, int nth) {
+      EXPECT_EQ(ith, 0);
+      EXPECT_EQ(nth, 1);
+      inner.fetch_add(1);
+    });
+  });
+  EXPECT_EQ(inner.load(), 2);  // once per outer thread
+}
+
 TEST(ThreadPool, ConcurrentCallersAreSerialized) {
   hearth::ThreadPool pool(2);
   std::atomic<int64_t> total{0};
