@@ -10,4 +10,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libpcre2-dev \
   libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev libutf8proc-dev \
-  nodejs npm curl ca-certificates >/dev/null
+  nodejs npm chromium curl ca-certificates >/dev/null

@@ -1,0 +1,48 @@
+# Embeds the browser chat UI (web/) into the binary as the library hearth_web_assets.
+#
+# At build time: `vite build` writes the UI into <build>/web-dist, then cmake/embed_web.mjs turns
+# every file there into <build>/generated/web_assets.cpp (bytes, path, content type, ETag). Both
+# steps rerun only when a file under web/ (sources, config, lockfile) or the generator changes.
+#
+# Needs node and the UI's npm packages. The packages are NOT installed by the build (no network
+# during a build): run `npm ci --prefix web` once before configuring, as .ci/run does.
+
+find_program(HEARTH_NODE NAMES node nodejs)
+if(NOT HEARTH_NODE)
+  message(FATAL_ERROR "node (Node.js 20+) is needed to build the embedded web UI. "
+                      "Install nodejs and npm (scripts/install-deps.sh does).")
+endif()
+set(HEARTH_WEB_DIR ${CMAKE_SOURCE_DIR}/web)
+set(HEARTH_VITE ${HEARTH_WEB_DIR}/node_modules/vite/bin/vite.js)
+if(NOT EXISTS ${HEARTH_VITE})
+  message(FATAL_ERROR "The web UI's npm packages are missing (${HEARTH_VITE} not found).\n"
+                      "Run this once, then configure again:\n"
+                      "  npm ci --prefix ${HEARTH_WEB_DIR}")
+endif()
+
+file(GLOB_RECURSE HEARTH_WEB_INPUTS CONFIGURE_DEPENDS
+     ${HEARTH_WEB_DIR}/src/*
+     ${HEARTH_WEB_DIR}/public/*)
+list(APPEND HEARTH_WEB_INPUTS
+     ${HEARTH_WEB_DIR}/index.html
+     ${HEARTH_WEB_DIR}/vite.config.ts
+     ${HEARTH_WEB_DIR}/package-lock.json
+     ${CMAKE_SOURCE_DIR}/cmake/embed_web.mjs)
+
+set(HEARTH_WEB_DIST ${CMAKE_BINARY_DIR}/web-dist)
+set(HEARTH_WEB_CPP ${CMAKE_BINARY_DIR}/generated/web_assets.cpp)
+add_custom_command(
+  OUTPUT ${HEARTH_WEB_CPP}
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/generated
+  COMMAND ${HEARTH_NODE} ${HEARTH_VITE} build --logLevel warn --emptyOutDir --outDir ${HEARTH_WEB_DIST}
+  COMMAND ${HEARTH_NODE} ${CMAKE_SOURCE_DIR}/cmake/embed_web.mjs ${HEARTH_WEB_DIST} ${HEARTH_WEB_CPP}
+  # The generator leaves an unchanged file untouched; touch it so the rule is not rerun forever.
+  COMMAND ${CMAKE_COMMAND} -E touch_nocreate ${HEARTH_WEB_CPP}
+  WORKING_DIRECTORY ${HEARTH_WEB_DIR}
+  DEPENDS ${HEARTH_WEB_INPUTS}
+  COMMENT "Building and embedding the web UI"
+  VERBATIM)
+
+add_library(hearth_web_assets STATIC ${HEARTH_WEB_CPP} ${CMAKE_SOURCE_DIR}/src/server/web_assets.h)
+target_include_directories(hearth_web_assets PUBLIC ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(libhearth INTERFACE hearth_web_assets)
