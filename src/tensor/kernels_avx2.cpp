@@ -204,6 +204,67 @@ float q6_k_dot(int64_t n, const void* w, const void* xv) {
   return sum;
 }
 
+// Q2_K and Q3_K: 2-bit fields; element 128h + 32k + l sits in bits 2k..2k+1 of qs[32h + l].
+inline __m256i two_bits(__m256i q, int k) {
+  return _mm256_and_si256(_mm256_srli_epi16(q, 2 * k), _mm256_set1_epi8(3));
+}
+inline __m256i pair_scales(int s0, int s1) {
+  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(s1)), _mm_set1_epi16(static_cast<int16_t>(s0)));
+}
+
+float q2_k_dot(int64_t n, const void* w, const void* xv) {
+  const auto* a = static_cast<const BlockQ2_K*>(w);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int summs = 0;
+    for (int s = 0; s < 16; ++s) summs += (a[i].scales[s] >> 4) * x[i].bsums[s];
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qs + 32 * h));
+      for (int k = 0; k < 4; ++k) {
+        const int s = 8 * h + 2 * k;
+        const __m256i xk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 128 * h + 32 * k));
+        const __m256i sc = pair_scales(a[i].scales[s] & 0x0f, a[i].scales[s + 1] & 0x0f);
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(two_bits(q, k), xk), sc));
+      }
+    }
+    const float dall = x[i].d * fp16_to_fp32(a[i].d);
+    const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
+    sum += dall * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+  }
+  return sum;
+}
+
+float q3_k_dot(int64_t n, const void* w, const void* xv) {
+  const auto* a = static_cast<const BlockQ3_K*>(w);
+  const auto* x = static_cast<const BlockQ8_K*>(xv);
+  const __m256i one = _mm256_set1_epi8(1);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / QK_K; ++i) {
+    int8_t sc[16];
+    unpack_q3_k_scales(a[i].scales, sc);
+    // Codes are u - 4 with u = low bits + 4 * high bit in 0..7: dot(u, x) - 4 * bsum.
+    int offset = 0;
+    for (int s = 0; s < 16; ++s) offset += sc[s] * x[i].bsums[s];
+    const __m256i hm = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].hmask));
+    __m256i acc = _mm256_setzero_si256();
+    for (int h = 0; h < 2; ++h) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qs + 32 * h));
+      for (int k = 0; k < 4; ++k) {
+        const int s = 8 * h + 2 * k;
+        const __m256i hb = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + k), one), 2);
+        const __m256i u = _mm256_or_si256(two_bits(q, k), hb);
+        const __m256i xk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qs + 128 * h + 32 * k));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, xk), pair_scales(sc[s], sc[s + 1])));
+      }
+    }
+    const int isum = hsum_i32(acc) - 4 * offset;
+    sum += fp16_to_fp32(a[i].d) * x[i].d * static_cast<float>(isum);
+  }
+  return sum;
+}
+
 float q5_k_dot(int64_t n, const void* w, const void* xv) {
   const auto* a = static_cast<const BlockQ5_K*>(w);
   const auto* x = static_cast<const BlockQ8_K*>(xv);
@@ -317,6 +378,8 @@ void register_avx2(KernelTable& t) {
   entry(t, Type::Q4_K).vec_dot = q4_k_dot;
   entry(t, Type::Q6_K).vec_dot = q6_k_dot;
   entry(t, Type::Q5_K).vec_dot = q5_k_dot;
+  entry(t, Type::Q2_K).vec_dot = q2_k_dot;
+  entry(t, Type::Q3_K).vec_dot = q3_k_dot;
   entry(t, Type::Q4_1).vec_dot = q4_1_dot;
   entry(t, Type::Q5_0).vec_dot = q5_0_dot;
   entry(t, Type::Q5_1).vec_dot = q5_1_dot;
