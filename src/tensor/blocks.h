@@ -1,7 +1,7 @@
 // ggml's block layouts (byte-for-byte; fp16 fields are raw uint16 bit patterns).
 #pragma once
-#include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "tensor/types.h"
 
@@ -26,7 +26,14 @@ static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(Block
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(BlockQ8_K) == 292);
 
-// Round to nearest, ties to even, for |x| < 2^22 (ggml's nearest_int trick in portable form).
-inline int nearest_int(float x) { return static_cast<int>(std::nearbyint(x)); }
+// Round to nearest, ties to even, exact for |x| < 2^22: adding 1.5 * 2^23 leaves the rounded
+// integer in the low mantissa bits. Same results as ggml's nearest_int for every input, inline
+// (no libm call on baseline x86-64) and free of float-to-int overflow for huge inputs.
+inline int nearest_int(float x) {
+  const float v = x + 12582912.0f;
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  return static_cast<int>(bits & 0x007fffffu) - 0x00400000;
+}
 
 }  // namespace hearth::tensor
