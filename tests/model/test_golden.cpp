@@ -28,6 +28,9 @@ std::vector<GoldenCase> cases() {
   return c;
 }
 
+// Readable names in gtest output instead of the struct's bytes.
+void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.golden; }
+
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
 
 TEST_P(Golden, MatchesLlamaCpp) {
