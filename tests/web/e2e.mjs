@@ -1,0 +1,180 @@
+// Browser end-to-end test of the chat UI with headless Chromium (playwright-core).
+// Without HEARTH_URL it serves the built UI (HEARTH_WEB_DIST, default web/dist) from a fake
+// OpenAI-compatible server (fake_server.mjs); with HEARTH_URL it drives a running `hearth serve`
+// and checks only what does not depend on the model's words.
+// Screenshots go to HEARTH_SCREENSHOTS (default build/web-screenshots).
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeServer } from './fake_server.mjs';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(repo, 'web/package.json'));
+const { chromium } = require('playwright-core');
+
+const fakeMode = !process.env.HEARTH_URL;
+const shots = process.env.HEARTH_SCREENSHOTS ?? join(repo, 'build/web-screenshots');
+const wait = fakeMode ? 15_000 : 180_000; // a real model may need to load first
+mkdirSync(shots, { recursive: true });
+
+let failures = 0;
+function check(cond, what) {
+  if (cond) {
+    console.log(`ok   ${what}`);
+  } else {
+    failures++;
+    console.log(`FAIL ${what}`);
+  }
+}
+
+const fake = fakeMode ? await startFakeServer(process.env.HEARTH_WEB_DIST ?? join(repo, 'web/dist')) : null;
+const base = (process.env.HEARTH_URL ?? fake.url).replace(/\/$/, '');
+const profile = mkdtempSync(join(tmpdir(), 'hearth-web-e2e-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  acceptDownloads: true,
+  viewport: { width: 1280, height: 800 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const external = [];
+context.on('request', (r) => {
+  if (!r.url().startsWith(base) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) external.push(r.url());
+});
+
+const lastAssistant = '.msg.assistant:last-child';
+const idle = (page) => page.waitForSelector('#send:not([hidden])', { timeout: wait });
+async function send(page, text) {
+  await page.fill('#input', text);
+  await page.press('#input', 'Enter');
+}
+
+try {
+  // ---- desktop ----------------------------------------------------------------------------------
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto(base + '/');
+  await page.waitForSelector('#model option', { state: 'attached', timeout: wait });
+  check((await page.title()) === 'hearth', 'page title is hearth');
+  if (fakeMode) {
+    check((await page.inputValue('#model')) === 'fake-chat-7b', 'model picker lists /v1/models');
+    check((await page.textContent('#model-info')).includes('context length: 8192'), 'model info shows context length');
+    await page.waitForFunction(() => document.querySelector('#version').textContent === 'hearth 0.0.0-fake');
+    check(true, 'server version shown from /api/version');
+  }
+
+  await send(page, fakeMode ? 'hello there' : 'Write a Python function that adds two numbers, in a code block.');
+  await page.waitForSelector('#stop:not([hidden])', { timeout: wait });
+  await idle(page);
+  const first = await page.textContent(lastAssistant);
+  check(first.trim().length > 0, 'streamed reply is rendered');
+  if (fakeMode) {
+    check(first.includes('Reply number 1 — naïve café.'), 'reply text intact across split chunks and UTF-8');
+    check((await page.textContent(`${lastAssistant} pre code .hljs-keyword`)) === 'def', 'code block is highlighted');
+    check((await page.textContent(`${lastAssistant} strong`)) === 'done', 'markdown bold rendered');
+    check(await page.evaluate(() => window.__xss === undefined && !document.querySelector('[onerror]')), 'model HTML is sanitized');
+  }
+  await page.screenshot({ path: join(shots, 'desktop-chat.png') });
+
+  await page.click(`${lastAssistant} .regenerate`);
+  await page.waitForSelector('#stop:not([hidden])', { timeout: wait });
+  await idle(page);
+  check((await page.locator('.msg').count()) === 2, 'regenerate replaces the last reply');
+  if (fakeMode) check((await page.textContent(lastAssistant)).includes('Reply number 2'), 'regenerated reply is new');
+
+  // Settings are validated and then mapped into the request.
+  await page.click('#settings-open');
+  await page.fill('[name=temperature]', 'hot');
+  await page.click('#settings-save');
+  check((await page.textContent('#settings-error')).includes('Temperature must be a number'), 'invalid setting is rejected with a message');
+  await page.fill('[name=temperature]', '0.3');
+  await page.fill('[name=seed]', '42');
+  await page.fill('[name=top_k]', '20');
+  await page.fill('[name=systemPrompt]', 'You are terse.');
+  await page.screenshot({ path: join(shots, 'desktop-settings.png') });
+  await page.click('#settings-save');
+  check(!(await page.isVisible('#settings')), 'settings dialog closes on save');
+
+  // Stop during a slow stream.
+  await send(page, fakeMode ? 'slow please' : 'Count from 1 to 300, one number per line.');
+  await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').length > 20, lastAssistant, { timeout: wait });
+  await page.click('#stop');
+  await idle(page);
+  await page.waitForTimeout(400); // let the fake server notice the closed connection
+  const stopped = await page.textContent(lastAssistant);
+  await page.waitForTimeout(700);
+  check((await page.textContent(lastAssistant)) === stopped, 'stop ends the stream (no more text arrives)');
+  check(await page.isVisible(`${lastAssistant} .stopped`), 'stopped reply is marked');
+  if (fakeMode) {
+    const req = fake.state.requests.at(-1).body;
+    check(req.stream === true && req.temperature === 0.3 && req.seed === 42 && req.top_k === 20, 'settings reach the request body');
+    check(req.messages[0].role === 'system' && req.messages[0].content === 'You are terse.', 'system prompt is sent first');
+    check(req.messages.length === 4 && req.messages[3].content === 'slow please', 'history is sent with the new message');
+    check(fake.state.slowAborted === true, 'server saw the connection closed before the stream ended');
+
+    await send(page, 'please fail');
+    await idle(page);
+    const err = await page.textContent(`${lastAssistant} .error`);
+    check(err.includes('context length exceeded: 9000 > 8192 tokens') && err.includes('HTTP 400'), 'HTTP error body is shown to the user');
+    await page.screenshot({ path: join(shots, 'desktop-error.png') });
+  }
+
+  // History survives a reload.
+  const before = await page.locator('.msg').count();
+  await page.reload();
+  await page.waitForSelector('.msg', { timeout: wait });
+  check((await page.locator('.msg').count()) === before, 'conversation survives reload');
+  check((await page.locator('#conversations li').count()) === 1, 'one conversation in the list');
+
+  // Export, then import a bad file and the good one.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  check(exported.format === 'hearth-conversations' && exported.conversations.length === 1 &&
+        exported.conversations[0].messages.length === before, 'export contains the conversation');
+  await page.setInputFiles('#import-file', { name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from('{"format":"other"}') });
+  await page.waitForSelector('#notice:not([hidden])');
+  const bad = await page.textContent('#notice-text');
+  check(bad.includes('Could not import bad.json') && bad.includes('"format" must be "hearth-conversations"'), 'malformed import is rejected clearly');
+  await page.setInputFiles('#import-file', { name: 'chats.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(exported)) });
+  await page.waitForFunction(() => document.querySelector('#notice-text').textContent.startsWith('Imported 1 conversation'));
+  check((await page.locator('#conversations li').count()) === 2, 'import adds the conversation');
+
+  await page.click('#new-chat');
+  check((await page.locator('.msg').count()) === 0, 'new chat starts empty');
+  check(pageErrors.length === 0, `no uncaught page errors ${pageErrors.join('; ')}`);
+
+  // ---- phone width ------------------------------------------------------------------------------
+  const phone = await context.newPage();
+  await phone.setViewportSize({ width: 375, height: 740 });
+  await phone.goto(base + '/');
+  await phone.waitForSelector('#model option', { state: 'attached', timeout: wait });
+  check(await phone.isVisible('#menu'), 'menu button shown at 375px');
+  check((await phone.locator('#sidebar').boundingBox()).x < 0, 'sidebar is a hidden drawer at 375px');
+  await send(phone, fakeMode ? 'hello from a phone' : 'Say hi in five words.');
+  await phone.waitForSelector('#stop:not([hidden])', { timeout: wait });
+  await idle(phone);
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 375, `no horizontal page scroll at 375px (scrollWidth ${width})`);
+  await phone.screenshot({ path: join(shots, 'phone-chat.png') });
+  await phone.click('#menu');
+  await phone.waitForTimeout(300); // drawer slide-in
+  check((await phone.locator('#sidebar').boundingBox()).x >= 0, 'drawer opens from the menu button');
+  await phone.screenshot({ path: join(shots, 'phone-drawer.png') });
+  await phone.click('#conversations li:nth-child(2) .conv');
+  check(!(await phone.locator('#sidebar').evaluate((el) => el.classList.contains('open'))), 'picking a conversation closes the drawer');
+
+  check(external.length === 0, `no requests leave the server ${external.join(' ')}`);
+} catch (e) {
+  failures++;
+  console.log(`FAIL ${e.stack ?? e}`);
+} finally {
+  await context.close();
+  await fake?.close();
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
+process.exit(failures ? 1 : 0);
