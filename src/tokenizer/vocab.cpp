@@ -160,6 +160,7 @@ Vocab load_vocab(const gguf::File& file) {
     std::string full = std::string("tokenizer.ggml.") + key;
     if (!file.has(full)) return;
     int64_t x = file.get_int(full, -1);
+    if (x == 0xFFFFFFFFll) x = -1;  // "none" written as uint32 -1 by some converters
     if (x < -1 || x >= static_cast<int64_t>(v.tokens.size()))
       fail(Errc::format, where + ": " + full + " = " + std::to_string(x) +
                              " is outside the vocabulary (" + std::to_string(v.tokens.size()) +
