@@ -1,0 +1,99 @@
+// Special-token parsing, detokenization of special tokens, the EOG set and streaming decode.
+#include <gtest/gtest.h>
+
+#include "core/utf8.h"
+#include "gguf/gguf.h"
+#include "small_vocab.h"
+#include "support/shared_data.h"
+
+namespace hearth::tokenizer {
+namespace {
+
+using Ids = std::vector<int32_t>;
+using namespace testvocab;
+
+TEST(SpecialTokens, ControlTextIsPlainUnlessParseSpecial) {
+  auto tok = load(bpe_writer({}, {"a b"}));
+  const int32_t end = 256;
+  Ids plain = tok->encode("x<|end|>", false, false);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), end), 0);
+  EXPECT_EQ(tok->decode(plain), "x<|end|>");
+  EXPECT_EQ(tok->encode("x<|end|>y", false, true), (Ids{'x', end, 'y'}));
+  EXPECT_EQ(tok->encode("<|end|><|end|>", false, true), (Ids{end, end}));
+}
+
+TEST(SpecialTokens, DecodeDropsControlTokensUnlessRendered) {
+  auto tok = load(bpe_writer({}, {"a b"}));
+  Ids ids = tok->encode("x<|end|>y", false, true);
+  EXPECT_EQ(tok->decode(ids), "xy");
+  EXPECT_EQ(tok->decode(ids, true), "x<|end|>y");
+  EXPECT_EQ(tok->token_to_piece(256), "");
+  EXPECT_EQ(tok->token_to_piece(256, true), "<|end|>");
+  EXPECT_EQ(tok->token_to_piece(99999), "");
+  EXPECT_EQ(tok->token_to_piece(-1), "");
+}
+
+TEST(SpecialTokens, UserDefinedTokensAlwaysMatch) {
+  auto tok = load(spm_writer());
+  // <|user|> (267) is user-defined: matched even without parse_special; the text after it
+  // gets no space prefix because the prefix only follows a special token...
+  Ids ids = tok->encode("<|user|>ab", false, false);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids[0], 267);
+  // ...which llama.cpp applies after any special token, so "ab" gets "▁ab".
+  EXPECT_EQ(ids, (Ids{267, 265}));
+  EXPECT_EQ(tok->token_to_piece(267), "<|user|>");
+}
+
+TEST(SpecialTokens, SpmControlTokenSplitsText) {
+  auto tok = load(spm_writer());
+  EXPECT_EQ(tok->encode("ab</s>ab", false, true), (Ids{265, 2, 265}));
+  EXPECT_EQ(tok->decode({1, 265, 2}), "ab");
+  EXPECT_EQ(tok->decode({1, 265, 2}, true), "<s> ab</s>");
+}
+
+TEST(SpecialTokens, EndOfGenerationSet) {
+  HEARTH_REQUIRE_SHARED();
+  auto q = gguf::File::open(test::shared_path("vocab/ggml-vocab-qwen2-rebuilt.gguf").string());
+  auto tok = Tokenizer::from_gguf(q);
+  int32_t im_end = tok->find_token("<|im_end|>");
+  ASSERT_GE(im_end, 0);
+  EXPECT_TRUE(tok->is_eog(im_end));
+  EXPECT_TRUE(tok->is_eog(tok->eos()));
+  EXPECT_FALSE(tok->is_eog(tok->find_token("Hello")));
+  EXPECT_EQ(tok->encode("<|im_end|>", false, true), (Ids{im_end}));
+
+  auto l = gguf::File::open(test::shared_path("vocab/ggml-vocab-llama-bpe-rebuilt.gguf").string());
+  auto llama3 = Tokenizer::from_gguf(l);
+  EXPECT_TRUE(llama3->add_bos());
+  EXPECT_TRUE(llama3->is_eog(llama3->find_token("<|eot_id|>")));
+  Ids ids = llama3->encode("Hi", true, false);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(ids[0], llama3->bos());
+}
+
+TEST(StreamDecoder, HoldsBackSplitCharacters) {
+  auto tok = load(spm_writer());
+  const std::string text = "a\xE6\x97\xA5 b\xC3\xA9\xF0\x9F\x98\x80";  // 日, é, 😀 as byte tokens
+  Ids ids = tok->encode(text, true, false);
+  StreamDecoder dec(*tok);
+  std::string joined;
+  for (int32_t id : ids) {
+    std::string part = dec.push(id);
+    EXPECT_TRUE(utf8::valid(part)) << "chunk after token " << id;
+    joined += part;
+  }
+  joined += dec.flush();
+  EXPECT_EQ(joined, text);
+  EXPECT_EQ(joined, tok->decode(ids));
+}
+
+TEST(StreamDecoder, FlushReplacesAnIncompleteTail) {
+  auto tok = load(spm_writer());
+  StreamDecoder dec(*tok);
+  EXPECT_EQ(dec.push(3 + 0xE6), "");  // first byte of a 3-byte character
+  EXPECT_EQ(dec.flush(), "\xEF\xBF\xBD");
+}
+
+}  // namespace
+}  // namespace hearth::tokenizer
