@@ -41,7 +41,7 @@ int run(const RunFlags& f) {
   engine::GenerateResult r = engine::generate(session, sampler, prompt, f.gen.n_predict, on_token);
 
   if (f.gen.json) {
-    json j = {{"prompt_tokens", prompt},
+    ordered_json j = {{"prompt_tokens", prompt},
               {"tokens", r.tokens},
               {"text", lm.tokenizer->decode(r.tokens)},
               {"timings",
@@ -49,7 +49,7 @@ int run(const RunFlags& f) {
                 {"prompt_tokens_per_s", per_s(r.prompt_processed, r.prompt_ms)},
                 {"gen_ms", r.gen_ms},
                 {"gen_tokens_per_s", per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms)}}}};
-    std::printf("%s\n", j.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, ordered_json::error_handler_t::replace).c_str());
   } else {
     std::string rest = dec.flush();
     std::fwrite(rest.data(), 1, rest.size(), stdout);
