@@ -197,12 +197,11 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
     if (vocab_.add_eos && end > begin && ids[end - 1] == vocab_.eos_id) --end;
   }
   std::string out;
+  const bool strip = vocab_.add_space_prefix || vocab_.type == VocabType::wpm;
   for (size_t i = begin; i < end; ++i) {
     std::string piece = token_to_piece(ids[i], render_special);
-    // The space the encoder put in front of the text is not part of it.
-    if (out.empty() && !piece.empty() && piece[0] == ' ' &&
-        (vocab_.add_space_prefix || vocab_.type == VocabType::wpm))
-      piece.erase(0, 1);
+    // The space the encoder put in front of the text is not part of it (first token only).
+    if (i == begin && strip && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
     out += piece;
   }
   return out;
@@ -211,9 +210,11 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
 std::string StreamDecoder::push(int32_t id) {
   std::string piece = tok_.token_to_piece(id, render_special_);
   const Vocab& v = tok_.vocab();
-  if (first_ && !piece.empty()) {
-    if (piece[0] == ' ' && (v.add_space_prefix || v.type == VocabType::wpm)) piece.erase(0, 1);
-    first_ = piece.empty();
+  if (first_) {
+    if (!piece.empty() && piece[0] == ' ' && (v.add_space_prefix || v.type == VocabType::wpm))
+      piece.erase(0, 1);
+    // Like decode(): only the first token after an optional BOS can carry the prefix space.
+    first_ = id == tok_.bos() && tok_.add_bos();
   }
   pending_ += piece;
   // Hold back a trailing incomplete sequence (at most 3 bytes of a 4-byte character).

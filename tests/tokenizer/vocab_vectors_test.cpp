@@ -73,6 +73,29 @@ std::string vector_name(const ::testing::TestParamInfo<std::string>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Vocab, VocabVectors, ::testing::ValuesIn(kWithVectors), vector_name);
 
+// Every vocabulary except WordPiece (which lowercases and strips accents) is lossless.
+class VocabRoundTrip : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VocabRoundTrip, DecodeOfEncodeIsIdentity) {
+  HEARTH_REQUIRE_SHARED();
+  std::string base = test::shared_path("vocab/ggml-vocab-" + GetParam() + ".gguf").string();
+  auto file = gguf::File::open(base);
+  auto tok = Tokenizer::from_gguf(file);
+  for (const std::string& text : split_inputs(test::read_file(base + ".inp"))) {
+    EXPECT_EQ(tok->decode(tok->encode(text, false, false)), text);
+    EXPECT_EQ(tok->decode(tok->encode(text, true, false)), text);
+  }
+}
+
+std::vector<std::string> lossless() {
+  std::vector<std::string> v;
+  for (const auto& n : kWithVectors)
+    if (n != "bert-bge") v.push_back(n);
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Vocab, VocabRoundTrip, ::testing::ValuesIn(lossless()), vector_name);
+
 class VocabLoads : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VocabLoads, LoadsAndRoundTrips) {
