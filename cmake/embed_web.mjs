@@ -100,6 +100,25 @@ const WebAsset* find_web_asset(std::string_view path) {
   return &*it;
 }
 
+bool etag_matches(const WebAsset& asset, std::string_view header) {
+  // RFC 9110 13.1.2: weak comparison, so a "W/" prefix on the client's copy still matches.
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    auto item = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item == "*") return true;
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+    if (item == asset.etag) return true;
+  }
+  return false;
+}
+
+std::string_view cache_control(const WebAsset& asset) {
+  return asset.immutable ? "public, max-age=31536000, immutable" : "no-cache";
+}
+
 }  // namespace hearth::server
 `;
 

@@ -23,4 +23,12 @@ const WebAsset* find_web_asset(std::string_view path);
 // Every embedded file, sorted by path.
 std::span<const WebAsset> web_assets();
 
+// True when an If-None-Match request header value (a comma-separated list of ETags, possibly
+// weak "W/..." ones, or "*") matches the asset, i.e. the answer should be 304 Not Modified.
+bool etag_matches(const WebAsset& asset, std::string_view if_none_match);
+
+// Cache-Control value for the asset: hashed bundles are immutable, everything else (index.html)
+// must be revalidated so a new binary's UI shows up on the next load.
+std::string_view cache_control(const WebAsset& asset);
+
 }  // namespace hearth::server

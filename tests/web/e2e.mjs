@@ -121,6 +121,14 @@ try {
     const err = await page.textContent(`${lastAssistant} .error`);
     check(err.includes('context length exceeded: 9000 > 8192 tokens') && err.includes('HTTP 400'), 'HTTP error body is shown to the user');
     await page.screenshot({ path: join(shots, 'desktop-error.png') });
+
+    // The connection itself fails (server gone): say so instead of "Failed to fetch".
+    await page.route('**/v1/chat/completions', (route) => route.abort('connectionrefused'));
+    await send(page, 'anyone there?');
+    await idle(page);
+    const down = await page.textContent(`${lastAssistant} .error`);
+    check(down.startsWith(`Cannot reach the server at ${base}`), 'network failure is explained');
+    await page.unroute('**/v1/chat/completions');
   }
 
   // History survives a reload.
