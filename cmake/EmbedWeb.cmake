@@ -31,18 +31,24 @@ list(APPEND HEARTH_WEB_INPUTS
 
 set(HEARTH_WEB_DIST ${CMAKE_BINARY_DIR}/web-dist)
 set(HEARTH_WEB_CPP ${CMAKE_BINARY_DIR}/generated/web_assets.cpp)
+# The stamp is the rule's output and the .cpp a byproduct: Ninja re-checks the .cpp's timestamp
+# after the rule runs, and the generator leaves an unchanged file alone, so a web edit that does
+# not change the built UI (a comment, a test) recompiles nothing.
+set(HEARTH_WEB_STAMP ${CMAKE_BINARY_DIR}/generated/web_assets.stamp)
 add_custom_command(
-  OUTPUT ${HEARTH_WEB_CPP}
+  OUTPUT ${HEARTH_WEB_STAMP}
+  BYPRODUCTS ${HEARTH_WEB_CPP}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/generated
   COMMAND ${HEARTH_NODE} ${HEARTH_VITE} build --logLevel warn --emptyOutDir --outDir ${HEARTH_WEB_DIST}
   COMMAND ${HEARTH_NODE} ${CMAKE_SOURCE_DIR}/cmake/embed_web.mjs ${HEARTH_WEB_DIST} ${HEARTH_WEB_CPP}
-  # The generator leaves an unchanged file untouched; touch it so the rule is not rerun forever.
-  COMMAND ${CMAKE_COMMAND} -E touch_nocreate ${HEARTH_WEB_CPP}
+  COMMAND ${CMAKE_COMMAND} -E touch ${HEARTH_WEB_STAMP}
   WORKING_DIRECTORY ${HEARTH_WEB_DIR}
   DEPENDS ${HEARTH_WEB_INPUTS}
   COMMENT "Building and embedding the web UI"
   VERBATIM)
+add_custom_target(hearth_web_build DEPENDS ${HEARTH_WEB_STAMP})
 
 add_library(hearth_web_assets STATIC ${HEARTH_WEB_CPP} ${CMAKE_SOURCE_DIR}/src/server/web_assets.h)
 target_include_directories(hearth_web_assets PUBLIC ${CMAKE_SOURCE_DIR}/src)
+add_dependencies(hearth_web_assets hearth_web_build)
 target_link_libraries(libhearth INTERFACE hearth_web_assets)
