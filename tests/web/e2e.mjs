@@ -116,6 +116,10 @@ try {
     check(req.messages.length === 4 && req.messages[3].content === 'slow please', 'history is sent with the new message');
     check(fake.state.slowAborted === true, 'server saw the connection closed before the stream ended');
 
+    await send(page, 'make it long');
+    await idle(page);
+    check((await page.textContent(`${lastAssistant} .stopped`)).includes('token limit'), 'a reply cut at the token limit says so');
+
     await send(page, 'please fail');
     await idle(page);
     const err = await page.textContent(`${lastAssistant} .error`);
@@ -129,6 +133,13 @@ try {
     const down = await page.textContent(`${lastAssistant} .error`);
     check(down.startsWith(`Cannot reach the server at ${base}`), 'network failure is explained');
     await page.unroute('**/v1/chat/completions');
+    await send(page, 'hello again');
+    await idle(page);
+    const sent = fake.state.requests.at(-1).body.messages;
+    check(sent.some((m) => m.content === 'This reply goes on and on') && sent.some((m) => m.content.startsWith('word0 ')),
+          'cut-off and stopped replies stay in the history');
+    check(!sent.some((m) => m.role === 'assistant' && m.content === '') && sent.filter((m) => m.role === 'user').length === 6,
+          'failed replies are left out of the history');
   }
 
   // History survives a reload.

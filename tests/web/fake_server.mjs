@@ -2,6 +2,7 @@
 // and fakes GET /v1/models and a streamed POST /v1/chat/completions. What it streams depends on
 // the last user message, so the browser test can drive each case:
 //   contains "slow"  -> many small deltas, 150 ms apart (for the Stop button)
+//   contains "long"  -> a reply cut off with finish_reason "length"
 //   contains "fail"  -> HTTP 400 with an OpenAI-style {"error":{"message"}} body
 //   anything else    -> a Markdown reply with a Python code block and an XSS attempt, sent in
 //                       chunks that split SSE lines and UTF-8 characters at odd places
@@ -80,6 +81,10 @@ async function chat(body, res, state, req) {
       await sleep(150);
     }
     res.end(sse(body.model, {}, 'stop') + 'data: [DONE]\n\n');
+    return;
+  }
+  if (last.includes('long')) {
+    res.end(sse(body.model, { content: 'This reply goes on and on' }) + sse(body.model, {}, 'length') + 'data: [DONE]\n\n');
     return;
   }
   const reply = `Reply number ${n} — naïve café.\n\n\`\`\`python\ndef greet(name):\n    return f"hello {name}"\n\`\`\`\n\n<img src=x onerror="window.__xss=1">**done**`;

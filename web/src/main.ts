@@ -114,10 +114,10 @@ function messageBody(m: StoredMessage, el: HTMLElement) {
     e.textContent = m.error;
     el.append(e);
   }
-  if (m.stopped) {
+  if (m.stopped || m.truncated) {
     const s = document.createElement('p');
     s.className = 'stopped';
-    s.textContent = 'Stopped.';
+    s.textContent = m.stopped ? 'Stopped.' : 'Cut off at the token limit (max_tokens or the context size).';
     el.append(s);
   }
 }
@@ -225,7 +225,7 @@ async function generate(conv: Conversation) {
       reply.content += d.content;
       if (d.reasoning) reply.reasoning = (reply.reasoning ?? '') + d.reasoning;
       if (d.model) reply.model = d.model;
-      if (d.finishReason === 'length') reply.error = 'The reply hit the token limit (max_tokens or the context size).';
+      if (d.finishReason === 'length') reply.truncated = true;
       scheduleUpdate(reply);
     }
   } catch (e) {

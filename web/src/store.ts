@@ -7,6 +7,7 @@ export interface StoredMessage {
   model?: string;
   error?: string; // set when the reply failed; such messages are not sent back to the model
   stopped?: boolean; // the user stopped generation
+  truncated?: boolean; // the server ended the reply at the token limit (finish_reason "length")
 }
 
 export interface Conversation {
@@ -69,6 +70,7 @@ function checkMessage(m: any, where: string): StoredMessage {
     out.error = m.error;
   }
   if (m.stopped === true) out.stopped = true;
+  if (m.truncated === true) out.truncated = true;
   return out;
 }
 

@@ -21,6 +21,8 @@ const sample: Conversation[] = [
       { role: 'user', content: 'hi <b>' },
       { role: 'assistant', content: '```js\nx\n```', model: 'qwen', reasoning: 'think' },
       { role: 'user', content: 'again' },
+      { role: 'assistant', content: 'cut', truncated: true },
+      { role: 'user', content: 'and again' },
       { role: 'assistant', content: '', error: 'HTTP 500', stopped: true },
     ],
   },
