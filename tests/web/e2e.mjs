@@ -162,6 +162,11 @@ try {
   await page.waitForFunction(() => document.querySelector('#notice-text').textContent.startsWith('Imported 1 conversation'));
   check((await page.locator('#conversations li').count()) === 2, 'import adds the conversation');
 
+  await page.click('#conversations li:nth-child(2) .conv');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(shots, 'desktop-dark.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+
   await page.click('#new-chat');
   check((await page.locator('.msg').count()) === 0, 'new chat starts empty');
   check(pageErrors.length === 0, `no uncaught page errors ${pageErrors.join('; ')}`);
