@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf.h"
+#include "gguf/summary.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hearth::gguf;
@@ -36,6 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (t.nbytes) sink += t.data[0] + t.data[t.nbytes - 1];
       if (f.find_tensor(t.name) == nullptr) __builtin_trap();
     }
+    // What `hearth inspect` shows must work for anything the reader accepts.
+    sink += hearth::gguf::summarize(f).dump().size();
     if (sink == 0x5eed) return 0;  // keeps the reads from being optimised away
   } catch (const hearth::Error&) {
   }
