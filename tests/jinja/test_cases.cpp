@@ -15,6 +15,7 @@ struct CaseRef {
   size_t index;
   std::string name;
 };
+void PrintTo(const CaseRef& c, std::ostream* os) { *os << c.name; }
 
 const ordered_json& all_cases() {
   static ordered_json cases = [] {

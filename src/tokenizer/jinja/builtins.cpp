@@ -45,6 +45,7 @@ CallArgs rest_args(const CallArgs& a, size_t from) {
 
 Value select_like(Runtime& rt, const Value& seq, CallArgs& a, bool by_attr, bool keep) {
   List out;
+  if (!seq.truthy()) return Value::list();  // Jinja skips falsy inputs (None included)
   for (const auto& item : iterate(seq)) {
     rt.step();
     Value subject = item;
@@ -127,24 +128,29 @@ Value to_int(const Value& v, const Value& def) {
 
 }  // namespace
 
+std::string html_escape(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&#34;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 Value builtin_filter(Runtime& rt, const std::string& name, const Value& v, CallArgs& a, bool& found) {
   found = true;
   if (name == "length" || name == "count") return Value(static_cast<int64_t>(py_len(v)));
   if (name == "string") return v.is_string() ? v : Value(v.to_string());
   if (name == "safe" || name == "escape" || name == "e" || name == "forceescape") {
-    if (name == "safe") return v;
-    std::string s = v.to_string(), out;
-    for (char c : s) {
-      switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&#34;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-      }
-    }
-    return Value(out);
+    if (name == "safe") return v.is_markup() ? v : Value::markup(v.to_string());
+    if (v.is_markup() && name != "forceescape") return v;
+    return Value::markup(html_escape(v.to_string()));
   }
   if (name == "trim") {
     return Value(py_strip(v.to_string(), a.get_or(0, "chars", Value::none()), true, true));
@@ -256,6 +262,7 @@ Value builtin_filter(Runtime& rt, const std::string& name, const Value& v, CallA
     const Value* attr = nullptr;
     for (const auto& [k, x] : a.kw)
       if (k == "attribute") attr = &x;
+    if (!v.truthy()) return Value::list();
     for (const auto& e : iterate(v)) {
       rt.step();
       if (attr) {

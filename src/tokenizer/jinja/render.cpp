@@ -579,6 +579,8 @@ class Renderer : public Runtime {
     if (op == "+") {
       if (a.is_string() && b.is_string()) {
         if (a.str().size() + b.str().size() > opt_.max_output_bytes) limit_error("string too large");
+        if (a.is_markup() || b.is_markup())
+          return Value::markup((a.is_markup() ? a.str() : html_escape(a.str())) + (b.is_markup() ? b.str() : html_escape(b.str())));
         return Value(a.str() + b.str());
       }
       if (a.is_list() && b.is_list()) {

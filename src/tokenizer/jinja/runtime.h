@@ -47,5 +47,6 @@ struct JsonStyle {
   bool sort_keys = false;
 };
 std::string to_json(const Value& v, const JsonStyle& style);
+std::string html_escape(std::string_view s);
 
 }  // namespace hearth::jinja

@@ -24,6 +24,12 @@ Value::Value(int64_t v) : kind_(Kind::Int), i_(v) {}
 Value::Value(double v) : kind_(Kind::Float), d_(v) {}
 Value::Value(std::string s) : kind_(Kind::String), s_(std::make_shared<const std::string>(std::move(s))) {}
 
+Value Value::markup(std::string s) {
+  Value v(std::move(s));
+  v.tuple_ = true;
+  return v;
+}
+
 Value Value::list(List items, bool tuple) {
   Value v;
   v.kind_ = Kind::List;

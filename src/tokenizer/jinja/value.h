@@ -40,6 +40,10 @@ class Value {
   Value(double v);
   Value(std::string s);
   Value(const char* s) : Value(std::string(s)) {}
+  // A string marked safe (Jinja's Markup, from |safe or |escape): adding a plain string to it
+  // HTML-escapes the plain one, as MarkupSafe does.
+  static Value markup(std::string s);
+  bool is_markup() const { return kind_ == Kind::String && tuple_; }
   static Value list(List items = {}, bool tuple = false);
   static Value dict(Dict items = {});
   static Value ns(Dict items = {});
