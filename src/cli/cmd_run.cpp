@@ -30,6 +30,10 @@ int run(const RunFlags& f) {
   sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
 
   tokenizer::StreamDecoder dec(*lm.tokenizer);
+  // The output continues the prompt, so the first generated piece keeps its leading space: feed
+  // the decoder the prompt's last token (and drop its text) so it is not treated as the start.
+  (void)dec.push(prompt.back());
+  (void)dec.flush();
   auto on_token = [&](int32_t tok) {
     if (!f.gen.json) {
       std::string piece = dec.push(tok);

@@ -98,7 +98,9 @@ GoldenReport compare_golden(const model::Model& m, const json& golden, const Tol
       m.forward(cache, in, false, last, &pool);
     }
     if (check_text && tok) {
-      std::string ours_text = tok->decode(ours_greedy);
+      // The golden text is the greedy tokens' pieces joined (a continuation: no prefix-space strip).
+      std::string ours_text;
+      for (int32_t t : ours_greedy) ours_text += tok->token_to_piece(t);
       if (ours_text != p["greedy_text"].get<std::string>())
         r.text_mismatch.push_back(text + ": ours \"" + ours_text + "\" golden \"" + p["greedy_text"].get<std::string>() + "\"");
     }

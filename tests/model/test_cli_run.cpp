@@ -99,7 +99,7 @@ TEST(CliErrors, MissingFileNotGgufAndUsage) {
   EXPECT_NE(err.find("notes.gguf"), std::string::npos) << err;
 
   EXPECT_EQ(run_command(hearth_bin() + " run -p hi", &out, &err), 2);  // -m missing
-  EXPECT_EQ(run_command(hearth_bin() + " run -m " + model("stories260K.gguf") + " -p hi --top-p 7", &out, &err), 2);
+  EXPECT_EQ(run_command(hearth_bin() + " run -m " + model("stories260K.gguf") + " -p hi --min-p 2", &out, &err), 2);
   EXPECT_EQ(run_command(hearth_bin() + " logits -m " + model("stories260K.gguf") + " -p hi --top 0", &out, &err), 2);
   for (const char* cmd : {"run", "logits", "chat"}) {
     EXPECT_EQ(run_command(hearth_bin() + " " + cmd + " --help", &out, &err), 0) << cmd;
