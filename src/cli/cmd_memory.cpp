@@ -1,0 +1,318 @@
+// `hearth memory ...`: manage the local memory store (docs/memory.md).
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "memory/bundle.h"
+#include "memory/store.h"
+
+namespace hearth::cli {
+namespace {
+
+using namespace hearth::memory;
+
+struct Opts {
+  std::string db, text, id, scope, kind, tags, mode = "hybrid", out, in, conflict = "skip", format = "auto";
+  std::string passphrase_file, by = "cli", expires;
+  std::vector<std::string> remap;
+  size_t limit = 10;
+  double importance = -1, confidence = -1;
+  bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
+};
+
+std::vector<std::string> split_tags(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string t;
+  while (std::getline(ss, t, ','))
+    if (!t.empty()) out.push_back(t);
+  return out;
+}
+
+std::string read_all(const std::string& path) {
+  if (path == "-") return std::string((std::istreambuf_iterator<char>(std::cin)), {});
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(Errc::not_found, "cannot read " + path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+std::string passphrase(const Opts& o, bool needed) {
+  if (!o.passphrase_file.empty()) {
+    std::string p = read_all(o.passphrase_file);
+    while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
+    if (p.empty()) fail(Errc::invalid_argument, o.passphrase_file + " is empty");
+    return p;
+  }
+  if (const char* e = std::getenv("HEARTH_PASSPHRASE"); e && *e) return e;
+  if (needed) fail(Errc::invalid_argument, "encryption needs a passphrase: --passphrase-file or HEARTH_PASSPHRASE");
+  return {};
+}
+
+json hit_json(const SearchHit& h) {
+  json j = json::parse(to_json(h.record).dump());
+  j["score"] = h.score;
+  j["scores"] = {{"bm25", h.bm25}, {"vector", h.vector}, {"recency", h.recency}, {"importance", h.importance}};
+  j["why"] = h.why;
+  return j;
+}
+
+void print_record_line(const Record& r) {
+  std::printf("%s  [%s] %s%s  (%s, %s)\n", r.id.c_str(), r.kind.c_str(), r.text.c_str(), r.deleted ? " (deleted)" : "",
+              r.scope.c_str(), format_time(r.updated).c_str());
+}
+
+struct Ctx {
+  std::unique_ptr<Embedder> embedder = default_embedder();
+  std::unique_ptr<Store> store;
+  explicit Ctx(const Opts& o) {
+    store = std::make_unique<Store>(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db), embedder.get());
+  }
+};
+
+int run(const std::string& sub, const Opts& o) {
+  Ctx ctx(o);
+  Store& st = *ctx.store;
+  if (sub == "add") {
+    Record r;
+    r.text = o.text;
+    if (!o.kind.empty()) r.kind = o.kind;
+    if (!o.scope.empty()) r.scope = o.scope;
+    r.tags = split_tags(o.tags);
+    if (o.importance >= 0) r.importance = o.importance;
+    if (o.confidence >= 0) r.confidence = o.confidence;
+    if (!o.expires.empty()) r.expires = parse_time(o.expires);
+    if (!o.id.empty()) r.id = o.id;
+    r = st.add(r, o.by);
+    if (o.json_out) std::printf("%s\n", to_json(r).dump().c_str());
+    else std::printf("%s\n", r.id.c_str());
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  if (sub == "search") {
+    SearchOptions so;
+    so.query = o.text;
+    so.limit = o.limit;
+    so.mode = parse_search_mode(o.mode);
+    so.scope = o.scope;
+    so.kind = o.kind;
+    so.tags = split_tags(o.tags);
+    auto hits = st.search(so);
+    if (o.json_out) {
+      json arr = json::array();
+      for (auto& h : hits) arr.push_back(hit_json(h));
+      std::printf("%s\n", arr.dump().c_str());
+    } else {
+      if (hits.empty()) std::printf("no matching memories\n");
+      for (auto& h : hits) {
+        std::printf("%.3f  ", h.score);
+        print_record_line(h.record);
+        std::string why;
+        for (auto& w : h.why) why += (why.empty() ? "" : "; ") + w;
+        std::printf("       why: %s\n", why.c_str());
+      }
+    }
+    return kExitOk;
+  }
+  if (sub == "list") {
+    ListOptions lo;
+    lo.scope = o.scope;
+    lo.kind = o.kind;
+    lo.tags = split_tags(o.tags);
+    lo.include_deleted = o.all;
+    lo.limit = o.limit;
+    auto recs = st.list(lo);
+    if (o.json_out) {
+      json arr = json::array();
+      for (auto& r : recs) arr.push_back(json::parse(to_json(r).dump()));
+      std::printf("%s\n", arr.dump().c_str());
+    } else {
+      for (auto& r : recs) print_record_line(r);
+    }
+    return kExitOk;
+  }
+  if (sub == "show") {
+    auto r = st.get(o.id);
+    if (!r) fail(Errc::not_found, "no memory with id " + o.id);
+    std::printf("%s\n", o.json_out ? to_json(*r).dump().c_str() : to_json(*r).dump(2).c_str());
+    return kExitOk;
+  }
+  if (sub == "edit") {
+    RecordPatch p;
+    if (!o.text.empty()) p.text = o.text;
+    if (!o.kind.empty()) p.kind = o.kind;
+    if (!o.scope.empty()) p.scope = o.scope;
+    if (!o.tags.empty()) p.tags = split_tags(o.tags);
+    if (o.importance >= 0) p.importance = o.importance;
+    if (o.confidence >= 0) p.confidence = o.confidence;
+    if (!o.expires.empty()) p.expires = parse_time(o.expires);
+    auto r = st.update(o.id, p, o.by);
+    std::printf("%s\n", r.id.c_str());
+    return kExitOk;
+  }
+  if (sub == "forget") {
+    st.forget(o.id, o.by);
+    std::printf("forgot %s (undo with `hearth memory undo`, erase for good with `hearth memory purge`)\n", o.id.c_str());
+    return kExitOk;
+  }
+  if (sub == "undo") {
+    auto ids = st.undo();
+    if (ids.empty()) {
+      std::printf("nothing to undo\n");
+      return kExitFailure;
+    }
+    std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
+    return kExitOk;
+  }
+  if (sub == "purge") {
+    std::printf("purged %zu deleted memories\n", st.purge());
+    return kExitOk;
+  }
+  if (sub == "reembed") {
+    std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.embedder->name().c_str());
+    return kExitOk;
+  }
+  if (sub == "export") {
+    ExportOptions eo;
+    eo.include_deleted = !o.no_deleted;
+    eo.scope = o.scope;
+    eo.sign = o.sign;
+    if (o.encrypt) eo.passphrase = passphrase(o, true);
+    std::string bytes = export_bundle(st, eo);
+    if (o.out.empty() || o.out == "-") {
+      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    } else {
+      std::string tmp = o.out + ".tmp";
+      {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        if (!f) fail(Errc::io, "cannot write " + tmp);
+      }
+      std::filesystem::rename(tmp, o.out);
+    }
+    return kExitOk;
+  }
+  if (sub == "import") {
+    ImportOptions io;
+    io.mode = parse_conflict_mode(o.conflict);
+    io.format = o.format;
+    io.name = o.in;
+    io.require_signature = o.require_sig;
+    io.passphrase = passphrase(o, false);
+    for (const auto& m : o.remap) {
+      auto eq = m.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+        fail(Errc::invalid_argument, "--remap-scope wants FROM=TO, got \"" + m + "\"");
+      io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
+    }
+    auto rep = import_bytes(st, read_all(o.in), io);
+    std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped%s\n", o.in.c_str(),
+                rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
+                rep.signer.empty() ? "" : (", signed by " + rep.signer.substr(0, 16)).c_str());
+    return kExitOk;
+  }
+  if (sub == "stats") {
+    Stats s = st.stats();
+    json j = {{"path", s.path}, {"live", s.live}, {"deleted", s.deleted}, {"vectors", s.vectors},
+              {"embedder", s.embedder}, {"undo_steps", s.undo_steps}, {"schema_version", s.schema_version},
+              {"by_kind", json::object()}, {"by_scope", json::object()}};
+    for (auto& [k, n] : s.by_kind) j["by_kind"][k] = n;
+    for (auto& [k, n] : s.by_scope) j["by_scope"][k] = n;
+    if (o.json_out) {
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%s\n%zu memories (%zu deleted, awaiting purge), %zu vectors from %s\n", s.path.c_str(), s.live,
+                  s.deleted, s.vectors, s.embedder.c_str());
+      for (auto& [k, n] : s.by_kind) std::printf("  kind %-12s %zu\n", k.c_str(), n);
+      for (auto& [k, n] : s.by_scope) std::printf("  scope %-11s %zu\n", k.c_str(), n);
+    }
+    return kExitOk;
+  }
+  fail(Errc::internal, "unhandled memory subcommand " + sub);
+}
+
+HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, import, ...)", [](CLI::App& app) {
+  auto o = std::make_shared<Opts>();
+  auto which = std::make_shared<std::string>();
+  app.require_subcommand(1);
+  app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
+  auto sub = [&](const char* name, const char* help) {
+    auto* s = app.add_subcommand(name, help);
+    s->callback([which, name] { *which = name; });
+    return s;
+  };
+  auto common = [&](CLI::App* s, bool filters) {
+    if (filters) {
+      s->add_option("--scope", o->scope, "user, agent:<name>, app:<name> or project:<name>");
+      s->add_option("--kind", o->kind, "fact, preference, instruction, task or episode");
+      s->add_option("--tags", o->tags, "Comma-separated tags");
+    }
+  };
+  auto* add = sub("add", "Remember something");
+  add->add_option("text", o->text, "What to remember")->required();
+  common(add, true);
+  add->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
+  add->add_option("--confidence", o->confidence, "0..1 (default 1)")->check(CLI::Range(0.0, 1.0));
+  add->add_option("--expires", o->expires, "RFC 3339 time after which it is not recalled");
+  add->add_option("--id", o->id, "Explicit id (default: random)");
+  add->add_flag("--json", o->json_out, "Print the stored record as JSON");
+
+  auto* search = sub("search", "Find memories (BM25 + vectors + recency)");
+  search->add_option("query", o->text, "Search text")->required();
+  common(search, true);
+  search->add_option("-n,--limit", o->limit, "How many results");
+  search->add_option("--mode", o->mode, "hybrid (default), bm25 or vector");
+  search->add_flag("--json", o->json_out, "JSON output with scores and reasons");
+
+  auto* list = sub("list", "List memories, newest first");
+  common(list, true);
+  list->add_option("-n,--limit", o->limit, "How many");
+  list->add_flag("--all", o->all, "Include deleted (tombstoned) memories");
+  list->add_flag("--json", o->json_out, "JSON output");
+
+  auto* show = sub("show", "Show one memory with its history");
+  show->add_option("id", o->id)->required();
+  show->add_flag("--json", o->json_out, "Compact JSON output");
+
+  auto* edit = sub("edit", "Change a memory (the old text is kept in its history)");
+  edit->add_option("id", o->id)->required();
+  edit->add_option("--text", o->text, "New text");
+  common(edit, true);
+  edit->add_option("--importance", o->importance)->check(CLI::Range(0.0, 1.0));
+  edit->add_option("--confidence", o->confidence)->check(CLI::Range(0.0, 1.0));
+  edit->add_option("--expires", o->expires, "RFC 3339 time");
+
+  auto* forget = sub("forget", "Delete a memory (a tombstone until purge)");
+  forget->add_option("id", o->id)->required();
+  sub("undo", "Revert the last add, edit, forget or import");
+  sub("purge", "Erase deleted memories for good");
+  sub("reembed", "Compute vectors for memories lacking one from the current embedder");
+
+  auto* exp = sub("export", "Write a memory bundle");
+  exp->add_option("-o,--output", o->out, "File (default stdout)");
+  exp->add_option("--scope", o->scope, "Only this scope");
+  exp->add_flag("--no-deleted", o->no_deleted, "Leave out tombstones");
+  exp->add_flag("--sign", o->sign, "Append an Ed25519 signature");
+  exp->add_flag("--encrypt", o->encrypt, "Encrypt with a passphrase");
+  exp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
+
+  auto* imp = sub("import", "Read a bundle or another assistant's export");
+  imp->add_option("file", o->in, "File, or - for stdin")->required();
+  imp->add_option("--mode", o->conflict, "On id conflicts: skip (default), overwrite, keep-both");
+  imp->add_option("--remap-scope", o->remap, "FROM=TO, repeatable");
+  imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
+  imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
+  imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
+
+  auto* stats = sub("stats", "Counts and store location");
+  stats->add_flag("--json", o->json_out, "JSON output");
+
+  return [o, which] { return run_guarded([&] { return run(*which, *o); }); };
+});
+
+}  // namespace
+}  // namespace hearth::cli

@@ -1,0 +1,23 @@
+// Importers for other assistants' exports. Each turns a file into records: conversations
+// become "episode" records (one per message, searchable, deterministic ids so re-importing is
+// idempotent); the MCP memory server's knowledge graph becomes "fact" records.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "memory/record.h"
+
+namespace hearth::memory {
+
+// "hearth", "chatgpt", "claude", "mcp-jsonl" or "jsonl"; throws Errc::format when unknown.
+std::string detect_format(const std::string& text, const std::string& name);
+
+// format is one of the non-hearth names above. Errors name the file and line.
+std::vector<Record> import_foreign(const std::string& format, const std::string& text, const std::string& name);
+
+std::vector<Record> import_chatgpt(const std::string& text, const std::string& name);
+std::vector<Record> import_claude(const std::string& text, const std::string& name);
+std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name);
+std::vector<Record> import_chat_jsonl(const std::string& text, const std::string& name);
+
+}  // namespace hearth::memory

@@ -1,0 +1,129 @@
+// The local memory store: one SQLite database (WAL, synchronous=FULL) under
+// $HEARTH_HOME/memory/. A write that returned has been committed and fsynced. Several processes
+// (CLI, server, MCP) may use the same file at once; writers wait up to busy_timeout.
+// Deletes are tombstones until purge(); every change is logged so undo() can revert it.
+#pragma once
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memory/embedder.h"
+#include "memory/record.h"
+
+namespace hearth::memory {
+
+struct ListOptions {
+  std::string scope, kind;
+  std::vector<std::string> tags;  // all must be present
+  bool include_deleted = false;
+  size_t limit = 100;
+  size_t offset = 0;
+};
+
+enum class SearchMode { bm25, vector, hybrid };
+SearchMode parse_search_mode(const std::string& s);
+
+struct SearchOptions {
+  std::string query;
+  size_t limit = 10;
+  SearchMode mode = SearchMode::hybrid;
+  std::string scope, kind;
+  std::vector<std::string> tags;
+  bool include_expired = false;
+  // Hybrid weights (normalised BM25, cosine, recency, importance).
+  double w_bm25 = 0.45, w_vector = 0.45, w_recency = 0.05, w_importance = 0.05;
+  double recency_half_life_days = 30;
+};
+
+struct SearchHit {
+  Record record;
+  double score = 0;
+  double bm25 = 0;        // BM25 relevance scaled to [0,1] among the candidates
+  double vector = 0;      // cosine similarity
+  double recency = 0;     // 1 = just updated, halves every half-life
+  double importance = 0;  // the record's importance
+  std::vector<std::string> why;
+};
+
+struct RecordPatch {
+  std::optional<std::string> text, kind, scope;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<double> confidence, importance;
+  std::optional<int64_t> expires;
+};
+
+struct Stats {
+  size_t live = 0, deleted = 0, vectors = 0, undo_steps = 0;
+  std::vector<std::pair<std::string, size_t>> by_kind, by_scope;
+  std::string embedder;
+  std::string path;
+  int schema_version = 0;
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating if needed) the database. `embedder` may be null (then vector
+  // search is unavailable); it must outlive the store.
+  Store(const std::filesystem::path& db_path, Embedder* embedder);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  static std::filesystem::path default_path();  // $HEARTH_HOME/memory/memory.db
+
+  // Fills id, created/updated when empty; returns the stored record.
+  Record add(Record r, const std::string& by);
+  Record update(const std::string& id, const RecordPatch& patch, const std::string& by);
+  Record forget(const std::string& id, const std::string& by);
+  // Reverts the most recent change batch (an add, edit, forget or whole import); returns the
+  // ids it touched, empty when there is nothing to undo.
+  std::vector<std::string> undo();
+  // Permanently removes tombstoned records (and their undo entries); returns how many.
+  size_t purge();
+
+  std::optional<Record> get(const std::string& id);
+  std::vector<Record> list(const ListOptions& opts);
+  std::vector<Record> all_records(bool include_deleted);  // ordered by created, id
+  std::vector<SearchHit> search(const SearchOptions& opts);
+  // Embeds every live record lacking a vector from the current embedder; returns how many.
+  size_t reembed();
+  Stats stats();
+
+  // Applies `fn` to a write transaction as one undo batch; put() inserts or replaces a record
+  // exactly as given (used by import). Either everything in `fn` commits or nothing does.
+  void batch(const std::function<void()>& fn);
+  void put(const Record& r, bool embed_now = true);
+
+  Embedder* embedder() const { return embedder_; }
+  sqlite3* handle() const { return db_; }
+
+ private:
+  struct VectorCache;
+  void exec(const char* sql);
+  void migrate();
+  void begin_write();
+  void commit();
+  void rollback();
+  void write_record(const Record& r, const std::optional<Record>& before);
+  void store_vector(const std::string& id, const std::vector<float>& v);
+  std::vector<float> embed_text(const std::string& text);
+  void ensure_vectors();
+  std::vector<std::pair<std::string, double>> bm25_candidates(const SearchOptions& opts, size_t n);
+  std::vector<std::pair<std::string, double>> vector_candidates(const SearchOptions& opts, size_t n);
+
+  sqlite3* db_ = nullptr;
+  Embedder* embedder_ = nullptr;
+  std::string path_;
+  int64_t batch_id_ = 0;  // non-zero inside batch()
+  std::unique_ptr<VectorCache> cache_;
+};
+
+// Renders memories for a system prompt (used by the server when a request opts in).
+std::string format_for_prompt(const std::vector<SearchHit>& hits, size_t max_chars = 4000);
+
+}  // namespace hearth::memory
