@@ -304,6 +304,11 @@ class Lexer {
 
 }  // namespace
 
-std::vector<Token> lex(std::string_view src, const Options& opt) { return Lexer(src, opt).run(); }
+std::vector<Token> lex(std::string_view src, const Options& opt) {
+  // Like Jinja2 (keep_trailing_newline=False): one newline at the very end is dropped.
+  if (src.size() >= 2 && src.substr(src.size() - 2) == "\r\n") src.remove_suffix(2);
+  else if (!src.empty() && (src.back() == '\n' || src.back() == '\r')) src.remove_suffix(1);
+  return Lexer(src, opt).run();
+}
 
 }  // namespace hearth::jinja

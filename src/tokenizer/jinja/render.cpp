@@ -427,7 +427,7 @@ class Renderer : public Runtime {
       else f.set(params[i].first, Value::undefined("parameter '" + params[i].first + "' was not provided"));
     }
     (void)def_frame;
-    f.set("varargs", Value::list(std::move(varargs)));
+    f.set("varargs", Value::list(std::move(varargs), /*tuple=*/true));
     f.set("kwargs", Value::dict(std::move(kwargs)));
   }
 
