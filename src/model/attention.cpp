@@ -51,7 +51,9 @@ void attention(const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, Kv
     }
   };
   const int64_t n_tasks = n_tokens * hp.n_head;
-  if (pool && n_tasks > 1) pool->parallel_for(n_tasks, work);
+  // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
+  const int64_t work_size = n_tasks * (pos0 + n_tokens) * (hd_k + hd_v);
+  if (pool && n_tasks > 1 && work_size >= (int64_t(1) << 18)) pool->parallel_for(n_tasks, work);
   else work(0, n_tasks);
 }
 

@@ -54,7 +54,12 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
   return w;
 }
 
+// Waking the pool costs microseconds (far more on a busy machine), so small products run on
+// the calling thread: below this many multiply-adds threading only adds latency.
+constexpr int64_t kMinParallelWork = int64_t(1) << 18;
+
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+  if (w.rows * w.cols * n < kMinParallelWork) pool = nullptr;
   tensor::matmul(w.data, w.type, w.rows, w.cols, x, n, y, pool);
 }
 
