@@ -1,0 +1,383 @@
+// Routing behaviour against fake upstreams: retries, fallback, stream safety, circuit breaker,
+// policies, budgets, ledger and --local-only.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "router/provider_local.h"
+#include "router/router.h"
+#include "scripts.h"
+#include "support/shared_data.h"
+
+using namespace hearth;
+using namespace hearth::router;
+using hearth::test::FakeUpstream;
+
+namespace {
+
+struct Env {
+  std::filesystem::path dir = test::make_temp_dir("router");
+  std::vector<double> sleeps;
+  double clock = 1000;
+  RouterOptions opts() {
+    RouterOptions o;
+    o.now_ms = [this] { return clock; };
+    o.sleep_ms = [this](double ms) { sleeps.push_back(ms); };
+    return o;
+  }
+  // Two OpenAI-compatible providers "a" and "b" plus models and policies.
+  std::string yaml(const std::string& a_url, const std::string& b_url, const std::string& extra = "") {
+    return "providers:\n"
+           "  a: {type: openai, base_url: '" + a_url + "', timeout_ms: 2000}\n"
+           "  b: {type: openai, base_url: '" + b_url + "', timeout_ms: 2000}\n"
+           "models:\n"
+           "  - {name: am, provider: a, model: a-model, input_price: 1000, output_price: 2000, context_length: 100000, capabilities: [tools, json, streaming]}\n"
+           "  - {name: bm, provider: b, model: b-model, input_price: 10, output_price: 20, context_length: 100000, capabilities: [json, streaming]}\n"
+           "policies:\n"
+           "  chain: {strategy: fallback, models: [am, bm]}\n"
+           "  cheap: {strategy: cheapest, models: [am, bm]}\n"
+           "  fast: {strategy: fastest, models: [am, bm]}\n"
+           "  busy: {strategy: least_busy, models: [am, bm]}\n"
+           "retry: {max_attempts: 4, retries_per_model: 2, backoff_ms: 10, backoff_max_ms: 40}\n"
+           "circuit_breaker: {failures: 3, cooldown_ms: 1000}\n"
+           "ledger_dir: '" + (dir / "ledger").string() + "'\n" + extra;
+  }
+};
+
+ChatRequest ask(const std::string& model) {
+  ChatRequest r;
+  r.model = model;
+  r.request_id = "req-1";
+  r.messages.push_back({Role::user, "hello"});
+  return r;
+}
+
+std::string stream_text(Router& r, const ChatRequest& req, RouteInfo* info = nullptr) {
+  std::string out;
+  auto i = r.stream(req, [&](const StreamEvent& e) {
+    out += e.text;
+    return true;
+  });
+  if (info) *info = i;
+  return out;
+}
+
+}  // namespace
+
+TEST(RouterRouting, RetriesRateLimitHonouringRetryAfterThenSucceeds) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    if (++a.hits == 1) return test::openai_error(s, 429, "slow down", "1");
+    test::openai_reply(q, s, "ok-a");
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  auto resp = r.chat(ask("am"));
+  EXPECT_EQ(resp.message.content, "ok-a");
+  ASSERT_EQ(resp.route.attempts.size(), 2u);
+  EXPECT_EQ(resp.route.attempts[0].status, "rate_limit");
+  EXPECT_EQ(resp.route.attempts[0].http_status, 429);
+  ASSERT_EQ(env.sleeps.size(), 1u);
+  EXPECT_DOUBLE_EQ(env.sleeps[0], 1000.0);  // retry-after: 1 s
+}
+
+TEST(RouterRouting, ServerErrorBacksOffExponentiallyWithJitter) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    if (++a.hits <= 2) return test::openai_error(s, 500, "boom");
+    test::openai_reply(q, s, "third time");
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  EXPECT_EQ(r.chat(ask("am")).message.content, "third time");
+  ASSERT_EQ(env.sleeps.size(), 2u);
+  EXPECT_GE(env.sleeps[0], 5.0);
+  EXPECT_LE(env.sleeps[0], 10.0);
+  EXPECT_GE(env.sleeps[1], 10.0);
+  EXPECT_LE(env.sleeps[1], 20.0);
+}
+
+TEST(RouterRouting, AuthErrorIsNotRetriedButFallsBack) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request&, httplib::Response& s) {
+    ++a.hits;
+    test::openai_error(s, 401, "bad key");
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++b.hits;
+    test::openai_reply(q, s, "from b");
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  auto resp = r.chat(ask("chain"));
+  EXPECT_EQ(resp.message.content, "from b");
+  EXPECT_EQ(a.hits, 1);
+  EXPECT_EQ(resp.route.provider, "b");
+  EXPECT_EQ(resp.route.attempts[0].status, "auth");
+  EXPECT_TRUE(env.sleeps.empty());
+}
+
+TEST(RouterRouting, TotalAttemptsAreCapped) {
+  FakeUpstream a, b;
+  auto fail500 = [](FakeUpstream& u) {
+    return [&u](const httplib::Request&, httplib::Response& s) {
+      ++u.hits;
+      test::openai_error(s, 503, "down");
+    };
+  };
+  a.server().Post("/chat/completions", fail500(a));
+  b.server().Post("/chat/completions", fail500(b));
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  try {
+    r.chat(ask("chain"));
+    FAIL();
+  } catch (const RouteError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::overloaded);
+    EXPECT_EQ(e.info().attempts.size(), 4u);
+  }
+  EXPECT_EQ(a.hits, 3);  // 1 + 2 retries
+  EXPECT_EQ(b.hits, 1);  // then the cap of 4
+}
+
+TEST(RouterRouting, DropBeforeTokensFallsBackDropAfterTokensDoesNot) {
+  FakeUpstream a, b;
+  int drop_at = 0;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    test::openai_reply(q, s, "partial answer", drop_at);
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++b.hits;
+    test::openai_reply(q, s, "from b");
+  });
+  Env env;
+  auto cfg = env.yaml(a.url(), b.url());
+  cfg += "";
+  auto parsed = parse_config(cfg);
+  parsed.retry.retries_per_model = 0;
+  Router r(parsed, env.opts());
+  // Dropped before any content: the client saw nothing, so b answers.
+  RouteInfo info;
+  EXPECT_EQ(stream_text(r, ask("chain"), &info), "from b");
+  EXPECT_EQ(info.attempts.size(), 2u);
+  // Dropped after two content frames: no re-send, the error surfaces.
+  drop_at = 3;
+  int b_before = b.hits;
+  std::string got;
+  EXPECT_THROW(r.stream(ask("chain"), [&](const StreamEvent& e) { got += e.text; return true; }), RouteError);
+  EXPECT_EQ(got, "partia");  // role frame + two 3-byte content frames
+  EXPECT_EQ(b.hits, b_before);
+}
+
+TEST(RouterRouting, SlowFirstByteTimesOutAndRetries) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    if (++a.hits == 1) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    test::openai_reply(q, s, "fast now");
+  });
+  Env env;
+  auto cfg = parse_config(env.yaml(a.url(), b.url()));
+  cfg.providers["a"].http.read_timeout_ms = 50;
+  Router r(cfg, env.opts());
+  auto resp = r.chat(ask("am"));
+  EXPECT_EQ(resp.message.content, "fast now");
+  EXPECT_EQ(resp.route.attempts[0].status, "timeout");
+}
+
+TEST(RouterRouting, CircuitOpensThenHalfOpensAfterCooldown) {
+  FakeUpstream a, b;
+  bool healthy = false;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    if (!healthy) return test::openai_error(s, 500, "broken");
+    test::openai_reply(q, s, "a is back");
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) { test::openai_reply(q, s, "b"); });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  EXPECT_EQ(r.chat(ask("chain")).message.content, "b");  // 3 failures on a open its circuit
+  EXPECT_EQ(a.hits, 3);
+  EXPECT_EQ(r.breaker("a"), BreakerState::open);
+  auto resp = r.chat(ask("chain"));
+  EXPECT_EQ(a.hits, 3);  // skipped while open
+  EXPECT_EQ(resp.route.attempts[0].status, "circuit_open");
+  env.clock += 1001;
+  EXPECT_EQ(r.breaker("a"), BreakerState::half_open);
+  healthy = true;
+  EXPECT_EQ(r.chat(ask("chain")).message.content, "a is back");
+  EXPECT_EQ(r.breaker("a"), BreakerState::closed);
+}
+
+TEST(RouterRouting, CheapestHonoursCapabilities) {
+  Env env;
+  Router r(parse_config(env.yaml("http://127.0.0.1:1", "http://127.0.0.1:1")), env.opts());
+  auto req = ask("cheap");
+  EXPECT_EQ(r.plan(req).front().entry.provider, "b");
+  req.tools.push_back({"t", "", json::object()});  // only am declares tools
+  auto p = r.plan(req);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].entry.provider, "a");
+  req.messages[0].content.assign(500000, 'x');  // beyond every context length
+  EXPECT_THROW(r.plan(req), ProviderError);
+}
+
+TEST(RouterRouting, FastestPrefersMeasuredFasterTarget) {
+  FakeUpstream a, b;
+  Env env;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    env.clock += 80;  // a takes 80 ms on the injected clock
+    test::openai_reply(q, s, "a");
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    env.clock += 5;
+    test::openai_reply(q, s, "b");
+  });
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  // Warm-up: unmeasured targets go first, so both get measured.
+  EXPECT_EQ(r.chat(ask("fast")).route.provider, "a");
+  EXPECT_EQ(r.chat(ask("fast")).route.provider, "b");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(r.chat(ask("fast")).route.provider, "b");
+  EXPECT_GT(r.stats("a:a-model").ttft_ms, r.stats("b:b-model").ttft_ms);
+}
+
+TEST(RouterRouting, WeightedSplitsTrafficByWeight) {
+  Env env;
+  auto cfg = parse_config(env.yaml("http://127.0.0.1:1", "http://127.0.0.1:1"));
+  // Two replicas weighted 3:1.
+  cfg.models.push_back({"w2", "b", "r2", 0, 0, 1, {}});
+  cfg.policies["wpol"] = {"wpol", Strategy::weighted, {"a:r1", "w2"}};
+  cfg.models.push_back({"", "a", "r1", 0, 0, 3, {}});
+  Router r(cfg, env.opts());
+  int first_a = 0, n = 4000;
+  for (int i = 0; i < n; ++i) first_a += r.plan(ask("wpol")).front().entry.provider == "a";
+  double frac = double(first_a) / n;
+  EXPECT_GT(frac, 0.72);
+  EXPECT_LT(frac, 0.78);
+}
+
+TEST(RouterRouting, LeastBusyAvoidsTheTargetWithRequestsInFlight) {
+  FakeUpstream a, b;
+  std::atomic<bool> release{false}, entered{false};
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    entered = true;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    test::openai_reply(q, s, "a");
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) { test::openai_reply(q, s, "b"); });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  EXPECT_EQ(r.plan(ask("busy")).front().entry.provider, "a");
+  std::thread t([&] { r.chat(ask("busy")); });
+  while (!entered) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(r.stats("a:a-model").in_flight, 1);
+  EXPECT_EQ(r.chat(ask("busy")).route.provider, "b");
+  release = true;
+  t.join();
+}
+
+TEST(RouterRouting, BudgetsAndLedger) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    test::openai_reply(q, s, "paid");
+  });
+  Env env;
+  // 10 in * 1000 + 4 out * 2000 per million = $0.018 per call.
+  std::string y = env.yaml(a.url(), b.url(), "budgets: {period: month, global_usd: 1.0, keys: {team: 0.02}}\n");
+  {
+    Router r(parse_config(y), env.opts());
+    auto req = ask("am");
+    req.api_key_id = "team";
+    req.memory_ids = {"mem-1", "mem-2"};
+    auto resp = r.chat(req);
+    EXPECT_NEAR(resp.route.cost_usd, 0.018, 1e-9);
+    r.chat(req);  // $0.018 spent < $0.02: allowed
+    try {
+      r.chat(req);
+      FAIL();
+    } catch (const ProviderError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::budget);
+    }
+    EXPECT_EQ(a.hits, 2);
+    EXPECT_EQ(r.chat(ask("am")).message.content, "paid");  // other callers still have global budget
+  }
+  // Spend persists through the ledger into a new router.
+  Router r2(parse_config(y), env.opts());
+  auto req = ask("am");
+  req.api_key_id = "team";
+  EXPECT_THROW(r2.chat(req), ProviderError);
+  Ledger ledger(env.dir / "ledger");
+  auto recs = ledger.read();
+  ASSERT_EQ(recs.size(), 3u);
+  EXPECT_EQ(recs[0].provider, "a");
+  EXPECT_EQ(recs[0].model, "a-model");
+  EXPECT_EQ(recs[0].input_tokens, 10);
+  EXPECT_EQ(recs[0].key, "team");
+  EXPECT_EQ(recs[0].memory_ids, (std::vector<std::string>{"mem-1", "mem-2"}));
+  EXPECT_EQ(recs[0].request_id, "req-1");
+}
+
+TEST(RouterRouting, LedgerNeverContainsTheProviderKey) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) { test::openai_reply(q, s, "x"); });
+  Env env;
+  setenv("HEARTH_TEST_SECRET_KEY", "sk-very-secret-123", 1);
+  auto y = env.yaml(a.url(), b.url());
+  y.replace(y.find("timeout_ms: 2000}"), 17, "timeout_ms: 2000, api_key_env: HEARTH_TEST_SECRET_KEY}");
+  Router r(parse_config(y), env.opts());
+  r.chat(ask("am"));
+  for (const auto& f : std::filesystem::directory_iterator(env.dir / "ledger")) {
+    auto text = test::read_file(f.path());
+    EXPECT_EQ(text.find("sk-very-secret"), std::string::npos);
+    EXPECT_NE(text.find("a-model"), std::string::npos);
+  }
+}
+
+TEST(RouterRouting, LocalOnlyRefusesRemoteAndLocalBackendAnswers) {
+  Env env;
+  auto o = env.opts();
+  o.local_only = true;
+  Router r(parse_config(env.yaml("http://127.0.0.1:1", "http://127.0.0.1:1")), o);
+  try {
+    r.chat(ask("chain"));
+    FAIL();
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::refused);
+  }
+  set_local_backend(nullptr);
+  try {
+    r.chat(ask("local:tiny"));
+    FAIL();
+  } catch (const ProviderError& e) {
+    EXPECT_NE(std::string(e.what()).find("no local model loaded"), std::string::npos);
+  }
+  struct Echo : LocalBackend {
+    void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
+      StreamEvent t{StreamEvent::Kind::text};
+      t.text = "local says " + req.model;
+      sink(t);
+      StreamEvent f{StreamEvent::Kind::finish};
+      sink(f);
+    }
+    EmbeddingResponse embed(const EmbeddingRequest&) override { return {}; }
+    std::vector<std::string> models() override { return {"tiny"}; }
+  };
+  set_local_backend(std::make_shared<Echo>());
+  auto resp = r.chat(ask("local:tiny"));
+  EXPECT_EQ(resp.message.content, "local says tiny");
+  EXPECT_FALSE(std::filesystem::exists(env.dir / "ledger"));  // nothing left the machine
+  set_local_backend(nullptr);
+}
+
+TEST(RouterRouting, ConfigErrorsNameTheField) {
+  try {
+    parse_config("providers:\n  x: {type: openai}\n", "cfg.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cfg.yaml: providers.x.base_url"), std::string::npos);
+  }
+  EXPECT_THROW(parse_config("providers:\n  x: {type: openai, base_url: 'http://h', api_key: sk-1}\n"), Error);
+  EXPECT_THROW(parse_config("policies:\n  p: {strategy: random, models: [a:b]}\n"), Error);
+  EXPECT_THROW(parse_config("[1, 2"), Error);
+}
