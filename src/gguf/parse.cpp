@@ -85,7 +85,7 @@ class Parser {
     const uint64_t len = read<uint64_t>(what);
     if (len > left())
       fail_at(at, what, "string length " + std::to_string(len) + " exceeds the " +
-                            std::to_string(left()) + " bytes left in the file");
+                            std::to_string(left()) + " bytes left in the file (truncated or corrupt)");
     std::string s(reinterpret_cast<const char*>(p_ + pos_), static_cast<size_t>(len));
     if (auto bad = utf8::find_invalid(s))
       fail_at(pos_ + *bad, what, "invalid UTF-8 (byte " + std::to_string(*bad) + " of the string)");
@@ -199,10 +199,10 @@ void Parser::read_header(uint32_t& version, uint64_t& n_tensors, uint64_t& n_kv)
   // each key/value pair at least 13 (key length, type, one byte of value).
   if (n_tensors > left() / kMinTensorInfoSize)
     fail_at(tc_at, "tensor count", std::to_string(n_tensors) + " tensors cannot fit in the " +
-                                       std::to_string(left()) + " bytes left in the file");
+                                       std::to_string(left()) + " bytes left in the file (truncated or corrupt)");
   if (n_kv > left() / kMinKvSize)
     fail_at(kc_at, "kv count", std::to_string(n_kv) + " key/value pairs cannot fit in the " +
-                                   std::to_string(left()) + " bytes left in the file");
+                                   std::to_string(left()) + " bytes left in the file (truncated or corrupt)");
 }
 
 void Parser::read_kv(uint64_t n_kv, std::vector<std::pair<std::string, Value>>& kv) {
