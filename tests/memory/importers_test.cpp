@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+
+#include "helpers.h"
+#include "memory/bundle.h"
+#include "memory/importers.h"
+
+using namespace hearth::memory;
+using hearth::memory::test::data_file;
+using hearth::memory::test::TempStore;
+
+namespace {
+std::string slurp(const std::string& name) { return hearth::test::read_file(data_file(name)); }
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const hearth::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+TEST(MemoryImport, DetectsFormats) {
+  EXPECT_EQ(detect_format(slurp("chatgpt_conversations.json"), "a"), "chatgpt");
+  EXPECT_EQ(detect_format(slurp("claude_conversations.json"), "a"), "claude");
+  EXPECT_EQ(detect_format(slurp("mcp_memory.jsonl"), "a"), "mcp-jsonl");
+  EXPECT_EQ(detect_format(slurp("chat_log.jsonl"), "a"), "jsonl");
+  EXPECT_THROW(detect_format("hello", "a"), hearth::Error);
+}
+
+TEST(MemoryImport, ChatGptFollowsTheCurrentBranch) {
+  auto recs = import_chatgpt(slurp("chatgpt_conversations.json"), "conversations.json");
+  ASSERT_EQ(recs.size(), 3u);  // system turn and the discarded regeneration are left out
+  EXPECT_EQ(recs[0].text, "User: I'm vegetarian and I want to visit Lisbon in June.");
+  EXPECT_EQ(recs[1].source.model, "gpt-4o");
+  EXPECT_EQ(recs[1].kind, "episode");
+  EXPECT_EQ(recs[0].source.conversation, "Trip planning");
+  EXPECT_EQ(format_time(recs[0].created), "2024-05-01T08:00:01.000Z");
+}
+
+TEST(MemoryImport, ClaudeUsesTextOrContent) {
+  auto recs = import_claude(slurp("claude_conversations.json"), "claude.json");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].text, "User: I always use uv instead of pip for my projects.");
+  EXPECT_EQ(recs[1].text, "Assistant: Noted: uv handles lockfiles and virtual environments.");
+  EXPECT_EQ(format_time(recs[1].created), "2025-02-10T09:00:05.000Z");
+}
+
+TEST(MemoryImport, McpGraphBecomesFacts) {
+  auto recs = import_mcp_jsonl(slurp("mcp_memory.jsonl"), "memory.jsonl");
+  ASSERT_EQ(recs.size(), 4u);
+  EXPECT_EQ(recs[0].text, "Alice: Works as a nurse");
+  EXPECT_EQ(recs[3].text, "Alice works_at St. Mary Hospital");
+  EXPECT_EQ(recs[0].kind, "fact");
+}
+
+TEST(MemoryImport, ChatLogAndSearchableEpisodes) {
+  TempStore t;
+  ImportOptions io;
+  io.name = "chat_log.jsonl";
+  auto rep = import_bytes(*t.store, slurp("chat_log.jsonl"), io);
+  EXPECT_EQ(rep.format, "jsonl");
+  EXPECT_EQ(rep.added, 2u);
+  SearchOptions so;
+  so.query = "daughter birthday";
+  auto hits = t.store->search(so);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_NE(hits[0].record.text.find("March 3rd"), std::string::npos);
+  // Re-importing is idempotent thanks to stable ids.
+  EXPECT_EQ(import_bytes(*t.store, slurp("chat_log.jsonl"), io).skipped, 2u);
+}
+
+TEST(MemoryImport, MalformedFilesNameTheLine) {
+  TempStore t;
+  ImportOptions io;
+  io.name = "bad_chat_log.jsonl";
+  std::string err = error_of([&] { import_bytes(*t.store, slurp("bad_chat_log.jsonl"), io); });
+  EXPECT_NE(err.find("bad_chat_log.jsonl:2"), std::string::npos) << err;
+  io.name = "bad_mcp.jsonl";
+  err = error_of([&] { import_bytes(*t.store, slurp("bad_mcp.jsonl"), io); });
+  EXPECT_NE(err.find("bad_mcp.jsonl:2"), std::string::npos) << err;
+  io.name = "broken.json";
+  io.format = "chatgpt";
+  err = error_of([&] { import_bytes(*t.store, "[\n{\"mapping\": {}},\n{oops}\n]", io); });
+  EXPECT_NE(err.find("broken.json:3"), std::string::npos) << err;
+  EXPECT_EQ(t.store->stats().live, 0u);
+}
