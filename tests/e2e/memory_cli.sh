@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# End-to-end: the memory CLI as a user drives it (add, search, edit, forget, undo, export/import,
+# encryption, importers).
+set -euo pipefail
+H="$1"
+SRC="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export HEARTH_HOME="$T/home"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+id=$("$H" memory add "Lives in Paris" --tags home)
+"$H" memory add "Prefers green tea" --kind preference >/dev/null
+"$H" memory edit "$id" --text "Lives in Berlin"
+"$H" memory show "$id" --json | grep -q '"text":"Lives in Paris"' || fail "old value not in history"
+"$H" memory search "where does the user live" --json | grep -q "Berlin" || fail "search"
+"$H" memory forget "$id" >/dev/null
+"$H" memory list --json | grep -q Berlin && fail "forgotten memory still listed"
+"$H" memory undo >/dev/null
+"$H" memory list --json | grep -q Berlin || fail "undo did not restore"
+"$H" memory stats --json | grep -q '"live":2' || fail "stats"
+
+"$H" memory export -o "$T/a.jsonl"
+HEARTH_HOME="$T/b" "$H" memory import "$T/a.jsonl" >/dev/null
+HEARTH_HOME="$T/b" "$H" memory export -o "$T/b.jsonl"
+cmp "$T/a.jsonl" "$T/b.jsonl" || fail "round trip not byte-identical"
+
+echo "s3cret phrase" > "$T/pw"; echo "other" > "$T/bad"
+"$H" memory export --encrypt --passphrase-file "$T/pw" -o "$T/a.enc"
+if HEARTH_HOME="$T/c" "$H" memory import "$T/a.enc" --passphrase-file "$T/bad" 2>"$T/err"; then fail "wrong passphrase accepted"; fi
+grep -q "wrong passphrase" "$T/err" || fail "unclear wrong-passphrase error"
+HEARTH_HOME="$T/c" HEARTH_PASSPHRASE="s3cret phrase" "$H" memory import "$T/a.enc" | grep -q "2 added" || fail "encrypted import"
+
+"$H" memory import "$SRC/tests/memory/data/chatgpt_conversations.json" | grep -q "(chatgpt): 3 read" || fail chatgpt
+"$H" memory import "$SRC/tests/memory/data/claude_conversations.json" | grep -q "(claude)" || fail claude
+"$H" memory import "$SRC/tests/memory/data/mcp_memory.jsonl" | grep -q "(mcp-jsonl)" || fail mcp
+"$H" memory search "vegetarian Lisbon" | grep -q Lisbon || fail "imported episodes not searchable"
+if "$H" memory import "$SRC/tests/memory/data/bad_chat_log.jsonl" 2>"$T/err"; then fail "malformed import accepted"; fi
+grep -q "bad_chat_log.jsonl:2" "$T/err" || fail "no line number in error"
+"$H" memory import "$T/a.jsonl" --mode keep-both --remap-scope user=project:x | grep -q "2 kept both" || fail keep-both
+echo "memory CLI e2e ok"
