@@ -70,7 +70,11 @@ class Parser {
     while (true) {
       const Token& tk = cur();
       if (tk.t == T::Eof) {
-        if (!ends.empty()) error("unexpected end of template, expected '" + ends[0] + "'");
+        if (!ends.empty()) {
+          std::string want;
+          for (const auto& e : ends) want += (want.empty() ? "'" : " or '") + e + "'";
+          error("unexpected end of template, expected " + want);
+        }
         return body;
       }
       if (tk.t == T::Text) {

@@ -689,7 +689,14 @@ class Renderer : public Runtime {
 std::string render_body(const Body& body, const Value& context, const Options& opt,
                         const std::function<std::chrono::system_clock::time_point()>& now) {
   Renderer r(opt, now);
-  return r.run(body, context);
+  try {
+    return r.run(body, context);
+  } catch (const TemplateError&) {
+    throw;
+  } catch (const Error& e) {
+    // Value construction limits surface as hearth::Error; keep one error type for callers.
+    throw TemplateError(e.code() == Errc::out_of_range ? TemplateError::Kind::limit : TemplateError::Kind::runtime, e.what());
+  }
 }
 
 }  // namespace hearth::jinja
