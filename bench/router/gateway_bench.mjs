@@ -1,0 +1,81 @@
+// Gateway overhead: latency (p50/p99) and throughput of non-streaming chat completions sent
+// directly to a fake OpenAI-compatible upstream vs. through `hearth gateway`, at 1, 64 and 512
+// concurrent connections on loopback. No dependencies beyond node.
+// Usage: node bench/router/gateway_bench.mjs path/to/hearth [requests_per_level]
+import http from 'node:http';
+import { spawn, fork } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+if (process.argv[2] === '--upstream') {
+  // The fake provider runs in its own process so it does not share the load generator's loop.
+  const reply = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
+    usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } });
+  const s = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(reply); });
+  });
+  s.maxConnections = 4096;
+  s.listen(0, '127.0.0.1', () => process.send(s.address().port));
+} else {
+  const bin = process.argv[2] || process.env.HEARTH_BIN;
+  const perLevel = Number(process.argv[3] || 4000);
+  const up = fork(new URL(import.meta.url).pathname, ['--upstream']);
+  const upPort = await new Promise((r) => up.once('message', r));
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-gw-bench-'));
+  writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000}\nledger_dir: '${join(dir, 'ledger')}'\n`);
+  const gw = spawn(bin, ['gateway', '--config', join(dir, 'router.yaml'), '--port', '0', '--threads', '600'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HEARTH_HOME: dir } });
+  const gwPort = await new Promise((resolve) => {
+    let out = '';
+    gw.stdout.on('data', (d) => { out += d; const m = out.match(/:(\d+)\n/); if (m) resolve(Number(m[1])); });
+  });
+  const body = JSON.stringify({ model: 'fake:m', messages: [{ role: 'user', content: 'hi' }] });
+
+  async function run(port, conc, total) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
+    const lat = [];
+    let next = 0;
+    const one = () => new Promise((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      const req = http.request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+          lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    const worker = async () => { while (next++ < total) await one(); };
+    const t0 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: conc }, worker));
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    agent.destroy();
+    lat.sort((a, b) => a - b);
+    const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+    return { p50: q(0.5), p99: q(0.99), rps: total / secs };
+  }
+
+  const results = [];
+  for (const conc of [1, 64, 512]) {
+    const total = Math.max(perLevel, conc * 4);
+    await run(upPort, conc, Math.min(200, total));  // warm-up
+    await run(gwPort, conc, Math.min(200, total));
+    const direct = await run(upPort, conc, total);
+    const via = await run(gwPort, conc, total);
+    const r = { concurrency: conc, requests: total,
+      direct_p50_ms: +direct.p50.toFixed(3), direct_p99_ms: +direct.p99.toFixed(3), direct_rps: Math.round(direct.rps),
+      gateway_p50_ms: +via.p50.toFixed(3), gateway_p99_ms: +via.p99.toFixed(3), gateway_rps: Math.round(via.rps),
+      added_p50_ms: +(via.p50 - direct.p50).toFixed(3), added_p99_ms: +(via.p99 - direct.p99).toFixed(3) };
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  gw.kill('SIGTERM');
+  up.kill();
+}
