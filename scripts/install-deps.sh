@@ -10,4 +10,9 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libpcre2-dev \
   libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev libutf8proc-dev \
-  nodejs npm chromium curl ca-certificates >/dev/null
+  chromium curl ca-certificates >/dev/null
+# Node.js 20+ builds the web UI and runs the API-client tests. Some images ship NodeSource's
+# nodejs (which bundles npm and conflicts with Debian's npm package): only install when missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
