@@ -118,6 +118,21 @@ void http_post(const Endpoint& ep, const std::string& path, const Headers& heade
     throw error_from_http(res.status, upstream_error_message(err_body), parse_retry_after(res));
 }
 
+std::string http_post_collect(const Endpoint& ep, const std::string& path, const Headers& headers,
+                              const std::string& body, const HttpOptions& opts, size_t limit) {
+  std::string out;
+  bool too_big = false;
+  http_post(ep, path, headers, body, opts, [&](std::string_view d) {
+    out.append(d);
+    too_big = out.size() > limit;
+    return !too_big;
+  });
+  if (too_big)
+    throw ProviderError(ErrorKind::server, ep.origin + ep.prefix + path + ": response larger than " +
+                                               std::to_string(limit >> 20) + " MiB");
+  return out;
+}
+
 std::string http_get(const Endpoint& ep, const std::string& path, const Headers& headers,
                      const HttpOptions& opts) {
   auto cli = make_client(ep, opts);

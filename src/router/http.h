@@ -29,6 +29,9 @@ using BodySink = std::function<bool(std::string_view)>;
 // upstream's own message. Transport failures throw network / timeout errors.
 void http_post(const Endpoint& ep, const std::string& path, const Headers& headers,
                const std::string& body, const HttpOptions& opts, const BodySink& sink);
+// POSTs `body` and returns the whole 2xx response body; more than `limit` bytes is an error.
+std::string http_post_collect(const Endpoint& ep, const std::string& path, const Headers& headers,
+                              const std::string& body, const HttpOptions& opts, size_t limit = 64u << 20);
 // GET returning the whole 2xx body (bounded to 64 MiB).
 std::string http_get(const Endpoint& ep, const std::string& path, const Headers& headers,
                      const HttpOptions& opts);

@@ -13,12 +13,8 @@ class AnthropicProvider : public Provider {
   std::string name() const override { return cfg_.name; }
 
   ChatResponse chat(const ChatRequest& req) override {
-    std::string body;
-    http_post(ep_, "/v1/messages", headers(), anthropic::request_to_json(req, false).dump(), cfg_.http,
-              [&](std::string_view d) {
-                body.append(d);
-                return body.size() < (64u << 20);
-              });
+    std::string body =
+        http_post_collect(ep_, "/v1/messages", headers(), anthropic::request_to_json(req, false).dump(), cfg_.http);
     auto j = json::parse(body, nullptr, false);
     if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": response is not JSON");
     return anthropic::response_from_json(j);

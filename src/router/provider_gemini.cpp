@@ -149,12 +149,8 @@ class GeminiProvider : public Provider {
   }
 
   ChatResponse chat(const ChatRequest& req) override {
-    std::string body;
-    http_post(ep_, "/v1beta/models/" + req.model + ":generateContent", headers(), to_gemini(req).dump(), cfg_.http,
-              [&](std::string_view d) {
-                body.append(d);
-                return body.size() < (64u << 20);
-              });
+    std::string body =
+        http_post_collect(ep_, "/v1beta/models/" + req.model + ":generateContent", headers(), to_gemini(req).dump(), cfg_.http);
     auto j = json::parse(body, nullptr, false);
     if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": response is not JSON");
     GeminiDecoder dec;

@@ -31,12 +31,8 @@ class OllamaProvider : public Provider {
   }
 
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
-    std::string out;
-    http_post(ep_, "/api/embed", headers(), json{{"model", req.model}, {"input", req.input}}.dump(), cfg_.http,
-              [&](std::string_view d) {
-                out.append(d);
-                return out.size() < (256u << 20);
-              });
+    std::string out =
+        http_post_collect(ep_, "/api/embed", headers(), json{{"model", req.model}, {"input", req.input}}.dump(), cfg_.http, 256u << 20);
     auto j = json::parse(out, nullptr, false);
     if (j.is_discarded() || !j.contains("embeddings") || !j["embeddings"].is_array())
       throw ProviderError(ErrorKind::server, cfg_.name + ": malformed /api/embed response");

@@ -14,13 +14,8 @@ class OpenAIProvider : public Provider {
   std::string name() const override { return cfg_.name; }
 
   ChatResponse chat(const ChatRequest& req) override {
-    std::string body;
-    http_post(ep_, "/chat/completions", headers(), openai::request_to_json(req, false).dump(), cfg_.http,
-              [&](std::string_view d) {
-                if (body.size() + d.size() > (64u << 20)) throw ProviderError(ErrorKind::server, "response too large");
-                body.append(d);
-                return true;
-              });
+    std::string body =
+        http_post_collect(ep_, "/chat/completions", headers(), openai::request_to_json(req, false).dump(), cfg_.http);
     auto j = json::parse(body, nullptr, false);
     if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": response is not JSON");
     return openai::response_from_json(j);
@@ -49,11 +44,7 @@ class OpenAIProvider : public Provider {
 
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
     json body = {{"model", req.model}, {"input", req.input}};
-    std::string out;
-    http_post(ep_, "/embeddings", headers(), body.dump(), cfg_.http, [&](std::string_view d) {
-      out.append(d);
-      return out.size() < (256u << 20);
-    });
+    std::string out = http_post_collect(ep_, "/embeddings", headers(), body.dump(), cfg_.http, 256u << 20);
     auto j = json::parse(out, nullptr, false);
     if (j.is_discarded() || !j.contains("data") || !j["data"].is_array())
       throw ProviderError(ErrorKind::server, cfg_.name + ": malformed embeddings response");
