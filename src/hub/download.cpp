@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -121,7 +122,13 @@ DownloadResult download(const std::string& url, const std::string& dest, const P
       return false;
     }
     result.expected_sha256 = sha_from_headers(res);
-    if (res.has_header("Content-Length")) total = done + std::stoull(res.get_header_value("Content-Length"));
+    // A missing or malformed length only costs the progress bar and the short-read check.
+    if (res.has_header("Content-Length")) {
+      std::string v = res.get_header_value("Content-Length");
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec == std::errc() && end == v.data() + v.size()) total = done + n;
+    }
     return true;
   };
   auto on_data = [&](const char* data, size_t len) {

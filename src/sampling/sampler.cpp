@@ -13,9 +13,8 @@ namespace hearth::sampling {
 void validate(const Params& p) {
   auto bad = [](const std::string& what) { fail(Errc::invalid_argument, what); };
   if (!std::isfinite(p.temperature)) bad("temperature must be a finite number");
-  if (!(p.top_p > 0.0f) || p.top_p > 1.0f) {
-    if (!(p.top_p >= 1.0f)) bad("top_p must be in (0, 1]");
-  }
+  // Values of 1 or more switch top-p off, so only the lower bound is an error.
+  if (!(p.top_p > 0.0f)) bad("top_p must be in (0, 1]");
   if (p.min_p < 0.0f || p.min_p > 1.0f || std::isnan(p.min_p)) bad("min_p must be in [0, 1]");
   if (!(p.typical_p > 0.0f)) bad("typical_p must be > 0");
   if (!(p.repeat_penalty > 0.0f) || !std::isfinite(p.repeat_penalty)) bad("repeat_penalty must be > 0");

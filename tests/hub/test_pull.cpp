@@ -23,7 +23,6 @@ namespace {
 class FakeHub {
  public:
   explicit FakeHub(std::string body) : body_(std::move(body)) {
-    sha_ = "";
     server_.Get(R"(/org/repo/resolve/main/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
       ++requests_;
       if (req.has_header("Range")) ++range_requests_;
@@ -59,7 +58,7 @@ class FakeHub {
   int range_requests() const { return range_requests_; }
 
  private:
-  std::string body_, sha_, etag_;
+  std::string body_, etag_;
   httplib::Server server_;
   std::thread thread_;
   int port_ = 0;
