@@ -23,6 +23,15 @@ struct ProviderConfig {
   bool remote = true;    // requests leave the machine (ledger, --local-only)
 };
 
+// The config's extra headers plus its API key (when set) in `key_header`, after `key_prefix`:
+// each wire format only differs in where the key goes.
+inline Headers request_headers(const ProviderConfig& c, const std::string& key_header,
+                               const std::string& key_prefix = "") {
+  Headers h = c.extra_headers;
+  if (!c.api_key.empty()) h.emplace_back(key_header, key_prefix + c.api_key);
+  return h;
+}
+
 class Provider {
  public:
   virtual ~Provider() = default;

@@ -50,9 +50,8 @@ class AnthropicProvider : public Provider {
 
  private:
   Headers headers() const {
-    Headers h = cfg_.extra_headers;
+    Headers h = request_headers(cfg_, "x-api-key");
     h.emplace_back("anthropic-version", "2023-06-01");
-    if (!cfg_.api_key.empty()) h.emplace_back("x-api-key", cfg_.api_key);
     return h;
   }
   ProviderConfig cfg_;

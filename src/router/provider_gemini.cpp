@@ -174,11 +174,7 @@ class GeminiProvider : public Provider {
   }
 
  private:
-  Headers headers() const {
-    Headers h = cfg_.extra_headers;
-    if (!cfg_.api_key.empty()) h.emplace_back("x-goog-api-key", cfg_.api_key);
-    return h;
-  }
+  Headers headers() const { return request_headers(cfg_, "x-goog-api-key"); }
   ProviderConfig cfg_;
   Endpoint ep_;
 };

@@ -53,11 +53,7 @@ class OllamaProvider : public Provider {
   }
 
  private:
-  Headers headers() const {
-    Headers h = cfg_.extra_headers;
-    if (!cfg_.api_key.empty()) h.emplace_back("Authorization", "Bearer " + cfg_.api_key);
-    return h;
-  }
+  Headers headers() const { return request_headers(cfg_, "Authorization", "Bearer "); }
   ProviderConfig cfg_;
   Endpoint ep_;
 };
