@@ -19,6 +19,19 @@ std::string Provider::complete(const std::string& model, const std::string& prom
   return chat(req).message.content;
 }
 
+void Provider::completion_stream(const CompletionRequest&, const StreamSink&) {
+  throw ProviderError(ErrorKind::unsupported, "provider '" + name() + "' does not offer raw text completions");
+}
+
+ChatResponse Provider::completion(const CompletionRequest& req) {
+  Accumulator acc;
+  completion_stream(req, [&](const StreamEvent& e) {
+    acc.add(e);
+    return true;
+  });
+  return acc.take();
+}
+
 EmbeddingResponse Provider::embed(const EmbeddingRequest&) {
   throw ProviderError(ErrorKind::unsupported, "provider '" + name() + "' does not offer embeddings");
 }

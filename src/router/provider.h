@@ -42,6 +42,13 @@ class Provider {
   virtual void chat_stream(const ChatRequest& req, const StreamSink& sink) = 0;
   // Plain completion: a prompt in, text out (mapped onto chat by default).
   virtual std::string complete(const std::string& model, const std::string& prompt, int max_tokens);
+  // Raw text completion with echo and logprobs, streamed as StreamEvents (start, text..., usage,
+  // finish). The default throws ProviderError(unsupported): only providers whose wire format has
+  // raw completions (OpenAI-compatible /v1/completions, Ollama raw generate, the local engine)
+  // override it.
+  virtual void completion_stream(const CompletionRequest& req, const StreamSink& sink);
+  // Joins completion_stream's events.
+  virtual ChatResponse completion(const CompletionRequest& req);
   virtual EmbeddingResponse embed(const EmbeddingRequest& req);
   virtual std::vector<ModelInfo> list_models();
   virtual Capabilities capabilities(const std::string& model) const { return {}; }

@@ -21,6 +21,9 @@ class LocalProvider : public Provider {
   explicit LocalProvider(ProviderConfig c) : cfg_(std::move(c)) {}
   std::string name() const override { return cfg_.name; }
   void chat_stream(const ChatRequest& req, const StreamSink& sink) override { require_backend()->chat_stream(req, sink); }
+  void completion_stream(const CompletionRequest& req, const StreamSink& sink) override {
+    require_backend()->completion_stream(req, sink);
+  }
   EmbeddingResponse embed(const EmbeddingRequest& req) override { return require_backend()->embed(req); }
   std::vector<ModelInfo> list_models() override {
     std::vector<ModelInfo> out;

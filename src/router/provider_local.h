@@ -14,7 +14,10 @@ class LocalBackend {
   virtual ~LocalBackend() = default;
   // Streams the reply to `req` (req.model is the NAME part of local:NAME).
   virtual void chat_stream(const ChatRequest& req, const StreamSink& sink) = 0;
+  virtual void completion_stream(const CompletionRequest& req, const StreamSink& sink) = 0;
   virtual EmbeddingResponse embed(const EmbeddingRequest& req) = 0;
+  // Model details for Ollama's /api/show (architecture, parameters, context, template, ...).
+  virtual json show(const std::string& model) = 0;
   virtual std::vector<std::string> models() = 0;
   virtual Capabilities capabilities(const std::string& model) { return {}; }
 };

@@ -141,7 +141,8 @@ void Accumulator::add(const StreamEvent& e) {
       break;
     case StreamEvent::Kind::text:
       r_.message.content += e.text;
-      content_ = true;
+      r_.logprobs.insert(r_.logprobs.end(), e.logprobs.begin(), e.logprobs.end());
+      if (!e.echo) content_ = true;
       break;
     case StreamEvent::Kind::reasoning:
       r_.message.reasoning += e.text;
@@ -161,6 +162,7 @@ void Accumulator::add(const StreamEvent& e) {
     case StreamEvent::Kind::usage:
       if (e.usage.input_tokens) r_.usage.input_tokens = e.usage.input_tokens;
       if (e.usage.output_tokens) r_.usage.output_tokens = e.usage.output_tokens;
+      if (e.usage.cached_tokens) r_.usage.cached_tokens = e.usage.cached_tokens;
       break;
     case StreamEvent::Kind::finish:
       r_.stop = e.stop;

@@ -37,6 +37,33 @@ struct ToolDef {
   json parameters = json::object();  // JSON Schema
 };
 
+// Samplers beyond OpenAI's core set (hearth's engine honours all of them; providers pass on what
+// their wire format has and ignore the rest).
+struct SamplingOptions {
+  std::optional<uint64_t> seed;
+  std::optional<int> top_k;
+  std::optional<double> min_p;
+  std::optional<double> typical_p;
+  std::optional<double> repeat_penalty;
+  std::optional<double> presence_penalty;
+  std::optional<double> frequency_penalty;
+  std::vector<std::pair<int32_t, float>> logit_bias;  // token id -> bias added to its logit
+  bool logprobs = false;  // report each output token's log-probability
+  int top_logprobs = 0;   // and this many most likely alternatives (0-20)
+};
+
+// One token's log-probability (OpenAI's logprobs content entry).
+struct TopLogprob {
+  std::string token;
+  float logprob = 0;
+};
+struct TokenLogprob {
+  std::string token;  // the token's text (may be a partial UTF-8 sequence)
+  float logprob = 0;
+  bool has_logprob = true;  // false for the first echoed prompt token (nothing predicts it)
+  std::vector<TopLogprob> top;
+};
+
 struct ChatRequest {
   std::string model;  // "provider:model", an alias or a policy name (router); upstream id (provider)
   std::vector<Message> messages;
@@ -47,6 +74,7 @@ struct ChatRequest {
   std::optional<double> top_p;
   std::vector<std::string> stop;
   bool json_mode = false;
+  SamplingOptions sampling;
   // Routing context, never sent upstream.
   std::string request_id;
   std::string api_key_id;               // which gateway key made the call (budgets, ledger)
@@ -56,6 +84,23 @@ struct ChatRequest {
 struct Usage {
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
+  int64_t cached_tokens = 0;  // of input_tokens, taken from a prompt cache
+};
+
+// A plain text completion (OpenAI's legacy /v1/completions, Ollama's raw /api/generate).
+// Evaluation scores answers with echo + logprobs: the prompt comes back with each token's
+// log-probability, and max_tokens may be 0.
+struct CompletionRequest {
+  std::string model;
+  std::string prompt;
+  std::optional<int> max_tokens;  // unset: the provider's default (OpenAI: 16)
+  std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::vector<std::string> stop;
+  SamplingOptions sampling;  // legacy "logprobs": N sets logprobs=true, top_logprobs=N
+  bool echo = false;
+  std::string request_id;
+  std::string api_key_id;
 };
 
 enum class StopReason { stop, length, tool_calls, content_filter, unknown };
@@ -87,6 +132,7 @@ struct ChatResponse {
   Message message{Role::assistant};
   StopReason stop = StopReason::stop;
   Usage usage;
+  std::vector<TokenLogprob> logprobs;  // when requested: echoed prompt tokens first, then output
   RouteInfo route;  // filled by the router
 };
 
@@ -100,6 +146,8 @@ struct StreamEvent {
   Usage usage;
   StopReason stop = StopReason::stop;
   std::string response_id, model;  // start
+  std::vector<TokenLogprob> logprobs;  // text: one entry per token in this delta, when requested
+  bool echo = false;                   // text: this delta repeats the prompt (completions echo)
 };
 // Returns false when the consumer went away; the producer then stops.
 using StreamSink = std::function<bool(const StreamEvent&)>;
