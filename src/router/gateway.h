@@ -7,6 +7,7 @@
 // streams carry it as an SSE comment (": hearth {...}") before their final event.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -21,6 +22,11 @@ namespace hearth::router {
 struct GatewayOptions {
   // Client keys: name -> secret. Empty = no authentication (loopback use).
   std::map<std::string, std::string> api_keys;
+  // Hooks `hearth serve` uses for memory: before_chat may edit a chat request before it is routed
+  // (add memories to the system prompt, set memory_ids); after_chat sees the finished exchange
+  // (extract new memories). Unset = no-op. Both run on the request's thread.
+  std::function<void(ChatRequest&)> before_chat;
+  std::function<void(const ChatRequest&, const ChatResponse&)> after_chat;
 };
 
 class Gateway {

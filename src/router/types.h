@@ -79,6 +79,9 @@ struct ChatRequest {
   std::string request_id;
   std::string api_key_id;               // which gateway key made the call (budgets, ledger)
   std::vector<std::string> memory_ids;  // memories included in the prompt (ledger)
+  // Per-request memory opt-in/out (header X-Hearth-Memory: on|off, or body field
+  // "hearth_memory": true|false); unset = the server's default.
+  std::optional<bool> use_memory;
 };
 
 struct Usage {
