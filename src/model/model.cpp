@@ -94,23 +94,49 @@ int64_t Model::default_n_ctx() const { return std::min<int64_t>(hp_.n_ctx_train,
 
 void Model::forward(KvCache& cache, std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits,
                     ThreadPool* pool) const {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n == 0) fail(Errc::invalid_argument, "forward: empty batch");
-  const int64_t pos0 = cache.size();
-  if (pos0 + n > cache.n_ctx())
-    fail(Errc::out_of_range, "context is full: " + std::to_string(pos0) + " cached + " + std::to_string(n) +
-                                 " new tokens exceed the context size of " + std::to_string(cache.n_ctx()));
-  for (int32_t t : tokens)
-    if (t < 0 || t >= hp_.n_vocab)
-      fail(Errc::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary (" +
-                                       std::to_string(hp_.n_vocab) + " tokens)");
+  const SeqBatch one{&cache, tokens, all_logits};
+  forward_batch(std::span<const SeqBatch>(&one, 1), logits, pool);
+}
+
+void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool) const {
+  if (seqs.empty()) fail(Errc::invalid_argument, "forward: empty batch");
+  // Validate everything first so a bad sequence cannot leave another one half-written.
+  int64_t n = 0, n_out = 0;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    const SeqBatch& sq = seqs[s];
+    const int64_t ns = static_cast<int64_t>(sq.tokens.size());
+    if (!sq.cache) fail(Errc::invalid_argument, "forward: sequence " + std::to_string(s) + " has no cache");
+    if (ns == 0) fail(Errc::invalid_argument, "forward: empty batch");
+    for (size_t o = 0; o < s; ++o)
+      if (seqs[o].cache == sq.cache) fail(Errc::invalid_argument, "forward: two sequences share one cache");
+    const int64_t pos0 = sq.cache->size();
+    if (pos0 + ns > sq.cache->n_ctx())
+      fail(Errc::out_of_range, "context is full: " + std::to_string(pos0) + " cached + " + std::to_string(ns) +
+                                   " new tokens exceed the context size of " + std::to_string(sq.cache->n_ctx()));
+    for (int32_t t : sq.tokens)
+      if (t < 0 || t >= hp_.n_vocab)
+        fail(Errc::invalid_argument, "token id " + std::to_string(t) + " is outside the vocabulary (" +
+                                         std::to_string(hp_.n_vocab) + " tokens)");
+    n += ns;
+    n_out += sq.all_logits ? ns : 1;
+  }
 
   const int64_t E = hp_.n_embd, QD = hp_.q_dim(), KD = hp_.k_dim(), VD = hp_.v_dim();
   const int64_t AO = hp_.n_head * hp_.head_dim_v, F = hp_.n_ff;
   std::vector<float> x(n * E), h(n * E), q(n * QD), k(n * KD), v(n * VD), att(n * AO);
   std::vector<float> gate(n * F), up(n * F), rope_tab;
 
-  for (int64_t t = 0; t < n; ++t) tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, tokens[t], &x[t * E]);
+  // Row r of the batch belongs to sequence seq_of[r] at position pos_of[r].
+  std::vector<int64_t> seq_of(n), pos_of(n), row0(seqs.size());
+  for (int64_t s = 0, r = 0; s < static_cast<int64_t>(seqs.size()); ++s) {
+    row0[s] = r;
+    const int64_t pos0 = seqs[s].cache->size();
+    for (size_t t = 0; t < seqs[s].tokens.size(); ++t, ++r) {
+      seq_of[r] = s;
+      pos_of[r] = pos0 + static_cast<int64_t>(t);
+      tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E]);
+    }
+  }
 
   const float* ff = w_.rope_freqs ? w_.rope_freqs.f32() : nullptr;
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
@@ -132,14 +158,19 @@ void Model::forward(KvCache& cache, std::span<const int32_t> tokens, bool all_lo
           rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
       }
       if (hp_.n_rot > 0) {
-        rope_table(pos0 + t, hp_.n_rot, hp_.rope_base, ff, rope_tab);
+        rope_table(pos_of[t], hp_.n_rot, hp_.rope_base, ff, rope_tab);
         rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
         rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
       }
-      std::memcpy(cache.k(il, pos0 + t), kt, KD * sizeof(float));
-      std::memcpy(cache.v(il, pos0 + t), &v[t * VD], VD * sizeof(float));
+      KvCache& c = *seqs[seq_of[t]].cache;
+      std::memcpy(c.k(il, pos_of[t]), kt, KD * sizeof(float));
+      std::memcpy(c.v(il, pos_of[t]), &v[t * VD], VD * sizeof(float));
     }
-    attention(q.data(), n, pos0, il, cache, hp_, att.data(), pool);
+    for (size_t s = 0; s < seqs.size(); ++s) {
+      const int64_t r = row0[s];
+      attention(&q[r * QD], static_cast<int64_t>(seqs[s].tokens.size()), seqs[s].cache->size(), il, *seqs[s].cache,
+                hp_, &att[r * AO], pool);
+    }
     matmul(L.wo, att.data(), n, h.data(), pool);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
 
@@ -150,11 +181,15 @@ void Model::forward(KvCache& cache, std::span<const int32_t> tokens, bool all_lo
     matmul(L.down, gate.data(), n, h.data(), pool);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
   }
-  cache.advance(n);
+  for (const SeqBatch& sq : seqs) sq.cache->advance(static_cast<int64_t>(sq.tokens.size()));
 
   // Only the rows whose logits are wanted go through the (large) output matrix.
-  const int64_t first = all_logits ? 0 : n - 1, n_out = n - first;
-  for (int64_t t = first; t < n; ++t) rms_norm(&x[t * E], w_.output_norm.f32(), &h[(t - first) * E], E, hp_.rms_eps);
+  int64_t o = 0;
+  for (size_t s = 0; s < seqs.size(); ++s) {
+    const int64_t ns = static_cast<int64_t>(seqs[s].tokens.size());
+    for (int64_t t = seqs[s].all_logits ? 0 : ns - 1; t < ns; ++t, ++o)
+      rms_norm(&x[(row0[s] + t) * E], w_.output_norm.f32(), &h[o * E], E, hp_.rms_eps);
+  }
   logits.resize(static_cast<size_t>(n_out * hp_.n_vocab));
   matmul(w_.output, h.data(), n_out, logits.data(), pool);
 }

@@ -45,6 +45,18 @@ class Model {
   void forward(KvCache& cache, std::span<const int32_t> tokens, bool all_logits, std::vector<float>& logits,
                ThreadPool* pool) const;
 
+  // One sequence's share of a batched step.
+  struct SeqBatch {
+    KvCache* cache = nullptr;
+    std::span<const int32_t> tokens;
+    bool all_logits = false;  // logits for every token, else for the last one only
+  };
+  // Continuous batching: runs several sequences' new tokens in one pass. Every weight matrix is
+  // streamed once for all rows together; attention runs per sequence against its own cache.
+  // `logits` receives each sequence's logits in order (n_i or 1 rows of n_vocab). All inputs are
+  // validated before anything runs: on error no cache changes. The caches must be distinct.
+  void forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool) const;
+
  private:
   Model() = default;
   std::shared_ptr<const gguf::File> file_;
