@@ -98,7 +98,8 @@ void Model::forward(KvCache& cache, std::span<const int32_t> tokens, bool all_lo
   forward_batch(std::span<const SeqBatch>(&one, 1), logits, pool);
 }
 
-void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool) const {
+void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool,
+                          bool hidden) const {
   if (seqs.empty()) fail(Errc::invalid_argument, "forward: empty batch");
   // Validate everything first so a bad sequence cannot leave another one half-written.
   int64_t n = 0, n_out = 0;
@@ -189,6 +190,10 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     const int64_t ns = static_cast<int64_t>(seqs[s].tokens.size());
     for (int64_t t = seqs[s].all_logits ? 0 : ns - 1; t < ns; ++t, ++o)
       rms_norm(&x[(row0[s] + t) * E], w_.output_norm.f32(), &h[o * E], E, hp_.rms_eps);
+  }
+  if (hidden) {
+    logits.assign(h.begin(), h.begin() + n_out * E);
+    return;
   }
   logits.resize(static_cast<size_t>(n_out * hp_.n_vocab));
   matmul(w_.output, h.data(), n_out, logits.data(), pool);

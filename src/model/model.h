@@ -55,7 +55,10 @@ class Model {
   // streamed once for all rows together; attention runs per sequence against its own cache.
   // `logits` receives each sequence's logits in order (n_i or 1 rows of n_vocab). All inputs are
   // validated before anything runs: on error no cache changes. The caches must be distinct.
-  void forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool) const;
+  // With hidden = true the rows are the final-normed hidden states (n_embd floats each) instead
+  // of logits: the input of embeddings.
+  void forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool,
+                     bool hidden = false) const;
 
  private:
   Model() = default;
