@@ -1,0 +1,241 @@
+// The serving scheduler: batched streams must produce exactly what each would alone, reuse
+// cached prefixes, stop on stop strings, refuse what does not fit, free slots on cancel, and
+// score echoed prompts like a direct forward pass.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "engine/generate.h"
+#include "engine/scheduler.h"
+#include "support/shared_data.h"
+
+namespace hearth::engine {
+namespace {
+
+LoadedModel stories() { return load_model(test::shared_path("models/stories260K.gguf").string()); }
+
+struct Result {
+  std::string text;
+  std::vector<TokenProb> probs, echo;
+  GenStats stats;
+  FinishReason finish = FinishReason::stop;
+  std::string error;
+  std::vector<float> embedding;
+};
+
+Result drain(Job& job) {
+  Result r;
+  GenEvent e;
+  while (job.next(e)) {
+    if (e.kind == GenEvent::Kind::text) {
+      r.text += e.text;
+      auto& dst = e.echo ? r.echo : r.probs;
+      dst.insert(dst.end(), e.probs.begin(), e.probs.end());
+    } else if (e.kind == GenEvent::Kind::done) {
+      r.stats = e.stats;
+      r.finish = e.finish;
+      r.embedding = e.embedding;
+    } else {
+      r.error = e.error;
+    }
+  }
+  return r;
+}
+
+GenRequest greedy(const LoadedModel& m, const std::string& prompt, int64_t max_tokens) {
+  GenRequest r;
+  r.prompt = m.tokenizer->encode(prompt, true, false);
+  r.max_tokens = max_tokens;
+  r.sampling.temperature = 0;
+  return r;
+}
+
+// What the single-sequence engine writes for the same request.
+std::string solo(const LoadedModel& m, const GenRequest& req) {
+  Session s(m.model, m.tokenizer, {.n_ctx = 256, .n_threads = 1});
+  sampling::Sampler sampler(req.sampling, static_cast<int32_t>(m.model->n_vocab()));
+  tokenizer::StreamDecoder dec(*m.tokenizer);
+  dec.push(req.prompt.back());
+  std::string out;
+  generate(s, sampler, req.prompt, req.max_tokens, [&](int32_t t) {
+    out += dec.push(t);
+    return true;
+  });
+  return out + dec.flush();
+}
+
+TEST(Scheduler, ConcurrentStreamsMatchSoloRuns) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 3, .n_ctx = 3 * 256, .n_threads = 2});
+  const std::vector<std::string> prompts = {"Once upon a time", "The little dog", "Lily and Ben went to the park",
+                                            "One day"};
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (const auto& p : prompts) jobs.push_back(sched.submit(greedy(m, p, 40)));  // one waits for a slot
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    Result r = drain(*jobs[i]);
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    EXPECT_EQ(r.text, solo(m, greedy(m, prompts[i], 40))) << prompts[i];
+    EXPECT_EQ(r.stats.completion_tokens, 40);
+    EXPECT_EQ(r.finish, FinishReason::length);
+  }
+  auto mt = sched.metrics();
+  EXPECT_EQ(mt.requests_total, 4);
+  EXPECT_EQ(mt.generated_tokens_total, 160);
+  EXPECT_EQ(mt.slots_total, 3);
+}
+
+TEST(Scheduler, NextTurnReusesTheCachedPrefix) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 2, .n_ctx = 512, .n_threads = 1});
+  GenRequest first = greedy(m, "Once upon a time, there was a girl", 20);
+  Result a = drain(*sched.submit(first));
+  EXPECT_EQ(a.stats.cached_tokens, 0);
+  // A different conversation in between must not evict it (the other slot is free).
+  drain(*sched.submit(greedy(m, "Tom had a red ball", 5)));
+  GenRequest second = greedy(m, "Once upon a time, there was a girl" + a.text + " She", 5);
+  Result b = drain(*sched.submit(second));
+  EXPECT_GE(b.stats.cached_tokens, first.prompt.size());
+  EXPECT_EQ(b.stats.prompt_tokens, static_cast<int64_t>(second.prompt.size()));
+  EXPECT_EQ(b.text, solo(m, second));
+  GenRequest fresh = second;
+  fresh.use_cache = false;
+  EXPECT_EQ(drain(*sched.submit(fresh)).stats.cached_tokens, 0);
+}
+
+TEST(Scheduler, StopStringEndsTheReplyWithoutIt) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 1, .n_ctx = 256, .n_threads = 1});
+  const std::string full = drain(*sched.submit(greedy(m, "Once upon a time", 60))).text;
+  ASSERT_GT(full.size(), 20u);
+  const std::string stop = full.substr(10, 4);
+  GenRequest req = greedy(m, "Once upon a time", 60);
+  req.stop = {stop};
+  Result r = drain(*sched.submit(req));
+  EXPECT_EQ(r.finish, FinishReason::stop);
+  EXPECT_EQ(r.text, full.substr(0, full.find(stop)));
+}
+
+TEST(Scheduler, RefusesWhatDoesNotFit) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 2, .n_ctx = 64, .n_threads = 1, .queue_limit = 0});
+  GenRequest big = greedy(m, "Once upon a time", 5);
+  big.prompt.resize(40, big.prompt.back());
+  try {
+    sched.submit(big);
+    FAIL() << "a 40-token prompt fit in a 32-token slot";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::out_of_range);
+    EXPECT_NE(std::string(e.what()).find("32"), std::string::npos) << e.what();
+  }
+  GenRequest bad = greedy(m, "x", 5);
+  bad.prompt.push_back(123456);
+  EXPECT_THROW(sched.submit(bad), Error);
+  GenRequest empty;
+  EXPECT_THROW(sched.submit(empty), Error);
+  GenRequest temp = greedy(m, "x", 5);
+  temp.sampling.top_p = -1;
+  EXPECT_THROW(sched.submit(temp), Error);
+}
+
+TEST(Scheduler, FullQueueIsOverloadedAndCancelFreesTheSlot) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 1, .n_ctx = 256, .n_threads = 1, .queue_limit = 1});
+  GenRequest endless = greedy(m, "Once upon a time", -1);
+  endless.sampling.logit_bias = {{m.tokenizer->eos(), -INFINITY}};
+  auto running = sched.submit(endless);
+  GenEvent e;
+  ASSERT_TRUE(running->next(e));  // it holds the only slot now
+  auto waiting = sched.submit(greedy(m, "The cat", 3));
+  try {
+    sched.submit(greedy(m, "The dog", 3));
+    FAIL() << "a third request fit in one slot and a queue of one";
+  } catch (const Error& err) {
+    EXPECT_EQ(err.code(), Errc::overloaded);
+  }
+  running->cancel();
+  Result r = drain(*running);
+  EXPECT_EQ(r.finish, FinishReason::cancelled);
+  Result w = drain(*waiting);
+  EXPECT_TRUE(w.error.empty());
+  EXPECT_EQ(w.stats.completion_tokens, 3);
+  EXPECT_EQ(sched.metrics().cancelled_total, 1);
+}
+
+TEST(Scheduler, ContextFullEndsTheStream) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 1, .n_ctx = 32, .n_threads = 1});
+  GenRequest req = greedy(m, "Once upon a time", -1);
+  req.sampling.logit_bias = {{m.tokenizer->eos(), -INFINITY}};
+  Result r = drain(*sched.submit(req));
+  EXPECT_EQ(r.finish, FinishReason::context_full);
+  EXPECT_EQ(r.stats.prompt_tokens + r.stats.completion_tokens, 33);  // the last one is sampled, not run
+}
+
+TEST(Scheduler, EchoLogprobsMatchADirectForwardPass) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 2, .n_ctx = 512, .n_threads = 2, .n_batch = 4});  // chunks of 4
+  GenRequest req = greedy(m, "Once upon a time there was a little girl named Lily", 0);
+  req.echo = true;
+  req.logprobs = true;
+  req.top_logprobs = 3;
+  Result r = drain(*sched.submit(req));
+  ASSERT_EQ(r.echo.size(), req.prompt.size());
+  EXPECT_FALSE(r.echo[0].has_logprob);
+  EXPECT_EQ(r.stats.completion_tokens, 0);
+
+  model::KvCache cache(m.model->hparams(), 64);
+  std::vector<float> logits;
+  m.model->forward(cache, req.prompt, true, logits, nullptr);
+  const int64_t V = m.model->n_vocab();
+  for (size_t t = 1; t < req.prompt.size(); ++t) {
+    const float* row = logits.data() + (t - 1) * V;
+    double sum = 0;
+    for (int64_t i = 0; i < V; ++i) sum += std::exp(static_cast<double>(row[i]));
+    const double want = row[req.prompt[t]] - std::log(sum);
+    EXPECT_NEAR(r.echo[t].logprob, want, 1e-3) << "token " << t;
+    EXPECT_EQ(r.echo[t].id, req.prompt[t]);
+    ASSERT_EQ(r.echo[t].top.size(), 3u);
+    EXPECT_GE(r.echo[t].top[0].second, r.echo[t].logprob - 1e-6);
+  }
+}
+
+TEST(Scheduler, GeneratedLogprobsDescribeTheSampledTokens) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 1, .n_ctx = 256, .n_threads = 1});
+  GenRequest req = greedy(m, "Once upon a time", 8);
+  req.logprobs = true;
+  req.top_logprobs = 2;
+  Result r = drain(*sched.submit(req));
+  ASSERT_EQ(r.probs.size(), 8u);
+  for (const auto& p : r.probs) {
+    ASSERT_EQ(p.top.size(), 2u);
+    EXPECT_EQ(p.top[0].first, p.id);  // greedy picks the best
+    EXPECT_LE(p.logprob, 0.0f);
+  }
+}
+
+TEST(Scheduler, EmbeddingsAreUnitLengthAndDeterministic) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  Scheduler sched(m, {.parallel = 1, .n_ctx = 256, .n_threads = 1});
+  GenRequest req = greedy(m, "a small red ball", 0);
+  req.embedding = true;
+  Result a = drain(*sched.submit(req)), b = drain(*sched.submit(req));
+  ASSERT_EQ(a.embedding.size(), static_cast<size_t>(m.model->hparams().n_embd));
+  double norm = 0;
+  for (float v : a.embedding) norm += v * v;
+  EXPECT_NEAR(norm, 1.0, 1e-4);
+  EXPECT_EQ(a.embedding, b.embedding);
+}
+
+}  // namespace
+}  // namespace hearth::engine
