@@ -89,6 +89,7 @@ void Store::ensure_vectors() {
 }
 
 size_t Store::reembed() {
+  std::lock_guard lock(mu_);
   if (!embedder_) fail(Errc::invalid_argument, "no embedder configured");
   std::string model = embedder_->name();
   size_t done = 0;
@@ -171,6 +172,7 @@ std::vector<std::pair<std::string, double>> Store::vector_candidates(const Searc
 }
 
 std::vector<SearchHit> Store::search(const SearchOptions& o) {
+  std::lock_guard lock(mu_);
   if (o.limit == 0) return {};
   if (o.mode != SearchMode::bm25 && !embedder_)
     fail(Errc::invalid_argument, "vector search needs an embedder");

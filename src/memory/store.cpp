@@ -146,6 +146,7 @@ void Store::rollback() {
 }
 
 void Store::batch(const std::function<void()>& fn) {
+  std::lock_guard lock(mu_);
   if (batch_id_) {
     fn();
     return;
@@ -209,6 +210,7 @@ std::vector<float> Store::embed_text(const std::string& text) {
 }
 
 void Store::put(const Record& r, bool embed_now) {
+  std::lock_guard lock(mu_);
   auto before = get(r.id);
   // Without embed_now the vector is computed by the next vector search, in batches.
   auto v = r.deleted || !embed_now ? std::vector<float>{} : embed_text(r.text);
@@ -224,6 +226,7 @@ void Store::put(const Record& r, bool embed_now) {
 }
 
 Record Store::add(Record r, const std::string& by) {
+  std::lock_guard lock(mu_);
   if (r.id.empty()) r.id = new_id();
   int64_t now = now_ms();
   if (!r.created) r.created = now;
@@ -238,6 +241,7 @@ Record Store::add(Record r, const std::string& by) {
 }
 
 Record Store::update(const std::string& id, const RecordPatch& p, const std::string& by) {
+  std::lock_guard lock(mu_);
   auto cur = get(id);
   if (!cur || cur->deleted) fail(Errc::not_found, "no memory with id " + id);
   Record r = *cur;
@@ -267,6 +271,7 @@ Record Store::update(const std::string& id, const RecordPatch& p, const std::str
 }
 
 Record Store::forget(const std::string& id, const std::string& by) {
+  std::lock_guard lock(mu_);
   auto cur = get(id);
   if (!cur || cur->deleted) fail(Errc::not_found, "no memory with id " + id);
   Record r = *cur;
@@ -285,6 +290,7 @@ Record Store::forget(const std::string& id, const std::string& by) {
 }
 
 std::vector<std::string> Store::undo() {
+  std::lock_guard lock(mu_);
   std::vector<std::string> touched;
   exec("BEGIN IMMEDIATE");
   try {
@@ -334,6 +340,7 @@ std::vector<std::string> Store::undo() {
 }
 
 size_t Store::purge() {
+  std::lock_guard lock(mu_);
   exec("BEGIN IMMEDIATE");
   size_t n = 0;
   try {
@@ -350,6 +357,7 @@ size_t Store::purge() {
 }
 
 std::optional<Record> Store::get(const std::string& id) {
+  std::lock_guard lock(mu_);
   Stmt s(db_, "SELECT doc FROM memories WHERE id=?1");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
@@ -357,6 +365,7 @@ std::optional<Record> Store::get(const std::string& id) {
 }
 
 std::vector<Record> Store::list(const ListOptions& o) {
+  std::lock_guard lock(mu_);
   std::string sql = "SELECT id, doc FROM memories m WHERE (?1 OR deleted=0) AND (?2='' OR scope=?2) AND (?3='' OR kind=?3)";
   for (size_t i = 0; i < o.tags.size(); ++i)
     sql += " AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE value=?" + std::to_string(6 + i) + ")";
@@ -371,6 +380,7 @@ std::vector<Record> Store::list(const ListOptions& o) {
 }
 
 std::vector<Record> Store::all_records(bool include_deleted) {
+  std::lock_guard lock(mu_);
   Stmt s(db_, "SELECT id, doc FROM memories WHERE (?1 OR deleted=0) ORDER BY created, id");
   s.bind(1, int64_t(include_deleted));
   std::vector<Record> out;
@@ -379,6 +389,7 @@ std::vector<Record> Store::all_records(bool include_deleted) {
 }
 
 Stats Store::stats() {
+  std::lock_guard lock(mu_);
   Stats st;
   st.path = path_;
   st.embedder = embedder_ ? embedder_->name() : "";

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,7 +68,7 @@ struct Stats {
 
 class Store {
  public:
-  // Opens (creating and migrating if needed) the database. `embedder` may be null (then vector
+  // Opens (creating and migrating if needed) the database. Thread-safe. `embedder` may be null (then vector
   // search is unavailable); it must outlive the store.
   Store(const std::filesystem::path& db_path, Embedder* embedder);
   ~Store();
@@ -121,6 +122,8 @@ class Store {
   std::string path_;
   int64_t batch_id_ = 0;  // non-zero inside batch()
   std::unique_ptr<VectorCache> cache_;
+  // One connection, used from any thread (server handlers, MCP sessions): public methods lock.
+  std::recursive_mutex mu_;
 };
 
 // Renders memories for a system prompt (used by the server when a request opts in).

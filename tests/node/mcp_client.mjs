@@ -1,0 +1,104 @@
+// The official @modelcontextprotocol/sdk client, unmodified, against `hearth mcp` over stdio and
+// over Streamable HTTP (JSON and SSE answers). Every transport shares one store under HEARTH_HOME,
+// and `hearth memory search` must see what the MCP clients added.
+// Usage: node tests/node/mcp_client.mjs [path/to/hearth]   (or HEARTH_BIN)
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const bin = process.argv[2] || process.env.HEARTH_BIN;
+if (!bin) { console.error('usage: mcp_client.mjs HEARTH_BIN'); process.exit(2); }
+const home = mkdtempSync(join(tmpdir(), 'hearth-mcp-'));
+const env = { ...process.env, HEARTH_HOME: home };
+
+const structured = (r) => {
+  assert.equal(r.isError, false, JSON.stringify(r));
+  // Prefer structuredContent (2025-06-18); the text part carries the same JSON.
+  return r.structuredContent ?? JSON.parse(r.content[0].text);
+};
+
+async function exercise(client, label, text, query) {
+  const { tools } = await client.listTools();
+  const names = tools.map((t) => t.name);
+  for (const n of ['memory_add', 'memory_search', 'memory_list', 'memory_get', 'memory_update', 'memory_forget', 'memory_undo'])
+    assert.ok(names.includes(n), `${label}: tool ${n} missing from ${names}`);
+  const added = structured(await client.callTool({ name: 'memory_add', arguments: { text, kind: 'preference', tags: [label] } }));
+  assert.match(added.memory.id, /^m_[0-9a-f]{24}$/);
+  const found = structured(await client.callTool({ name: 'memory_search', arguments: { query, limit: 5 } }));
+  assert.ok(found.hits.some((h) => h.id === added.memory.id), `${label}: search did not find the new memory`);
+  // A tool-level failure comes back as isError, not as a thrown protocol error.
+  const miss = await client.callTool({ name: 'memory_get', arguments: { id: 'm_000000000000000000000000' } });
+  assert.equal(miss.isError, true);
+  // Bad arguments are a JSON-RPC error, which the SDK raises.
+  await assert.rejects(client.callTool({ name: 'memory_add', arguments: { text: 42 } }));
+  return added.memory.id;
+}
+
+function cliSearch(query) {
+  return JSON.parse(execFileSync(bin, ['memory', 'search', query, '--json'], { env }).toString());
+}
+
+async function startHttp(extra) {
+  const child = spawn(bin, ['mcp', '--http', '--port', '0', ...extra], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once('line', resolve);
+    child.once('exit', (c) => reject(new Error(`hearth mcp --http exited with ${c}`)));
+  });
+  const url = line.match(/(http:\/\/\S+\/mcp)/)[1];
+  return { child, url };
+}
+
+try {
+  // stdio: the client spawns `hearth mcp`.
+  const stdio = new Client({ name: 'stdio-test', version: '1.0.0' });
+  await stdio.connect(new StdioClientTransport({ command: bin, args: ['mcp'], env, stderr: 'inherit' }));
+  assert.equal(stdio.getServerVersion().name, 'hearth-memory');
+  const idA = await exercise(stdio, 'stdio', 'Likes oolong tea in the afternoon', 'what tea does the user like');
+  await stdio.close();
+
+  for (const [label, extra] of [['http-json', []], ['http-sse', ['--sse']]]) {
+    const { child, url } = await startHttp(extra);
+    try {
+      const client = new Client({ name: `${label}-test`, version: '1.0.0' });
+      const transport = new StreamableHTTPClientTransport(new URL(url));
+      await client.connect(transport);
+      assert.ok(transport.sessionId, `${label}: no Mcp-Session-Id`);
+      const text = label === 'http-json' ? 'Cycles to work along the canal' : 'Plays the cello on Sundays';
+      const query = label === 'http-json' ? 'how does the user get to work' : 'which instrument does the user play';
+      const id = await exercise(client, label, text, query);
+      // The stdio client's memory is visible here too: one store.
+      const shared = structured(await client.callTool({ name: 'memory_get', arguments: { id: idA } }));
+      assert.equal(shared.memory.text, 'Likes oolong tea in the afternoon');
+      await transport.terminateSession();
+      await client.close();
+      // The CLI sees what the MCP client added.
+      assert.ok(cliSearch(query).some((h) => h.id === id), `${label}: hearth memory search does not see ${id}`);
+
+      // The older initialize handshake (2024-11-05) over raw HTTP, and a refused browser origin.
+      const init = (version, headers = {}) => fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize',
+          params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'raw', version: '0' } } }),
+      });
+      const old = await init('2024-11-05');
+      assert.equal(old.status, 200);
+      const oldBody = label === 'http-sse' ? JSON.parse((await old.text()).split('data: ')[1]) : await old.json();
+      assert.equal(oldBody.result.protocolVersion, '2024-11-05');
+      assert.equal((await init('2025-06-18', { origin: 'http://evil.example' })).status, 403);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }
+  assert.ok(cliSearch('oolong tea').some((h) => h.id === idA), 'CLI does not see the stdio memory');
+  console.log('mcp client e2e ok (stdio, http json, http sse)');
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
