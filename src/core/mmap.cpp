@@ -5,15 +5,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include "core/error.h"
 
 namespace hearth {
 
-MappedFile::MappedFile(const std::string& path) : path_(path) {
+MappedFile::MappedFile(const std::string& path) : path_(path) { map(path, true, 0, 0); }
+
+MappedFile::MappedFile(const std::string& path, uint64_t offset, uint64_t length) : path_(path) {
+  map(path, false, offset, length);
+}
+
+void MappedFile::map(const std::string& path, bool whole, uint64_t offset, uint64_t length) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
@@ -29,15 +37,28 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
     ::close(fd);
     fail(Errc::invalid_argument, path + ": is a directory, not a file");
   }
-  size_ = static_cast<size_t>(st.st_size);
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  if (whole) {
+    offset = 0;
+    length = file_size;
+  } else if (offset > file_size || length > file_size - offset) {
+    ::close(fd);
+    fail(Errc::format, path + ": byte range " + std::to_string(offset) + "+" + std::to_string(length) +
+                           " lies outside the " + std::to_string(file_size) + "-byte file");
+  }
+  // mmap offsets must be page multiples: map from the page holding `offset` and hide the lead.
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  lead_ = static_cast<size_t>(offset % page);
+  size_ = static_cast<size_t>(length);
   if (size_ > 0) {
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* p = ::mmap(nullptr, lead_ + size_, PROT_READ, MAP_PRIVATE, fd, static_cast<off_t>(offset - lead_));
     if (p == MAP_FAILED) {
       int e = errno;
       ::close(fd);
+      size_ = lead_ = 0;
       fail(Errc::io, path + ": mmap failed: " + std::strerror(e));
     }
-    data_ = static_cast<const uint8_t*>(p);
+    data_ = static_cast<const uint8_t*>(p) + lead_;
   }
   ::close(fd);  // the mapping keeps the file alive
 }
@@ -47,6 +68,7 @@ MappedFile::~MappedFile() { reset(); }
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
+      lead_(std::exchange(other.lead_, 0)),
       path_(std::move(other.path_)) {}
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
@@ -54,23 +76,26 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     reset();
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
+    lead_ = std::exchange(other.lead_, 0);
     path_ = std::move(other.path_);
   }
   return *this;
 }
 
 void MappedFile::reset() noexcept {
-  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (data_) ::munmap(const_cast<uint8_t*>(data_ - lead_), lead_ + size_);
   data_ = nullptr;
   size_ = 0;
+  lead_ = 0;
 }
 
 void MappedFile::prefetch(size_t offset, size_t len) const {
   if (!data_ || offset >= size_) return;
-  long page = ::sysconf(_SC_PAGESIZE);
-  size_t start = offset / page * page;
-  size_t end = std::min(size_, offset + len);
-  ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_WILLNEED);
+  // madvise wants a page-aligned address: offsets count from data_, pages from data_ - lead_.
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t start = (lead_ + offset) / page * page;
+  const size_t end = lead_ + std::min(size_, offset + len);
+  ::madvise(const_cast<uint8_t*>(data_ - lead_) + start, end - start, MADV_WILLNEED);
 }
 
 }  // namespace hearth

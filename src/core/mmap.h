@@ -1,5 +1,5 @@
-// Read-only memory map of a whole file. Model weights are used in place from the mapping, so
-// loading costs page-cache hits, not copies.
+// Read-only memory map of a whole file (or of one byte range of it). Model weights are used in
+// place from the mapping, so loading costs page-cache hits, not copies.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +11,9 @@ class MappedFile {
  public:
   MappedFile() = default;
   explicit MappedFile(const std::string& path);  // throws Error(not_found|io)
+  // Maps only bytes [offset, offset+length) of `path` (a model embedded in a larger file);
+  // data() points at `offset`. Throws Error(format) when the range lies outside the file.
+  MappedFile(const std::string& path, uint64_t offset, uint64_t length);
   ~MappedFile();
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -27,8 +30,10 @@ class MappedFile {
 
  private:
   void reset() noexcept;
+  void map(const std::string& path, bool whole, uint64_t offset, uint64_t length);
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  size_t lead_ = 0;  // bytes mapped before data_ (the range's offset rounded down to a page)
   std::string path_;
 };
 

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf.h"
+#include "pack/layout.h"
 
 namespace hearth::gguf {
 
@@ -19,6 +20,8 @@ int64_t TensorInfo::rows() const {
 }
 
 File File::open(const std::string& path) {
+  // A packed executable (hearth pack) carries its model: map just that range, in place.
+  if (auto packed = pack::read_trailer(path)) return open_at(path, packed->gguf_offset, packed->gguf_size);
   auto map = std::make_shared<MappedFile>(path);
   File f = parse(map->data(), map->size(), path);
   f.map_ = std::move(map);
@@ -26,12 +29,9 @@ File File::open(const std::string& path) {
 }
 
 File File::open_at(const std::string& path, uint64_t offset, uint64_t size) {
-  auto map = std::make_shared<MappedFile>(path);
-  if (offset > map->size() || size > map->size() - offset)
-    fail(Errc::format, path + ": embedded GGUF at byte " + std::to_string(offset) + " (+" +
-                           std::to_string(size) + " bytes) lies outside the " +
-                           std::to_string(map->size()) + "-byte file");
-  File f = parse(map->data() + offset, static_cast<size_t>(size), path);
+  // Only the range is mapped, so mapping() covers exactly the GGUF (offsets from its start).
+  auto map = std::make_shared<MappedFile>(path, offset, size);
+  File f = parse(map->data(), map->size(), path);
   f.map_ = std::move(map);
   return f;
 }
