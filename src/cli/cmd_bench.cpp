@@ -1,0 +1,53 @@
+// `hearth bench`: llama-bench-style speed measurement (see engine/bench.h).
+#include <cstdio>
+#include <memory>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "engine/bench.h"
+
+namespace hearth::cli {
+namespace {
+
+struct BenchFlags {
+  engine::BenchOptions opts;
+  std::string output = "md";
+  bool quiet = false;
+};
+
+int run(BenchFlags f) {
+  if (f.output != "md" && f.output != "json")
+    fail(Errc::invalid_argument, "-o must be md or json, not '" + f.output + "'");
+  f.opts.commit = HEARTH_GIT_COMMIT;
+  auto progress = [&](const std::string& line) {
+    if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  engine::BenchReport r = engine::run_bench(f.opts, progress);
+  if (f.output == "json") {
+    std::printf("%s\n", engine::bench_json(r).dump(2).c_str());
+  } else {
+    std::printf("%s", engine::bench_markdown(r).c_str());
+    for (const auto& t : r.tests)
+      if (t.n_gen > 0)
+        std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
+                    static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
+    std::printf("peak RSS %.2f GB (file %.2f GB + KV %.3f GB); isa %s; commit %s\n", r.peak_rss_bytes / 1e9,
+                r.file_bytes / 1e9, r.kv_bytes / 1e9, r.isa.c_str(), r.commit.c_str());
+  }
+  return kExitOk;
+}
+
+HEARTH_COMMAND("bench", "Measure prompt (pp) and generation (tg) speed, llama-bench style", [](CLI::App& app) {
+  auto f = std::make_shared<BenchFlags>();
+  app.add_option("-m,--model", f->opts.model_path, "GGUF model file")->required();
+  app.add_option("-p,--n-prompt", f->opts.n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
+  app.add_option("-n,--n-gen", f->opts.n_gen, "Generated tokens for the tg test (0: skip)")->capture_default_str();
+  app.add_option("-t,--threads", f->opts.n_threads, "Threads (default: all cores)");
+  app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
+  app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
+  app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
+  return [f]() { return run(*f); };
+});
+
+}  // namespace
+}  // namespace hearth::cli

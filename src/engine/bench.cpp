@@ -1,0 +1,228 @@
+#include "engine/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <thread>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+#include "model/quant_mix.h"
+#include "tensor/dispatch.h"
+
+namespace hearth::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+uint64_t peak_rss() {
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+std::vector<std::string> feature_names() {
+  const auto& f = tensor::cpu_features();
+  std::vector<std::string> out;
+  auto add = [&](bool on, const char* name) {
+    if (on) out.emplace_back(name);
+  };
+  add(f.avx2, "avx2");
+  add(f.fma, "fma");
+  add(f.f16c, "f16c");
+  add(f.bmi2, "bmi2");
+  add(f.avx512f, "avx512f");
+  add(f.avx512bw, "avx512bw");
+  add(f.avx512vl, "avx512vl");
+  add(f.avx512dq, "avx512dq");
+  add(f.avx512vnni, "avx512vnni");
+  add(f.avx512bf16, "avx512bf16");
+  return out;
+}
+
+std::string file_type_label(const gguf::File& f) {
+  const int64_t ft = f.get_int("general.file_type", -1);
+  for (const auto& i : model::file_types()) {
+    if (static_cast<int64_t>(i.ftype) != ft) continue;
+    std::string s(i.name);
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
+    return s;
+  }
+  return "?";
+}
+
+std::string size_label(int64_t params) {
+  char buf[32];
+  if (params >= 1000000000) std::snprintf(buf, sizeof buf, "%.0fB", params / 1e9);
+  else std::snprintf(buf, sizeof buf, "%.0fM", params / 1e6);
+  return buf;
+}
+
+void finish(BenchTest& t) {
+  const double n = static_cast<double>(t.tps.size());
+  if (t.tps.empty()) return;
+  double sum = 0;
+  for (double x : t.tps) sum += x;
+  t.mean_tps = sum / n;
+  double var = 0;
+  for (double x : t.tps) var += (x - t.mean_tps) * (x - t.mean_tps);
+  t.stddev_tps = t.tps.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0;  // sample stddev, as llama-bench
+}
+
+// Token ids spread over the vocabulary (values do not change the work done).
+std::vector<int32_t> bench_tokens(int64_t n, int64_t n_vocab, int64_t salt) {
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) t[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7919 + salt * 104729 + 1) % n_vocab);
+  return t;
+}
+
+}  // namespace
+
+BenchReport run_bench(const BenchOptions& o, const std::function<void(const std::string&)>& progress) {
+  if (o.n_prompt < 0 || o.n_gen < 0) fail(Errc::invalid_argument, "-p and -n must be >= 0");
+  if (o.n_prompt == 0 && o.n_gen == 0) fail(Errc::invalid_argument, "-p and -n are both 0: nothing to measure");
+  if (o.reps < 1) fail(Errc::invalid_argument, "-r must be >= 1");
+  if (o.n_prompt > (1 << 20) || o.n_gen > (1 << 20)) fail(Errc::invalid_argument, "-p/-n above 1048576");
+  auto say = [&](const std::string& s) {
+    if (progress) progress(s);
+  };
+
+  auto m = model::Model::load(o.model_path);
+  const model::HParams& hp = m->hparams();
+  const gguf::File& f = m->file();
+  const int threads = o.n_threads > 0 ? o.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ThreadPool pool(threads);
+
+  BenchReport r;
+  r.model_path = o.model_path;
+  r.arch = m->arch().name;
+  r.type = file_type_label(f);
+  r.file_bytes = f.file_size();
+  uint64_t tensor_bytes = 0;
+  for (const auto& t : f.tensors()) {
+    r.n_params += t.n_elements();
+    tensor_bytes += t.nbytes;
+  }
+  // A decode step reads every weight once, except that an untied token embedding contributes
+  // only the one row it looks up.
+  r.weight_bytes_per_token = tensor_bytes;
+  if (const gguf::TensorInfo* emb = f.find_tensor("token_embd.weight"); emb && f.find_tensor("output.weight"))
+    r.weight_bytes_per_token -= emb->nbytes - emb->nbytes / static_cast<uint64_t>(std::max<int64_t>(1, emb->rows()));
+  r.desc = r.arch + " " + size_label(r.n_params) + " " + r.type;
+  r.threads = threads;
+  r.isa = std::string(tensor::isa_name(tensor::active_isa()));
+  r.cpu_features = feature_names();
+  r.commit = o.commit;
+
+  const int64_t n_ctx = std::max<int64_t>(1, o.n_prompt + o.n_gen);
+  if (n_ctx > hp.n_ctx_train)
+    say("note: -p + -n = " + std::to_string(n_ctx) + " exceeds the trained context " + std::to_string(hp.n_ctx_train));
+  model::KvCache cache(hp, n_ctx);
+  r.kv_bytes = static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(hp.n_layer) *
+               static_cast<uint64_t>(hp.k_dim() + hp.v_dim()) * sizeof(float);
+  std::vector<float> logits;
+
+  if (o.n_prompt > 0) {
+    BenchTest t;
+    t.name = "pp" + std::to_string(o.n_prompt);
+    t.n_prompt = o.n_prompt;
+    const auto toks = bench_tokens(o.n_prompt, hp.n_vocab, 0);
+    cache.clear();
+    m->forward(cache, toks, false, logits, &pool);  // warm-up: page in weights, size buffers
+    for (int rep = 0; rep < o.reps; ++rep) {
+      cache.clear();
+      const auto t0 = Clock::now();
+      m->forward(cache, toks, false, logits, &pool);
+      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      t.seconds.push_back(s);
+      t.tps.push_back(static_cast<double>(o.n_prompt) / s);
+      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    }
+    finish(t);
+    r.tests.push_back(std::move(t));
+  }
+  if (o.n_gen > 0) {
+    BenchTest t;
+    t.name = "tg" + std::to_string(o.n_gen);
+    t.n_gen = o.n_gen;
+    const auto toks = bench_tokens(o.n_gen, hp.n_vocab, 1);
+    cache.clear();
+    m->forward(cache, std::span<const int32_t>(toks.data(), 1), false, logits, &pool);  // warm-up
+    for (int rep = 0; rep < o.reps; ++rep) {
+      cache.clear();
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < o.n_gen; ++i)
+        m->forward(cache, std::span<const int32_t>(toks.data() + i, 1), false, logits, &pool);
+      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      t.seconds.push_back(s);
+      t.tps.push_back(static_cast<double>(o.n_gen) / s);
+      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    }
+    finish(t);
+    t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
+    r.tests.push_back(std::move(t));
+  }
+  r.peak_rss_bytes = peak_rss();
+  return r;
+}
+
+std::string bench_markdown(const BenchReport& r, bool header) {
+  std::string out;
+  char line[512];
+  if (header) {
+    std::snprintf(line, sizeof line, "| %-30s | %10s | %10s | %-10s | %7s | %13s | %20s |\n", "model", "size", "params",
+                  "backend", "threads", "test", "t/s");
+    out += line;
+    out += "| ------------------------------ | ---------: | ---------: | ---------- | ------: | ------------: | "
+           "-------------------: |\n";
+  }
+  char size[32], params[32];
+  const double gib = static_cast<double>(r.file_bytes) / (1024.0 * 1024.0 * 1024.0);
+  if (gib >= 1.0) std::snprintf(size, sizeof size, "%.2f GiB", gib);
+  else std::snprintf(size, sizeof size, "%.2f MiB", static_cast<double>(r.file_bytes) / (1024.0 * 1024.0));
+  if (r.n_params >= 1000000000) std::snprintf(params, sizeof params, "%.2f B", r.n_params / 1e9);
+  else std::snprintf(params, sizeof params, "%.2f M", r.n_params / 1e6);
+  for (const auto& t : r.tests) {
+    char tps[64];
+    std::snprintf(tps, sizeof tps, "%.2f ± %.2f", t.mean_tps, t.stddev_tps);
+    // "±" is two bytes but one column: pad by display width.
+    std::snprintf(line, sizeof line, "| %-30s | %10s | %10s | %-10s | %7d | %13s | %21s |\n", r.desc.c_str(), size,
+                  params, "CPU", r.threads, t.name.c_str(), tps);
+    out += line;
+  }
+  return out;
+}
+
+ordered_json bench_json(const BenchReport& r) {
+  ordered_json tests = ordered_json::array();
+  for (const auto& t : r.tests) {
+    ordered_json j = {{"test", t.name},          {"n_prompt", t.n_prompt},   {"n_gen", t.n_gen},
+                      {"samples_s", t.seconds},  {"samples_ts", t.tps},      {"avg_ts", t.mean_tps},
+                      {"stddev_ts", t.stddev_tps}};
+    if (t.n_gen > 0) j["weight_gb_per_s"] = t.weight_gbps;
+    tests.push_back(std::move(j));
+  }
+  return ordered_json{{"model", r.model_path},
+                      {"model_desc", r.desc},
+                      {"arch", r.arch},
+                      {"type", r.type},
+                      {"size", r.file_bytes},
+                      {"params", r.n_params},
+                      {"weight_bytes_per_token", r.weight_bytes_per_token},
+                      {"kv_bytes", r.kv_bytes},
+                      {"backend", "CPU"},
+                      {"threads", r.threads},
+                      {"isa", r.isa},
+                      {"cpu_features", r.cpu_features},
+                      {"commit", r.commit},
+                      {"peak_rss_bytes", r.peak_rss_bytes},
+                      {"tests", tests}};
+}
+
+}  // namespace hearth::engine

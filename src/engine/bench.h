@@ -1,0 +1,55 @@
+// `hearth bench`: prompt-processing and generation speed of a model, measured the way
+// llama-bench measures it so the two can be read side by side. pp: one forward pass of
+// n_prompt tokens on an empty cache; tg: n_gen single-token steps starting from an empty cache.
+// Every repetition recomputes everything (the cache is cleared, nothing is reused).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+
+namespace hearth::engine {
+
+struct BenchOptions {
+  std::string model_path;
+  int64_t n_prompt = 512;  // 0: skip pp
+  int64_t n_gen = 128;     // 0: skip tg
+  int n_threads = 0;       // <= 0: all hardware threads
+  int reps = 5;
+  std::string commit;      // build commit, reported as is
+};
+
+struct BenchTest {
+  std::string name;  // "pp512", "tg128"
+  int64_t n_prompt = 0, n_gen = 0;
+  std::vector<double> seconds;  // one per repetition
+  std::vector<double> tps;      // tokens/s per repetition
+  double mean_tps = 0, stddev_tps = 0;
+  double weight_gbps = 0;       // tg only: weight bytes streamed per second (GB/s, 1e9)
+};
+
+struct BenchReport {
+  std::string model_path, arch, type, desc;  // desc: "llama 1B Q4_K_M"
+  uint64_t file_bytes = 0;
+  uint64_t weight_bytes_per_token = 0;  // bytes of weights one decode step reads
+  uint64_t kv_bytes = 0;                // KV cache the bench allocates
+  int64_t n_params = 0;
+  int threads = 0;
+  std::string isa;
+  std::vector<std::string> cpu_features;
+  std::string commit;
+  std::vector<BenchTest> tests;
+  uint64_t peak_rss_bytes = 0;
+};
+
+// Loads the model and runs the tests. `progress` (optional) receives one line per step.
+// Throws Error(invalid_argument) for bad options, and the loader's errors for bad files.
+BenchReport run_bench(const BenchOptions& opts, const std::function<void(const std::string&)>& progress = {});
+
+// llama-bench's markdown table: | model | size | params | backend | threads | test | t/s |.
+std::string bench_markdown(const BenchReport& r, bool header = true);
+ordered_json bench_json(const BenchReport& r);
+
+}  // namespace hearth::engine
