@@ -38,6 +38,7 @@ HEARTH_COMMAND("gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints ro
       router::GatewayOptions gopts;
       gopts.api_keys = cfg.api_keys;
       if (!o->api_key.empty()) gopts.api_keys["cli"] = o->api_key;
+      gopts.version = HEARTH_VERSION;
       bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
       if (!loopback && gopts.api_keys.empty())
         log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");

@@ -1,236 +1,267 @@
 #include "router/gateway.h"
 
-#include <httplib.h>
-
-#include <chrono>
 #include <random>
 
 #include "core/log.h"
+#include "router/gateway_internal.h"
 #include "router/wire_anthropic.h"
-#include "router/wire_ollama.h"
+#include "router/wire_completions.h"
+#include "router/wire_logprobs.h"
 #include "router/wire_openai.h"
 
 namespace hearth::router {
+namespace {
 
-enum class Dialect { openai, anthropic, ollama };
-
-struct GatewayHandlers {
-  Gateway& g;
-
-  std::string new_id(const char* prefix) {
-    static const uint64_t salt = std::random_device{}();
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s%012llx%04llx", prefix, static_cast<unsigned long long>(salt & 0xffffffffffffULL),
-                  static_cast<unsigned long long>(++g.counter_ & 0xffff));
-    return buf;
+// OpenAI and Anthropic streams: the encoder's frames, routing metadata as an SSE comment, and
+// errors after the first byte as the dialect's error event.
+template <typename Encoder>
+class SseFramer : public StreamFramer {
+ public:
+  SseFramer(Encoder enc, Dialect d) : enc_(std::move(enc)), d_(d) {}
+  void event(const StreamEvent& e, std::string& out) override { enc_.encode(e, out); }
+  void end(const RouteInfo& info, std::string& out) override {
+    out += ": hearth " + openai::dump(info.to_json()) + "\n\n";
+    enc_.finish(out);
+  }
+  void error(const ProviderError& e, std::string& out) override {
+    if (d_ == Dialect::anthropic) out += "event: error\n";
+    out += "data: " + openai::dump(GatewayHandlers::error_json(d_, e)) + "\n\n";
   }
 
-  static json error_json(Dialect d, const ProviderError& e) {
-    if (d == Dialect::anthropic) return anthropic::error_body(e.kind(), e.what());
-    if (d == Dialect::ollama) return {{"error", e.what()}};
-    const char* type = e.kind() == ErrorKind::auth ? "authentication_error"
-                       : e.kind() == ErrorKind::rate_limit ? "rate_limit_error"
-                       : e.gateway_status() < 500 ? "invalid_request_error" : "api_error";
-    return {{"error", {{"message", e.what()}, {"type", type}, {"code", error_kind_name(e.kind())}, {"param", nullptr}}}};
-  }
-
-  static void send_error(httplib::Response& res, Dialect d, const ProviderError& e) {
-    res.status = e.gateway_status();
-    if (auto* re = dynamic_cast<const RouteError*>(&e)) res.set_header("x-hearth-attempts", re->info().to_json()["attempts"].dump());
-    if (e.kind() == ErrorKind::rate_limit && e.retry_after() > 0)
-      res.set_header("retry-after", std::to_string(static_cast<int>(e.retry_after() + 0.999)));
-    res.set_content(error_json(d, e).dump(), "application/json");
-  }
-
-  // Checks the client's key; returns its name ("" when the gateway has no keys).
-  std::string authenticate(const httplib::Request& req) {
-    if (g.opts_.api_keys.empty()) return "";
-    std::string presented;
-    auto auth = req.get_header_value("Authorization");
-    if (auth.rfind("Bearer ", 0) == 0) presented = auth.substr(7);
-    if (presented.empty()) presented = req.get_header_value("x-api-key");
-    for (const auto& [name, secret] : g.opts_.api_keys)
-      if (!secret.empty() && presented.size() == secret.size()) {
-        unsigned diff = 0;  // constant-time compare
-        for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
-        if (diff == 0) return name;
-      }
-    throw ProviderError(ErrorKind::auth, "missing or invalid API key");
-  }
-
-  static json parse_body(const httplib::Request& req) {
-    auto j = json::parse(req.body, nullptr, false);
-    if (j.is_discarded()) throw ProviderError(ErrorKind::bad_request, "request body is not valid JSON");
-    return j;
-  }
-
-  // Streams the routed reply through `encode` (events -> bytes) and `finish`; errors before any
-  // byte become the dialect's in-stream error.
-  template <typename Encoder>
-  void stream(httplib::Response& res, const char* content_type, ChatRequest creq, std::shared_ptr<Encoder> enc, Dialect d) {
-    Router* router = &g.router_;
-    // Fail fast with a real HTTP status for what is knowable before the first byte (unknown
-    // model, --local-only, no capable model, budget); later failures go in-stream.
-    router->plan(creq);
-    router->budget().check(creq.api_key_id);
-    res.set_header("Cache-Control", "no-cache");
-    res.set_chunked_content_provider(content_type, [router, creq = std::move(creq), enc, d](size_t, httplib::DataSink& sink) {
-      std::string buf;
-      bool wrote = false;
-      auto flush = [&]() {
-        if (buf.empty()) return true;
-        bool ok = sink.write(buf.data(), buf.size());
-        buf.clear();
-        wrote = true;
-        return ok;
-      };
-      try {
-        RouteInfo info = router->stream(creq, [&](const StreamEvent& e) {
-          enc->encode(e, buf);
-          return flush();
-        });
-        std::string meta = ": hearth " + info.to_json().dump() + "\n\n";
-        if (d != Dialect::ollama) buf += meta;
-        enc->finish(buf);
-        flush();
-      } catch (const ProviderError& e) {
-        std::string out;
-        if (d == Dialect::anthropic) {
-          out = "event: error\ndata: " + anthropic::error_body(e.kind(), e.what()).dump() + "\n\n";
-        } else if (d == Dialect::ollama) {
-          out = json{{"error", e.what()}}.dump() + "\n";
-        } else {
-          out = "data: " + error_json(d, e).dump() + "\n\n";
-        }
-        if (e.kind() != ErrorKind::cancelled) sink.write(out.data(), out.size());
-      } catch (const std::exception& e) {
-        log::error(std::string("gateway: stream failed: ") + e.what());
-      }
-      (void)wrote;
-      sink.done();
-      return true;
-    });
-  }
-
-  void set_meta(httplib::Response& res, json& body, const RouteInfo& info) {
-    json m = info.to_json();
-    res.set_header("x-hearth-attempts", m["attempts"].dump());
-    res.set_header("x-hearth-provider", info.provider);
-    body["hearth"] = m;
-  }
-
-  void chat_completions(const httplib::Request& req, httplib::Response& res) {
-    auto j = parse_body(req);
-    auto creq = openai::request_from_json(j);
-    creq.api_key_id = authenticate(req);
-    creq.request_id = new_id("chatcmpl-");
-    if (j.value("stream", false)) {
-      bool usage = j.contains("stream_options") && j["stream_options"].is_object() && j["stream_options"].value("include_usage", false);
-      auto enc = std::make_shared<openai::StreamEncoder>(creq.request_id, creq.model, static_cast<long>(time(nullptr)), usage);
-      stream(res, "text/event-stream", std::move(creq), enc, Dialect::openai);
-      return;
-    }
-    auto r = g.router_.chat(creq);
-    r.id = creq.request_id;
-    json body = openai::response_to_json(r, creq.model);
-    set_meta(res, body, r.route);
-    res.set_content(body.dump(), "application/json");
-  }
-
-  void messages(const httplib::Request& req, httplib::Response& res) {
-    auto j = parse_body(req);
-    auto creq = anthropic::request_from_json(j);
-    creq.api_key_id = authenticate(req);
-    creq.request_id = new_id("msg_");
-    if (j.value("stream", false)) {
-      auto enc = std::make_shared<anthropic::StreamEncoder>(creq.request_id, creq.model);
-      stream(res, "text/event-stream", std::move(creq), enc, Dialect::anthropic);
-      return;
-    }
-    auto r = g.router_.chat(creq);
-    r.id = creq.request_id;
-    json body = anthropic::response_to_json(r, creq.model);
-    set_meta(res, body, r.route);
-    res.set_content(body.dump(), "application/json");
-  }
-
-  void ollama_chat(const httplib::Request& req, httplib::Response& res) {
-    auto j = parse_body(req);
-    bool streaming = true;
-    auto creq = ollama::request_from_json(j, &streaming);
-    creq.api_key_id = authenticate(req);
-    creq.request_id = new_id("ollama-");
-    if (streaming) {
-      auto enc = std::make_shared<ollama::LineEncoder>(creq.model);
-      stream(res, "application/x-ndjson", std::move(creq), enc, Dialect::ollama);
-      return;
-    }
-    auto r = g.router_.chat(creq);
-    json body = ollama::response_to_json(r, creq.model);
-    set_meta(res, body, r.route);
-    res.set_content(body.dump(), "application/json");
-  }
-
-  void models(const httplib::Request& req, httplib::Response& res, Dialect d) {
-    authenticate(req);
-    json data = json::array();
-    for (const auto& m : g.router_.list_models()) {
-      if (d == Dialect::ollama) data.push_back({{"name", m.id}, {"model", m.id}, {"details", {{"family", m.provider}}}});
-      else data.push_back({{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
-    }
-    json body = d == Dialect::ollama ? json{{"models", data}} : json{{"object", "list"}, {"data", data}};
-    res.set_content(body.dump(), "application/json");
-  }
-
-  void embeddings(const httplib::Request& req, httplib::Response& res) {
-    auto j = parse_body(req);
-    EmbeddingRequest ereq;
-    if (!j.is_object() || !j.contains("model") || !j["model"].is_string()) throw ProviderError(ErrorKind::bad_request, "'model' is required");
-    ereq.model = j["model"];
-    const auto& in = j.value("input", json());
-    if (in.is_string()) ereq.input.push_back(in);
-    else if (in.is_array() && !in.empty())
-      for (const auto& s : in) {
-        if (!s.is_string()) throw ProviderError(ErrorKind::bad_request, "'input' must be a string or an array of strings");
-        ereq.input.push_back(s);
-      }
-    else throw ProviderError(ErrorKind::bad_request, "'input' must be a string or a non-empty array of strings");
-    ereq.api_key_id = authenticate(req);
-    auto r = g.router_.embed(ereq);
-    json data = json::array();
-    for (size_t i = 0; i < r.vectors.size(); ++i) data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", r.vectors[i]}});
-    json body = {{"object", "list"}, {"data", data}, {"model", ereq.model},
-                 {"usage", {{"prompt_tokens", r.usage.input_tokens}, {"total_tokens", r.usage.input_tokens}}}};
-    set_meta(res, body, r.route);
-    res.set_content(body.dump(), "application/json");
-  }
-
-  template <typename F>
-  httplib::Server::Handler guarded(Dialect d, F f) {
-    return [this, d, f](const httplib::Request& req, httplib::Response& res) {
-      try {
-        f(req, res);
-      } catch (const ProviderError& e) {
-        send_error(res, d, e);
-      } catch (const Error& e) {
-        send_error(res, d, ProviderError(ErrorKind::bad_request, e.what()));
-      } catch (const std::exception& e) {
-        log::error(std::string("gateway: ") + e.what());
-        send_error(res, d, ProviderError(ErrorKind::server, "internal error"));
-      }
-    };
-  }
+ private:
+  Encoder enc_;
+  Dialect d_;
 };
+
+const char* openai_error_type(const ProviderError& e) {
+  switch (e.kind()) {
+    case ErrorKind::auth: return "authentication_error";
+    case ErrorKind::rate_limit: return "rate_limit_error";
+    case ErrorKind::not_found: return "not_found_error";
+    case ErrorKind::overloaded: return "overloaded_error";
+    case ErrorKind::budget: return "insufficient_quota";
+    case ErrorKind::refused: return "permission_error";
+    default: return e.gateway_status() < 500 ? "invalid_request_error" : "api_error";
+  }
+}
+
+std::string base64(const void* data, size_t n) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  auto* p = static_cast<const unsigned char*>(data);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = uint32_t(p[i]) << 16 | (i + 1 < n ? uint32_t(p[i + 1]) << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    out += t[v >> 18 & 63];
+    out += t[v >> 12 & 63];
+    out += i + 1 < n ? t[v >> 6 & 63] : '=';
+    out += i + 2 < n ? t[v & 63] : '=';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string GatewayHandlers::new_id(const char* prefix) {
+  static const uint64_t salt = std::random_device{}();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%012llx%04llx", prefix, static_cast<unsigned long long>(salt & 0xffffffffffffULL),
+                static_cast<unsigned long long>(++g.counter_ & 0xffff));
+  return buf;
+}
+
+json GatewayHandlers::error_json(Dialect d, const ProviderError& e) {
+  std::string msg = e.what();
+  // Whatever the backend said, the client should read that its prompt does not fit.
+  if (e.kind() == ErrorKind::context_length && msg.find("context") == std::string::npos)
+    msg = "context length exceeded: " + msg;
+  if (d == Dialect::anthropic) return anthropic::error_body(e.kind(), msg);
+  if (d == Dialect::ollama) return {{"error", msg}};
+  return {{"error", {{"message", msg}, {"type", openai_error_type(e)},
+                     {"param", e.param().empty() ? json(nullptr) : json(e.param())},
+                     {"code", e.kind() == ErrorKind::context_length ? "context_length_exceeded" : error_kind_name(e.kind())}}}};
+}
+
+void GatewayHandlers::send_error(httplib::Response& res, Dialect d, const ProviderError& e) {
+  res.status = e.gateway_status();
+  if (auto* re = dynamic_cast<const RouteError*>(&e)) res.set_header("x-hearth-attempts", openai::dump(re->info().to_json()["attempts"]));
+  if (e.kind() == ErrorKind::rate_limit || e.kind() == ErrorKind::overloaded) {
+    // Overload always carries a hint so clients back off instead of hammering a full queue.
+    double s = e.retry_after() > 0 ? e.retry_after() : 1;
+    res.set_header("Retry-After", std::to_string(static_cast<int>(s + 0.999)));
+  }
+  res.set_content(openai::dump(error_json(d, e)), "application/json");
+}
+
+std::string GatewayHandlers::authenticate(const httplib::Request& req) {
+  if (g.opts_.api_keys.empty()) return "";
+  std::string presented;
+  auto auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) presented = auth.substr(7);
+  if (presented.empty()) presented = req.get_header_value("x-api-key");
+  for (const auto& [name, secret] : g.opts_.api_keys)
+    if (!secret.empty() && presented.size() == secret.size()) {
+      unsigned diff = 0;  // constant-time compare
+      for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
+      if (diff == 0) return name;
+    }
+  throw ProviderError(ErrorKind::auth, presented.empty() ? "missing API key (send Authorization: Bearer KEY)" : "invalid API key");
+}
+
+void GatewayHandlers::memory_opt_in(const httplib::Request& req, const json& body, ChatRequest& c) {
+  parse_memory_flag(body, c);
+  if (!req.has_header("X-Hearth-Memory")) return;
+  std::string v = req.get_header_value("X-Hearth-Memory");
+  for (auto& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (v == "on" || v == "true" || v == "1") c.use_memory = true;
+  else if (v == "off" || v == "false" || v == "0") c.use_memory = false;
+  else throw ProviderError(ErrorKind::bad_request, "header X-Hearth-Memory must be 'on' or 'off'").with_param("X-Hearth-Memory");
+}
+
+void GatewayHandlers::set_meta(httplib::Response& res, json& body, const RouteInfo& info) {
+  json m = info.to_json();
+  res.set_header("x-hearth-attempts", openai::dump(m["attempts"]));
+  res.set_header("x-hearth-provider", info.provider);
+  body["hearth"] = m;
+}
+
+ChatResponse GatewayHandlers::chat(ChatRequest& c) {
+  if (g.opts_.before_chat) g.opts_.before_chat(c);
+  auto r = g.router_.chat(c);
+  if (g.opts_.after_chat) g.opts_.after_chat(c, r);
+  return r;
+}
+
+void GatewayHandlers::stream_chat(httplib::Response& res, const char* type, ChatRequest c, std::shared_ptr<StreamFramer> framer) {
+  if (g.opts_.before_chat) g.opts_.before_chat(c);
+  auto creq = std::make_shared<ChatRequest>(std::move(c));
+  Router* router = &g.router_;
+  StreamFinished finished;
+  if (g.opts_.after_chat) finished = [after = g.opts_.after_chat, creq](const ChatResponse& r) { after(*creq, r); };
+  start_stream(res, type, std::move(framer), [router, creq](const StreamSink& s) { return router->stream(*creq, s); }, finished);
+}
+
+void GatewayHandlers::chat_completions(const httplib::Request& req, httplib::Response& res) {
+  std::string key = authenticate(req);
+  auto j = parse_request_body(req.body);
+  auto p = parse_openai_chat(j);
+  auto& c = p.req;
+  c.api_key_id = key;
+  memory_opt_in(req, j, c);
+  c.request_id = new_id("chatcmpl-");
+  std::string model = c.model;
+  if (p.stream) {
+    openai::StreamEncoder enc(c.request_id, model, static_cast<long>(time(nullptr)), p.include_usage);
+    stream_chat(res, "text/event-stream", std::move(c), std::make_shared<SseFramer<openai::StreamEncoder>>(std::move(enc), Dialect::openai));
+    return;
+  }
+  auto r = chat(c);
+  r.id = c.request_id;
+  if (!c.sampling.logprobs) r.logprobs.clear();
+  json body = openai::response_to_json(r, model);
+  if (c.sampling.logprobs && r.logprobs.empty()) body["choices"][0]["logprobs"] = {{"content", json::array()}, {"refusal", nullptr}};
+  set_meta(res, body, r.route);
+  res.set_content(openai::dump(body), "application/json");
+}
+
+void GatewayHandlers::completions(const httplib::Request& req, httplib::Response& res) {
+  std::string key = authenticate(req);
+  auto p = parse_openai_completion(parse_request_body(req.body));
+  auto& c = p.req;
+  c.api_key_id = key;
+  c.request_id = new_id("cmpl-");
+  Router* router = &g.router_;
+  if (p.stream) {
+    auto creq = std::make_shared<CompletionRequest>(c);
+    openai::CompletionEncoder enc(c.request_id, c.model, static_cast<long>(time(nullptr)), p.include_usage);
+    start_stream(res, "text/event-stream", std::make_shared<SseFramer<openai::CompletionEncoder>>(std::move(enc), Dialect::openai),
+                 [router, creq](const StreamSink& s) { return router->stream_completion(*creq, s); }, nullptr);
+    return;
+  }
+  auto r = router->completion(c);
+  if (!c.sampling.logprobs) r.logprobs.clear();
+  json body = openai::completion_response_to_json(r, c.request_id, c.model, c.sampling.logprobs);
+  set_meta(res, body, r.route);
+  res.set_content(openai::dump(body), "application/json");
+}
+
+void GatewayHandlers::messages(const httplib::Request& req, httplib::Response& res) {
+  std::string key = authenticate(req);
+  auto j = parse_request_body(req.body);
+  auto c = anthropic::request_from_json(j);
+  bool streaming = j.is_object() && j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>();
+  c.api_key_id = key;
+  memory_opt_in(req, j, c);
+  c.request_id = new_id("msg_");
+  std::string model = c.model;
+  if (streaming) {
+    anthropic::StreamEncoder enc(c.request_id, model);
+    stream_chat(res, "text/event-stream", std::move(c), std::make_shared<SseFramer<anthropic::StreamEncoder>>(std::move(enc), Dialect::anthropic));
+    return;
+  }
+  auto r = chat(c);
+  r.id = c.request_id;
+  json body = anthropic::response_to_json(r, model);
+  set_meta(res, body, r.route);
+  res.set_content(openai::dump(body), "application/json");
+}
+
+void GatewayHandlers::models(const httplib::Request& req, httplib::Response& res) {
+  authenticate(req);
+  json data = json::array();
+  for (const auto& m : g.router_.list_models())
+    data.push_back({{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
+  res.set_content(openai::dump(json{{"object", "list"}, {"data", data}}), "application/json");
+}
+
+void GatewayHandlers::embeddings(const httplib::Request& req, httplib::Response& res) {
+  std::string key = authenticate(req);
+  auto p = parse_openai_embeddings(parse_request_body(req.body));
+  p.req.api_key_id = key;
+  auto r = g.router_.embed(p.req);
+  json data = json::array();
+  for (size_t i = 0; i < r.vectors.size(); ++i) {
+    const auto& v = r.vectors[i];
+    // float32 little-endian, as OpenAI's base64 format (x86 and ARM Linux are little-endian).
+    json emb = p.base64 ? json(base64(v.data(), v.size() * sizeof(float))) : json(v);
+    data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", std::move(emb)}});
+  }
+  json body = {{"object", "list"}, {"data", data}, {"model", p.req.model},
+               {"usage", {{"prompt_tokens", r.usage.input_tokens}, {"total_tokens", r.usage.input_tokens}}}};
+  set_meta(res, body, r.route);
+  res.set_content(openai::dump(body), "application/json");
+}
 
 void Gateway::mount(httplib::Server& s) {
   auto h = std::make_shared<GatewayHandlers>(GatewayHandlers{*this});
+  s.set_payload_max_length(opts_.max_body_bytes);
   // The handlers object lives as long as the server's handler table holds these closures.
-  s.Post("/v1/chat/completions", h->guarded(Dialect::openai, [h](auto& q, auto& r) { h->chat_completions(q, r); }));
-  s.Post("/v1/messages", h->guarded(Dialect::anthropic, [h](auto& q, auto& r) { h->messages(q, r); }));
-  s.Post("/v1/embeddings", h->guarded(Dialect::openai, [h](auto& q, auto& r) { h->embeddings(q, r); }));
-  s.Get("/v1/models", h->guarded(Dialect::openai, [h](auto& q, auto& r) { h->models(q, r, Dialect::openai); }));
-  s.Post("/api/chat", h->guarded(Dialect::ollama, [h](auto& q, auto& r) { h->ollama_chat(q, r); }));
-  s.Get("/api/tags", h->guarded(Dialect::ollama, [h](auto& q, auto& r) { h->models(q, r, Dialect::ollama); }));
+  auto on = [&](Dialect d, auto fn) { return h->guarded(d, [h, fn](const httplib::Request& q, httplib::Response& r) { ((*h).*fn)(q, r); }); };
+  s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));
+  s.Post("/v1/completions", on(Dialect::openai, &GatewayHandlers::completions));
+  s.Post("/v1/messages", on(Dialect::anthropic, &GatewayHandlers::messages));
+  s.Post("/v1/embeddings", on(Dialect::openai, &GatewayHandlers::embeddings));
+  s.Get("/v1/models", on(Dialect::openai, &GatewayHandlers::models));
+  s.Post("/api/chat", on(Dialect::ollama, &GatewayHandlers::ollama_chat));
+  s.Post("/api/generate", on(Dialect::ollama, &GatewayHandlers::ollama_generate));
+  s.Get("/api/tags", on(Dialect::ollama, &GatewayHandlers::ollama_tags));
+  s.Post("/api/show", on(Dialect::ollama, &GatewayHandlers::ollama_show));
+  s.Get("/api/ps", on(Dialect::ollama, &GatewayHandlers::ollama_ps));
+  s.Get("/api/version", on(Dialect::ollama, &GatewayHandlers::ollama_version));
+  s.Post("/api/embed", h->guarded(Dialect::ollama, [h](const httplib::Request& q, httplib::Response& r) { h->ollama_embed(q, r, false); }));
+  s.Post("/api/embeddings", h->guarded(Dialect::ollama, [h](const httplib::Request& q, httplib::Response& r) { h->ollama_embed(q, r, true); }));
+  // httplib answers oversized bodies (413) and unknown routes (404) itself, with an empty body;
+  // API clients expect their dialect's error object.
+  s.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    bool ollama = req.path.rfind("/api/", 0) == 0;
+    if (!ollama && req.path.rfind("/v1/", 0) != 0) return;
+    ErrorKind k = res.status == 404 ? ErrorKind::not_found : res.status >= 500 ? ErrorKind::server : ErrorKind::bad_request;
+    std::string msg = res.status == 413 ? "request body too large" : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
+                                                                                      : "HTTP " + std::to_string(res.status);
+    res.set_content(openai::dump(GatewayHandlers::error_json(ollama ? Dialect::ollama : Dialect::openai, ProviderError(k, msg))),
+                    "application/json");
+  });
 }
 
 }  // namespace hearth::router

@@ -1,10 +1,11 @@
 // The HTTP gateway: OpenAI-, Anthropic- and Ollama-compatible endpoints, all answered through
 // the router. It mounts on any httplib::Server so `hearth serve` and `hearth gateway` share it.
-//   POST /v1/chat/completions  GET /v1/models  POST /v1/embeddings   (OpenAI)
-//   POST /v1/messages                                                 (Anthropic)
-//   POST /api/chat  GET /api/tags                                     (Ollama)
+//   POST /v1/chat/completions  POST /v1/completions  GET /v1/models  POST /v1/embeddings (OpenAI)
+//   POST /v1/messages                                                               (Anthropic)
+//   POST /api/chat  POST /api/generate  GET /api/tags  POST /api/show  GET /api/version
+//   POST /api/embed  POST /api/embeddings  GET /api/ps                                 (Ollama)
 // Routing metadata: header x-hearth-attempts (JSON) and a "hearth" field in non-stream bodies;
-// streams carry it as an SSE comment (": hearth {...}") before their final event.
+// SSE streams carry it as a comment (": hearth {...}") before their final event.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -24,14 +25,22 @@ struct GatewayOptions {
   std::map<std::string, std::string> api_keys;
   // Hooks `hearth serve` uses for memory: before_chat may edit a chat request before it is routed
   // (add memories to the system prompt, set memory_ids); after_chat sees the finished exchange
-  // (extract new memories). Unset = no-op. Both run on the request's thread.
+  // (extract new memories). Unset = no-op. before_chat runs on the request's thread; after_chat
+  // runs on the thread that produced the reply (for streams, the stream's producer thread).
+  // Raw text completions (/v1/completions, raw /api/generate) are not chats and skip both.
   std::function<void(ChatRequest&)> before_chat;
   std::function<void(const ChatRequest&, const ChatResponse&)> after_chat;
+  // Largest request body accepted; mount() sets it on the server (bigger bodies get 413).
+  size_t max_body_bytes = 16u << 20;
+  // Reported by GET /api/version.
+  std::string version = "0.0.0";
 };
 
 class Gateway {
  public:
   Gateway(Router& router, GatewayOptions opts) : router_(router), opts_(std::move(opts)) {}
+  // Registers every endpoint, the body size limit, and an error handler that gives empty 4xx/5xx
+  // answers under /v1/ and /api/ (413, unknown routes) a JSON body in that dialect's shape.
   void mount(httplib::Server& server);
 
  private:

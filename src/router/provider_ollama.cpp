@@ -13,6 +13,29 @@ class OllamaProvider : public Provider {
   std::string name() const override { return cfg_.name; }
 
   void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
+    ndjson("/api/chat", ollama::request_to_json(req, true), sink);
+  }
+
+  // Raw /api/generate. Ollama cannot score a prompt, so echo is only the prompt's text.
+  void completion_stream(const CompletionRequest& req, const StreamSink& sink) override {
+    if (req.echo && req.sampling.logprobs)
+      throw ProviderError(ErrorKind::unsupported, cfg_.name + ": Ollama cannot return log-probabilities of the prompt (echo)");
+    bool echoed = !req.echo;
+    ndjson("/api/generate", ollama::generate_request_to_json(req, true), [&](const StreamEvent& e) {
+      if (!sink(e)) return false;
+      if (!echoed && e.kind == StreamEvent::Kind::start) {
+        echoed = true;
+        StreamEvent p{StreamEvent::Kind::text};
+        p.text = req.prompt;
+        p.echo = true;
+        return sink(p);
+      }
+      return true;
+    });
+  }
+
+ private:
+  void ndjson(const char* path, const json& body, const StreamSink& sink) {
     int calls = 0;
     bool started = false, done = false, stopped = false;
     LineParser lines([&](std::string_view l) {
@@ -21,7 +44,7 @@ class OllamaProvider : public Provider {
       if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream line is not JSON");
       if (!ollama::decode_line(j, sink, &calls, &started, &done)) stopped = true;
     });
-    http_post(ep_, "/api/chat", headers(), ollama::request_to_json(req, true).dump(), cfg_.http, [&](std::string_view d) {
+    http_post(ep_, path, headers(), body.dump(), cfg_.http, [&](std::string_view d) {
       lines.feed(d);
       return !stopped;
     });
@@ -29,6 +52,8 @@ class OllamaProvider : public Provider {
     if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
     if (!done) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before done:true");
   }
+
+ public:
 
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
     std::string out =

@@ -3,6 +3,7 @@
 #include "core/json.h"
 #include "router/provider.h"
 #include "router/sse.h"
+#include "router/wire_completions.h"
 #include "router/wire_openai.h"
 
 namespace hearth::router {
@@ -32,6 +33,28 @@ class OpenAIProvider : public Provider {
       if (!dec.feed(j, sink)) stopped = true;
     });
     http_post(ep_, "/chat/completions", headers(), openai::request_to_json(req, true).dump(), cfg_.http,
+              [&](std::string_view d) {
+                sse.feed(d);
+                return !stopped;
+              });
+    sse.finish();
+    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
+    if (!dec.finished()) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before a finish_reason");
+    if (!dec.flush(sink)) throw ProviderError(ErrorKind::cancelled, "client went away");
+  }
+
+  // The legacy /v1/completions endpoint (echo and prompt logprobs included).
+  void completion_stream(const CompletionRequest& req, const StreamSink& sink) override {
+    openai::CompletionDecoder dec(req.prompt.size(), req.echo);
+    bool done = false, stopped = false;
+    SseParser sse([&](const SseEvent& ev) {
+      if (stopped || done) return;
+      if (ev.data == "[DONE]") { done = true; return; }
+      auto j = json::parse(ev.data, nullptr, false);
+      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream chunk is not JSON");
+      if (!dec.feed(j, sink)) stopped = true;
+    });
+    http_post(ep_, "/completions", headers(), openai::completion_request_to_json(req, true).dump(), cfg_.http,
               [&](std::string_view d) {
                 sse.feed(d);
                 return !stopped;

@@ -340,34 +340,94 @@ ChatResponse Router::chat(const ChatRequest& req) {
   return out;
 }
 
+void Router::relay(const ChatRequest& req, const Target& t, Provider& p, RouteInfo& one, bool* delivered, bool* started,
+                   const StreamSink& sink, const StreamStart& start) {
+  double t0 = now(), first = 0;
+  Usage usage;
+  start(p, t.entry.model, [&](const StreamEvent& e) {
+    if (e.kind == StreamEvent::Kind::start) {
+      if (*started) return true;  // a fallback's start is not repeated to the client
+      *started = true;
+    } else if (e.kind == StreamEvent::Kind::usage) {
+      usage = e.usage;
+    } else if (e.kind != StreamEvent::Kind::finish) {
+      if (first == 0) first = now();
+      *delivered = true;
+    }
+    return sink(e);
+  });
+  double end = now();
+  if (first == 0) first = end;
+  one.ttft_ms = first;
+  record_latency(t.ref(), first - t0, end - t0, usage.output_tokens);
+  one.cost_usd = cost_of(t.entry, usage);
+  budget_->add(req.api_key_id, one.cost_usd);
+  record_ledger(req, t, "ok", usage, one.cost_usd);
+}
+
 RouteInfo Router::stream(const ChatRequest& req, const StreamSink& sink) {
   auto targets = plan(req);
   bool started = false;
   return run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered) {
-    ChatRequest up = req;
-    up.model = t.entry.model;
-    double t0 = now(), first = 0;
-    Usage usage;
-    p.chat_stream(up, [&](const StreamEvent& e) {
-      if (e.kind == StreamEvent::Kind::start) {
-        if (started) return true;  // a fallback's start is not repeated to the client
-        started = true;
-      } else if (e.kind == StreamEvent::Kind::usage) {
-        usage = e.usage;
-      } else if (e.kind != StreamEvent::Kind::finish) {
-        if (first == 0) first = now();
-        *delivered = true;
-      }
-      return sink(e);
+    relay(req, t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
+      ChatRequest up = req;
+      up.model = model;
+      prov.chat_stream(up, s);
     });
-    double end = now();
-    if (first == 0) first = end;
-    one.ttft_ms = first;
-    record_latency(t.ref(), first - t0, end - t0, usage.output_tokens);
-    one.cost_usd = cost_of(t.entry, usage);
-    budget_->add(req.api_key_id, one.cost_usd);
-    record_ledger(req, t, "ok", usage, one.cost_usd);
   });
+}
+
+// Routing, budgets and the ledger work on a ChatRequest; a completion is presented as one user
+// message so context estimates and policy filters apply unchanged.
+static ChatRequest routing_view(const CompletionRequest& req) {
+  ChatRequest c;
+  c.model = req.model;
+  c.messages.push_back({Role::user, req.prompt});
+  c.max_tokens = req.max_tokens;
+  c.request_id = req.request_id;
+  c.api_key_id = req.api_key_id;
+  return c;
+}
+
+RouteInfo Router::stream_completion(const CompletionRequest& req, const StreamSink& sink) {
+  ChatRequest view = routing_view(req);
+  auto targets = plan(view);
+  bool started = false;
+  return run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered) {
+    relay(view, t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
+      CompletionRequest up = req;
+      up.model = model;
+      prov.completion_stream(up, s);
+    });
+  });
+}
+
+void Router::completion_stream(const CompletionRequest& req, const StreamSink& sink) { stream_completion(req, sink); }
+
+ChatResponse Router::completion(const CompletionRequest& req) {
+  ChatRequest view = routing_view(req);
+  ChatResponse out;
+  auto targets = plan(view);
+  auto info = run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
+    CompletionRequest up = req;
+    up.model = t.entry.model;
+    double t0 = now();
+    out = p.completion(up);
+    double total = now() - t0;
+    record_latency(t.ref(), total, total, out.usage.output_tokens);
+    one.cost_usd = cost_of(t.entry, out.usage);
+    budget_->add(req.api_key_id, one.cost_usd);
+    record_ledger(view, t, "ok", out.usage, one.cost_usd);
+  });
+  out.route = std::move(info);
+  return out;
+}
+
+Target Router::first_target(const std::string& model) {
+  Strategy s;
+  auto targets = resolve(model, &s);
+  if (targets.empty()) throw ProviderError(ErrorKind::not_found, "'" + model + "' names no model");
+  return targets.front();
 }
 
 void Router::chat_stream(const ChatRequest& req, const StreamSink& sink) { stream(req, sink); }

@@ -59,8 +59,15 @@ class Router : public Provider {
   void chat_stream(const ChatRequest& req, const StreamSink& sink) override;
   // chat_stream that also returns who answered and every attempt.
   RouteInfo stream(const ChatRequest& req, const StreamSink& sink);
+  // Raw text completions, routed exactly like chat (retries, fallback before the first streamed
+  // token only, breaker, budgets, ledger).
+  void completion_stream(const CompletionRequest& req, const StreamSink& sink) override;
+  RouteInfo stream_completion(const CompletionRequest& req, const StreamSink& sink);
+  ChatResponse completion(const CompletionRequest& req) override;
   EmbeddingResponse embed(const EmbeddingRequest& req) override;
   std::vector<ModelInfo> list_models() override;
+  // Which provider and upstream model a name resolves to first (for /api/show); throws not_found.
+  Target first_target(const std::string& model);
   Capabilities capabilities(const std::string& model) const override;
 
   // Ordered candidates for a request (policy applied, needs and --local-only filtered).
@@ -77,6 +84,11 @@ class Router : public Provider {
  private:
   using Call = std::function<void(const Target&, Provider&, RouteInfo&, bool* delivered)>;
   RouteInfo run(const ChatRequest& req, std::vector<Target> targets, const Call& call);
+  // One streamed attempt: relays events (a fallback's start is not repeated), marks delivery,
+  // then records latency, cost, budget and ledger. `start` runs the provider's stream.
+  using StreamStart = std::function<void(Provider&, const std::string& upstream_model, const StreamSink&)>;
+  void relay(const ChatRequest& req, const Target& t, Provider& p, RouteInfo& one, bool* delivered, bool* started,
+             const StreamSink& sink, const StreamStart& start);
   std::vector<Target> resolve(const std::string& name, Strategy* strategy);
   Target target_for(const std::string& ref);
   std::shared_ptr<Provider> provider(const std::string& name);

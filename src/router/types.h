@@ -210,9 +210,16 @@ class ProviderError : public Error {
   bool retryable() const;
   // The HTTP status the gateway answers with for this error.
   int gateway_status() const;
+  // The request field at fault (OpenAI's error "param"); "" when not about one field.
+  const std::string& param() const { return param_; }
+  ProviderError& with_param(std::string p) {
+    param_ = std::move(p);
+    return *this;
+  }
 
  private:
   ErrorKind kind_;
+  std::string param_;
   int status_;
   double retry_after_;
 };

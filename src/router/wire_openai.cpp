@@ -1,9 +1,16 @@
 #include "router/wire_openai.h"
 
+#include "router/wire_logprobs.h"
+
 namespace hearth::router::openai {
 namespace {
 
-[[noreturn]] void bad(const std::string& m) { throw ProviderError(ErrorKind::bad_request, m); }
+// The field named at the start of the message ("messages[2].role is required") is the param.
+[[noreturn]] void bad(const std::string& m) {
+  size_t start = m[0] == '\'' ? 1 : 0;
+  size_t end = m.find_first_of(" .:'", start);
+  throw ProviderError(ErrorKind::bad_request, m).with_param(m.substr(start, end == std::string::npos ? end : end - start));
+}
 
 // OpenAI content is a string or an array of parts; only text parts are kept.
 std::string content_text(const json& c, const std::string& where) {
@@ -19,6 +26,24 @@ std::string content_text(const json& c, const std::string& where) {
 }
 
 }  // namespace
+
+void add_sampling(const SamplingOptions& s, json& j) {
+  if (s.seed) j["seed"] = *s.seed;
+  if (s.presence_penalty) j["presence_penalty"] = *s.presence_penalty;
+  if (s.frequency_penalty) j["frequency_penalty"] = *s.frequency_penalty;
+  if (!s.logit_bias.empty()) {
+    json b = json::object();
+    for (const auto& [tok, bias] : s.logit_bias) b[std::to_string(tok)] = bias;
+    j["logit_bias"] = b;
+  }
+  if (s.logprobs) j["logprobs"] = true;
+  if (s.logprobs && s.top_logprobs > 0) j["top_logprobs"] = s.top_logprobs;
+  // Not OpenAI's own, but llama.cpp, vLLM and hearth accept them; sent only when asked for.
+  if (s.top_k) j["top_k"] = *s.top_k;
+  if (s.min_p) j["min_p"] = *s.min_p;
+  if (s.typical_p) j["typical_p"] = *s.typical_p;
+  if (s.repeat_penalty) j["repeat_penalty"] = *s.repeat_penalty;
+}
 
 StopReason parse_finish(const std::string& s) {
   if (s == "stop") return StopReason::stop;
@@ -72,6 +97,7 @@ json request_to_json(const ChatRequest& req, bool stream) {
   if (req.top_p) j["top_p"] = *req.top_p;
   if (!req.stop.empty()) j["stop"] = req.stop;
   if (req.json_mode) j["response_format"] = {{"type", "json_object"}};
+  add_sampling(req.sampling, j);
   if (stream) {
     j["stream"] = true;
     j["stream_options"] = {{"include_usage", true}};
@@ -154,10 +180,9 @@ json response_to_json(const ChatResponse& r, const std::string& model) {
           {"object", "chat.completion"},
           {"created", static_cast<long>(time(nullptr))},
           {"model", model},
-          {"choices", json::array({{{"index", 0}, {"message", msg}, {"finish_reason", finish_name(r.stop)}, {"logprobs", nullptr}}})},
-          {"usage", {{"prompt_tokens", r.usage.input_tokens},
-                     {"completion_tokens", r.usage.output_tokens},
-                     {"total_tokens", r.usage.input_tokens + r.usage.output_tokens}}}};
+          {"choices", json::array({{{"index", 0}, {"message", msg}, {"finish_reason", finish_name(r.stop)},
+                                    {"logprobs", r.logprobs.empty() ? json(nullptr) : json{{"content", chat_logprobs_json(r.logprobs)}, {"refusal", nullptr}}}}})},
+          {"usage", usage_json(r.usage)}};
 }
 
 ChatResponse response_from_json(const json& j) {
@@ -181,10 +206,9 @@ ChatResponse response_from_json(const json& j) {
                                       f.contains("arguments") && f["arguments"].is_string() ? f["arguments"].get<std::string>() : ""});
     }
   r.stop = c.contains("finish_reason") && c["finish_reason"].is_string() ? parse_finish(c["finish_reason"]) : StopReason::unknown;
-  if (j.contains("usage") && j["usage"].is_object()) {
-    r.usage.input_tokens = j["usage"].value("prompt_tokens", 0);
-    r.usage.output_tokens = j["usage"].value("completion_tokens", 0);
-  }
+  if (c.contains("logprobs") && c["logprobs"].is_object() && c["logprobs"].contains("content"))
+    r.logprobs = chat_logprobs_from_json(c["logprobs"]["content"]);
+  if (j.contains("usage")) r.usage = usage_from_json(j["usage"]);
   return r;
 }
 
@@ -215,6 +239,8 @@ bool StreamDecoder::feed(const json& chunk, const StreamSink& sink) {
       if (d.contains("content") && d["content"].is_string() && !d["content"].get<std::string>().empty()) {
         StreamEvent e{StreamEvent::Kind::text};
         e.text = d["content"];
+        if (c.contains("logprobs") && c["logprobs"].is_object() && c["logprobs"].contains("content"))
+          e.logprobs = chat_logprobs_from_json(c["logprobs"]["content"]);
         if (!sink(e)) return false;
       }
       if (d.contains("tool_calls") && d["tool_calls"].is_array())
@@ -241,8 +267,7 @@ bool StreamDecoder::feed(const json& chunk, const StreamSink& sink) {
   }
   if (chunk.contains("usage") && chunk["usage"].is_object()) {
     StreamEvent e{StreamEvent::Kind::usage};
-    e.usage.input_tokens = chunk["usage"].value("prompt_tokens", 0);
-    e.usage.output_tokens = chunk["usage"].value("completion_tokens", 0);
+    e.usage = usage_from_json(chunk["usage"]);
     if (!sink(e)) return false;
   }
   return true;
@@ -265,7 +290,7 @@ json StreamEncoder::chunk(json delta, json finish) const {
 
 static void frame(const json& j, std::string& out) {
   out += "data: ";
-  out += j.dump();
+  out += dump(j);
   out += "\n\n";
 }
 
@@ -276,7 +301,12 @@ void StreamEncoder::encode(const StreamEvent& e, std::string& out) {
   }
   switch (e.kind) {
     case StreamEvent::Kind::start: break;
-    case StreamEvent::Kind::text: frame(chunk({{"content", e.text}}, nullptr), out); break;
+    case StreamEvent::Kind::text: {
+      json c = chunk({{"content", e.text}}, nullptr);
+      if (!e.logprobs.empty()) c["choices"][0]["logprobs"] = {{"content", chat_logprobs_json(e.logprobs)}, {"refusal", nullptr}};
+      frame(c, out);
+      break;
+    }
     case StreamEvent::Kind::reasoning: frame(chunk({{"reasoning_content", e.text}}, nullptr), out); break;
     case StreamEvent::Kind::tool_call: {
       json tc = {{"index", e.index}, {"function", {{"arguments", e.arguments}}}};
@@ -293,9 +323,7 @@ void StreamEncoder::encode(const StreamEvent& e, std::string& out) {
 void StreamEncoder::finish(std::string& out) {
   if (usage_) {
     json j = {{"id", id_}, {"object", "chat.completion.chunk"}, {"created", created_}, {"model", model_},
-              {"choices", json::array()},
-              {"usage", {{"prompt_tokens", u_.input_tokens}, {"completion_tokens", u_.output_tokens},
-                         {"total_tokens", u_.input_tokens + u_.output_tokens}}}};
+              {"choices", json::array()}, {"usage", usage_json(u_)}};
     frame(j, out);
   }
   out += "data: [DONE]\n\n";

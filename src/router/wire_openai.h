@@ -12,6 +12,8 @@ ChatRequest request_from_json(const json& j);  // throws ProviderError(bad_reque
 json response_to_json(const ChatResponse& r, const std::string& model);
 ChatResponse response_from_json(const json& j);
 StopReason parse_finish(const std::string& s);
+// Seed, penalties, logit bias, logprobs and hearth's extra samplers, when set.
+void add_sampling(const SamplingOptions& s, json& j);
 const char* finish_name(StopReason r);
 
 // Turns chat.completion.chunk objects into events; `finished()` once a finish_reason arrived.

@@ -360,7 +360,9 @@ TEST(RouterRouting, LocalOnlyRefusesRemoteAndLocalBackendAnswers) {
       StreamEvent f{StreamEvent::Kind::finish};
       sink(f);
     }
+    void completion_stream(const CompletionRequest&, const StreamSink&) override {}
     EmbeddingResponse embed(const EmbeddingRequest&) override { return {}; }
+    json show(const std::string&) override { return json::object(); }
     std::vector<std::string> models() override { return {"tiny"}; }
   };
   set_local_backend(std::make_shared<Echo>());
