@@ -1,9 +1,12 @@
 #include "model/attention.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "tensor/vec.h"
 
 namespace hearth::model {
 
@@ -16,45 +19,38 @@ void attention(const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, Kv
   const float* kbase = cache.k(layer, 0);
   const float* vbase = cache.v(layer, 0);
 
-  // One task per (token, head): independent, so any split is deterministic.
-  auto work = [&](int64_t begin, int64_t end) {
-    std::vector<float> w;
-    std::vector<float> acc(static_cast<size_t>(hd_v));
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t t = task / hp.n_head, h = task % hp.n_head, g = h / group;
-      const int64_t n_kv = pos0 + t + 1;
-      const float* qv = q + t * hp.q_dim() + h * hd_k;
-      w.resize(static_cast<size_t>(n_kv));
-      float mx = -INFINITY;
-      for (int64_t j = 0; j < n_kv; ++j) {
-        const float* kv = kbase + j * kd + g * hd_k;
-        float s = 0.0f;
-        for (int64_t d = 0; d < hd_k; ++d) s += qv[d] * kv[d];
-        s *= scale;
-        w[j] = s;
-        if (s > mx) mx = s;
-      }
-      double sum = 0.0;
-      for (int64_t j = 0; j < n_kv; ++j) {
-        w[j] = std::exp(w[j] - mx);
-        sum += w[j];
-      }
-      const float inv = static_cast<float>(1.0 / sum);
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t j = 0; j < n_kv; ++j) {
-        const float p = w[j] * inv;
-        const float* vv = vbase + j * vd + g * hd_v;
-        for (int64_t d = 0; d < hd_v; ++d) acc[d] += p * vv[d];
-      }
-      float* o = out + t * (hp.n_head * hd_v) + h * hd_v;
-      for (int64_t d = 0; d < hd_v; ++d) o[d] = acc[d];
-    }
+  // One task per (token, head): scores against every visible key (SIMD dot products), softmax,
+  // then the probability-weighted sum of the values. Tasks are independent, so any split gives
+  // the same result.
+  auto task = [&](int64_t t, int64_t h, std::vector<float>& w) {
+    const int64_t g = h / group;
+    const int64_t n_kv = pos0 + t + 1;
+    w.resize(static_cast<size_t>(n_kv));
+    tensor::attn_scores(q + t * hp.q_dim() + h * hd_k, kbase + g * hd_k, kd, n_kv, hd_k, scale, w.data());
+    const float mx = *std::max_element(w.begin(), w.end());
+    const float sum = tensor::exp_sum(w.data(), n_kv, mx);
+    const float inv = 1.0f / sum;
+    for (float& p : w) p *= inv;
+    tensor::weighted_sum(w.data(), vbase + g * hd_v, vd, n_kv, hd_v, out + t * (hp.n_head * hd_v) + h * hd_v);
   };
   const int64_t n_tasks = n_tokens * hp.n_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
   const int64_t work_size = n_tasks * (pos0 + n_tokens) * (hd_k + hd_v);
-  if (pool && n_tasks > 1 && work_size >= (int64_t(1) << 18)) pool->parallel_for(n_tasks, work);
-  else work(0, n_tasks);
+  if (!pool || pool->size() == 1 || n_tasks == 1 || work_size < (int64_t(1) << 18)) {
+    std::vector<float> w;
+    for (int64_t i = 0; i < n_tasks; ++i) task(i / hp.n_head, i % hp.n_head, w);
+    return;
+  }
+  // Causal rows grow with the token index, so equal contiguous halves would be unbalanced:
+  // threads take the heads of one token at a time from a shared counter, longest rows first.
+  std::atomic<int64_t> next{0};
+  pool->run([&](int, int) {
+    std::vector<float> w;
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
+      const int64_t t = n_tokens - 1 - i / hp.n_head;
+      task(t, i % hp.n_head, w);
+    }
+  });
 }
 
 }  // namespace hearth::model

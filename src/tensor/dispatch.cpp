@@ -51,6 +51,7 @@ CpuFeatures detect() {
 
 struct Tables {
   KernelTable scalar{}, avx2{}, avx512{};
+  VecKernels vscalar{}, vavx2{}, vavx512{};
   Tables() {
     // One registration line per type family.
     register_float_types(scalar);
@@ -64,6 +65,11 @@ struct Tables {
     if (isa_supported(Isa::avx2)) register_avx2(avx2);
     avx512 = avx2;
     if (isa_supported(Isa::avx512)) register_avx512(avx512);
+    register_vec_scalar(vscalar);
+    vavx2 = vscalar;
+    if (isa_supported(Isa::avx2)) register_vec_avx2(vavx2);
+    vavx512 = vavx2;
+    if (isa_supported(Isa::avx512)) register_vec_avx512(vavx512);
   }
 };
 
@@ -153,5 +159,18 @@ const KernelTable& kernel_table(Isa isa) {
 }
 
 const KernelTable& active_kernels() { return kernel_table(active_isa()); }
+
+const VecKernels& vec_kernels(Isa isa) {
+  if (!isa_supported(isa))
+    fail(Errc::unsupported, "ISA path " + std::string(isa_name(isa)) + " is not supported by this CPU");
+  const Tables& t = tables();
+  switch (isa) {
+    case Isa::avx2: return t.vavx2;
+    case Isa::avx512: return t.vavx512;
+    default: return t.vscalar;
+  }
+}
+
+const VecKernels& active_vec_kernels() { return vec_kernels(active_isa()); }
 
 }  // namespace hearth::tensor

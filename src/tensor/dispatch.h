@@ -27,5 +27,7 @@ void set_active_isa(Isa isa);
 // Kernel table for a path (must be supported) and for the active path.
 const KernelTable& kernel_table(Isa isa);
 const KernelTable& active_kernels();
+const VecKernels& vec_kernels(Isa isa);
+const VecKernels& active_vec_kernels();
 
 }  // namespace hearth::tensor

@@ -14,6 +14,12 @@ using from_float_fn = void (*)(const float* src, void* dst, int64_t n);
 // Dot product of one weight row (n elements of the weight type) with one activation row already
 // converted to the entry's vec_dot_type.
 using vec_dot_fn = float (*)(int64_t n, const void* w, const void* x);
+// Tile product for matmul: y[c * y_stride + r] = dot(w row r, x row c) for r < nr, c < nc, rows
+// of n elements (weights w_stride bytes apart, activations x_stride bytes apart, activations in
+// the entry's vec_dot_type). Each result must equal what vec_dot gives for the same pair, so a
+// row's value does not depend on how the work was tiled or split across threads.
+using gemm_fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* x, size_t x_stride,
+                         int64_t nc, float* y, int64_t y_stride);
 
 struct TypeKernels {
   to_float_fn to_float = nullptr;
@@ -24,7 +30,22 @@ struct TypeKernels {
   from_float_fn from_float_act = nullptr;
   Type vec_dot_type = Type::F32;
   vec_dot_fn vec_dot = nullptr;
+  // Optional register-tiled kernel (several weight rows x several tokens per pass); matmul falls
+  // back to one vec_dot per pair without it.
+  gemm_fn gemm = nullptr;
 };
+
+// Per-ISA vector kernels behind tensor/vec.h (same contracts).
+struct VecKernels {
+  void (*attn_scores)(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale,
+                      float* y) = nullptr;
+  float (*exp_sum)(float* y, int64_t n, float max) = nullptr;
+  void (*weighted_sum)(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) = nullptr;
+  void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
+};
+void register_vec_scalar(VecKernels& v);  // vec.cpp
+void register_vec_avx2(VecKernels& v);    // vec_avx2.cpp
+void register_vec_avx512(VecKernels& v);  // vec_avx512.cpp
 
 constexpr size_t kMaxTypeId = 32;
 using KernelTable = std::array<TypeKernels, kMaxTypeId>;
@@ -43,5 +64,6 @@ void register_k_quants(KernelTable& t);  // Q2_K..Q6_K, Q8_K
 // ISA overrides (only called when the CPU supports the ISA).
 void register_avx2(KernelTable& t);
 void register_avx512(KernelTable& t);
+void register_gemm_avx512(KernelTable& t);  // gemm_avx512.cpp
 
 }  // namespace hearth::tensor

@@ -1,0 +1,417 @@
+// Register-tiled matmul kernels for the AVX-512 path (F/BW/VL/VNNI). One call computes a tile of
+// weight rows x tokens; each weight block is unpacked once and reused for every token of the
+// tile, each activation block is loaded once and reused for every row. Per (row, token) pair
+// the arithmetic is exactly the vec_dot kernel's (same lanes, same float order), so a result
+// does not depend on the tiling: generation (one token) and prompt processing agree bit for bit.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tensor/blocks.h"
+#include "tensor/kernels.h"
+#include "tensor/quant_k.h"
+#include "tensor/simd_avx.h"
+
+// The K-quant float expressions must not be contracted into FMAs: they mirror the scalar code.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+namespace hearth::tensor {
+namespace {
+
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+template <typename B>
+inline const B* block_row(const void* base, size_t stride, int64_t row) {
+  return reinterpret_cast<const B*>(static_cast<const uint8_t*>(base) + static_cast<size_t>(row) * stride);
+}
+
+// Calls Tile<R, C>::run for every tile of an nr x nc product: full R x C tiles, then the edges
+// with the largest smaller instantiation. Tokens are the outer loop so a tile's activations stay
+// in L1 while the weight rows (a few tens, sized by the caller to fit L2) pass over them.
+template <template <int, int> class Tile, int R, int C, typename... A>
+void tiled(int64_t nr, int64_t nc, A... args) {
+  for (int64_t c = 0; c < nc;) {
+    const int64_t cl = nc - c;
+    const int cw = cl >= C ? C : static_cast<int>(cl);
+    for (int64_t r = 0; r < nr;) {
+      const int64_t rl = nr - r;
+      const int rw = rl >= R ? R : static_cast<int>(rl);
+      // Dispatch on (rw, cw) to a compile-time tile; edges are rare, so a switch is enough.
+      auto go = [&](auto rt, auto ct) { Tile<decltype(rt)::value, decltype(ct)::value>::run(r, c, args...); };
+      auto pick_c = [&](auto rt) {
+        switch (cw) {
+          case 1: go(rt, std::integral_constant<int, 1>{}); break;
+          case 2: if constexpr (C >= 2) go(rt, std::integral_constant<int, 2>{}); break;
+          case 3: if constexpr (C >= 3) go(rt, std::integral_constant<int, 3>{}); break;
+          default: if constexpr (C >= 4) go(rt, std::integral_constant<int, C>{}); break;
+        }
+      };
+      if constexpr (R == 1) {
+        pick_c(std::integral_constant<int, 1>{});
+      } else {
+        switch (rw) {
+          case 1: pick_c(std::integral_constant<int, 1>{}); break;
+          case 2: if constexpr (R >= 2) pick_c(std::integral_constant<int, 2>{}); break;
+          case 3: if constexpr (R >= 3) pick_c(std::integral_constant<int, 3>{}); break;
+          default: if constexpr (R >= 4) pick_c(std::integral_constant<int, R>{}); break;
+        }
+      }
+      r += rw;
+    }
+    c += cw;
+  }
+}
+
+struct Args {
+  int64_t n;
+  const void* w;
+  size_t ws;
+  const void* x;
+  size_t xs;
+  float* y;
+  int64_t ys;
+};
+
+// ---- Q8_0 and Q4_0 weights x Q8_0 activations ------------------------------------------------
+// Two blocks per 512-bit register: lanes 0-7 hold block i's int32 partial sums, lanes 8-15 block
+// i+1's. dpbusd multiplies unsigned by signed bytes, so one operand is made unsigned with an
+// exact correction folded into the accumulator's start value:
+//   Q4_0: codes u = q + 8 in 0..15:        sum (u - 8) x = dpbusd(u, x) - dpbusd(8, x)
+//   Q8_0: activations x + 128 in 0..255:   sum w x = dpbusd(x + 128, w) - dpbusd(128, w)
+// Each correction depends on one operand only, so it is computed once per row or per token and
+// shared by the whole tile. Lane values are exact integers; floats accumulate per lane as
+// fma(d_w * d_x, lane, acc), even blocks in the low half and odd blocks in the high half.
+template <bool kQ4>
+struct QRow {
+  __m512i q;      // Q4_0: codes 0..15; Q8_0: signed codes
+  __m512i corr;   // Q8_0: -dpbusd(128, w); unused for Q4_0
+  __m512 d;       // scale of block i (low half) and i+1 (high half)
+};
+
+template <typename B>
+inline __m512 pair_scales(const B* b, bool second) {
+  const __m256 lo = _mm256_set1_ps(h2f(b[0].d));
+  const __m256 hi = second ? _mm256_set1_ps(h2f(b[1].d)) : _mm256_setzero_ps();
+  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+
+template <bool kQ4>
+inline QRow<kQ4> load_row(const void* row, int64_t i, bool second) {
+  QRow<kQ4> r;
+  if constexpr (kQ4) {
+    const auto* b = static_cast<const BlockQ4_0*>(row) + i;
+    const __m128i p0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs));
+    const __m128i p1 = second ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)) : _mm_setzero_si128();
+    // 128-bit lanes [p0, p0, p1, p1]; the odd lanes take the high nibbles (elements 16..31).
+    const __m512i dup = _mm512_shuffle_i64x2(_mm512_castsi256_si512(_mm256_set_m128i(p1, p0)),
+                                             _mm512_castsi256_si512(_mm256_set_m128i(p1, p0)), 0x50);
+    const __m512i sh = _mm512_mask_srli_epi16(dup, 0xff00ff00u, dup, 4);
+    r.q = _mm512_and_si512(sh, _mm512_set1_epi8(0x0f));
+    r.d = pair_scales(b, second);
+  } else {
+    const auto* b = static_cast<const BlockQ8_0*>(row) + i;
+    const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[0].qs));
+    const __m256i q1 = second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[1].qs)) : _mm256_setzero_si256();
+    r.q = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    r.corr = _mm512_sub_epi32(_mm512_setzero_si512(),
+                              _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(static_cast<char>(0x80)), r.q));
+    r.d = pair_scales(b, second);
+  }
+  return r;
+}
+
+struct QTok {
+  __m512i x;     // Q4_0: signed codes; Q8_0: codes + 128 as unsigned bytes
+  __m512i corr;  // Q4_0: -dpbusd(8, x); unused for Q8_0
+  __m512 d;
+};
+
+template <bool kQ4>
+inline QTok load_tok(const BlockQ8_0* b, bool second) {
+  QTok t;
+  const __m256i x0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[0].qs));
+  const __m256i x1 = second ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[1].qs)) : _mm256_setzero_si256();
+  const __m512i x = _mm512_inserti64x4(_mm512_castsi256_si512(x0), x1, 1);
+  if constexpr (kQ4) {
+    t.x = x;
+    t.corr = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(8), x));
+  } else {
+    // An absent second block must stay zero after the offset (its scale is zero anyway).
+    t.x = second ? _mm512_xor_si512(x, _mm512_set1_epi8(static_cast<char>(0x80)))
+                 : _mm512_mask_xor_epi32(x, 0x00ff, x, _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+  t.d = pair_scales(b, second);
+  return t;
+}
+
+template <bool kQ4>
+struct QTile {
+  template <int R, int C>
+  struct T {
+    static void run(int64_t r0, int64_t c0, const Args& a) {
+      const void* wr[R];
+      const BlockQ8_0* xr[C];
+      for (int r = 0; r < R; ++r) wr[r] = static_cast<const uint8_t*>(a.w) + static_cast<size_t>(r0 + r) * a.ws;
+      for (int c = 0; c < C; ++c) xr[c] = block_row<BlockQ8_0>(a.x, a.xs, c0 + c);
+      __m512 acc[R][C];
+      for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+      const int64_t nb = a.n / QK8_0;
+      for (int64_t i = 0; i < nb; i += 2) {
+        const bool second = i + 1 < nb;
+        QTok xt[C];
+        for (int c = 0; c < C; ++c) xt[c] = load_tok<kQ4>(xr[c] + i, second);
+        for (int r = 0; r < R; ++r) {
+          const QRow<kQ4> w = load_row<kQ4>(wr[r], i, second);
+          for (int c = 0; c < C; ++c) {
+            __m512i p;
+            if constexpr (kQ4) p = _mm512_dpbusd_epi32(xt[c].corr, w.q, xt[c].x);
+            else p = _mm512_dpbusd_epi32(w.corr, xt[c].x, w.q);
+            acc[r][c] = _mm512_fmadd_ps(_mm512_mul_ps(w.d, xt[c].d), _mm512_cvtepi32_ps(p), acc[r][c]);
+          }
+        }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int c = 0; c < C; ++c) {
+          const __m512 v = acc[r][c];
+          const __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+          a.y[(c0 + c) * a.ys + r0 + r] = simd::hsum256(s);
+        }
+    }
+  };
+};
+
+template <bool kQ4>
+void gemm_q(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+            int64_t ys) {
+  const Args a{n, w, ws, x, xs, y, ys};
+  if (nc == 1) tiled<QTile<kQ4>::template T, 4, 1>(nr, nc, a);
+  else tiled<QTile<kQ4>::template T, 4, 4>(nr, nc, a);
+}
+
+// vec_dot for the same types: a 1 x 1 tile, so generation and batches give identical values.
+template <bool kQ4>
+float dot_q(int64_t n, const void* w, const void* x) {
+  float y = 0.0f;
+  const Args a{n, w, 0, x, 0, &y, 1};
+  QTile<kQ4>::template T<1, 1>::run(0, 0, a);
+  return y;
+}
+
+// ---- F16 weights x F16 activations -----------------------------------------------------------
+// FP32 FMA on converted halves, one 16-lane accumulator per pair as in the vec_dot kernel.
+// Activations are widened to F32 once per token tile (exact), weights once per row and step.
+template <int R, int C>
+struct F16Tile {
+  static void run(int64_t r0, int64_t c0, const Args& a, const float* xf, int64_t n16) {
+    const uint16_t* wr[R];
+    for (int r = 0; r < R; ++r) wr[r] = block_row<uint16_t>(a.w, a.ws, r0 + r);
+    const float* xc[C];
+    for (int c = 0; c < C; ++c) xc[c] = xf + static_cast<size_t>(c0 + c) * a.n;
+    __m512 acc[R][C];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n16; i += 16) {
+      __m512 wv[R];
+      for (int r = 0; r < R; ++r) wv[r] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[r] + i)));
+      for (int c = 0; c < C; ++c) {
+        const __m512 xv = _mm512_loadu_ps(xc[c] + i);
+        for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(wv[r], xv, acc[r][c]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) {
+        float s = _mm512_reduce_add_ps(acc[r][c]);
+        for (int64_t i = n16; i < a.n; ++i) s += h2f(wr[r][i]) * xc[c][i];
+        a.y[(c0 + c) * a.ys + r0 + r] = s;
+      }
+  }
+};
+
+void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+              int64_t ys) {
+  // Widen a group of tokens at a time, then sweep every row over them.
+  constexpr int64_t kTokens = 24;
+  thread_local std::vector<float> xf;
+  const int64_t n16 = n - n % 16;
+  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
+    const int64_t cn = std::min(kTokens, nc - c0);
+    xf.resize(static_cast<size_t>(cn * n));
+    for (int64_t c = 0; c < cn; ++c) {
+      const uint16_t* src = block_row<uint16_t>(x, xs, c0 + c);
+      float* dst = xf.data() + c * n;
+      int64_t i = 0;
+      for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+      for (; i < n; ++i) dst[i] = h2f(src[i]);
+    }
+    const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
+    if (cn == 1) tiled<F16Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
+    else tiled<F16Tile, 4, 4>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
+  }
+}
+
+// ---- Q4_K and Q6_K weights x Q8_K activations --------------------------------------------------
+// One row at a time (its unpacked codes fill 8 registers), several tokens per row. The integer
+// sums are exact and the per-super-block float expression is the scalar kernel's.
+// The 8 six-bit scales and mins of a Q4_K/Q5_K super-block, unpacked from 12 bytes with word
+// operations (same values as scale_min_k4): bytes 0-3 hold scales 0-3 and the top bits of
+// scales 4-7, bytes 4-7 mins 0-3 and the top bits of mins 4-7, bytes 8-11 the low nibbles of
+// scales 4-7 (low) and mins 4-7 (high).
+inline void unpack_k4_scales(const uint8_t* p, uint8_t sc[8], uint8_t m[8]) {
+  uint32_t w0, w1, w2;
+  std::memcpy(&w0, p, 4);
+  std::memcpy(&w1, p + 4, 4);
+  std::memcpy(&w2, p + 8, 4);
+  const uint32_t six = 0x3f3f3f3fu, four = 0x0f0f0f0fu, two = 0x03030303u;
+  const uint32_t s_lo = w0 & six, m_lo = w1 & six;
+  const uint32_t s_hi = (w2 & four) | (((w0 >> 6) & two) << 4);
+  const uint32_t m_hi = ((w2 >> 4) & four) | (((w1 >> 6) & two) << 4);
+  std::memcpy(sc, &s_lo, 4);
+  std::memcpy(sc + 4, &s_hi, 4);
+  std::memcpy(m, &m_lo, 4);
+  std::memcpy(m + 4, &m_hi, 4);
+}
+
+// Q4_K: 32 packed bytes hold sub-block 2k (low nibbles) and 2k+1 (high nibbles), and the matching
+// 64 activation bytes are contiguous, so one 512-bit dpbusd covers both sub-blocks. Its lanes are
+// below 2^15 in magnitude, so madd_epi16 against [scale, 0] pairs applies the sub-block scale.
+template <int R, int C>
+struct Q4KTile {
+  static void run(int64_t r0, int64_t c0, const Args& a) {
+    static_assert(R == 1);
+    const auto* w = block_row<BlockQ4_K>(a.w, a.ws, r0);
+    const BlockQ8_K* xr[C];
+    for (int c = 0; c < C; ++c) xr[c] = block_row<BlockQ8_K>(a.x, a.xs, c0 + c);
+    float sum[C] = {};
+    const __m512i low = _mm512_set1_epi8(0x0f);
+    for (int64_t i = 0; i < a.n / QK_K; ++i) {
+      alignas(16) uint8_t sc[16] = {}, m[16] = {};
+      unpack_k4_scales(w[i].scales, sc, m);
+      const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)));
+      __m512i codes[4], scales[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qs + 32 * k));
+        codes[k] = _mm512_and_si512(_mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1), low);
+        // Lanes 0-7: scale 2k, lanes 8-15: scale 2k+1.
+        const __m512i idx = _mm512_set_epi32(2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1, 2 * k + 1,
+                                             2 * k + 1, 2 * k + 1, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k);
+        scales[k] = _mm512_permutexvar_epi32(idx, sc32);
+      }
+      const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+      const float dw = h2f(w[i].d), dmw = h2f(w[i].dmin);
+      for (int c = 0; c < C; ++c) {
+        const BlockQ8_K& xb = xr[c][i];
+        // bsums pairs (sub-blocks of 32) against the mins; pair sums fit int16 (|.| <= 2*16*127).
+        const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
+                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
+        const int summs = simd::hsum128_i32(_mm_madd_epi16(mins, pairs));
+        __m512i acc = _mm512_setzero_si512();
+        for (int k = 0; k < 4; ++k) {
+          const __m512i xk = _mm512_loadu_si512(xb.qs + 64 * k);
+          const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[k], xk);
+          acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, scales[k]));
+        }
+        const float d = xb.d * dw;
+        const float dmin = xb.d * dmw;
+        sum[c] += d * static_cast<float>(_mm512_reduce_add_epi32(acc)) - dmin * static_cast<float>(summs);
+      }
+    }
+    for (int c = 0; c < C; ++c) a.y[(c0 + c) * a.ys + r0] = sum[c];
+  }
+};
+
+float dot_q4_k(int64_t n, const void* w, const void* x) {
+  float y = 0.0f;
+  const Args a{n, w, 0, x, 0, &y, 1};
+  Q4KTile<1, 1>::run(0, 0, a);
+  return y;
+}
+
+template <int R, int C>
+struct Q6KTile {
+  static void run(int64_t r0, int64_t c0, const Args& a) {
+    static_assert(R == 1);
+    const auto* w = block_row<BlockQ6_K>(a.w, a.ws, r0);
+    const BlockQ8_K* xr[C];
+    for (int c = 0; c < C; ++c) xr[c] = block_row<BlockQ8_K>(a.x, a.xs, c0 + c);
+    float sum[C] = {};
+    const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < a.n / QK_K; ++i) {
+      // Codes are u - 32 with u in 0..63: dot(u, x) - 32 * (scaled bsums).
+      __m256i u[8], scales[8];
+      for (int h = 0; h < 2; ++h) {
+        const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].ql + 64 * h));
+        const __m256i q2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].ql + 64 * h + 32));
+        const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qh + 32 * h));
+        auto high = [&](int shift) {
+          return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, shift), three), 4);
+        };
+        u[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(q1, low), high(0));
+        u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(q2, low), high(2));
+        u[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), low), high(4));
+        u[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q2, 4), low), high(6));
+        for (int k = 0; k < 4; ++k) {
+          const int s = 8 * h + 2 * k;
+          scales[4 * h + k] =
+              _mm256_set_m128i(_mm_set1_epi16(w[i].scales[s + 1]), _mm_set1_epi16(w[i].scales[s]));
+        }
+      }
+      // The 16 sub-block scales as int16, for the offset term.
+      const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales)));
+      const float dw = h2f(w[i].d);
+      for (int c = 0; c < C; ++c) {
+        const BlockQ8_K& xb = xr[c][i];
+        const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums));
+        const int offset = simd::hsum256_i32(_mm256_madd_epi16(sc16, bs));
+        __m256i acc = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) {
+          const __m256i xk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 32 * k));
+          acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], xk), scales[k]));
+        }
+        const int isum = simd::hsum256_i32(acc) - 32 * offset;
+        sum[c] += dw * xb.d * static_cast<float>(isum);
+      }
+    }
+    for (int c = 0; c < C; ++c) a.y[(c0 + c) * a.ys + r0] = sum[c];
+  }
+};
+
+void gemm_q4_k(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+               int64_t ys) {
+  const Args a{n, w, ws, x, xs, y, ys};
+  if (nc == 1) tiled<Q4KTile, 1, 1>(nr, nc, a);
+  else tiled<Q4KTile, 1, 4>(nr, nc, a);
+}
+
+void gemm_q6_k(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+               int64_t ys) {
+  const Args a{n, w, ws, x, xs, y, ys};
+  if (nc == 1) tiled<Q6KTile, 1, 1>(nr, nc, a);
+  else tiled<Q6KTile, 1, 4>(nr, nc, a);
+}
+
+}  // namespace
+
+void register_gemm_avx512(KernelTable& t) {
+  entry(t, Type::Q8_0).gemm = gemm_q<false>;
+  entry(t, Type::Q8_0).vec_dot = dot_q<false>;
+  entry(t, Type::Q4_0).gemm = gemm_q<true>;
+  entry(t, Type::Q4_0).vec_dot = dot_q<true>;
+  entry(t, Type::Q4_K).vec_dot = dot_q4_k;
+  entry(t, Type::F16).gemm = gemm_f16;
+  entry(t, Type::Q4_K).gemm = gemm_q4_k;
+  entry(t, Type::Q6_K).gemm = gemm_q6_k;
+}
+
+}  // namespace hearth::tensor

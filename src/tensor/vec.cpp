@@ -1,0 +1,63 @@
+// Scalar reference vector kernels and the dispatching entry points of tensor/vec.h.
+#include "tensor/vec.h"
+
+#include <cmath>
+
+#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
+
+namespace hearth::tensor {
+namespace {
+
+void scores_ref(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kj = k + j * stride;
+    float s = 0.0f;
+    for (int64_t d = 0; d < dim; ++d) s += q[d] * kj[d];
+    y[j] = s * scale;
+  }
+}
+
+float exp_sum_ref(float* y, int64_t n, float max) {
+  double sum = 0.0;
+  for (int64_t j = 0; j < n; ++j) {
+    y[j] = std::exp(y[j] - max);
+    sum += y[j];
+  }
+  return static_cast<float>(sum);
+}
+
+void weighted_sum_ref(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+  for (int64_t d = 0; d < dim; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n; ++j) {
+    const float* vj = v + j * stride;
+    for (int64_t d = 0; d < dim; ++d) out[d] += w[j] * vj[d];
+  }
+}
+
+void silu_mul_ref(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+}  // namespace
+
+void register_vec_scalar(VecKernels& v) {
+  v.attn_scores = scores_ref;
+  v.exp_sum = exp_sum_ref;
+  v.weighted_sum = weighted_sum_ref;
+  v.silu_mul = silu_mul_ref;
+}
+
+void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  active_vec_kernels().attn_scores(q, k, stride, n, dim, scale, y);
+}
+float exp_sum(float* y, int64_t n, float max) { return active_vec_kernels().exp_sum(y, n, max); }
+void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+  active_vec_kernels().weighted_sum(w, v, stride, n, dim, out);
+}
+void silu_mul(float* gate, const float* up, int64_t n) { active_vec_kernels().silu_mul(gate, up, n); }
+
+}  // namespace hearth::tensor

@@ -1,0 +1,105 @@
+// AVX2+FMA vector kernels (tensor/vec.h): 8 floats per step, scalar tails.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/kernels.h"
+#include "tensor/simd_avx.h"
+
+namespace hearth::tensor {
+namespace {
+
+// exp as in vec_avx512.cpp (degree-6 polynomial on |r| <= ln(2)/2), with 2^k built in the
+// exponent field; x is clamped so that k stays in the normal range (exp(-87) ~ 1.6e-38).
+inline __m256 exp256(__m256 x) {
+  x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.0f)), _mm256_set1_ps(-87.0f));
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693145751953125f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720.0f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  const int64_t d8 = dim - dim % 8;
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kj = k + j * stride;
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    int64_t d = 0;
+    for (; d + 16 <= d8; d += 16) {
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), a);
+      b = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(kj + d + 8), b);
+    }
+    for (; d < d8; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), a);
+    float s = simd::hsum256(_mm256_add_ps(a, b));
+    for (; d < dim; ++d) s += q[d] * kj[d];
+    y[j] = s * scale;
+  }
+}
+
+float exp_sum(float* y, int64_t n, float max) {
+  const __m256 mx = _mm256_set1_ps(max);
+  __m256 sum = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(y + j), mx));
+    _mm256_storeu_ps(y + j, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  float s = simd::hsum256(sum);
+  for (; j < n; ++j) {
+    y[j] = std::exp(y[j] - max);
+    s += y[j];
+  }
+  return s;
+}
+
+void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+  const int64_t d8 = dim - dim % 8;
+  for (int64_t d0 = 0; d0 < d8; d0 += 32) {
+    const int nc = static_cast<int>(std::min<int64_t>(4, (d8 - d0) / 8));
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t j = 0; j < n; ++j) {
+      const __m256 wj = _mm256_set1_ps(w[j]);
+      const float* vj = v + j * stride + d0;
+      for (int c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(vj + 8 * c), acc[c]);
+    }
+    for (int c = 0; c < nc; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
+  }
+  for (int64_t d = d8; d < dim; ++d) {
+    float s = 0.0f;
+    for (int64_t j = 0; j < n; ++j) s += w[j] * v[j * stride + d];
+    out[d] = s;
+  }
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 s = _mm256_div_ps(g, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), g))));
+    _mm256_storeu_ps(gate + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+}  // namespace
+
+void register_vec_avx2(VecKernels& v) {
+  v.attn_scores = attn_scores;
+  v.exp_sum = exp_sum;
+  v.weighted_sum = weighted_sum;
+  v.silu_mul = silu_mul;
+}
+
+}  // namespace hearth::tensor

@@ -1,0 +1,110 @@
+// AVX-512 vector kernels (tensor/vec.h): 16 floats per step, masked tails.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <cmath>
+
+#include "tensor/kernels.h"
+
+namespace hearth::tensor {
+namespace {
+
+inline __mmask16 tail_mask(int64_t left) {
+  return left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
+}
+
+// exp(x) = 2^k * e^r with k = round(x / ln 2) and |r| <= ln(2)/2; e^r by its degree-6 Taylor
+// polynomial (truncation below 2e-7 relative, about 1-2 ulp). scalef applies 2^k without
+// overflow tricks: very negative x gives 0, as exp does.
+inline __m512 exp512(__m512 x) {
+  x = _mm512_min_ps(x, _mm512_set1_ps(88.7f));
+  const __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693145751953125f), x);  // ln2 split: exact k * hi
+  r = _mm512_fnmadd_ps(k, _mm512_set1_ps(1.428606765330187e-06f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 720.0f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(p, k);
+}
+
+void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  if (dim == 64) {
+    // The common head size: the query stays in four registers, four keys per step for ILP.
+    const __m512 q0 = _mm512_loadu_ps(q), q1 = _mm512_loadu_ps(q + 16), q2 = _mm512_loadu_ps(q + 32),
+                 q3 = _mm512_loadu_ps(q + 48);
+    auto one = [&](const float* kj) {
+      __m512 a = _mm512_mul_ps(q0, _mm512_loadu_ps(kj));
+      __m512 b = _mm512_mul_ps(q1, _mm512_loadu_ps(kj + 16));
+      a = _mm512_fmadd_ps(q2, _mm512_loadu_ps(kj + 32), a);
+      b = _mm512_fmadd_ps(q3, _mm512_loadu_ps(kj + 48), b);
+      return _mm512_reduce_add_ps(_mm512_add_ps(a, b)) * scale;
+    };
+    for (int64_t j = 0; j < n; ++j) y[j] = one(k + j * stride);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    const float* kj = k + j * stride;
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t d = 0; d < dim; d += 16) {
+      const __mmask16 m = tail_mask(dim - d);
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), _mm512_maskz_loadu_ps(m, kj + d), acc);
+    }
+    y[j] = _mm512_reduce_add_ps(acc) * scale;
+  }
+}
+
+float exp_sum(float* y, int64_t n, float max) {
+  const __m512 mx = _mm512_set1_ps(max);
+  __m512 sum = _mm512_setzero_ps();
+  for (int64_t j = 0; j < n; j += 16) {
+    const __mmask16 m = tail_mask(n - j);
+    const __m512 e = exp512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, y + j), mx));
+    _mm512_mask_storeu_ps(y + j, m, e);
+    sum = _mm512_mask_add_ps(sum, m, sum, e);
+  }
+  return _mm512_reduce_add_ps(sum);
+}
+
+void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+  // Up to 64 output floats per pass stay in registers while every row streams by.
+  for (int64_t d0 = 0; d0 < dim; d0 += 64) {
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __mmask16 m[4];
+    for (int c = 0; c < 4; ++c) m[c] = d0 + 16 * c < dim ? tail_mask(dim - d0 - 16 * c) : 0;
+    for (int64_t j = 0; j < n; ++j) {
+      const __m512 wj = _mm512_set1_ps(w[j]);
+      const float* vj = v + j * stride + d0;
+      for (int c = 0; c < 4; ++c) acc[c] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(m[c], vj + 16 * c), acc[c]);
+    }
+    for (int c = 0; c < 4; ++c) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
+  }
+}
+
+void silu_mul(float* gate, const float* up, int64_t n) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = tail_mask(n - i);
+    const __m512 g = _mm512_maskz_loadu_ps(m, gate + i);
+    const __m512 s = _mm512_div_ps(g, _mm512_add_ps(one, exp512(_mm512_sub_ps(_mm512_setzero_ps(), g))));
+    _mm512_mask_storeu_ps(gate + i, m, _mm512_mul_ps(s, _mm512_maskz_loadu_ps(m, up + i)));
+  }
+}
+
+}  // namespace
+
+void register_vec_avx512(VecKernels& v) {
+  v.attn_scores = attn_scores;
+  v.exp_sum = exp_sum;
+  v.weighted_sum = weighted_sum;
+  v.silu_mul = silu_mul;
+}
+
+}  // namespace hearth::tensor

@@ -1,0 +1,120 @@
+// Vector kernels (tensor/vec.h) on every ISA path against the scalar reference, at head sizes
+// with and without SIMD tails and lengths that leave partial vectors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "tensor/dispatch.h"
+#include "tensor/vec.h"
+
+namespace {
+using namespace hearth::tensor;
+
+// Float summation order differs between paths: relative to the sum of |terms|.
+constexpr double kDotRelTol = 1e-5;
+// The SIMD exp is a polynomial within a few ulp of libm's.
+constexpr double kExpRelTol = 2e-6;
+// A float sum of up to a thousand positive terms in 8 or 16 lanes against a double sum.
+constexpr double kSumRelTol = 1e-5;
+
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> v;
+  for (Isa i : {Isa::avx2, Isa::avx512})
+    if (isa_supported(i)) v.push_back(i);
+  return v;
+}
+
+std::vector<float> randn(size_t n, std::mt19937& rng, float sd = 1.0f) {
+  std::normal_distribution<float> nd(0.0f, sd);
+  std::vector<float> v(n);
+  for (auto& x : v) x = nd(rng);
+  return v;
+}
+
+TEST(VecKernels, AttentionScoresMatchScalar) {
+  std::mt19937 rng(1);
+  const VecKernels& ref = vec_kernels(Isa::scalar);
+  for (int64_t dim : {64, 128, 40, 7})
+    for (int64_t n : {1, 5, 33}) {
+      const int64_t stride = dim + 3;
+      auto q = randn(dim, rng), k = randn(stride * n, rng);
+      std::vector<float> want(n), got(n);
+      ref.attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, want.data());
+      for (Isa isa : simd_isas()) {
+        vec_kernels(isa).attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, got.data());
+        for (int64_t j = 0; j < n; ++j) {
+          double mag = 0;
+          for (int64_t d = 0; d < dim; ++d) mag += std::fabs(q[d] * k[j * stride + d]) * 0.125;
+          ASSERT_NEAR(got[j], want[j], kDotRelTol * mag + 1e-7) << isa_name(isa) << " dim " << dim << " key " << j;
+        }
+      }
+    }
+}
+
+TEST(VecKernels, ExpSumMatchesScalar) {
+  std::mt19937 rng(2);
+  for (int64_t n : {1, 7, 16, 100, 1000}) {
+    auto x = randn(n, rng, 8.0f);
+    x[0] = -200.0f;  // underflows to 0 on every path
+    const float mx = *std::max_element(x.begin(), x.end());
+    std::vector<float> want = x;
+    const float want_sum = vec_kernels(Isa::scalar).exp_sum(want.data(), n, mx);
+    for (Isa isa : simd_isas()) {
+      std::vector<float> got = x;
+      const float sum = vec_kernels(isa).exp_sum(got.data(), n, mx);
+      EXPECT_NEAR(sum, want_sum, kSumRelTol * want_sum) << isa_name(isa) << " n " << n;
+      for (int64_t j = 0; j < n; ++j)
+        ASSERT_NEAR(got[j], want[j], kExpRelTol * want[j] + 1e-30) << isa_name(isa) << " j " << j << " x " << x[j];
+    }
+  }
+}
+
+TEST(VecKernels, WeightedSumMatchesScalar) {
+  std::mt19937 rng(3);
+  for (int64_t dim : {64, 128, 40, 7, 80})
+    for (int64_t n : {1, 9, 50}) {
+      const int64_t stride = dim + 5;
+      auto w = randn(n, rng), v = randn(stride * n, rng);
+      std::vector<float> want(dim), got(dim, 99.0f);
+      vec_kernels(Isa::scalar).weighted_sum(w.data(), v.data(), stride, n, dim, want.data());
+      for (Isa isa : simd_isas()) {
+        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n, dim, got.data());
+        for (int64_t d = 0; d < dim; ++d) {
+          double mag = 0;
+          for (int64_t j = 0; j < n; ++j) mag += std::fabs(w[j] * v[j * stride + d]);
+          ASSERT_NEAR(got[d], want[d], kDotRelTol * mag + 1e-7) << isa_name(isa) << " dim " << dim << " d " << d;
+        }
+      }
+    }
+}
+
+TEST(VecKernels, SiluMulMatchesScalar) {
+  std::mt19937 rng(4);
+  for (int64_t n : {1, 15, 17, 8192}) {
+    auto g = randn(n, rng, 6.0f), u = randn(n, rng);
+    g[0] = -120.0f;  // silu -> -0 without NaN
+    std::vector<float> want = g;
+    vec_kernels(Isa::scalar).silu_mul(want.data(), u.data(), n);
+    for (Isa isa : simd_isas()) {
+      std::vector<float> got = g;
+      vec_kernels(isa).silu_mul(got.data(), u.data(), n);
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_NEAR(got[i], want[i], kExpRelTol * std::fabs(want[i]) + 1e-30) << isa_name(isa) << " i " << i;
+    }
+  }
+}
+
+TEST(VecKernels, EntryPointsFollowTheActivePath) {
+  // The public functions dispatch; on any path they compute the same contract.
+  std::vector<float> g = {1.0f, -2.0f, 0.5f}, u = {2.0f, 1.0f, -1.0f};
+  silu_mul(g.data(), u.data(), 3);
+  EXPECT_NEAR(g[0], 1.0f / (1.0f + std::exp(-1.0f)) * 2.0f, 1e-6);
+  EXPECT_NEAR(g[1], -2.0f / (1.0f + std::exp(2.0f)), 1e-6);
+  std::vector<float> y = {0.0f, std::log(3.0f)};
+  EXPECT_NEAR(exp_sum(y.data(), 2, std::log(3.0f)), 1.0f + 1.0f / 3.0f, 1e-6);
+}
+
+}  // namespace
