@@ -51,7 +51,7 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
   app.add_option("--alias", o->s.model_name, "Name clients use for the model (default: file name without .gguf)");
   app.add_option("--host", o->s.host, "Address to bind")->capture_default_str();
   app.add_option("--port", o->s.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  app.add_option("-np,--parallel", o->s.sched.parallel, "Requests generated at once (slots)")
+  app.add_option("--parallel,--np", o->s.sched.parallel, "Requests generated at once (slots)")
       ->capture_default_str()->check(CLI::Range(1, 256));
   app.add_option("-c,--ctx-size", o->s.sched.n_ctx,
                  "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");

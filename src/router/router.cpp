@@ -291,13 +291,17 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
           throw RouteError(e, info);
         }
         if (t.remote) record_ledger(req, t, a.status, {}, 0);
-        bool provider_fault = e.retryable();
+        // An in-process engine that is full is this server's own queue speaking: answer the
+        // client at once (503 + Retry-After) rather than holding it here, and do not count it
+        // against the provider's health.
+        const bool own_queue_full = !t.remote && e.kind() == ErrorKind::overloaded;
+        bool provider_fault = e.retryable() && !own_queue_full;
         breaker_result(pname, !provider_fault);
         last = e;
         // Once the client holds streamed tokens a different answer cannot be spliced in.
         if (delivered) throw RouteError(e, info);
         if (e.kind() == ErrorKind::bad_request || e.kind() == ErrorKind::budget) throw RouteError(e, info);
-        if (!e.retryable() || attempt == cfg_.retry.retries_per_model) { moved_on = true; break; }
+        if (!e.retryable() || own_queue_full || attempt == cfg_.retry.retries_per_model) { moved_on = true; break; }
         double wait;
         if (e.retry_after() > 0) {
           if (e.retry_after() > cfg_.retry.max_retry_after_s) { moved_on = true; break; }
