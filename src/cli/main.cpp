@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/pack_run.h"
 #include "core/error.h"
 
 namespace hearth::cli {
@@ -44,13 +45,20 @@ void print_usage(std::FILE* out) {
 }  // namespace
 }  // namespace hearth::cli
 
-int main(int argc, char** argv) {
-  using namespace hearth::cli;
-  if (argc < 2) {
+namespace hearth::cli {
+
+bool is_command(const std::string& name) {
+  for (const auto& cmd : registry())
+    if (cmd.name == name) return true;
+  return false;
+}
+
+int dispatch(const std::vector<std::string>& args, bool later_flags_win) {
+  if (args.empty()) {
     print_usage(stderr);
     return kExitUsage;
   }
-  std::string name = argv[1];
+  const std::string& name = args[0];
   if (name == "--help" || name == "-h" || name == "help") {
     print_usage(stdout);
     return kExitOk;
@@ -69,8 +77,15 @@ int main(int argc, char** argv) {
       return kExitOk;
     });
     if (setup_status != kExitOk) return setup_status;
+    if (later_flags_win) {
+      // A pack's embedded defaults come first on the line; the user's flags after them win.
+      for (CLI::Option* opt : app.get_options())
+        if (opt->get_items_expected_max() <= 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    }
+    // CLI11 parses a reversed vector of the arguments after the command name.
+    std::vector<std::string> rest(args.rbegin(), args.rend() - 1);
     try {
-      app.parse(argc - 1, argv + 1);
+      app.parse(rest);
     } catch (const CLI::CallForHelp& e) {
       return app.exit(e);  // prints help, 0
     } catch (const CLI::ParseError& e) {
@@ -83,4 +98,14 @@ int main(int argc, char** argv) {
   print_error("unknown command '" + name + "'");
   print_usage(stderr);
   return kExitUsage;
+}
+
+}  // namespace hearth::cli
+
+int main(int argc, char** argv) {
+  using namespace hearth::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  // A packed executable (hearth pack) runs its embedded model unless a hearth command is named.
+  if (std::optional<int> status = run_if_packed(argv[0], args)) return *status;
+  return dispatch(args, false);
 }

@@ -13,6 +13,7 @@ json Manifest::to_json() const {
                            {"target", runtime_target}, {"hearth_version", hearth_version},
                            {"hearth_commit", hearth_commit}}},
               {"args", args},
+              {"system", system},
               {"created", created}};
 }
 
@@ -63,6 +64,7 @@ Manifest Manifest::from_json(const json& j) {
     if (!a.is_string()) fail(Errc::format, "pack manifest: 'args' must be an array of strings");
     m.args.push_back(a.get<std::string>());
   }
+  if (j.contains("system")) m.system = str(j, "system", "");
   m.created = str(j, "created", "");
   return m;
 }

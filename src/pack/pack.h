@@ -26,6 +26,7 @@ struct Manifest {
   std::string hearth_version;
   std::string hearth_commit;
   std::vector<std::string> args;  // default `hearth serve` flags
+  std::string system;          // system message for the terminal chat ("" = none)
   std::string created;         // UTC, ISO 8601
 
   json to_json() const;
@@ -39,6 +40,7 @@ struct WriteOptions {
   std::string runtime;         // the program to embed (a pack's program part is taken)
   std::string name;            // default: the GGUF's general.name, else the file name
   std::vector<std::string> args;
+  std::string system;
   std::string hearth_version;  // of the runtime
   std::string hearth_commit;
 };
@@ -68,6 +70,9 @@ std::optional<Pack> open_pack(const std::string& path);
 Pack require_pack(const std::string& path);
 // Why `path` (which has no pack trailer) is not a usable pack, in one sentence.
 std::string explain_not_a_pack(const std::string& path);
+// When `path` is a program followed by a pack leader but no trailer (a pack whose end was cut
+// off), the message saying so; nullopt otherwise. Cheap: a few small reads.
+std::optional<std::string> truncated_pack(const std::string& path);
 
 // Hashes the program and the model and compares with the manifest. Error(format) saying which
 // part is damaged or was tampered with.

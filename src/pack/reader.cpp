@@ -64,6 +64,24 @@ std::optional<Pack> open_pack(const std::string& path) {
   return p;
 }
 
+std::optional<std::string> truncated_pack(const std::string& path) {
+  const ElfInfo elf = read_elf(path);
+  if (!elf.is_elf) return std::nullopt;
+  Fd f(path);
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return std::nullopt;
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  Layout l;
+  l.runtime_size = elf.extent;
+  if (size < l.leader_offset() + kRecordSize) return std::nullopt;
+  uint8_t rec[kRecordSize];
+  read_exact(f.fd, rec, kRecordSize, l.leader_offset(), path);
+  Layout want;
+  if (!has_magic(rec) || !decode(rec, want).empty()) return std::nullopt;
+  return path + ": truncated hearth pack: it has " + std::to_string(size) + " bytes of the " +
+         std::to_string(want.total_size) + " it was written with (copy or download it again)";
+}
+
 std::string explain_not_a_pack(const std::string& path) {
   Fd f(path);
   struct stat st {};
@@ -74,17 +92,7 @@ std::string explain_not_a_pack(const std::string& path) {
   if (std::memcmp(head, "GGUF", 4) == 0) return path + ": is a GGUF model, not a hearth pack";
   const ElfInfo elf = read_elf(path);
   if (!elf.is_elf) return path + ": not a hearth pack (neither a program nor a GGUF)";
-  // A program followed by our leader but missing its trailer: the end was cut off.
-  Layout l;
-  l.runtime_size = elf.extent;
-  if (size >= l.leader_offset() + kRecordSize) {
-    uint8_t rec[kRecordSize];
-    read_exact(f.fd, rec, kRecordSize, l.leader_offset(), path);
-    Layout want;
-    if (has_magic(rec) && decode(rec, want).empty())
-      return path + ": truncated hearth pack: it has " + std::to_string(size) + " bytes of the " +
-             std::to_string(want.total_size) + " it was written with (copy it again)";
-  }
+  if (auto t = truncated_pack(path)) return *t;
   if (size > elf.extent) return path + ": a program with " + std::to_string(size - elf.extent) +
                                 " unknown bytes appended, not a hearth pack";
   return path + ": a program without an embedded model, not a hearth pack";

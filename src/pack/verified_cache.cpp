@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "core/error.h"
 #include "core/paths.h"
 #include "pack/pack.h"
 #include "pack/sha256.h"
@@ -26,8 +27,12 @@ std::optional<std::string> key_of(const Pack& p) {
 bool verified_before(const Pack& p) {
   auto key = key_of(p);
   if (!key) return false;
-  std::error_code ec;
-  return std::filesystem::exists(hearth_home() / "pack-verified" / *key, ec);
+  try {
+    std::error_code ec;
+    return std::filesystem::exists(hearth_home() / "pack-verified" / *key, ec);
+  } catch (const Error&) {
+    return false;  // no data folder at all: verify every start
+  }
 }
 
 void remember_verified(const Pack& p) {

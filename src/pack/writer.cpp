@@ -166,6 +166,7 @@ WriteResult write_pack(const WriteOptions& o) {
   m.hearth_version = o.hearth_version;
   m.hearth_commit = o.hearth_commit;
   m.args = o.args;
+  m.system = o.system;
   m.created = utc_now();
 
   Layout l;
