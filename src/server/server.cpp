@@ -166,6 +166,7 @@ void Server::mount() {
 
   router::GatewayOptions gopts;
   gopts.api_keys = opts_.api_keys;
+  gopts.max_body_bytes = opts_.max_body_bytes;
   if (configure_gateway_) configure_gateway_(gopts);
   gateway_ = std::make_unique<router::Gateway>(*router_, gopts);
   gateway_->mount(s);
