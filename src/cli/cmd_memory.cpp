@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "memory/bundle.h"
+#include "memory/retrieval_bench.h"
 #include "memory/store.h"
 
 namespace hearth::cli {
@@ -20,6 +21,11 @@ struct Opts {
   std::string db, text, id, scope, kind, tags, mode = "hybrid", out, in, conflict = "skip", format = "auto";
   std::string passphrase_file, by = "cli", expires;
   std::vector<std::string> remap;
+  // bench
+  std::string data, work_dir;
+  std::vector<size_t> sizes;
+  size_t queries = 300;
+  bool no_recall = false, hash_only = false;
   size_t limit = 10;
   double importance = -1, confidence = -1;
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
@@ -74,7 +80,52 @@ struct Ctx {
   }
 };
 
+// `hearth memory bench`: LoCoMo recall per search mode, then latency at each --sizes.
+int run_bench(const Opts& o) {
+  namespace B = hearth::memory::bench;
+  std::filesystem::path data = o.data;
+  if (data.empty()) {
+    const char* sh = std::getenv("HEARTH_SHARED");
+    data = std::filesystem::path(sh && *sh ? sh : "../shared") / "memory-bench/locomo10.json";
+  }
+  std::filesystem::path work = o.work_dir.empty() ? std::filesystem::temp_directory_path() / "hearth-memory-bench" : std::filesystem::path(o.work_dir);
+  size_t skipped = 0;
+  auto convs = B::load_locomo(data, &skipped);
+  HashEmbedder hash;
+  std::vector<Embedder*> embedders = {&hash};
+  std::unique_ptr<Embedder> env = default_embedder();
+  if (!o.hash_only && env->name() != hash.name()) embedders.push_back(env.get());
+  json out = {{"dataset", data.string()}, {"conversations", convs.size()}, {"skipped_questions", skipped},
+              {"recall", json::array()}, {"latency", json::array()}};
+  if (!o.no_recall) {
+    if (!o.json_out) std::printf("%-7s %-28s %9s %9s %9s %9s %9s %8s\n", "mode", "embedder", "all@5", "all@10", "ev@5", "ev@10", "any@5", "ms/q");
+    for (auto* e : embedders)
+      for (const auto& r : B::run_recall(convs, *e, work)) {
+        out["recall"].push_back(B::to_json(r));
+        if (!o.json_out)
+          std::printf("%-7s %-28s %9.3f %9.3f %9.3f %9.3f %9.3f %8.3f\n", r.mode.c_str(), r.embedder.c_str(), r.all_at5, r.all_at10,
+                      r.frac_at5, r.frac_at10, r.any_at5, r.mean_ms);
+      }
+  }
+  if (!o.json_out && !o.sizes.empty())
+    std::printf("\n%-7s %-28s %9s %9s %9s %9s %9s\n", "mode", "embedder", "memories", "p50 ms", "p99 ms", "mean ms", "ingest s");
+  for (size_t n : o.sizes)
+    for (auto* e : embedders)
+      for (const auto& l : B::run_latency(convs, *e, work, n, o.queries)) {
+        out["latency"].push_back(B::to_json(l));
+        if (!o.json_out)
+          std::printf("%-7s %-28s %9zu %9.3f %9.3f %9.3f %9.1f\n", l.mode.c_str(), l.embedder.c_str(), l.memories, l.p50_ms,
+                      l.p99_ms, l.mean_ms, l.ingest_s);
+        std::fflush(stdout);
+      }
+  if (o.json_out) std::printf("%s\n", out.dump(2).c_str());
+  std::error_code ec;
+  if (o.work_dir.empty()) std::filesystem::remove_all(work, ec);
+  return kExitOk;
+}
+
 int run(const std::string& sub, const Opts& o) {
+  if (sub == "bench") return run_bench(o);
   Ctx ctx(o);
   Store& st = *ctx.store;
   if (sub == "add") {
@@ -307,6 +358,15 @@ HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, im
   imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
   imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
   imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
+
+  auto* bench = sub("bench", "Retrieval benchmark: LoCoMo recall@5/10 per search mode, search latency at scale");
+  bench->add_option("--data", o->data, "LoCoMo JSON (default $HEARTH_SHARED or ../shared, memory-bench/locomo10.json)");
+  bench->add_option("--sizes", o->sizes, "Store sizes for the latency runs, e.g. --sizes 10000 100000")->delimiter(',');
+  bench->add_option("--queries", o->queries, "Searches per mode in each latency run")->check(CLI::Range(1, 1000000));
+  bench->add_option("--work-dir", o->work_dir, "Where the benchmark databases go (default: a temp dir, removed after)");
+  bench->add_flag("--no-recall", o->no_recall, "Skip the recall part");
+  bench->add_flag("--hash-only", o->hash_only, "Ignore HEARTH_EMBED_URL; only the built-in hash embedder");
+  bench->add_flag("--json", o->json_out, "JSON output");
 
   auto* stats = sub("stats", "Counts and store location");
   stats->add_flag("--json", o->json_out, "JSON output");

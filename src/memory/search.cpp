@@ -25,32 +25,41 @@ const std::unordered_set<std::string>& stopwords() {
   return s;
 }
 
-// Quoted OR of the query's content words, so arbitrary user text never hits FTS5 syntax.
-std::string fts_query(const std::string& q) {
-  std::string out;
-  std::set<std::string> seen;
-  for (const auto& w : words(q)) {
-    if (stopwords().count(w) || !seen.insert(w).second) continue;
-    if (!out.empty()) out += " OR ";
-    out += "\"" + w + "\"";
-  }
-  return out;
-}
-
 }  // namespace
 
-void dot_rows(const float* rows, size_t n, size_t dim, const float* q, float* out) {
-  for (size_t r = 0; r < n; ++r) {
-    const float* row = rows + r * dim;
-    // Eight independent accumulators let the compiler vectorise without -ffast-math.
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t i = 0;
-    for (; i + 8 <= dim; i += 8)
-      for (int k = 0; k < 8; ++k) acc[k] += row[i + k] * q[i + k];
-    float s = (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]);
-    for (; i < dim; ++i) s += row[i] * q[i];
-    out[r] = s;
+void Store::sync_cache() {
+  std::vector<std::string> ids;
+  ids.swap(touched_);
+  if (!cache_->valid || ids.empty()) return;
+  // A large import is cheaper to reload in one query than row by row.
+  if (ids.size() > 5000) {
+    cache_->valid = false;
+    return;
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const auto& id : ids) refresh_cached(id);
+}
+
+void Store::refresh_cached(const std::string& id) {
+  auto& c = *cache_;
+  Stmt s(db_,
+         "SELECT m.scope, m.kind, m.expires, m.deleted, v.dim, v.vec FROM memories m LEFT JOIN vectors v ON "
+         "v.id = m.id AND v.model = ?2 WHERE m.id = ?1");
+  s.bind(1, id).bind(2, c.model);
+  if (!s.step() || s.i64(3) != 0) {
+    c.remove(id);
+    return;
+  }
+  size_t dim = s.is_null(5) ? 0 : static_cast<size_t>(s.i64(4));
+  if (dim == 0 || static_cast<size_t>(s.bytes(5)) != dim * sizeof(float)) {
+    c.remove(id);
+    missing_vectors_ = true;
+    return;
+  }
+  std::vector<float> v(dim);
+  std::memcpy(v.data(), s.blob(5), dim * sizeof(float));
+  if (!c.upsert(id, s.text(0), s.text(1), s.i64(2), v.data(), dim)) c.remove(id);
 }
 
 void Store::ensure_vectors() {
@@ -59,30 +68,33 @@ void Store::ensure_vectors() {
   dv.step();
   int64_t version = dv.i64(0);
   auto& c = *cache_;
-  if (c.valid && c.data_version == version && c.model == embedder_->name()) return;
+  if (c.valid && c.data_version == version && c.model == embedder_->name()) {
+    if (missing_vectors_) {
+      missing_vectors_ = false;
+      reembed();  // its commits add the new rows to the cache
+    }
+    return;
+  }
+  // First use, another process wrote, or the embedder changed: reload everything.
+  c.valid = false;
+  missing_vectors_ = false;
   reembed();
   // reembed() may have written; read the version again after it.
   Stmt dv2(db_, "PRAGMA data_version");
   dv2.step();
-  c = VectorCache{};
+  c.clear_rows();
   c.model = embedder_->name();
   Stmt s(db_,
          "SELECT m.id, m.scope, m.kind, m.expires, v.dim, v.vec FROM memories m JOIN vectors v ON v.id = m.id "
          "WHERE m.deleted=0 AND v.model=?1");
   s.bind(1, c.model);
+  std::vector<float> row;
   while (s.step()) {
     size_t dim = static_cast<size_t>(s.i64(4));
     if (dim == 0 || static_cast<size_t>(s.bytes(5)) != dim * sizeof(float)) continue;
-    if (c.dim == 0) c.dim = dim;
-    if (dim != c.dim) continue;
-    size_t off = c.data.size();
-    c.data.resize(off + dim);
-    std::memcpy(c.data.data() + off, s.blob(5), dim * sizeof(float));
-    c.pos[s.text(0)] = c.ids.size();
-    c.ids.push_back(s.text(0));
-    c.scope.push_back(s.text(1));
-    c.kind.push_back(s.text(2));
-    c.expires.push_back(s.i64(3));
+    row.resize(dim);  // the blob may be unaligned
+    std::memcpy(row.data(), s.blob(5), dim * sizeof(float));
+    c.upsert(s.text(0), s.text(1), s.text(2), s.i64(3), row.data(), dim);
   }
   c.data_version = dv2.i64(0);
   c.valid = true;
@@ -125,21 +137,73 @@ size_t Store::reembed() {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
+    touched_ = ids;
+    sync_cache();
     done += ids.size();
   }
-  if (done) cache_->valid = false;
   return done;
+}
+
+int64_t Store::term_df(const std::string& word, int64_t size) {
+  auto it = df_cache_.find(word);
+  // Counts are a heuristic; refresh them when the store has grown by a fifth since.
+  if (it != df_cache_.end() && size <= it->second.second + it->second.second / 5) return it->second.first;
+  Stmt s(db_, "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?1");
+  s.bind(1, "\"" + word + "\"");
+  s.step();
+  int64_t df = s.i64(0);
+  if (df_cache_.size() > 100000) df_cache_.clear();
+  df_cache_[word] = {df, size};
+  return df;
+}
+
+std::string Store::fts_query_for(const std::string& text) {
+  std::vector<std::string> terms;
+  std::set<std::string> seen;
+  for (const auto& w : words(text))
+    if (!stopwords().count(w) && seen.insert(w).second) terms.push_back(w);
+  if (terms.empty()) return {};
+  Stmt m(db_, "SELECT COALESCE(MAX(rid), 0) FROM memories");
+  m.step();
+  int64_t size = m.i64(0);
+  // In a large store a word found in more than 5% of memories (a name that starts every line,
+  // say) adds little to BM25 but makes FTS5 score every one of those rows: leave it out.
+  constexpr int64_t kMinCommon = 2000;
+  if (size > kMinCommon * 4) {
+    std::vector<std::pair<int64_t, std::string>> df;
+    for (const auto& t : terms) df.emplace_back(term_df(t, size), t);
+    std::vector<std::string> kept;
+    for (const auto& [d, t] : df)
+      if (d <= kMinCommon || d * 20 <= size) kept.push_back(t);
+    if (kept.empty()) kept.push_back(std::min_element(df.begin(), df.end())->second);
+    terms = std::move(kept);
+  }
+  std::string out;
+  for (const auto& t : terms) out += (out.empty() ? "\"" : " OR \"") + t + "\"";
+  return out;
 }
 
 std::vector<std::pair<std::string, double>> Store::bm25_candidates(const SearchOptions& o, size_t n) {
   std::vector<std::pair<std::string, double>> out;
-  std::string q = fts_query(o.query);
+  std::string q = fts_query_for(o.query);
   if (q.empty()) return out;
+  int64_t now = now_ms();
+  if (o.scope.empty() && o.kind.empty()) {
+    // Rank inside FTS5 first and join only the best rows; a little headroom covers tombstones
+    // and expired memories, which stay in the index until purge.
+    Stmt s(db_,
+           "SELECT m.id, f.score FROM (SELECT rowid, -bm25(memories_fts, 1.0, 0.5) AS score FROM memories_fts "
+           "WHERE memories_fts MATCH ?1 ORDER BY score DESC LIMIT ?2) f JOIN memories m ON m.rid = f.rowid "
+           "WHERE m.deleted=0 AND (?3 OR m.expires=0 OR m.expires>?4) ORDER BY f.score DESC LIMIT ?5");
+    s.bind(1, q).bind(2, int64_t(n * 2 + 20)).bind(3, int64_t(o.include_expired)).bind(4, now).bind(5, int64_t(n));
+    while (s.step()) out.emplace_back(s.text(0), s.dbl(1));
+    return out;
+  }
   Stmt s(db_,
          "SELECT m.id, -bm25(memories_fts, 1.0, 0.5) AS score FROM memories_fts JOIN memories m ON m.rid = "
          "memories_fts.rowid WHERE memories_fts MATCH ?1 AND m.deleted=0 AND (?2='' OR m.scope=?2) AND "
          "(?3='' OR m.kind=?3) AND (?4 OR m.expires=0 OR m.expires>?5) ORDER BY score DESC LIMIT ?6");
-  s.bind(1, q).bind(2, o.scope).bind(3, o.kind).bind(4, int64_t(o.include_expired)).bind(5, now_ms());
+  s.bind(1, q).bind(2, o.scope).bind(3, o.kind).bind(4, int64_t(o.include_expired)).bind(5, now);
   s.bind(6, int64_t(n));
   while (s.step()) out.emplace_back(s.text(0), s.dbl(1));
   return out;
@@ -153,21 +217,27 @@ std::vector<std::pair<std::string, double>> Store::vector_candidates(const Searc
   if (c.ids.empty()) return out;
   auto q = embed_text(o.query);
   if (q.size() != c.dim) fail(Errc::internal, "query vector size differs from stored vectors");
-  std::vector<float> scores(c.ids.size());
-  dot_rows(c.data.data(), c.ids.size(), c.dim, q.data(), scores.data());
+  // Coarse pass over the int8 rows, then exact float cosine for the best few.
+  std::vector<int8_t> q8(c.dim);
+  float qscale = quantize_row(q.data(), c.dim, q8.data());
+  std::vector<int32_t> raw(c.size());
+  dot_rows_i8(c.q8.data(), c.size(), c.dim, q8.data(), raw.data());
   int64_t now = now_ms();
-  std::vector<uint32_t> idx;
-  idx.reserve(c.ids.size());
-  for (uint32_t i = 0; i < c.ids.size(); ++i) {
+  std::vector<std::pair<float, uint32_t>> cand;
+  cand.reserve(c.size());
+  for (uint32_t i = 0; i < c.size(); ++i) {
     if (!o.scope.empty() && c.scope[i] != o.scope) continue;
     if (!o.kind.empty() && c.kind[i] != o.kind) continue;
     if (!o.include_expired && c.expires[i] && c.expires[i] <= now) continue;
-    idx.push_back(i);
+    cand.emplace_back(float(raw[i]) * c.scale[i] * qscale, i);
   }
-  size_t k = std::min(n, idx.size());
-  std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                    [&](uint32_t a, uint32_t b) { return scores[a] > scores[b]; });
-  for (size_t i = 0; i < k; ++i) out.emplace_back(c.ids[idx[i]], scores[idx[i]]);
+  size_t k = std::min(cand.size(), std::max<size_t>(n * 4, 64));
+  std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
+                    [](const auto& a, const auto& b) { return a.first > b.first; });
+  cand.resize(k);
+  for (auto& [score, i] : cand) dot_rows(c.data.data() + size_t(i) * c.dim, 1, c.dim, q.data(), &score);
+  std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; i < std::min(n, cand.size()); ++i) out.emplace_back(c.ids[cand[i].second], cand[i].first);
   return out;
 }
 
@@ -202,31 +272,48 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   }
   if (hits.empty()) return {};
 
-  // Fetch the candidate records in one query.
-  std::string sql = "SELECT id, doc FROM memories WHERE id IN (";
+  // Score from the cheap columns first; only the winners' full records are read and parsed.
+  std::string sql = "SELECT id, updated, importance, tags, deleted FROM memories WHERE id IN (";
   for (size_t i = 0; i < hits.size(); ++i) sql += i ? ",?" : "?";
   sql += ")";
   Stmt s(db_, sql.c_str());
-  int i = 1;
-  for (auto& [id, h] : hits) s.bind(i++, id);
+  int bi = 1;
+  for (auto& [id, h] : hits) s.bind(bi++, id);
   int64_t now = now_ms();
-  std::vector<SearchHit> out;
-  auto qwords = words(o.query);
+  std::vector<std::pair<std::string, SearchHit*>> ranked;
   while (s.step()) {
     std::string id = s.text(0);
-    SearchHit h = hits[id];
-    h.record = record_from_json(json::parse(s.text(1)), "memory " + id);
-    bool tags_ok = std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
-      return std::find(h.record.tags.begin(), h.record.tags.end(), t) != h.record.tags.end();
-    });
-    if (!tags_ok || h.record.deleted) continue;
-    double age_days = std::max<double>(0, double(now - h.record.updated) / 86400000.0);
+    auto it = hits.find(id);
+    if (it == hits.end() || s.i64(4) != 0) continue;
+    SearchHit& h = it->second;
+    if (!o.tags.empty()) {
+      json tags = json::parse(s.text(3), nullptr, false);
+      bool ok = tags.is_array() && std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
+        return std::find(tags.begin(), tags.end(), t) != tags.end();
+      });
+      if (!ok) continue;
+    }
+    double age_days = std::max<double>(0, double(now - s.i64(1)) / 86400000.0);
     h.recency = std::pow(0.5, age_days / o.recency_half_life_days);
-    h.importance = h.record.importance;
+    h.importance = s.dbl(2);
     if (o.mode == SearchMode::bm25) h.score = h.bm25;
     else if (o.mode == SearchMode::vector) h.score = h.vector;
     else
       h.score = o.w_bm25 * h.bm25 + o.w_vector * h.vector + o.w_recency * h.recency + o.w_importance * h.importance;
+    ranked.emplace_back(std::move(id), &h);
+  }
+  std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+    return a.second->score != b.second->score ? a.second->score > b.second->score : a.first < b.first;
+  });
+  if (ranked.size() > o.limit) ranked.resize(o.limit);
+
+  std::vector<SearchHit> out;
+  auto qwords = words(o.query);
+  for (auto& [id, hp] : ranked) {
+    SearchHit h = std::move(*hp);
+    auto rec = get(id);
+    if (!rec) continue;
+    h.record = std::move(*rec);
     // Explain the match in words a user can check.
     std::set<std::string> text_words;
     for (auto& w : words(h.record.text)) text_words.insert(w);
@@ -245,10 +332,6 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
     if (o.mode == SearchMode::hybrid && h.importance >= 0.8) h.why.push_back("marked important");
     out.push_back(std::move(h));
   }
-  std::sort(out.begin(), out.end(), [](const SearchHit& a, const SearchHit& b) {
-    return a.score != b.score ? a.score > b.score : a.record.id < b.record.id;
-  });
-  if (out.size() > o.limit) out.resize(o.limit);
   return out;
 }
 

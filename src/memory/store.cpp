@@ -92,6 +92,10 @@ Store::Store(const std::filesystem::path& db_path, Embedder* embedder)
     // FULL: a commit is fsynced before it returns, so an acknowledged write survives a crash.
     exec("PRAGMA synchronous=FULL");
     exec("PRAGMA foreign_keys=ON");
+    // Searches touch many index pages; map the file instead of a pread per page, and keep a
+    // larger page cache (both only cost address space / memory on demand).
+    exec("PRAGMA mmap_size=1073741824");
+    exec("PRAGMA cache_size=-65536");
     migrate();
   } catch (...) {
     sqlite3_close(db_);
@@ -139,10 +143,12 @@ void Store::begin_write() {
 void Store::commit() {
   if (batch_id_) return;
   exec("COMMIT");
+  sync_cache();
 }
 void Store::rollback() {
   if (batch_id_) return;
   sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  touched_.clear();  // the cache only ever reflects committed rows
 }
 
 void Store::batch(const std::function<void()>& fn) {
@@ -162,10 +168,10 @@ void Store::batch(const std::function<void()>& fn) {
   } catch (...) {
     batch_id_ = 0;
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    cache_->valid = false;
+    touched_.clear();
     throw;
   }
-  cache_->valid = false;
+  sync_cache();
 }
 
 // Writes the row and its undo entry; the caller holds a write transaction.
@@ -191,7 +197,7 @@ void Store::write_record(const Record& r, const std::optional<Record>& before) {
   if (before) ch.bind(4, to_json(*before).dump()); else ch.bind_null(4);
   ch.bind(5, doc);
   ch.run();
-  cache_->valid = false;
+  touched_.push_back(r.id);
 }
 
 void Store::store_vector(const std::string& id, const std::vector<float>& v) {
@@ -333,9 +339,11 @@ std::vector<std::string> Store::undo() {
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    touched_.clear();
     throw;
   }
-  cache_->valid = false;
+  touched_ = touched;
+  sync_cache();
   return touched;
 }
 

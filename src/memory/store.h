@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "memory/embedder.h"
@@ -103,8 +104,10 @@ class Store {
   Embedder* embedder() const { return embedder_; }
   sqlite3* handle() const { return db_; }
 
- private:
+  // The in-memory vectors (vector_cache.h); public only so tests can drive it directly.
   struct VectorCache;
+
+ private:
   void exec(const char* sql);
   void migrate();
   void begin_write();
@@ -114,6 +117,12 @@ class Store {
   void store_vector(const std::string& id, const std::vector<float>& v);
   std::vector<float> embed_text(const std::string& text);
   void ensure_vectors();
+  // Brings the vector cache up to date with this process's committed writes (touched_).
+  void sync_cache();
+  void refresh_cached(const std::string& id);
+  // Quoted OR of the query's content words (never FTS5 syntax), minus words too common to help.
+  std::string fts_query_for(const std::string& text);
+  int64_t term_df(const std::string& word, int64_t size);
   std::vector<std::pair<std::string, double>> bm25_candidates(const SearchOptions& opts, size_t n);
   std::vector<std::pair<std::string, double>> vector_candidates(const SearchOptions& opts, size_t n);
 
@@ -122,6 +131,9 @@ class Store {
   std::string path_;
   int64_t batch_id_ = 0;  // non-zero inside batch()
   std::unique_ptr<VectorCache> cache_;
+  std::vector<std::string> touched_;  // ids written in the open transaction
+  bool missing_vectors_ = false;  // a live record lacks a vector: embed before the next search
+  std::unordered_map<std::string, std::pair<int64_t, int64_t>> df_cache_;  // word -> (df, store size then)
   // One connection, used from any thread (server handlers, MCP sessions): public methods lock.
   std::recursive_mutex mu_;
 };
