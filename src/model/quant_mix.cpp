@@ -103,6 +103,20 @@ Type refine(FileType ft, Type t, const TensorPlanInput& in, const MixContext& ct
 
 }  // namespace
 
+bool llama_cpp_tensor_less(const std::string& a, const std::string& b) {
+  auto layer = [](const std::string& s) -> int64_t {
+    if (s.rfind("blk.", 0) != 0) return -1;
+    int64_t n = 0;
+    size_t i = 4;
+    if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return -1;
+    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) n = n * 10 + (s[i] - '0');
+    return (i < s.size() && s[i] == '.') ? n : -1;
+  };
+  const int64_t la = layer(a), lb = layer(b);
+  if (la != lb) return la < lb;
+  return a < b;
+}
+
 const std::vector<FileTypeInfo>& file_types() {
   static const std::vector<FileTypeInfo> list = {
       {FileType::ALL_F32, "f32", Type::F32},      {FileType::F16, "f16", Type::F16},

@@ -46,6 +46,11 @@ struct MixContext {
   std::string arch;  // general.architecture
 };
 
+// llama.cpp's loader orders tensors by layer number (non-layer tensors first), then by name;
+// llama-quantize writes them in that order and counts layers for the mix rules in it.
+// A strict weak order on tensor names.
+bool llama_cpp_tensor_less(const std::string& a, const std::string& b);
+
 // The output type of every tensor, in the given (file) order. Like llama.cpp: only 2-D+
 // "*.weight" tensors that are not norms are converted; the output matrix (or the token
 // embedding when it doubles as the output) gets Q6_K in quantized mixes; attn_v / ffn_down /

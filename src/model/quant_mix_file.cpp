@@ -17,8 +17,13 @@ QuantizeReport quantize_file(const QuantizeOptions& o) {
   if (o.in == o.out) fail(Errc::invalid_argument, "input and output are the same file: " + o.in);
   const gguf::File in = gguf::File::open(o.in);
 
+  // Output order (and the order the mix rules count layers in) is llama.cpp's.
+  std::vector<const gguf::TensorInfo*> src_tensors;
+  for (const auto& t : in.tensors()) src_tensors.push_back(&t);
+  std::stable_sort(src_tensors.begin(), src_tensors.end(),
+                   [](const gguf::TensorInfo* a, const gguf::TensorInfo* b) { return llama_cpp_tensor_less(a->name, b->name); });
   std::vector<TensorPlanInput> inputs;
-  for (const auto& t : in.tensors()) inputs.push_back({t.name, t.dims, t.type});
+  for (const auto* t : src_tensors) inputs.push_back({t->name, t->dims, t->type});
   MixContext ctx;
   ctx.arch = in.architecture();
   ctx.n_head = in.get_int(ctx.arch + ".attention.head_count", 1);
@@ -31,7 +36,7 @@ QuantizeReport quantize_file(const QuantizeOptions& o) {
   rep.in_bytes = in.file_size();
   std::vector<StreamTensor> stream;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const auto& src = in.tensors()[i];
+    const auto& src = *src_tensors[i];
     if (types[i] != src.type) {
       if (src.type != tensor::Type::F32 && src.type != tensor::Type::F16 && src.type != tensor::Type::BF16)
         fail(Errc::unsupported, o.in + ": tensor '" + src.name + "' is already " +
@@ -44,30 +49,26 @@ QuantizeReport quantize_file(const QuantizeOptions& o) {
     rep.tensors.push_back({src.name, src.type, types[i], src.n_elements(), 0.0});
   }
 
-  // Metadata: the input's, with the two keys llama-quantize sets (replaced in place or appended).
+  // Metadata: the input's, with the two keys llama-quantize sets moved to the end (ggml's
+  // setter removes a key and appends it).
   std::vector<std::pair<std::string, gguf::Value>> kv = in.metadata();
   auto set = [&](const std::string& key, gguf::Value v) {
-    for (auto& [k, old] : kv)
-      if (k == key) {
-        old = std::move(v);
-        return;
-      }
+    std::erase_if(kv, [&](const auto& e) { return e.first == key; });
     kv.emplace_back(key, std::move(v));
   };
   set("general.quantization_version", gguf::Value::u32(2));
   set("general.file_type", gguf::Value::u32(static_cast<uint32_t>(o.type)));
 
   GgufStreamWriter w(o.out, kv, std::move(stream));
-  const auto& src_tensors = in.tensors();
-  auto row_bytes_in = [&](size_t i) { return tensor::row_size(src_tensors[i].type, src_tensors[i].dims[0]); };
+  auto row_bytes_in = [&](size_t i) { return tensor::row_size(src_tensors[i]->type, src_tensors[i]->dims[0]); };
   auto raw = [&](size_t i, int64_t row0, int64_t nrows, uint8_t* out) {
-    if (types[i] != src_tensors[i].type) return false;
+    if (types[i] != src_tensors[i]->type) return false;
     const size_t rb = row_bytes_in(i);
-    std::memcpy(out, src_tensors[i].data + static_cast<size_t>(row0) * rb, rb * static_cast<size_t>(nrows));
+    std::memcpy(out, src_tensors[i]->data + static_cast<size_t>(row0) * rb, rb * static_cast<size_t>(nrows));
     return true;
   };
   auto produce = [&](size_t i, int64_t row0, int64_t nrows, float* out) {
-    const auto& t = src_tensors[i];
+    const auto& t = *src_tensors[i];
     const size_t rb = row_bytes_in(i);
     const int64_t cols = t.dims[0];
     for (int64_t r = 0; r < nrows; ++r)
@@ -76,7 +77,7 @@ QuantizeReport quantize_file(const QuantizeOptions& o) {
   std::mutex mu;
   std::vector<double> sq(inputs.size(), 0.0);
   auto hook = [&](size_t i, int64_t nrows, const float* f32, const uint8_t* enc) {
-    const int64_t cols = src_tensors[i].dims[0];
+    const int64_t cols = src_tensors[i]->dims[0];
     const size_t rb = tensor::row_size(types[i], cols);
     std::vector<float> back(static_cast<size_t>(cols));
     double s = 0;

@@ -103,6 +103,8 @@ std::vector<Plan> tensor_plan(const SynthPreset& p) {
   }
   v.push_back({"output_norm.weight", {p.n_embd}, Kind::norm});
   if (!p.tied) v.push_back({"output.weight", {p.n_embd, p.n_vocab}, Kind::matrix});
+  // Laid out as llama-quantize lays out its files.
+  std::stable_sort(v.begin(), v.end(), [](const Plan& a, const Plan& b) { return llama_cpp_tensor_less(a.name, b.name); });
   return v;
 }
 
