@@ -19,10 +19,16 @@ void send_error(httplib::Response& res, Errc code, const std::string& message) {
   send(res, status, {{"error", {{"message", message}, {"type", errc_name(code)}}}});
 }
 
-// Runs a handler, turning hearth errors into JSON error replies.
+using Authorize = std::function<bool(const httplib::Request&)>;
+
+// Runs a handler after the authorization check, turning hearth errors into JSON error replies.
 template <class F>
-httplib::Server::Handler guarded(F f) {
-  return [f](const httplib::Request& req, httplib::Response& res) {
+httplib::Server::Handler guarded(const Authorize& auth, F f) {
+  return [auth, f](const httplib::Request& req, httplib::Response& res) {
+    if (auth && !auth(req)) {
+      send(res, 401, {{"error", {{"message", "missing or unknown API key"}, {"type", "auth"}}}});
+      return;
+    }
     try {
       f(req, res);
     } catch (const Error& e) {
@@ -106,11 +112,14 @@ ordered_json hit_json(const SearchHit& h) {
 
 }  // namespace
 
-void mount_routes(httplib::Server& server, Store& store, const std::string& prefix, const std::string& by) {
+void mount_routes(httplib::Server& server, Store& store, const RouteOptions& opts) {
   Store* st = &store;
+  const std::string& prefix = opts.prefix;
+  const std::string by = opts.by;
+  const Authorize& auth = opts.authorize;
   const std::string id_path = prefix + "/([A-Za-z0-9_.:-]+)";
 
-  server.Get(prefix, guarded([st](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix, guarded(auth, [st](const httplib::Request& req, httplib::Response& res) {
     ListOptions o;
     o.scope = req.get_param_value("scope");
     o.kind = req.get_param_value("kind");
@@ -124,7 +133,7 @@ void mount_routes(httplib::Server& server, Store& store, const std::string& pref
   }));
 
   // Registered before the {id} route, which would otherwise take "search" as an id.
-  server.Get(prefix + "/search", guarded([st](const httplib::Request& req, httplib::Response& res) {
+  server.Get(prefix + "/search", guarded(auth, [st](const httplib::Request& req, httplib::Response& res) {
     SearchOptions o;
     o.query = req.get_param_value("q");
     if (o.query.empty()) fail(Errc::invalid_argument, "query parameter q is required");
@@ -139,18 +148,18 @@ void mount_routes(httplib::Server& server, Store& store, const std::string& pref
     send(res, 200, {{"results", out}});
   }));
 
-  server.Get(id_path, guarded([st](const httplib::Request& req, httplib::Response& res) {
+  server.Get(id_path, guarded(auth, [st](const httplib::Request& req, httplib::Response& res) {
     std::string id = req.matches[1];
     auto r = st->get(id);
     if (!r) fail(Errc::not_found, "no memory with id " + id);
     send(res, 200, to_json(*r));
   }));
 
-  server.Post(prefix + "/undo", guarded([st](const httplib::Request&, httplib::Response& res) {
+  server.Post(prefix + "/undo", guarded(auth, [st](const httplib::Request&, httplib::Response& res) {
     send(res, 200, {{"undone", st->undo()}});
   }));
 
-  server.Post(prefix, guarded([st, by](const httplib::Request& req, httplib::Response& res) {
+  server.Post(prefix, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
     json j = body_object(req);
     if (!j.contains("text")) fail(Errc::invalid_argument, "field \"text\" is required");
     RecordPatch p = patch_from(j);
@@ -165,11 +174,11 @@ void mount_routes(httplib::Server& server, Store& store, const std::string& pref
     send(res, 201, to_json(st->add(r, by)));
   }));
 
-  server.Patch(id_path, guarded([st, by](const httplib::Request& req, httplib::Response& res) {
+  server.Patch(id_path, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
     send(res, 200, to_json(st->update(req.matches[1], patch_from(body_object(req)), by)));
   }));
 
-  server.Delete(id_path, guarded([st, by](const httplib::Request& req, httplib::Response& res) {
+  server.Delete(id_path, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
     send(res, 200, to_json(st->forget(req.matches[1], by)));
   }));
 }

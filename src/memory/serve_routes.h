@@ -9,20 +9,29 @@
 // Records use the bundle format's JSON (docs/memory-format.md). Errors are
 // {"error": {"message", "type"}} with 400, 404 or 500.
 #pragma once
+#include <functional>
 #include <string>
 
 #include "memory/store.h"
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace hearth::memory {
 
 inline constexpr const char* kMemoryApiPrefix = "/api/hearth/memory";
 
-// `store` must outlive the server. Edits are attributed to `by` in each record's history.
-void mount_routes(httplib::Server& server, Store& store, const std::string& prefix = kMemoryApiPrefix,
-                  const std::string& by = "web");
+struct RouteOptions {
+  std::string prefix = kMemoryApiPrefix;
+  std::string by = "web";  // edits are attributed to this in each record's history
+  // When set, a request it refuses gets 401 before touching the store (the server's API keys:
+  // memories are personal data).
+  std::function<bool(const httplib::Request&)> authorize;
+};
+
+// `store` must outlive the server.
+void mount_routes(httplib::Server& server, Store& store, const RouteOptions& opts = {});
 
 }  // namespace hearth::memory

@@ -104,8 +104,8 @@ struct Api {
   std::thread thread;
   int port = 0;
   std::unique_ptr<httplib::Client> cli;
-  Api() {
-    mount_routes(server, *t.store);
+  explicit Api(RouteOptions opts = {}) {
+    mount_routes(server, *t.store, opts);
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -198,4 +198,18 @@ TEST(MemoryServe, RestApiRefusesBadRequestsClearly) {
   expect_error("GET", "/api/hearth/memory?limit=-1", "", 400, "limit");
   EXPECT_EQ(api.call("POST", "/api/hearth/memory/undo").second["undone"], json::array());
   EXPECT_EQ(api.t.store->stats().live, 0u);  // nothing was stored by the refused requests
+}
+
+TEST(MemoryServe, RestApiChecksAuthorizationFirst) {
+  RouteOptions o;
+  o.authorize = [](const httplib::Request& req) { return req.get_header_value("Authorization") == "Bearer k1"; };
+  Api api(o);
+  auto [st, j] = api.call("POST", "/api/hearth/memory", R"({"text": "secret"})");
+  EXPECT_EQ(st, 401);
+  EXPECT_EQ(j["error"]["type"], "auth");
+  EXPECT_EQ(api.call("GET", "/api/hearth/memory").first, 401);
+  EXPECT_EQ(api.t.store->stats().live, 0u);
+  api.cli->set_default_headers({{"Authorization", "Bearer k1"}});
+  EXPECT_EQ(api.call("POST", "/api/hearth/memory", R"({"text": "secret"})").first, 201);
+  EXPECT_EQ(api.call("GET", "/api/hearth/memory").second["memories"].size(), 1u);
 }
