@@ -189,7 +189,10 @@ int serve_and_chat(const std::string& self, const std::vector<std::string>& user
       std::string line = buf.substr(0, nl);
       buf.erase(0, nl + 1);
       size_t at = line.rfind(" at http");
-      if (at != std::string::npos) url = line.substr(at + 4);
+      if (at != std::string::npos) {
+        url = line.substr(at + 4);
+        while (!url.empty() && url.back() == '/') url.pop_back();  // paths are appended to it
+      }
       if (show_url || at == std::string::npos) std::printf("%s\n", line.c_str());
     }
   }
