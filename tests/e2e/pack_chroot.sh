@@ -35,6 +35,7 @@ run() { env -i HOME=/root "$chroot_bin" "$root" /bot "$@"; }
 
 grep -q "stories260K.gguf" <<<"$(run --info)" || fail "--info in the empty root"
 grep -q ": ok" <<<"$(run --verify)" || fail "--verify in the empty root"
+: >"$tmp/out"
 run --server --host 127.0.0.1 --port 0 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 url=""

@@ -32,6 +32,7 @@ export HEARTH_HOME="$tmp/home"
 start_server() {
   local n=$runs pid
   runs=$((runs + 1))
+  : >"$tmp/out.$n"  # exists before the loop below reads it
   "$@" >"$tmp/out.$n" 2>"$tmp/err.$n" &
   pid=$!
   pids+=("$pid")
@@ -96,6 +97,11 @@ stop_last
 "$bot" --extract "$tmp/out" >/dev/null
 cmp "$tmp/out/stories260K.gguf" "$model" || fail "--extract not byte-identical"
 "$bot" inspect "$bot" >"$tmp/inspect.txt" && grep -q "48 tensors" "$tmp/inspect.txt" || fail "inspect on the pack"
+
+# 5b. --chat: a terminal chat (here on a pipe) against a private server the pack starts and stops.
+printf 'Once upon a time\n/exit\n' | timeout 120 "$bot" --chat --ctx-size 512 >"$tmp/tchat.out" 2>"$tmp/tchat.err" ||
+  { cat "$tmp/tchat.err"; fail "--chat"; }
+grep -q "chatting with" "$tmp/tchat.err" && [ -s "$tmp/tchat.out" ] || { cat "$tmp/tchat.err"; fail "--chat gave no reply"; }
 
 # 6. A second model (qwen2, BPE vocabulary) packed from the dynamic hearth with --runtime.
 "$hearth" pack -m "$shared/models/tiny-qwen2-Q8_0.gguf" -o "$tmp/qwen" --runtime "$runtime" >/dev/null 2>&1
