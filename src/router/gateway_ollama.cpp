@@ -60,10 +60,11 @@ std::string parameter_lines(const json& params) {
   if (params.is_string()) return params;
   std::string out;
   if (!params.is_object()) return out;
-  for (const auto& [k, v] : params.items()) {
-    auto one = [&](const json& x) { out += k + " " + (x.is_string() ? json(x).dump() : x.dump()) + "\n"; };
-    if (v.is_array()) for (const auto& x : v) one(x);
-    else one(v);
+  for (const auto& item : params.items()) {
+    const std::string& k = item.key();
+    auto one = [&](const json& x) { out += k + " " + x.dump() + "\n"; };
+    if (item.value().is_array()) for (const auto& x : item.value()) one(x);
+    else one(item.value());
   }
   return out;
 }
