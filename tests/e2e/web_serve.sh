@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The chat page as `hearth serve` itself serves it, on a real model, in headless Chromium: the
+# browser sends a message and sees a streamed reply from the engine ($1 = hearth).
+set -euo pipefail
+src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+shared="${HEARTH_SHARED:-$src/../shared}"
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+need() {
+  if [ "${CI:-}" = "true" ]; then echo "web_serve: $1" >&2; exit 1; fi
+  echo "skipping: $1"; exit 77
+}
+[ -f "$shared/models/stories260K.gguf" ] || need "shared data missing at $shared"
+[ -d "$src/web/node_modules/playwright-core" ] || need "web/node_modules missing (npm ci --prefix web)"
+[ -x "$chromium" ] || need "chromium missing at $chromium"
+tmp="$(mktemp -d)"
+"$1" serve -m "$shared/models/stories260K.gguf" --port 0 --parallel 2 >"$tmp/log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+url=""
+for _ in $(seq 300); do
+  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/log" | head -1 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$tmp/log" >&2; exit 1; }
+HEARTH_URL="$url" CHROMIUM="$chromium" HEARTH_SCREENSHOTS="$tmp/shots" node "$src/tests/web/e2e.mjs"
