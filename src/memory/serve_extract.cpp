@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/log.h"
+
 namespace hearth::memory {
 
 std::string ProviderModel::complete(const std::string& system, const std::string& user) {
@@ -26,6 +28,65 @@ ExtractionReport extract_after(Store& store, ExtractorModel& model, const router
   bool has_user = std::any_of(turns.begin(), turns.end(), [](const ChatTurn& t) { return t.role == "user"; });
   if (!has_user) return {};
   return extract(store, model, turns, opts.scope, req.request_id);
+}
+
+ExtractWorker::ExtractWorker(Store& store, ExtractorModel& model, ExtractAfterOptions opts, size_t max_queue)
+    : store_(store), model_(model), opts_(std::move(opts)), max_queue_(std::max<size_t>(1, max_queue)) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+ExtractWorker::~ExtractWorker() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+bool ExtractWorker::submit(const router::ChatRequest& req, const router::ChatResponse& resp) {
+  if (!req.use_memory.value_or(opts_.default_on)) return true;  // nothing to do, nothing dropped
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= max_queue_) {
+      log::warn("memory: extraction queue full, skipping request " + req.request_id);
+      return false;
+    }
+    queue_.emplace_back(req, resp);
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void ExtractWorker::drain() {
+  std::unique_lock lock(mu_);
+  idle_.wait(lock, [&] { return queue_.empty() && !busy_; });
+}
+
+size_t ExtractWorker::processed() const {
+  std::lock_guard lock(mu_);
+  return processed_;
+}
+
+void ExtractWorker::loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping with nothing left
+    auto job = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    try {
+      extract_after(store_, model_, job.first, job.second, opts_);
+    } catch (const std::exception& e) {
+      log::warn("memory: extraction for request " + job.first.request_id + " failed: " + e.what());
+    }
+    lock.lock();
+    busy_ = false;
+    ++processed_;
+    idle_.notify_all();
+  }
 }
 
 }  // namespace hearth::memory

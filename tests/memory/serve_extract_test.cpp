@@ -81,3 +81,27 @@ TEST(MemoryServeExtract, OptedOutOrEmptyChatsAreLeftAlone) {
   EXPECT_THROW(extract_after(*t.store, model, exchange(true), resp), hearth::Error);
   EXPECT_EQ(t.store->stats().live, 1u);
 }
+
+TEST(MemoryServeExtract, WorkerRunsExtractionInTheBackground) {
+  TempStore t;
+  FakeProvider p;
+  p.reply = R"({"operations":[{"op":"add","kind":"fact","text":"Has a dog named Rex"}]})";
+  ProviderModel model(p, "m");
+  router::ChatResponse resp;
+  resp.message.content = "Nice!";
+  {
+    ExtractWorker w(*t.store, model);
+    EXPECT_TRUE(w.submit(exchange(true), resp));
+    EXPECT_TRUE(w.submit(exchange(false), resp));  // opted out: not queued
+    w.drain();
+    EXPECT_EQ(w.processed(), 1u);
+    EXPECT_EQ(t.store->stats().live, 1u);
+    p.reply = "garbage";  // a failing extraction is logged, the worker carries on
+    EXPECT_TRUE(w.submit(exchange(true), resp));
+    w.drain();
+    EXPECT_EQ(w.processed(), 2u);
+    p.reply = R"({"operations":[{"op":"add","kind":"fact","text":"Walks Rex daily"}]})";
+    EXPECT_TRUE(w.submit(exchange(true), resp));
+  }  // the destructor finishes queued work
+  EXPECT_EQ(t.store->stats().live, 2u);
+}
