@@ -1,0 +1,43 @@
+// "local:FILE" -> the engine; anything else -> the router (its config, or one OpenAI-compatible
+// base URL given on the command line).
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/error.h"
+#include "core/paths.h"
+#include "eval/backend_local.h"
+#include "eval/backend_remote.h"
+#include "router/config.h"
+
+namespace hearth::eval {
+
+std::unique_ptr<Backend> make_backend(const std::string& model, const BackendOptions& opts) {
+  if (model.rfind("local:", 0) == 0) {
+    std::string path = model.substr(6);
+    if (path.empty()) fail(Errc::invalid_argument, "--model local: needs a GGUF file (local:FILE.gguf)");
+    return std::make_unique<LocalBackend>(path, opts);
+  }
+  size_t colon = model.find(':');
+  if (colon == std::string::npos || colon == 0)
+    fail(Errc::invalid_argument, "--model '" + model + "': expected local:FILE.gguf or provider:model");
+  router::link_builtin_providers();
+  router::RouterConfig cfg;
+  router::RouterOptions ropts;
+  if (!opts.base_url.empty()) {
+    std::string provider = model.substr(0, colon);
+    std::string yaml = "providers:\n  " + provider + ": {type: openai, base_url: \"" + opts.base_url + "\", remote: false" +
+                       (opts.api_key_env.empty() ? std::string() : ", api_key_env: " + opts.api_key_env) + "}\n";
+    cfg = router::parse_config(yaml, "--base-url");
+    ropts.use_ledger = false;
+  } else {
+    std::filesystem::path file = opts.router_config.empty() ? hearth_home() / "router.yaml" : std::filesystem::path(opts.router_config);
+    if (!std::filesystem::exists(file))
+      fail(Errc::not_found, "remote model '" + model + "' needs a router config: " + file.string() +
+                                " does not exist (pass --router-config FILE or --base-url URL)");
+    cfg = router::load_config(file);
+  }
+  auto r = std::make_shared<router::Router>(std::move(cfg), ropts);
+  return std::make_unique<RemoteBackend>(r, model, opts.concurrency);
+}
+
+}  // namespace hearth::eval

@@ -1,0 +1,43 @@
+// `hearth eval run`: resolves tasks, builds every request (few-shot contexts included), answers
+// them from the cache or the backend, filters and scores, and writes results in the
+// lm-evaluation-harness layout.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "eval/backend.h"
+#include "eval/task.h"
+
+namespace hearth::eval {
+
+struct RunOptions {
+  std::vector<std::string> tasks;  // built-in names, group names or YAML paths
+  std::string model;               // local:FILE or provider:model
+  int64_t limit = -1;              // documents per task; < 0: all
+  std::optional<int> num_fewshot;  // overrides the tasks' num_fewshot
+  bool apply_chat_template = false;
+  std::string output_dir;          // empty: $HEARTH_HOME/eval/runs
+  bool write_output = true;
+  bool log_samples = false;
+  std::string cache_path;          // empty: $HEARTH_HOME/eval/cache.sqlite
+  bool use_cache = true;
+  std::string judge_model;         // default judge for llm_judge metrics
+  BackendOptions backend;
+  TaskEnv env;
+  bool progress = true;
+  int bootstrap_iters = 1000;
+};
+
+struct RunOutput {
+  ordered_json results;        // the results.json document
+  std::filesystem::path dir;   // where it was written (empty when not written)
+  int64_t requests = 0, cached = 0;  // requests answered, of which from the cache
+};
+
+// `backend` may be supplied (tests, bench); otherwise it is made from opts.model.
+RunOutput run_eval(const RunOptions& opts, Backend* backend = nullptr);
+
+}  // namespace hearth::eval

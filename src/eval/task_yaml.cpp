@@ -1,0 +1,309 @@
+// YAML -> TaskConfig with lm-evaluation-harness's keys. Unknown keys are kept in `raw` (and
+// ignored) so harness task files with extra metadata still load; wrong types are errors that
+// name the file and line.
+#include <yaml-cpp/yaml.h>
+
+#include "core/error.h"
+#include "eval/task.h"
+
+namespace hearth::eval {
+namespace {
+
+std::string where(const std::string& source, const YAML::Node& n) {
+  return source + ":" + std::to_string(n.Mark().line + 1);
+}
+
+[[noreturn]] void bad(const std::string& source, const YAML::Node& n, const std::string& what) {
+  fail(Errc::format, where(source, n) + ": " + what);
+}
+
+std::string scalar(const std::string& src, const YAML::Node& n, const char* key) {
+  if (!n.IsScalar()) bad(src, n, std::string("'") + key + "' must be a string");
+  return n.Scalar();
+}
+
+int integer(const std::string& src, const YAML::Node& n, const char* key) {
+  try {
+    if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+    return n.as<int>();
+  } catch (const YAML::Exception&) {
+    bad(src, n, std::string("'") + key + "' must be an integer");
+  }
+}
+
+double number(const std::string& src, const YAML::Node& n, const char* key) {
+  try {
+    if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+    return n.as<double>();
+  } catch (const YAML::Exception&) {
+    bad(src, n, std::string("'") + key + "' must be a number");
+  }
+}
+
+bool boolean(const std::string& src, const YAML::Node& n, const char* key) {
+  try {
+    if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "");
+    return n.as<bool>();
+  } catch (const YAML::Exception&) {
+    bad(src, n, std::string("'") + key + "' must be true or false");
+  }
+}
+
+std::vector<std::string> string_list(const std::string& src, const YAML::Node& n, const char* key) {
+  std::vector<std::string> out;
+  if (n.IsScalar()) {
+    out.push_back(n.Scalar());
+    return out;
+  }
+  if (!n.IsSequence()) bad(src, n, std::string("'") + key + "' must be a list of strings");
+  for (const auto& e : n) out.push_back(scalar(src, e, key));
+  return out;
+}
+
+ordered_json to_json(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence: {
+      ordered_json a = ordered_json::array();
+      for (const auto& e : n) a.push_back(to_json(e));
+      return a;
+    }
+    case YAML::NodeType::Map: {
+      ordered_json o = ordered_json::object();
+      for (const auto& kv : n) o[kv.first.Scalar()] = to_json(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "!") return s;  // quoted in the source: keep it a string
+      try {
+        size_t pos = 0;
+        long long v = std::stoll(s, &pos);
+        if (pos == s.size()) return v;
+      } catch (...) {
+      }
+      try {
+        size_t pos = 0;
+        double v = std::stod(s, &pos);
+        if (pos == s.size()) return v;
+      } catch (...) {
+      }
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      return s;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+OutputType parse_output_type(const std::string& src, const YAML::Node& n) {
+  std::string s = scalar(src, n, "output_type");
+  if (s == "loglikelihood") return OutputType::loglikelihood;
+  if (s == "multiple_choice") return OutputType::multiple_choice;
+  if (s == "loglikelihood_rolling") return OutputType::loglikelihood_rolling;
+  if (s == "generate_until") return OutputType::generate_until;
+  bad(src, n, "unknown output_type '" + s +
+                  "' (expected loglikelihood, multiple_choice, loglikelihood_rolling or generate_until)");
+}
+
+const char* kKnownMetrics[] = {"acc",         "acc_norm",       "exact_match",  "perplexity",    "word_perplexity",
+                               "byte_perplexity", "bits_per_byte", "f1",        "contains",      "regex_match",
+                               "llm_judge",   "token_perplexity", "refusal_match"};
+
+MetricSpec parse_metric(const std::string& src, const YAML::Node& n) {
+  if (!n.IsMap()) bad(src, n, "each metric_list entry must be a mapping with 'metric'");
+  if (!n["metric"]) bad(src, n, "metric_list entry without 'metric'");
+  MetricSpec m;
+  m.name = scalar(src, n["metric"], "metric");
+  bool known = false;
+  for (const char* k : kKnownMetrics) known = known || m.name == k;
+  if (!known) bad(src, n["metric"], "unknown metric '" + m.name + "'");
+  for (const auto& kv : n) {
+    std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "aggregation") m.aggregation = scalar(src, v, "aggregation");
+    else if (key == "higher_is_better") m.higher_is_better = boolean(src, v, "higher_is_better");
+    else if (key == "ignore_case") m.ignore_case = boolean(src, v, "ignore_case");
+    else if (key == "ignore_punctuation") m.ignore_punctuation = boolean(src, v, "ignore_punctuation");
+    else if (key == "regexes_to_ignore") m.regexes_to_ignore = string_list(src, v, "regexes_to_ignore");
+    else if (key == "pattern") m.pattern = scalar(src, v, "pattern");
+    else if (key == "judge_model") m.judge_model = scalar(src, v, "judge_model");
+    else if (key == "rubric") m.rubric = scalar(src, v, "rubric");
+  }
+  if (m.aggregation.empty()) m.aggregation = "mean";
+  if (m.name == "perplexity" || m.name == "word_perplexity" || m.name == "byte_perplexity" ||
+      m.name == "bits_per_byte" || m.name == "token_perplexity")
+    m.higher_is_better = false;
+  return m;
+}
+
+FilterPipeline parse_filter(const std::string& src, const YAML::Node& n) {
+  if (!n.IsMap() || !n["filter"]) bad(src, n, "each filter_list entry needs 'name' and 'filter'");
+  FilterPipeline p;
+  if (n["name"]) p.name = scalar(src, n["name"], "name");
+  if (!n["filter"].IsSequence()) bad(src, n["filter"], "'filter' must be a list of steps");
+  for (const auto& s : n["filter"]) {
+    if (!s.IsMap() || !s["function"]) bad(src, s, "filter step without 'function'");
+    FilterStep st;
+    st.function = scalar(src, s["function"], "function");
+    if (st.function != "regex" && st.function != "take_first" && st.function != "majority_vote" &&
+        st.function != "lowercase" && st.function != "uppercase" && st.function != "strip" &&
+        st.function != "remove_whitespace")
+      bad(src, s["function"], "unknown filter function '" + st.function + "'");
+    if (s["regex_pattern"]) st.regex_pattern = scalar(src, s["regex_pattern"], "regex_pattern");
+    if (s["group_select"]) st.group_select = integer(src, s["group_select"], "group_select");
+    if (s["fallback"]) st.fallback = scalar(src, s["fallback"], "fallback");
+    if (st.function == "regex" && st.regex_pattern.empty()) bad(src, s, "regex filter needs 'regex_pattern'");
+    p.steps.push_back(st);
+  }
+  return p;
+}
+
+std::string substitute(const std::string& s, const TaskEnv& env, const std::string& src, const YAML::Node& n) {
+  std::string out = s;
+  const std::string key = "${EVAL_DATA}";
+  size_t pos = out.find(key);
+  if (pos != std::string::npos) {
+    if (env.eval_data.empty())
+      bad(src, n, "dataset_path uses ${EVAL_DATA}: pass --data-dir DIR or set HEARTH_EVAL_DATA");
+    out.replace(pos, key.size(), env.eval_data.string());
+  }
+  return out;
+}
+
+}  // namespace
+
+const char* output_type_name(OutputType t) {
+  switch (t) {
+    case OutputType::loglikelihood: return "loglikelihood";
+    case OutputType::multiple_choice: return "multiple_choice";
+    case OutputType::loglikelihood_rolling: return "loglikelihood_rolling";
+    case OutputType::generate_until: return "generate_until";
+  }
+  return "?";
+}
+
+TaskConfig parse_task_yaml(const std::string& text, const std::string& src, const std::filesystem::path& base_dir,
+                           const TaskEnv& env) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail(Errc::format, src + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root.IsMap()) fail(Errc::format, src + ":1: a task file must be a YAML mapping");
+  TaskConfig t;
+  t.source = src;
+  t.raw = to_json(root);
+  if (!root["task"]) fail(Errc::format, src + ":1: missing 'task' (the task's name)");
+  t.name = scalar(src, root["task"], "task");
+  bool have_output = false;
+  for (const auto& kv : root) {
+    std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "dataset_path") {
+      t.dataset_path = substitute(scalar(src, v, key.c_str()), env, src, v);
+      if (t.dataset_path.rfind("builtin:", 0) != 0 && std::filesystem::path(t.dataset_path).is_relative())
+        t.dataset_path = (base_dir / t.dataset_path).string();
+    } else if (key == "dataset_name") t.dataset_name = v.IsNull() ? "" : scalar(src, v, "dataset_name");
+    else if (key == "training_split") t.training_split = v.IsNull() ? "" : scalar(src, v, "training_split");
+    else if (key == "validation_split") t.validation_split = v.IsNull() ? "" : scalar(src, v, "validation_split");
+    else if (key == "test_split") t.test_split = v.IsNull() ? "" : scalar(src, v, "test_split");
+    else if (key == "fewshot_split") t.fewshot_split = v.IsNull() ? "" : scalar(src, v, "fewshot_split");
+    else if (key == "doc_to_text") t.doc_to_text = scalar(src, v, "doc_to_text");
+    else if (key == "doc_to_target") t.doc_to_target = scalar(src, v, "doc_to_target");
+    else if (key == "doc_to_choice") {
+      t.has_choices = true;
+      if (v.IsSequence()) t.choice_list = string_list(src, v, "doc_to_choice");
+      else t.doc_to_choice = scalar(src, v, "doc_to_choice");
+    } else if (key == "description") t.description = scalar(src, v, "description");
+    else if (key == "target_delimiter") t.target_delimiter = scalar(src, v, "target_delimiter");
+    else if (key == "fewshot_delimiter") t.fewshot_delimiter = scalar(src, v, "fewshot_delimiter");
+    else if (key == "num_fewshot") {
+      t.num_fewshot = integer(src, v, "num_fewshot");
+      if (t.num_fewshot < 0) bad(src, v, "'num_fewshot' must be >= 0");
+    } else if (key == "fewshot_config") {
+      if (!v.IsMap()) bad(src, v, "'fewshot_config' must be a mapping");
+      if (v["sampler"]) {
+        t.fewshot_sampler = scalar(src, v["sampler"], "sampler");
+        if (t.fewshot_sampler != "default" && t.fewshot_sampler != "first_n" && t.fewshot_sampler != "random")
+          bad(src, v["sampler"], "unknown fewshot sampler '" + t.fewshot_sampler + "' (default, first_n, random)");
+      }
+      if (v["seed"]) t.fewshot_seed = static_cast<uint64_t>(integer(src, v["seed"], "seed"));
+      if (v["split"]) t.fewshot_split = scalar(src, v["split"], "split");
+    } else if (key == "output_type") {
+      t.output_type = parse_output_type(src, v);
+      have_output = true;
+    } else if (key == "generation_kwargs") {
+      if (!v.IsMap()) bad(src, v, "'generation_kwargs' must be a mapping");
+      if (v["until"]) t.generation.until = string_list(src, v["until"], "until");
+      if (v["max_gen_toks"]) {
+        t.generation.max_gen_toks = integer(src, v["max_gen_toks"], "max_gen_toks");
+        if (t.generation.max_gen_toks < 1 || t.generation.max_gen_toks > 1 << 16)
+          bad(src, v["max_gen_toks"], "'max_gen_toks' must be between 1 and 65536");
+      }
+      if (v["temperature"]) t.generation.temperature = number(src, v["temperature"], "temperature");
+      if (v["do_sample"]) t.generation.do_sample = boolean(src, v["do_sample"], "do_sample");
+    } else if (key == "filter_list") {
+      if (!v.IsSequence()) bad(src, v, "'filter_list' must be a list");
+      for (const auto& f : v) t.filters.push_back(parse_filter(src, f));
+    } else if (key == "metric_list") {
+      if (!v.IsSequence()) bad(src, v, "'metric_list' must be a list");
+      for (const auto& m : v) t.metrics.push_back(parse_metric(src, m));
+    } else if (key == "repeats") {
+      t.repeats = integer(src, v, "repeats");
+      if (t.repeats < 1 || t.repeats > 1000) bad(src, v, "'repeats' must be between 1 and 1000");
+    } else if (key == "metadata") {
+      if (v.IsMap() && v["version"]) t.version = number(src, v["version"], "version");
+    } else if (key == "rolling_method") {
+      t.rolling_method = scalar(src, v, "rolling_method");
+      if (t.rolling_method != "lm_eval" && t.rolling_method != "llama_perplexity")
+        bad(src, v, "unknown rolling_method '" + t.rolling_method + "' (lm_eval or llama_perplexity)");
+    } else if (key == "rolling_context") {
+      t.rolling_context = integer(src, v, "rolling_context");
+      if (t.rolling_context != 0 && (t.rolling_context < 8 || t.rolling_context > 1 << 20))
+        bad(src, v, "'rolling_context' must be 0 or between 8 and 1048576");
+    } else if (key == "group") {
+      if (v.IsScalar()) t.group = v.Scalar();
+    }
+  }
+  if (t.dataset_path.empty()) fail(Errc::format, src + ":1: missing 'dataset_path'");
+  if (!have_output) fail(Errc::format, src + ":1: missing 'output_type'");
+  if (t.test_split.empty() && t.validation_split.empty())
+    t.test_split = "test";  // a single file has one split whatever it is called
+  if (t.doc_to_text.empty() && t.output_type != OutputType::loglikelihood_rolling)
+    fail(Errc::format, src + ":1: missing 'doc_to_text'");
+  if (t.output_type == OutputType::multiple_choice && !t.has_choices)
+    fail(Errc::format, src + ":1: output_type multiple_choice needs 'doc_to_choice'");
+  if (t.doc_to_target.empty()) fail(Errc::format, src + ":1: missing 'doc_to_target'");
+  // Default metrics per output type, as the harness does when metric_list is absent.
+  if (t.metrics.empty()) {
+    auto add = [&](const char* n, bool hib) { t.metrics.push_back({.name = n, .aggregation = "mean", .higher_is_better = hib}); };
+    switch (t.output_type) {
+      case OutputType::loglikelihood: add("perplexity", false); add("acc", true); break;
+      case OutputType::multiple_choice: add("acc", true); add("acc_norm", true); break;
+      case OutputType::loglikelihood_rolling:
+        add("word_perplexity", false); add("byte_perplexity", false); add("bits_per_byte", false); break;
+      case OutputType::generate_until: add("exact_match", true); break;
+    }
+  }
+  for (const auto& m : t.metrics) {
+    bool rolling_metric = m.name == "word_perplexity" || m.name == "byte_perplexity" || m.name == "bits_per_byte" ||
+                          m.name == "token_perplexity";
+    bool choice_metric = m.name == "acc_norm";
+    bool gen_metric = m.name == "exact_match" || m.name == "contains" || m.name == "regex_match" ||
+                      m.name == "llm_judge" || m.name == "refusal_match";
+    bool ok = true;
+    if (rolling_metric) ok = t.output_type == OutputType::loglikelihood_rolling;
+    if (choice_metric) ok = t.output_type == OutputType::multiple_choice;
+    if (gen_metric) ok = t.output_type == OutputType::generate_until;
+    if (m.name == "perplexity") ok = t.output_type == OutputType::loglikelihood;
+    if (m.name == "acc") ok = t.output_type == OutputType::multiple_choice || t.output_type == OutputType::loglikelihood;
+    if (!ok)
+      fail(Errc::format, src + ": metric '" + m.name + "' does not apply to output_type " + output_type_name(t.output_type));
+  }
+  if (t.filters.empty()) t.filters.push_back({});  // "none": the raw answer
+  return t;
+}
+
+}  // namespace hearth::eval

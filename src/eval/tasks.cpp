@@ -1,0 +1,93 @@
+// Task lookup: built-in names, groups (expanded to their members) and YAML files on disk.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "eval/builtin.h"
+#include "eval/custom.h"
+#include "eval/task.h"
+
+namespace hearth::eval {
+namespace fs = std::filesystem;
+
+std::map<std::string, BuiltinTask>& builtin_registry() {
+  static std::map<std::string, BuiltinTask> r;
+  return r;
+}
+
+std::map<std::string, std::string>& builtin_data() {
+  static std::map<std::string, std::string> d;
+  return d;
+}
+
+std::vector<BuiltinInfo> list_builtin_tasks() {
+  link_builtin_tasks();
+  std::vector<BuiltinInfo> out;
+  for (const auto& [name, t] : builtin_registry()) out.push_back({name, t.description, !t.members.empty() || !t.generated.empty()});
+  return out;
+}
+
+std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& env, std::vector<TaskGroup>* groups) {
+  link_builtin_tasks();
+  auto& reg = builtin_registry();
+  if (spec.rfind("custom", 0) == 0 && spec.find(':') != std::string::npos) {
+    size_t colon = spec.find(':');
+    std::string head = spec.substr(0, colon), file = spec.substr(colon + 1);
+    std::string scoring = head == "custom" ? "exact" : head.rfind("custom-", 0) == 0 ? head.substr(7) : "";
+    if (scoring.empty()) fail(Errc::invalid_argument, "task '" + spec + "': expected custom[-exact|-contains|-regex|-judge]:FILE");
+    return {parse_task_yaml(custom_task_yaml(scoring, fs::absolute(file).string(), env.judge_model), spec, fs::current_path(), env)};
+  }
+  if (spec.rfind("safety:", 0) == 0) {
+    std::string file = spec.substr(7);
+    auto t = parse_task_yaml(safety_task_yaml("safety_" + fs::path(file).stem().string(), fs::absolute(file).string(), env.judge_model),
+                             spec, fs::current_path(), env);
+    t.safety = true;
+    return {t};
+  }
+  auto it = reg.find(spec);
+  if (it != reg.end()) {
+    const BuiltinTask& b = it->second;
+    if (spec == "safety_example") {
+      auto t = parse_task_yaml(safety_task_yaml(spec, "builtin:safety_example.jsonl", env.judge_model), "builtin:" + spec,
+                               fs::current_path(), env);
+      t.safety = true;
+      return {t};
+    }
+    if (!b.yaml.empty()) return {parse_task_yaml(b.yaml, "builtin:" + spec, fs::current_path(), env)};
+    std::vector<TaskConfig> out;
+    TaskGroup g{spec, {}};
+    for (const auto& [name, yaml] : b.generated) {
+      out.push_back(parse_task_yaml(yaml, "builtin:" + name, fs::current_path(), env));
+      out.back().group = spec;
+      g.tasks.push_back(out.back().name);
+    }
+    for (const auto& m : b.members) {
+      auto sub = resolve_tasks(m, env, nullptr);
+      for (auto& t : sub) {
+        t.group = spec;
+        g.tasks.push_back(t.name);
+        out.push_back(std::move(t));
+      }
+    }
+    if (groups) groups->push_back(g);
+    return out;
+  }
+  // A group member by name (mmlu_anatomy).
+  for (const auto& [gname, b] : reg)
+    for (const auto& [name, yaml] : b.generated)
+      if (name == spec) return {parse_task_yaml(yaml, "builtin:" + name, fs::current_path(), env)};
+  std::error_code ec;
+  if (!fs::is_regular_file(spec, ec)) {
+    std::string names;
+    for (const auto& [n, b] : reg) names += (names.empty() ? "" : ", ") + n;
+    fail(Errc::not_found, "unknown task '" + spec + "': not a built-in (" + names + ") nor a YAML file");
+  }
+  std::ifstream f(spec, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  if (ss.str().size() > (4u << 20)) fail(Errc::out_of_range, spec + ": task file larger than 4 MiB");
+  return {parse_task_yaml(ss.str(), spec, fs::absolute(spec).parent_path(), env)};
+}
+
+}  // namespace hearth::eval

@@ -1,0 +1,225 @@
+// The runner end to end over a scripted backend: few-shot contexts, multiple-choice acc and
+// acc_norm, generation with regex + take_first, rolling perplexities, results layout, and the
+// request cache resuming an interrupted run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/error.h"
+#include "eval/runner.h"
+#include "support/shared_data.h"
+
+using namespace hearth::eval;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Log-likelihood of a continuation is looked up by its text; generation answers by context.
+class ScriptedBackend : public Backend {
+ public:
+  std::map<std::string, double> ll;
+  std::vector<std::string> contexts;  // every loglikelihood/generate context seen
+  int calls = 0;
+  int fail_after = -1;  // throw on this call (an interrupted run)
+
+  std::string id() const override { return "scripted"; }
+  bool supports_loglikelihood() const override { return true; }
+  std::vector<LoglikelihoodResult> loglikelihood(const std::vector<LoglikelihoodRequest>& reqs,
+                                                 const OnLoglikelihood& done) override {
+    std::vector<LoglikelihoodResult> out;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      if (calls == fail_after) hearth::fail(hearth::Errc::io, "interrupted");
+      ++calls;
+      contexts.push_back(reqs[i].context);
+      LoglikelihoodResult r{ll.count(reqs[i].continuation) ? ll[reqs[i].continuation] : -100.0, false, 1};
+      out.push_back(r);
+      if (done) done(i, r);
+    }
+    return out;
+  }
+  RollingResult loglikelihood_rolling(const std::string& text, const RollingOptions&) override {
+    ++calls;
+    // -1 nat per byte; one "token" per 2 bytes.
+    return {-double(text.size()), int64_t(text.size() / 2), 0};
+  }
+  std::vector<std::string> generate(const std::vector<GenerateRequest>& reqs, const OnGenerated& done) override {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      ++calls;
+      contexts.push_back(reqs[i].context);
+      std::string a = reqs[i].context.find("2+2") != std::string::npos ? "It is 4.\n#### 4" : "no idea";
+      out.push_back(a);
+      if (done) done(i, a);
+    }
+    return out;
+  }
+};
+
+void write(const fs::path& p, const std::string& s) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << s;
+}
+
+struct RunnerTest : ::testing::Test {
+  fs::path dir = hearth::test::make_temp_dir("eval_runner");
+  void TearDown() override { fs::remove_all(dir); }
+  RunOptions opts(const std::string& task) {
+    RunOptions o;
+    o.tasks = {task};
+    o.model = "scripted";
+    o.write_output = false;
+    o.progress = false;
+    o.use_cache = false;
+    o.bootstrap_iters = 50;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_F(RunnerTest, MultipleChoiceFewshotAccAndAccNorm) {
+  write(dir / "data/train.jsonl", "{\"q\": \"Tiny pet?\", \"c\": [\"cat\", \"whale\"], \"a\": 0}\n"
+                                  "{\"q\": \"Big sea animal?\", \"c\": [\"cat\", \"whale\"], \"a\": 1}\n");
+  write(dir / "data/test.jsonl", "{\"q\": \"Largest land animal?\", \"c\": [\"cat\", \"elephant\"], \"a\": 1}\n"
+                                 "{\"q\": \"Says meow?\", \"c\": [\"cat\", \"elephant\"], \"a\": 0}\n");
+  write(dir / "mc.yaml", R"YAML(task: mc
+dataset_path: data
+training_split: train
+test_split: test
+output_type: multiple_choice
+description: "Animals: "
+doc_to_text: "Q: {{ q }}\nA:"
+doc_to_choice: "{{ c }}"
+doc_to_target: a
+num_fewshot: 2
+fewshot_config:
+  sampler: first_n
+metric_list:
+  - metric: acc
+  - metric: acc_norm
+metadata:
+  version: 1.0
+)YAML");
+  ScriptedBackend be;
+  // " cat" beats " elephant" on the sum, but not per character: -1/3 > -1.5/8 is false.
+  be.ll = {{" cat", -1.0}, {" elephant", -1.5}};
+  RunOptions o = opts((dir / "mc.yaml").string());
+  o.log_samples = true;
+  RunOutput out = run_eval(o, &be);
+  const std::string want_ctx = "Animals: Q: Tiny pet?\nA: cat\n\nQ: Big sea animal?\nA: whale\n\nQ: Largest land animal?\nA:";
+  ASSERT_FALSE(be.contexts.empty());
+  EXPECT_EQ(be.contexts[0], want_ctx);
+  const auto& r = out.results["results"]["mc"];
+  // doc 1 (gold elephant): acc picks cat (wrong), acc_norm elephant (right); doc 2 (gold cat): the reverse.
+  EXPECT_DOUBLE_EQ(r["acc,none"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(r["acc_norm,none"].get<double>(), 0.5);
+  EXPECT_NEAR(r["acc_stderr,none"].get<double>(), 0.5, 1e-12);
+  EXPECT_EQ(out.results["n-shot"]["mc"], 2);
+  EXPECT_EQ(out.results["versions"]["mc"], 1.0);
+  EXPECT_EQ(out.results["n-samples"]["mc"]["effective"], 2);
+  EXPECT_EQ(out.requests, 4);
+
+  // --num-fewshot 0 and --limit 1 override the task.
+  ScriptedBackend be0;
+  be0.ll = be.ll;
+  RunOptions o0 = opts((dir / "mc.yaml").string());
+  o0.num_fewshot = 0;
+  o0.limit = 1;
+  RunOutput out0 = run_eval(o0, &be0);
+  EXPECT_EQ(be0.contexts[0], "Animals: Q: Largest land animal?\nA:");
+  EXPECT_EQ(out0.results["n-samples"]["mc"]["effective"], 1);
+  EXPECT_EQ(be0.calls, 2);
+}
+
+TEST_F(RunnerTest, GenerateWithRegexFilterAndExactMatch) {
+  write(dir / "g.jsonl", "{\"question\": \"What is 2+2?\", \"answer\": \"4\"}\n{\"question\": \"What is 3+5?\", \"answer\": \"8\"}\n");
+  write(dir / "g.yaml", R"YAML(task: arith
+dataset_path: g.jsonl
+output_type: generate_until
+doc_to_text: "Question: {{ question }}\nAnswer:"
+doc_to_target: answer
+generation_kwargs:
+  until: ["Question:"]
+filter_list:
+  - name: strict
+    filter:
+      - function: regex
+        regex_pattern: "#### (\\-?[0-9]+)"
+      - function: take_first
+metric_list:
+  - metric: exact_match
+)YAML");
+  ScriptedBackend be;
+  RunOptions o = opts((dir / "g.yaml").string());
+  o.log_samples = true;
+  o.write_output = true;
+  o.output_dir = (dir / "runs").string();
+  RunOutput out = run_eval(o, &be);
+  EXPECT_DOUBLE_EQ(out.results["results"]["arith"]["exact_match,strict"].get<double>(), 0.5);
+  ASSERT_FALSE(out.dir.empty());
+  EXPECT_TRUE(fs::exists(out.dir / "results.json"));
+  std::ifstream s(out.dir / "samples_arith.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(s, line));
+  auto j = hearth::json::parse(line);
+  EXPECT_EQ(j["filtered_resps"][0], "4");
+  EXPECT_EQ(j["exact_match"], 1.0);
+}
+
+TEST_F(RunnerTest, RollingPerplexities) {
+  write(dir / "t.jsonl", "{\"text\": \"one two three four\"}\n{\"text\": \"five six\"}\n");
+  write(dir / "p.yaml", R"YAML(task: ppl
+dataset_path: t.jsonl
+output_type: loglikelihood_rolling
+doc_to_text: ""
+doc_to_target: text
+metric_list:
+  - metric: word_perplexity
+  - metric: byte_perplexity
+  - metric: bits_per_byte
+)YAML");
+  ScriptedBackend be;
+  RunOutput out = run_eval(opts((dir / "p.yaml").string()), &be);
+  const auto& r = out.results["results"]["ppl"];
+  // 18 + 8 bytes at -1 nat each over 4 + 2 words.
+  EXPECT_NEAR(r["word_perplexity,none"].get<double>(), std::exp(26.0 / 6.0), 1e-6);
+  EXPECT_NEAR(r["byte_perplexity,none"].get<double>(), std::exp(1.0), 1e-9);
+  EXPECT_NEAR(r["bits_per_byte,none"].get<double>(), 1.0 / std::log(2.0), 1e-9);
+}
+
+TEST_F(RunnerTest, CacheResumesAnInterruptedRun) {
+  std::string docs;
+  for (int i = 0; i < 6; ++i) docs += "{\"q\": \"question " + std::to_string(i) + "\", \"a\": 0}\n";
+  write(dir / "d.jsonl", docs);
+  write(dir / "c.yaml", R"YAML(task: cached
+dataset_path: d.jsonl
+output_type: multiple_choice
+doc_to_text: "{{ q }}"
+doc_to_choice: ["yes", "no"]
+doc_to_target: a
+metric_list:
+  - metric: acc
+)YAML");
+  RunOptions o = opts((dir / "c.yaml").string());
+  o.use_cache = true;
+  o.cache_path = (dir / "cache.sqlite").string();
+  ScriptedBackend first;
+  first.ll = {{" yes", -0.5}, {" no", -2.0}};
+  first.fail_after = 5;  // dies on the sixth of twelve requests
+  EXPECT_THROW(run_eval(o, &first), hearth::Error);
+  ScriptedBackend second;
+  second.ll = first.ll;
+  RunOutput out = run_eval(o, &second);
+  EXPECT_EQ(out.requests, 12);
+  EXPECT_EQ(out.cached, 5);
+  EXPECT_EQ(second.calls, 7);
+  EXPECT_DOUBLE_EQ(out.results["results"]["cached"]["acc,none"].get<double>(), 1.0);
+  ScriptedBackend third;
+  RunOutput again = run_eval(o, &third);  // a rerun is free
+  EXPECT_EQ(third.calls, 0);
+  EXPECT_EQ(again.cached, 12);
+  EXPECT_DOUBLE_EQ(again.results["results"]["cached"]["acc,none"].get<double>(), 1.0);
+}

@@ -1,0 +1,217 @@
+// Task files, datasets, rendering, few-shot selection and filters, without a model.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <set>
+
+#include "core/error.h"
+#include "eval/dataset.h"
+#include "eval/fewshot.h"
+#include "eval/filters.h"
+#include "eval/render.h"
+#include "eval/task.h"
+
+using namespace hearth::eval;
+using hearth::ordered_json;
+
+namespace {
+
+const char* kTask = R"YAML(task: animals
+dataset_path: data
+test_split: test
+training_split: train
+output_type: multiple_choice
+description: "Pick the animal.\n\n"
+doc_to_text: "Q: {{ question }}\nA:"
+doc_to_choice: "{{ options }}"
+doc_to_target: "{{ answer }}"
+target_delimiter: " "
+fewshot_delimiter: "\n\n"
+num_fewshot: 2
+fewshot_config:
+  sampler: first_n
+metric_list:
+  - metric: acc
+  - metric: acc_norm
+metadata:
+  version: 3.0
+)YAML";
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const hearth::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST(EvalTask, ParsesHarnessKeys) {
+  TaskConfig t = parse_task_yaml(kTask, "animals.yaml", "/base", {});
+  EXPECT_EQ(t.name, "animals");
+  EXPECT_EQ(t.output_type, OutputType::multiple_choice);
+  EXPECT_EQ(t.dataset_path, "/base/data");
+  EXPECT_EQ(t.test_split, "test");
+  EXPECT_EQ(t.training_split, "train");
+  EXPECT_EQ(t.num_fewshot, 2);
+  EXPECT_EQ(t.fewshot_sampler, "first_n");
+  EXPECT_EQ(t.description, "Pick the animal.\n\n");
+  ASSERT_EQ(t.metrics.size(), 2u);
+  EXPECT_EQ(t.metrics[0].name, "acc");
+  EXPECT_EQ(t.metrics[1].name, "acc_norm");
+  EXPECT_DOUBLE_EQ(t.version, 3.0);
+}
+
+TEST(EvalTask, GenerationKwargsAndFilters) {
+  TaskConfig t = parse_task_yaml(R"YAML(task: g
+dataset_path: /d.jsonl
+output_type: generate_until
+doc_to_text: "{{ q }}"
+doc_to_target: a
+generation_kwargs:
+  until: ["\n\n", "Question:"]
+  max_gen_toks: 32
+filter_list:
+  - name: strict
+    filter:
+      - function: regex
+        regex_pattern: "#### (\\-?[0-9]+)"
+      - function: take_first
+metric_list:
+  - metric: exact_match
+    ignore_case: true
+)YAML", "g.yaml", "/", {});
+  ASSERT_EQ(t.generation.until.size(), 2u);
+  EXPECT_EQ(t.generation.until[1], "Question:");
+  EXPECT_EQ(t.generation.max_gen_toks, 32);
+  ASSERT_EQ(t.filters.size(), 1u);
+  EXPECT_EQ(t.filters[0].name, "strict");
+  ASSERT_EQ(t.filters[0].steps.size(), 2u);
+  EXPECT_EQ(t.filters[0].steps[0].function, "regex");
+  EXPECT_EQ(t.filters[0].steps[1].function, "take_first");
+  EXPECT_TRUE(t.metrics[0].ignore_case);
+}
+
+TEST(EvalTask, MalformedFilesNameFileAndLine) {
+  // YAML syntax error on line 3.
+  std::string e = error_of([] { parse_task_yaml("task: x\ndataset_path: d\noutput_type: [unclosed\n", "bad.yaml", "/", {}); });
+  EXPECT_NE(e.find("bad.yaml:"), std::string::npos) << e;
+  EXPECT_NE(e.find("YAML"), std::string::npos) << e;
+  // An unknown output type names its line (4).
+  e = error_of([] {
+    parse_task_yaml("task: x\ndataset_path: d\ndoc_to_text: t\noutput_type: guess\ndoc_to_target: y\n", "ot.yaml", "/", {});
+  });
+  EXPECT_NE(e.find("ot.yaml:4"), std::string::npos) << e;
+  e = error_of([] { parse_task_yaml("dataset_path: d\n", "nt.yaml", "/", {}); });
+  EXPECT_NE(e.find("nt.yaml:1: missing 'task'"), std::string::npos) << e;
+  e = error_of([] { parse_task_yaml("- a\n- b\n", "list.yaml", "/", {}); });
+  EXPECT_NE(e.find("list.yaml:1"), std::string::npos) << e;
+  // A metric that cannot apply to the output type.
+  e = error_of([] {
+    parse_task_yaml("task: x\ndataset_path: d\noutput_type: loglikelihood_rolling\ndoc_to_text: ''\ndoc_to_target: t\n"
+                    "metric_list:\n  - metric: acc_norm\n",
+                    "m.yaml", "/", {});
+  });
+  EXPECT_NE(e.find("m.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("acc_norm"), std::string::npos) << e;
+}
+
+TEST(EvalDataset, ParsesJsonlCsvJson) {
+  auto a = parse_docs("{\"x\": 1}\n\n{\"x\": 2}\n", "jsonl", "a.jsonl");
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1].fields["x"], 2);
+  EXPECT_EQ(a[1].origin, "a.jsonl:3");
+  auto c = parse_docs("q,a\n\"hello, \"\"you\"\"\",2\nplain,3\n", "csv", "c.csv");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].fields["q"], "hello, \"you\"");
+  EXPECT_EQ(c[1].fields["a"], "3");
+  auto j = parse_docs("[{\"k\": \"v\"}]", "json", "j.json");
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0].fields["k"], "v");
+}
+
+TEST(EvalDataset, MalformedDataNamesFileAndLine) {
+  std::string e = error_of([] { parse_docs("{\"x\": 1}\n{\"x\": 2\n{\"x\": 3}\n", "jsonl", "bad.jsonl"); });
+  EXPECT_NE(e.find("bad.jsonl:2"), std::string::npos) << e;
+  e = error_of([] { parse_docs("{\"x\": 1}\n[1, 2]\n", "jsonl", "arr.jsonl"); });
+  EXPECT_NE(e.find("arr.jsonl:2"), std::string::npos) << e;
+  e = error_of([] { parse_docs("q,a\nok,1\nbro\"ken,2\n", "csv", "bad.csv"); });
+  EXPECT_NE(e.find("bad.csv:3"), std::string::npos) << e;
+  e = error_of([] { parse_docs("[{\"a\": 1},\n {\"a\": }]", "json", "bad.json"); });
+  EXPECT_NE(e.find("bad.json:2"), std::string::npos) << e;
+  e = error_of([] { load_file("/nonexistent/x.jsonl"); });
+  EXPECT_NE(e.find("/nonexistent/x.jsonl"), std::string::npos) << e;
+}
+
+TEST(EvalRender, TextTargetChoice) {
+  TaskConfig t = parse_task_yaml(kTask, "animals.yaml", "/", {});
+  Doc d{ordered_json::parse(R"({"question": "Which one barks?", "options": ["cat", "dog"], "answer": 1})"), "x:1"};
+  DocRenderer r(t);
+  EXPECT_EQ(r.text(d), "Q: Which one barks?\nA:");
+  auto ch = r.choices(d);
+  ASSERT_EQ(ch.size(), 2u);
+  EXPECT_EQ(ch[0], "cat");
+  EXPECT_EQ(ch[1], "dog");
+  Target tg = r.target(d);
+  ASSERT_TRUE(tg.index.has_value());
+  EXPECT_EQ(*tg.index, 1);
+  EXPECT_EQ(tg.text, "dog");
+}
+
+TEST(EvalRender, FieldNamesLiteralsAndChoiceLists) {
+  TaskConfig t = parse_task_yaml(R"YAML(task: f
+dataset_path: /d.jsonl
+output_type: multiple_choice
+doc_to_text: question
+doc_to_choice: ["no", "yes"]
+doc_to_target: label
+)YAML", "f.yaml", "/", {});
+  DocRenderer r(t);
+  Doc d{ordered_json::parse(R"({"question": "Is water wet?", "label": 1})"), "x:1"};
+  EXPECT_EQ(r.text(d), "Is water wet?");
+  EXPECT_EQ(r.choices(d), (std::vector<std::string>{"no", "yes"}));
+  EXPECT_EQ(r.target(d).text, "yes");
+  auto pl = parse_python_list("['a', \"b, c\", 3]");
+  ASSERT_TRUE(pl.has_value());
+  EXPECT_EQ(*pl, (std::vector<std::string>{"a", "b, c", "3"}));
+  EXPECT_FALSE(parse_python_list("not a list").has_value());
+}
+
+TEST(EvalFewshot, FirstNAndSeededRandomSkipTheDocument) {
+  std::vector<Doc> pool;
+  for (int i = 0; i < 10; ++i) pool.push_back({ordered_json{{"i", i}}, "p:" + std::to_string(i + 1)});
+  auto first = pick_fewshot(pool, pool[0], 3, "first_n", 1234, 0);
+  ASSERT_EQ(first.size(), 3u);
+  // The document itself (pool[0]) is never its own example.
+  for (const Doc* d : first) EXPECT_NE(d->fields["i"], 0);
+  EXPECT_EQ(first[0]->fields["i"], 1);
+  Doc other{ordered_json{{"i", 99}}, "t:1"};
+  auto f2 = pick_fewshot(pool, other, 3, "first_n", 1234, 0);
+  EXPECT_EQ(f2[0]->fields["i"], 0);
+  EXPECT_EQ(f2[2]->fields["i"], 2);
+  auto r1 = pick_fewshot(pool, other, 4, "random", 42, 5);
+  auto r2 = pick_fewshot(pool, other, 4, "random", 42, 5);
+  ASSERT_EQ(r1.size(), 4u);
+  for (size_t k = 0; k < r1.size(); ++k) EXPECT_EQ(r1[k], r2[k]);  // same seed, same examples
+  std::set<const Doc*> uniq(r1.begin(), r1.end());
+  EXPECT_EQ(uniq.size(), 4u);  // without replacement
+}
+
+TEST(EvalFilters, RegexThenTakeFirst) {
+  FilterPipeline p;
+  p.steps.push_back({"regex", "#### (\\-?[0-9]+)", 0, "[invalid]"});
+  p.steps.push_back({"take_first", "", 0, "[invalid]"});
+  auto out = apply_filter(p, {"so 3+4 = 7\n#### 7", "no number", "#### -12 and #### 5"});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], "7");
+  auto all = apply_filter({"x", {p.steps[0]}}, {"no number", "#### -12 and #### 5"});
+  EXPECT_EQ(all[0], "[invalid]");
+  EXPECT_EQ(all[1], "-12");
+  // group_select -1: the last match (the harness's flexible-extract).
+  FilterPipeline last{"flex", {{"regex", "(-?[0-9]+)", -1, "[invalid]"}}};
+  EXPECT_EQ(apply_filter(last, {"12 then 30 then 42"})[0], "42");
+  FilterPipeline vote{"mv", {{"majority_vote", "", 0, ""}}};
+  EXPECT_EQ(apply_filter(vote, {"a", "b", "b", "a", "b"})[0], "b");
+}
