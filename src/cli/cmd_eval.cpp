@@ -1,0 +1,210 @@
+// `hearth eval`: run evaluation tasks against a local model or any routed endpoint, list the
+// built-in tasks, and compare finished runs side by side.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/json.h"
+#include "core/paths.h"
+#include "eval/runner.h"
+#include "eval/task.h"
+
+namespace hearth::cli {
+namespace {
+namespace fs = std::filesystem;
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ','))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+// A run is its directory or its results.json.
+ordered_json load_run(const std::string& arg) {
+  fs::path p(arg);
+  if (fs::is_directory(p)) p /= "results.json";
+  std::ifstream f(p, std::ios::binary);
+  if (!f) fail(Errc::not_found, p.string() + ": no such run (pass a run directory or its results.json)");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  try {
+    return ordered_json::parse(ss.str());
+  } catch (const std::exception& e) {
+    fail(Errc::format, p.string() + ": not a results file: " + e.what());
+  }
+}
+
+std::string fmt(const ordered_json& v) {
+  if (!v.is_number()) return v.is_string() ? v.get<std::string>() : "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.4f", v.get<double>());
+  return b;
+}
+
+struct RunArgs {
+  std::string tasks, model, config, output, data_dir, judge, cache;
+  int64_t limit = -1;
+  int num_fewshot = -1, concurrency = 1, threads = 0;
+  int64_t ctx = 0;
+  bool chat = false, log_samples = false, json_out = false, no_cache = false, no_prefix_reuse = false;
+};
+
+int do_run(const RunArgs& a) {
+  eval::RunOptions o;
+  o.tasks = split_commas(a.tasks);
+  if (o.tasks.empty()) fail(Errc::invalid_argument, "--task needs at least one task name or YAML path");
+  o.model = a.model;
+  o.limit = a.limit;
+  if (a.num_fewshot >= 0) o.num_fewshot = a.num_fewshot;
+  o.apply_chat_template = a.chat;
+  o.output_dir = a.output;
+  o.log_samples = a.log_samples;
+  o.use_cache = !a.no_cache;
+  o.cache_path = a.cache;
+  o.judge_model = a.judge;
+  o.backend.concurrency = a.concurrency;
+  o.backend.n_threads = a.threads;
+  o.backend.n_ctx = a.ctx;
+  o.backend.prefix_reuse = !a.no_prefix_reuse;
+  o.backend.router_config = a.config;
+  o.env.judge_model = a.judge;
+  if (!a.data_dir.empty()) o.env.eval_data = a.data_dir;
+  else if (const char* d = std::getenv("HEARTH_EVAL_DATA")) o.env.eval_data = d;
+  eval::RunOutput out = eval::run_eval(o);
+  if (a.json_out) {
+    ordered_json j = out.results;
+    j.erase("configs");
+    j["run_dir"] = out.dir.string();
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%-32s %-10s %-28s %12s %10s\n", "task", "filter", "metric", "value", "stderr");
+  for (auto& [task, res] : out.results["results"].items()) {
+    for (auto& [k, v] : res.items()) {
+      size_t comma = k.find(',');
+      if (comma == std::string::npos || k.find("_stderr") != std::string::npos) continue;
+      std::string metric = k.substr(0, comma), filter = k.substr(comma + 1);
+      std::string se_key = metric + "_stderr," + filter;
+      std::printf("%-32s %-10s %-28s %12s %10s\n", task.c_str(), filter.c_str(), metric.c_str(), fmt(v).c_str(),
+                  res.contains(se_key) ? fmt(res[se_key]).c_str() : "-");
+    }
+  }
+  std::printf("requests: %lld (%lld from the cache)\n", static_cast<long long>(out.requests),
+              static_cast<long long>(out.cached));
+  if (!out.dir.empty()) std::printf("results: %s\n", (out.dir / "results.json").string().c_str());
+  return kExitOk;
+}
+
+int do_list(bool json_out) {
+  auto tasks = eval::list_builtin_tasks();
+  if (json_out) {
+    json arr = json::array();
+    for (const auto& t : tasks) arr.push_back({{"name", t.name}, {"description", t.description}, {"group", t.is_group}});
+    std::printf("%s\n", arr.dump(2).c_str());
+    return kExitOk;
+  }
+  for (const auto& t : tasks)
+    std::printf("%-28s %s%s\n", t.name.c_str(), t.is_group ? "[group] " : "", t.description.c_str());
+  return kExitOk;
+}
+
+int do_compare(const std::vector<std::string>& runs, bool json_out) {
+  if (runs.empty()) fail(Errc::invalid_argument, "compare needs at least one run directory");
+  std::vector<ordered_json> docs;
+  for (const auto& r : runs) docs.push_back(load_run(r));
+  // Rows: task/metric keys present in any run; columns: runs.
+  std::vector<std::pair<std::string, std::string>> rows;
+  std::set<std::string> seen;
+  for (const auto& d : docs)
+    for (auto& [task, res] : d["results"].items())
+      for (auto& [k, v] : res.items())
+        if (k.find(',') != std::string::npos && k.find("_stderr") == std::string::npos && seen.insert(task + "\x1f" + k).second)
+          rows.emplace_back(task, k);
+  if (json_out) {
+    json out = json::object();
+    json cols = json::array();
+    for (size_t i = 0; i < docs.size(); ++i) cols.push_back({{"run", runs[i]}, {"model", docs[i]["config"].value("model", "")}});
+    out["runs"] = cols;
+    json table = json::array();
+    for (auto& [task, k] : rows) {
+      json vals = json::array();
+      for (auto& d : docs) {
+        const auto& res = d["results"];
+        vals.push_back(res.contains(task) && res[task].contains(k) ? json(res[task][k]) : json(nullptr));
+      }
+      table.push_back({{"task", task}, {"metric", k}, {"values", vals}});
+    }
+    out["rows"] = table;
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("%-28s %-24s", "task", "metric");
+  for (const auto& d : docs) {
+    std::string m = d["config"].value("model", "?");
+    if (m.size() > 22) m = "..." + m.substr(m.size() - 19);
+    std::printf(" %22s", m.c_str());
+  }
+  std::printf("\n");
+  for (auto& [task, k] : rows) {
+    std::printf("%-28s %-24s", task.c_str(), k.c_str());
+    for (auto& d : docs) {
+      const auto& res = d["results"];
+      std::printf(" %22s", res.contains(task) && res[task].contains(k) ? fmt(res[task][k]).c_str() : "-");
+    }
+    std::printf("\n");
+  }
+  return kExitOk;
+}
+
+HEARTH_COMMAND("eval", "Evaluate models on benchmark and custom tasks (run, list, compare)", [](CLI::App& app) {
+  app.require_subcommand(1);
+  auto ra = std::make_shared<RunArgs>();
+  auto* run = app.add_subcommand("run", "Run tasks against a model");
+  run->add_option("--task,-t", ra->tasks, "Tasks: built-in names, group names or YAML paths, comma-separated")->required();
+  run->add_option("--model,-m", ra->model, "local:FILE.gguf or provider:model (routed)")->required();
+  run->add_option("--config", ra->config, "Router config for provider:model (default $HEARTH_HOME/router.yaml)");
+  run->add_option("--limit", ra->limit, "Documents per task (default all)");
+  run->add_option("--num-fewshot", ra->num_fewshot, "Override the tasks' number of few-shot examples");
+  run->add_flag("--apply-chat-template", ra->chat, "Wrap generation prompts in the model's chat template");
+  run->add_option("--output,-o", ra->output, "Results folder (default $HEARTH_HOME/eval/runs)");
+  run->add_option("--concurrency", ra->concurrency, "Parallel requests to a remote endpoint")->check(CLI::Range(1, 256));
+  run->add_option("--threads", ra->threads, "Local engine threads (default all cores)");
+  run->add_option("--ctx", ra->ctx, "Local engine context length (default the model's)");
+  run->add_option("--data-dir", ra->data_dir, "Folder of the built-in tasks' data (else $HEARTH_EVAL_DATA)");
+  run->add_option("--judge", ra->judge, "Judge model for llm_judge metrics (local:FILE or provider:model)");
+  run->add_option("--cache", ra->cache, "Request cache file (default $HEARTH_HOME/eval/cache.sqlite)");
+  run->add_flag("--no-cache", ra->no_cache, "Do not read or write the request cache");
+  run->add_flag("--no-prefix-reuse", ra->no_prefix_reuse, "Local: recompute shared prefixes (for benchmarking)");
+  run->add_flag("--log-samples", ra->log_samples, "Write per-sample logs (samples_TASK.jsonl)");
+  run->add_flag("--json", ra->json_out, "Print the results JSON");
+  auto list_json = std::make_shared<bool>(false);
+  auto* list = app.add_subcommand("list", "List built-in tasks");
+  list->add_flag("--json", *list_json, "Machine-readable output");
+  auto runs = std::make_shared<std::vector<std::string>>();
+  auto cmp_json = std::make_shared<bool>(false);
+  auto* cmp = app.add_subcommand("compare", "Compare finished runs in one table");
+  cmp->add_option("runs", *runs, "Run directories or results.json files")->required();
+  cmp->add_flag("--json", *cmp_json, "Machine-readable output");
+  return [=, &app]() {
+    return run_guarded([&]() {
+      if (run->parsed()) return do_run(*ra);
+      if (list->parsed()) return do_list(*list_json);
+      if (cmp->parsed()) return do_compare(*runs, *cmp_json);
+      print_error("eval: choose run, list or compare");
+      return kExitUsage;
+    });
+  };
+});
+
+}  // namespace
+}  // namespace hearth::cli

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# hearth eval end to end on stories260K: list, run (multiple choice with --limit and WikiText-2
+# perplexity), results layout, per-sample logs, a rerun answered from the cache, compare.
+set -u
+bin="$1"
+shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+model="$shared/models/stories260K.gguf"
+if [ ! -f "$model" ]; then
+  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
+  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export HEARTH_HOME="$tmp/home"
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$bin" eval list | grep -q '^truthfulqa_mc1' || fail "eval list lacks truthfulqa_mc1"
+"$bin" eval list --json | python3 -c 'import json,sys; n={t["name"] for t in json.load(sys.stdin)}; assert {"mmlu","wikitext","gsm8k"} <= n, n' \
+  || fail "eval list --json"
+
+"$bin" eval run --task truthfulqa_mc1 --model "local:$model" --data-dir "$shared/eval-data" --limit 12 \
+  --log-samples --output "$tmp/runs" --json >"$tmp/a.json" 2>"$tmp/a.err" || { cat "$tmp/a.err"; fail "eval run"; }
+grep -q 'eval \[' "$tmp/a.err" || fail "no progress bar on stderr"
+run=$(python3 - "$tmp/a.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+r = j["results"]["truthfulqa_mc1"]
+assert 0 <= r["acc,none"] <= 1 and isinstance(r["acc_stderr,none"], float), r
+assert j["n-samples"]["truthfulqa_mc1"]["effective"] == 12, j["n-samples"]
+assert j["config"]["limit"] == 12
+print(j["run_dir"])
+PY
+) || fail "results JSON layout"
+[ -f "$run/results.json" ] || fail "no results.json in $run"
+[ "$(wc -l <"$run/samples_truthfulqa_mc1.jsonl")" -eq 12 ] || fail "expected 12 logged samples"
+
+# The rerun is answered from the cache with the same accuracy.
+"$bin" eval run --task truthfulqa_mc1 --model "local:$model" --data-dir "$shared/eval-data" --limit 12 \
+  --output "$tmp/runs" --json >"$tmp/b.json" 2>/dev/null || fail "rerun"
+python3 - "$tmp/a.json" "$tmp/b.json" <<'PY' || fail "rerun not cached or different"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert b["config"]["cached_requests"] == b["config"]["requests"] > 0, b["config"]
+assert a["results"]["truthfulqa_mc1"]["acc,none"] == b["results"]["truthfulqa_mc1"]["acc,none"]
+PY
+
+# WikiText-2 with llama-perplexity's method: 227.30 at -c 128 (shared/bench/README.md), within 0.5%.
+"$bin" eval run --task wikitext --model "local:$model" --data-dir "$shared/eval-data" --no-cache \
+  --output "$tmp/runs" --json >"$tmp/w.json" 2>/dev/null || fail "wikitext run"
+python3 - "$tmp/w.json" <<'PY' || fail "wikitext perplexity"
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]["wikitext"]
+p = r["token_perplexity,none"]
+assert abs(p - 227.3035) / 227.3035 < 0.005, p
+assert r["bits_per_byte,none"] > 0 and r["word_perplexity,none"] > p
+PY
+
+"$bin" eval compare "$run" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$tmp/w.json")" >"$tmp/cmp.txt" \
+  || fail "compare"
+grep -q 'truthfulqa_mc1' "$tmp/cmp.txt" && grep -q 'token_perplexity' "$tmp/cmp.txt" || { cat "$tmp/cmp.txt"; fail "compare table"; }
+"$bin" eval compare "$tmp/nope" >/dev/null 2>&1 && fail "compare of a missing run succeeded"
+"$bin" eval run --task "$tmp/missing.yaml" --model "local:$model" >/dev/null 2>"$tmp/m.err" && fail "missing task file accepted"
+grep -q 'missing.yaml' "$tmp/m.err" || { cat "$tmp/m.err"; fail "error does not name the task file"; }
+echo "ok"
