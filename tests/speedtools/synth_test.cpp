@@ -1,0 +1,174 @@
+// `hearth synth` (model/synth): deterministic files, llama.cpp's tensor order and per-tensor
+// mixes (checked against llama-quantize's files and the bench README's table), and a generated
+// vocabulary that round-trips any text.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "core/error.h"
+#include "gguf/gguf.h"
+#include "model/quant_mix.h"
+#include "model/synth.h"
+#include "support/shared_data.h"
+#include "tokenizer/tokenizer.h"
+
+namespace fs = std::filesystem;
+using namespace hearth;
+using tensor::Type;
+
+namespace {
+
+model::SynthResult synth(const std::string& arch, model::FileType type, uint64_t seed, int threads,
+                         const fs::path& out) {
+  model::SynthOptions o;
+  o.preset = model::resolve_synth_preset("tiny", arch);
+  o.type = type;
+  o.seed = seed;
+  o.out = out.string();
+  o.n_threads = threads;
+  return model::synthesize(o);
+}
+
+class SynthArch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SynthArch, SameOptionsSameBytesAnyThreadCount) {
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  const std::string arch = GetParam();
+  const auto r1 = synth(arch, model::FileType::Q8_0, 11, 1, dir / "a.gguf");
+  synth(arch, model::FileType::Q8_0, 11, 2, dir / "b.gguf");
+  synth(arch, model::FileType::Q8_0, 12, 2, dir / "c.gguf");
+  const std::string a = test::read_file(dir / "a.gguf");
+  EXPECT_EQ(a.size(), r1.file_bytes);
+  EXPECT_TRUE(a == test::read_file(dir / "b.gguf")) << arch << ": thread count changed the file";
+  EXPECT_FALSE(a == test::read_file(dir / "c.gguf")) << arch << ": seed ignored";
+  EXPECT_FALSE(fs::exists(dir / "a.gguf.tmp"));
+
+  const gguf::File f = gguf::File::open((dir / "a.gguf").string());
+  EXPECT_EQ(f.architecture(), arch);
+  EXPECT_EQ(static_cast<int64_t>(f.tensors().size()), r1.n_tensors);
+  // llama-quantize's order: non-layer tensors, then layer by layer, names sorted within each.
+  for (size_t i = 1; i < f.tensors().size(); ++i)
+    EXPECT_FALSE(model::llama_cpp_tensor_less(f.tensors()[i].name, f.tensors()[i - 1].name))
+        << f.tensors()[i - 1].name << " before " << f.tensors()[i].name;
+  fs::remove_all(dir);
+}
+
+TEST_P(SynthArch, VocabularyRoundTripsText) {
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  synth(GetParam(), model::FileType::Q8_0, 1, 2, dir / "m.gguf");
+  const gguf::File f = gguf::File::open((dir / "m.gguf").string());
+  const auto tok = tokenizer::Tokenizer::from_gguf(f);
+  for (const std::string& text : std::vector<std::string>{
+           "Hello, world!", "  leading spaces\tand\ttabs\n\nnew lines", "Ünïcödé — 日本語のテキスト 🙂👍🏽",
+        "numbers 1234567890 3.14159", std::string("\x00\x01\x7f control", 11), "<|im_end|> stays text"}) {
+    const auto ids = tok->encode(text, false, false);
+    ASSERT_FALSE(ids.empty()) << text;
+    EXPECT_EQ(tok->decode(ids), text);
+  }
+  // Merges apply: ordinary English takes clearly fewer tokens than bytes. (Invalid UTF-8 is not
+  // in the list: like llama.cpp, the tokenizer reads it as U+FFFD.)
+  const std::string prose = "the quick brown fox jumps over the lazy dog and then the fox sleeps";
+  EXPECT_LT(tok->encode(prose, false, false).size(), prose.size() * 3 / 4);
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, SynthArch, ::testing::Values("llama", "qwen2", "qwen3"));
+
+TEST(Synth, TinyLlamaMixesMatchLlamaQuantizeFiles) {
+  // hearth's tiny llama has the shared tiny-llama's layer shapes (256 / 4 layers / 8 heads / 2 KV
+  // heads / 768), so every mix must give each tensor the type llama-quantize gave it.
+  HEARTH_REQUIRE_SHARED();
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  for (const auto& [type, suffix] : std::map<std::string, std::string>{
+           {"q4_0", "Q4_0"}, {"q2_k", "Q2_K"}, {"q3_k_m", "Q3_K_M"}, {"q4_k_m", "Q4_K_M"}, {"q5_k_m", "Q5_K_M"},
+           {"q6_k", "Q6_K"}}) {
+    synth("llama", *model::file_type_from_name(type), 3, 2, dir / "m.gguf");
+    const gguf::File got = gguf::File::open((dir / "m.gguf").string());
+    const gguf::File want = gguf::File::open(test::shared_path("models/tiny-llama-" + suffix + ".gguf").string());
+    ASSERT_EQ(got.tensors().size(), want.tensors().size()) << type;
+    for (size_t i = 0; i < want.tensors().size(); ++i) {
+      EXPECT_EQ(got.tensors()[i].name, want.tensors()[i].name) << type;
+      EXPECT_EQ(tensor::type_name(got.tensors()[i].type), tensor::type_name(want.tensors()[i].type))
+          << type << " " << want.tensors()[i].name;
+    }
+    EXPECT_EQ(got.get_int("general.file_type", -1), want.get_int("general.file_type", -2)) << type;
+  }
+  fs::remove_all(dir);
+}
+
+// The bench model's mixes, as ../shared/bench/README.md lists them, without writing 1 GB.
+std::vector<model::TensorPlanInput> llama_3_2_1b_tensors() {
+  std::vector<model::TensorPlanInput> v = {{"rope_freqs.weight", {32}}, {"token_embd.weight", {2048, 128256}},
+                                           {"output_norm.weight", {2048}}};
+  for (int l = 0; l < 16; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    v.push_back({b + "attn_k.weight", {2048, 512}});
+    v.push_back({b + "attn_norm.weight", {2048}});
+    v.push_back({b + "attn_output.weight", {2048, 2048}});
+    v.push_back({b + "attn_q.weight", {2048, 2048}});
+    v.push_back({b + "attn_v.weight", {2048, 512}});
+    v.push_back({b + "ffn_down.weight", {8192, 2048}});
+    v.push_back({b + "ffn_gate.weight", {2048, 8192}});
+    v.push_back({b + "ffn_norm.weight", {2048}});
+    v.push_back({b + "ffn_up.weight", {2048, 8192}});
+  }
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return model::llama_cpp_tensor_less(a.name, b.name); });
+  return v;
+}
+
+std::map<std::string, int> count_types(model::FileType ft, std::map<std::string, Type>* by_name = nullptr) {
+  const auto in = llama_3_2_1b_tensors();
+  model::MixContext ctx{32, 8, "llama"};
+  const auto types = model::plan_types(ft, in, ctx);
+  std::map<std::string, int> n;
+  for (size_t i = 0; i < in.size(); ++i) {
+    ++n[std::string(tensor::type_name(types[i]))];
+    if (by_name) (*by_name)[in[i].name] = types[i];
+  }
+  return n;
+}
+
+TEST(Synth, Llama32_1bMixesAreTheBenchReadmes) {
+  // 113 weight matrices + 33 norms + rope_freqs.
+  EXPECT_EQ(count_types(model::FileType::F16), (std::map<std::string, int>{{"f16", 113}, {"f32", 34}}));
+  EXPECT_EQ(count_types(model::FileType::Q8_0), (std::map<std::string, int>{{"q8_0", 113}, {"f32", 34}}));
+  std::map<std::string, Type> q40;
+  EXPECT_EQ(count_types(model::FileType::Q4_0, &q40), (std::map<std::string, int>{{"q4_0", 112}, {"q6_K", 1}, {"f32", 34}}));
+  EXPECT_EQ(q40["token_embd.weight"], Type::Q6_K);
+  std::map<std::string, Type> km;
+  EXPECT_EQ(count_types(model::FileType::Q4_K_M, &km), (std::map<std::string, int>{{"q4_K", 96}, {"q6_K", 17}, {"f32", 34}}));
+  EXPECT_EQ(km["token_embd.weight"], Type::Q6_K);
+  for (int l = 0; l < 16; ++l) {
+    const bool six = l == 0 || l == 1 || l == 4 || l == 7 || l == 10 || l == 13 || l == 14 || l == 15;
+    const Type want = six ? Type::Q6_K : Type::Q4_K;
+    const std::string b = "blk." + std::to_string(l) + ".";
+    EXPECT_EQ(km[b + "attn_v.weight"], want) << l;
+    EXPECT_EQ(km[b + "ffn_down.weight"], want) << l;
+    EXPECT_EQ(km[b + "attn_q.weight"], Type::Q4_K) << l;
+  }
+  EXPECT_EQ(km["rope_freqs.weight"], Type::F32);
+}
+
+TEST(Synth, TensorOrderIsLayerThenName) {
+  using model::llama_cpp_tensor_less;
+  EXPECT_TRUE(llama_cpp_tensor_less("token_embd.weight", "blk.0.attn_k.weight"));
+  EXPECT_TRUE(llama_cpp_tensor_less("output.weight", "token_embd.weight"));
+  EXPECT_TRUE(llama_cpp_tensor_less("blk.2.ffn_up.weight", "blk.10.attn_k.weight"));
+  EXPECT_TRUE(llama_cpp_tensor_less("blk.1.attn_k.weight", "blk.1.attn_q.weight"));
+  EXPECT_FALSE(llama_cpp_tensor_less("blk.1.attn_q.weight", "blk.1.attn_q.weight"));
+  // Not a layer tensor: "blk.x" without a number, or without the dot after it.
+  EXPECT_TRUE(llama_cpp_tensor_less("blk.x.weight", "blk.0.attn_k.weight"));
+  EXPECT_TRUE(llama_cpp_tensor_less("blk.7", "blk.0.attn_k.weight"));
+}
+
+TEST(Synth, BadPresetOrArchIsAnError) {
+  EXPECT_THROW(model::resolve_synth_preset("nope", ""), Error);
+  EXPECT_THROW(model::resolve_synth_preset("llama-3.2-1b", "qwen2"), Error);
+  EXPECT_THROW(model::resolve_synth_preset("tiny", "gpt2"), Error);
+  EXPECT_EQ(model::resolve_synth_preset("llama-3.2-1b", "").n_vocab, 128256);
+}
+
+}  // namespace
