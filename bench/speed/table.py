@@ -10,8 +10,8 @@ for line in open(sys.argv[1]):
     ref[(ty, test)] = tuple(map(float, (lb, lm, ib, im)))
 results, types = sys.argv[2], sys.argv[3:]
 print("| type | size GB | test | hearth t/s | llama.cpp best / median | hearth ÷ llama.cpp best "
-      "| ik_llama.cpp best / median | hearth ÷ ik best | weights GB/s |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+      "| ik_llama.cpp best / median | hearth ÷ ik best | weights GB/s | peak RSS ÷ (file + KV) |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 first = None
 for ty in types:
     d = json.load(open(os.path.join(results, ty + ".json")))
@@ -21,8 +21,10 @@ for ty in types:
         cmp = (f"{r[0]:.1f} / {r[1]:.1f} | {t['avg_ts'] / r[0]:.2f} | {r[2]:.1f} / {r[3]:.1f} | {t['avg_ts'] / r[2]:.2f}"
                if r else "– | – | – | –")
         gbps = f"{t['weight_gb_per_s']:.1f}" if "weight_gb_per_s" in t else ""
+        # The memory bound: peak RSS <= file + KV cache + 10%, i.e. this column <= 1.10.
+        rss = d["peak_rss_bytes"] / (d["size"] + d["kv_bytes"])
         print(f"| {ty.upper()} | {d['size'] / 1e9:.2f} | {t['test']} | {t['avg_ts']:.2f} ± {t['stddev_ts']:.2f} "
-              f"| {cmp} | {gbps} |")
+              f"| {cmp} | {gbps} | {rss:.2f} |")
 if first:
     print(f"\nthreads {first['threads']}, isa {first['isa']}, commit {first['commit']}; "
           f"GB/s = tg t/s × weight bytes per token (every weight read once per token).")
