@@ -58,6 +58,10 @@ expect "$tmp/err" "nope"
 status 2 "$hearth" synth --preset tiny --type q9_9 -o "$tmp/x.gguf"
 expect "$tmp/err" "q9_9"
 status 2 "$hearth" synth --preset tiny
+status 2 "$hearth" synth --preset llama-3.2-1b --arch qwen2 -o "$tmp/x.gguf"
+expect "$tmp/err" "preset 'llama-3.2-1b' is a llama model, not qwen2"
+status 1 "$hearth" synth --preset tiny -o "$tmp/no/such/dir/x.gguf"
+expect "$tmp/err" "no/such/dir/x\.gguf"
 [ ! -e "$tmp/x.gguf" ] || fail "a failed synth left a file"
 
 # --- quantize: the types ggml quantizes by reference, and the K-quant mixes, give the bytes of
@@ -119,4 +123,8 @@ status 1 "$hearth" bench -m "$tmp/absent.gguf" -p 8 -n 0 -r 1
 expect "$tmp/err" "absent\.gguf"
 status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -o yaml
 expect "$tmp/err" "-o must be md or json"
+status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -r 0
+expect "$tmp/err" "-r must be >= 1"
+status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -p 0 -n 0
+expect "$tmp/err" "nothing to measure"
 echo "speed tools: ok"
