@@ -34,12 +34,19 @@ std::vector<RemoteBackend::EchoToken> RemoteBackend::echo(const std::string& pro
     }
     return true;
   });
-  if (!echoed.empty()) return echoed;
+  // The echo flag on deltas is not trusted: a router that counts prompt bytes marks the last
+  // prompt token as generated when the tokenizer added a leading space. Locate the prompt instead.
+  (void)echoed;
   // No delta marked as echo: keep tokens up to the prompt's length.
+  // A tokenizer's leading space may come first, so find where the prompt starts.
+  std::string joined;
+  for (const auto& t : all) joined += t.text;
+  size_t pos = joined.find(prompt);
+  const size_t stop = pos == std::string::npos ? prompt.size() : pos + prompt.size();
   std::vector<EchoToken> out;
   size_t len = 0;
   for (auto& t : all) {
-    if (len >= prompt.size()) break;
+    if (len >= stop) break;
     len += t.text.size();
     out.push_back(std::move(t));
   }
@@ -81,14 +88,23 @@ LoglikelihoodResult RemoteBackend::one(const LoglikelihoodRequest& r) const {
   auto toks = echo(prompt);
   std::string joined;
   for (const auto& t : toks) joined += t.text;
-  // Extra leading text (a tokenizer's leading space) shifts offsets; the continuation is at the end.
-  size_t boundary = joined.size() >= r.continuation.size() ? joined.size() - r.continuation.size() : 0;
+  // Locate the prompt in the echoed text: a tokenizer's leading space may come before it and a
+  // server may append a generated token after it; only tokens inside the prompt that reach into
+  // the continuation count.
+  size_t pos = joined.find(prompt);
+  size_t boundary, limit = joined.size();
+  if (pos != std::string::npos) {
+    boundary = pos + r.context.size();
+    limit = pos + prompt.size();
+  } else {
+    boundary = joined.size() >= r.continuation.size() ? joined.size() - r.continuation.size() : 0;
+  }
   LoglikelihoodResult res;
   res.is_greedy = true;
   size_t off = 0;
   for (const auto& t : toks) {
     size_t end = off + t.text.size();
-    if (end > boundary && !t.text.empty()) {  // the token reaches into the continuation
+    if (end > boundary && off < limit && !t.text.empty()) {  // the token reaches into the continuation
       if (!t.has_logprob) fail(Errc::format, model_ + ": echoed continuation token without a log-probability");
       res.logprob += t.logprob;
       res.is_greedy = res.is_greedy && t.greedy;
