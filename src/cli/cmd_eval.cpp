@@ -89,7 +89,11 @@ int do_run(const RunArgs& a) {
     return kExitOk;
   }
   std::printf("%-32s %-10s %-28s %12s %10s\n", "task", "filter", "metric", "value", "stderr");
-  for (auto& [task, res] : out.results["results"].items()) {
+  std::vector<std::pair<std::string, ordered_json>> rows;
+  for (auto& [task, res] : out.results["results"].items()) rows.emplace_back(task, res);
+  if (out.results.contains("groups"))  // groups (mmlu) after their members, aggregated
+    for (auto& [g, res] : out.results["groups"].items()) rows.emplace_back(g, res);
+  for (auto& [task, res] : rows) {
     for (auto& [k, v] : res.items()) {
       size_t comma = k.find(',');
       if (comma == std::string::npos || k.find("_stderr") != std::string::npos) continue;
