@@ -223,3 +223,24 @@ metric_list:
   EXPECT_EQ(again.cached, 12);
   EXPECT_DOUBLE_EQ(again.results["results"]["cached"]["acc,none"].get<double>(), 1.0);
 }
+
+TEST_F(RunnerTest, LoglikelihoodPerplexityAndGreedyAcc) {
+  write(dir / "l.jsonl", "{\"ctx\": \"The sky is\", \"t\": \"blue\"}\n{\"ctx\": \"Grass is\", \"t\": \"green\"}\n");
+  write(dir / "l.yaml", R"YAML(task: lambada_like
+dataset_path: l.jsonl
+output_type: loglikelihood
+doc_to_text: ctx
+doc_to_target: t
+metric_list:
+  - metric: perplexity
+    higher_is_better: false
+  - metric: acc
+)YAML");
+  ScriptedBackend be;
+  be.ll = {{" blue", -1.0}, {" green", -3.0}};
+  RunOutput out = run_eval(opts((dir / "l.yaml").string()), &be);
+  const auto& r = out.results["results"]["lambada_like"];
+  EXPECT_NEAR(r["perplexity,none"].get<double>(), std::exp(2.0), 1e-9);
+  EXPECT_DOUBLE_EQ(r["acc,none"].get<double>(), 0.0);  // the scripted backend is never greedy
+  EXPECT_EQ(be.contexts[0], "The sky is");
+}
