@@ -67,6 +67,11 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
   app.add_flag("--local-only", o->s.local_only, "Refuse every remote provider");
   app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
   app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
+  o->s.memory = true;
+  app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
+               "Do not open the memory store (no memory API, no memory in prompts)");
+  app.add_flag("--memory-default-on", o->s.memory_default_on,
+               "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
   app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
   app.footer(
       "Endpoints: /v1/chat/completions /v1/completions /v1/embeddings /v1/models /v1/messages /api/chat "

@@ -7,6 +7,11 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "memory/embedder.h"
+#include "memory/serve_augment.h"
+#include "memory/serve_extract.h"
+#include "memory/serve_routes.h"
+#include "memory/store.h"
 #include "router/gateway.h"
 #include "router/router.h"
 #include "server/engine_backend.h"
@@ -106,6 +111,7 @@ Server::Server(ServeOptions opts) : opts_(std::move(opts)), http_(std::make_uniq
 Server::~Server() {
   stop();
   if (loader_.joinable()) loader_.join();
+  mem_worker_.reset();  // finishes queued extractions while the model is still there
   router::set_local_backend(nullptr);
 }
 
@@ -167,6 +173,26 @@ void Server::mount() {
   router::GatewayOptions gopts;
   gopts.api_keys = opts_.api_keys;
   gopts.max_body_bytes = opts_.max_body_bytes;
+  if (opts_.memory) {
+    mem_embedder_ = memory::default_embedder();
+    const std::filesystem::path db = opts_.memory_db.empty() ? memory::Store::default_path() : std::filesystem::path(opts_.memory_db);
+    std::filesystem::create_directories(db.parent_path());
+    mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());
+    mem_model_ = std::make_unique<memory::ProviderModel>(*router_, opts_.model_name);
+    memory::ExtractAfterOptions xo;
+    xo.default_on = opts_.memory_default_on;
+    mem_worker_ = std::make_unique<memory::ExtractWorker>(*mem_store_, *mem_model_, xo, 8);
+    memory::AugmentOptions ao;
+    ao.default_on = opts_.memory_default_on;
+    gopts.before_chat = [this, ao](router::ChatRequest& r) { memory::augment_chat(*mem_store_, r, ao); };
+    // Only exchanges that opted in are queued (extraction's own chats bypass the gateway).
+    gopts.after_chat = [this](const router::ChatRequest& q, const router::ChatResponse& a) { mem_worker_->submit(q, a); };
+    memory::RouteOptions ro;
+    ro.authorize = [this](const httplib::Request& r) {
+      return authorized(r.get_header_value("Authorization"), r.get_header_value("x-api-key"));
+    };
+    memory::mount_routes(s, *mem_store_, ro);
+  }
   if (configure_gateway_) configure_gateway_(gopts);
   gateway_ = std::make_unique<router::Gateway>(*router_, gopts);
   gateway_->mount(s);

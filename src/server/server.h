@@ -24,6 +24,13 @@ class Gateway;
 struct GatewayOptions;
 }  // namespace hearth::router
 
+namespace hearth::memory {
+class Embedder;
+class Store;
+class ProviderModel;
+class ExtractWorker;
+}  // namespace hearth::memory
+
 namespace hearth::server {
 
 class EngineBackend;
@@ -42,6 +49,13 @@ struct ServeOptions {
   int http_threads = 0;       // <= 0: enough for many concurrent streams
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
+  // Portable memory (src/memory): opens the store, serves its REST API to the web UI under
+  // /api/hearth/memory, and lets a chat opt in (header X-Hearth-Memory: on, or body field
+  // "hearth_memory": true) to get relevant memories in its system prompt and have new ones
+  // extracted from the exchange afterwards (by the served model, in the background).
+  bool memory = false;
+  bool memory_default_on = false;  // requests that do not say are opted in
+  std::string memory_db;           // default: $HEARTH_HOME/memory/memory.db
 };
 
 // Extra routes other components add (memory, eval); called with the server before listening.
@@ -88,6 +102,11 @@ class Server {
   mutable std::mutex mu_;
   int port_ = -1;
   bool mounted_ = false;
+  // Declared after router_ so they are destroyed before it (extraction calls the router).
+  std::unique_ptr<memory::Embedder> mem_embedder_;
+  std::unique_ptr<memory::Store> mem_store_;
+  std::unique_ptr<memory::ProviderModel> mem_model_;
+  std::unique_ptr<memory::ExtractWorker> mem_worker_;
   std::atomic<uint64_t> http_2xx_{0}, http_4xx_{0}, http_5xx_{0};
 };
 

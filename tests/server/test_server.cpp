@@ -358,3 +358,46 @@ TEST(Serve, FullQueueAnswers503WithRetryAfterAndDisconnectFreesTheSlot) {
 
 }  // namespace
 }  // namespace hearth::server
+
+namespace hearth::server {
+namespace {
+
+TEST(Serve, MemoryApiAndOptInPromptMemory) {
+  HEARTH_REQUIRE_SHARED();
+  const auto dir = test::make_temp_dir("hearth-serve-memory");
+  ServeOptions o = opts();
+  o.memory = true;
+  o.memory_db = (dir / "memory.db").string();
+  o.api_keys["k"] = "sekrit";
+  Serve s(o);
+  const httplib::Headers auth = {{"Authorization", "Bearer sekrit"}};
+  auto c = s.client();
+  // The memory API is personal data: the server's key guards it.
+  EXPECT_EQ(c.Get("/api/hearth/memory")->status, 401);
+  auto add = c.Post("/api/hearth/memory", auth, json{{"text", "The user's cat is called Mittens"}, {"kind", "fact"}}.dump(),
+                    "application/json");
+  ASSERT_TRUE(add);
+  ASSERT_EQ(add->status, 201) << add->body;
+  auto found = c.Get("/api/hearth/memory/search?q=cat", auth);
+  ASSERT_EQ(found->status, 200);
+  EXPECT_NE(found->body.find("Mittens"), std::string::npos) << found->body;
+
+  // The same question with and without X-Hearth-Memory: opted in, the memory goes into the
+  // prompt (more prompt tokens); otherwise nothing is added.
+  auto prompt_tokens = [&](const httplib::Headers& h) {
+    auto r = s.post("/v1/chat/completions", chat_body("What is my cat called?", 2), h);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body)["usage"]["prompt_tokens"].get<int>();
+  };
+  const int plain = prompt_tokens(auth);
+  httplib::Headers on = auth;
+  on.emplace("X-Hearth-Memory", "on");
+  const int with_memory = prompt_tokens(on);
+  EXPECT_GT(with_memory, plain + 5);
+  httplib::Headers bad = auth;
+  bad.emplace("X-Hearth-Memory", "maybe");
+  EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), bad)->status, 400);
+}
+
+}  // namespace
+}  // namespace hearth::server
