@@ -455,6 +455,12 @@ void Scheduler::step() {
       continue;
     }
     ++generated;
+    {
+      // Counted now, not at the end of the step: the stream may finish below, and a client that
+      // reads /metrics right after its reply must see its tokens.
+      std::lock_guard<std::mutex> lk(mu_);
+      ++metrics_.generated_tokens_total;
+    }
     ++s.stats.completion_tokens;
     s.last_token = t;
     if (s.cur.req.logprobs) s.probs.push_back(token_prob(last, V, t, s.cur.req.top_logprobs));
@@ -489,7 +495,6 @@ void Scheduler::step() {
   }
 
   std::lock_guard<std::mutex> lk(mu_);
-  metrics_.generated_tokens_total += generated;
   ++metrics_.steps_total;
   const double dt = (t1 - t0) / 1000.0;
   if (dt > 0) {
