@@ -174,6 +174,55 @@ try {
 
   await page.click('#new-chat');
   check((await page.locator('.msg').count()) === 0, 'new chat starts empty');
+
+  // Memory panel against the fake server's memory API: add, search, edit, delete, undo.
+  if (fakeMode) {
+    const rows = '#memory-list .mem';
+    await page.click('#memory-open');
+    await page.waitForSelector('#memory-list .mem-empty', { timeout: wait });
+    check(await page.isVisible('#memory'), 'memory panel opens from the sidebar');
+    await page.fill('#memory-add textarea', 'Prefers green tea in the morning');
+    await page.selectOption('#memory-add select', 'preference');
+    await page.click('#memory-add button[type=submit]');
+    await page.waitForSelector(rows, { timeout: wait });
+    await page.fill('#memory-add textarea', 'Owns a cat named Pixel');
+    await page.click('#memory-add button[type=submit]');
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, rows, { timeout: wait });
+    check(fake.state.memories.some((m) => m.kind === 'preference' && m.text === 'Prefers green tea in the morning'), 'add sends text and kind');
+    const metas = await page.locator(`${rows} .mem-meta`).allTextContents();
+    check(metas.some((t) => /^preference · \d{4}-\d\d-\d\d \d\d:\d\d$/.test(t)), `list shows kind and time (${metas.join(' | ')})`);
+
+    await page.fill('#memory-q', 'green tea');
+    await page.press('#memory-q', 'Enter');
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, rows, { timeout: wait });
+    check((await page.textContent(`${rows} .mem-text`)) === 'Prefers green tea in the morning', 'search finds the memory');
+
+    await page.click(`${rows} .mem-edit`);
+    await page.fill(`${rows} .mem-edit-text`, 'Prefers green tea, no sugar');
+    await page.click(`${rows} .mem-save`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'Prefers green tea, no sugar', `${rows} .mem-text`, { timeout: wait });
+    check(fake.state.memories.some((m) => m.text === 'Prefers green tea, no sugar'), 'inline edit is saved on the server');
+
+    await page.click(`${rows} .mem-del`);
+    await page.waitForSelector('#memory-list .mem-empty', { timeout: wait });
+    check((await page.textContent('#memory-notice')).includes('Deleted "Prefers green tea, no sugar"'), 'delete is confirmed in the notice');
+    await page.screenshot({ path: join(shots, 'desktop-memory.png') });
+    await page.click('#memory-notice .mem-undo');
+    await page.waitForSelector(rows, { timeout: wait });
+    check((await page.textContent(`${rows} .mem-text`)) === 'Prefers green tea, no sugar' &&
+          fake.state.memories.every((m) => !m.deleted), 'undo restores the deleted memory');
+
+    await page.fill('#memory-q', '');
+    await page.press('#memory-q', 'Enter');
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 2, rows, { timeout: wait });
+    await page.click(`${rows} .mem-edit`);
+    await page.fill(`${rows} .mem-edit-text`, '   ');
+    await page.click(`${rows} .mem-save`);
+    await page.waitForSelector('#memory-notice.error', { timeout: wait });
+    check((await page.textContent('#memory-notice')).match(/field "text" is empty \(HTTP 400/), "the server's error is shown in the panel");
+    await page.click('#memory .mem-close');
+    check(!(await page.isVisible('#memory')), 'memory panel closes');
+  }
   check(pageErrors.length === 0, `no uncaught page errors ${pageErrors.join('; ')}`);
 
   // ---- phone width ------------------------------------------------------------------------------
@@ -195,6 +244,17 @@ try {
   await phone.screenshot({ path: join(shots, 'phone-drawer.png') });
   await phone.click('#conversations li:nth-child(2) .conv');
   check(!(await phone.locator('#sidebar').evaluate((el) => el.classList.contains('open'))), 'picking a conversation closes the drawer');
+  if (fakeMode) {
+    await phone.click('#menu');
+    await phone.waitForTimeout(300);
+    await phone.click('#memory-open');
+    await phone.waitForSelector('#memory-list .mem', { timeout: wait });
+    const box = await phone.locator('#memory').boundingBox();
+    const pw = await phone.evaluate(() => document.documentElement.scrollWidth);
+    check(box.x >= 0 && box.x + box.width <= 375 && pw <= 375, `memory panel fits at 375px (${Math.round(box.x)}+${Math.round(box.width)}, scrollWidth ${pw})`);
+    await phone.screenshot({ path: join(shots, 'phone-memory.png') });
+    await phone.click('#memory .mem-close');
+  }
 
   check(external.length === 0, `no requests leave the server ${external.join(' ')}`);
 } catch (e) {

@@ -6,6 +6,8 @@
 //   contains "fail"  -> HTTP 400 with an OpenAI-style {"error":{"message"}} body
 //   anything else    -> a Markdown reply with a Python code block and an XSS attempt, sent in
 //                       chunks that split SSE lines and UTF-8 characters at odd places
+// It also keeps an in-memory copy of the memory API (/api/hearth/memory, as in
+// src/memory/serve_routes.h): list, search, get, add, edit, delete (tombstone) and undo.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -13,7 +15,7 @@ import { extname, join, normalize } from 'node:path';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
 
 export async function startFakeServer(distDir) {
-  const state = { requests: [], replies: 0 };
+  const state = { requests: [], replies: 0, memories: [], undo: [], nextId: 1 };
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://x');
@@ -37,6 +39,14 @@ export async function startFakeServer(distDir) {
         state.requests.push({ headers: req.headers, body });
         return chat(body, res, state, req);
       }
+      if (url.pathname === '/api/hearth/memory' || url.pathname.startsWith('/api/hearth/memory/')) {
+        let raw = '';
+        for await (const part of req) raw += part;
+        const [status, body] = memoryApi(state, req.method, url, raw);
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+        return;
+      }
       if (req.method !== 'GET') {
         res.writeHead(405).end();
         return;
@@ -53,6 +63,80 @@ export async function startFakeServer(distDir) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   return { url: `http://127.0.0.1:${server.address().port}`, state, close: () => new Promise((ok) => { server.closeAllConnections(); server.close(ok); }) };
+}
+
+const KINDS = ['fact', 'preference', 'instruction', 'task', 'episode'];
+const apiError = (status, message, type) => [status, { error: { message, type } }];
+
+// Returns [status, body]. Undo restores the record as it was before the latest add/edit/delete.
+function memoryApi(state, method, url, raw) {
+  const rest = url.pathname.slice('/api/hearth/memory'.length).replace(/^\//, '');
+  const live = () => state.memories.filter((m) => !m.deleted).sort((a, b) => b.updated.localeCompare(a.updated));
+  const find = (id) => state.memories.find((m) => m.id === id);
+  const parse = () => {
+    try {
+      const j = JSON.parse(raw);
+      return j && typeof j === 'object' && !Array.isArray(j) ? j : null;
+    } catch {
+      return null;
+    }
+  };
+  const checkFields = (j) => {
+    for (const [k, v] of Object.entries(j)) {
+      if (k !== 'text' && k !== 'kind') return `unknown field "${k}" (editable: text, kind)`;
+      if (typeof v !== 'string') return `field "${k}" must be a string`;
+    }
+    if (j.kind !== undefined && !KINDS.includes(j.kind)) return `unknown kind "${j.kind}" (fact, preference, instruction, task, episode)`;
+    if (j.text !== undefined && j.text.trim() === '') return 'field "text" is empty';
+    return null;
+  };
+  const now = () => new Date(Date.now() + state.nextId).toISOString(); // strictly increasing
+  const remember = (m) => state.undo.push(m ? { ...m } : null);
+  if (method === 'GET' && rest === '') return [200, { memories: live() }];
+  if (method === 'GET' && rest === 'search') {
+    const q = (url.searchParams.get('q') ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    if (!q.length) return apiError(400, 'query parameter q is required', 'invalid_argument');
+    const hits = live().filter((m) => q.every((w) => m.text.toLowerCase().includes(w)));
+    return [200, { results: hits.map((m) => ({ memory: m, score: 1, why: [`bm25: ${q.join(' ')}`] })) }];
+  }
+  if (method === 'POST' && rest === 'undo') {
+    if (!state.undo.length) return [200, { undone: [] }];
+    const prev = state.undo.pop();
+    if (prev.added) state.memories = state.memories.filter((m) => m.id !== prev.id);
+    else Object.assign(find(prev.id), prev);
+    return [200, { undone: [prev.id] }];
+  }
+  if (method === 'POST' && rest === '') {
+    const j = parse();
+    if (!j) return apiError(400, 'the request body must be a JSON object', 'invalid_argument');
+    if (j.text === undefined) return apiError(400, 'field "text" is required', 'invalid_argument');
+    const bad = checkFields(j);
+    if (bad) return apiError(400, bad, 'invalid_argument');
+    const t = now();
+    const m = { id: `mem_${state.nextId++}`, kind: j.kind ?? 'fact', text: j.text, scope: 'user', created: t, updated: t, tags: [], deleted: false };
+    state.memories.push(m);
+    state.undo.push({ id: m.id, added: true });
+    return [201, m];
+  }
+  const m = find(rest);
+  if (!m || (method !== 'GET' && m.deleted)) return apiError(404, `no memory with id ${rest}`, 'not_found');
+  if (method === 'GET') return [200, m];
+  if (method === 'PATCH') {
+    const j = parse();
+    if (!j) return apiError(400, 'the request body must be a JSON object', 'invalid_argument');
+    const bad = checkFields(j);
+    if (bad) return apiError(400, bad, 'invalid_argument');
+    remember(m);
+    Object.assign(m, j, { updated: now() });
+    state.nextId++;
+    return [200, m];
+  }
+  if (method === 'DELETE') {
+    remember(m);
+    m.deleted = true;
+    return [200, m];
+  }
+  return apiError(405, `${method} is not allowed here`, 'invalid_argument');
 }
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));

@@ -3,6 +3,7 @@
 import './style.css';
 import { listModels, ModelInfo, serverVersion, streamChat } from './api';
 import { renderMarkdown } from './markdown';
+import { mountMemoryPanel } from './memory_panel';
 import { buildRequestBody, ChatMessage, loadSettings, saveSettings, Settings, validateSettings } from './settings';
 import {
   Conversation,
@@ -344,6 +345,14 @@ ui.importFile.onchange = async () => {
   } catch (e) {
     notify(`Could not import ${file.name}: ${(e as Error).message}`);
   }
+};
+
+// ---- memory panel ----------------------------------------------------------------------------
+
+const memoryPanel = mountMemoryPanel($<HTMLDialogElement>('memory'), () => settings);
+$('memory-open').onclick = () => {
+  closeSidebar();
+  void memoryPanel.open();
 };
 
 // ---- settings --------------------------------------------------------------------------------
