@@ -13,6 +13,7 @@ need() {
 [ -d "$src/web/node_modules/playwright-core" ] || need "web/node_modules missing (npm ci --prefix web)"
 [ -x "$chromium" ] || need "chromium missing at $chromium"
 tmp="$(mktemp -d)"
+export HEARTH_HOME="$tmp/home"  # the server's memory store and ledger stay in the scratch folder
 "$1" serve -m "$shared/models/stories260K.gguf" --port 0 --parallel 2 >"$tmp/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
