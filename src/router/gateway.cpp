@@ -235,6 +235,9 @@ void GatewayHandlers::embeddings(const httplib::Request& req, httplib::Response&
 void Gateway::mount(httplib::Server& s) {
   auto h = std::make_shared<GatewayHandlers>(GatewayHandlers{*this});
   s.set_payload_max_length(opts_.max_body_bytes);
+  // Small responses and stream chunks must leave at once: with Nagle's algorithm on, each one
+  // waits for the client's delayed ACK (about 40 ms on Linux).
+  s.set_tcp_nodelay(true);
   // The handlers object lives as long as the server's handler table holds these closures.
   auto on = [&](Dialect d, auto fn) { return h->guarded(d, [h, fn](const httplib::Request& q, httplib::Response& r) { ((*h).*fn)(q, r); }); };
   s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));

@@ -60,6 +60,7 @@ std::unique_ptr<httplib::Client> make_client(const Endpoint& ep, const HttpOptio
   cli->set_read_timeout(std::chrono::milliseconds(o.read_timeout_ms));
   cli->set_write_timeout(std::chrono::milliseconds(o.read_timeout_ms));
   cli->set_keep_alive(false);
+  cli->set_tcp_nodelay(true);  // a request body must not wait for a delayed ACK
   return cli;
 }
 
