@@ -111,6 +111,30 @@ class File {
   std::shared_ptr<MappedFile> map_;
 };
 
+// What a tensor's data needs in a GGUF file: name, type and ggml-order dimensions.
+struct TensorShape {
+  std::string name;
+  tensor::Type type = tensor::Type::F32;
+  std::vector<int64_t> dims;
+};
+
+// The bytes of a GGUF v3 file before its tensor data (header, metadata, tensor infos, padded to
+// the alignment) and where each tensor's data goes. Writer and the streaming writer both lay
+// files out with it, so equal inputs give equal bytes. Validates general.alignment and every
+// shape against its type (throws Error(invalid_argument)).
+struct Layout {
+  std::vector<uint8_t> header;
+  std::vector<size_t> sizes;       // data bytes of each tensor
+  std::vector<uint64_t> offsets;   // absolute file offset of each tensor's data
+  uint64_t alignment = 32;
+  uint64_t total = 0;              // file size (each tensor's data padded to the alignment)
+};
+Layout layout(const std::vector<std::pair<std::string, Value>>& kv, const std::vector<TensorShape>& tensors);
+
+// Bytes of a tensor's data; throws Error(invalid_argument) naming the tensor for a shape its
+// type cannot hold.
+size_t tensor_data_size(const TensorShape& t);
+
 // Builds a GGUF v3 file. Metadata and tensors are written in the order they are added; tensor
 // data is aligned to general.alignment (default 32).
 class Writer {

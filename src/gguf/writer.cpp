@@ -71,6 +71,60 @@ void write_value(Out& o, const Value& v) {
 
 }  // namespace
 
+size_t tensor_data_size(const TensorShape& t) {
+  if (t.dims.empty() || t.dims.size() > kMaxDims)
+    fail(Errc::invalid_argument, "tensor '" + t.name + "': needs 1 to 4 dimensions");
+  int64_t count = 1;
+  for (int64_t d : t.dims) {
+    if (d <= 0) fail(Errc::invalid_argument, "tensor '" + t.name + "': dimensions must be positive");
+    count *= d;
+  }
+  const auto& tr = tensor::traits(t.type);
+  if (t.dims[0] % tr.block_size != 0)
+    fail(Errc::invalid_argument, "tensor '" + t.name + "': row length " + std::to_string(t.dims[0]) +
+                                     " is not a multiple of " + std::string(tr.name) + "'s block size");
+  return static_cast<size_t>(count / tr.block_size) * tr.type_size;
+}
+
+Layout layout(const std::vector<std::pair<std::string, Value>>& kv, const std::vector<TensorShape>& tensors) {
+  Layout l;
+  l.alignment = kDefaultAlignment;
+  for (const auto& [k, v] : kv) {
+    if (k != "general.alignment") continue;
+    l.alignment = v.as_uint();
+    if (v.type != ValueType::UINT32 || l.alignment == 0 || (l.alignment & (l.alignment - 1)) != 0)
+      fail(Errc::invalid_argument, "general.alignment must be a uint32 power of two");
+  }
+  auto align_up = [&](uint64_t x) { return (x + l.alignment - 1) / l.alignment * l.alignment; };
+  Out o(l.header);
+  o.bytes("GGUF", 4);
+  o.put<uint32_t>(3);
+  o.put<uint64_t>(tensors.size());
+  o.put<uint64_t>(kv.size());
+  for (const auto& [k, v] : kv) {
+    o.str(k);
+    o.put<uint32_t>(static_cast<uint32_t>(v.type));
+    write_value(o, v);
+  }
+  uint64_t rel = 0;
+  std::vector<uint64_t> rel_offsets;
+  for (const auto& t : tensors) {
+    l.sizes.push_back(tensor_data_size(t));
+    o.str(t.name);
+    o.put<uint32_t>(static_cast<uint32_t>(t.dims.size()));
+    for (int64_t d : t.dims) o.put<uint64_t>(static_cast<uint64_t>(d));
+    o.put<uint32_t>(static_cast<uint32_t>(t.type));
+    o.put<uint64_t>(rel);
+    rel_offsets.push_back(rel);
+    rel += align_up(l.sizes.back());
+  }
+  // Like llama.cpp, pad even when no tensor data follows (gguf-py's vocab-only files omit it).
+  o.pad(l.alignment);
+  for (uint64_t r : rel_offsets) l.offsets.push_back(l.header.size() + r);
+  l.total = l.header.size() + rel;
+  return l;
+}
+
 void Writer::set(const std::string& key, Value value) {
   for (auto& [k, v] : kv_) {
     if (k == key) {
@@ -83,19 +137,9 @@ void Writer::set(const std::string& key, Value value) {
 
 void Writer::add_tensor(const std::string& name, tensor::Type type, std::vector<int64_t> dims,
                         const void* data, size_t nbytes) {
-  if (dims.empty() || dims.size() > kMaxDims)
-    fail(Errc::invalid_argument, "tensor '" + name + "': needs 1 to 4 dimensions");
   for (const auto& t : tensors_)
     if (t.name == name) fail(Errc::invalid_argument, "tensor '" + name + "' added twice");
-  const auto& tr = tensor::traits(type);
-  int64_t count = 1;
-  for (int64_t d : dims) {
-    if (d <= 0) fail(Errc::invalid_argument, "tensor '" + name + "': dimensions must be positive");
-    count *= d;
-  }
-  if (dims[0] % tr.block_size != 0)
-    fail(Errc::invalid_argument, "tensor '" + name + "': row length is not a multiple of the block size");
-  const size_t expect = static_cast<size_t>(count / tr.block_size) * tr.type_size;
+  const size_t expect = tensor_data_size({name, type, dims});
   if (nbytes != expect)
     fail(Errc::invalid_argument, "tensor '" + name + "': " + std::to_string(nbytes) +
                                      " bytes given, its type and shape need " + std::to_string(expect));
@@ -106,38 +150,14 @@ void Writer::add_tensor(const std::string& name, tensor::Type type, std::vector<
 }
 
 std::vector<uint8_t> Writer::serialize() const {
-  uint64_t alignment = kDefaultAlignment;
-  for (const auto& [k, v] : kv_) {
-    if (k != "general.alignment") continue;
-    alignment = v.as_uint();
-    if (v.type != ValueType::UINT32 || alignment == 0 || (alignment & (alignment - 1)) != 0)
-      fail(Errc::invalid_argument, "general.alignment must be a uint32 power of two");
-  }
-  std::vector<uint8_t> buf;
+  std::vector<TensorShape> shapes;
+  for (const auto& t : tensors_) shapes.push_back({t.name, t.type, t.dims});
+  Layout l = layout(kv_, shapes);
+  std::vector<uint8_t> buf = std::move(l.header);
   Out o(buf);
-  o.bytes("GGUF", 4);
-  o.put<uint32_t>(3);
-  o.put<uint64_t>(tensors_.size());
-  o.put<uint64_t>(kv_.size());
-  for (const auto& [k, v] : kv_) {
-    o.str(k);
-    o.put<uint32_t>(static_cast<uint32_t>(v.type));
-    write_value(o, v);
-  }
-  uint64_t offset = 0;
-  for (const auto& t : tensors_) {
-    o.str(t.name);
-    o.put<uint32_t>(static_cast<uint32_t>(t.dims.size()));
-    for (int64_t d : t.dims) o.put<uint64_t>(static_cast<uint64_t>(d));
-    o.put<uint32_t>(static_cast<uint32_t>(t.type));
-    o.put<uint64_t>(offset);
-    offset += (t.bytes.size() + alignment - 1) / alignment * alignment;
-  }
-  // Like llama.cpp, pad even when no tensor data follows (gguf-py's vocab-only files omit it).
-  o.pad(alignment);
   for (const auto& t : tensors_) {
     o.bytes(t.bytes.data(), t.bytes.size());
-    o.pad(alignment);
+    o.pad(l.alignment);
   }
   return buf;
 }

@@ -14,57 +14,10 @@
 #include <thread>
 
 #include "core/error.h"
-#include "gguf/limits.h"
 #include "tensor/ops.h"
 
 namespace hearth::model {
 namespace {
-
-class Bytes {
- public:
-  template <typename T>
-  void put(T x) {
-    const auto* p = reinterpret_cast<const uint8_t*>(&x);
-    buf.insert(buf.end(), p, p + sizeof(T));
-  }
-  void str(const std::string& s) {
-    put<uint64_t>(s.size());
-    buf.insert(buf.end(), s.begin(), s.end());
-  }
-  std::vector<uint8_t> buf;
-};
-
-void put_value(Bytes& o, const gguf::Value& v) {
-  using gguf::ValueType;
-  switch (v.type) {
-    case ValueType::UINT8: o.put<uint8_t>(static_cast<uint8_t>(v.as_uint())); break;
-    case ValueType::INT8: o.put<int8_t>(static_cast<int8_t>(v.as_int())); break;
-    case ValueType::UINT16: o.put<uint16_t>(static_cast<uint16_t>(v.as_uint())); break;
-    case ValueType::INT16: o.put<int16_t>(static_cast<int16_t>(v.as_int())); break;
-    case ValueType::UINT32: o.put<uint32_t>(static_cast<uint32_t>(v.as_uint())); break;
-    case ValueType::INT32: o.put<int32_t>(static_cast<int32_t>(v.as_int())); break;
-    case ValueType::UINT64: o.put<uint64_t>(v.as_uint()); break;
-    case ValueType::INT64: o.put<int64_t>(v.as_int()); break;
-    case ValueType::FLOAT32: o.put<float>(static_cast<float>(v.as_float())); break;
-    case ValueType::FLOAT64: o.put<double>(v.as_float()); break;
-    case ValueType::BOOL: o.put<uint8_t>(v.as_bool() ? 1 : 0); break;
-    case ValueType::STRING: o.str(v.as_string()); break;
-    case ValueType::ARRAY: {
-      const gguf::Array& a = v.as_array();
-      o.put<uint32_t>(static_cast<uint32_t>(a.elem_type));
-      o.put<uint64_t>(a.items.size());
-      for (const auto& item : a.items) {
-        if (item.type != a.elem_type)
-          fail(Errc::invalid_argument, std::string("metadata array of ") + gguf::value_type_name(a.elem_type) +
-                                           " holds a " + gguf::value_type_name(item.type));
-        put_value(o, item);
-      }
-      break;
-    }
-  }
-}
-
-uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 
 void pwrite_all(int fd, const uint8_t* p, size_t n, uint64_t off, const std::string& path) {
   while (n > 0) {
@@ -84,49 +37,10 @@ void pwrite_all(int fd, const uint8_t* p, size_t n, uint64_t off, const std::str
 GgufStreamWriter::GgufStreamWriter(std::string path, const std::vector<std::pair<std::string, gguf::Value>>& kv,
                                    std::vector<StreamTensor> tensors)
     : path_(std::move(path)), tmp_(path_ + ".tmp"), tensors_(std::move(tensors)) {
-  uint64_t alignment = gguf::kDefaultAlignment;
-  for (const auto& [k, v] : kv)
-    if (k == "general.alignment") {
-      alignment = v.as_uint();
-      if (v.type != gguf::ValueType::UINT32 || alignment == 0 || (alignment & (alignment - 1)) != 0)
-        fail(Errc::invalid_argument, "general.alignment must be a uint32 power of two");
-    }
-  Bytes h;
-  h.buf = {'G', 'G', 'U', 'F'};
-  h.put<uint32_t>(3);
-  h.put<uint64_t>(tensors_.size());
-  h.put<uint64_t>(kv.size());
-  for (const auto& [k, v] : kv) {
-    h.str(k);
-    h.put<uint32_t>(static_cast<uint32_t>(v.type));
-    put_value(h, v);
-  }
-  uint64_t rel = 0;
-  std::vector<uint64_t> rel_offsets;
-  for (const auto& t : tensors_) {
-    if (t.dims.empty() || t.dims.size() > gguf::kMaxDims)
-      fail(Errc::invalid_argument, "tensor '" + t.name + "': needs 1 to 4 dimensions");
-    int64_t count = 1;
-    for (int64_t d : t.dims) {
-      if (d <= 0) fail(Errc::invalid_argument, "tensor '" + t.name + "': dimensions must be positive");
-      count *= d;
-    }
-    const auto& tr = tensor::traits(t.type);
-    if (t.dims[0] % tr.block_size != 0)
-      fail(Errc::invalid_argument, "tensor '" + t.name + "': row length " + std::to_string(t.dims[0]) +
-                                       " is not a multiple of " + std::string(tr.name) + "'s block size");
-    sizes_.push_back(static_cast<size_t>(count / tr.block_size) * tr.type_size);
-    h.str(t.name);
-    h.put<uint32_t>(static_cast<uint32_t>(t.dims.size()));
-    for (int64_t d : t.dims) h.put<uint64_t>(static_cast<uint64_t>(d));
-    h.put<uint32_t>(static_cast<uint32_t>(t.type));
-    h.put<uint64_t>(rel);
-    rel_offsets.push_back(rel);
-    rel += align_up(sizes_.back(), alignment);
-  }
-  const uint64_t data_start = align_up(h.buf.size(), alignment);
-  for (uint64_t r : rel_offsets) offsets_.push_back(data_start + r);
-  total_ = data_start + rel;
+  gguf::Layout l = gguf::layout(kv, tensors_);
+  sizes_ = std::move(l.sizes);
+  offsets_ = std::move(l.offsets);
+  total_ = l.total;
 
   fd_ = ::open(tmp_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) fail(Errc::io, tmp_ + ": cannot open for writing: " + std::strerror(errno));
@@ -138,7 +52,7 @@ GgufStreamWriter::GgufStreamWriter(std::string path, const std::vector<std::pair
     ::unlink(tmp_.c_str());
     fail(Errc::io, tmp_ + ": cannot size to " + std::to_string(total_) + " bytes: " + std::strerror(e));
   }
-  pwrite_all(fd_, h.buf.data(), h.buf.size(), 0, tmp_);
+  pwrite_all(fd_, l.header.data(), l.header.size(), 0, tmp_);
 }
 
 GgufStreamWriter::~GgufStreamWriter() {

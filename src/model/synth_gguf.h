@@ -15,11 +15,7 @@
 
 namespace hearth::model {
 
-struct StreamTensor {
-  std::string name;
-  tensor::Type type = tensor::Type::F32;
-  std::vector<int64_t> dims;  // ggml order
-};
+using StreamTensor = gguf::TensorShape;
 
 class GgufStreamWriter {
  public:
