@@ -24,45 +24,13 @@ class OpenAIProvider : public Provider {
 
   void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
     openai::StreamDecoder dec;
-    bool done = false, stopped = false;
-    SseParser sse([&](const SseEvent& ev) {
-      if (stopped || done) return;
-      if (ev.data == "[DONE]") { done = true; return; }
-      auto j = json::parse(ev.data, nullptr, false);
-      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream chunk is not JSON");
-      if (!dec.feed(j, sink)) stopped = true;
-    });
-    http_post(ep_, "/chat/completions", headers(), openai::request_to_json(req, true).dump(), cfg_.http,
-              [&](std::string_view d) {
-                sse.feed(d);
-                return !stopped;
-              });
-    sse.finish();
-    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
-    if (!dec.finished()) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before a finish_reason");
-    if (!dec.flush(sink)) throw ProviderError(ErrorKind::cancelled, "client went away");
+    stream("/chat/completions", openai::request_to_json(req, true).dump(), dec, sink);
   }
 
   // The legacy /v1/completions endpoint (echo and prompt logprobs included).
   void completion_stream(const CompletionRequest& req, const StreamSink& sink) override {
     openai::CompletionDecoder dec(req.prompt.size(), req.echo);
-    bool done = false, stopped = false;
-    SseParser sse([&](const SseEvent& ev) {
-      if (stopped || done) return;
-      if (ev.data == "[DONE]") { done = true; return; }
-      auto j = json::parse(ev.data, nullptr, false);
-      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream chunk is not JSON");
-      if (!dec.feed(j, sink)) stopped = true;
-    });
-    http_post(ep_, "/completions", headers(), openai::completion_request_to_json(req, true).dump(), cfg_.http,
-              [&](std::string_view d) {
-                sse.feed(d);
-                return !stopped;
-              });
-    sse.finish();
-    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
-    if (!dec.finished()) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before a finish_reason");
-    if (!dec.flush(sink)) throw ProviderError(ErrorKind::cancelled, "client went away");
+    stream("/completions", openai::completion_request_to_json(req, true).dump(), dec, sink);
   }
 
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
@@ -94,6 +62,27 @@ class OpenAIProvider : public Provider {
   }
 
  private:
+  // POSTs a streaming request and feeds its SSE chunks to `dec` (either OpenAI chunk decoder).
+  template <class Decoder>
+  void stream(const char* path, const std::string& body, Decoder& dec, const StreamSink& sink) {
+    bool done = false, stopped = false;
+    SseParser sse([&](const SseEvent& ev) {
+      if (stopped || done) return;
+      if (ev.data == "[DONE]") { done = true; return; }
+      auto j = json::parse(ev.data, nullptr, false);
+      if (j.is_discarded()) throw ProviderError(ErrorKind::server, cfg_.name + ": stream chunk is not JSON");
+      if (!dec.feed(j, sink)) stopped = true;
+    });
+    http_post(ep_, path, headers(), body, cfg_.http, [&](std::string_view d) {
+      sse.feed(d);
+      return !stopped;
+    });
+    sse.finish();
+    if (stopped) throw ProviderError(ErrorKind::cancelled, "client went away");
+    if (!dec.finished()) throw ProviderError(ErrorKind::network, cfg_.name + ": stream ended before a finish_reason");
+    if (!dec.flush(sink)) throw ProviderError(ErrorKind::cancelled, "client went away");
+  }
+
   Headers headers() const { return request_headers(cfg_, "Authorization", "Bearer "); }
   ProviderConfig cfg_;
   Endpoint ep_;

@@ -34,18 +34,7 @@ bool CompletionDecoder::emit(std::string text, std::vector<TokenLogprob> lps, bo
 }
 
 bool CompletionDecoder::feed(const json& chunk, const StreamSink& sink) {
-  if (!chunk.is_object()) throw ProviderError(ErrorKind::server, "malformed completion chunk");
-  if (chunk.contains("error")) {
-    const auto& e = chunk["error"];
-    throw ProviderError(ErrorKind::server, "upstream stream error: " + (e.is_object() ? e.value("message", e.dump()) : e.dump()));
-  }
-  if (!started_) {
-    started_ = true;
-    StreamEvent s{StreamEvent::Kind::start};
-    s.response_id = chunk.value("id", "");
-    s.model = chunk.value("model", "");
-    if (!sink(s)) return false;
-  }
+  if (!begin(chunk, "completion chunk", sink)) return false;
   if (chunk.contains("choices") && chunk["choices"].is_array() && !chunk["choices"].empty()) {
     const auto& c = chunk["choices"][0];
     std::string text = c.contains("text") && c["text"].is_string() ? c["text"].get<std::string>() : "";
@@ -74,26 +63,9 @@ bool CompletionDecoder::feed(const json& chunk, const StreamSink& sink) {
       if (!emit(text.substr(0, echo_bytes), {}, true, sink)) return false;
       if (!emit(text.substr(echo_bytes), {}, false, sink)) return false;
     }
-    if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
-      finished_ = true;
-      StreamEvent e{StreamEvent::Kind::finish};
-      e.stop = parse_finish(c["finish_reason"]);
-      pending_finish_ = e;
-    }
+    hold_finish(c);
   }
-  if (chunk.contains("usage") && chunk["usage"].is_object()) {
-    StreamEvent e{StreamEvent::Kind::usage};
-    e.usage = usage_from_json(chunk["usage"]);
-    if (!sink(e)) return false;
-  }
-  return true;
-}
-
-bool CompletionDecoder::flush(const StreamSink& sink) {
-  if (!pending_finish_) return true;
-  auto e = *pending_finish_;
-  pending_finish_.reset();
-  return sink(e);
+  return usage(chunk, sink);
 }
 
 json completion_response_to_json(const ChatResponse& r, const std::string& id, const std::string& model, bool logprobs) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "router/types.h"
+#include "router/wire_openai.h"
 
 namespace hearth::router::openai {
 
@@ -11,19 +12,15 @@ json completion_request_to_json(const CompletionRequest& req, bool stream);
 
 // Turns text_completion objects (streamed chunks, or one whole response) into events. Text that
 // repeats the prompt (echo) is marked so callers can tell it from generated text.
-class CompletionDecoder {
+class CompletionDecoder : public ChunkDecoder {
  public:
   explicit CompletionDecoder(size_t prompt_bytes, bool echo) : prompt_(echo ? prompt_bytes : 0) {}
   bool feed(const json& chunk, const StreamSink& sink);
-  bool finished() const { return finished_; }
-  bool flush(const StreamSink& sink);  // the held-back finish, after any usage
 
  private:
   bool emit(std::string text, std::vector<TokenLogprob> lps, bool echo, const StreamSink& sink);
   size_t prompt_;
   size_t seen_ = 0;  // bytes of text received so far
-  bool started_ = false, finished_ = false;
-  std::optional<StreamEvent> pending_finish_;
 };
 
 // A whole completion as a text_completion object (content = echoed prompt + generated text).

@@ -212,20 +212,45 @@ ChatResponse response_from_json(const json& j) {
   return r;
 }
 
-bool StreamDecoder::feed(const json& chunk, const StreamSink& sink) {
-  if (!chunk.is_object()) throw ProviderError(ErrorKind::server, "malformed stream chunk");
+bool ChunkDecoder::begin(const json& chunk, const char* what, const StreamSink& sink) {
+  if (!chunk.is_object()) throw ProviderError(ErrorKind::server, std::string("malformed ") + what);
   if (chunk.contains("error")) {
     const auto& e = chunk["error"];
     std::string m = e.is_object() ? e.value("message", e.dump()) : e.dump();
     throw ProviderError(ErrorKind::server, "upstream stream error: " + m);
   }
-  if (!started_) {
-    started_ = true;
-    StreamEvent s{StreamEvent::Kind::start};
-    s.response_id = chunk.value("id", "");
-    s.model = chunk.value("model", "");
-    if (!sink(s)) return false;
-  }
+  if (started_) return true;
+  started_ = true;
+  StreamEvent s{StreamEvent::Kind::start};
+  s.response_id = chunk.value("id", "");
+  s.model = chunk.value("model", "");
+  return sink(s);
+}
+
+void ChunkDecoder::hold_finish(const json& choice) {
+  if (!choice.contains("finish_reason") || !choice["finish_reason"].is_string()) return;
+  finished_ = true;
+  StreamEvent e{StreamEvent::Kind::finish};
+  e.stop = parse_finish(choice["finish_reason"]);
+  pending_finish_ = e;
+}
+
+bool ChunkDecoder::usage(const json& chunk, const StreamSink& sink) {
+  if (!chunk.contains("usage") || !chunk["usage"].is_object()) return true;
+  StreamEvent e{StreamEvent::Kind::usage};
+  e.usage = usage_from_json(chunk["usage"]);
+  return sink(e);
+}
+
+bool ChunkDecoder::flush(const StreamSink& sink) {
+  if (!pending_finish_) return true;
+  auto e = *pending_finish_;
+  pending_finish_.reset();
+  return sink(e);
+}
+
+bool StreamDecoder::feed(const json& chunk, const StreamSink& sink) {
+  if (!begin(chunk, "stream chunk", sink)) return false;
   if (chunk.contains("choices") && chunk["choices"].is_array() && !chunk["choices"].empty()) {
     const auto& c = chunk["choices"][0];
     if (c.contains("delta") && c["delta"].is_object()) {
@@ -256,28 +281,9 @@ bool StreamDecoder::feed(const json& chunk, const StreamSink& sink) {
           if (!sink(e)) return false;
         }
     }
-    if (c.contains("finish_reason") && c["finish_reason"].is_string()) {
-      finished_ = true;
-      StreamEvent e{StreamEvent::Kind::finish};
-      e.stop = parse_finish(c["finish_reason"]);
-      // Usage may come in this chunk or a later one; the finish event is emitted at the end by
-      // the provider so that usage precedes it.
-      pending_finish_ = e;
-    }
+    hold_finish(c);
   }
-  if (chunk.contains("usage") && chunk["usage"].is_object()) {
-    StreamEvent e{StreamEvent::Kind::usage};
-    e.usage = usage_from_json(chunk["usage"]);
-    if (!sink(e)) return false;
-  }
-  return true;
-}
-
-bool StreamDecoder::flush(const StreamSink& sink) {
-  if (!pending_finish_) return true;
-  auto e = *pending_finish_;
-  pending_finish_.reset();
-  return sink(e);
+  return usage(chunk, sink);
 }
 
 json StreamEncoder::chunk(json delta, json finish) const {

@@ -1,6 +1,7 @@
 // OpenAI Chat Completions wire format, both directions: the openai provider encodes requests
 // and decodes responses/chunks; the gateway decodes requests and encodes responses/chunks.
 #pragma once
+#include <optional>
 #include <string>
 
 #include "router/types.h"
@@ -16,18 +17,32 @@ StopReason parse_finish(const std::string& s);
 void add_sampling(const SamplingOptions& s, json& j);
 const char* finish_name(StopReason r);
 
-// Turns chat.completion.chunk objects into events; `finished()` once a finish_reason arrived.
-class StreamDecoder {
+// What both OpenAI stream decoders (chat.completion.chunk, text_completion) do around a
+// chunk's choices: refuse error chunks, emit the start event once, and hold the finish event back
+// so usage (in the same chunk or a later one) reaches the sink before it.
+class ChunkDecoder {
  public:
-  // Returns false when the sink refused an event.
-  bool feed(const json& chunk, const StreamSink& sink);
-  bool finished() const { return finished_; }
-  // At end of stream: emits the finish event held back so usage could precede it.
+  bool finished() const { return finished_; }  // a finish_reason arrived
+  // At end of stream: emits the held-back finish event.
   bool flush(const StreamSink& sink);
+
+ protected:
+  // Throws ProviderError for a malformed (`what` names it) or error chunk; emits the start event
+  // on the first chunk. False when the sink refused.
+  bool begin(const json& chunk, const char* what, const StreamSink& sink);
+  void hold_finish(const json& choice);  // records choice.finish_reason, if any
+  bool usage(const json& chunk, const StreamSink& sink);
 
  private:
   bool started_ = false, finished_ = false;
   std::optional<StreamEvent> pending_finish_;
+};
+
+// Turns chat.completion.chunk objects into events.
+class StreamDecoder : public ChunkDecoder {
+ public:
+  // Returns false when the sink refused an event.
+  bool feed(const json& chunk, const StreamSink& sink);
 };
 
 // Turns events into chat.completion.chunk objects (without the "data: " framing).
