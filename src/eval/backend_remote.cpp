@@ -23,22 +23,19 @@ std::vector<RemoteBackend::EchoToken> RemoteBackend::echo(const std::string& pro
   req.sampling.logprobs = true;
   req.sampling.top_logprobs = 1;
   req.request_id = "eval";
-  std::vector<EchoToken> all, echoed;
+  std::vector<EchoToken> all;
   p_->completion_stream(req, [&](const router::StreamEvent& e) {
     if (e.kind != router::StreamEvent::Kind::text) return true;
     for (const auto& t : e.logprobs) {
       EchoToken et{t.token, t.logprob, t.has_logprob, true};
       if (!t.top.empty()) et.greedy = t.top[0].token == t.token || t.top[0].logprob <= t.logprob;
       all.push_back(et);
-      if (e.echo) echoed.push_back(et);
     }
     return true;
   });
-  // The echo flag on deltas is not trusted: a router that counts prompt bytes marks the last
-  // prompt token as generated when the tokenizer added a leading space. Locate the prompt instead.
-  (void)echoed;
-  // No delta marked as echo: keep tokens up to the prompt's length.
-  // A tokenizer's leading space may come first, so find where the prompt starts.
+  // Servers differ in whether echoed tokens carry a tokenizer's leading space, which moves any
+  // boundary counted in prompt bytes; so the prompt is located in the echoed text, and the tokens
+  // up to its end are kept (echo flags on the deltas are not relied on).
   std::string joined;
   for (const auto& t : all) joined += t.text;
   size_t pos = joined.find(prompt);

@@ -125,6 +125,14 @@ void EngineBackend::run(engine::GenRequest gen, const router::StreamSink& sink, 
     if (echo_sent) return true;
     echo_sent = true;
     echo.text = *echo_text;
+    // A tokenizer that prefixes a space (SPM) puts it in the first piece; decoding drops it, and so
+    // must the echoed pieces, or they would not spell the prompt they echo.
+    if (tok.vocab().add_space_prefix)
+      for (auto& t : echo.logprobs)
+        if (!t.token.empty()) {
+          if (t.token[0] == ' ') t.token.erase(0, 1);
+          break;
+        }
     return sink(echo);
   };
 
