@@ -1,10 +1,8 @@
 // `hearth chat`: interactive multi-turn chat on stdin/stdout. Each turn re-renders the whole
 // conversation with the chat template, and the session reuses the KV cache for the prefix it
 // has already seen, so only the new turn's tokens are processed.
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -12,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/reply_sigint.h"
 #include "core/error.h"
 #include "engine/chat_format.h"
 #include "engine/cli_flags.h"
@@ -26,27 +25,6 @@ struct ChatFlags {
   std::string system;
   std::string template_file;
   bool verbose = false;
-};
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_sigint(int) { g_stop.store(true); }
-
-// Ctrl-C stops the reply being generated; at the input prompt it keeps its usual meaning.
-class SigintDuringReply {
- public:
-  SigintDuringReply() {
-    g_stop.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, &old_);
-  }
-  ~SigintDuringReply() { sigaction(SIGINT, &old_, nullptr); }
-
- private:
-  struct sigaction old_ {};
 };
 
 std::string read_text_file(const std::string& path) {
@@ -103,7 +81,7 @@ int run(const ChatFlags& f) {
     tokenizer::StreamDecoder dec(*lm.tokenizer);
     engine::GenerateResult r;
     {
-      SigintDuringReply guard;
+      ReplySigint guard;
       r = engine::generate(
           session, sampler, prompt, f.gen.n_predict,
           [&](int32_t tok) {
@@ -112,7 +90,7 @@ int run(const ChatFlags& f) {
             std::fflush(stdout);
             return true;
           },
-          &g_stop);
+          &ReplySigint::fired());
     }
     std::string rest = dec.flush();
     std::fwrite(rest.data(), 1, rest.size(), stdout);

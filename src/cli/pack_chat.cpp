@@ -1,9 +1,7 @@
 // The terminal chat of a packed executable: a client of its own server's OpenAI-compatible chat
 // endpoint, so the terminal and any HTTP client share one model and one scheduler.
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -11,6 +9,7 @@
 
 #include "cli/command.h"
 #include "cli/pack_run.h"
+#include "cli/reply_sigint.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "router/http.h"
@@ -18,25 +17,6 @@
 
 namespace hearth::cli {
 namespace {
-
-std::atomic<bool> g_cancel{false};
-extern "C" void on_sigint_reply(int) { g_cancel.store(true); }
-
-// Ctrl-C while a reply streams stops that reply; at the prompt it ends the chat as usual.
-class CancelOnSigint {
- public:
-  CancelOnSigint() {
-    g_cancel.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint_reply;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_);
-  }
-  ~CancelOnSigint() { sigaction(SIGINT, &old_, nullptr); }
-
- private:
-  struct sigaction old_ {};
-};
 
 router::Headers auth_headers(const std::string& key) {
   router::Headers h;
@@ -118,15 +98,15 @@ int terminal_chat(const std::string& url, const std::string& api_key, const std:
     router::Headers headers = auth_headers(api_key);
     headers.emplace_back("Content-Type", "application/json");
     try {
-      CancelOnSigint guard;
+      ReplySigint guard(false);
       router::http_post(ep, "/v1/chat/completions", headers, req.dump(), router::HttpOptions{},
                         [&](std::string_view bytes) {
                           sse.feed(bytes);
-                          return !g_cancel.load();
+                          return !ReplySigint::fired().load();
                         });
       sse.finish();
     } catch (const std::exception& e) {
-      if (!g_cancel.load()) {
+      if (!ReplySigint::fired().load()) {
         std::printf("\n");
         messages.erase(messages.end() - 1);
         print_error(e.what());
@@ -135,7 +115,7 @@ int terminal_chat(const std::string& url, const std::string& api_key, const std:
     }
     std::printf("\n");
     std::fflush(stdout);
-    if (g_cancel.load() || !done) std::fprintf(stderr, "[reply stopped]\n");
+    if (ReplySigint::fired().load() || !done) std::fprintf(stderr, "[reply stopped]\n");
     messages.push_back({{"role", "assistant"}, {"content", reply}});
   }
   return kExitOk;
