@@ -120,6 +120,8 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       p.http.connect_timeout_ms = get<int>(c, n["connect_timeout_ms"], where + ".connect_timeout_ms", 5000);
       p.http.read_timeout_ms = get<int>(c, n["timeout_ms"], where + ".timeout_ms", 120000);
       if (p.http.read_timeout_ms <= 0 || p.http.connect_timeout_ms <= 0) c.bad(where, "timeouts must be positive");
+      p.http.max_idle_connections = get<int>(c, n["max_idle_connections"], where + ".max_idle_connections", 256);
+      if (p.http.max_idle_connections < 0) c.bad(where + ".max_idle_connections", "must be 0 or more");
       p.remote = get<bool>(c, n["remote"], where + ".remote", p.type != "local");
       if (auto h = n["headers"]) {
         if (!h.IsMap()) c.bad(where + ".headers", "must be a mapping");

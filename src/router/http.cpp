@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "core/json.h"
+#include "router/http_pool.h"
 #include "router/types.h"
 
 namespace hearth::router {
@@ -54,16 +55,6 @@ double parse_retry_after(const httplib::Response& res) {
   return 0;
 }
 
-std::unique_ptr<httplib::Client> make_client(const Endpoint& ep, const HttpOptions& o) {
-  auto cli = std::make_unique<httplib::Client>(ep.origin);
-  cli->set_connection_timeout(std::chrono::milliseconds(o.connect_timeout_ms));
-  cli->set_read_timeout(std::chrono::milliseconds(o.read_timeout_ms));
-  cli->set_write_timeout(std::chrono::milliseconds(o.read_timeout_ms));
-  cli->set_keep_alive(false);
-  cli->set_tcp_nodelay(true);  // a request body must not wait for a delayed ACK
-  return cli;
-}
-
 [[noreturn]] void transport_error(httplib::Error e, const Endpoint& ep, double elapsed_ms, const HttpOptions& o) {
   std::string what = httplib::to_string(e);
   if (e == httplib::Error::Canceled) throw ProviderError(ErrorKind::cancelled, "request cancelled by the client");
@@ -72,51 +63,71 @@ std::unique_ptr<httplib::Client> make_client(const Endpoint& ep, const HttpOptio
   throw ProviderError(ErrorKind::network, ep.origin + ": " + what);
 }
 
+// A pooled connection the upstream closed while it sat idle fails the next request before any
+// response byte arrives (EOF or reset while writing or awaiting the status line). Only then is
+// the request sent again, once, on a new connection: the upstream closed that connection without
+// answering, so it has not processed the request, and nothing has reached our caller. Timeouts
+// and failures on a fresh connection are never retried here (the router's policy decides).
+bool stale_connection(const ConnectionPool::Lease& lease, httplib::Error err, int status, double elapsed_ms,
+                      const HttpOptions& o) {
+  if (!lease.reused || status != 0) return false;
+  if (err != httplib::Error::Read && err != httplib::Error::Write) return false;
+  return elapsed_ms < o.read_timeout_ms * 0.9;
+}
+
 }  // namespace
 
 void http_post(const Endpoint& ep, const std::string& path, const Headers& headers,
                const std::string& body, const HttpOptions& opts, const BodySink& sink) {
-  auto cli = make_client(ep, opts);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = ep.prefix + path;
-  for (const auto& [k, v] : headers) req.headers.emplace(k, v);
-  req.headers.emplace("Content-Type", "application/json");
-  req.body = body;
-  int status = 0;
-  std::string err_body;
-  bool sink_cancelled = false;
-  std::exception_ptr sink_error;  // thrown by the sink; rethrown once httplib has unwound
-  req.response_handler = [&](const httplib::Response& r) {
-    status = r.status;
-    return true;
-  };
-  req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
-    if (status >= 200 && status < 300) {
-      try {
-        if (!sink(std::string_view(data, len))) {
-          sink_cancelled = true;
+  auto& pool = ConnectionPool::get(ep, opts);
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool.checkout();
+    httplib::Request req;
+    req.method = "POST";
+    req.path = ep.prefix + path;
+    for (const auto& [k, v] : headers) req.headers.emplace(k, v);
+    req.headers.emplace("Content-Type", "application/json");
+    req.body = body;
+    int status = 0;
+    std::string err_body;
+    bool sink_cancelled = false;
+    std::exception_ptr sink_error;  // thrown by the sink; rethrown once httplib has unwound
+    req.response_handler = [&](const httplib::Response& r) {
+      status = r.status;
+      return true;
+    };
+    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+      if (status >= 200 && status < 300) {
+        try {
+          if (!sink(std::string_view(data, len))) {
+            sink_cancelled = true;
+            return false;
+          }
+        } catch (...) {
+          sink_error = std::current_exception();
           return false;
         }
-      } catch (...) {
-        sink_error = std::current_exception();
-        return false;
+        return true;
       }
+      if (err_body.size() < (1 << 20)) err_body.append(data, len);
       return true;
+    };
+    httplib::Response res;
+    httplib::Error err = httplib::Error::Success;
+    auto t0 = std::chrono::steady_clock::now();
+    bool ok = lease.client->send(req, res, err);
+    double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (sink_error) std::rethrow_exception(sink_error);
+    if (sink_cancelled) throw ProviderError(ErrorKind::cancelled, "request cancelled by the client");
+    if (!ok) {
+      if (attempt == 0 && stale_connection(lease, err, status, elapsed, opts)) continue;
+      transport_error(err, ep, elapsed, opts);
     }
-    if (err_body.size() < (1 << 20)) err_body.append(data, len);
-    return true;
-  };
-  httplib::Response res;
-  httplib::Error err = httplib::Error::Success;
-  auto t0 = std::chrono::steady_clock::now();
-  bool ok = cli->send(req, res, err);
-  double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  if (sink_error) std::rethrow_exception(sink_error);
-  if (sink_cancelled) throw ProviderError(ErrorKind::cancelled, "request cancelled by the client");
-  if (!ok) transport_error(err, ep, elapsed, opts);
-  if (res.status < 200 || res.status >= 300)
-    throw error_from_http(res.status, upstream_error_message(err_body), parse_retry_after(res));
+    pool.give_back(std::move(lease.client));  // a complete exchange, error statuses included
+    if (res.status < 200 || res.status >= 300)
+      throw error_from_http(res.status, upstream_error_message(err_body), parse_retry_after(res));
+    return;
+  }
 }
 
 std::string http_post_collect(const Endpoint& ep, const std::string& path, const Headers& headers,
@@ -136,17 +147,24 @@ std::string http_post_collect(const Endpoint& ep, const std::string& path, const
 
 std::string http_get(const Endpoint& ep, const std::string& path, const Headers& headers,
                      const HttpOptions& opts) {
-  auto cli = make_client(ep, opts);
+  auto& pool = ConnectionPool::get(ep, opts);
   httplib::Headers h;
   for (const auto& [k, v] : headers) h.emplace(k, v);
-  auto t0 = std::chrono::steady_clock::now();
-  auto res = cli->Get((ep.prefix + path).c_str(), h);
-  double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  if (!res) transport_error(res.error(), ep, elapsed, opts);
-  if (res->status < 200 || res->status >= 300)
-    throw error_from_http(res->status, upstream_error_message(res->body), parse_retry_after(*res));
-  if (res->body.size() > (64u << 20)) throw ProviderError(ErrorKind::server, ep.origin + ": response too large");
-  return res->body;
+  for (int attempt = 0;; ++attempt) {
+    auto lease = pool.checkout();
+    auto t0 = std::chrono::steady_clock::now();
+    auto res = lease.client->Get((ep.prefix + path).c_str(), h);
+    double elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!res) {
+      if (attempt == 0 && stale_connection(lease, res.error(), 0, elapsed, opts)) continue;
+      transport_error(res.error(), ep, elapsed, opts);
+    }
+    pool.give_back(std::move(lease.client));
+    if (res->status < 200 || res->status >= 300)
+      throw error_from_http(res->status, upstream_error_message(res->body), parse_retry_after(*res));
+    if (res->body.size() > (64u << 20)) throw ProviderError(ErrorKind::server, ep.origin + ": response too large");
+    return res->body;
+  }
 }
 
 }  // namespace hearth::router

@@ -19,6 +19,7 @@ Endpoint parse_base_url(const std::string& url);
 struct HttpOptions {
   int connect_timeout_ms = 5000;
   int read_timeout_ms = 120000;  // also bounds the wait for the first byte
+  int max_idle_connections = 256;  // keep-alive connections kept per upstream; 0 = close after each request
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
