@@ -1,6 +1,7 @@
 # Embeds the browser chat UI (web/) into the binary as the library hearth_web_assets.
 #
-# At build time: `vite build` writes the UI into <build>/web-dist, then cmake/embed_web.mjs turns
+# At build time: `vite build` writes the UI into <build>/web-dist (and the eval report's chart
+# script into <build>/web-dist/report), then cmake/embed_web.mjs turns
 # every file there into <build>/generated/web_assets.cpp (bytes, path, content type, ETag). Both
 # steps rerun only when a file under web/ (sources, config, lockfile) or the generator changes.
 #
@@ -26,6 +27,7 @@ file(GLOB_RECURSE HEARTH_WEB_INPUTS CONFIGURE_DEPENDS
 list(APPEND HEARTH_WEB_INPUTS
      ${HEARTH_WEB_DIR}/index.html
      ${HEARTH_WEB_DIR}/vite.config.ts
+     ${HEARTH_WEB_DIR}/vite.report.config.ts
      ${HEARTH_WEB_DIR}/package-lock.json
      ${CMAKE_SOURCE_DIR}/cmake/embed_web.mjs)
 
@@ -40,6 +42,9 @@ add_custom_command(
   BYPRODUCTS ${HEARTH_WEB_CPP}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/generated
   COMMAND ${HEARTH_NODE} ${HEARTH_VITE} build --logLevel warn --emptyOutDir --outDir ${HEARTH_WEB_DIST}
+  # The chart script that `hearth eval report` inlines (embedded as /report/eval-report.js).
+  COMMAND ${HEARTH_NODE} ${HEARTH_VITE} build --config vite.report.config.ts --logLevel warn --emptyOutDir
+          --outDir ${HEARTH_WEB_DIST}/report
   COMMAND ${HEARTH_NODE} ${CMAKE_SOURCE_DIR}/cmake/embed_web.mjs ${HEARTH_WEB_DIST} ${HEARTH_WEB_CPP}
   COMMAND ${CMAKE_COMMAND} -E touch ${HEARTH_WEB_STAMP}
   WORKING_DIRECTORY ${HEARTH_WEB_DIR}

@@ -3,6 +3,7 @@
 import './style.css';
 import { listModels, ModelInfo, serverVersion, streamChat } from './api';
 import { renderMarkdown } from './markdown';
+import { mountEvalPanel } from './eval_panel';
 import { mountMemoryPanel } from './memory_panel';
 import { buildRequestBody, ChatMessage, loadSettings, saveSettings, Settings, validateSettings } from './settings';
 import {
@@ -354,6 +355,22 @@ $('memory-open').onclick = () => {
   closeSidebar();
   void memoryPanel.open();
 };
+
+// ---- evaluations page (also reachable as #evaluations) ---------------------------------------
+
+const evalPanel = mountEvalPanel($<HTMLDialogElement>('evals'), () => settings, () => {
+  if (location.hash === '#evaluations') history.replaceState(null, '', location.pathname + location.search);
+});
+const openEvals = () => {
+  closeSidebar();
+  if (location.hash !== '#evaluations') history.replaceState(null, '', '#evaluations');
+  void evalPanel.open();
+};
+$('evals-open').onclick = openEvals;
+window.addEventListener('hashchange', () => {
+  if (location.hash === '#evaluations') openEvals();
+});
+if (location.hash === '#evaluations') openEvals();
 
 // ---- settings --------------------------------------------------------------------------------
 

@@ -1,0 +1,77 @@
+// The script of `hearth eval report`'s HTML file, built by vite.report.config.ts into one
+// standalone file that the hearth binary embeds and inlines into each report. It reads the runs
+// from the page's JSON block and draws them with the same module as the web UI (eval_charts.ts).
+import { EvalRun, ensureChartStyles, parseRun, renderEvalView, runLabels } from './eval_charts';
+import reportCss from './eval_report.css?inline';
+
+interface ReportData {
+  title: string;
+  generated?: number;
+  runs: EvalRun[];
+}
+
+/** Validates the embedded JSON; the error names the first bad field. */
+export function parseReportData(text: string): ReportData {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`the report's data block is not JSON (${(e as Error).message})`);
+  }
+  const d = j as Record<string, unknown>;
+  if (!d || typeof d !== 'object' || d.format !== 'hearth-eval-report') throw new Error('the data block is not a hearth eval report ("format")');
+  if (!Array.isArray(d.runs) || d.runs.length === 0) throw new Error('"runs" must be a non-empty list');
+  return {
+    title: typeof d.title === 'string' ? d.title : 'hearth eval report',
+    generated: typeof d.generated === 'number' ? d.generated : undefined,
+    runs: d.runs.map((r, i) => parseRun(r, `runs[${i}]`)),
+  };
+}
+
+export function formatDate(epochSeconds: unknown): string {
+  if (typeof epochSeconds !== 'number' || !Number.isFinite(epochSeconds)) return '';
+  return new Date(epochSeconds * 1000).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = text;
+  if (cls) e.className = cls;
+  return e;
+}
+
+export function renderReport(root: HTMLElement, data: ReportData): void {
+  const labels = runLabels(data.runs);
+  const runs = el('table', undefined, 'hec-table report-runs');
+  const head = el('tr');
+  head.append(...['run', 'model', 'date', 'limit', 'documents'].map((t) => el('th', t)));
+  runs.append(head);
+  data.runs.forEach((r, i) => {
+    const tr = el('tr');
+    const docs = Object.values(r['n-samples'] ?? {}).reduce((n, s) => n + (typeof s?.effective === 'number' ? s.effective : 0), 0);
+    const limit = r.config?.limit;
+    tr.append(el('td', r.id), el('td', labels[i]), el('td', formatDate(r.date)), el('td', typeof limit === 'number' ? String(limit) : 'all'), el('td', String(docs)));
+    runs.append(tr);
+  });
+  const charts = el('div', undefined, 'report-charts');
+  const foot = el('p', `Written by hearth eval report${data.generated ? ' on ' + formatDate(data.generated) : ''}. Self-contained: this file loads nothing.`, 'report-foot');
+  root.replaceChildren(el('h1', data.title), runs, charts, foot);
+  renderEvalView(charts, data.runs);
+}
+
+function start() {
+  const style = document.createElement('style');
+  style.textContent = reportCss;
+  document.head.append(style);
+  ensureChartStyles(document);
+  const root = document.getElementById('hearth-eval-report') ?? document.body;
+  try {
+    const block = document.getElementById('hearth-eval-data');
+    if (!block) throw new Error('the report has no data block (#hearth-eval-data)');
+    renderReport(root, parseReportData(block.textContent ?? ''));
+  } catch (e) {
+    root.replaceChildren(el('p', `Cannot show this report: ${(e as Error).message}`, 'report-error'));
+  }
+}
+
+if (typeof document !== 'undefined' && document.getElementById('hearth-eval-report')) start();
