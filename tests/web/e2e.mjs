@@ -223,6 +223,29 @@ try {
     await page.click('#memory .mem-close');
     check(!(await page.isVisible('#memory')), 'memory panel closes');
   }
+  // Evaluations page: opened from the sidebar (or #evaluations) it lists the runs, shows the
+  // newest one's charts, and a second ticked run joins the same charts side by side.
+  await page.click('#evals-open');
+  await page.waitForSelector('#evals-list tr.ev-run', { timeout: wait });
+  check(await page.isVisible('#evals'), 'evaluations page opens from the sidebar');
+  check(page.url().endsWith('#evaluations'), 'the evaluations page has its own URL (#evaluations)');
+  await page.waitForSelector('#evals-charts svg.hec-svg rect.hec-bar', { timeout: wait });
+  check(true, 'a chart is drawn for the newest run');
+  if (fakeMode) {
+    const runRows = await page.locator('#evals-list tr.ev-run').allTextContents();
+    check(runRows.length === 2 && runRows[0].includes('tiny-llama-Q8_0.gguf') && runRows[0].includes('mmlu acc 0.3750'),
+          `run list shows model and main metrics (${runRows[0]})`);
+    check((await page.locator('#evals-charts .hec-subjects figcaption').first().textContent()).startsWith('mmlu: acc by subject'),
+          'per-subject chart for the mmlu group');
+    await page.check('#evals-list tr.ev-run:nth-child(2) input');
+    await page.waitForFunction(() => document.querySelectorAll('#evals-charts .hec-legend li').length === 2, null, { timeout: wait });
+    const bars = await page.locator('#evals-charts .hec-tasks figure[data-metric="acc,none"] rect.hec-bar').count();
+    check(bars === 4, `two runs side by side: 2 tasks x 2 runs = ${bars} bars`);
+    check((await page.locator('#evals-charts .hec-err').count()) > 0, 'error bars are drawn');
+    await page.screenshot({ path: join(shots, 'desktop-evaluations.png'), fullPage: true });
+  }
+  await page.click('#evals .ev-close');
+  check(!(await page.isVisible('#evals')) && !page.url().includes('#evaluations'), 'evaluations page closes');
   check(pageErrors.length === 0, `no uncaught page errors ${pageErrors.join('; ')}`);
 
   // ---- phone width ------------------------------------------------------------------------------

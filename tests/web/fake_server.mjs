@@ -7,7 +7,9 @@
 //   anything else    -> a Markdown reply with a Python code block and an XSS attempt, sent in
 //                       chunks that split SSE lines and UTF-8 characters at odd places
 // It also keeps an in-memory copy of the memory API (/api/hearth/memory, as in
-// src/memory/serve_routes.h): list, search, get, add, edit, delete (tombstone) and undo.
+// src/memory/serve_routes.h): list, search, get, add, edit, delete (tombstone) and undo, and
+// answers the read-only eval runs API (/api/hearth/eval/runs, src/server/eval_routes.h) with two
+// fixed runs.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -43,6 +45,12 @@ export async function startFakeServer(distDir) {
         let raw = '';
         for await (const part of req) raw += part;
         const [status, body] = memoryApi(state, req.method, url, raw);
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(body));
+        return;
+      }
+      if (req.method === 'GET' && (url.pathname === '/api/hearth/eval/runs' || url.pathname.startsWith('/api/hearth/eval/runs/'))) {
+        const [status, body] = evalApi(decodeURIComponent(url.pathname.slice('/api/hearth/eval/runs'.length).replace(/^\//, '')));
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(body));
         return;
@@ -137,6 +145,36 @@ function memoryApi(state, method, url, raw) {
     return [200, m];
   }
   return apiError(405, `${method} is not allowed here`, 'invalid_argument');
+}
+
+// Two runs shaped like `hearth eval run`'s results.json (a group with subjects and a plain task).
+function fakeRun(id, model, date, acc) {
+  return {
+    id, date, config: { model, limit: 2 },
+    results: {
+      mmlu_anatomy: { alias: 'mmlu_anatomy', 'acc,none': acc, 'acc_stderr,none': 0.2 },
+      mmlu_astronomy: { alias: 'mmlu_astronomy', 'acc,none': acc / 2, 'acc_stderr,none': 0.1 },
+      truthfulqa_mc1: { alias: 'truthfulqa_mc1', 'acc,none': 0.25, 'acc_stderr,none': 0.09 },
+    },
+    groups: { mmlu: { alias: 'mmlu', 'acc,none': (acc * 3) / 4, 'acc_stderr,none': 0.11 } },
+    group_subtasks: { mmlu: ['mmlu_anatomy', 'mmlu_astronomy'] },
+    higher_is_better: { mmlu: { acc: true }, truthfulqa_mc1: { acc: true } },
+    'n-samples': { mmlu_anatomy: { original: 135, effective: 2 }, mmlu_astronomy: { original: 152, effective: 2 }, truthfulqa_mc1: { original: 817, effective: 2 } },
+  };
+}
+const EVAL_RUNS = [
+  fakeRun('2026-11-24T12-00-00_local_tiny-llama', 'local:/m/tiny-llama-Q8_0.gguf', 1764000000, 0.5),
+  fakeRun('2026-11-24T11-00-00_local_stories260K', 'local:/m/stories260K.gguf', 1763990000, 1),
+];
+
+function evalApi(id) {
+  if (id === '') {
+    return [200, { runs: EVAL_RUNS.map((r) => ({ id: r.id, model: r.config.model, date: r.date, tasks: ['truthfulqa_mc1', 'mmlu'],
+      metrics: [{ task: 'truthfulqa_mc1', metric: 'acc,none', value: 0.25, stderr: 0.09 }, { task: 'mmlu', metric: 'acc,none', value: r.groups.mmlu['acc,none'] }] })) }];
+  }
+  if (id.includes('/') || id === '..') return apiError(400, `bad run id "${id}"`, 'invalid_argument');
+  const run = EVAL_RUNS.find((r) => r.id === id);
+  return run ? [200, run] : apiError(404, `no evaluation run "${id}"`, 'not_found');
 }
 
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));

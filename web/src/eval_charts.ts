@@ -170,18 +170,21 @@ export function tableRows(runs: EvalRun[]): TableRow[] {
   return rows;
 }
 
-/** The axis range: [0, 1] for proportions, else 0 (or the lowest value) up to a round number. */
+/** The axis range: [0, 1] for proportions (error bars are cut at the ends), else 0 (or the
+ *  lowest value) up to a round number above the highest value plus its stderr. */
 export function valueDomain(bars: Bar[][]): { lo: number; hi: number; step: number } {
   let lo = 0;
   let hi = 0;
+  let proportions = true;
   for (const row of bars)
     for (const b of row) {
       if (b.value === null) continue;
       const se = b.stderr ?? 0;
+      if (b.value < 0 || b.value > 1) proportions = false;
       lo = Math.min(lo, b.value - se);
       hi = Math.max(hi, b.value + se);
     }
-  if (lo >= 0 && hi <= 1) return { lo: 0, hi: 1, step: 0.2 };
+  if (proportions) return { lo: 0, hi: 1, step: 0.2 };
   const span = hi - lo || 1;
   const raw = span / 5;
   const mag = 10 ** Math.floor(Math.log10(raw));

@@ -76,6 +76,7 @@ describe('chart data', () => {
 
   it('axis: [0,1] for proportions, round numbers otherwise', () => {
     expect(valueDomain([[{ value: 0.5, stderr: 0.1 }]])).toEqual({ lo: 0, hi: 1, step: 0.2 });
+    expect(valueDomain([[{ value: 1, stderr: 0.2 }, { value: null, stderr: null }]])).toEqual({ lo: 0, hi: 1, step: 0.2 });
     const d = valueDomain([[{ value: 227.3, stderr: 1.8 }]]);
     expect(d.lo).toBe(0);
     expect(d.hi).toBeGreaterThanOrEqual(229.1);
