@@ -1,5 +1,5 @@
 // `hearth eval`: run evaluation tasks against a local model or any routed endpoint, list the
-// built-in tasks, and compare finished runs side by side.
+// built-in tasks, compare finished runs side by side, and write an HTML report with charts.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/paths.h"
+#include "eval/report.h"
+#include "eval/run_store.h"
 #include "eval/runner.h"
 #include "eval/task.h"
 
@@ -30,19 +32,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 }
 
 // A run is its directory or its results.json.
-ordered_json load_run(const std::string& arg) {
-  fs::path p(arg);
-  if (fs::is_directory(p)) p /= "results.json";
-  std::ifstream f(p, std::ios::binary);
-  if (!f) fail(Errc::not_found, p.string() + ": no such run (pass a run directory or its results.json)");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  try {
-    return ordered_json::parse(ss.str());
-  } catch (const std::exception& e) {
-    fail(Errc::format, p.string() + ": not a results file: " + e.what());
-  }
-}
+ordered_json load_run(const std::string& arg) { return eval::load_run_results(arg); }
 
 std::string fmt(const ordered_json& v) {
   if (!v.is_number()) return v.is_string() ? v.get<std::string>() : "-";
@@ -170,7 +160,52 @@ int do_compare(const std::vector<std::string>& runs, bool json_out) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("eval", "Evaluate models on benchmark and custom tasks (run, list, compare)", [](CLI::App& app) {
+struct ReportArgs {
+  std::vector<std::string> runs;
+  std::string output = "report.html", title;
+  bool json_out = false;
+};
+
+int do_report(const ReportArgs& a) {
+  std::vector<ordered_json> views;
+  std::set<std::string> ids;
+  for (const auto& r : a.runs) {
+    ordered_json doc = load_run(r);  // errors first: they name the argument as given
+    // The id is the run's folder name, as in `hearth serve`'s /api/hearth/eval/runs.
+    fs::path dir = fs::absolute(r).lexically_normal();
+    if (dir.filename().empty()) dir = dir.parent_path();
+    if (!fs::is_directory(dir)) dir = dir.parent_path();
+    const std::string base = dir.filename().empty() ? "run" : dir.filename().string();
+    std::string id = base;
+    for (int n = 2; !ids.insert(id).second; ++n) id = base + "#" + std::to_string(n);
+    views.push_back(eval::chart_view(doc, id));
+  }
+  std::string title = a.title;
+  if (title.empty()) {
+    title = "hearth eval report: ";
+    for (size_t i = 0; i < views.size(); ++i) {
+      const auto& c = views[i]["config"];
+      title += (i ? ", " : "") + (c.is_object() && c.contains("model") && c["model"].is_string()
+                                     ? fs::path(c["model"].get<std::string>()).filename().string()
+                                     : views[i]["id"].get<std::string>());
+    }
+  }
+  const std::string html = eval::render_report_html(views, title);
+  std::ofstream f(a.output, std::ios::binary | std::ios::trunc);
+  if (f) f << html;
+  if (!f || !f.flush()) fail(Errc::io, a.output + ": cannot write the report");
+  if (a.json_out) {
+    json j = {{"output", a.output}, {"bytes", html.size()}, {"runs", json::array()}};
+    for (const auto& v : views) j["runs"].push_back(v["id"].get<std::string>());
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("report: %s (%zu run%s, %zu bytes)\n", a.output.c_str(), views.size(), views.size() == 1 ? "" : "s",
+                html.size());
+  }
+  return kExitOk;
+}
+
+HEARTH_COMMAND("eval", "Evaluate models on benchmark and custom tasks (run, list, compare, report)", [](CLI::App& app) {
   app.require_subcommand(1);
   auto ra = std::make_shared<RunArgs>();
   auto* run = app.add_subcommand("run", "Run tasks against a model");
@@ -199,12 +234,19 @@ HEARTH_COMMAND("eval", "Evaluate models on benchmark and custom tasks (run, list
   auto* cmp = app.add_subcommand("compare", "Compare finished runs in one table");
   cmp->add_option("runs", *runs, "Run directories or results.json files")->required();
   cmp->add_flag("--json", *cmp_json, "Machine-readable output");
+  auto rep = std::make_shared<ReportArgs>();
+  auto* report = app.add_subcommand("report", "Write one self-contained HTML file with charts and a table of finished runs");
+  report->add_option("runs", rep->runs, "Run directories or results.json files (several: side by side)")->required();
+  report->add_option("--output,-o", rep->output, "HTML file to write")->capture_default_str();
+  report->add_option("--title", rep->title, "Page title (default: the runs' models)");
+  report->add_flag("--json", rep->json_out, "Print what was written as JSON");
   return [=, &app]() {
     return run_guarded([&]() {
       if (run->parsed()) return do_run(*ra);
       if (list->parsed()) return do_list(*list_json);
       if (cmp->parsed()) return do_compare(*runs, *cmp_json);
-      print_error("eval: choose run, list or compare");
+      if (report->parsed()) return do_report(*rep);
+      print_error("eval: choose run, list, compare or report");
       return kExitUsage;
     });
   };

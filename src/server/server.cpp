@@ -7,6 +7,7 @@
 
 #include "core/json.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "memory/embedder.h"
 #include "memory/serve_augment.h"
 #include "memory/serve_extract.h"
@@ -15,6 +16,7 @@
 #include "router/gateway.h"
 #include "router/router.h"
 #include "server/engine_backend.h"
+#include "server/eval_routes.h"
 #include "server/web_assets.h"
 #include "tokenizer/tokenizer.h"
 
@@ -193,6 +195,12 @@ void Server::mount() {
     };
     memory::mount_routes(s, *mem_store_, ro);
   }
+  EvalRouteOptions eo;
+  eo.runs_dir = opts_.eval_runs_dir.empty() ? hearth_home() / "eval" / "runs" : std::filesystem::path(opts_.eval_runs_dir);
+  eo.authorize = [this](const httplib::Request& r) {
+    return authorized(r.get_header_value("Authorization"), r.get_header_value("x-api-key"));
+  };
+  mount_eval_routes(s, eo);
   if (configure_gateway_) configure_gateway_(gopts);
   gateway_ = std::make_unique<router::Gateway>(*router_, gopts);
   gateway_->mount(s);

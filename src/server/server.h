@@ -56,6 +56,8 @@ struct ServeOptions {
   bool memory = false;
   bool memory_default_on = false;  // requests that do not say are opted in
   std::string memory_db;           // default: $HEARTH_HOME/memory/memory.db
+  // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
+  std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
 };
 
 // Extra routes other components add (memory, eval); called with the server before listening.

@@ -1,0 +1,118 @@
+#include "eval/run_store.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace hearth::eval {
+namespace fs = std::filesystem;
+
+ordered_json load_run_results(const fs::path& dir_or_file) {
+  fs::path p = dir_or_file;
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) p /= "results.json";
+  std::ifstream f(p, std::ios::binary);
+  if (!f) fail(Errc::not_found, p.string() + ": no such run (pass a run directory or its results.json)");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ordered_json doc;
+  try {
+    doc = ordered_json::parse(ss.str());
+  } catch (const std::exception& e) {
+    fail(Errc::format, p.string() + ": not a results file: " + e.what());
+  }
+  if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_object())
+    fail(Errc::format, p.string() + ": not a results file: no \"results\" object");
+  for (auto& [task, res] : doc["results"].items())
+    if (!res.is_object()) fail(Errc::format, p.string() + ": not a results file: results." + task + " is not an object");
+  return doc;
+}
+
+ordered_json chart_view(const ordered_json& results, const std::string& id) {
+  ordered_json v = {{"id", id}};
+  for (auto& [k, val] : results.items())
+    if (k != "configs") v[k] = val;
+  return v;
+}
+
+namespace {
+
+// The first "metric,filter" value of a task's results, with its stderr when there is one.
+ordered_json main_metric(const std::string& task, const ordered_json& res) {
+  for (auto& [k, v] : res.items()) {
+    const size_t comma = k.find(',');
+    if (comma == std::string::npos || k.find("_stderr,") != std::string::npos || !v.is_number()) continue;
+    ordered_json m = {{"task", task}, {"metric", k}, {"value", v}};
+    const std::string se = k.substr(0, comma) + "_stderr" + k.substr(comma);
+    if (res.contains(se) && res[se].is_number()) m["stderr"] = res[se];
+    return m;
+  }
+  return nullptr;
+}
+
+ordered_json summarize(const std::string& id, const ordered_json& doc) {
+  ordered_json s = {{"id", id}};
+  const auto& cfg = doc.contains("config") && doc["config"].is_object() ? doc["config"] : ordered_json::object();
+  s["model"] = cfg.contains("model") ? cfg["model"] : ordered_json("");
+  s["date"] = doc.contains("date") ? doc["date"] : ordered_json(nullptr);
+  std::set<std::string> members;  // subtasks of a group are summarized by the group
+  if (doc.contains("group_subtasks") && doc["group_subtasks"].is_object())
+    for (auto& [g, list] : doc["group_subtasks"].items())
+      if (list.is_array())
+        for (const auto& t : list)
+          if (t.is_string()) members.insert(t.get<std::string>());
+  ordered_json tasks = ordered_json::array(), metrics = ordered_json::array();
+  auto add = [&](const std::string& task, const ordered_json& res) {
+    tasks.push_back(task);
+    if (auto m = main_metric(task, res); !m.is_null()) metrics.push_back(std::move(m));
+  };
+  for (auto& [task, res] : doc["results"].items())
+    if (!members.count(task)) add(task, res);
+  if (doc.contains("groups") && doc["groups"].is_object())
+    for (auto& [g, res] : doc["groups"].items())
+      if (res.is_object()) add(g, res);
+  s["tasks"] = tasks;
+  s["metrics"] = metrics;
+  return s;
+}
+
+}  // namespace
+
+ordered_json list_runs(const fs::path& runs_dir) {
+  ordered_json out = ordered_json::array();
+  std::error_code ec;
+  if (!fs::is_directory(runs_dir, ec)) return out;
+  std::vector<std::pair<std::string, fs::path>> dirs;
+  for (fs::directory_iterator it(runs_dir, ec), end; !ec && it != end; it.increment(ec))
+    if (it->is_directory(ec) && fs::exists(it->path() / "results.json", ec))
+      dirs.emplace_back(it->path().filename().string(), it->path());
+  if (ec) fail(Errc::io, runs_dir.string() + ": cannot list: " + ec.message());
+  std::vector<std::pair<double, ordered_json>> rows;
+  for (const auto& [id, dir] : dirs) {
+    try {
+      ordered_json s = summarize(id, load_run_results(dir));
+      rows.emplace_back(s["date"].is_number() ? s["date"].get<double>() : 0.0, std::move(s));
+    } catch (const Error& e) {
+      rows.emplace_back(0.0, ordered_json{{"id", id}, {"error", e.what()}});
+    }
+  }
+  // Newest first; run folder names start with their time, so they break ties in the same order.
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    return a.second["id"].template get<std::string>() > b.second["id"].template get<std::string>();
+  });
+  for (auto& r : rows) out.push_back(std::move(r.second));
+  return out;
+}
+
+bool valid_run_id(std::string_view id) {
+  if (id.empty() || id.size() > 255 || id == "." || id == "..") return false;
+  for (char c : id)
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
+}  // namespace hearth::eval

@@ -1,0 +1,53 @@
+#include "server/eval_routes.h"
+
+#include <httplib.h>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "eval/run_store.h"
+
+namespace hearth::server {
+namespace {
+
+void reply(httplib::Response& res, int status, const ordered_json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
+  reply(res, status, {{"error", {{"message", message}, {"type", type}}}});
+}
+
+}  // namespace
+
+void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
+  auto guarded = [auth = opts.authorize](auto fn) {
+    return [auth, fn](const httplib::Request& req, httplib::Response& res) {
+      if (auth && !auth(req)) return reply_error(res, 401, "authentication_error", "invalid or missing API key");
+      try {
+        fn(req, res);
+      } catch (const Error& e) {
+        const int status = e.code() == Errc::not_found ? 404 : e.code() == Errc::format ? 422 : 500;
+        reply_error(res, status, errc_name(e.code()), e.what());
+      } catch (const std::exception& e) {
+        reply_error(res, 500, "internal", e.what());
+      }
+    };
+  };
+  const std::filesystem::path dir = opts.runs_dir;
+  s.Get(kEvalApiPrefix, guarded([dir](const httplib::Request&, httplib::Response& res) {
+    reply(res, 200, {{"runs", eval::list_runs(dir)}});
+  }));
+  s.Get(std::string(kEvalApiPrefix) + "/(.*)", guarded([dir](const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!eval::valid_run_id(id))
+      return reply_error(res, 400, "invalid_argument",
+                         "bad run id \"" + id + "\": an id is a folder name under the runs folder (no '/', not '..')");
+    const std::filesystem::path run = dir / id;
+    if (!std::filesystem::exists(run / "results.json"))
+      return reply_error(res, 404, "not_found", "no evaluation run \"" + id + "\"");
+    reply(res, 200, eval::chart_view(eval::load_run_results(run), id));
+  }));
+}
+
+}  // namespace hearth::server
