@@ -1,0 +1,86 @@
+#include "memory/embed_settings.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "core/json.h"
+#include "core/paths.h"
+
+namespace hearth::memory {
+
+std::string EmbedSpec::text() const {
+  switch (kind) {
+    case Kind::hash: return "hash";
+    case Kind::local: return "local:" + target;
+    case Kind::routed: return target;
+  }
+  return "hash";
+}
+
+EmbedSpec parse_embed_spec(const std::string& spec, const std::string& where) {
+  EmbedSpec s;
+  if (spec == "hash") return s;
+  size_t colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+    fail(Errc::invalid_argument, where + ": embedding model \"" + spec +
+                                     "\" is not one of hash, local:FILE.gguf or provider:model");
+  if (spec.compare(0, colon, "local") == 0) {
+    s.kind = EmbedSpec::Kind::local;
+    s.target = spec.substr(colon + 1);
+  } else {
+    s.kind = EmbedSpec::Kind::routed;
+    s.target = spec;
+  }
+  return s;
+}
+
+std::filesystem::path embed_config_path() { return hearth_home() / "memory" / "config.json"; }
+
+namespace {
+
+json read_config(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return json::object();
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) fail(Errc::format, p.string() + ": not a JSON object");
+  return j;
+}
+
+}  // namespace
+
+std::optional<std::string> load_embed_setting() {
+  auto p = embed_config_path();
+  json j = read_config(p);
+  if (!j.contains("embed_model")) return std::nullopt;
+  if (!j["embed_model"].is_string()) fail(Errc::format, p.string() + ": \"embed_model\" must be a string");
+  std::string spec = j["embed_model"].get<std::string>();
+  parse_embed_spec(spec, p.string());
+  return spec;
+}
+
+void save_embed_setting(const std::string& spec) {
+  auto p = embed_config_path();
+  json j = read_config(p);
+  if (spec.empty()) {
+    j.erase("embed_model");
+  } else {
+    parse_embed_spec(spec, "embedding model");
+    j["embed_model"] = spec;
+  }
+  std::filesystem::create_directories(p.parent_path());
+  auto tmp = p;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << j.dump(2) << "\n";
+    if (!out) fail(Errc::io, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, p, ec);
+  if (ec) fail(Errc::io, "cannot replace " + p.string() + ": " + ec.message());
+}
+
+}  // namespace hearth::memory

@@ -1,0 +1,28 @@
+// Which embedding model memory uses. A spec is one of
+//   hash                 the built-in hearth-hash-384 (no model; a lexical baseline)
+//   local:FILE.gguf      the in-process engine on that GGUF file (a pulled model's name works too)
+//   PROVIDER:MODEL       any provider or alias in the router config ($HEARTH_HOME/router.yaml)
+// The saved choice lives in $HEARTH_HOME/memory/config.json as {"embed_model": SPEC}.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace hearth::memory {
+
+struct EmbedSpec {
+  enum class Kind { hash, local, routed } kind = Kind::hash;
+  std::string target;  // local: the file (or pulled model name); routed: "provider:model"
+  std::string text() const;
+};
+
+// Throws Error(invalid_argument) naming `where` and the accepted forms.
+EmbedSpec parse_embed_spec(const std::string& spec, const std::string& where);
+
+std::filesystem::path embed_config_path();  // $HEARTH_HOME/memory/config.json
+// The saved spec, if any; a malformed file throws Error(format) naming it.
+std::optional<std::string> load_embed_setting();
+// Saves (validated) `spec`; an empty spec removes the setting. Written atomically.
+void save_embed_setting(const std::string& spec);
+
+}  // namespace hearth::memory
