@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/thread_pool.h"
+#include "engine/prompt_plan.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
@@ -95,6 +96,7 @@ struct Scheduler::Slot {
   std::unique_ptr<sampling::Sampler> sampler;
   std::unique_ptr<tokenizer::StreamDecoder> decoder;
   size_t prompt_pos = 0;  // next prompt token to run
+  uint64_t admit_step = 0;  // step count when admitted (ages a waiting prompt)
   bool decoding = false;
   int32_t last_token = -1;  // sampled, not yet run
   std::string text;         // decoded output not yet sent (a possible stop-string prefix)
@@ -108,6 +110,7 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts) : model_(std::mov
   if (opts_.parallel < 1) fail(Errc::invalid_argument, "--parallel must be at least 1");
   if (opts_.queue_limit < 0) fail(Errc::invalid_argument, "the queue limit must not be negative");
   if (opts_.n_batch < 1) fail(Errc::invalid_argument, "the batch size must be at least 1");
+  if (opts_.prompt_target < 1) fail(Errc::invalid_argument, "the prompt step target must be at least 1");
   const auto& m = *model_.model;
   const int64_t total = opts_.n_ctx > 0 ? opts_.n_ctx : m.default_n_ctx() * opts_.parallel;
   slot_ctx_ = total / opts_.parallel;
@@ -247,6 +250,7 @@ void Scheduler::loop() {
       s->busy = true;
       s->last_used = ++tick;
       s->prompt_pos = static_cast<size_t>(reuse);
+      s->admit_step = step_no_;
       s->decoding = false;
       s->last_token = -1;
       s->text.clear();
@@ -370,16 +374,22 @@ void Scheduler::step() {
   for (auto& s : slots_)
     if (s->busy && s->cur.job->cancelled()) finish(*s, FinishReason::cancelled);
 
-  // Prompt tokens share n_batch fairly; every decoding slot runs its one token.
-  std::vector<Slot*> active;
-  int n_prompting = 0;
+  // Every decoding slot runs its one token; plan_prompt_step picks the prompt tokens.
+  ++step_no_;
+  std::vector<Slot*> active, prompting;
   for (auto& s : slots_)
-    if (s->busy) {
-      active.push_back(s.get());
-      n_prompting += s->decoding ? 0 : 1;
+    if (s->busy) (s->decoding ? active : prompting).push_back(s.get());
+  std::vector<PromptWait> waiting;
+  for (const Slot* s : prompting)
+    waiting.push_back({static_cast<int64_t>(s->cur.req.prompt.size() - s->prompt_pos), step_no_ - s->admit_step});
+  const std::vector<int64_t> plan = plan_prompt_step(waiting, opts_.n_batch, opts_.prompt_target);
+  std::vector<size_t> take(active.size(), 0);  // prompt tokens each active slot runs this step
+  for (size_t i = 0; i < prompting.size(); ++i)
+    if (plan[i] > 0) {
+      active.push_back(prompting[i]);
+      take.push_back(static_cast<size_t>(plan[i]));
     }
   if (active.empty()) return;
-  const int64_t share = n_prompting ? std::max<int64_t>(1, opts_.n_batch / n_prompting) : 0;
 
   std::vector<model::Model::SeqBatch> batch;
   std::vector<std::vector<int32_t>> one(active.size());
@@ -392,8 +402,7 @@ void Scheduler::step() {
       b.tokens = one[i];
     } else {
       const auto& pr = s.cur.req.prompt;
-      const size_t n = std::min<size_t>(pr.size() - s.prompt_pos, static_cast<size_t>(share));
-      b.tokens = std::span<const int32_t>(pr.data() + s.prompt_pos, n);
+      b.tokens = std::span<const int32_t>(pr.data() + s.prompt_pos, take[i]);
       b.all_logits = s.cur.req.echo && s.cur.req.logprobs;
     }
     batch.push_back(b);

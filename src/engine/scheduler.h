@@ -90,6 +90,9 @@ struct SchedulerOptions {
   int n_threads = 0;       // compute threads; <= 0: one per hardware thread
   int queue_limit = 64;    // waiting requests beyond the busy slots; more are refused
   int64_t n_batch = 512;   // most prompt tokens one step runs (keeps other streams moving)
+  // Prompt tokens a step gathers before it stops adding prompts: enough rows to keep the matrix
+  // kernels efficient, few enough that short prompts finish one after another (see step()).
+  int64_t prompt_target = 32;
 };
 
 struct SchedulerMetrics {
@@ -141,6 +144,7 @@ class Scheduler {
   SchedulerOptions opts_;
   int64_t slot_ctx_ = 0;
   std::unique_ptr<ThreadPool> pool_;
+  uint64_t step_no_ = 0;  // steps run (inference thread only)
   std::vector<std::unique_ptr<Slot>> slots_;
 
   mutable std::mutex mu_;
