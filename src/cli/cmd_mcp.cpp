@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/memory_embedder.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "memory/embedder.h"
@@ -17,7 +18,7 @@ namespace hearth::cli {
 namespace {
 
 struct Opts {
-  std::string db, host = "127.0.0.1";
+  std::string db, embed_model, host = "127.0.0.1";
   int port = 8766;
   bool http = false, sse = false;
   std::vector<std::string> origins;
@@ -31,6 +32,7 @@ void on_signal(int) {
 HEARTH_COMMAND("mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP with --http)", [](CLI::App& app) {
   auto o = std::make_shared<Opts>();
   app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
+  app.add_option("--embed-model", o->embed_model, "Embedding model: local:FILE.gguf, provider:model or hash (default: as `hearth memory`)");
   app.add_flag("--http", o->http, "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio");
   app.add_option("--host", o->host, "HTTP bind address (default 127.0.0.1; loopback only unless you mean it)");
   app.add_option("--port", o->port, "HTTP port (0 = any free port; default 8766)")->check(CLI::Range(0, 65535));
@@ -38,8 +40,8 @@ HEARTH_COMMAND("mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP wi
   app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
   return [o]() {
     return run_guarded([&]() {
-      auto embedder = memory::default_embedder();
-      memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), embedder.get());
+      auto emb = open_memory_embedder(o->embed_model);
+      memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
       memory::mcp::Server server(store, {"hearth-memory", HEARTH_VERSION, "mcp"});
       if (!o->http) {
         std::ios::sync_with_stdio(false);

@@ -6,9 +6,11 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/memory_embedder.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "memory/bundle.h"
+#include "memory/embed_settings.h"
 #include "memory/retrieval_bench.h"
 #include "memory/store.h"
 
@@ -20,6 +22,8 @@ using namespace hearth::memory;
 struct Opts {
   std::string db, text, id, scope, kind, tags, mode = "hybrid", out, in, conflict = "skip", format = "auto";
   std::string passphrase_file, by = "cli", expires;
+  std::string embed_model, set_embedder;  // --embed-model; `embedder SPEC`
+  bool reset_embedder = false;
   std::vector<std::string> remap;
   // bench
   std::string data, work_dir;
@@ -73,12 +77,46 @@ void print_record_line(const Record& r) {
 }
 
 struct Ctx {
-  std::unique_ptr<Embedder> embedder = default_embedder();
+  MemoryEmbedder emb;
   std::unique_ptr<Store> store;
-  explicit Ctx(const Opts& o) {
-    store = std::make_unique<Store>(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db), embedder.get());
+  explicit Ctx(const Opts& o) : emb(open_memory_embedder(o.embed_model)) {
+    store = std::make_unique<Store>(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db), emb.embedder.get());
   }
 };
+
+// What `stats` and `embedder` say about the embedder, plainly when it is not a model.
+std::string embedder_line(const MemoryEmbedder& e) {
+  if (!e.is_model)
+    return e.embedder->name() + ", the built-in word-hashing embedder, not a language model (" + e.source +
+           "; choose one with `hearth memory embedder local:FILE.gguf` or `--embed-model`)";
+  return e.embedder->name() + " (from " + e.source + ")";
+}
+
+// `hearth memory embedder [SPEC | --reset]`: shows or saves the embedding model setting.
+int run_embedder(const Opts& o) {
+  if (!o.set_embedder.empty() && o.reset_embedder)
+    fail(Errc::invalid_argument, "memory embedder: give a model or --reset, not both");
+  if (!o.set_embedder.empty()) {
+    // Resolve first, so a missing file or bad spec is refused before anything is saved.
+    auto chosen = open_memory_embedder(o.set_embedder);
+    std::string spec = chosen.spec;
+    save_embed_setting(spec);
+    if (!o.json_out)
+      std::printf("saved %s to %s; memories are re-embedded with %s on the next search (or `hearth memory reembed`)\n",
+                  spec.c_str(), embed_config_path().c_str(), chosen.embedder->name().c_str());
+  } else if (o.reset_embedder) {
+    save_embed_setting("");
+    if (!o.json_out) std::printf("removed the embedding model setting from %s\n", embed_config_path().c_str());
+  }
+  auto e = open_memory_embedder(o.embed_model);
+  if (o.json_out) {
+    json j = {{"embedder", e.embedder->name()}, {"spec", e.spec}, {"source", e.source}, {"is_model", e.is_model}};
+    std::printf("%s\n", j.dump().c_str());
+  } else if (o.set_embedder.empty() && !o.reset_embedder) {
+    std::printf("%s\n", embedder_line(e).c_str());
+  }
+  return kExitOk;
+}
 
 // `hearth memory bench`: LoCoMo recall per search mode, then latency at each --sizes.
 int run_bench(const Opts& o) {
@@ -93,8 +131,11 @@ int run_bench(const Opts& o) {
   auto convs = B::load_locomo(data, &skipped);
   HashEmbedder hash;
   std::vector<Embedder*> embedders = {&hash};
-  std::unique_ptr<Embedder> env = default_embedder();
-  if (!o.hash_only && env->name() != hash.name()) embedders.push_back(env.get());
+  MemoryEmbedder chosen;
+  if (!o.hash_only) {
+    chosen = open_memory_embedder(o.embed_model);
+    if (chosen.is_model) embedders.push_back(chosen.embedder.get());
+  }
   json out = {{"dataset", data.string()}, {"conversations", convs.size()}, {"skipped_questions", skipped},
               {"recall", json::array()}, {"latency", json::array()}};
   if (!o.no_recall) {
@@ -126,6 +167,7 @@ int run_bench(const Opts& o) {
 
 int run(const std::string& sub, const Opts& o) {
   if (sub == "bench") return run_bench(o);
+  if (sub == "embedder") return run_embedder(o);
   Ctx ctx(o);
   Store& st = *ctx.store;
   if (sub == "add") {
@@ -224,7 +266,7 @@ int run(const std::string& sub, const Opts& o) {
     return kExitOk;
   }
   if (sub == "reembed") {
-    std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.embedder->name().c_str());
+    std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.emb.embedder->name().c_str());
     return kExitOk;
   }
   if (sub == "export") {
@@ -269,15 +311,20 @@ int run(const std::string& sub, const Opts& o) {
   if (sub == "stats") {
     Stats s = st.stats();
     json j = {{"path", s.path}, {"live", s.live}, {"deleted", s.deleted}, {"vectors", s.vectors},
-              {"embedder", s.embedder}, {"undo_steps", s.undo_steps}, {"schema_version", s.schema_version},
-              {"by_kind", json::object()}, {"by_scope", json::object()}};
+              {"embedder", s.embedder}, {"embedder_source", ctx.emb.source}, {"embedder_is_model", ctx.emb.is_model},
+              {"undo_steps", s.undo_steps}, {"schema_version", s.schema_version},
+              {"vectors_by_model", json::object()}, {"by_kind", json::object()}, {"by_scope", json::object()}};
+    for (auto& [m, n] : s.vectors_by_model) j["vectors_by_model"][m] = n;
     for (auto& [k, n] : s.by_kind) j["by_kind"][k] = n;
     for (auto& [k, n] : s.by_scope) j["by_scope"][k] = n;
     if (o.json_out) {
       std::printf("%s\n", j.dump().c_str());
     } else {
-      std::printf("%s\n%zu memories (%zu deleted, awaiting purge), %zu vectors from %s\n", s.path.c_str(), s.live,
-                  s.deleted, s.vectors, s.embedder.c_str());
+      std::printf("%s\n%zu memories (%zu deleted, awaiting purge), %zu vectors from the current embedder\n", s.path.c_str(),
+                  s.live, s.deleted, s.vectors);
+      std::printf("embedder: %s\n", embedder_line(ctx.emb).c_str());
+      for (auto& [m, n] : s.vectors_by_model)
+        if (m != s.embedder) std::printf("  %zu stale vectors from %s (replaced on the next search)\n", n, m.c_str());
       for (auto& [k, n] : s.by_kind) std::printf("  kind %-12s %zu\n", k.c_str(), n);
       for (auto& [k, n] : s.by_scope) std::printf("  scope %-11s %zu\n", k.c_str(), n);
     }
@@ -290,7 +337,10 @@ HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, im
   auto o = std::make_shared<Opts>();
   auto which = std::make_shared<std::string>();
   app.require_subcommand(1);
+  app.fallthrough();  // --db and --embed-model also work after the subcommand
   app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
+  app.add_option("--embed-model", o->embed_model,
+                 "Embedding model for this command: local:FILE.gguf, provider:model (router config) or hash");
   auto sub = [&](const char* name, const char* help) {
     auto* s = app.add_subcommand(name, help);
     s->callback([which, name] { *which = name; });
@@ -342,6 +392,10 @@ HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, im
   sub("undo", "Revert the last add, edit, forget or import");
   sub("purge", "Erase deleted memories for good");
   sub("reembed", "Compute vectors for memories lacking one from the current embedder");
+  auto* emb = sub("embedder", "Show or save the embedding model (local:FILE.gguf, provider:model, hash)");
+  emb->add_option("model", o->set_embedder, "Model to save in $HEARTH_HOME/memory/config.json");
+  emb->add_flag("--reset", o->reset_embedder, "Remove the saved setting (back to the default)");
+  emb->add_flag("--json", o->json_out, "JSON output");
 
   auto* exp = sub("export", "Write a memory bundle");
   exp->add_option("-o,--output", o->out, "File (default stdout)");
@@ -365,7 +419,7 @@ HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, im
   bench->add_option("--queries", o->queries, "Searches per mode in each latency run")->check(CLI::Range(1, 1000000));
   bench->add_option("--work-dir", o->work_dir, "Where the benchmark databases go (default: a temp dir, removed after)");
   bench->add_flag("--no-recall", o->no_recall, "Skip the recall part");
-  bench->add_flag("--hash-only", o->hash_only, "Ignore HEARTH_EMBED_URL; only the built-in hash embedder");
+  bench->add_flag("--hash-only", o->hash_only, "Only the built-in hash embedder (ignore --embed-model and the setting)");
   bench->add_flag("--json", o->json_out, "JSON output");
 
   auto* stats = sub("stats", "Counts and store location");

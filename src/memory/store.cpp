@@ -409,6 +409,8 @@ Stats Store::stats() {
   v.bind(1, st.embedder);
   v.step();
   st.vectors = static_cast<size_t>(v.i64(0));
+  Stmt vm(db_, "SELECT model, COUNT(*) FROM vectors GROUP BY model ORDER BY model");
+  while (vm.step()) st.vectors_by_model.emplace_back(vm.text(0), static_cast<size_t>(vm.i64(1)));
   Stmt u(db_, "SELECT COUNT(DISTINCT batch) FROM changes");
   u.step();
   st.undo_steps = static_cast<size_t>(u.i64(0));

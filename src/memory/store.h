@@ -62,6 +62,7 @@ struct RecordPatch {
 struct Stats {
   size_t live = 0, deleted = 0, vectors = 0, undo_steps = 0;
   std::vector<std::pair<std::string, size_t>> by_kind, by_scope;
+  std::vector<std::pair<std::string, size_t>> vectors_by_model;  // every model with stored vectors
   std::string embedder;
   std::string path;
   int schema_version = 0;

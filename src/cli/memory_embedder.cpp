@@ -1,0 +1,131 @@
+#include "cli/memory_embedder.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+
+#include "core/error.h"
+#include "core/paths.h"
+#include "engine/loader.h"
+#include "engine/scheduler.h"
+#include "hub/catalog.h"
+#include "hub/model_store.h"
+#include "memory/embed_settings.h"
+#include "memory/provider_embedder.h"
+#include "router/config.h"
+#include "router/router.h"
+#include "server/engine_backend.h"
+
+namespace hearth::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Knows its name up front; opens the model on the first embed().
+class LazyEmbedder : public memory::Embedder {
+ public:
+  LazyEmbedder(std::string name, std::function<std::unique_ptr<memory::Embedder>()> open)
+      : name_(std::move(name)), open_(std::move(open)) {}
+  std::string name() const override { return name_; }
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) override {
+    std::call_once(once_, [&] { inner_ = open_(); });
+    return inner_->embed(texts);
+  }
+
+ private:
+  std::string name_;
+  std::function<std::unique_ptr<memory::Embedder>()> open_;
+  std::once_flag once_;
+  std::unique_ptr<memory::Embedder> inner_;
+};
+
+// Owns the engine, keeps it installed as the router's local backend, and embeds through the
+// router exactly as `hearth serve`'s /v1/embeddings does.
+class LocalEngineEmbedder : public memory::Embedder {
+ public:
+  LocalEngineEmbedder(const std::string& path, std::string name) : name_(std::move(name)) {
+    std::string served = fs::path(path).stem().string();
+    engine::SchedulerOptions so;
+    so.parallel = 4;
+    so.queue_limit = 1024;  // a whole embedding batch is queued at once
+    auto sched = std::make_shared<engine::Scheduler>(engine::load_model(path), so);
+    backend_ = std::make_shared<server::EngineBackend>(sched, served);
+    router::set_local_backend(backend_);
+    router::link_builtin_providers();
+    router::RouterOptions ro;
+    ro.use_ledger = false;  // nothing leaves the machine
+    auto r = std::make_shared<router::Router>(router::parse_config("{}", "built-in"), ro);
+    inner_ = std::make_unique<memory::ProviderEmbedder>(r, "local:" + served, name_);
+  }
+  ~LocalEngineEmbedder() override {
+    if (router::local_backend() == backend_) router::set_local_backend(nullptr);
+  }
+  std::string name() const override { return name_; }
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) override { return inner_->embed(texts); }
+
+ private:
+  std::string name_;
+  std::shared_ptr<server::EngineBackend> backend_;
+  std::unique_ptr<memory::ProviderEmbedder> inner_;
+};
+
+std::unique_ptr<memory::Embedder> routed(const std::string& model) {
+  fs::path file = hearth_home() / "router.yaml";
+  if (!fs::exists(file))
+    fail(Errc::not_found, "embedding model " + model + " needs a router config: " + file.string() +
+                              " does not exist (see docs/router.md), or use local:FILE.gguf");
+  router::link_builtin_providers();
+  auto r = std::make_shared<router::Router>(router::load_config(file));
+  return std::make_unique<memory::ProviderEmbedder>(r, model);
+}
+
+MemoryEmbedder from_spec(const std::string& text, const std::string& source) {
+  MemoryEmbedder out;
+  out.source = source;
+  auto spec = memory::parse_embed_spec(text, source);
+  if (spec.kind == memory::EmbedSpec::Kind::hash) {
+    out.embedder = std::make_unique<memory::HashEmbedder>();
+    out.spec = "hash";
+    return out;
+  }
+  out.is_model = true;
+  if (spec.kind == memory::EmbedSpec::Kind::routed) {
+    out.spec = spec.target;
+    out.embedder = std::make_unique<LazyEmbedder>(spec.target, [m = spec.target] { return routed(m); });
+    return out;
+  }
+  // A pulled model's name works as well as a path; the stored name is the file's, so the same
+  // file reached by another path keeps its vectors.
+  std::string path = hub::resolve_model_path(spec.target);
+  std::string name = "local:" + fs::path(path).filename().string();
+  out.spec = "local:" + path;
+  out.embedder = std::make_unique<LazyEmbedder>(name, [path, name] { return std::make_unique<LocalEngineEmbedder>(path, name); });
+  return out;
+}
+
+}  // namespace
+
+MemoryEmbedder open_memory_embedder(const std::string& flag) {
+  if (!flag.empty()) return from_spec(flag, "--embed-model");
+  const char* url = std::getenv("HEARTH_EMBED_URL");
+  if (url && *url) {
+    const char* model = std::getenv("HEARTH_EMBED_MODEL");
+    if (!model || !*model) fail(Errc::invalid_argument, "HEARTH_EMBED_URL is set but HEARTH_EMBED_MODEL is not");
+    const char* key = std::getenv("HEARTH_EMBED_KEY");
+    MemoryEmbedder out;
+    out.embedder = std::make_unique<memory::HttpEmbedder>(url, model, key ? key : "");
+    out.spec = url;
+    out.source = "HEARTH_EMBED_URL";
+    out.is_model = true;
+    return out;
+  }
+  if (auto saved = memory::load_embed_setting()) return from_spec(*saved, memory::embed_config_path().string());
+  const std::string def = hub::default_model().name;
+  for (const auto& m : hub::list_models())
+    if (m.name == def && fs::exists(m.path)) return from_spec("local:" + m.path, "the default model " + def + " (pulled)");
+  MemoryEmbedder out = from_spec("hash", "no embedding model is configured or pulled");
+  return out;
+}
+
+}  // namespace hearth::cli

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# End-to-end: memory embeddings from a local GGUF model through the router's local provider.
+# The hash embedder is the plainly reported fallback; a saved setting, --embed-model and the
+# pulled default model select a model; stored vectors carry its name; switching re-embeds.
+set -euo pipefail
+H="$1"
+shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+A="$shared/models/stories260K.gguf"
+B="$shared/models/tiny-llama-Q8_0.gguf"
+if [ ! -f "$A" ] || [ ! -f "$B" ]; then
+  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
+  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
+fi
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+export HEARTH_HOME="$T/home"
+unset HEARTH_EMBED_URL HEARTH_EMBED_MODEL
+fail() { echo "FAIL: $*" >&2; exit 1; }
+jget() { python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+
+# Nothing configured or pulled: the hash embedder, and stats says so plainly.
+"$H" memory stats | grep -q "hearth-hash-384, the built-in word-hashing embedder, not a language model" \
+  || fail "stats does not say the hash embedder is in use"
+[ "$("$H" memory stats --json | jget 'j["embedder_is_model"]')" = False ] || fail "stats --json embedder_is_model"
+
+# Bad settings are refused, naming the problem, and nothing is saved.
+set +e
+"$H" memory embedder nonsense 2>"$T/err"; rc=$?
+set -e
+[ $rc = 2 ] || fail "bad spec exit code $rc"
+grep -q 'nonsense' "$T/err" || fail "bad spec error does not name it"
+if "$H" memory embedder "local:$T/missing.gguf" 2>"$T/err"; then fail "missing model accepted"; fi
+grep -q 'missing.gguf' "$T/err" || fail "missing model error does not name the file"
+[ ! -f "$HEARTH_HOME/memory/config.json" ] || ! grep -q embed_model "$HEARTH_HOME/memory/config.json" || fail "bad spec saved"
+
+# Save a local model; add and search through the CLI; vectors carry the model's name.
+"$H" memory embedder "local:$A" >/dev/null
+[ "$("$H" memory embedder --json | jget 'j["embedder"]')" = local:stories260K.gguf ] || fail "saved embedder not used"
+"$H" memory add "The cat sat on the warm mat" >/dev/null
+"$H" memory add "Lily likes to play in the park" --kind preference >/dev/null
+"$H" memory add "Tom has a big red ball" >/dev/null
+"$H" memory search "a red ball" --mode vector --json >"$T/s.json"
+[ "$(jget 'len(j)' <"$T/s.json")" = 3 ] || fail "vector search did not return every memory"
+jget '[w for h in j for w in h["why"]]' <"$T/s.json" | grep -q 'local:stories260K.gguf' || fail "hits do not name the model"
+"$H" memory search "a red ball" --json | jget 'j[0]["text"]' | grep -q "red ball" || fail "hybrid search top hit"
+"$H" memory stats --json >"$T/st.json"
+[ "$(jget 'j["vectors_by_model"]' <"$T/st.json")" = "{'local:stories260K.gguf': 3}" ] || fail "vectors not from the model: $(cat "$T/st.json")"
+[ "$(jget 'j["embedder_is_model"]' <"$T/st.json")" = True ] || fail "stats embedder_is_model"
+
+# --embed-model overrides the setting for one command; the next search re-embeds every memory.
+"$H" memory search "warm mat" --mode vector --embed-model "local:$B" --json | jget '[w for h in j for w in h["why"]]' \
+  | grep -q 'local:tiny-llama-Q8_0.gguf' || fail "search with --embed-model"
+[ "$("$H" memory --embed-model "local:$B" stats --json | jget 'j["vectors_by_model"]')" = "{'local:tiny-llama-Q8_0.gguf': 3}" ] \
+  || fail "switching models did not re-embed"
+"$H" memory stats | grep -q "stale vectors from local:tiny-llama-Q8_0.gguf" || fail "stale vectors not reported"
+"$H" memory reembed | grep -q "embedded 3 memories with local:stories260K.gguf" || fail "reembed after switching back"
+
+# Reset: the default model from `hearth pull`'s store is used when installed, else the hash embedder.
+"$H" memory embedder --reset >/dev/null
+mkdir -p "$HEARTH_HOME/models"
+def=$("$H" pull --help | sed -n 's/.*(default: \([^)]*\)).*/\1/p' | head -1)
+[ -n "$def" ] || fail "cannot read the default model name from hearth pull --help"
+printf '{"format":"hearth-models-v1","models":[{"name":"%s","path":"%s"}]}\n' "$def" "$A" >"$HEARTH_HOME/models/index.json"
+"$H" memory stats | grep -q "embedder: local:stories260K.gguf (from the default model $def (pulled))" || fail "pulled default model not used"
+rm "$HEARTH_HOME/models/index.json"
+"$H" memory stats | grep -q "not a language model" || fail "reset did not return to the hash embedder"
+echo "memory embed e2e ok"
