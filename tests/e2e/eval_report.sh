@@ -15,10 +15,10 @@ trap 'rm -rf "$tmp"' EXIT
 export HEARTH_HOME="$tmp/home"
 fail() { echo "FAIL: $*"; exit 1; }
 
-# Two small runs: one MMLU question per subject (zero-shot, to stay fast) and 6 TruthfulQA ones.
+# Two small runs: two questions per MMLU subject (zero-shot, to stay fast) and two TruthfulQA ones.
 for m in stories260K tiny-llama-Q8_0; do
   "$bin" eval run --task mmlu,truthfulqa_mc1 --model "local:$shared/models/$m.gguf" --data-dir "$shared/eval-data" \
-    --limit 1 --num-fewshot 0 --no-cache --json >"$tmp/$m.json" 2>"$tmp/$m.err" || { cat "$tmp/$m.err"; fail "eval run $m"; }
+    --limit 2 --num-fewshot 0 --no-cache --json >"$tmp/$m.json" 2>"$tmp/$m.err" || { cat "$tmp/$m.err"; fail "eval run $m"; }
 done
 runs=$(ls -d "$HEARTH_HOME"/eval/runs/*/ | sort)
 [ "$(echo "$runs" | wc -l)" -eq 2 ] || fail "expected 2 runs under \$HEARTH_HOME/eval/runs, got: $runs"
