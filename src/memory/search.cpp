@@ -30,15 +30,35 @@ const std::unordered_set<std::string>& stopwords() {
 void Store::sync_cache() {
   std::vector<std::string> ids;
   ids.swap(touched_);
-  if (!cache_->valid || ids.empty()) return;
+  if (ids.empty()) return;
   // A large import is cheaper to reload in one query than row by row.
   if (ids.size() > 5000) {
     cache_->valid = false;
+    doclens_->valid = false;
     return;
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  if (doclens_->valid) {
+    // Their FTS lengths may have changed: hearth_bm25 asks FTS5 for these rows from now on.
+    Stmt s(db_, "SELECT rid FROM memories WHERE id=?1");
+    for (const auto& id : ids) {
+      s.reset();
+      s.bind(1, id);
+      if (s.step()) doclens_->dirty.insert(s.i64(0));
+    }
+  }
+  if (!cache_->valid) return;
   for (const auto& id : ids) refresh_cached(id);
+}
+
+void Store::ensure_doclens() {
+  Stmt dv(db_, "PRAGMA data_version");
+  dv.step();
+  int64_t version = dv.i64(0);
+  // Rewritten rows go to the slow path; reload when they pile up or another process wrote.
+  if (doclens_->valid && doclens_->data_version == version && doclens_->dirty.size() < 4096) return;
+  doclens_->load(db_, "memories_fts_docsize", version);
 }
 
 void Store::refresh_cached(const std::string& id) {
@@ -157,84 +177,105 @@ int64_t Store::term_df(const std::string& word, int64_t size) {
   return df;
 }
 
-std::string Store::fts_query_for(const std::string& text) {
+std::vector<std::pair<std::string, int64_t>> Store::fts_terms_for(const std::string& text, int64_t* size) {
   std::vector<std::string> terms;
   std::set<std::string> seen;
   for (const auto& w : words(text))
     if (!stopwords().count(w) && seen.insert(w).second) terms.push_back(w);
-  if (terms.empty()) return {};
+  std::vector<std::pair<std::string, int64_t>> out;
+  if (terms.empty()) return out;
+  // hearth_bm25 takes at most 64 phrases; a longer query keeps its first 64 content words.
+  if (terms.size() > 64) terms.resize(64);
   Stmt m(db_, "SELECT COALESCE(MAX(rid), 0) FROM memories");
   m.step();
-  int64_t size = m.i64(0);
+  *size = m.i64(0);
+  for (const auto& t : terms) out.emplace_back(t, term_df(t, *size));
   // In a large store a word found in more than 5% of memories (a name that starts every line,
   // say) adds little to BM25 but makes FTS5 score every one of those rows: leave it out.
   constexpr int64_t kMinCommon = 2000;
-  if (size > kMinCommon * 4) {
-    std::vector<std::pair<int64_t, std::string>> df;
-    for (const auto& t : terms) df.emplace_back(term_df(t, size), t);
-    std::vector<std::string> kept;
-    for (const auto& [d, t] : df)
-      if (d <= kMinCommon || d * 20 <= size) kept.push_back(t);
-    if (kept.empty()) kept.push_back(std::min_element(df.begin(), df.end())->second);
-    terms = std::move(kept);
+  if (*size > kMinCommon * 4) {
+    std::vector<std::pair<std::string, int64_t>> kept;
+    for (const auto& [t, d] : out)
+      if (d <= kMinCommon || d * 20 <= *size) kept.emplace_back(t, d);
+    if (kept.empty())
+      kept.push_back(*std::min_element(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; }));
+    out = std::move(kept);
   }
-  std::string out;
-  for (const auto& t : terms) out += (out.empty() ? "\"" : " OR \"") + t + "\"";
   return out;
 }
 
 std::vector<std::pair<std::string, double>> Store::bm25_candidates(const SearchOptions& o, size_t n) {
   std::vector<std::pair<std::string, double>> out;
-  std::string q = fts_query_for(o.query);
-  if (q.empty()) return out;
+  int64_t size = 0;
+  auto terms = fts_terms_for(o.query, &size);
+  if (terms.empty()) return out;
+  ensure_doclens();
+  // FTS5's bm25 with the text column weighing 1 and tags 0.5, computed by hearth_bm25 from the
+  // cached document frequencies and row lengths (fts_rank.h).
+  Bm25Query bq;
+  bq.col_weight = {1.0, 0.5};
+  bq.lengths = doclens_.get();
+  std::string q;
+  for (const auto& [t, df] : terms) {
+    q += (q.empty() ? "\"" : " OR \"") + t + "\"";
+    bq.idf.push_back(bm25_idf(std::max(size, df), df));
+  }
   int64_t now = now_ms();
   if (o.scope.empty() && o.kind.empty()) {
     // Rank inside FTS5 first and join only the best rows; a little headroom covers tombstones
     // and expired memories, which stay in the index until purge.
     Stmt s(db_,
-           "SELECT m.id, f.score FROM (SELECT rowid, -bm25(memories_fts, 1.0, 0.5) AS score FROM memories_fts "
+           "SELECT m.id, f.score FROM (SELECT rowid, hearth_bm25(memories_fts, ?6) AS score FROM memories_fts "
            "WHERE memories_fts MATCH ?1 ORDER BY score DESC LIMIT ?2) f JOIN memories m ON m.rid = f.rowid "
            "WHERE m.deleted=0 AND (?3 OR m.expires=0 OR m.expires>?4) ORDER BY f.score DESC LIMIT ?5");
     s.bind(1, q).bind(2, int64_t(n * 2 + 20)).bind(3, int64_t(o.include_expired)).bind(4, now).bind(5, int64_t(n));
+    sqlite3_bind_pointer(s.handle(), 6, &bq, kBm25PointerType, nullptr);
     while (s.step()) out.emplace_back(s.text(0), s.dbl(1));
     return out;
   }
   Stmt s(db_,
-         "SELECT m.id, -bm25(memories_fts, 1.0, 0.5) AS score FROM memories_fts JOIN memories m ON m.rid = "
+         "SELECT m.id, hearth_bm25(memories_fts, ?7) AS score FROM memories_fts JOIN memories m ON m.rid = "
          "memories_fts.rowid WHERE memories_fts MATCH ?1 AND m.deleted=0 AND (?2='' OR m.scope=?2) AND "
          "(?3='' OR m.kind=?3) AND (?4 OR m.expires=0 OR m.expires>?5) ORDER BY score DESC LIMIT ?6");
   s.bind(1, q).bind(2, o.scope).bind(3, o.kind).bind(4, int64_t(o.include_expired)).bind(5, now);
   s.bind(6, int64_t(n));
+  sqlite3_bind_pointer(s.handle(), 7, &bq, kBm25PointerType, nullptr);
   while (s.step()) out.emplace_back(s.text(0), s.dbl(1));
   return out;
 }
 
-std::vector<std::pair<std::string, double>> Store::vector_candidates(const SearchOptions& o, size_t n) {
+std::vector<std::pair<std::string, double>> Store::vector_candidates(const SearchOptions& o, size_t n,
+                                                                     const std::vector<float>& q) {
   std::vector<std::pair<std::string, double>> out;
   if (!embedder_) return out;
-  ensure_vectors();
   auto& c = *cache_;
   if (c.ids.empty()) return out;
-  auto q = embed_text(o.query);
   if (q.size() != c.dim) fail(Errc::internal, "query vector size differs from stored vectors");
   // Coarse pass over the int8 rows, then exact float cosine for the best few.
   std::vector<int8_t> q8(c.dim);
   float qscale = quantize_row(q.data(), c.dim, q8.data());
-  std::vector<int32_t> raw(c.size());
-  dot_rows_i8(c.q8.data(), c.size(), c.dim, q8.data(), raw.data());
+  // Reused between searches: at 100k memories these are the only large allocations.
+  c.raw.resize(c.size());
+  dot_rows_i8(c.q8.data(), c.size(), c.dim, q8.data(), c.raw.data());
   int64_t now = now_ms();
+  // Keep the best k approximate scores in a min-heap; most rows are rejected by one compare.
+  size_t k = std::max<size_t>(n * 4, 64);
+  auto worse = [](const std::pair<float, uint32_t>& a, const std::pair<float, uint32_t>& b) { return a.first > b.first; };
   std::vector<std::pair<float, uint32_t>> cand;
-  cand.reserve(c.size());
+  cand.reserve(k + 1);
   for (uint32_t i = 0; i < c.size(); ++i) {
+    float approx = float(c.raw[i]) * c.scale[i] * qscale;
+    if (cand.size() == k && approx <= cand.front().first) continue;
     if (!o.scope.empty() && c.scope[i] != o.scope) continue;
     if (!o.kind.empty() && c.kind[i] != o.kind) continue;
     if (!o.include_expired && c.expires[i] && c.expires[i] <= now) continue;
-    cand.emplace_back(float(raw[i]) * c.scale[i] * qscale, i);
+    cand.emplace_back(approx, i);
+    std::push_heap(cand.begin(), cand.end(), worse);
+    if (cand.size() > k) {
+      std::pop_heap(cand.begin(), cand.end(), worse);
+      cand.pop_back();
+    }
   }
-  size_t k = std::min(cand.size(), std::max<size_t>(n * 4, 64));
-  std::partial_sort(cand.begin(), cand.begin() + k, cand.end(),
-                    [](const auto& a, const auto& b) { return a.first > b.first; });
-  cand.resize(k);
   for (auto& [score, i] : cand) dot_rows(c.data.data() + size_t(i) * c.dim, 1, c.dim, q.data(), &score);
   std::sort(cand.begin(), cand.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (size_t i = 0; i < std::min(n, cand.size()); ++i) out.emplace_back(c.ids[cand[i].second], cand[i].first);
@@ -250,7 +291,13 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   size_t n = std::max<size_t>(50, o.limit * (o.tags.empty() ? 5 : 40));
   std::vector<std::pair<std::string, double>> lex, vec;
   if (o.mode != SearchMode::vector) lex = bm25_candidates(o, n);
-  if (o.mode != SearchMode::bm25) vec = vector_candidates(o, n);
+  // The query is embedded once (a model call with a real embedder) and used by both passes.
+  std::vector<float> qv;
+  if (o.mode != SearchMode::bm25) {
+    ensure_vectors();
+    if (!cache_->ids.empty()) qv = embed_text(o.query);
+    vec = vector_candidates(o, n, qv);
+  }
 
   std::unordered_map<std::string, SearchHit> hits;
   double max_lex = 0;
@@ -258,13 +305,11 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   for (auto& [id, s] : lex) hits[id].bm25 = max_lex > 0 ? s / max_lex : 0;
   for (auto& [id, s] : vec) hits[id].vector = s;
   // Lexical-only candidates still get their true cosine so hybrid scores are comparable.
-  std::vector<float> qv;
-  if (o.mode == SearchMode::hybrid && cache_->valid && !cache_->ids.empty()) {
+  if (o.mode == SearchMode::hybrid && cache_->valid && qv.size() == cache_->dim && !cache_->ids.empty()) {
     for (auto& [id, h] : hits) {
       if (h.vector != 0) continue;
       auto it = cache_->pos.find(id);
       if (it == cache_->pos.end()) continue;
-      if (qv.empty()) qv = embed_text(o.query);
       float d;
       dot_rows(cache_->data.data() + it->second * cache_->dim, 1, cache_->dim, qv.data(), &d);
       h.vector = d;

@@ -29,6 +29,7 @@ class Stmt {
   double dbl(int col) const { return sqlite3_column_double(st_, col); }
   bool is_null(int col) const { return sqlite3_column_type(st_, col) == SQLITE_NULL; }
   const void* blob(int col) const { return sqlite3_column_blob(st_, col); }
+  sqlite3_stmt* handle() const { return st_; }
   int bytes(int col) const { return sqlite3_column_bytes(st_, col); }
 
  private:

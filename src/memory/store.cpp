@@ -77,7 +77,8 @@ SearchMode parse_search_mode(const std::string& s) {
 std::filesystem::path Store::default_path() { return hearth_dir("memory") / "memory.db"; }
 
 Store::Store(const std::filesystem::path& db_path, Embedder* embedder)
-    : embedder_(embedder), path_(db_path.string()), cache_(std::make_unique<VectorCache>()) {
+    : embedder_(embedder), path_(db_path.string()), cache_(std::make_unique<VectorCache>()),
+      doclens_(std::make_unique<DocLengths>()) {
   if (sodium_init() < 0) fail(Errc::internal, "libsodium failed to initialise");
   if (sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -97,6 +98,7 @@ Store::Store(const std::filesystem::path& db_path, Embedder* embedder)
     exec("PRAGMA mmap_size=1073741824");
     exec("PRAGMA cache_size=-65536");
     migrate();
+    register_fts_rank(db_);
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "memory/embedder.h"
+#include "memory/fts_rank.h"
 #include "memory/record.h"
 
 namespace hearth::memory {
@@ -121,17 +122,23 @@ class Store {
   // Brings the vector cache up to date with this process's committed writes (touched_).
   void sync_cache();
   void refresh_cached(const std::string& id);
-  // Quoted OR of the query's content words (never FTS5 syntax), minus words too common to help.
-  std::string fts_query_for(const std::string& text);
+  // The query's content words with their document frequencies, minus words too common to help;
+  // `size` receives the store size the frequencies refer to.
+  std::vector<std::pair<std::string, int64_t>> fts_terms_for(const std::string& text, int64_t* size);
+  // Loads (or reloads, after another process wrote) the FTS row lengths hearth_bm25 reads.
+  void ensure_doclens();
   int64_t term_df(const std::string& word, int64_t size);
   std::vector<std::pair<std::string, double>> bm25_candidates(const SearchOptions& opts, size_t n);
-  std::vector<std::pair<std::string, double>> vector_candidates(const SearchOptions& opts, size_t n);
+  // `q` is the embedded query (empty when the cache is empty).
+  std::vector<std::pair<std::string, double>> vector_candidates(const SearchOptions& opts, size_t n,
+                                                                const std::vector<float>& q);
 
   sqlite3* db_ = nullptr;
   Embedder* embedder_ = nullptr;
   std::string path_;
   int64_t batch_id_ = 0;  // non-zero inside batch()
   std::unique_ptr<VectorCache> cache_;
+  std::unique_ptr<DocLengths> doclens_;
   std::vector<std::string> touched_;  // ids written in the open transaction
   bool missing_vectors_ = false;  // a live record lacks a vector: embed before the next search
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> df_cache_;  // word -> (df, store size then)

@@ -24,6 +24,7 @@ struct Store::VectorCache {
   std::vector<std::string> ids, scope, kind;
   std::vector<int64_t> expires;
   std::unordered_map<std::string, size_t> pos;
+  std::vector<int32_t> raw;  // scratch for the int8 scan, reused between searches
 
   size_t size() const { return ids.size(); }
   void clear_rows();
