@@ -5,12 +5,11 @@
 
 #include <cstdio>
 #include <fstream>
-#include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "cli/command.h"
-#include "cli/reply_sigint.h"
+#include "cli/chat_terminal.h"
 #include "core/error.h"
 #include "engine/chat_format.h"
 #include "engine/cli_flags.h"
@@ -52,21 +51,14 @@ int run(const ChatFlags& f) {
   if (!f.system.empty()) messages.push_back({"system", f.system});
   int turn = 0;
   std::string line;
-  while (true) {
-    if (interactive) {
-      std::printf("> ");
-      std::fflush(stdout);
-    }
-    if (!std::getline(std::cin, line)) break;
-    if (line == "/exit" || line == "/quit") break;
-    if (line == "/reset") {
+  for (ChatInput in; (in = read_chat_input(interactive, line)) != ChatInput::exit;) {
+    if (in == ChatInput::reset) {
       messages.resize(f.system.empty() ? 0 : 1);
       session.reset();
       sampler.reset();
       std::fprintf(stderr, "[history and cache cleared]\n");
       continue;
     }
-    if (line.empty()) continue;
 
     messages.push_back({"user", line});
     std::vector<int32_t> prompt = fmt.tokenize(messages, true);

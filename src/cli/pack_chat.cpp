@@ -4,12 +4,11 @@
 
 #include <chrono>
 #include <cstdio>
-#include <iostream>
 #include <thread>
 
 #include "cli/command.h"
 #include "cli/pack_run.h"
-#include "cli/reply_sigint.h"
+#include "cli/chat_terminal.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "router/http.h"
@@ -62,19 +61,12 @@ int terminal_chat(const std::string& url, const std::string& api_key, const std:
   json messages = json::array();
   if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
   std::string line;
-  while (true) {
-    if (interactive) {
-      std::printf("> ");
-      std::fflush(stdout);
-    }
-    if (!std::getline(std::cin, line)) break;
-    if (line == "/exit" || line == "/quit") break;
-    if (line == "/reset") {
+  for (ChatInput in; (in = read_chat_input(interactive, line)) != ChatInput::exit;) {
+    if (in == ChatInput::reset) {
       messages.erase(messages.begin() + (system.empty() ? 0 : 1), messages.end());
       std::fprintf(stderr, "[history cleared]\n");
       continue;
     }
-    if (line.empty()) continue;
     messages.push_back({{"role", "user"}, {"content", line}});
     json req = {{"model", model}, {"messages", messages}, {"stream", true}};
     std::string reply;

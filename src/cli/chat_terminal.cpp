@@ -1,4 +1,7 @@
-#include "cli/reply_sigint.h"
+#include "cli/chat_terminal.h"
+
+#include <cstdio>
+#include <iostream>
 
 namespace hearth::cli {
 namespace {
@@ -7,6 +10,18 @@ std::atomic<bool> g_fired{false};
 extern "C" void on_reply_sigint(int) { g_fired.store(true); }
 
 }  // namespace
+
+ChatInput read_chat_input(bool interactive, std::string& line) {
+  while (true) {
+    if (interactive) {
+      std::printf("> ");
+      std::fflush(stdout);
+    }
+    if (!std::getline(std::cin, line) || line == "/exit" || line == "/quit") return ChatInput::exit;
+    if (line == "/reset") return ChatInput::reset;
+    if (!line.empty()) return ChatInput::message;
+  }
+}
 
 ReplySigint::ReplySigint(bool restart_syscalls) {
   g_fired.store(false);
