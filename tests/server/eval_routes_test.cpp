@@ -76,7 +76,7 @@ class EvalRoutes : public ::testing::Test {
     write(dir_ / "2026-11-24T11-00-00_new" / "results.json", results("local:/m/tiny-llama-Q8_0.gguf", 1764003600, 0.75).dump());
     write(dir_ / "broken" / "results.json", "{\"results\": [");
     fs::create_directories(dir_ / "not-a-run");  // no results.json: not listed
-    write(dir_.parent_path() / (dir_.filename().string() + "-secret") / "results.json", results("secret", 1, 0).dump());
+    write(dir_.parent_path() / (dir_.filename().string() + "-secret") / "results.json", results("TOP-SECRET-MODEL", 1, 0).dump());
   }
   void TearDown() override {
     fs::remove_all(dir_);
@@ -133,7 +133,7 @@ TEST_F(EvalRoutes, PathTraversalIsRefused) {
     auto r = s.get("/api/hearth/eval/runs/" + id);
     ASSERT_TRUE(r) << id;
     EXPECT_TRUE(r->status == 400 || r->status == 404) << id << " -> " << r->status << " " << r->body;
-    EXPECT_EQ(r->body.find("secret"), std::string::npos) << id;
+    EXPECT_EQ(r->body.find("TOP-SECRET-MODEL"), std::string::npos) << id;
     EXPECT_EQ(r->body.find("\"results\""), std::string::npos) << id;
   }
   auto r = s.get("/api/hearth/eval/runs/..%2F" + sibling);
