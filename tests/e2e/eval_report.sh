@@ -56,6 +56,15 @@ urls = set(re.findall(r"https?://[^\s\"'`)<]+", html))
 assert urls <= {"http://www.w3.org/2000/svg"}, urls
 PY
 
+"$bin" eval report "$run_b" --title "one run" -o "$tmp/one.html" --json >"$tmp/one.json" || fail "eval report --json"
+python3 - "$tmp/one.json" "$tmp/one.html" "$run_b" <<'PY' || fail "report --json output"
+import json, os, sys
+j = json.load(open(sys.argv[1]))
+assert j["output"] == sys.argv[2] and j["bytes"] == os.path.getsize(sys.argv[2]), j
+assert j["runs"] == [os.path.basename(sys.argv[3].rstrip("/"))], j
+assert "<title>one run</title>" in open(sys.argv[2]).read()
+PY
+
 # Bad arguments: clear errors naming the path, exit 1; no run at all is bad usage (2).
 "$bin" eval report "$tmp/nope" -o "$tmp/x.html" >"$tmp/e1" 2>&1; rc=$?
 [ $rc -eq 1 ] && grep -q "$tmp/nope/results.json\|$tmp/nope: no such run" "$tmp/e1" || { cat "$tmp/e1"; fail "missing run dir: rc=$rc"; }

@@ -284,6 +284,12 @@ try {
     check(box.x >= 0 && box.x + box.width <= 375 && pw <= 375, `memory panel fits at 375px (${Math.round(box.x)}+${Math.round(box.width)}, scrollWidth ${pw})`);
     await phone.screenshot({ path: join(shots, 'phone-memory.png') });
     await phone.click('#memory .mem-close');
+    await phone.goto(base + '/#evaluations');
+    await phone.waitForSelector('#evals-charts svg.hec-svg', { timeout: wait });
+    const ebox = await phone.locator('#evals').boundingBox();
+    const ew = await phone.evaluate(() => document.documentElement.scrollWidth);
+    check(ebox.x >= 0 && ebox.x + ebox.width <= 375 && ew <= 375, `evaluations page opens from its URL and fits at 375px (scrollWidth ${ew})`);
+    await phone.screenshot({ path: join(shots, 'phone-evaluations.png') });
   }
 
   check(external.length === 0, `no requests leave the server ${external.join(' ')}`);
