@@ -175,7 +175,7 @@ beforeEach(() => {
 afterEach(() => vi.unstubAllGlobals());
 
 const summary = (r: EvalRun) => ({ id: r.id, model: r.config!.model, date: r.date, tasks: ['wikitext', 'mmlu'],
-  metrics: [{ task: 'mmlu', metric: 'acc,none', value: r.groups!.mmlu['acc,none'], stderr: 0.05 }] });
+  metrics: [{ task: 'mmlu', metric: 'acc,none', value: r.groups!.mmlu['acc,none'] as number, stderr: 0.05 }] });
 
 describe('eval API client', () => {
   const s = { ...defaultSettings, apiKey: 'k1' };
