@@ -1,7 +1,8 @@
 #!/bin/sh
 # Retrieval benchmark: LoCoMo recall@5/@10 for BM25, vectors and hybrid, then search latency at
 # 10k and 100k memories. Usage: bench/memory/run.sh [path/to/hearth] [extra `memory bench` flags]
-# Uses HEARTH_EMBED_URL/MODEL too when set (add --hash-only to skip it).
+# Also measures the configured embedding model (`hearth memory embedder`, HEARTH_EMBED_URL, or
+# --embed-model local:FILE.gguf passed through); --hash-only measures only the built-in hash embedder.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-$here/../../build/release/hearth}
