@@ -238,6 +238,9 @@ void Gateway::mount(httplib::Server& s) {
   // Small responses and stream chunks must leave at once: with Nagle's algorithm on, each one
   // waits for the client's delayed ACK (about 40 ms on Linux).
   s.set_tcp_nodelay(true);
+  // httplib closes a keep-alive connection after 5 requests by default, so busy clients would
+  // reconnect constantly; idle connections still close after the keep-alive timeout.
+  s.set_keep_alive_max_count(100000);
   // The handlers object lives as long as the server's handler table holds these closures.
   auto on = [&](Dialect d, auto fn) { return h->guarded(d, [h, fn](const httplib::Request& q, httplib::Response& r) { ((*h).*fn)(q, r); }); };
   s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));

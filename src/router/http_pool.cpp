@@ -20,11 +20,31 @@ bool socket_idle_and_open(socket_t s) {
 // keep-alive connections after 5-60 s of silence.
 constexpr auto kIdleLimit = std::chrono::seconds(30);
 
+struct Registry {
+  std::mutex mu;
+  std::map<std::string, std::unique_ptr<ConnectionPool>> pools;  // lives until exit
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
 }  // namespace
 
+void ConnectionPool::close_all_idle() {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lk(r.mu);
+  for (auto& [_, p] : r.pools) {
+    std::vector<Idle> gone;
+    std::lock_guard<std::mutex> plk(p->mu_);
+    gone.swap(p->idle_);
+  }
+}
+
 ConnectionPool& ConnectionPool::get(const Endpoint& ep, const HttpOptions& o) {
-  static std::mutex mu;
-  static std::map<std::string, std::unique_ptr<ConnectionPool>> pools;  // lives until exit
+  auto& r = registry();
+  auto& mu = r.mu;
+  auto& pools = r.pools;
   std::string key = ep.origin + '|' + std::to_string(o.connect_timeout_ms) + '|' + std::to_string(o.read_timeout_ms) +
                     '|' + std::to_string(o.max_idle_connections);
   std::lock_guard<std::mutex> lk(mu);

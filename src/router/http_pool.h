@@ -30,6 +30,9 @@ class ConnectionPool {
   // Call only after a complete, successful exchange; the pool keeps at most max_idle clients.
   void give_back(std::unique_ptr<httplib::Client> c);
   size_t idle_count();
+  // Closes every idle connection of every pool (a server being shut down sees them go at once
+  // instead of waiting out its keep-alive timeout).
+  static void close_all_idle();
 
  private:
   struct Idle {

@@ -10,15 +10,20 @@
 #include <thread>
 #include <vector>
 
+#include "router/http_pool.h"
+
 namespace hearth::test {
 
 class FakeUpstream {
  public:
   FakeUpstream() {
+    server_.set_tcp_nodelay(true);  // replies must not wait for the client's delayed ACK
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
   }
   ~FakeUpstream() {
+    // Pooled keep-alive clients would hold the server's threads for its keep-alive timeout.
+    router::ConnectionPool::close_all_idle();
     server_.stop();
     thread_.join();
   }

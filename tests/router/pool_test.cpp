@@ -49,6 +49,11 @@ class RawUpstream {
     ::shutdown(fd_, SHUT_RDWR);
     ::close(fd_);
     thread_.join();
+    {
+      // The client's pool may keep a connection open; wake its reader.
+      std::lock_guard<std::mutex> lk(mu_);
+      for (int c : open_) ::shutdown(c, SHUT_RDWR);
+    }
     for (auto& t : conns_) t.join();
   }
   Endpoint endpoint() const { return parse_base_url("http://127.0.0.1:" + std::to_string(port_)); }
@@ -60,17 +65,27 @@ class RawUpstream {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) return;
       ++accepted;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        open_.insert(c);
+      }
       conns_.emplace_back([this, c] { serve(c); });
     }
   }
   void serve(int c) {
+    serve_requests(c);
+    std::lock_guard<std::mutex> lk(mu_);
+    open_.erase(c);
+    ::close(c);
+  }
+  void serve_requests(int c) {
     std::string buf;
     char tmp[4096];
     for (;;) {
       size_t head_end;
       while ((head_end = buf.find("\r\n\r\n")) == std::string::npos) {
         ssize_t n = ::read(c, tmp, sizeof tmp);
-        if (n <= 0) return (void)::close(c);
+        if (n <= 0) return;
         buf.append(tmp, static_cast<size_t>(n));
       }
       size_t clen = 0;
@@ -78,16 +93,16 @@ class RawUpstream {
       if (cl != std::string::npos && cl < head_end) clen = std::stoul(buf.substr(cl + 16));
       while (buf.size() < head_end + 4 + clen) {
         ssize_t n = ::read(c, tmp, sizeof tmp);
-        if (n <= 0) return (void)::close(c);
+        if (n <= 0) return;
         buf.append(tmp, static_cast<size_t>(n));
       }
       buf.erase(0, head_end + 4 + clen);
       Act act = script_(requests++);
-      if (act == Act::close_silently) return (void)::close(c);
+      if (act == Act::close_silently) return;
       std::string body = act == Act::reply ? "{\"ok\":true}" : "{\"ok\":";
       std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n" + body;
-      if (::write(c, resp.data(), resp.size()) < 0) return (void)::close(c);
-      if (act == Act::reply_partial_then_close) return (void)::close(c);
+      if (::write(c, resp.data(), resp.size()) < 0) return;
+      if (act == Act::reply_partial_then_close) return;
       ++replied;
     }
   }
@@ -96,6 +111,8 @@ class RawUpstream {
   std::atomic<bool> stop_{false};
   std::thread thread_;
   std::vector<std::thread> conns_;  // touched only by the accept thread until the destructor
+  std::mutex mu_;
+  std::set<int> open_;  // connection sockets not yet closed
 };
 
 HttpOptions opts(int idle = 4) {
@@ -116,6 +133,7 @@ TEST(RouterPool, SequentialRequestsShareOneConnection) {
     ports.insert(req.remote_port);  // one client port per TCP connection
     res.set_content("{\"n\":1}", "application/json");
   });
+  up.server().set_keep_alive_max_count(100);  // httplib's own default closes after 5 requests
   auto ep = parse_base_url(up.url("/v1"));
   for (int i = 0; i < 20; ++i) EXPECT_EQ(http_post_collect(ep, "/x", {}, "{}", opts()), "{\"n\":1}");
   EXPECT_EQ(ports.size(), 1u);
