@@ -50,6 +50,9 @@ class Provider {
   // Joins completion_stream's events.
   virtual ChatResponse completion(const CompletionRequest& req);
   virtual EmbeddingResponse embed(const EmbeddingRequest& req);
+  // Whether the wire format has an embeddings API at all (Anthropic's has none); the router
+  // refuses such targets before anything is sent.
+  virtual bool offers_embeddings() const { return false; }
   virtual std::vector<ModelInfo> list_models();
   virtual Capabilities capabilities(const std::string& model) const { return {}; }
 };

@@ -161,6 +161,34 @@ class GeminiProvider : public Provider {
     return acc.take();
   }
 
+  // One text goes to :embedContent, several to :batchEmbedContents in groups of at most
+  // kBatch (the API's per-call limit); either answers with float vectors in input order.
+  // Gemini reports no token usage for embeddings, so usage stays zero.
+  EmbeddingResponse embed(const EmbeddingRequest& req) override {
+    constexpr size_t kBatch = 100;
+    EmbeddingResponse out;
+    out.model = req.model;
+    auto content = [](const std::string& text) { return json{{"parts", json::array({{{"text", text}}})}}; };
+    if (req.input.size() == 1) {
+      auto j = post_json(req.model, ":embedContent", json{{"content", content(req.input[0])}});
+      out.vectors.push_back(values(j.contains("embedding") ? j["embedding"] : json(), "embedding"));
+      return out;
+    }
+    for (size_t at = 0; at < req.input.size(); at += kBatch) {
+      json reqs = json::array();
+      size_t end = std::min(req.input.size(), at + kBatch);
+      for (size_t i = at; i < end; ++i) reqs.push_back({{"model", "models/" + req.model}, {"content", content(req.input[i])}});
+      auto j = post_json(req.model, ":batchEmbedContents", json{{"requests", reqs}});
+      if (!j.contains("embeddings") || !j["embeddings"].is_array() || j["embeddings"].size() != end - at)
+        throw ProviderError(ErrorKind::server, cfg_.name + ": batchEmbedContents returned " +
+                                                   (j.contains("embeddings") && j["embeddings"].is_array() ? std::to_string(j["embeddings"].size()) : std::string("no")) +
+                                                   " embeddings for " + std::to_string(end - at) + " inputs");
+      for (size_t i = 0; i < end - at; ++i) out.vectors.push_back(values(j["embeddings"][i], "embeddings[" + std::to_string(i) + "]"));
+    }
+    return out;
+  }
+  bool offers_embeddings() const override { return true; }
+
   std::vector<ModelInfo> list_models() override {
     auto j = json::parse(http_get(ep_, "/v1beta/models", headers(), cfg_.http), nullptr, false);
     std::vector<ModelInfo> out;
@@ -175,6 +203,23 @@ class GeminiProvider : public Provider {
 
  private:
   Headers headers() const { return request_headers(cfg_, "x-goog-api-key"); }
+  json post_json(const std::string& model, const std::string& method, const json& body) {
+    auto j = json::parse(http_post_collect(ep_, "/v1beta/models/" + model + method, headers(), body.dump(), cfg_.http, 256u << 20),
+                         nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw ProviderError(ErrorKind::server, cfg_.name + ": " + method.substr(1) + " response is not a JSON object");
+    return j;
+  }
+  std::vector<float> values(const json& e, const std::string& where) const {
+    if (!e.is_object() || !e.contains("values") || !e["values"].is_array() || e["values"].empty())
+      throw ProviderError(ErrorKind::server, cfg_.name + ": " + where + " has no 'values' array");
+    std::vector<float> v;
+    v.reserve(e["values"].size());
+    for (const auto& x : e["values"]) {
+      if (!x.is_number()) throw ProviderError(ErrorKind::server, cfg_.name + ": " + where + ".values holds a non-number");
+      v.push_back(x.get<float>());
+    }
+    return v;
+  }
   ProviderConfig cfg_;
   Endpoint ep_;
 };

@@ -24,6 +24,7 @@ class LocalProvider : public Provider {
   void completion_stream(const CompletionRequest& req, const StreamSink& sink) override {
     require_backend()->completion_stream(req, sink);
   }
+  bool offers_embeddings() const override { return true; }
   EmbeddingResponse embed(const EmbeddingRequest& req) override { return require_backend()->embed(req); }
   std::vector<ModelInfo> list_models() override {
     std::vector<ModelInfo> out;

@@ -55,6 +55,7 @@ class OllamaProvider : public Provider {
 
  public:
 
+  bool offers_embeddings() const override { return true; }
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
     std::string out =
         http_post_collect(ep_, "/api/embed", headers(), json{{"model", req.model}, {"input", req.input}}.dump(), cfg_.http, 256u << 20);

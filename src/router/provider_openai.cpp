@@ -33,6 +33,7 @@ class OpenAIProvider : public Provider {
     stream("/completions", openai::completion_request_to_json(req, true).dump(), dec, sink);
   }
 
+  bool offers_embeddings() const override { return true; }
   EmbeddingResponse embed(const EmbeddingRequest& req) override {
     json body = {{"model", req.model}, {"input", req.input}};
     std::string out = http_post_collect(ep_, "/embeddings", headers(), body.dump(), cfg_.http, 256u << 20);

@@ -446,6 +446,18 @@ EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
     std::erase_if(targets, [](const Target& t) { return t.remote; });
     if (targets.empty()) throw ProviderError(ErrorKind::refused, "--local-only: refusing remote embeddings for '" + req.model + "'");
   }
+  // A provider whose API has no embeddings (Anthropic) is dropped before anything is sent, so
+  // it neither costs an attempt nor reaches the ledger; if nothing is left, say which and why.
+  std::string lacking;
+  std::erase_if(targets, [&](const Target& t) {
+    if (provider(t.entry.provider)->offers_embeddings()) return false;
+    lacking += (lacking.empty() ? "" : ", ") + t.ref() + " (type " + cfg_.providers.at(t.entry.provider).type + ")";
+    return true;
+  });
+  if (targets.empty())
+    throw ProviderError(ErrorKind::unsupported, "'" + req.model + "' cannot embed: " + lacking +
+                                                    " has no embeddings API; route embeddings to an openai, gemini, ollama or local model")
+        .with_param("model");
   EmbeddingResponse out;
   auto info = run(probe, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
     EmbeddingRequest up = req;

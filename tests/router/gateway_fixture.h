@@ -20,6 +20,7 @@ using namespace hearth::router;
 class ScriptedProvider : public Provider {
  public:
   std::string name() const override { return "fake"; }
+  bool offers_embeddings() const override { return true; }
   void chat_stream(const ChatRequest& req, const StreamSink& sink) override {
     {
       std::lock_guard<std::mutex> lk(mu);
