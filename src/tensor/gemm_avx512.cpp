@@ -98,11 +98,13 @@ struct QRow {
   __m512 d;       // scale of block i (low half) and i+1 (high half)
 };
 
+// Both fp16 scales converted by one vcvtph2ps, then spread over the two halves.
 template <typename B>
 inline __m512 pair_scales(const B* b, bool second) {
-  const __m256 lo = _mm256_set1_ps(h2f(b[0].d));
-  const __m256 hi = second ? _mm256_set1_ps(h2f(b[1].d)) : _mm256_setzero_ps();
-  return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+  __m128i h = _mm_cvtsi32_si128(b[0].d);
+  if (second) h = _mm_insert_epi16(h, b[1].d, 1);
+  const __m512i idx = _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(_mm_cvtph_ps(h)));
 }
 
 template <bool kQ4>
@@ -110,11 +112,11 @@ inline QRow<kQ4> load_row(const void* row, int64_t i, bool second) {
   QRow<kQ4> r;
   if constexpr (kQ4) {
     const auto* b = static_cast<const BlockQ4_0*>(row) + i;
-    const __m128i p0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs));
-    const __m128i p1 = second ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)) : _mm_setzero_si128();
-    // 128-bit lanes [p0, p0, p1, p1]; the odd lanes take the high nibbles (elements 16..31).
-    const __m512i dup = _mm512_shuffle_i64x2(_mm512_castsi256_si512(_mm256_set_m128i(p1, p0)),
-                                             _mm512_castsi256_si512(_mm256_set_m128i(p1, p0)), 0x50);
+    // 128-bit lanes [p0, p0, p1, p1] straight from two broadcast loads; the odd lanes take the
+    // high nibbles (elements 16..31). Without a second block the top half repeats p0, which
+    // adds nothing: that half's activations and scale are zero.
+    __m512i dup = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b[0].qs)));
+    if (second) dup = _mm512_mask_broadcast_i32x4(dup, 0xff00, _mm_loadu_si128(reinterpret_cast<const __m128i*>(b[1].qs)));
     const __m512i sh = _mm512_mask_srli_epi16(dup, 0xff00ff00u, dup, 4);
     r.q = _mm512_and_si512(sh, _mm512_set1_epi8(0x0f));
     r.d = pair_scales(b, second);
@@ -264,28 +266,25 @@ void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, si
 // ---- Q4_K and Q6_K weights x Q8_K activations --------------------------------------------------
 // One row at a time (its unpacked codes fill 8 registers), several tokens per row. The integer
 // sums are exact and the per-super-block float expression is the scalar kernel's.
-// The 8 six-bit scales and mins of a Q4_K/Q5_K super-block, unpacked from 12 bytes with word
-// operations (same values as scale_min_k4): bytes 0-3 hold scales 0-3 and the top bits of
-// scales 4-7, bytes 4-7 mins 0-3 and the top bits of mins 4-7, bytes 8-11 the low nibbles of
-// scales 4-7 (low) and mins 4-7 (high).
-inline void unpack_k4_scales(const uint8_t* p, uint8_t sc[8], uint8_t m[8]) {
-  uint32_t w0, w1, w2;
-  std::memcpy(&w0, p, 4);
-  std::memcpy(&w1, p + 4, 4);
-  std::memcpy(&w2, p + 8, 4);
-  const uint32_t six = 0x3f3f3f3fu, four = 0x0f0f0f0fu, two = 0x03030303u;
-  const uint32_t s_lo = w0 & six, m_lo = w1 & six;
-  const uint32_t s_hi = (w2 & four) | (((w0 >> 6) & two) << 4);
-  const uint32_t m_hi = ((w2 >> 4) & four) | (((w1 >> 6) & two) << 4);
-  std::memcpy(sc, &s_lo, 4);
-  std::memcpy(sc + 4, &s_hi, 4);
-  std::memcpy(m, &m_lo, 4);
-  std::memcpy(m + 4, &m_hi, 4);
+// The 8 six-bit scales and mins of a Q4_K/Q5_K super-block, unpacked from 12 bytes in one
+// register (same values as scale_min_k4): bytes 0-3 hold scales 0-3 and the top bits of scales
+// 4-7, bytes 4-7 mins 0-3 and the top bits of mins 4-7, bytes 8-11 the low nibbles of scales 4-7
+// (low) and mins 4-7 (high). Returns scales 0-7 in bytes 0-7 and mins 0-7 in bytes 8-15. Kept in
+// registers: storing words to a stack array and reloading them as a vector stalls store
+// forwarding once per super-block. Reads 16 bytes; the 4 after the scales are the block's codes.
+inline __m128i unpack_k4_scales(const uint8_t* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));  // words w0, w1, w2
+  const __m128i lo = _mm_and_si128(v, _mm_set1_epi8(0x3f));                   // [s_lo, m_lo]
+  const __m128i w2 = _mm_srlv_epi32(_mm_shuffle_epi32(v, _MM_SHUFFLE(2, 2, 2, 2)), _mm_setr_epi32(0, 4, 0, 0));
+  const __m128i top = _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(v, 6), _mm_set1_epi8(3)), 4);
+  const __m128i hi = _mm_or_si128(_mm_and_si128(w2, _mm_set1_epi8(0x0f)), top);  // [s_hi, m_hi]
+  return _mm_unpacklo_epi32(lo, hi);  // [s_lo, s_hi, m_lo, m_hi]
 }
 
 // Q4_K: 32 packed bytes hold sub-block 2k (low nibbles) and 2k+1 (high nibbles), and the matching
 // 64 activation bytes are contiguous, so one 512-bit dpbusd covers both sub-blocks. Its lanes are
-// below 2^15 in magnitude, so madd_epi16 against [scale, 0] pairs applies the sub-block scale.
+// below 2^15 in magnitude, so dpwssd against [scale, 0] pairs applies the sub-block scale. The
+// exact integer sums then go through the scalar kernel's float expression (bit-identical).
 template <int R, int C>
 struct Q4KTile {
   static void run(int64_t r0, int64_t c0, const Args& a) {
@@ -296,9 +295,8 @@ struct Q4KTile {
     float sum[C] = {};
     const __m512i low = _mm512_set1_epi8(0x0f);
     for (int64_t i = 0; i < a.n / QK_K; ++i) {
-      alignas(16) uint8_t sc[16] = {}, m[16] = {};
-      unpack_k4_scales(w[i].scales, sc, m);
-      const __m512i sc32 = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sc)));
+      const __m128i sm = unpack_k4_scales(w[i].scales);
+      const __m512i sc32 = _mm512_cvtepu8_epi32(sm);
       __m512i codes[4], scales[4];
       for (int k = 0; k < 4; ++k) {
         const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qs + 32 * k));
@@ -308,7 +306,7 @@ struct Q4KTile {
                                              2 * k + 1, 2 * k + 1, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k, 2 * k);
         scales[k] = _mm512_permutexvar_epi32(idx, sc32);
       }
-      const __m128i mins = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+      const __m128i mins = _mm_cvtepu8_epi16(_mm_srli_si128(sm, 8));
       const float dw = h2f(w[i].d), dmw = h2f(w[i].dmin);
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& xb = xr[c][i];
@@ -316,15 +314,14 @@ struct Q4KTile {
         const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums)),
                                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(xb.bsums + 8)));
         const int summs = simd::hsum128_i32(_mm_madd_epi16(mins, pairs));
-        __m512i acc = _mm512_setzero_si512();
+        __m512i isum = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
-          const __m512i xk = _mm512_loadu_si512(xb.qs + 64 * k);
-          const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[k], xk);
-          acc = _mm512_add_epi32(acc, _mm512_madd_epi16(p, scales[k]));
+          const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), codes[k], _mm512_loadu_si512(xb.qs + 64 * k));
+          isum = _mm512_dpwssd_epi32(isum, p, scales[k]);
         }
         const float d = xb.d * dw;
         const float dmin = xb.d * dmw;
-        sum[c] += d * static_cast<float>(_mm512_reduce_add_epi32(acc)) - dmin * static_cast<float>(summs);
+        sum[c] += d * static_cast<float>(_mm512_reduce_add_epi32(isum)) - dmin * static_cast<float>(summs);
       }
     }
     for (int c = 0; c < C; ++c) a.y[(c0 + c) * a.ys + r0] = sum[c];
@@ -338,6 +335,10 @@ float dot_q4_k(int64_t n, const void* w, const void* x) {
   return y;
 }
 
+// Q6_K: 64 codes per 512-bit register (u = q + 32 in 0..63). dpbusd sums groups of four, which
+// never straddle a 16-element sub-block and stay below 2^15 in magnitude, so dpwssd against
+// [scale, 0] int16 pairs applies the sub-block scale. The -32 offset (scaled bsums) seeds the
+// integer accumulator; the exact sum then takes the scalar kernel's float expression.
 template <int R, int C>
 struct Q6KTile {
   static void run(int64_t r0, int64_t c0, const Args& a) {
@@ -346,46 +347,54 @@ struct Q6KTile {
     const BlockQ8_K* xr[C];
     for (int c = 0; c < C; ++c) xr[c] = block_row<BlockQ8_K>(a.x, a.xs, c0 + c);
     float sum[C] = {};
-    const __m256i low = _mm256_set1_epi8(0x0f), three = _mm256_set1_epi8(3);
+    const __m512i low = _mm512_set1_epi8(0x0f), three = _mm512_set1_epi8(3);
+    const __m512i word = _mm512_set1_epi32(0xffff);
+    // High-bit shifts: codes 0-31 and 32-63 of a 64-code register take qh bits 0-1 and 2-3 (or
+    // 4-5 and 6-7 for the nibbles' high halves).
+    const __m512i sh_lo = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+    const __m512i sh_hi = _mm512_add_epi16(sh_lo, _mm512_set1_epi16(4));
     for (int64_t i = 0; i < a.n / QK_K; ++i) {
-      // Codes are u - 32 with u in 0..63: dot(u, x) - 32 * (scaled bsums).
-      __m256i u[8], scales[8];
+      __m512i u[4], scales[4];
       for (int h = 0; h < 2; ++h) {
-        const __m256i q1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].ql + 64 * h));
-        const __m256i q2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].ql + 64 * h + 32));
-        const __m256i hb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qh + 32 * h));
-        auto high = [&](int shift) {
-          return _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, shift), three), 4);
-        };
-        u[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(q1, low), high(0));
-        u[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(q2, low), high(2));
-        u[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), low), high(4));
-        u[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q2, 4), low), high(6));
-        for (int k = 0; k < 4; ++k) {
-          const int s = 8 * h + 2 * k;
-          scales[4 * h + k] =
-              _mm256_set_m128i(_mm_set1_epi16(w[i].scales[s + 1]), _mm_set1_epi16(w[i].scales[s]));
-        }
+        const __m512i ql = _mm512_loadu_si512(w[i].ql + 64 * h);
+        const __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w[i].qh + 32 * h)));
+        auto high = [&](__m512i sh) { return _mm512_slli_epi16(_mm512_and_si512(_mm512_srlv_epi16(hb, sh), three), 4); };
+        u[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, low), high(sh_lo));
+        u[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low), high(sh_hi));
       }
-      // The 16 sub-block scales as int16, for the offset term.
+      // Lane j of register k belongs to sub-block 4k + j/4.
+      const __m512i sc32 = _mm512_and_si512(
+          _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales))), word);
+      for (int k = 0; k < 4; ++k) {
+        const __m512i idx = _mm512_set_epi32(4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 3, 4 * k + 2, 4 * k + 2,
+                                             4 * k + 2, 4 * k + 2, 4 * k + 1, 4 * k + 1, 4 * k + 1, 4 * k + 1,
+                                             4 * k, 4 * k, 4 * k, 4 * k);
+        scales[k] = _mm512_permutexvar_epi32(idx, sc32);
+      }
       const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[i].scales)));
       const float dw = h2f(w[i].d);
       for (int c = 0; c < C; ++c) {
         const BlockQ8_K& xb = xr[c][i];
         const __m256i bs = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.bsums));
-        const int offset = simd::hsum256_i32(_mm256_madd_epi16(sc16, bs));
-        __m256i acc = _mm256_setzero_si256();
-        for (int k = 0; k < 8; ++k) {
-          const __m256i xk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb.qs + 32 * k));
-          acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], xk), scales[k]));
+        const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
+        __m512i isum = _mm512_zextsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), offset));
+        for (int k = 0; k < 4; ++k) {
+          const __m512i p = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u[k], _mm512_loadu_si512(xb.qs + 64 * k));
+          isum = _mm512_dpwssd_epi32(isum, p, scales[k]);
         }
-        const int isum = simd::hsum256_i32(acc) - 32 * offset;
-        sum[c] += dw * xb.d * static_cast<float>(isum);
+        sum[c] += dw * xb.d * static_cast<float>(_mm512_reduce_add_epi32(isum));
       }
     }
     for (int c = 0; c < C; ++c) a.y[(c0 + c) * a.ys + r0] = sum[c];
   }
 };
+
+float dot_q6_k(int64_t n, const void* w, const void* x) {
+  float y = 0.0f;
+  const Args a{n, w, 0, x, 0, &y, 1};
+  Q6KTile<1, 1>::run(0, 0, a);
+  return y;
+}
 
 void gemm_q4_k(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
                int64_t ys) {
@@ -412,6 +421,7 @@ void register_gemm_avx512(KernelTable& t) {
   entry(t, Type::F16).gemm = gemm_f16;
   entry(t, Type::Q4_K).gemm = gemm_q4_k;
   entry(t, Type::Q6_K).gemm = gemm_q6_k;
+  entry(t, Type::Q6_K).vec_dot = dot_q6_k;
 }
 
 }  // namespace hearth::tensor
