@@ -1,5 +1,6 @@
-// "local:FILE" -> the engine; anything else -> the router (its config, or one OpenAI-compatible
-// base URL given on the command line).
+// "local:FILE" -> the engine; "pool:NAME" -> the router config's pool of endpoints, sharded;
+// anything else -> the router (its config, or one OpenAI-compatible base URL given on the
+// command line).
 #include <cstdlib>
 #include <filesystem>
 
@@ -7,6 +8,7 @@
 #include "core/paths.h"
 #include "eval/backend_local.h"
 #include "eval/backend_remote.h"
+#include "eval/backend_remote_pool.h"
 #include "router/config.h"
 
 namespace hearth::eval {
@@ -35,6 +37,18 @@ std::unique_ptr<Backend> make_backend(const std::string& model, const BackendOpt
       fail(Errc::not_found, "remote model '" + model + "' needs a router config: " + file.string() +
                                 " does not exist (pass --router-config FILE or --base-url URL)");
     cfg = router::load_config(file);
+  }
+  // pool:NAME shards the run over the config's pool NAME (a provider named "pool" would be
+  // shadowed only when a pool of that name exists).
+  if (model.rfind("pool:", 0) == 0 && cfg.pools.count(model.substr(5))) {
+    router::Pool pool = cfg.pools.at(model.substr(5));
+    return std::make_unique<PoolBackend>(std::make_shared<router::Router>(std::move(cfg), ropts), pool);
+  }
+  if (model.rfind("pool:", 0) == 0 && !cfg.providers.count("pool")) {
+    std::string known;
+    for (const auto& [n, _] : cfg.pools) known += (known.empty() ? "" : ", ") + n;
+    fail(Errc::not_found, "--model " + model + ": the router config has no pool '" + model.substr(5) + "'" +
+                              (known.empty() ? std::string(" (it defines no pools)") : " (pools: " + known + ")"));
   }
   auto r = std::make_shared<router::Router>(std::move(cfg), ropts);
   return std::make_unique<RemoteBackend>(r, model, opts.concurrency);

@@ -1,5 +1,7 @@
 #include "router/config.h"
 
+#include <algorithm>
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -167,6 +169,36 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       if (!list || !list.IsSequence() || list.size() == 0) c.bad(where + ".models", "must be a non-empty list");
       for (const auto& m : list) p.models.push_back(get<std::string>(c, m, where + ".models", ""));
       cfg.policies[p.name] = std::move(p);
+    }
+  }
+  if (auto ps = root["pools"]) {
+    if (!ps.IsMap()) c.bad("pools", "must be a mapping of name -> {endpoints: [...]}");
+    for (const auto& kv : ps) {
+      Pool p;
+      p.name = kv.first.as<std::string>();
+      std::string where = "pools." + p.name;
+      auto list = kv.second.IsMap() ? kv.second["endpoints"] : YAML::Node();
+      if (!list || !list.IsSequence() || list.size() == 0) c.bad(where + ".endpoints", "must be a non-empty list");
+      size_t i = 0;
+      for (const auto& e : list) {
+        std::string ew = where + ".endpoints[" + std::to_string(i++) + "]";
+        PoolEndpoint pe;
+        if (e.IsScalar()) {
+          pe.model = get<std::string>(c, e, ew, "");
+        } else if (e.IsMap()) {
+          pe.model = get<std::string>(c, e["model"], ew + ".model", "");
+          pe.concurrency = get<int>(c, e["concurrency"], ew + ".concurrency", 1);
+        } else {
+          c.bad(ew, "must be provider:model or {model, concurrency}");
+        }
+        if (pe.concurrency < 1 || pe.concurrency > 1024) c.bad(ew + ".concurrency", "must be 1..1024");
+        auto colon = pe.model.find(':');
+        bool alias = std::any_of(cfg.models.begin(), cfg.models.end(), [&](const ModelEntry& m) { return m.name == pe.model; });
+        if (!alias && (colon == std::string::npos || !cfg.providers.count(pe.model.substr(0, colon))))
+          c.bad(ew + ".model", "'" + pe.model + "' is neither a model alias nor provider:model with a configured provider");
+        p.endpoints.push_back(std::move(pe));
+      }
+      cfg.pools[p.name] = std::move(p);
     }
   }
   if (auto r = root["retry"]) {

@@ -32,6 +32,18 @@ struct Policy {
   std::vector<std::string> models;  // aliases or provider:model
 };
 
+// A pool of interchangeable endpoints serving the same model (several hearth servers, vLLM,
+// llama.cpp), over which one evaluation run is sharded; each takes up to `concurrency` requests
+// at once.
+struct PoolEndpoint {
+  std::string model;  // provider:model or an alias
+  int concurrency = 1;
+};
+struct Pool {
+  std::string name;
+  std::vector<PoolEndpoint> endpoints;
+};
+
 struct RetryConfig {
   int max_attempts = 4;        // across all models of one request
   int retries_per_model = 2;   // extra tries of the same model on retryable errors
@@ -56,6 +68,7 @@ struct RouterConfig {
   std::map<std::string, ProviderConfig> providers;
   std::vector<ModelEntry> models;
   std::map<std::string, Policy> policies;
+  std::map<std::string, Pool> pools;
   RetryConfig retry;
   BreakerConfig breaker;
   BudgetConfig budgets;
