@@ -74,6 +74,9 @@ def lls(r):
     return sorted((s["doc_id"], [x[0] for x in s["resps"]]) for s in map(json.loads, open(r["run_dir"] + "/samples_truthfulqa_mc1.jsonl")))
 a, b = lls(runs[0]), lls(runs[1])
 assert len(a) == 16 and a == b, "per-question log-likelihoods differ"
+eps = {e["model"]: e for e in runs[1]["config"]["model_args"]["endpoints"]}
+assert all(e["requests"] > 0 for m, e in eps.items() if not m.startswith("gone:")), eps
+assert [e for m, e in eps.items() if m.startswith("gone:")][0]["error"], eps
 print("acc", accs[0], "identical over", len(a), "questions")
 PY
 
