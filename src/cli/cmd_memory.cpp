@@ -100,6 +100,9 @@ int run_embedder(const Opts& o) {
     // Resolve first, so a missing file or bad spec is refused before anything is saved.
     auto chosen = open_memory_embedder(o.set_embedder);
     std::string spec = chosen.spec;
+    // A local file is loaded and tried now, so a file that is not a usable model is refused
+    // here rather than on the next add; remote providers are not called just to configure them.
+    if (spec.rfind("local:", 0) == 0) chosen.embedder->embed({"hearth"});
     save_embed_setting(spec);
     if (!o.json_out)
       std::printf("saved %s to %s; memories are re-embedded with %s on the next search (or `hearth memory reembed`)\n",

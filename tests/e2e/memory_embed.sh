@@ -30,6 +30,9 @@ set -e
 grep -q 'nonsense' "$T/err" || fail "bad spec error does not name it"
 if "$H" memory embedder "local:$T/missing.gguf" 2>"$T/err"; then fail "missing model accepted"; fi
 grep -q 'missing.gguf' "$T/err" || fail "missing model error does not name the file"
+echo "not a model" >"$T/fake.gguf"
+if "$H" memory embedder "local:$T/fake.gguf" 2>"$T/err"; then fail "a file that is not a GGUF accepted"; fi
+grep -q 'fake.gguf' "$T/err" || fail "bad model file error does not name the file: $(cat "$T/err")"
 [ ! -f "$HEARTH_HOME/memory/config.json" ] || ! grep -q embed_model "$HEARTH_HOME/memory/config.json" || fail "bad spec saved"
 
 # Save a local model; add and search through the CLI; vectors carry the model's name.
