@@ -50,6 +50,7 @@ class LocalEngineEmbedder : public memory::Embedder {
     so.parallel = 4;
     so.queue_limit = 1024;  // a whole embedding batch is queued at once
     auto sched = std::make_shared<engine::Scheduler>(engine::load_model(path), so);
+    sched_ = sched;
     backend_ = std::make_shared<server::EngineBackend>(sched, served);
     router::set_local_backend(backend_);
     router::link_builtin_providers();
@@ -62,9 +63,27 @@ class LocalEngineEmbedder : public memory::Embedder {
     if (router::local_backend() == backend_) router::set_local_backend(nullptr);
   }
   std::string name() const override { return name_; }
-  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) override { return inner_->embed(texts); }
+  // A memory longer than the model's context is embedded from its beginning (as embedding
+  // servers truncate), so long conversation episodes can still be stored.
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts) override {
+    const auto& tok = sched_->tokenizer();
+    const size_t limit = static_cast<size_t>(std::max<int64_t>(8, sched_->slot_ctx() - 8));
+    std::vector<std::string> fitted;
+    fitted.reserve(texts.size());
+    for (const auto& t : texts) {
+      auto ids = tok.encode(t, true, false);
+      if (ids.size() <= limit) {
+        fitted.push_back(t);
+        continue;
+      }
+      ids.resize(limit - 1);  // room for a BOS the re-encoding may add
+      fitted.push_back(tok.decode(ids));
+    }
+    return inner_->embed(fitted);
+  }
 
  private:
+  std::shared_ptr<engine::Scheduler> sched_;
   std::string name_;
   std::shared_ptr<server::EngineBackend> backend_;
   std::unique_ptr<memory::ProviderEmbedder> inner_;

@@ -56,6 +56,9 @@ jget '[w for h in j for w in h["why"]]' <"$T/s.json" | grep -q 'local:stories260
   || fail "switching models did not re-embed"
 "$H" memory stats | grep -q "stale vectors from local:tiny-llama-Q8_0.gguf" || fail "stale vectors not reported"
 "$H" memory reembed | grep -q "embedded 3 memories with local:stories260K.gguf" || fail "reembed after switching back"
+# A memory longer than the model's context is embedded from its beginning, not refused.
+"$H" memory add "$(python3 -c "print('word ' * 3000)")" >/dev/null || fail "a memory longer than the context was refused"
+[ "$("$H" memory stats --json | jget 'j["vectors"]')" = 4 ] || fail "the long memory has no vector"
 
 # Reset: the default model from `hearth pull`'s store is used when installed, else the hash embedder.
 "$H" memory embedder --reset >/dev/null
