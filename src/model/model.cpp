@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -61,6 +63,20 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 18;
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
   if (w.rows * w.cols * n < kMinParallelWork) pool = nullptr;
   tensor::matmul(w.data, w.type, w.rows, w.cols, x, n, y, pool);
+}
+
+// Products of the same input share one activation conversion and one wake-up of the pool
+// (generation runs ~113 products per token, so each wake-up saved matters).
+void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> outs, const float* x, int64_t n,
+                   ThreadPool* pool) {
+  std::vector<tensor::MatmulOut> v;
+  int64_t work = 0, cols = 0;
+  for (const auto& [w, y] : outs) {
+    v.push_back({w->data, w->type, w->rows, y});
+    work += w->rows * w->cols * n;
+    cols = w->cols;
+  }
+  tensor::matmul_shared(v, cols, x, n, work < kMinParallelWork ? nullptr : pool);
 }
 
 void add_bias(float* y, const Weight& b, int64_t n, int64_t dim) {
@@ -143,9 +159,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
-    matmul(L.wq, h.data(), n, q.data(), pool);
-    matmul(L.wk, h.data(), n, k.data(), pool);
-    matmul(L.wv, h.data(), n, v.data(), pool);
+    matmul_shared({{&L.wq, q.data()}, {&L.wk, k.data()}, {&L.wv, v.data()}}, h.data(), n, pool);
     add_bias(q.data(), L.bq, n, QD);
     add_bias(k.data(), L.bk, n, KD);
     add_bias(v.data(), L.bv, n, VD);
@@ -176,8 +190,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
 
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
-    matmul(L.gate, h.data(), n, gate.data(), pool);
-    matmul(L.up, h.data(), n, up.data(), pool);
+    matmul_shared({{&L.gate, gate.data()}, {&L.up, up.data()}}, h.data(), n, pool);
     swiglu(gate.data(), up.data(), n * F);
     matmul(L.down, gate.data(), n, h.data(), pool);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];

@@ -63,12 +63,27 @@ void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst) {
 
 void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
             ThreadPool* pool) {
-  const TypeKernels& k = kernels_for(type, "matmul");
-  check_multiple(type, cols, "matmul");
-  if (rows < 0 || n < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
-  if (rows == 0 || n == 0) return;
+  const MatmulOut one{W, type, rows, Y};
+  matmul_shared(std::span<const MatmulOut>(&one, 1), cols, X, n, pool);
+}
+
+void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X, int64_t n, ThreadPool* pool) {
+  if (outs.empty()) return;
+  if (n < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
+  const Type xt = kernels_for(outs[0].type, "matmul").vec_dot_type;
+  for (const MatmulOut& o : outs) {
+    const TypeKernels& k = kernels_for(o.type, "matmul");
+    check_multiple(o.type, cols, "matmul");
+    if (o.rows < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
+    if (!k.vec_dot) fail(Errc::unsupported, "matmul: " + std::string(type_name(o.type)) + " is not a weight type");
+    if (k.vec_dot_type != xt) {
+      // Products that convert activations differently cannot share one conversion.
+      for (const MatmulOut& p : outs) matmul_shared(std::span<const MatmulOut>(&p, 1), cols, X, n, pool);
+      return;
+    }
+  }
+  if (n == 0) return;
   const KernelTable& table = active_kernels();
-  const Type xt = k.vec_dot_type;
   check_multiple(xt, cols, "matmul (activation type)");
 
   // Convert the activations once, before the split, so every thread reads the same copy.
@@ -89,43 +104,54 @@ void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X
     xq = buffer.data();
   }
 
-  const uint8_t* w = static_cast<const uint8_t*>(W);
-  const size_t w_stride = row_size(type, cols);
-  const vec_dot_fn dot = k.vec_dot;
-  const gemm_fn gemm = k.gemm;
-  if (!dot) fail(Errc::unsupported, "matmul: " + std::string(type_name(type)) + " is not a weight type");
-
-  // Work items are row ranges. For a batch a range's weights (kChunkBytes) stay in L2 while every
-  // token passes over them; for one token small ranges let the faster thread take more of them,
-  // so both finish together even when the other core is busy with something else.
+  // Work items are row ranges of one output. For a batch a range's weights (kChunkBytes) stay in
+  // L2 while every token passes over them; for one token small ranges let the faster thread take
+  // more of them, so both finish together even when the other core is busy with something else.
+  // Several outputs go into one list, so the pool is woken once for all of them.
   const int nth = pool ? pool->size() : 1;
-  int64_t chunk = rows / (static_cast<int64_t>(nth) * 8);
-  if (n > 1) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(kChunkBytes / std::max<size_t>(w_stride, 1)));
-  chunk = std::clamp<int64_t>(chunk & ~int64_t(3), 4, std::max<int64_t>(4, rows));
-  const int64_t n_chunks = (rows + chunk - 1) / chunk;
+  struct Item {
+    const MatmulOut* o;
+    int64_t r0, r1;
+  };
+  thread_local std::vector<Item> items;
+  items.clear();
+  for (const MatmulOut& o : outs) {
+    if (o.rows == 0) continue;
+    const size_t w_stride = row_size(o.type, cols);
+    int64_t chunk = o.rows / (static_cast<int64_t>(nth) * 8);
+    if (n > 1) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(kChunkBytes / std::max<size_t>(w_stride, 1)));
+    chunk = std::clamp<int64_t>(chunk & ~int64_t(3), 4, std::max<int64_t>(4, o.rows));
+    for (int64_t r0 = 0; r0 < o.rows; r0 += chunk) items.push_back({&o, r0, std::min(o.rows, r0 + chunk)});
+  }
+  const int64_t n_items = static_cast<int64_t>(items.size());
+  const Item* list = items.data();
 
-  auto do_chunk = [&](int64_t ci) {
-    const int64_t r0 = ci * chunk, r1 = std::min(rows, r0 + chunk);
-    if (gemm) {
-      gemm(cols, w + static_cast<size_t>(r0) * w_stride, w_stride, r1 - r0, xq, x_stride, n, Y + r0, rows);
+  auto do_item = [&](const Item& it) {
+    const MatmulOut& o = *it.o;
+    const TypeKernels& k = table[static_cast<uint32_t>(o.type)];
+    const uint8_t* w = static_cast<const uint8_t*>(o.W);
+    const size_t w_stride = row_size(o.type, cols);
+    const int64_t r0 = it.r0, r1 = it.r1, rows = o.rows;
+    if (k.gemm) {
+      k.gemm(cols, w + static_cast<size_t>(r0) * w_stride, w_stride, r1 - r0, xq, x_stride, n, o.Y + r0, rows);
       return;
     }
     for (int64_t rb = r0; rb < r1; rb += kRowBlock) {
       const int64_t re = std::min(r1, rb + kRowBlock);
       for (int64_t i = 0; i < n; ++i) {
         const uint8_t* xi = xq + static_cast<size_t>(i) * x_stride;
-        float* yi = Y + i * rows;
-        for (int64_t r = rb; r < re; ++r) yi[r] = dot(cols, w + static_cast<size_t>(r) * w_stride, xi);
+        float* yi = o.Y + i * rows;
+        for (int64_t r = rb; r < re; ++r) yi[r] = k.vec_dot(cols, w + static_cast<size_t>(r) * w_stride, xi);
       }
     }
   };
-  if (nth > 1 && n_chunks > 1) {
+  if (nth > 1 && n_items > 1) {
     std::atomic<int64_t> next{0};
     pool->run([&](int, int) {
-      for (int64_t ci; (ci = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) do_chunk(ci);
+      for (int64_t ci; (ci = next.fetch_add(1, std::memory_order_relaxed)) < n_items;) do_item(list[ci]);
     });
   } else {
-    for (int64_t ci = 0; ci < n_chunks; ++ci) do_chunk(ci);
+    for (int64_t ci = 0; ci < n_items; ++ci) do_item(list[ci]);
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "tensor/types.h"
 
@@ -21,6 +22,18 @@ namespace hearth::tensor {
 // Splits work across `pool` (nullptr: current thread only).
 void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
             ThreadPool* pool);
+
+// Several products of the same activations X[n][cols] (e.g. the Q, K and V projections): the
+// activations are converted once and the pool is woken once for all of them. Each Y equals
+// what matmul gives for its W. Outputs whose types convert activations differently are run
+// one after another.
+struct MatmulOut {
+  const void* W;
+  Type type;
+  int64_t rows;
+  float* Y;
+};
+void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X, int64_t n, ThreadPool* pool);
 
 // Row conversion to and from F32. quantize_row supports every type hearth runs; for Q4_0, Q4_1,
 // Q5_0, Q5_1 and Q8_0 the bytes equal ggml's reference quantizer's.

@@ -236,6 +236,42 @@ TEST(Matmul, RejectsBadShapesAndTypes) {
   EXPECT_THROW(get_row(w.data(), Type::F32, 4, -1, y.data()), Error);
 }
 
+// Products sharing one input (the model's Q/K/V and gate/up) give exactly what separate calls
+// give, whether their types share an activation conversion (Q4_K + Q6_K: Q8_K) or not (Q4_0:
+// Q8_0), for one token and a batch, on one thread and two.
+TEST(Matmul, SharedInputEqualsSeparateProducts) {
+  std::mt19937 rng(5);
+  const int64_t cols = 512;
+  const Type types[] = {Type::Q4_K, Type::Q6_K, Type::Q4_0, Type::F16};
+  const int64_t rows[] = {40, 12, 28, 9};
+  std::vector<std::vector<uint8_t>> w;
+  for (int i = 0; i < 4; ++i) w.push_back(random_weights(types[i], rows[i], cols, rng));
+  ThreadPool pool(2);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  for (int64_t n : {1, 5}) {
+    std::vector<float> x(static_cast<size_t>(n * cols));
+    for (auto& v : x) v = u(rng);
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      std::vector<std::vector<float>> sep(4), shared(4);
+      std::vector<MatmulOut> outs;
+      for (int i = 0; i < 4; ++i) {
+        sep[i].assign(static_cast<size_t>(n * rows[i]), 0.0f);
+        shared[i].assign(static_cast<size_t>(n * rows[i]), NAN);
+        matmul(w[i].data(), types[i], rows[i], cols, x.data(), n, sep[i].data(), p);
+        outs.push_back({w[i].data(), types[i], rows[i], shared[i].data()});
+      }
+      matmul_shared(outs, cols, x.data(), n, p);
+      for (int i = 0; i < 4; ++i)
+        for (size_t j = 0; j < sep[i].size(); ++j)
+          ASSERT_EQ(shared[i][j], sep[i][j]) << type_name(types[i]) << " n=" << n << " index " << j;
+    }
+  }
+  // A bad entry is reported like matmul reports it.
+  std::vector<float> x(48), y(4);
+  const MatmulOut bad[] = {{w[2].data(), Type::Q4_0, 1, y.data()}};
+  EXPECT_THROW(matmul_shared(bad, 48, x.data(), 1, nullptr), Error);
+}
+
 TEST(Matmul, GetRowReturnsTheRequestedRow) {
   std::vector<float> m(3 * 64);
   for (size_t i = 0; i < m.size(); ++i) m[i] = static_cast<float>(i) * 0.25f;
