@@ -17,7 +17,7 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 export HEARTH_HOME="$tmp/home"
 fail() { echo "FAIL: $*"; for f in "$tmp"/serve*.log; do [ -f "$f" ] && tail -3 "$f"; done; exit 1; }
 
-start_server() {  # $1: log name; prints the server's URL
+start_server() {  # $1: log name; the server's URL goes to $tmp/$1.url
   "$bin" serve -m "$model" --port 0 --parallel 2 >"$tmp/$1.log" 2>&1 &
   pids+=($!)
   local url=""
@@ -28,10 +28,13 @@ start_server() {  # $1: log name; prints the server's URL
     sleep 0.1
   done
   [ -n "$url" ] || fail "serve $1 did not start"
-  echo "${url%/}"
+  echo "${url%/}" >"$tmp/$1.url"
 }
-url1=$(start_server serve1) || exit 1
-url2=$(start_server serve2) || exit 1
+# Not in $(...): the server must be this shell's child so the trap can stop it.
+start_server serve1
+start_server serve2
+url1=$(cat "$tmp/serve1.url")
+url2=$(cat "$tmp/serve2.url")
 name=$(grep -o 'serving [^ ]*' "$tmp/serve1.log" | head -1 | cut -d' ' -f2)
 # A port nobody listens on: connecting is refused at once.
 dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
