@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "cli/memory_embedder.h"
+#include "server/memory_embedder.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "memory/embedder.h"
@@ -16,6 +16,9 @@
 
 namespace hearth::cli {
 namespace {
+
+using server::MemoryEmbedder;
+using server::open_memory_embedder;
 
 struct Opts {
   std::string db, embed_model, host = "127.0.0.1";

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
-#include "cli/memory_embedder.h"
+#include "server/memory_embedder.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "memory/bundle.h"
@@ -16,6 +16,9 @@
 
 namespace hearth::cli {
 namespace {
+
+using server::MemoryEmbedder;
+using server::open_memory_embedder;
 
 using namespace hearth::memory;
 

@@ -70,6 +70,8 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
   o->s.memory = true;
   app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
                "Do not open the memory store (no memory API, no memory in prompts)");
+  app.add_option("--embed-model", o->s.memory_embed_model,
+                 "Memory embedding model: local:FILE.gguf, PROVIDER:MODEL or hash (default: as `hearth memory embedder`)");
   app.add_flag("--memory-default-on", o->s.memory_default_on,
                "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
   app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
@@ -100,6 +102,8 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
       server::Server srv(o->s);
       srv.bind();
       std::printf("hearth: serving %s at %s\n", server::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
+      if (!srv.memory_embedder().empty())
+        std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
       std::fflush(stdout);
       auto load_failed = std::make_shared<std::atomic<bool>>(false);
       srv.load_async([load_failed](const std::string& err) {

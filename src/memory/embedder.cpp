@@ -120,14 +120,4 @@ std::vector<std::vector<float>> HttpEmbedder::embed(const std::vector<std::strin
   return out;
 }
 
-std::unique_ptr<Embedder> default_embedder() {
-  const char* url = std::getenv("HEARTH_EMBED_URL");
-  const char* model = std::getenv("HEARTH_EMBED_MODEL");
-  if (url && *url && model && *model) {
-    const char* key = std::getenv("HEARTH_EMBED_KEY");
-    return std::make_unique<HttpEmbedder>(url, model, key ? key : "");
-  }
-  return std::make_unique<HashEmbedder>();
-}
-
 }  // namespace hearth::memory

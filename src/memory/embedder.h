@@ -43,8 +43,4 @@ class HttpEmbedder : public Embedder {
 // embedder, the FTS query builder and "why matched" explanations.
 std::vector<std::string> words(const std::string& text);
 
-// Picks the embedder from the environment: HEARTH_EMBED_URL + HEARTH_EMBED_MODEL (and optional
-// HEARTH_EMBED_KEY) select an HTTP endpoint; otherwise the hash embedder.
-std::unique_ptr<Embedder> default_embedder();
-
 }  // namespace hearth::memory

@@ -1,4 +1,4 @@
-#include "cli/memory_embedder.h"
+#include "server/memory_embedder.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -17,7 +17,7 @@
 #include "router/router.h"
 #include "server/engine_backend.h"
 
-namespace hearth::cli {
+namespace hearth::server {
 namespace {
 
 namespace fs = std::filesystem;
@@ -40,8 +40,24 @@ class LazyEmbedder : public memory::Embedder {
   std::unique_ptr<memory::Embedder> inner_;
 };
 
-// Owns the engine, keeps it installed as the router's local backend, and embeds through the
-// router exactly as `hearth serve`'s /v1/embeddings does.
+// One engine as a provider of embeddings only, without installing it as the process's local
+// backend (hearth serve's own model holds that place).
+class EngineEmbeddings : public router::Provider {
+ public:
+  explicit EngineEmbeddings(std::shared_ptr<EngineBackend> backend) : backend_(std::move(backend)) {}
+  std::string name() const override { return "local"; }
+  void chat_stream(const router::ChatRequest&, const router::StreamSink&) override {
+    fail(Errc::unsupported, "the memory embedding engine only embeds");
+  }
+  bool offers_embeddings() const override { return true; }
+  router::EmbeddingResponse embed(const router::EmbeddingRequest& req) override { return backend_->embed(req); }
+
+ private:
+  std::shared_ptr<EngineBackend> backend_;
+};
+
+// Owns an engine on `path` and embeds with it through the provider interface, as `hearth serve`'s
+// /v1/embeddings does.
 class LocalEngineEmbedder : public memory::Embedder {
  public:
   LocalEngineEmbedder(const std::string& path, std::string name) : name_(std::move(name)) {
@@ -49,18 +65,9 @@ class LocalEngineEmbedder : public memory::Embedder {
     engine::SchedulerOptions so;
     so.parallel = 4;
     so.queue_limit = 1024;  // a whole embedding batch is queued at once
-    auto sched = std::make_shared<engine::Scheduler>(engine::load_model(path), so);
-    sched_ = sched;
-    backend_ = std::make_shared<server::EngineBackend>(sched, served);
-    router::set_local_backend(backend_);
-    router::link_builtin_providers();
-    router::RouterOptions ro;
-    ro.use_ledger = false;  // nothing leaves the machine
-    auto r = std::make_shared<router::Router>(router::parse_config("{}", "built-in"), ro);
-    inner_ = std::make_unique<memory::ProviderEmbedder>(r, "local:" + served, name_);
-  }
-  ~LocalEngineEmbedder() override {
-    if (router::local_backend() == backend_) router::set_local_backend(nullptr);
+    sched_ = std::make_shared<engine::Scheduler>(engine::load_model(path), so);
+    auto backend = std::make_shared<EngineBackend>(sched_, served);
+    inner_ = std::make_unique<memory::ProviderEmbedder>(std::make_shared<EngineEmbeddings>(backend), served, name_);
   }
   std::string name() const override { return name_; }
   // A memory longer than the model's context is embedded from its beginning (as embedding
@@ -85,7 +92,6 @@ class LocalEngineEmbedder : public memory::Embedder {
  private:
   std::shared_ptr<engine::Scheduler> sched_;
   std::string name_;
-  std::shared_ptr<server::EngineBackend> backend_;
   std::unique_ptr<memory::ProviderEmbedder> inner_;
 };
 
@@ -99,7 +105,12 @@ std::unique_ptr<memory::Embedder> routed(const std::string& model) {
   return std::make_unique<memory::ProviderEmbedder>(r, model);
 }
 
-MemoryEmbedder from_spec(const std::string& text, const std::string& source) {
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return !a.empty() && !b.empty() && fs::equivalent(a, b, ec);
+}
+
+MemoryEmbedder from_spec(const std::string& text, const std::string& source, const ServedModel* served) {
   MemoryEmbedder out;
   out.source = source;
   auto spec = memory::parse_embed_spec(text, source);
@@ -119,14 +130,18 @@ MemoryEmbedder from_spec(const std::string& text, const std::string& source) {
   std::string path = hub::resolve_model_path(spec.target);
   std::string name = "local:" + fs::path(path).filename().string();
   out.spec = "local:" + path;
+  if (served && served->via && same_file(path, served->path)) {
+    out.embedder = std::make_unique<memory::ProviderEmbedder>(served->via, served->model, name);
+    return out;
+  }
   out.embedder = std::make_unique<LazyEmbedder>(name, [path, name] { return std::make_unique<LocalEngineEmbedder>(path, name); });
   return out;
 }
 
 }  // namespace
 
-MemoryEmbedder open_memory_embedder(const std::string& flag) {
-  if (!flag.empty()) return from_spec(flag, "--embed-model");
+MemoryEmbedder open_memory_embedder(const std::string& flag, const ServedModel* served) {
+  if (!flag.empty()) return from_spec(flag, "--embed-model", served);
   const char* url = std::getenv("HEARTH_EMBED_URL");
   if (url && *url) {
     const char* model = std::getenv("HEARTH_EMBED_MODEL");
@@ -139,12 +154,12 @@ MemoryEmbedder open_memory_embedder(const std::string& flag) {
     out.is_model = true;
     return out;
   }
-  if (auto saved = memory::load_embed_setting()) return from_spec(*saved, memory::embed_config_path().string());
+  if (auto saved = memory::load_embed_setting()) return from_spec(*saved, memory::embed_config_path().string(), served);
   const std::string def = hub::default_model().name;
   for (const auto& m : hub::list_models())
-    if (m.name == def && fs::exists(m.path)) return from_spec("local:" + m.path, "the default model " + def + " (pulled)");
-  MemoryEmbedder out = from_spec("hash", "no embedding model is configured or pulled");
+    if (m.name == def && fs::exists(m.path)) return from_spec("local:" + m.path, "the default model " + def + " (pulled)", served);
+  MemoryEmbedder out = from_spec("hash", "no embedding model is configured or pulled", served);
   return out;
 }
 
-}  // namespace hearth::cli
+}  // namespace hearth::server

@@ -1,4 +1,5 @@
-// Picks and opens the embedding model memory commands use (docs/memory.md, "Embeddings").
+// Picks and opens the embedding model memory uses (docs/memory.md, "Embeddings"), the same way for
+// `hearth memory`, `hearth mcp` and `hearth serve`, so they never re-embed each other's vectors.
 // Order: --embed-model, HEARTH_EMBED_URL (an OpenAI-compatible endpoint), the saved setting in
 // $HEARTH_HOME/memory/config.json, the default catalog model if `hearth pull` installed it, and
 // last the built-in hash embedder. Models are loaded on the first embed() only, so commands that
@@ -8,8 +9,9 @@
 #include <string>
 
 #include "memory/embedder.h"
+#include "router/provider.h"
 
-namespace hearth::cli {
+namespace hearth::server {
 
 struct MemoryEmbedder {
   std::unique_ptr<memory::Embedder> embedder;
@@ -18,6 +20,14 @@ struct MemoryEmbedder {
   bool is_model = false;  // false: the built-in hash embedder
 };
 
-MemoryEmbedder open_memory_embedder(const std::string& flag);
+// A model this process already serves: when the choice names its file, embeddings go to it
+// through `via` (the server's router, as model `model`) instead of loading the file again.
+struct ServedModel {
+  std::string path;
+  std::shared_ptr<router::Provider> via;
+  std::string model;
+};
 
-}  // namespace hearth::cli
+MemoryEmbedder open_memory_embedder(const std::string& flag, const ServedModel* served = nullptr);
+
+}  // namespace hearth::server

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "memory/embedder.h"
+#include "server/memory_embedder.h"
 #include "memory/serve_augment.h"
 #include "memory/serve_extract.h"
 #include "memory/serve_routes.h"
@@ -176,7 +177,13 @@ void Server::mount() {
   gopts.api_keys = opts_.api_keys;
   gopts.max_body_bytes = opts_.max_body_bytes;
   if (opts_.memory) {
-    mem_embedder_ = memory::default_embedder();
+    // The same embedder `hearth memory` picks, so the CLI and the server never re-embed each
+    // other's vectors; when that is the served model, it embeds through this server's engine.
+    const ServedModel served{opts_.model_path, std::shared_ptr<router::Provider>(router_.get(), [](router::Provider*) {}),
+                             opts_.model_name};
+    auto emb = open_memory_embedder(opts_.memory_embed_model, &served);
+    mem_embedder_desc_ = (emb.is_model ? emb.spec : std::string("the built-in hash embedder")) + " (" + emb.source + ")";
+    mem_embedder_ = std::move(emb.embedder);
     const std::filesystem::path db = opts_.memory_db.empty() ? memory::Store::default_path() : std::filesystem::path(opts_.memory_db);
     std::filesystem::create_directories(db.parent_path());
     mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());

@@ -56,6 +56,7 @@ struct ServeOptions {
   bool memory = false;
   bool memory_default_on = false;  // requests that do not say are opted in
   std::string memory_db;           // default: $HEARTH_HOME/memory/memory.db
+  std::string memory_embed_model;  // as `hearth memory --embed-model`; empty: the same choice as the CLI
   // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
   std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
 };
@@ -82,6 +83,8 @@ class Server {
   void stop();
 
   int port() const { return port_; }
+  // Which embedder memory uses and why (empty without memory).
+  const std::string& memory_embedder() const { return mem_embedder_desc_; }
   bool ready() const { return state_.load() == State::ready; }
   std::string url() const;
 
@@ -106,6 +109,7 @@ class Server {
   bool mounted_ = false;
   // Declared after router_ so they are destroyed before it (extraction calls the router).
   std::unique_ptr<memory::Embedder> mem_embedder_;
+  std::string mem_embedder_desc_;
   std::unique_ptr<memory::Store> mem_store_;
   std::unique_ptr<memory::ProviderModel> mem_model_;
   std::unique_ptr<memory::ExtractWorker> mem_worker_;

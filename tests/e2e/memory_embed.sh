@@ -11,7 +11,9 @@ if [ ! -f "$A" ] || [ ! -f "$B" ]; then
   if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
   echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
 fi
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+T=$(mktemp -d)
+spid=""
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$T"' EXIT
 export HEARTH_HOME="$T/home"
 unset HEARTH_EMBED_URL HEARTH_EMBED_MODEL
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -59,6 +61,38 @@ jget '[w for h in j for w in h["why"]]' <"$T/s.json" | grep -q 'local:stories260
 # A memory longer than the model's context is embedded from its beginning, not refused.
 "$H" memory add "$(python3 -c "print('word ' * 3000)")" >/dev/null || fail "a memory longer than the context was refused"
 [ "$("$H" memory stats --json | jget 'j["vectors"]')" = 4 ] || fail "the long memory has no vector"
+
+# hearth serve picks the same embedder as the CLI (here the saved stories260K setting).
+serve() {  # $1: model to serve, $2: log; sets url and spid
+  "$H" serve -m "$1" --port 0 --parallel 2 -c 1024 >"$2" 2>&1 &
+  spid=$!
+  url=""
+  for _ in $(seq 1 300); do
+    url=$(grep -o 'serving .* at http[^ ]*' "$2" | head -1 | sed 's/.* at //' || true)
+    [ -n "$url" ] && grep -q 'model ready' "$2" && break
+    url=""; sleep 0.1
+  done
+  [ -n "$url" ] || { cat "$2"; fail "serve did not start"; }
+  url=${url%/}
+}
+stop_serve() { kill $spid; wait $spid 2>/dev/null || true; spid=""; }
+# Serving that very model: memories are embedded by the served engine, under the CLI's name.
+serve "$A" "$T/serve1.log"
+grep -q "memory embeddings: local:$A (.*config.json)" "$T/serve1.log" || fail "serve does not report the saved embedder: $(cat "$T/serve1.log")"
+curl -sf "$url/api/hearth/memory" -H 'content-type: application/json' -d '{"text":"Sue bakes bread on Sundays"}' >/dev/null \
+  || fail "add through serve"
+stop_serve
+[ "$("$H" memory stats --json | jget 'j["vectors_by_model"]')" = "{'local:stories260K.gguf': 5}" ] \
+  || fail "serve's vector is not the CLI's model: $("$H" memory stats --json)"
+# Serving another model: the embedding model is loaded beside it, and the served model still answers.
+serve "$B" "$T/serve2.log"
+curl -sf "$url/api/hearth/memory" -H 'content-type: application/json' -d '{"text":"Max walks the dog at dawn"}' >/dev/null \
+  || fail "add through serve (second model)"
+curl -sf "$url/v1/completions" -H 'content-type: application/json' \
+  -d "{\"model\":\"tiny-llama-Q8_0\",\"prompt\":\"Once\",\"max_tokens\":2}" | grep -q '"choices"' || fail "served model broken by the embedder"
+stop_serve
+[ "$("$H" memory stats --json | jget 'j["vectors_by_model"]')" = "{'local:stories260K.gguf': 6}" ] \
+  || fail "serve with another model re-embedded or mislabelled: $("$H" memory stats --json)"
 
 # Reset: the default model from `hearth pull`'s store is used when installed, else the hash embedder.
 "$H" memory embedder --reset >/dev/null
