@@ -1,7 +1,10 @@
 // Gateway overhead: latency (p50/p99) and throughput of non-streaming chat completions sent
 // directly to a fake OpenAI-compatible upstream vs. through `hearth gateway`, at 1, 64 and 512
 // concurrent connections on loopback. No dependencies beyond node.
-// Usage: node bench/router/gateway_bench.mjs path/to/hearth [requests_per_level]
+// Usage: node bench/router/gateway_bench.mjs path/to/hearth [requests_per_level] [levels, e.g. 1,64,512]
+// At 512 connections the three processes hold about 2,000 sockets between them: check
+// `ulimit -n` (4096 or more). The gateway runs with --threads 600 (httplib gives each open
+// connection a thread) and keeps up to 600 idle upstream connections.
 import http from 'node:http';
 import { spawn, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,10 +25,11 @@ if (process.argv[2] === '--upstream') {
 } else {
   const bin = process.argv[2] || process.env.HEARTH_BIN;
   const perLevel = Number(process.argv[3] || 4000);
+  const levels = (process.argv[4] || '1,64,512').split(',').map(Number);
   const up = fork(new URL(import.meta.url).pathname, ['--upstream']);
   const upPort = await new Promise((r) => up.once('message', r));
   const dir = mkdtempSync(join(tmpdir(), 'hearth-gw-bench-'));
-  writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000}\nledger_dir: '${join(dir, 'ledger')}'\n`);
+  writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000, max_idle_connections: 600${process.env.BENCH_LOCAL ? ', remote: false' : ''}}\nledger_dir: '${join(dir, 'ledger')}'\n`);
   const gw = spawn(bin, ['gateway', '--config', join(dir, 'router.yaml'), '--port', '0', '--threads', '600'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HEARTH_HOME: dir } });
   const gwPort = await new Promise((resolve) => {
@@ -63,7 +67,7 @@ if (process.argv[2] === '--upstream') {
   }
 
   const results = [];
-  for (const conc of [1, 64, 512]) {
+  for (const conc of levels) {
     const total = Math.max(perLevel, conc * 4);
     await run(upPort, conc, Math.min(200, total));  // warm-up
     await run(gwPort, conc, Math.min(200, total));

@@ -55,6 +55,7 @@ HEARTH_COMMAND("gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints ro
       } else if (!server.bind_to_port(o->host, port)) {
         fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
       }
+      gw.widen_listen_backlog();
       std::printf("hearth gateway listening on http://%s:%d\n", o->host.c_str(), port);
       std::fflush(stdout);
       g_server = &server;

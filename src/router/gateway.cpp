@@ -1,5 +1,7 @@
 #include "router/gateway.h"
 
+#include <sys/socket.h>
+
 #include <random>
 
 #include "core/log.h"
@@ -232,6 +234,11 @@ void GatewayHandlers::embeddings(const httplib::Request& req, httplib::Response&
   res.set_content(openai::dump(body), "application/json");
 }
 
+void Gateway::widen_listen_backlog() const {
+  int fd = listen_fd_->load();
+  if (fd >= 0 && ::listen(fd, SOMAXCONN) != 0) log::warn("gateway: could not widen the listen backlog");
+}
+
 void Gateway::mount(httplib::Server& s) {
   auto h = std::make_shared<GatewayHandlers>(GatewayHandlers{*this});
   s.set_payload_max_length(opts_.max_body_bytes);
@@ -241,6 +248,11 @@ void Gateway::mount(httplib::Server& s) {
   // httplib closes a keep-alive connection after 5 requests by default, so busy clients would
   // reconnect constantly; idle connections still close after the keep-alive timeout.
   s.set_keep_alive_max_count(100000);
+  // Remember the listening socket (httplib passes it here before binding) for widen_listen_backlog.
+  s.set_socket_options([fd = listen_fd_](socket_t sock) {
+    httplib::default_socket_options(sock);
+    fd->store(static_cast<int>(sock));
+  });
   // The handlers object lives as long as the server's handler table holds these closures.
   auto on = [&](Dialect d, auto fn) { return h->guarded(d, [h, fn](const httplib::Request& q, httplib::Response& r) { ((*h).*fn)(q, r); }); };
   s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));

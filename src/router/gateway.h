@@ -42,11 +42,16 @@ class Gateway {
   // Registers every endpoint, the body size limit, and an error handler that gives empty 4xx/5xx
   // answers under /v1/ and /api/ (413, unknown routes) a JSON body in that dialect's shape.
   void mount(httplib::Server& server);
+  // Call after binding: httplib listens with a backlog of 5, so a burst of new connections
+  // (hundreds of clients connecting at once) overflows the accept queue and clients wait for
+  // SYN retransmits (1 s, 3 s, 7 s...). This raises it to the system's maximum.
+  void widen_listen_backlog() const;
 
  private:
   Router& router_;
   GatewayOptions opts_;
   std::atomic<uint64_t> counter_{0};
+  std::shared_ptr<std::atomic<int>> listen_fd_ = std::make_shared<std::atomic<int>>(-1);
   friend struct GatewayHandlers;
 };
 
