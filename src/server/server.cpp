@@ -329,6 +329,8 @@ int Server::bind() {
                          " (is another server using it? pick one with --port)");
     port_ = opts_.port;
   }
+  // httplib listens with a backlog of 5; many clients connecting at once would wait for SYN retries.
+  if (gateway_) gateway_->widen_listen_backlog();
   if (!is_loopback(opts_.host) && opts_.api_keys.empty())
     log::warn("serve: listening on " + opts_.host + " without an API key: anyone who can reach this port can use the model"
               " (set --api-key or --api-key-file)");
