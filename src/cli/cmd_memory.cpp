@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/memory_extract.h"
 #include "server/memory_embedder.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -36,6 +37,7 @@ struct Opts {
   size_t limit = 10;
   double importance = -1, confidence = -1;
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
+  ExtractCliOptions ex;  // `extract`
 };
 
 std::vector<std::string> split_tags(const std::string& s) {
@@ -267,6 +269,7 @@ int run(const std::string& sub, const Opts& o) {
     std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
     return kExitOk;
   }
+  if (sub == "extract") return run_memory_extract(st, o.ex);
   if (sub == "purge") {
     std::printf("purged %zu deleted memories\n", st.purge());
     return kExitOk;
@@ -418,6 +421,15 @@ HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, im
   imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
   imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
   imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
+
+  auto* ext = sub("extract", "Turn imported conversations (or a JSONL chat log) into memories with a model");
+  ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: the router config's default_model)");
+  ext->add_option("--config", o->ex.config, "Router config (default $HEARTH_HOME/router.yaml if present)");
+  ext->add_flag("--episodes", o->ex.episodes, "Every imported episode not yet extracted from");
+  ext->add_option("--id", o->ex.ids, "This episode (repeatable; also when already extracted)");
+  ext->add_option("--file", o->ex.file, "A JSONL chat log of {\"role\",\"content\"} lines instead of stored episodes");
+  ext->add_flag("--dry-run", o->ex.dry_run, "Print the operations without applying them");
+  ext->add_flag("--json", o->ex.json_out, "JSON output");
 
   auto* bench = sub("bench", "Retrieval benchmark: LoCoMo recall@5/10 per search mode, search latency at scale");
   bench->add_option("--data", o->data, "LoCoMo JSON (default $HEARTH_SHARED or ../shared, memory-bench/locomo10.json)");

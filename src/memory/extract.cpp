@@ -50,6 +50,17 @@ std::string HttpChatModel::complete(const std::string& system, const std::string
 
 ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<ChatTurn>& conv,
                          const std::string& scope, const std::string& conversation_id) {
+  ExtractOptions o;
+  o.scope = scope;
+  o.conversation_id = conversation_id;
+  return extract(store, model, conv, o);
+}
+
+ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<ChatTurn>& conv,
+                         const ExtractOptions& opts) {
+  const std::string& scope = opts.scope;
+  const std::string& conversation_id = opts.conversation_id;
+  const bool apply = !opts.dry_run;
   ExtractionReport rep;
   std::string convo, user_text;
   for (const auto& t : conv) {
@@ -74,7 +85,7 @@ ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<
   if (!reply.contains("operations") || !reply["operations"].is_array())
     fail(Errc::format, "the extraction model's JSON lacks an \"operations\" array");
   std::string by = "extraction:" + model.name();
-  store.batch([&] {
+  auto run = [&] {
     for (const auto& op : reply["operations"]) {
       std::string kind = op.is_object() ? op.value("op", "") : "";
       std::string id = op.is_object() ? op.value("id", "") : "";
@@ -89,25 +100,37 @@ ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<
           for (const auto& t : op["tags"])
             if (t.is_string()) r.tags.push_back(t);
         r.source = {conversation_id, "extraction", model.name(), 0};
-        r = store.add(r, by);
-        shown.insert(r.id);  // later operations in the same reply may refine it
-        rep.touched.push_back(r.id);
+        if (apply) {
+          r = store.add(r, by);
+          shown.insert(r.id);  // later operations in the same reply may refine it
+          rep.touched.push_back(r.id);
+        }
+        rep.ops.push_back({"add", apply ? r.id : std::string(), r.kind, r.text});
         ++rep.added;
       } else if (kind == "update" && shown.count(id) && !text.empty()) {
         RecordPatch p;
         p.text = text;
-        store.update(id, p, by);
-        rep.touched.push_back(id);
+        if (apply) {
+          store.update(id, p, by);
+          rep.touched.push_back(id);
+        }
+        rep.ops.push_back({"update", id, {}, text});
         ++rep.updated;
       } else if (kind == "delete" && shown.count(id)) {
-        store.forget(id, by);
-        rep.touched.push_back(id);
+        if (apply) {
+          store.forget(id, by);
+          rep.touched.push_back(id);
+        }
+        rep.ops.push_back({"delete", id, {}, {}});
         ++rep.deleted;
       } else if (kind != "none") {
         ++rep.ignored;
       }
     }
-  });
+    if (apply && opts.also) opts.also();
+  };
+  if (apply) store.batch(run);
+  else run();
   return rep;
 }
 

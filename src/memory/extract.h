@@ -3,6 +3,7 @@
 // are resolved by the model proposing an update; the newest user statement wins and the old
 // text stays in the record's history.
 #pragma once
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,14 +33,30 @@ struct ChatTurn {
   std::string role, content;
 };
 
+// One operation the model proposed and extract() accepted (id is empty for a dry-run add).
+struct ExtractedOp {
+  std::string op, id, kind, text;  // op: add, update or delete
+};
+
 struct ExtractionReport {
   size_t added = 0, updated = 0, deleted = 0, ignored = 0;
   std::vector<std::string> touched;
+  std::vector<ExtractedOp> ops;
+};
+
+struct ExtractOptions {
+  std::string scope = "user", conversation_id;
+  bool dry_run = false;  // report the operations without changing the store
+  // Runs inside the same undo step after the operations are applied (not on a dry run), so
+  // e.g. marking the source conversation as processed is undone together with them.
+  std::function<void()> also;
 };
 
 // Applies the model's operations as one undo step. Malformed model output throws Errc::format;
 // operations naming ids that were not shown to the model are ignored (counted in `ignored`).
 ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<ChatTurn>& conversation,
                          const std::string& scope = "user", const std::string& conversation_id = {});
+ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<ChatTurn>& conversation,
+                         const ExtractOptions& opts);
 
 }  // namespace hearth::memory

@@ -88,3 +88,34 @@ TEST(MemoryExtract, OpenAiCompatibleAdapterOverLoopback) {
   srv.stop();
   th.join();
 }
+
+TEST(MemoryExtract, DryRunReportsWithoutChangingAndAlsoJoinsTheUndoStep) {
+  TempStore t;
+  ScriptedModel m;
+  m.answer = [](const std::string&) {
+    return "{\"operations\":[{\"op\":\"add\",\"kind\":\"preference\",\"text\":\"Likes tea\"}]}";
+  };
+  ExtractOptions dry;
+  dry.dry_run = true;
+  bool also_ran = false;
+  dry.also = [&] { also_ran = true; };
+  auto d = extract(*t.store, m, {{"user", "I like tea."}}, dry);
+  ASSERT_EQ(d.ops.size(), 1u);
+  EXPECT_EQ(d.ops[0].op, "add");
+  EXPECT_EQ(d.ops[0].kind, "preference");
+  EXPECT_TRUE(d.ops[0].id.empty());
+  EXPECT_TRUE(d.touched.empty());
+  EXPECT_FALSE(also_ran);
+  EXPECT_EQ(t.store->stats().live, 0u);
+
+  auto marker = t.store->add(Record{.text = "marker"}, "test");
+  ExtractOptions real;
+  real.also = [&] { t.store->forget(marker.id, "test"); };
+  auto r = extract(*t.store, m, {{"user", "I like tea."}}, real);
+  ASSERT_EQ(r.ops.size(), 1u);
+  EXPECT_EQ(r.ops[0].id, r.touched[0]);
+  EXPECT_TRUE(t.store->get(marker.id)->deleted);
+  t.store->undo();  // one step: the added memory and the `also` change go together
+  EXPECT_FALSE(t.store->get(marker.id)->deleted);
+  EXPECT_FALSE(t.store->get(r.touched[0]).has_value());
+}
