@@ -308,8 +308,12 @@ std::vector<Record> import_chat_jsonl(const std::string& text, const std::string
     std::string conv = str_field(j, "conversation");
     if (conv.empty()) conv = str_field(j, "conversation_id");
     int64_t t = time_field(j, {"time", "timestamp", "created_at"}, where);
-    out.push_back(episode(stable_id("chat_", conv + "/" + std::to_string(n) + "/" + body), role, body,
-                          conv, "import:jsonl", str_field(j, "model"), t, "chatlog"));
+    Record e = episode(stable_id("chat_", conv + "/" + std::to_string(n) + "/" + body), role, body, conv,
+                       "import:jsonl", str_field(j, "model"), t, "chatlog");
+    // Without a time, the line number (as milliseconds: still "time unknown") keeps the
+    // conversation's order, which extraction reads episodes in.
+    if (!t) e.created = e.updated = static_cast<int64_t>(n);
+    out.push_back(std::move(e));
   });
   return out;
 }

@@ -70,6 +70,27 @@ TEST(MemoryImport, ChatLogAndSearchableEpisodes) {
   EXPECT_EQ(import_bytes(*t.store, slurp("chat_log.jsonl"), io).skipped, 2u);
 }
 
+TEST(MemoryImport, ChatLogWithoutTimesKeepsItsOrder) {
+  // Extraction reads a conversation's episodes in created order; with no times in the log that
+  // order must still be the file's, not the (random) ids'.
+  std::string log;
+  for (int i = 0; i < 12; ++i)
+    log += std::string("{\"role\":\"") + (i % 2 ? "assistant" : "user") + "\",\"content\":\"turn " + std::to_string(i) +
+           "\",\"conversation\":\"c\"}\n";
+  auto recs = import_chat_jsonl(log, "log.jsonl");
+  ASSERT_EQ(recs.size(), 12u);
+  for (size_t i = 1; i < recs.size(); ++i) EXPECT_LT(recs[i - 1].created, recs[i].created);
+  EXPECT_EQ(recs[0].source.time, 0);  // the source time stays unknown
+  TempStore t;
+  ImportOptions io;
+  io.name = "log.jsonl";
+  import_bytes(*t.store, log, io);
+  auto all = t.store->all_records(false);
+  ASSERT_EQ(all.size(), 12u);
+  for (size_t i = 0; i < all.size(); ++i)
+    EXPECT_EQ(all[i].text, std::string(i % 2 ? "Assistant: " : "User: ") + "turn " + std::to_string(i));
+}
+
 TEST(MemoryImport, MalformedFilesNameTheLine) {
   TempStore t;
   ImportOptions io;
