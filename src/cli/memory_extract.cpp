@@ -66,13 +66,7 @@ void open_model(ExtractModel& m, const ExtractCliOptions& o) {
     router::set_local_backend(std::make_shared<server::EngineBackend>(sched, name));
     m.local = true;
     m.ref = "local:" + name;
-    if (!cfg.providers.count("local")) {
-      router::ProviderConfig p;
-      p.name = "local";
-      p.type = "local";
-      p.remote = false;
-      cfg.providers["local"] = p;
-    }
+    router::ensure_local_provider(cfg);
   }
   m.router = std::make_unique<router::Router>(std::move(cfg));
 }

@@ -83,13 +83,7 @@ Server::Server(ServeOptions opts) : opts_(std::move(opts)), http_(std::make_uniq
   router::RouterConfig cfg;
   if (!opts_.router_config.empty()) cfg = router::load_config(opts_.router_config);
   // The local engine is always a provider, and its model answers to its bare name too.
-  if (!cfg.providers.count("local")) {
-    router::ProviderConfig p;
-    p.name = "local";
-    p.type = "local";
-    p.remote = false;
-    cfg.providers["local"] = p;
-  }
+  router::ensure_local_provider(cfg);
   bool aliased = false;
   for (const auto& m : cfg.models) aliased = aliased || m.name == opts_.model_name;
   if (!aliased) {
