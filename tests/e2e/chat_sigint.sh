@@ -3,12 +3,9 @@
 # turn still works; /exit then ends with status 0.
 set -u
 bin="$1"
-shared="${HEARTH_SHARED:-${HEARTH_SOURCE_DIR:-.}/../shared}"
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/tiny-qwen2-bpe-Q8_0.gguf
 model="$shared/models/tiny-qwen2-bpe-Q8_0.gguf"
-if [ ! -f "$model" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
 tmp=$(mktemp -d)
 trap 'exec 3>&- 2>/dev/null; kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
 mkfifo "$tmp/in"

@@ -3,12 +3,9 @@
 # perplexity), results layout, per-sample logs, a rerun answered from the cache, compare.
 set -u
 bin="$1"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf
 model="$shared/models/stories260K.gguf"
-if [ ! -f "$model" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export HEARTH_HOME="$tmp/home"

@@ -5,12 +5,9 @@
 # the dead endpoint's requests went to the others.
 set -u
 bin="$1"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf eval-data/truthfulqa
 model="$shared/models/stories260K.gguf"
-if [ ! -f "$model" ] || [ ! -d "$shared/eval-data/truthfulqa" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT

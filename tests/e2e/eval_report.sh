@@ -5,11 +5,8 @@
 set -u
 bin="$1"
 src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
-if [ ! -f "$shared/models/stories260K.gguf" ] || [ ! -d "$shared/eval-data/mmlu" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf eval-data/mmlu
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export HEARTH_HOME="$tmp/home"

@@ -4,12 +4,9 @@
 # the server's URL), on TruthfulQA MC1 with stories260K: same accuracy, same choice per question.
 set -u
 bin="$1"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf eval-data/truthfulqa
 model="$shared/models/stories260K.gguf"
-if [ ! -f "$model" ] || [ ! -d "$shared/eval-data/truthfulqa" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
 tmp=$(mktemp -d)
 pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT

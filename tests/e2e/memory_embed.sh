@@ -4,13 +4,10 @@
 # pulled default model select a model; stored vectors carry its name; switching re-embeds.
 set -euo pipefail
 H="$1"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf models/tiny-llama-Q8_0.gguf
 A="$shared/models/stories260K.gguf"
 B="$shared/models/tiny-llama-Q8_0.gguf"
-if [ ! -f "$A" ] || [ ! -f "$B" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
 T=$(mktemp -d)
 spid=""
 trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$T"' EXIT

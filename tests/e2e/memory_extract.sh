@@ -4,11 +4,8 @@
 # too small to answer JSON), reached through a router config; a local GGUF is tried for crashes.
 set -euo pipefail
 H="$1"
-shared="${HEARTH_SHARED:-$(cd "$(dirname "$0")/../../.." && pwd)/shared}"
-if [ ! -f "$shared/models/stories260K.gguf" ]; then
-  if [ "${CI:-}" = "true" ]; then echo "error: ../shared is missing (required in CI)"; exit 1; fi
-  echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
-fi
+source "$(dirname "$0")/../support/e2e_shared.sh"
+require_shared models/stories260K.gguf
 T=$(mktemp -d)
 spid=""
 trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$T"' EXIT
