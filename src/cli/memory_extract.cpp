@@ -9,7 +9,6 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "core/paths.h"
 #include "engine/loader.h"
 #include "engine/scheduler.h"
 #include "hub/model_store.h"
@@ -51,7 +50,7 @@ struct ExtractModel {
 
 void open_model(ExtractModel& m, const ExtractCliOptions& o) {
   router::RouterConfig cfg;
-  fs::path file = o.config.empty() ? hearth_home() / "router.yaml" : fs::path(o.config);
+  fs::path file = o.config.empty() ? router::default_config_path() : fs::path(o.config);
   if (!o.config.empty() && !fs::exists(file)) fail(Errc::not_found, "router config " + file.string() + " does not exist");
   router::link_builtin_providers();
   if (fs::exists(file)) cfg = router::load_config(file);

@@ -5,7 +5,6 @@
 #include <filesystem>
 
 #include "core/error.h"
-#include "core/paths.h"
 #include "eval/backend_local.h"
 #include "eval/backend_remote.h"
 #include "eval/backend_remote_pool.h"
@@ -32,7 +31,7 @@ std::unique_ptr<Backend> make_backend(const std::string& model, const BackendOpt
     cfg = router::parse_config(yaml, "--base-url");
     ropts.use_ledger = false;
   } else {
-    std::filesystem::path file = opts.router_config.empty() ? hearth_home() / "router.yaml" : std::filesystem::path(opts.router_config);
+    std::filesystem::path file = opts.router_config.empty() ? router::default_config_path() : std::filesystem::path(opts.router_config);
     if (!std::filesystem::exists(file))
       fail(Errc::not_found, "remote model '" + model + "' needs a router config: " + file.string() +
                                 " does not exist (pass --router-config FILE or --base-url URL)");

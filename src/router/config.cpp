@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/paths.h"
+
 namespace hearth::router {
 namespace {
 
@@ -248,6 +250,8 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
   cfg.default_model = get<std::string>(c, root["default_model"], "default_model", "");
   return cfg;
 }
+
+std::filesystem::path default_config_path() { return hearth_home() / "router.yaml"; }
 
 void ensure_local_provider(RouterConfig& cfg) {
   if (cfg.providers.count("local")) return;

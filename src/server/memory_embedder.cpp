@@ -6,7 +6,6 @@
 #include <mutex>
 
 #include "core/error.h"
-#include "core/paths.h"
 #include "engine/loader.h"
 #include "engine/scheduler.h"
 #include "hub/catalog.h"
@@ -96,7 +95,7 @@ class LocalEngineEmbedder : public memory::Embedder {
 };
 
 std::unique_ptr<memory::Embedder> routed(const std::string& model) {
-  fs::path file = hearth_home() / "router.yaml";
+  fs::path file = router::default_config_path();
   if (!fs::exists(file))
     fail(Errc::not_found, "embedding model " + model + " needs a router config: " + file.string() +
                               " does not exist (see docs/router.md), or use local:FILE.gguf");
