@@ -98,4 +98,13 @@ void MappedFile::prefetch(size_t offset, size_t len) const {
   ::madvise(const_cast<uint8_t*>(data_ - lead_) + start, end - start, MADV_WILLNEED);
 }
 
+void MappedFile::release(const void* p, size_t len) const {
+  const auto* b = static_cast<const uint8_t*>(p);
+  if (!data_ || b < data_ || len > size_ || b - data_ > static_cast<ptrdiff_t>(size_ - len)) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t start = (reinterpret_cast<uintptr_t>(b) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(b) + len) / page * page;
+  if (end > start) ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
+}
+
 }  // namespace hearth

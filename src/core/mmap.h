@@ -27,6 +27,10 @@ class MappedFile {
 
   // Asks the kernel to read ahead [offset, offset+len) (MADV_WILLNEED); a hint only.
   void prefetch(size_t offset, size_t len) const;
+  // Drops the whole pages inside [p, p+len) from this process's memory (MADV_DONTNEED) once
+  // their bytes have been copied elsewhere. The mapping is read-only and file-backed, so a later
+  // read faults the same bytes back in. Ranges outside the mapping are ignored.
+  void release(const void* p, size_t len) const;
 
  private:
   void reset() noexcept;

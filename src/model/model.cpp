@@ -62,7 +62,8 @@ constexpr int64_t kMinParallelWork = int64_t(1) << 18;
 
 void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
   if (w.rows * w.cols * n < kMinParallelWork) pool = nullptr;
-  tensor::matmul(w.data, w.type, w.rows, w.cols, x, n, y, pool);
+  const tensor::MatmulOut one{w.data, w.type, w.rows, y, w.layout};
+  tensor::matmul_shared(std::span<const tensor::MatmulOut>(&one, 1), w.cols, x, n, pool);
 }
 
 // Products of the same input share one activation conversion and one wake-up of the pool
@@ -72,7 +73,7 @@ void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> outs,
   std::vector<tensor::MatmulOut> v;
   int64_t work = 0, cols = 0;
   for (const auto& [w, y] : outs) {
-    v.push_back({w->data, w->type, w->rows, y});
+    v.push_back({w->data, w->type, w->rows, y, w->layout});
     work += w->rows * w->cols * n;
     cols = w->cols;
   }
@@ -103,6 +104,7 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file) 
   m->arch_ = arch;
   m->hp_ = read_hparams(*m->file_, *arch);
   m->w_ = bind_weights(*m->file_, *arch, m->hp_);
+  interleave_weights(m->w_, m->file_->mapping(), m->interleaved_);
   return m;
 }
 

@@ -1,5 +1,5 @@
-// A decoder-only transformer loaded from a GGUF file. Weights stay in the file's memory map;
-// the model owns only small scratch buffers per forward call.
+// A decoder-only transformer loaded from a GGUF file. Weights stay in the file's memory map,
+// except those rewritten into the active kernels' faster layout at load.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -66,6 +66,7 @@ class Model {
   const ArchDef* arch_ = nullptr;
   HParams hp_;
   Weights w_;
+  std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)
 };
 
 }  // namespace hearth::model

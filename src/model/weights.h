@@ -1,10 +1,14 @@
-// Views of the model's tensors inside the GGUF memory map (never copied).
+// Views of the model's tensors inside the GGUF memory map, except the matrices rewritten into a
+// faster layout for the active kernels (interleave_weights).
 #pragma once
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gguf/gguf.h"
+#include "tensor/interleave.h"
 #include "tensor/types.h"
 
 namespace hearth::model {
@@ -16,6 +20,7 @@ struct Weight {
   int64_t rows = 0;
   int64_t cols = 0;
   std::string name;
+  tensor::Layout layout = tensor::Layout::rows;
 
   explicit operator bool() const { return data != nullptr; }
   const float* f32() const { return static_cast<const float*>(data); }
@@ -35,6 +40,18 @@ struct Weights {
   Weight rope_freqs;          // llama-3 frequency factors (optional)
   std::vector<LayerWeights> layers;
 };
+
+// Heap copies of weights in another layout, 64-byte aligned.
+struct FreeBytes {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
+
+// Rewrites every matrix the active kernels compute faster interleaved (tensor/interleave.h)
+// into a buffer appended to `owned`, and drops the file pages it came from (when `map` is the
+// file's mapping), so memory stays near the file's size. token_embd keeps its rows (they are
+// looked up one at a time), and so does an output tied to it. HEARTH_REPACK=0 turns it off.
+void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedBytes>& owned);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".
 // Throws Error(format) for a missing tensor or wrong shape, Error(unsupported) for a type hearth

@@ -33,6 +33,12 @@ struct TypeKernels {
   // Optional register-tiled kernel (several weight rows x several tokens per pass); matmul falls
   // back to one vec_dot per pair without it.
   gemm_fn gemm = nullptr;
+  // The same product over weights in the interleaved layout (tensor/interleave.h): w points at a
+  // group's start, nr is a multiple of 16 and w_stride is still row_size(type, n). Every path
+  // has one for the types with that layout (the scalar reference defines the results);
+  // interleave_pays marks a path where it is faster than the row layout.
+  gemm_fn gemm_interleaved = nullptr;
+  bool interleave_pays = false;
 };
 
 // Per-ISA vector kernels behind tensor/vec.h (same contracts).
@@ -60,10 +66,12 @@ void register_q5_0(KernelTable& t);
 void register_q5_1(KernelTable& t);
 void register_q8(KernelTable& t);  // Q8_0, Q8_1
 void register_k_quants(KernelTable& t);  // Q2_K..Q6_K, Q8_K
+void register_interleaved(KernelTable& t);  // interleave.cpp: Q4_0, Q8_0 reference kernels
 
 // ISA overrides (only called when the CPU supports the ISA).
 void register_avx2(KernelTable& t);
 void register_avx512(KernelTable& t);
 void register_gemm_avx512(KernelTable& t);  // gemm_avx512.cpp
+void register_gemm_interleaved_avx512(KernelTable& t);  // gemm_interleaved_avx512.cpp
 
 }  // namespace hearth::tensor

@@ -112,6 +112,7 @@ void register_avx512(KernelTable& t) {
   entry(t, Type::Q8_0).vec_dot = q8_0_dot;
   entry(t, Type::Q4_0).vec_dot = q4_0_dot;
   register_gemm_avx512(t);
+  register_gemm_interleaved_avx512(t);
 }
 
 }  // namespace hearth::tensor

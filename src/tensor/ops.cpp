@@ -76,6 +76,9 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
     check_multiple(o.type, cols, "matmul");
     if (o.rows < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
     if (!k.vec_dot) fail(Errc::unsupported, "matmul: " + std::string(type_name(o.type)) + " is not a weight type");
+    if (o.layout == Layout::interleaved16 && (!k.gemm_interleaved || o.rows % kInterleaveRows != 0))
+      fail(Errc::invalid_argument, "matmul: " + std::to_string(o.rows) + " rows of " + std::string(type_name(o.type)) +
+                                       " cannot be in the interleaved layout");
     if (k.vec_dot_type != xt) {
       // Products that convert activations differently cannot share one conversion.
       for (const MatmulOut& p : outs) matmul_shared(std::span<const MatmulOut>(&p, 1), cols, X, n, pool);
@@ -120,7 +123,9 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
     const size_t w_stride = row_size(o.type, cols);
     int64_t chunk = o.rows / (static_cast<int64_t>(nth) * 8);
     if (n > 1) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(kChunkBytes / std::max<size_t>(w_stride, 1)));
-    chunk = std::clamp<int64_t>(chunk & ~int64_t(3), 4, std::max<int64_t>(4, o.rows));
+    // Interleaved weights split only at whole 16-row groups.
+    const int64_t unit = o.layout == Layout::interleaved16 ? kInterleaveRows : 4;
+    chunk = std::clamp<int64_t>(chunk / unit * unit, unit, std::max<int64_t>(unit, o.rows));
     for (int64_t r0 = 0; r0 < o.rows; r0 += chunk) items.push_back({&o, r0, std::min(o.rows, r0 + chunk)});
   }
   const int64_t n_items = static_cast<int64_t>(items.size());
@@ -132,6 +137,11 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
     const uint8_t* w = static_cast<const uint8_t*>(o.W);
     const size_t w_stride = row_size(o.type, cols);
     const int64_t r0 = it.r0, r1 = it.r1, rows = o.rows;
+    if (o.layout == Layout::interleaved16) {
+      k.gemm_interleaved(cols, w + static_cast<size_t>(r0) * w_stride, w_stride, r1 - r0, xq, x_stride, n, o.Y + r0,
+                         rows);
+      return;
+    }
     if (k.gemm) {
       k.gemm(cols, w + static_cast<size_t>(r0) * w_stride, w_stride, r1 - r0, xq, x_stride, n, o.Y + r0, rows);
       return;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 
+#include "tensor/interleave.h"
 #include "tensor/types.h"
 
 namespace hearth {
@@ -26,12 +27,13 @@ void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X
 // Several products of the same activations X[n][cols] (e.g. the Q, K and V projections): the
 // activations are converted once and the pool is woken once for all of them. Each Y equals
 // what matmul gives for its W. Outputs whose types convert activations differently are run
-// one after another.
+// one after another. A W in the interleaved layout (tensor/interleave.h) says so in `layout`.
 struct MatmulOut {
   const void* W;
   Type type;
   int64_t rows;
   float* Y;
+  Layout layout = Layout::rows;
 };
 void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X, int64_t n, ThreadPool* pool);
 

@@ -1,0 +1,40 @@
+// Weights interleaved 16 rows at a time, for kernels where one SIMD lane holds one weight row.
+//
+// ggml stores a weight row by row, so a dot product ends with a horizontal sum per block and
+// per (row, token) pair. Interleaving 16 rows puts row l's 4-byte groups in lane l of a 512-bit
+// register: one multiply-add then advances 16 rows at once against 4 activation bytes
+// broadcast to every lane, and a block's scale applies to 16 rows in one instruction.
+//
+// Layout (Q4_0 and Q8_0): a group of 16 rows keeps the rows' bytes (16 x row_size(type, cols),
+// so the size is unchanged) as consecutive group-blocks, one per 32-element block index:
+//   32 bytes   the 16 rows' fp16 scales, row l at byte 2l;
+//   then       chunks of 64 bytes: chunk k, lane l = bytes 4k..4k+3 of row l's block codes.
+// Q4_0 has 4 chunks holding the packed nibbles as they are (low nibbles are elements 4k..4k+3,
+// high nibbles 16+4k..16+4k+3). Q8_0 has 8 chunks of codes stored as unsigned (code + 128), the
+// operand order the VNNI instruction wants.
+//
+// Results are defined per (row, token) as: per block, the exact integer dot product; then
+// acc = fma(d_w * d_x, float(sum), acc) over the blocks in order. The scalar reference and the
+// AVX-512 kernel compute exactly that, so they agree bit for bit, and so do one token and a batch.
+#pragma once
+#include <cstdint>
+
+#include "tensor/types.h"
+
+namespace hearth::tensor {
+
+enum class Layout : uint8_t { rows, interleaved16 };
+
+constexpr int64_t kInterleaveRows = 16;
+
+// True when `type` has an interleaved layout and the active kernels compute it faster than the
+// row layout, for a weight of this shape (rows a multiple of 16).
+bool interleave_pays(Type type, int64_t rows, int64_t cols);
+
+// Row layout -> interleaved layout, and back; both buffers hold rows * row_size(type, cols)
+// bytes and must not overlap. Throws Error(invalid_argument) for a type without an interleaved
+// layout or rows that are not a multiple of 16.
+void interleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
+void deinterleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
+
+}  // namespace hearth::tensor
