@@ -61,7 +61,7 @@ TEST_P(Interleave, RefusesShapesWithoutWholeGroups) {
 
 TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
   const Type t = GetParam();
-  const int64_t rows = 48, cols = 320;  // 3 groups, 10 blocks
+  const int64_t rows = 48, cols = 1184;  // 3 groups; 37 blocks: two 16-block passes and a tail
   std::mt19937 rng(static_cast<unsigned>(t) + 11);
   const auto w = random_weights(t, rows, cols, rng);
   std::vector<uint8_t> wi(w.size());
