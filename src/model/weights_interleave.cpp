@@ -1,8 +1,9 @@
 // Load-time rewrite of weight matrices into the interleaved layout (tensor/interleave.h).
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
-#include <cstring>
-#include <new>
 #include <string>
+#include <thread>
 
 #include "core/error.h"
 #include "model/weights.h"
@@ -15,25 +16,45 @@ bool repack_enabled() {
   return !(e && std::string(e) == "0");
 }
 
-void interleave_one(Weight& w, const MappedFile* map, std::vector<OwnedBytes>& owned) {
-  if (!w || !tensor::interleave_pays(w.type, w.rows, w.cols)) return;
-  const size_t bytes = tensor::row_size(w.type, w.cols) * static_cast<size_t>(w.rows);
-  OwnedBytes buf(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
-  if (!buf) fail(Errc::io, "out of memory repacking tensor '" + w.name + "' (" + std::to_string(bytes) + " bytes)");
-  tensor::interleave_rows(w.type, w.rows, w.cols, w.data, buf.get());
-  if (map) map->release(w.data, bytes);
-  w.data = buf.get();
-  w.layout = tensor::Layout::interleaved16;
-  owned.push_back(std::move(buf));
-}
-
 }  // namespace
 
 void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedBytes>& owned) {
   if (!repack_enabled()) return;
+  std::vector<Weight*> todo;
   for (LayerWeights& l : w.layers)
-    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) interleave_one(*m, map, owned);
-  if (w.output.data != w.token_embd.data) interleave_one(w.output, map, owned);
+    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) todo.push_back(m);
+  if (w.output.data != w.token_embd.data) todo.push_back(&w.output);
+  std::erase_if(todo, [](const Weight* m) { return !*m || !tensor::interleave_pays(m->type, m->rows, m->cols); });
+  if (todo.empty()) return;
+
+  // Allocate everything first, so running out of memory fails before any weight changes.
+  std::vector<OwnedBytes> bufs;
+  for (const Weight* m : todo) {
+    const size_t bytes = tensor::row_size(m->type, m->cols) * static_cast<size_t>(m->rows);
+    bufs.emplace_back(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+    if (!bufs.back())
+      fail(Errc::io, "out of memory repacking tensor '" + m->name + "' (" + std::to_string(bytes) + " bytes)");
+  }
+  // The rewrite reads each weight once from the page cache; a few threads overlap the faults.
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+      Weight& m = *todo[i];
+      const size_t bytes = tensor::row_size(m.type, m.cols) * static_cast<size_t>(m.rows);
+      tensor::interleave_rows(m.type, m.rows, m.cols, m.data, bufs[i].get());
+      if (map) map->release(m.data, bytes);
+    }
+  };
+  const unsigned n_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < n_threads && t < todo.size(); ++t) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    todo[i]->data = bufs[i].get();
+    todo[i]->layout = tensor::Layout::interleaved16;
+    owned.push_back(std::move(bufs[i]));
+  }
 }
 
 }  // namespace hearth::model
