@@ -5,6 +5,8 @@
 #include <string>
 #include <thread>
 
+#include <sys/mman.h>
+
 #include "core/error.h"
 #include "model/weights.h"
 
@@ -14,6 +16,19 @@ namespace {
 bool repack_enabled() {
   const char* e = std::getenv("HEARTH_REPACK");
   return !(e && std::string(e) == "0");
+}
+
+// Generation streams every weight once per token, so with 4 KiB pages the page walks cost
+// bandwidth; big buffers ask for transparent huge pages (Linux's default THP mode, "madvise",
+// gives them only when asked).
+OwnedBytes allocate(size_t bytes) {
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t align = bytes >= kHuge ? kHuge : 64;
+  OwnedBytes p(static_cast<uint8_t*>(std::aligned_alloc(align, (bytes + align - 1) / align * align)));
+#ifdef MADV_HUGEPAGE
+  if (p && align == kHuge) ::madvise(p.get(), (bytes + align - 1) / align * align, MADV_HUGEPAGE);
+#endif
+  return p;
 }
 
 }  // namespace
@@ -31,7 +46,7 @@ void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedByte
   std::vector<OwnedBytes> bufs;
   for (const Weight* m : todo) {
     const size_t bytes = tensor::row_size(m->type, m->cols) * static_cast<size_t>(m->rows);
-    bufs.emplace_back(static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64)));
+    bufs.push_back(allocate(bytes));
     if (!bufs.back())
       fail(Errc::io, "out of memory repacking tensor '" + m->name + "' (" + std::to_string(bytes) + " bytes)");
   }
