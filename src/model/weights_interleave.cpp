@@ -45,7 +45,7 @@ void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedByte
   // Allocate everything first, so running out of memory fails before any weight changes.
   std::vector<OwnedBytes> bufs;
   for (const Weight* m : todo) {
-    const size_t bytes = tensor::row_size(m->type, m->cols) * static_cast<size_t>(m->rows);
+    const size_t bytes = tensor::interleaved_size(m->type, m->rows, m->cols);
     bufs.push_back(allocate(bytes));
     if (!bufs.back())
       fail(Errc::io, "out of memory repacking tensor '" + m->name + "' (" + std::to_string(bytes) + " bytes)");

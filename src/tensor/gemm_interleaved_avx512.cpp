@@ -1,7 +1,7 @@
-// AVX-512 VNNI kernels for Q4_0 and Q8_0 weights in the interleaved layout (interleave.h): lane l
-// of every register belongs to weight row l of a 16-row group, so a block costs 8 dpbusd per
-// token for 16 rows, with no horizontal sums. Results equal the scalar reference bit for bit:
-// integer block sums are exact, then one fma per block and lane in block order.
+// AVX-512 VNNI kernels for Q4_0, Q8_0 and Q4_K weights in the interleaved layout (interleave.h):
+// lane l of every register belongs to weight row l of a 16-row group, so 32 elements cost 8
+// dpbusd per token for 16 rows, with no horizontal sums. Integer sums are exact; the float steps
+// are the ones interleave.h defines, so results equal the reference bit for bit.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC's own intrinsic headers trip these (an undefined "passthrough" operand).
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -16,6 +16,13 @@
 #include "tensor/blocks.h"
 #include "tensor/interleave.h"
 #include "tensor/kernels.h"
+
+// The Q4_K float expression must not be contracted into FMAs: it mirrors the row kernels.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 
 namespace hearth::tensor {
 namespace {
@@ -115,30 +122,122 @@ void group_tile(const uint8_t* w, int64_t nb, const BlockQ8_0* const* xr, const 
   for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ys, acc[c]);
 }
 
+// ---- Q4_K --------------------------------------------------------------------------------------
+constexpr size_t kQ4KScales = 64, kQ4KMins = 192, kQ4KCodes = 320, kQ4KGroupBlock = 2368;  // interleave.h
+
+// Per token and super-block: the activation scale and, per sub-block j, bsums[2j] + bsums[2j+1]
+// (the mins multiply these).
+void token_terms_q4_k(const BlockQ8_K* x, int64_t nb, int32_t* pairs, float* xd) {
+  for (int64_t i = 0; i < nb; ++i) {
+    for (int j = 0; j < 8; ++j) pairs[8 * i + j] = x[i].bsums[2 * j] + x[i].bsums[2 * j + 1];
+    xd[i] = x[i].d;
+  }
+}
+
+// As the row kernel: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
+// then sum += (xd * d) * isum - (xd * dmin) * summs per super-block. Lanes of a dpbusd chain over
+// 16 elements stay below 2^15 (16 x 15 x 128), so dpwssd against [scale, 0] int16 pairs applies
+// the sub-block scale exactly.
+template <int C>
+void group_tile_q4_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, const int32_t* pairs,
+                     const float* xd, int64_t stride, float* y, int64_t ys) {
+  const __m512i low = _mm512_set1_epi8(0x0f);
+  __m512 acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* p = w + static_cast<size_t>(i) * kQ4KGroupBlock;
+    if constexpr (C == 1) {
+      for (size_t off = 0; off < kQ4KGroupBlock; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
+    }
+    __m512i isum[C];
+    for (int c = 0; c < C; ++c) isum[c] = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {  // code bytes 32k..32k+31: sub-blocks 2k (low) and 2k+1 (high)
+      const __m512i sc_lo = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kQ4KScales + 32 * k)));
+      const __m512i sc_hi =
+          _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kQ4KScales + 32 * k + 16)));
+      for (int h = 0; h < 2; ++h) {  // elements 16h..16h+15 of both sub-blocks: chunks 8k+4h+q
+        __m512i lo[4], hi[4];
+        for (int q = 0; q < 4; ++q) {
+          const __m512i v = _mm512_loadu_si512(p + kQ4KCodes + 64 * (8 * k + 4 * h + q));
+          lo[q] = _mm512_and_si512(v, low);
+          hi[q] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+        }
+        for (int c = 0; c < C; ++c) {
+          const int8_t* xq = xr[c][i].qs + 64 * k + 16 * h;
+          __m512i pl = _mm512_setzero_si512(), ph = _mm512_setzero_si512();
+          for (int q = 0; q < 4; ++q) {
+            pl = _mm512_dpbusd_epi32(pl, lo[q], bcast32(xq + 4 * q));
+            ph = _mm512_dpbusd_epi32(ph, hi[q], bcast32(xq + 32 + 4 * q));
+          }
+          isum[c] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(isum[c], pl, sc_lo), ph, sc_hi);
+        }
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    const __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32)));
+    for (int c = 0; c < C; ++c) {
+      __m512i summs = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        const __m512i mn = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kQ4KMins + 16 * j)));
+        summs = _mm512_dpwssd_epi32(summs, mn, _mm512_set1_epi32(pairs[(c * stride + i) * 8 + j]));
+      }
+      const __m512 xv = _mm512_set1_ps(xd[c * stride + i]);
+      const __m512 t = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xv, dw), _mm512_cvtepi32_ps(isum[c])),
+                                     _mm512_mul_ps(_mm512_mul_ps(xv, dmw), _mm512_cvtepi32_ps(summs)));
+      acc[c] = _mm512_add_ps(acc[c], t);
+    }
+  }
+  for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ys, acc[c]);
+}
+
+// Activations per token (Q8_0 or Q8_K blocks) and what each block contributes besides its codes:
+// kInts integers and one float per block, computed once per token and work item.
 template <bool kQ4>
+struct QBlocks {
+  using X = BlockQ8_0;
+  static constexpr int64_t kBlock = QK8_0, kInts = 1;
+  static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms<kQ4>(x, nb, ints, floats); }
+  template <int C>
+  static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
+                   float* y, int64_t ys) {
+    group_tile<kQ4, C>(w, nb, xr, ints, floats, nb, y, ys);
+  }
+};
+
+struct Q4KBlocks {
+  using X = BlockQ8_K;
+  static constexpr int64_t kBlock = QK_K, kInts = 8;
+  static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms_q4_k(x, nb, ints, floats); }
+  template <int C>
+  static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
+                   float* y, int64_t ys) {
+    group_tile_q4_k<C>(w, nb, xr, ints, floats, nb, y, ys);
+  }
+};
+
+template <class K>
 void gemm_interleaved(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc,
                       float* y, int64_t ys) {
-  const int64_t nb = n / QK8_0, ng = nr / kInterleaveRows;
+  const int64_t nb = n / K::kBlock, ng = nr / kInterleaveRows;
   const size_t group_bytes = kInterleaveRows * ws;
-  thread_local std::vector<int32_t> corr;
-  thread_local std::vector<float> dx;
-  corr.resize(static_cast<size_t>(kTokens * nb));
-  dx.resize(static_cast<size_t>(kTokens * nb));
+  thread_local std::vector<int32_t> ints;
+  thread_local std::vector<float> floats;
+  ints.resize(static_cast<size_t>(kTokens * nb * K::kInts));
+  floats.resize(static_cast<size_t>(kTokens * nb));
   // Tokens outer: a tile's activations stay in L1 while the item's weight groups (sized by
   // matmul to fit L2) pass over them.
   for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
     const int cw = static_cast<int>(std::min<int64_t>(kTokens, nc - c0));
-    const BlockQ8_0* xr[kTokens];
+    const typename K::X* xr[kTokens];
     for (int c = 0; c < cw; ++c) {
-      xr[c] = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(x) + static_cast<size_t>(c0 + c) * xs);
-      token_terms<kQ4>(xr[c], nb, corr.data() + c * nb, dx.data() + c * nb);
+      xr[c] = reinterpret_cast<const typename K::X*>(static_cast<const uint8_t*>(x) + static_cast<size_t>(c0 + c) * xs);
+      K::terms(xr[c], nb, ints.data() + c * nb * K::kInts, floats.data() + c * nb);
     }
     for (int64_t g = 0; g < ng; ++g) {
       const uint8_t* wg = static_cast<const uint8_t*>(w) + static_cast<size_t>(g) * group_bytes;
       float* yg = y + c0 * ys + g * kInterleaveRows;
-      auto run = [&](auto cc) {
-        group_tile<kQ4, decltype(cc)::value>(wg, nb, xr, corr.data(), dx.data(), nb, yg, ys);
-      };
+      auto run = [&](auto cc) { K::template tile<decltype(cc)::value>(wg, nb, xr, ints.data(), floats.data(), yg, ys); };
       switch (cw) {
         case 1: run(std::integral_constant<int, 1>{}); break;
         case 2: run(std::integral_constant<int, 2>{}); break;
@@ -156,11 +255,10 @@ void gemm_interleaved(int64_t n, const void* w, size_t ws, int64_t nr, const voi
 }  // namespace
 
 void register_gemm_interleaved_avx512(KernelTable& t) {
-  for (const bool q4 : {true, false}) {
-    TypeKernels& k = entry(t, q4 ? Type::Q4_0 : Type::Q8_0);
-    k.gemm_interleaved = q4 ? gemm_interleaved<true> : gemm_interleaved<false>;
-    k.interleave_pays = true;
-  }
+  entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved<QBlocks<true>>;
+  entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved<QBlocks<false>>;
+  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<Q4KBlocks>;
+  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K}) entry(t, type).interleave_pays = true;
 }
 
 }  // namespace hearth::tensor

@@ -11,12 +11,21 @@
 //   then       chunks of 64 bytes: chunk k, lane l = bytes 4k..4k+3 of row l's block codes.
 // Q4_0 has 4 chunks holding the packed nibbles as they are (low nibbles are elements 4k..4k+3,
 // high nibbles 16+4k..16+4k+3). Q8_0 has 8 chunks of codes stored as unsigned (code + 128), the
-// operand order the VNNI instruction wants.
+// operand order the VNNI instruction wants. Results are defined per (row, token) as: per block,
+// the exact integer dot product; then acc = fma(d_w * d_x, float(sum), acc) over the blocks in
+// order. The scalar reference and the AVX-512 kernel compute exactly that.
 //
-// Results are defined per (row, token) as: per block, the exact integer dot product; then
-// acc = fma(d_w * d_x, float(sum), acc) over the blocks in order. The scalar reference and the
-// AVX-512 kernel compute exactly that, so they agree bit for bit, and so do one token and a batch.
+// Layout (Q4_K): one group-block per 256-element super-block, 2368 bytes for 16 rows (2304 in
+// row layout; the 6-bit scales and mins are stored unpacked so no lane has to unpack them):
+//   32 + 32    the rows' fp16 d, then dmin;
+//   8 x 16     scale of sub-block j for the 16 rows (one byte each), then 8 x 16 for the mins;
+//   32 x 64    chunk m, lane l = bytes 4m..4m+3 of row l's 128 code bytes.
+// Results equal the row layout's AVX-512 kernel bit for bit (same exact integer sums, same float
+// expression per super-block), and track the scalar kernel within rounding.
+//
+// In every case one token and a batch give identical values.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "tensor/types.h"
@@ -31,9 +40,13 @@ constexpr int64_t kInterleaveRows = 16;
 // row layout, for a weight of this shape (rows a multiple of 16).
 bool interleave_pays(Type type, int64_t rows, int64_t cols);
 
-// Row layout -> interleaved layout, and back; both buffers hold rows * row_size(type, cols)
-// bytes and must not overlap. Throws Error(invalid_argument) for a type without an interleaved
-// layout or rows that are not a multiple of 16.
+// Bytes of a rows x cols weight in the interleaved layout (rows a multiple of 16).
+size_t interleaved_size(Type type, int64_t rows, int64_t cols);
+
+// Row layout -> interleaved layout, and back; `src` and `dst` hold rows * row_size(type, cols)
+// and interleaved_size(type, rows, cols) bytes (the other way round for deinterleave_rows) and
+// must not overlap. Throws Error(invalid_argument) for a type without an interleaved layout or
+// rows that are not a multiple of 16.
 void interleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
 void deinterleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
 

@@ -34,7 +34,8 @@ struct TypeKernels {
   // back to one vec_dot per pair without it.
   gemm_fn gemm = nullptr;
   // The same product over weights in the interleaved layout (tensor/interleave.h): w points at a
-  // group's start, nr is a multiple of 16 and w_stride is still row_size(type, n). Every path
+  // group's start, nr is a multiple of 16 and w_stride is interleaved_size(type, 16, n) / 16
+  // (row_size(type, n) for Q4_0 and Q8_0). Every path
   // has one for the types with that layout (the scalar reference defines the results);
   // interleave_pays marks a path where it is faster than the row layout.
   gemm_fn gemm_interleaved = nullptr;

@@ -37,6 +37,13 @@ constexpr int64_t kRowBlock = 16;
 // Weight bytes per work item of a batched matmul (well inside a Zen 4/5 core's 1 MiB L2).
 constexpr size_t kChunkBytes = 256 * 1024;
 
+// Bytes from one weight row to the next; in the interleaved layout, a 16-row group's bytes / 16
+// (only whole groups are ever addressed).
+size_t weight_stride(const MatmulOut& o, int64_t cols) {
+  if (o.layout == Layout::interleaved16) return interleaved_size(o.type, kInterleaveRows, cols) / kInterleaveRows;
+  return row_size(o.type, cols);
+}
+
 }  // namespace
 
 void dequantize_row(Type type, const void* src, float* dst, int64_t n) {
@@ -120,7 +127,7 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
   items.clear();
   for (const MatmulOut& o : outs) {
     if (o.rows == 0) continue;
-    const size_t w_stride = row_size(o.type, cols);
+    const size_t w_stride = weight_stride(o, cols);
     int64_t chunk = o.rows / (static_cast<int64_t>(nth) * 8);
     if (n > 1) chunk = std::min<int64_t>(chunk, static_cast<int64_t>(kChunkBytes / std::max<size_t>(w_stride, 1)));
     // Interleaved weights split only at whole 16-row groups.
@@ -135,7 +142,7 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
     const MatmulOut& o = *it.o;
     const TypeKernels& k = table[static_cast<uint32_t>(o.type)];
     const uint8_t* w = static_cast<const uint8_t*>(o.W);
-    const size_t w_stride = row_size(o.type, cols);
+    const size_t w_stride = weight_stride(o, cols);
     const int64_t r0 = it.r0, r1 = it.r1, rows = o.rows;
     if (o.layout == Layout::interleaved16) {
       k.gemm_interleaved(cols, w + static_cast<size_t>(r0) * w_stride, w_stride, r1 - r0, xq, x_stride, n, o.Y + r0,

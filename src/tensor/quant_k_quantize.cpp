@@ -171,21 +171,6 @@ void pack_2bit(const uint8_t* L, uint8_t* qs) {
       qs[j / 4 + l] = static_cast<uint8_t>(L[j + l] | (L[j + l + 32] << 2) | (L[j + l + 64] << 4) | (L[j + l + 96] << 6));
 }
 
-// Packs eight 6-bit (scale, min) pairs into Q4_K/Q5_K's 12 bytes.
-void pack_scale_min(const uint8_t* ls, const uint8_t* lm, uint8_t* s) {
-  std::memset(s, 0, K_SCALE_SIZE);
-  for (int j = 0; j < 8; ++j) {
-    if (j < 4) {
-      s[j] = ls[j];
-      s[j + 4] = lm[j];
-    } else {
-      s[j + 4] = static_cast<uint8_t>((ls[j] & 0x0f) | ((lm[j] & 0x0f) << 4));
-      s[j - 4] |= static_cast<uint8_t>((ls[j] >> 4) << 6);
-      s[j] |= static_cast<uint8_t>((lm[j] >> 4) << 6);
-    }
-  }
-}
-
 // Shared by Q4_K and Q5_K: per-32 searches, 6-bit scale/min quantization, final codes.
 template <int NMAX>
 void quantize_scale_min_block(const float* x, uint16_t* d_out, uint16_t* dmin_out, uint8_t* packed, uint8_t* L,
@@ -224,6 +209,21 @@ void quantize_scale_min_block(const float* x, uint16_t* d_out, uint16_t* dmin_ou
 }
 
 }  // namespace
+
+// Packs eight 6-bit (scale, min) pairs into Q4_K/Q5_K's 12 bytes.
+void pack_scale_min(const uint8_t* ls, const uint8_t* lm, uint8_t* s) {
+  std::memset(s, 0, K_SCALE_SIZE);
+  for (int j = 0; j < 8; ++j) {
+    if (j < 4) {
+      s[j] = ls[j];
+      s[j + 4] = lm[j];
+    } else {
+      s[j + 4] = static_cast<uint8_t>((ls[j] & 0x0f) | ((lm[j] & 0x0f) << 4));
+      s[j - 4] |= static_cast<uint8_t>((ls[j] >> 4) << 6);
+      s[j] |= static_cast<uint8_t>((lm[j] >> 4) << 6);
+    }
+  }
+}
 
 void quantize_q2_k_ref(const float* x, void* dst, int64_t n) {
   auto* y = static_cast<BlockQ2_K*>(dst);

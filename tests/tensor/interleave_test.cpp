@@ -1,6 +1,7 @@
 // The interleaved weight layout: conversion both ways, refusals, the scalar reference against
-// the row-layout kernels (named tolerance), and every ISA path against the reference bit for bit,
-// one token and batches alike, directly and through matmul on a pool.
+// the row-layout kernels (named tolerance), and every ISA path against its definition bit for bit
+// (Q4_0/Q8_0: the reference; Q4_K: the same path's row kernel), one token and batches alike,
+// directly and through matmul on a pool.
 #include "tensor/interleave.h"
 
 #include <gtest/gtest.h>
@@ -36,39 +37,48 @@ std::vector<uint8_t> random_weights(Type t, int64_t rows, int64_t cols, std::mt1
 
 class Interleave : public ::testing::TestWithParam<Type> {};
 
+// Columns for a shape with several blocks: 37 Q4_0/Q8_0 blocks (two 16-block passes of the
+// activation sums and a tail) or 5 Q4_K super-blocks.
+int64_t test_cols(Type t) { return t == Type::Q4_K ? 5 * 256 : 37 * 32; }
+
 TEST_P(Interleave, RoundTripsEveryByte) {
   const Type t = GetParam();
-  const int64_t rows = 32, cols = 96;
+  const int64_t rows = 32, cols = test_cols(t);
   std::mt19937 rng(3);
   // Arbitrary bytes, not only what the quantizer makes (Q8_0 code -128, any fp16 scale).
   std::vector<uint8_t> src(row_size(t, cols) * rows);
   for (auto& b : src) b = static_cast<uint8_t>(rng());
-  std::vector<uint8_t> mid(src.size()), back(src.size());
+  std::vector<uint8_t> mid(interleaved_size(t, rows, cols)), back(src.size());
   interleave_rows(t, rows, cols, src.data(), mid.data());
-  EXPECT_NE(mid, src);
+  EXPECT_NE(std::vector<uint8_t>(mid.begin(), mid.begin() + 64), std::vector<uint8_t>(src.begin(), src.begin() + 64));
   deinterleave_rows(t, rows, cols, mid.data(), back.data());
   EXPECT_EQ(back, src);
 }
 
 TEST_P(Interleave, RefusesShapesWithoutWholeGroups) {
   const Type t = GetParam();
-  std::vector<uint8_t> a(row_size(t, 64) * 24), b(a.size());
-  EXPECT_THROW(interleave_rows(t, 24, 64, a.data(), b.data()), Error);
-  EXPECT_THROW(interleave_rows(t, 16, 48, a.data(), b.data()), Error);
-  EXPECT_FALSE(interleave_pays(t, 24, 64));
-  EXPECT_FALSE(interleave_pays(t, 0, 64));
+  const int64_t cols = test_cols(t);
+  std::vector<uint8_t> a(row_size(t, cols) * 24), b(a.size() * 2);
+  EXPECT_THROW(interleave_rows(t, 24, cols, a.data(), b.data()), Error);
+  EXPECT_THROW(interleave_rows(t, 16, cols + 16, a.data(), b.data()), Error);
+  EXPECT_THROW(interleaved_size(t, 24, cols), Error);
+  EXPECT_FALSE(interleave_pays(t, 24, cols));
+  EXPECT_FALSE(interleave_pays(t, 0, cols));
+  EXPECT_FALSE(interleave_pays(t, 16, cols + 16));
 }
 
 TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
   const Type t = GetParam();
-  const int64_t rows = 48, cols = 1184;  // 3 groups; 37 blocks: two 16-block passes and a tail
+  const int64_t rows = 48, cols = test_cols(t);  // 3 groups
   std::mt19937 rng(static_cast<unsigned>(t) + 11);
   const auto w = random_weights(t, rows, cols, rng);
-  std::vector<uint8_t> wi(w.size());
+  std::vector<uint8_t> wi(interleaved_size(t, rows, cols));
   interleave_rows(t, rows, cols, w.data(), wi.data());
-  const size_t ws = row_size(t, cols), xs = row_size(Type::Q8_0, cols);
+  const size_t ws = row_size(t, cols), wis = wi.size() / rows;
   const KernelTable& scalar = kernel_table(Isa::scalar);
   const TypeKernels& ks = scalar[static_cast<uint32_t>(t)];
+  const Type xt = ks.vec_dot_type;
+  const size_t xs = row_size(xt, cols);
   ASSERT_NE(ks.gemm_interleaved, nullptr);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   ThreadPool pool(2);
@@ -77,15 +87,15 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
     for (auto& v : x) v = nd(rng);
     std::vector<uint8_t> xq(xs * n);
     for (int64_t i = 0; i < n; ++i)
-      scalar[static_cast<uint32_t>(Type::Q8_0)].from_float_act(x.data() + i * cols, xq.data() + i * xs, cols);
+      scalar[static_cast<uint32_t>(xt)].from_float_act(x.data() + i * cols, xq.data() + i * xs, cols);
     std::vector<float> ref(static_cast<size_t>(rows * n), NAN);
-    ks.gemm_interleaved(cols, wi.data(), ws, rows, xq.data(), xs, n, ref.data(), rows);
+    ks.gemm_interleaved(cols, wi.data(), wis, rows, xq.data(), xs, n, ref.data(), rows);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t r = 0; r < rows; ++r) {
         const float plain = ks.vec_dot(cols, w.data() + r * ws, xq.data() + i * xs);
         std::vector<float> wf(cols), xf(cols);
         dequantize_row(t, w.data() + r * ws, wf.data(), cols);
-        dequantize_row(Type::Q8_0, xq.data() + i * xs, xf.data(), cols);
+        scalar[static_cast<uint32_t>(xt)].to_float(xq.data() + i * xs, xf.data(), cols);
         double mag = 0;
         for (int64_t j = 0; j < cols; ++j) mag += std::fabs(static_cast<double>(wf[j]) * xf[j]);
         EXPECT_NEAR(ref[i * rows + r], plain, kInterleavedVsRowsRelTol * mag + 1e-6)
@@ -95,23 +105,30 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
       if (!isa_supported(isa)) continue;
       const TypeKernels& k = kernel_table(isa)[static_cast<uint32_t>(t)];
       std::vector<float> y(ref.size(), NAN);
-      k.gemm_interleaved(cols, wi.data(), ws, rows, xq.data(), xs, n, y.data(), rows);
-      for (size_t j = 0; j < y.size(); ++j) ASSERT_EQ(y[j], ref[j]) << type_name(t) << " " << isa_name(isa) << " n=" << n;
+      k.gemm_interleaved(cols, wi.data(), wis, rows, xq.data(), xs, n, y.data(), rows);
+      for (size_t j = 0; j < y.size(); ++j) {
+        if (t == Type::Q4_K) {
+          // Q4_K's results are the row-layout kernel's of the same path (which tracks scalar).
+          const int64_t i = static_cast<int64_t>(j) / rows, r = static_cast<int64_t>(j) % rows;
+          ASSERT_EQ(y[j], k.vec_dot(cols, w.data() + r * ws, xq.data() + i * xs)) << isa_name(isa) << " n=" << n;
+        } else {
+          ASSERT_EQ(y[j], ref[j]) << type_name(t) << " " << isa_name(isa) << " n=" << n;
+        }
+      }
       // One token at a time gives the batch's values.
       for (int64_t i = 0; i < n; ++i) {
         std::vector<float> one(static_cast<size_t>(rows), NAN);
-        k.gemm_interleaved(cols, wi.data(), ws, rows, xq.data() + i * xs, xs, 1, one.data(), rows);
-        for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], ref[i * rows + r]) << isa_name(isa) << " token " << i;
+        k.gemm_interleaved(cols, wi.data(), wis, rows, xq.data() + i * xs, xs, 1, one.data(), rows);
+        for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], y[i * rows + r]) << isa_name(isa) << " token " << i;
       }
       // Through matmul on two threads, with this path's own activation conversion.
       const Isa saved = active_isa();
       set_active_isa(isa);
       std::vector<uint8_t> xa(xs * n);
       for (int64_t i = 0; i < n; ++i)
-        kernel_table(isa)[static_cast<uint32_t>(Type::Q8_0)].from_float_act(x.data() + i * cols, xa.data() + i * xs,
-                                                                           cols);
+        kernel_table(isa)[static_cast<uint32_t>(xt)].from_float_act(x.data() + i * cols, xa.data() + i * xs, cols);
       std::vector<float> want(ref.size()), got(ref.size(), NAN);
-      ks.gemm_interleaved(cols, wi.data(), ws, rows, xa.data(), xs, n, want.data(), rows);
+      k.gemm_interleaved(cols, wi.data(), wis, rows, xa.data(), xs, n, want.data(), rows);
       const MatmulOut out{wi.data(), t, rows, got.data(), Layout::interleaved16};
       matmul_shared(std::span<const MatmulOut>(&out, 1), cols, x.data(), n, &pool);
       set_active_isa(saved);
@@ -122,24 +139,24 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
 
 TEST_P(Interleave, MatmulRefusesRowsOutsideWholeGroups) {
   const Type t = GetParam();
-  const int64_t cols = 64;
+  const int64_t cols = test_cols(t);
   std::vector<uint8_t> w(row_size(t, cols) * 24);
   std::vector<float> x(cols, 1.0f), y(24);
   const MatmulOut out{w.data(), t, 24, y.data(), Layout::interleaved16};
   EXPECT_THROW(matmul_shared(std::span<const MatmulOut>(&out, 1), cols, x.data(), 1, nullptr), Error);
 }
 
-TEST(InterleaveTypes, OnlyQ4_0AndQ8_0HaveTheLayout) {
-  std::vector<uint8_t> a(row_size(Type::Q4_K, 256) * 16), b(a.size());
-  EXPECT_THROW(interleave_rows(Type::Q4_K, 16, 256, a.data(), b.data()), Error);
-  EXPECT_FALSE(interleave_pays(Type::Q4_K, 16, 256));
+TEST(InterleaveTypes, OnlyQ4_0Q8_0AndQ4_KHaveTheLayout) {
+  std::vector<uint8_t> a(row_size(Type::Q6_K, 256) * 16), b(a.size());
+  EXPECT_THROW(interleave_rows(Type::Q6_K, 16, 256, a.data(), b.data()), Error);
+  EXPECT_FALSE(interleave_pays(Type::Q6_K, 16, 256));
   EXPECT_FALSE(interleave_pays(Type::F16, 16, 256));
   // The fast path is the AVX-512 one; the others would be slower than the row layout.
   EXPECT_EQ(kernel_table(Isa::scalar)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays, false);
   if (isa_supported(Isa::avx512)) EXPECT_TRUE(kernel_table(Isa::avx512)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0),
+INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0, Type::Q4_K),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace
