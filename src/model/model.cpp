@@ -153,7 +153,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (size_t t = 0; t < seqs[s].tokens.size(); ++t, ++r) {
       seq_of[r] = s;
       pos_of[r] = pos0 + static_cast<int64_t>(t);
-      tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E]);
+      tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E], w_.token_embd.layout);
     }
   }
 

@@ -49,8 +49,9 @@ using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 
 // Rewrites every matrix the active kernels compute faster interleaved (tensor/interleave.h)
 // into a buffer appended to `owned`, and drops the file pages it came from (when `map` is the
-// file's mapping), so memory stays near the file's size. token_embd keeps its rows (they are
-// looked up one at a time), and so does an output tied to it. HEARTH_REPACK=0 turns it off.
+// file's mapping), so memory stays near the file's size. An untied token_embd keeps its rows
+// (lookups read a few of them); a tied one shares the output's interleaved copy.
+// HEARTH_REPACK=0 turns it off.
 void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedBytes>& owned);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".

@@ -38,37 +38,64 @@ void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedByte
   std::vector<Weight*> todo;
   for (LayerWeights& l : w.layers)
     for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) todo.push_back(m);
-  if (w.output.data != w.token_embd.data) todo.push_back(&w.output);
+  // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one is
+  // interleaved with the output and looked up there, so no file page of it stays resident.
+  const bool tied = w.output.data == w.token_embd.data;
+  todo.push_back(&w.output);
   std::erase_if(todo, [](const Weight* m) { return !*m || !tensor::interleave_pays(m->type, m->rows, m->cols); });
   if (todo.empty()) return;
 
-  // Allocate everything first, so running out of memory fails before any weight changes.
-  std::vector<OwnedBytes> bufs;
+  // One arena for every tensor: huge pages are 2 MiB, so one buffer per tensor would leave
+  // about 1 MiB of each tensor's last page unused but resident. Allocated before any weight
+  // changes, so running out of memory leaves the model as it was.
+  std::vector<size_t> offset;
+  size_t total = 0;
   for (const Weight* m : todo) {
-    const size_t bytes = tensor::interleaved_size(m->type, m->rows, m->cols);
-    bufs.push_back(allocate(bytes));
-    if (!bufs.back())
-      fail(Errc::io, "out of memory repacking tensor '" + m->name + "' (" + std::to_string(bytes) + " bytes)");
+    offset.push_back(total);
+    total += (tensor::interleaved_size(m->type, m->rows, m->cols) + 63) / 64 * 64;
   }
-  // The rewrite reads each weight once from the page cache; a few threads overlap the faults.
+  OwnedBytes arena = allocate(total);
+  if (!arena) fail(Errc::io, "out of memory repacking weights (" + std::to_string(total) + " bytes)");
+
+  // Slices of about 2 MiB, each released from the file as soon as it is copied, keep the peak
+  // near one model rather than one model plus the largest tensor. A few threads overlap the
+  // page-cache faults.
+  struct Slice {
+    size_t t;
+    int64_t r0, r1;
+  };
+  std::vector<Slice> slices;
+  for (size_t t = 0; t < todo.size(); ++t) {
+    const Weight& m = *todo[t];
+    const size_t rs = tensor::row_size(m.type, m.cols);
+    const int64_t step = std::max<int64_t>(1, static_cast<int64_t>((size_t(2) << 20) / (rs * 16))) * 16;
+    for (int64_t r0 = 0; r0 < m.rows; r0 += step) slices.push_back({t, r0, std::min(m.rows, r0 + step)});
+  }
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
-      Weight& m = *todo[i];
-      const size_t bytes = tensor::row_size(m.type, m.cols) * static_cast<size_t>(m.rows);
-      tensor::interleave_rows(m.type, m.rows, m.cols, m.data, bufs[i].get());
-      if (map) map->release(m.data, bytes);
+    for (size_t i; (i = next.fetch_add(1)) < slices.size();) {
+      const Slice& sl = slices[i];
+      const Weight& m = *todo[sl.t];
+      const size_t rs = tensor::row_size(m.type, m.cols);
+      const auto* src = static_cast<const uint8_t*>(m.data) + static_cast<size_t>(sl.r0) * rs;
+      uint8_t* dst = arena.get() + offset[sl.t] + tensor::interleaved_size(m.type, sl.r0, m.cols);
+      tensor::interleave_rows(m.type, sl.r1 - sl.r0, m.cols, src, dst);
+      if (map) map->release(src, static_cast<size_t>(sl.r1 - sl.r0) * rs);
     }
   };
   const unsigned n_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::vector<std::thread> threads;
-  for (unsigned t = 1; t < n_threads && t < todo.size(); ++t) threads.emplace_back(work);
+  for (unsigned t = 1; t < n_threads && t < slices.size(); ++t) threads.emplace_back(work);
   work();
   for (auto& t : threads) t.join();
-  for (size_t i = 0; i < todo.size(); ++i) {
-    todo[i]->data = bufs[i].get();
-    todo[i]->layout = tensor::Layout::interleaved16;
-    owned.push_back(std::move(bufs[i]));
+  for (size_t t = 0; t < todo.size(); ++t) {
+    todo[t]->data = arena.get() + offset[t];
+    todo[t]->layout = tensor::Layout::interleaved16;
+  }
+  owned.push_back(std::move(arena));
+  if (tied && w.output.layout == tensor::Layout::interleaved16) {
+    w.token_embd.data = w.output.data;
+    w.token_embd.layout = w.output.layout;
   }
 }
 

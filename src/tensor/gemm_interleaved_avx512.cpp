@@ -1,4 +1,4 @@
-// AVX-512 VNNI kernels for Q4_0, Q8_0 and Q4_K weights in the interleaved layout (interleave.h):
+// AVX-512 VNNI kernels for Q4_0, Q8_0, Q4_K and Q6_K weights in the interleaved layout (interleave.h):
 // lane l of every register belongs to weight row l of a 16-row group, so 32 elements cost 8
 // dpbusd per token for 16 rows, with no horizontal sums. Integer sums are exact; the float steps
 // are the ones interleave.h defines, so results equal the reference bit for bit.
@@ -191,6 +191,92 @@ void group_tile_q4_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, c
   for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ys, acc[c]);
 }
 
+// ---- Q6_K --------------------------------------------------------------------------------------
+constexpr size_t kQ6KScales = 32, kQ6KLow = 288, kQ6KHigh = 2336, kQ6KGroupBlock = 3360;  // interleave.h
+
+// Per token and super-block: the activation scale (the bsums are read in place).
+void token_terms_q6_k(const BlockQ8_K* x, int64_t nb, int32_t*, float* xd) {
+  for (int64_t i = 0; i < nb; ++i) xd[i] = x[i].d;
+}
+
+// Codes u = q + 32 (0..63) of 4 elements per lane. Kind k of super-block half h, dword t holds
+// elements 128h + 32k + 4t..+3: low bits from ql (k even: bytes 4t.., k odd: bytes 32+4t..; k >= 2
+// the high nibbles), high bits from qh bits 2k, 2k+1.
+template <int kKind>
+inline __m512i q6_codes(const uint8_t* p, int h, int t) {
+  const __m512i ql = _mm512_loadu_si512(p + kQ6KLow + 64 * (16 * h + 8 * (kKind & 1) + t));
+  const __m512i qh = _mm512_loadu_si512(p + kQ6KHigh + 64 * (8 * h + t));
+  const __m512i lo = kKind >= 2 ? _mm512_srli_epi16(ql, 4) : ql;
+  __m512i hi;
+  if constexpr (kKind == 0) hi = _mm512_slli_epi16(qh, 4);
+  else if constexpr (kKind == 1) hi = _mm512_slli_epi16(qh, 2);
+  else if constexpr (kKind == 2) hi = qh;
+  else hi = _mm512_srli_epi16(qh, 2);
+  return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi8(0x0f)), _mm512_and_si512(hi, _mm512_set1_epi8(0x30)));
+}
+
+// As the row kernel: isum = sum_j scale_j * (sum of u * x over sub-block j) - 32 * sum_j scale_j *
+// bsums_j, exact, then sum += (d * xd) * isum per super-block. A sub-block's 16 elements are one
+// dpbusd chain per lane (exact in int32); vpmulld applies its scale.
+template <int C, int kKind>
+inline void q6_kind(const uint8_t* p, int h, int s4, const BlockQ8_K* const* xr, int64_t i, __m512i scale,
+                    __m512i* isum) {
+  __m512i u[4];
+  for (int t = 0; t < 4; ++t) u[t] = q6_codes<kKind>(p, h, 4 * s4 + t);
+  for (int c = 0; c < C; ++c) {
+    const int8_t* xq = xr[c][i].qs + 128 * h + 32 * kKind + 16 * s4;
+    __m512i part = _mm512_setzero_si512();
+    for (int t = 0; t < 4; ++t) part = _mm512_dpbusd_epi32(part, u[t], bcast32(xq + 4 * t));
+    isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(part, scale));
+  }
+}
+
+template <int C>
+void group_tile_q6_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, const int32_t*, const float* xd,
+                     int64_t stride, float* y, int64_t ys) {
+  __m512 acc[C];
+  for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* p = w + static_cast<size_t>(i) * kQ6KGroupBlock;
+    if constexpr (C == 1) {
+      for (size_t off = 0; off < kQ6KGroupBlock; off += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
+    }
+    // Scale pairs [s_2p, s_2p+1] as int16: dpwssd against bsums 2p, 2p+1 gives the offset term.
+    auto pair = [&](int q) {
+      return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kQ6KScales + 32 * q)));
+    };
+    __m512i isum[C];
+    for (int c = 0; c < C; ++c) {
+      __m512i off = _mm512_setzero_si512();
+      for (int q = 0; q < 8; ++q) {
+        int32_t bs;
+        std::memcpy(&bs, xr[c][i].bsums + 2 * q, 4);
+        off = _mm512_dpwssd_epi32(off, pair(q), _mm512_set1_epi32(bs));
+      }
+      isum[c] = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(off, 5));
+    }
+    for (int h = 0; h < 2; ++h)
+      for (int s4 = 0; s4 < 2; ++s4) {
+        // Sub-block of kind k: 8h + 2k + s4, in pair 4h + k (low half of the lane if s4 == 0).
+        auto scale = [&](int k) {
+          const __m512i v = pair(4 * h + k);
+          return s4 == 0 ? _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16) : _mm512_srai_epi32(v, 16);
+        };
+        q6_kind<C, 0>(p, h, s4, xr, i, scale(0), isum);
+        q6_kind<C, 1>(p, h, s4, xr, i, scale(1), isum);
+        q6_kind<C, 2>(p, h, s4, xr, i, scale(2), isum);
+        q6_kind<C, 3>(p, h, s4, xr, i, scale(3), isum);
+      }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+    for (int c = 0; c < C; ++c) {
+      const __m512 t = _mm512_mul_ps(_mm512_mul_ps(dw, _mm512_set1_ps(xd[c * stride + i])), _mm512_cvtepi32_ps(isum[c]));
+      acc[c] = _mm512_add_ps(acc[c], t);
+    }
+  }
+  for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ys, acc[c]);
+}
+
 // Activations per token (Q8_0 or Q8_K blocks) and what each block contributes besides its codes:
 // kInts integers and one float per block, computed once per token and work item.
 template <bool kQ4>
@@ -213,6 +299,17 @@ struct Q4KBlocks {
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
                    float* y, int64_t ys) {
     group_tile_q4_k<C>(w, nb, xr, ints, floats, nb, y, ys);
+  }
+};
+
+struct Q6KBlocks {
+  using X = BlockQ8_K;
+  static constexpr int64_t kBlock = QK_K, kInts = 0;
+  static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms_q6_k(x, nb, ints, floats); }
+  template <int C>
+  static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
+                   float* y, int64_t ys) {
+    group_tile_q6_k<C>(w, nb, xr, ints, floats, nb, y, ys);
   }
 };
 
@@ -258,7 +355,8 @@ void register_gemm_interleaved_avx512(KernelTable& t) {
   entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved<QBlocks<true>>;
   entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved<QBlocks<false>>;
   entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<Q4KBlocks>;
-  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K}) entry(t, type).interleave_pays = true;
+  entry(t, Type::Q6_K).gemm_interleaved = gemm_interleaved<Q6KBlocks>;
+  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) entry(t, type).interleave_pays = true;
 }
 
 }  // namespace hearth::tensor

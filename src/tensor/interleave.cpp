@@ -19,11 +19,16 @@ namespace {
 
 constexpr int64_t kL = kInterleaveRows;
 
-bool has_layout(Type t) { return t == Type::Q4_0 || t == Type::Q8_0 || t == Type::Q4_K; }
+bool has_layout(Type t) {
+  return t == Type::Q4_0 || t == Type::Q8_0 || t == Type::Q4_K || t == Type::Q6_K;
+}
 
 // Q4_K group-block: d, dmin, unpacked scales and mins, then the code chunks (see interleave.h).
 constexpr size_t kQ4KScales = 4 * kL, kQ4KMins = kQ4KScales + 8 * kL, kQ4KCodes = kQ4KMins + 8 * kL;
 constexpr size_t kQ4KGroupBlock = kQ4KCodes + 32 * 4 * kL;
+
+// Q6_K group-block: d, scale pairs, then the ql and qh chunks (see interleave.h); 16 rows' bytes.
+constexpr size_t kQ6KScales = 2 * kL, kQ6KLow = kQ6KScales + 16 * kL, kQ6KHigh = kQ6KLow + 32 * 4 * kL;
 
 size_t group_block_bytes(Type t) {
   return t == Type::Q4_K ? kQ4KGroupBlock : static_cast<size_t>(kL) * traits(t).type_size;
@@ -75,6 +80,15 @@ void convert_block(Type t, int64_t l, uint8_t* row_block, uint8_t* group_block) 
       pack_scale_min(sc, mn, b->scales);
     }
     for (int64_t j = 0; j < QK_K / 2; j += 4) move(b->qs + j, group_block + code_offset(kQ4KCodes, l, j), 4);
+    return;
+  }
+  if (t == Type::Q6_K) {
+    auto* b = reinterpret_cast<BlockQ6_K*>(row_block);
+    move(reinterpret_cast<uint8_t*>(&b->d), group_block + 2 * l, 2);
+    for (int p = 0; p < 8; ++p)
+      move(reinterpret_cast<uint8_t*>(b->scales + 2 * p), group_block + kQ6KScales + 2 * kL * p + 2 * l, 2);
+    for (int64_t j = 0; j < QK_K / 2; j += 4) move(b->ql + j, group_block + code_offset(kQ6KLow, l, j), 4);
+    for (int64_t j = 0; j < QK_K / 4; j += 4) move(b->qh + j, group_block + code_offset(kQ6KHigh, l, j), 4);
     return;
   }
   move(row_block, group_block + 2 * l, 2);
@@ -134,14 +148,15 @@ void gemm_interleaved_ref(int64_t n, const void* w, size_t ws, int64_t nr, const
   }
 }
 
-// Q4_K reference: each group back in row layout, through the scalar row kernel.
-void gemm_interleaved_ref_q4_k(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc,
-                               float* y, int64_t ys) {
-  const vec_dot_fn dot = kernel_table(Isa::scalar)[static_cast<uint32_t>(Type::Q4_K)].vec_dot;
-  const size_t rs = row_size(Type::Q4_K, n);
+// K-quant reference: each group back in row layout, through the scalar row kernel.
+template <Type kType>
+void gemm_interleaved_ref_k(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc,
+                            float* y, int64_t ys) {
+  const vec_dot_fn dot = kernel_table(Isa::scalar)[static_cast<uint32_t>(kType)].vec_dot;
+  const size_t rs = row_size(kType, n);
   std::vector<uint8_t> rows(static_cast<size_t>(kL) * rs);
   for (int64_t g = 0; g < nr / kL; ++g) {
-    convert<false>(Type::Q4_K, kL, n, static_cast<const uint8_t*>(w) + static_cast<size_t>(g) * kL * ws, rows.data());
+    convert<false>(kType, kL, n, static_cast<const uint8_t*>(w) + static_cast<size_t>(g) * kL * ws, rows.data());
     for (int64_t c = 0; c < nc; ++c)
       for (int64_t l = 0; l < kL; ++l)
         y[c * ys + g * kL + l] = dot(n, rows.data() + static_cast<size_t>(l) * rs, static_cast<const uint8_t*>(x) + c * xs);
@@ -153,7 +168,8 @@ void gemm_interleaved_ref_q4_k(int64_t n, const void* w, size_t ws, int64_t nr, 
 void register_interleaved(KernelTable& t) {
   entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved_ref<true>;
   entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved_ref<false>;
-  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved_ref_q4_k;
+  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved_ref_k<Type::Q4_K>;
+  entry(t, Type::Q6_K).gemm_interleaved = gemm_interleaved_ref_k<Type::Q6_K>;
 }
 
 size_t interleaved_size(Type type, int64_t rows, int64_t cols) {
@@ -176,6 +192,16 @@ void interleave_rows(Type type, int64_t rows, int64_t cols, const void* src, voi
 void deinterleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst) {
   check(type, rows, cols, "deinterleave_rows");
   convert<false>(type, rows, cols, src, dst);
+}
+
+void deinterleave_row(Type type, int64_t cols, const void* src, int64_t row, void* dst) {
+  check(type, kL, cols, "deinterleave_row");
+  if (row < 0) fail(Errc::out_of_range, "deinterleave_row: negative row " + std::to_string(row));
+  const size_t bs = traits(type).type_size, gb = group_block_bytes(type);
+  const int64_t nb = cols / traits(type).block_size, g = row / kL, l = row % kL;
+  auto* grp = static_cast<uint8_t*>(const_cast<void*>(src)) + static_cast<size_t>(g * nb) * gb;  // only read
+  for (int64_t i = 0; i < nb; ++i)
+    convert_block<false>(type, l, static_cast<uint8_t*>(dst) + static_cast<size_t>(i) * bs, grp + static_cast<size_t>(i) * gb);
 }
 
 }  // namespace hearth::tensor

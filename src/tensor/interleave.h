@@ -20,8 +20,13 @@
 //   32 + 32    the rows' fp16 d, then dmin;
 //   8 x 16     scale of sub-block j for the 16 rows (one byte each), then 8 x 16 for the mins;
 //   32 x 64    chunk m, lane l = bytes 4m..4m+3 of row l's 128 code bytes.
-// Results equal the row layout's AVX-512 kernel bit for bit (same exact integer sums, same float
-// expression per super-block), and track the scalar kernel within rounding.
+//
+// Layout (Q6_K): one group-block per super-block, the rows' bytes rearranged (3360 bytes):
+//   32         the rows' fp16 d;
+//   8 x 32     scale pair p: lane l = row l's int8 scales 2p and 2p+1;
+//   32 x 64    ql chunk m, lane l = bytes 4m..4m+3 of row l's ql; then 16 x 64 for qh.
+// K-quant results equal the row layout's AVX-512 kernel bit for bit (same exact integer sums,
+// same float expression per super-block), and track the scalar kernel within rounding.
 //
 // In every case one token and a batch give identical values.
 #pragma once
@@ -49,5 +54,7 @@ size_t interleaved_size(Type type, int64_t rows, int64_t cols);
 // rows that are not a multiple of 16.
 void interleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
 void deinterleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst);
+// Row `row` of interleaved weights back in row layout (row_size(type, cols) bytes into dst).
+void deinterleave_row(Type type, int64_t cols, const void* src, int64_t row, void* dst);
 
 }  // namespace hearth::tensor

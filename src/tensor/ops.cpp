@@ -60,10 +60,17 @@ void quantize_row(Type type, const float* src, void* dst, int64_t n) {
   k.from_float_ref(src, dst, n);
 }
 
-void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst) {
+void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst, Layout layout) {
   const TypeKernels& k = kernels_for(type, "get_row");
   check_multiple(type, cols, "get_row");
   if (row < 0) fail(Errc::out_of_range, "get_row: negative row " + std::to_string(row));
+  if (layout == Layout::interleaved16) {
+    thread_local std::vector<uint8_t> one;
+    one.resize(row_size(type, cols));
+    deinterleave_row(type, cols, W, row, one.data());
+    k.to_float(one.data(), dst, cols);
+    return;
+  }
   const uint8_t* base = static_cast<const uint8_t*>(W) + static_cast<size_t>(row) * row_size(type, cols);
   k.to_float(base, dst, cols);
 }

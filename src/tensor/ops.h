@@ -42,7 +42,7 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
 void dequantize_row(Type type, const void* src, float* dst, int64_t n);
 void quantize_row(Type type, const float* src, void* dst, int64_t n);
 
-// Fetches row `row` of a 2-D weight as F32 (embedding lookup).
-void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst);
+// Fetches row `row` of a 2-D weight as F32 (embedding lookup), in either layout.
+void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst, Layout layout = Layout::rows);
 
 }  // namespace hearth::tensor

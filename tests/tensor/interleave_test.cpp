@@ -39,7 +39,7 @@ class Interleave : public ::testing::TestWithParam<Type> {};
 
 // Columns for a shape with several blocks: 37 Q4_0/Q8_0 blocks (two 16-block passes of the
 // activation sums and a tail) or 5 Q4_K super-blocks.
-int64_t test_cols(Type t) { return t == Type::Q4_K ? 5 * 256 : 37 * 32; }
+int64_t test_cols(Type t) { return t == Type::Q4_K || t == Type::Q6_K ? 5 * 256 : 37 * 32; }
 
 TEST_P(Interleave, RoundTripsEveryByte) {
   const Type t = GetParam();
@@ -53,6 +53,29 @@ TEST_P(Interleave, RoundTripsEveryByte) {
   EXPECT_NE(std::vector<uint8_t>(mid.begin(), mid.begin() + 64), std::vector<uint8_t>(src.begin(), src.begin() + 64));
   deinterleave_rows(t, rows, cols, mid.data(), back.data());
   EXPECT_EQ(back, src);
+  // One row at a time, as embedding lookups read it.
+  const size_t rs = row_size(t, cols);
+  std::vector<uint8_t> one(rs);
+  for (int64_t r = 0; r < rows; ++r) {
+    deinterleave_row(t, cols, mid.data(), r, one.data());
+    ASSERT_EQ(one, std::vector<uint8_t>(src.begin() + r * rs, src.begin() + (r + 1) * rs)) << "row " << r;
+  }
+  EXPECT_THROW(deinterleave_row(t, cols, mid.data(), -1, one.data()), Error);
+}
+
+TEST_P(Interleave, GetRowReadsEitherLayout) {
+  const Type t = GetParam();
+  const int64_t rows = 32, cols = test_cols(t);
+  std::mt19937 rng(5);
+  const auto w = random_weights(t, rows, cols, rng);
+  std::vector<uint8_t> wi(interleaved_size(t, rows, cols));
+  interleave_rows(t, rows, cols, w.data(), wi.data());
+  std::vector<float> a(cols), b(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    get_row(w.data(), t, cols, r, a.data());
+    get_row(wi.data(), t, cols, r, b.data(), Layout::interleaved16);
+    ASSERT_EQ(a, b) << "row " << r;
+  }
 }
 
 TEST_P(Interleave, RefusesShapesWithoutWholeGroups) {
@@ -107,8 +130,8 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
       std::vector<float> y(ref.size(), NAN);
       k.gemm_interleaved(cols, wi.data(), wis, rows, xq.data(), xs, n, y.data(), rows);
       for (size_t j = 0; j < y.size(); ++j) {
-        if (t == Type::Q4_K) {
-          // Q4_K's results are the row-layout kernel's of the same path (which tracks scalar).
+        if (t == Type::Q4_K || t == Type::Q6_K) {
+          // K-quant results are the row-layout kernel's of the same path (which tracks scalar).
           const int64_t i = static_cast<int64_t>(j) / rows, r = static_cast<int64_t>(j) % rows;
           ASSERT_EQ(y[j], k.vec_dot(cols, w.data() + r * ws, xq.data() + i * xs)) << isa_name(isa) << " n=" << n;
         } else {
@@ -146,17 +169,17 @@ TEST_P(Interleave, MatmulRefusesRowsOutsideWholeGroups) {
   EXPECT_THROW(matmul_shared(std::span<const MatmulOut>(&out, 1), cols, x.data(), 1, nullptr), Error);
 }
 
-TEST(InterleaveTypes, OnlyQ4_0Q8_0AndQ4_KHaveTheLayout) {
-  std::vector<uint8_t> a(row_size(Type::Q6_K, 256) * 16), b(a.size());
-  EXPECT_THROW(interleave_rows(Type::Q6_K, 16, 256, a.data(), b.data()), Error);
-  EXPECT_FALSE(interleave_pays(Type::Q6_K, 16, 256));
+TEST(InterleaveTypes, OnlyQ4_0Q8_0Q4_KAndQ6_KHaveTheLayout) {
+  std::vector<uint8_t> a(row_size(Type::Q5_K, 256) * 16), b(a.size());
+  EXPECT_THROW(interleave_rows(Type::Q5_K, 16, 256, a.data(), b.data()), Error);
+  EXPECT_FALSE(interleave_pays(Type::Q5_K, 16, 256));
   EXPECT_FALSE(interleave_pays(Type::F16, 16, 256));
   // The fast path is the AVX-512 one; the others would be slower than the row layout.
   EXPECT_EQ(kernel_table(Isa::scalar)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays, false);
   if (isa_supported(Isa::avx512)) EXPECT_TRUE(kernel_table(Isa::avx512)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0, Type::Q4_K),
+INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace
