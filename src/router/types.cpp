@@ -172,4 +172,15 @@ void Accumulator::add(const StreamEvent& e) {
 
 ChatResponse Accumulator::take() { return std::move(r_); }
 
+std::string string_field(const json& o, const char* key, const std::string& where, const std::string& fallback) {
+  if (!o.is_object()) return fallback;
+  const auto it = o.find(key);
+  if (it == o.end() || it->is_null()) return fallback;
+  if (!it->is_string()) {
+    const std::string field = where.empty() ? std::string(key) : where + "." + key;
+    throw ProviderError(ErrorKind::bad_request, "'" + field + "' must be a string").with_param(field);
+  }
+  return it->get<std::string>();
+}
+
 }  // namespace hearth::router

@@ -227,4 +227,9 @@ class ProviderError : public Error {
 // Maps an upstream HTTP status and error text to the error model.
 ProviderError error_from_http(int status, const std::string& message, double retry_after_s);
 
+// The string at o[key] of a request body: `fallback` when o is not an object or the key is
+// absent or null; a bad_request naming `where.key` when the value has another type (json's own
+// value() would throw a type error that is not a hearth::Error).
+std::string string_field(const json& o, const char* key, const std::string& where, const std::string& fallback = "");
+
 }  // namespace hearth::router

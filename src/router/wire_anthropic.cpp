@@ -16,7 +16,7 @@ std::string block_text(const json& c) {
   std::string out;
   if (c.is_array())
     for (const auto& b : c)
-      if (b.is_object() && b.value("type", "") == "text" && b.contains("text") && b["text"].is_string()) out += b["text"].get<std::string>();
+      if (string_field(b, "type", "content") == "text") out += string_field(b, "text", "content");
   return out;
 }
 
@@ -137,18 +137,19 @@ ChatRequest request_from_json(const json& j) {
     Message cur{role == "user" ? Role::user : Role::assistant};
     bool has_cur = false;
     for (const auto& b : c) {
-      std::string type = b.is_object() ? b.value("type", "") : "";
+      const std::string bw = where + ".content";
+      std::string type = string_field(b, "type", bw);
       if (type == "text") {
-        cur.content += b.value("text", "");
+        cur.content += string_field(b, "text", bw);
         has_cur = true;
       } else if (type == "thinking") {
-        cur.reasoning += b.value("thinking", "");
+        cur.reasoning += string_field(b, "thinking", bw);
       } else if (type == "tool_use") {
-        cur.tool_calls.push_back({b.value("id", ""), b.value("name", ""), b.value("input", json::object()).dump()});
+        cur.tool_calls.push_back({string_field(b, "id", bw), string_field(b, "name", bw), b.value("input", json::object()).dump()});
         has_cur = true;
       } else if (type == "tool_result") {
         Message t{Role::tool};
-        t.tool_call_id = b.value("tool_use_id", "");
+        t.tool_call_id = string_field(b, "tool_use_id", bw);
         t.content = block_text(b.value("content", json("")));
         r.messages.push_back(std::move(t));
       } else if (type.empty()) {
@@ -160,12 +161,12 @@ ChatRequest request_from_json(const json& j) {
   if (j.contains("tools") && j["tools"].is_array())
     for (const auto& t : j["tools"]) {
       if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) bad("tools: each needs a name");
-      r.tools.push_back({t["name"], t.value("description", ""), t.value("input_schema", json::object())});
+      r.tools.push_back({t["name"], string_field(t, "description", "tools"), t.value("input_schema", json::object())});
     }
   if (j.contains("tool_choice") && j["tool_choice"].is_object()) {
-    std::string t = j["tool_choice"].value("type", "auto");
+    std::string t = string_field(j["tool_choice"], "type", "tool_choice", "auto");
     if (t == "any") r.tool_choice = "required";
-    else if (t == "tool") r.tool_choice = {{"name", j["tool_choice"].value("name", "")}};
+    else if (t == "tool") r.tool_choice = {{"name", string_field(j["tool_choice"], "name", "tool_choice")}};
     else r.tool_choice = t;
   }
   if (j.contains("temperature") && j["temperature"].is_number()) r.temperature = j["temperature"];

@@ -19,8 +19,7 @@ std::string content_text(const json& c, const std::string& where) {
   if (!c.is_array()) bad(where + ".content must be a string or an array of parts");
   std::string out;
   for (const auto& p : c) {
-    if (p.is_object() && p.value("type", "") == "text" && p.contains("text") && p["text"].is_string())
-      out += p["text"].get<std::string>();
+    if (string_field(p, "type", where + ".content") == "text") out += string_field(p, "text", where + ".content");
   }
   return out;
 }
@@ -123,7 +122,7 @@ ChatRequest request_from_json(const json& j) {
       for (const auto& c : m["tool_calls"]) {
         if (!c.is_object() || !c.contains("function") || !c["function"].is_object()) bad(where + ".tool_calls: each needs a function");
         const auto& f = c["function"];
-        ToolCall tc{c.value("id", ""), f.value("name", ""), ""};
+        ToolCall tc{string_field(c, "id", where + ".tool_calls"), string_field(f, "name", where + ".tool_calls.function"), ""};
         if (f.contains("arguments")) tc.arguments = f["arguments"].is_string() ? f["arguments"].get<std::string>() : f["arguments"].dump();
         msg.tool_calls.push_back(std::move(tc));
       }
@@ -137,12 +136,12 @@ ChatRequest request_from_json(const json& j) {
       if (!t.is_object() || !t.contains("function") || !t["function"].is_object()) bad("tools: each needs a function object");
       const auto& f = t["function"];
       if (!f.contains("name") || !f["name"].is_string()) bad("tools: function.name is required");
-      r.tools.push_back({f["name"], f.value("description", ""), f.value("parameters", json::object())});
+      r.tools.push_back({f["name"], string_field(f, "description", "tools.function"), f.value("parameters", json::object())});
     }
   }
   if (j.contains("tool_choice")) {
     const auto& tc = j["tool_choice"];
-    if (tc.is_object() && tc.contains("function")) r.tool_choice = {{"name", tc["function"].value("name", "")}};
+    if (tc.is_object() && tc.contains("function")) r.tool_choice = {{"name", string_field(tc["function"], "name", "tool_choice.function")}};
     else r.tool_choice = tc;
   }
   auto int_field = [&](const char* k) -> std::optional<int> {
@@ -160,7 +159,7 @@ ChatRequest request_from_json(const json& j) {
       for (const auto& s : j["stop"]) if (s.is_string()) r.stop.push_back(s);
   }
   if (j.contains("response_format") && j["response_format"].is_object()) {
-    auto t = j["response_format"].value("type", "");
+    auto t = string_field(j["response_format"], "type", "response_format");
     r.json_mode = (t == "json_object" || t == "json_schema");
   }
   return r;

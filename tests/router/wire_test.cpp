@@ -123,6 +123,55 @@ TEST(RouterWire, BadRequestsNameTheField) {
   EXPECT_THROW(anthropic::request_from_json(json{{"model", "x"}, {"messages", json::array()}}), ProviderError);  // no max_tokens
 }
 
+// Fields of the wrong JSON type are refused by name, never escape as json's own type errors
+// (the router fuzzer found `{"type":{}}` in an Anthropic content block).
+TEST(RouterWire, WrongTypedFieldsAreBadRequestsNotCrashes) {
+  auto expect_field = [](auto&& parse, const json& body, const std::string& field) {
+    try {
+      parse(body);
+      ADD_FAILURE() << "accepted " << body.dump();
+    } catch (const ProviderError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::bad_request) << body.dump();
+      EXPECT_EQ(e.param(), field) << e.what();
+    }
+  };
+  auto anth = [](const json& b) { return anthropic::request_from_json(b); };
+  auto oai = [](const json& b) { return openai::request_from_json(b); };
+  const json user = {{"role", "user"}};
+  auto anth_body = [&](json block) {
+    json m = user;
+    m["content"] = json::array({block});
+    return json{{"model", "m"}, {"max_tokens", 8}, {"messages", json::array({m})}};
+  };
+  expect_field(anth, anth_body({{"type", json::object()}}), "messages.0.content.type");
+  expect_field(anth, anth_body({{"type", "text"}, {"text", 5}}), "messages.0.content.text");
+  expect_field(anth, anth_body({{"type", "tool_result"}, {"tool_use_id", json::array()}}),
+               "messages.0.content.tool_use_id");
+  json sys = anth_body({{"type", "text"}, {"text", "hi"}});
+  sys["system"] = json::array({{{"type", 1}}});
+  expect_field(anth, sys, "content.type");
+  json choice = anth_body({{"type", "text"}, {"text", "hi"}});
+  choice["tool_choice"] = {{"type", false}};
+  expect_field(anth, choice, "tool_choice.type");
+
+  auto oai_body = [&](json part) {
+    json m = user;
+    m["content"] = json::array({part});
+    return json{{"model", "m"}, {"messages", json::array({m})}};
+  };
+  expect_field(oai, oai_body({{"type", json::object()}}), "messages[0].content.type");
+  expect_field(oai, oai_body({{"type", "text"}, {"text", 1.5}}), "messages[0].content.text");
+  json fmt = oai_body({{"type", "text"}, {"text", "hi"}});
+  fmt["response_format"] = {{"type", 3}};
+  expect_field(oai, fmt, "response_format.type");
+  json tc = oai_body({{"type", "text"}, {"text", "hi"}});
+  tc["tool_choice"] = {{"function", "not an object"}};
+  EXPECT_NO_THROW(oai(tc));  // a non-object function names no tool; treated as absent
+  // Right types still parse.
+  EXPECT_EQ(anth(anth_body({{"type", "text"}, {"text", "hi"}})).messages.back().content, "hi");
+  EXPECT_EQ(oai(oai_body({{"type", "text"}, {"text", "hi"}})).messages.back().content, "hi");
+}
+
 TEST(RouterWire, OpenAIStreamEncodeDecodeRoundTrip) {
   openai::StreamEncoder enc("id1", "m", 1, true);
   std::string out;
