@@ -21,14 +21,6 @@ using hearth::model::KvCache;
 using hearth::model::Model;
 using hearth::tensor::Layout;
 
-int64_t rss_bytes() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  return -1;
-}
-
 std::shared_ptr<Model> load(const std::string& file, bool repack) {
   if (repack) ::unsetenv("HEARTH_REPACK");
   else ::setenv("HEARTH_REPACK", "0", 1);
