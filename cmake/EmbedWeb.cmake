@@ -1,4 +1,5 @@
-# Embeds the browser chat UI (web/) into the binary as the library hearth_web_assets.
+# Builds the browser chat UI (web/) into ${HEARTH_WEB_CPP}, the source of the component
+# hearth_web (src/web/web_assets.h is its interface).
 #
 # At build time: `vite build` writes the UI into <build>/web-dist (and the eval report's chart
 # script into <build>/web-dist/report), then cmake/embed_web.mjs turns
@@ -53,7 +54,3 @@ add_custom_command(
   VERBATIM)
 add_custom_target(hearth_web_build DEPENDS ${HEARTH_WEB_STAMP})
 
-add_library(hearth_web_assets STATIC ${HEARTH_WEB_CPP} ${CMAKE_SOURCE_DIR}/src/server/web_assets.h)
-target_include_directories(hearth_web_assets PUBLIC ${CMAKE_SOURCE_DIR}/src)
-add_dependencies(hearth_web_assets hearth_web_build)
-target_link_libraries(libhearth INTERFACE hearth_web_assets)

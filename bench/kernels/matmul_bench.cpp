@@ -60,14 +60,13 @@ void BM_matmul(benchmark::State& st, Type type, Isa isa, int64_t rows, int64_t c
     st.SkipWithError("ISA not supported");
     return;
   }
-  hearth::tensor::set_active_isa(isa);
   const auto& w = weight(type, rows, cols);
   std::mt19937 rng(7);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::vector<float> x(static_cast<size_t>(n * cols)), y(static_cast<size_t>(n * rows));
   for (auto& v : x) v = nd(rng);
   for (auto _ : st) {
-    hearth::tensor::matmul(w.data(), type, rows, cols, x.data(), n, y.data(), &pool());
+    hearth::tensor::matmul(hearth::tensor::kernels_for(isa), w.data(), type, rows, cols, x.data(), n, y.data(), &pool());
     benchmark::DoNotOptimize(y.data());
   }
   st.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.size()), benchmark::Counter::kIsIterationInvariantRate);

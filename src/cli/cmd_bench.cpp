@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "core/error.h"
 #include "engine/bench.h"
 
@@ -22,6 +23,7 @@ int run(BenchFlags f) {
   auto progress = [&](const std::string& line) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };
+  f.opts.load = load_options_from_env();
   engine::BenchReport r = engine::run_bench(f.opts, progress);
   if (f.output == "json") {
     std::printf("%s\n", engine::bench_json(r).dump(2).c_str());

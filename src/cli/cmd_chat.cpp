@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "cli/chat_terminal.h"
 #include "core/error.h"
 #include "engine/chat_format.h"
@@ -39,7 +40,7 @@ int run(const ChatFlags& f) {
   sampling::validate(f.gen.sampling);
   std::string tmpl;
   if (!f.template_file.empty()) tmpl = read_text_file(f.template_file);
-  auto lm = engine::load_model(f.gen.model);
+  auto lm = engine::load_model(f.gen.model, load_options_from_env());
   engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
   if (fmt.is_fallback())
     std::fprintf(stderr, "hearth chat: the model has no chat template; using a plain ChatML-style format\n");

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/thread_pool.h"
@@ -34,7 +35,7 @@ std::string fmt_float(float x) {
 int run(const LogitsFlags& f) {
   if (f.top < 1) fail(Errc::invalid_argument, "--top must be at least 1");
   if (f.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
-  auto lm = engine::load_model(f.model);
+  auto lm = engine::load_model(f.model, load_options_from_env());
   const auto& m = *lm.model;
   std::vector<int32_t> tokens = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
   if (tokens.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");

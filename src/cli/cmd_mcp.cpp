@@ -7,7 +7,8 @@
 #include <iostream>
 
 #include "cli/command.h"
-#include "server/memory_embedder.h"
+#include "cli/env_options.h"
+#include "app/memory_embedder.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "memory/embedder.h"
@@ -17,8 +18,8 @@
 namespace hearth::cli {
 namespace {
 
-using server::MemoryEmbedder;
-using server::open_memory_embedder;
+using app::MemoryEmbedder;
+using app::open_memory_embedder;
 
 struct Opts {
   std::string db, embed_model, host = "127.0.0.1";
@@ -43,7 +44,7 @@ HEARTH_COMMAND("mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP wi
   app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
   return [o]() {
     return run_guarded([&]() {
-      auto emb = open_memory_embedder(o->embed_model);
+      auto emb = open_memory_embedder(embedder_choice(o->embed_model));
       memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
       memory::mcp::Server server(store, {"hearth-memory", HEARTH_VERSION, "mcp"});
       if (!o->http) {

@@ -6,8 +6,9 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "cli/memory_extract.h"
-#include "server/memory_embedder.h"
+#include "app/memory_embedder.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "memory/bundle.h"
@@ -18,8 +19,8 @@
 namespace hearth::cli {
 namespace {
 
-using server::MemoryEmbedder;
-using server::open_memory_embedder;
+using app::MemoryEmbedder;
+using app::open_memory_embedder;
 
 using namespace hearth::memory;
 
@@ -84,7 +85,7 @@ void print_record_line(const Record& r) {
 struct Ctx {
   MemoryEmbedder emb;
   std::unique_ptr<Store> store;
-  explicit Ctx(const Opts& o) : emb(open_memory_embedder(o.embed_model)) {
+  explicit Ctx(const Opts& o) : emb(open_memory_embedder(embedder_choice(o.embed_model))) {
     store = std::make_unique<Store>(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db), emb.embedder.get());
   }
 };
@@ -103,7 +104,7 @@ int run_embedder(const Opts& o) {
     fail(Errc::invalid_argument, "memory embedder: give a model or --reset, not both");
   if (!o.set_embedder.empty()) {
     // Resolve first, so a missing file or bad spec is refused before anything is saved.
-    auto chosen = open_memory_embedder(o.set_embedder);
+    auto chosen = open_memory_embedder(embedder_choice(o.set_embedder));
     std::string spec = chosen.spec;
     // A local file is loaded and tried now, so a file that is not a usable model is refused
     // here rather than on the next add; remote providers are not called just to configure them.
@@ -116,7 +117,7 @@ int run_embedder(const Opts& o) {
     save_embed_setting("");
     if (!o.json_out) std::printf("removed the embedding model setting from %s\n", embed_config_path().c_str());
   }
-  auto e = open_memory_embedder(o.embed_model);
+  auto e = open_memory_embedder(embedder_choice(o.embed_model));
   if (o.json_out) {
     json j = {{"embedder", e.embedder->name()}, {"spec", e.spec}, {"source", e.source}, {"is_model", e.is_model}};
     std::printf("%s\n", j.dump().c_str());
@@ -141,7 +142,7 @@ int run_bench(const Opts& o) {
   std::vector<Embedder*> embedders = {&hash};
   MemoryEmbedder chosen;
   if (!o.hash_only) {
-    chosen = open_memory_embedder(o.embed_model);
+    chosen = open_memory_embedder(embedder_choice(o.embed_model));
     if (chosen.is_model) embedders.push_back(chosen.embedder.get());
   }
   json out = {{"dataset", data.string()}, {"conversations", convs.size()}, {"skipped_questions", skipped},
@@ -269,7 +270,11 @@ int run(const std::string& sub, const Opts& o) {
     std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
     return kExitOk;
   }
-  if (sub == "extract") return run_memory_extract(st, o.ex);
+  if (sub == "extract") {
+    ExtractCliOptions ex = o.ex;
+    ex.load = load_options_from_env();
+    return run_memory_extract(st, ex);
+  }
   if (sub == "purge") {
     std::printf("purged %zu deleted memories\n", st.purge());
     return kExitOk;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "engine/cli_flags.h"
@@ -23,7 +24,7 @@ double per_s(int64_t n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
 int run(const RunFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
-  auto lm = engine::load_model(f.gen.model);
+  auto lm = engine::load_model(f.gen.model, load_options_from_env());
   engine::Session session(lm.model, lm.tokenizer, engine::session_options(f.gen));
   std::vector<int32_t> prompt = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
   if (prompt.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");

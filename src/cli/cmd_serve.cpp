@@ -1,5 +1,5 @@
 // `hearth serve`: the OpenAI/Ollama/Anthropic-compatible server and web chat UI for a local
-// model (the library side is src/server/server.h).
+// model (assembled by src/app/model_server.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,11 +9,12 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "cli/progress_bar.h"
 #include "core/log.h"
 #include "hub/catalog.h"
 #include "hub/model_store.h"
-#include "server/server.h"
+#include "app/model_server.h"
 
 namespace hearth::cli {
 namespace {
@@ -42,8 +43,8 @@ std::string default_model_path() {
 
 HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs with a web chat UI", [](CLI::App& app) {
   struct Opts {
-    server::ServeOptions s;
-    std::string model, api_key, api_key_file, template_file;
+    app::ServeOptions s;
+    std::string model, api_key, api_key_file, template_file, embed_model;
   };
   auto o = std::make_shared<Opts>();
   app.add_option("-m,--model", o->model, "GGUF file or stored model name (default: " + hub::default_model().name +
@@ -70,7 +71,7 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
   o->s.memory = true;
   app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
                "Do not open the memory store (no memory API, no memory in prompts)");
-  app.add_option("--embed-model", o->s.memory_embed_model,
+  app.add_option("--embed-model", o->embed_model,
                  "Memory embedding model: local:FILE.gguf, PROVIDER:MODEL or hash (default: as `hearth memory embedder`)");
   app.add_flag("--memory-default-on", o->s.memory_default_on,
                "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
@@ -90,6 +91,8 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
         if (!in) fail(Errc::not_found, "--chat-template-file: cannot read " + o->template_file);
         o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
       }
+      o->s.load = load_options_from_env();
+      o->s.memory_embedder = embedder_choice(o->embed_model);
       o->s.model_path = o->model.empty() ? default_model_path() : hub::resolve_model_path(o->model);
 
       // Signals are taken by one thread with sigwait, so the server can stop cleanly.
@@ -99,9 +102,9 @@ HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs w
       sigaddset(&set, SIGTERM);
       pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-      server::Server srv(o->s);
+      app::ModelServer srv(o->s);
       srv.bind();
-      std::printf("hearth: serving %s at %s\n", server::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
+      std::printf("hearth: serving %s at %s\n", app::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
       if (!srv.memory_embedder().empty())
         std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
       std::fflush(stdout);

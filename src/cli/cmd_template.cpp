@@ -7,7 +7,7 @@
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "tokenizer/jinja/chat.h"
+#include "jinja/chat.h"
 
 namespace hearth::cli {
 namespace {

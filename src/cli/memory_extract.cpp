@@ -6,18 +6,15 @@
 #include <algorithm>
 #include <map>
 
+#include "app/local_provider.h"
 #include "cli/command.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "engine/loader.h"
-#include "engine/scheduler.h"
 #include "hub/model_store.h"
 #include "memory/extract.h"
 #include "memory/serve_extract.h"
 #include "router/config.h"
-#include "router/provider_local.h"
 #include "router/router.h"
-#include "server/engine_backend.h"
 
 namespace hearth::cli {
 namespace {
@@ -37,22 +34,16 @@ struct Batch {
   std::vector<std::string> episode_ids;
 };
 
-// The router, plus the in-process engine when the model is local:FILE.gguf. The CLI process
-// serves nothing else, so the engine is installed as the process's local backend.
+// The router, plus the in-process engine in its local slot when the model is local:FILE.gguf.
 struct ExtractModel {
   std::unique_ptr<router::Router> router;
   std::string ref;
-  bool local = false;
-  ~ExtractModel() {
-    if (local) router::set_local_backend(nullptr);
-  }
 };
 
 void open_model(ExtractModel& m, const ExtractCliOptions& o) {
   router::RouterConfig cfg;
   fs::path file = o.config.empty() ? router::default_config_path() : fs::path(o.config);
   if (!o.config.empty() && !fs::exists(file)) fail(Errc::not_found, "router config " + file.string() + " does not exist");
-  router::link_builtin_providers();
   if (fs::exists(file)) cfg = router::load_config(file);
   m.ref = o.model.empty() ? cfg.default_model : o.model;
   if (m.ref.empty())
@@ -60,12 +51,10 @@ void open_model(ExtractModel& m, const ExtractCliOptions& o) {
                                  "(or set default_model in the router config)");
   if (m.ref.rfind("local:", 0) == 0) {
     std::string path = hub::resolve_model_path(m.ref.substr(6));
-    std::string name = fs::path(path).stem().string();
-    auto sched = std::make_shared<engine::Scheduler>(engine::load_model(path), engine::SchedulerOptions{});
-    router::set_local_backend(std::make_shared<server::EngineBackend>(sched, name));
-    m.local = true;
+    std::string name;
+    m.router = app::router_with_local_model(std::move(cfg), path, o.load, &name);
     m.ref = "local:" + name;
-    router::ensure_local_provider(cfg);
+    return;
   }
   m.router = std::make_unique<router::Router>(std::move(cfg));
 }

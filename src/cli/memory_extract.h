@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "memory/store.h"
+#include "model/model.h"
 
 namespace hearth::cli {
 
@@ -12,6 +13,7 @@ struct ExtractCliOptions {
   std::string model, config, file;  // --model, --config, --file
   std::vector<std::string> ids;     // --id (episode ids)
   bool episodes = false, dry_run = false, json_out = false;
+  model::LoadOptions load;          // for a local:FILE.gguf model
 };
 
 int run_memory_extract(memory::Store& store, const ExtractCliOptions& opts);

@@ -93,7 +93,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     if (progress) progress(s);
   };
 
-  auto m = model::Model::load(o.model_path);
+  auto m = model::Model::load(o.model_path, o.load);
   const model::HParams& hp = m->hparams();
   const gguf::File& f = m->file();
   const int threads = o.n_threads > 0 ? o.n_threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -116,7 +116,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     r.weight_bytes_per_token -= emb->nbytes - emb->nbytes / static_cast<uint64_t>(std::max<int64_t>(1, emb->rows()));
   r.desc = r.arch + " " + size_label(r.n_params) + " " + r.type;
   r.threads = threads;
-  r.isa = std::string(tensor::isa_name(tensor::active_isa()));
+  r.isa = std::string(tensor::isa_name(m->kernels().isa));
   r.cpu_features = feature_names();
   r.commit = o.commit;
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "model/model.h"
 
 namespace hearth::engine {
 
@@ -19,6 +20,7 @@ struct BenchOptions {
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is
+  model::LoadOptions load;  // ISA path and weight layout
 };
 
 struct BenchTest {

@@ -2,7 +2,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "tokenizer/jinja/template.h"
+#include "jinja/template.h"
 
 namespace hearth::engine {
 

@@ -14,6 +14,6 @@ struct LoadedModel {
 
 // Opens a GGUF model and its tokenizer. Errors name the file: not_found, format (not a GGUF,
 // bad metadata), unsupported (architecture, tensor type, vocabulary type).
-LoadedModel load_model(const std::string& path);
+LoadedModel load_model(const std::string& path, const model::LoadOptions& opts = {});
 
 }  // namespace hearth::engine

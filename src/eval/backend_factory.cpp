@@ -21,7 +21,6 @@ std::unique_ptr<Backend> make_backend(const std::string& model, const BackendOpt
   size_t colon = model.find(':');
   if (colon == std::string::npos || colon == 0)
     fail(Errc::invalid_argument, "--model '" + model + "': expected local:FILE.gguf or provider:model");
-  router::link_builtin_providers();
   router::RouterConfig cfg;
   router::RouterOptions ropts;
   if (!opts.base_url.empty()) {

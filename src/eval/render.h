@@ -10,7 +10,7 @@
 
 #include "eval/dataset.h"
 #include "eval/task.h"
-#include "tokenizer/jinja/template.h"
+#include "jinja/template.h"
 
 namespace hearth::eval {
 

@@ -4,7 +4,7 @@
 #include <ctime>
 
 #include "core/error.h"
-#include "server/web_assets.h"
+#include "web/web_assets.h"
 
 namespace hearth::eval {
 namespace {
@@ -54,7 +54,7 @@ std::string script_for_inline(std::string_view js) {
 
 std::string render_report_html(const std::vector<ordered_json>& runs, const std::string& title) {
   if (runs.empty()) fail(Errc::invalid_argument, "a report needs at least one run");
-  const server::WebAsset* script = server::find_web_asset(kReportScriptPath);
+  const web::WebAsset* script = web::find_web_asset(kReportScriptPath);
   if (!script)
     fail(Errc::internal, std::string("this hearth build has no embedded report script (") + kReportScriptPath +
                              "); rebuild with the web UI (npm ci --prefix web)");

@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf.h"
-#include "pack/layout.h"
+#include "gguf/packed.h"
 
 namespace hearth::gguf {
 
@@ -21,7 +21,7 @@ int64_t TensorInfo::rows() const {
 
 File File::open(const std::string& path) {
   // A packed executable (hearth pack) carries its model: map just that range, in place.
-  if (auto packed = pack::read_trailer(path)) return open_at(path, packed->gguf_offset, packed->gguf_size);
+  if (auto packed = packed::read_trailer(path)) return open_at(path, packed->gguf_offset, packed->gguf_size);
   auto map = std::make_shared<MappedFile>(path);
   File f = parse(map->data(), map->size(), path);
   f.map_ = std::move(map);

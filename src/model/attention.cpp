@@ -10,7 +10,7 @@
 
 namespace hearth::model {
 
-void attention(const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, KvCache& cache,
+void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, KvCache& cache,
                const HParams& hp, float* out, ThreadPool* pool) {
   const int64_t hd_k = hp.head_dim_k, hd_v = hp.head_dim_v;
   const int64_t group = hp.n_head / hp.n_head_kv;
@@ -26,12 +26,12 @@ void attention(const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, Kv
     const int64_t g = h / group;
     const int64_t n_kv = pos0 + t + 1;
     w.resize(static_cast<size_t>(n_kv));
-    tensor::attn_scores(q + t * hp.q_dim() + h * hd_k, kbase + g * hd_k, kd, n_kv, hd_k, scale, w.data());
+    tensor::attn_scores(kernels, q + t * hp.q_dim() + h * hd_k, kbase + g * hd_k, kd, n_kv, hd_k, scale, w.data());
     const float mx = *std::max_element(w.begin(), w.end());
-    const float sum = tensor::exp_sum(w.data(), n_kv, mx);
+    const float sum = tensor::exp_sum(kernels, w.data(), n_kv, mx);
     const float inv = 1.0f / sum;
     for (float& p : w) p *= inv;
-    tensor::weighted_sum(w.data(), vbase + g * hd_v, vd, n_kv, hd_v, out + t * (hp.n_head * hd_v) + h * hd_v);
+    tensor::weighted_sum(kernels, w.data(), vbase + g * hd_v, vd, n_kv, hd_v, out + t * (hp.n_head * hd_v) + h * hd_v);
   };
   const int64_t n_tasks = n_tokens * hp.n_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.

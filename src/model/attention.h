@@ -2,6 +2,7 @@
 #include <cstdint>
 
 #include "model/kv_cache.h"
+#include "tensor/dispatch.h"
 
 namespace hearth {
 class ThreadPool;
@@ -12,7 +13,7 @@ namespace hearth::model {
 // Causal multi-head attention with grouped KV heads. q: n_tokens rows of n_head*head_dim_k;
 // token t sits at position pos0 + t and attends to cache positions [0, pos0 + t]. The cache must
 // already hold the batch's own keys and values. out: n_tokens rows of n_head*head_dim_v.
-void attention(const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, KvCache& cache,
+void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, KvCache& cache,
                const HParams& hp, float* out, ThreadPool* pool);
 
 }  // namespace hearth::model

@@ -4,6 +4,8 @@
 
 namespace hearth::model {
 
-void swiglu(float* gate, const float* up, int64_t n) { tensor::silu_mul(gate, up, n); }
+void swiglu(const tensor::Kernels& kernels, float* gate, const float* up, int64_t n) {
+  tensor::silu_mul(kernels, gate, up, n);
+}
 
 }  // namespace hearth::model

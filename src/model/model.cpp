@@ -60,16 +60,16 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
 // the calling thread: below this many multiply-adds threading only adds latency.
 constexpr int64_t kMinParallelWork = int64_t(1) << 18;
 
-void matmul(const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
+void matmul(const tensor::Kernels& k, const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
   if (w.rows * w.cols * n < kMinParallelWork) pool = nullptr;
   const tensor::MatmulOut one{w.data, w.type, w.rows, y, w.layout};
-  tensor::matmul_shared(std::span<const tensor::MatmulOut>(&one, 1), w.cols, x, n, pool);
+  tensor::matmul_shared(k, std::span<const tensor::MatmulOut>(&one, 1), w.cols, x, n, pool);
 }
 
 // Products of the same input share one activation conversion and one wake-up of the pool
 // (generation runs ~113 products per token, so each wake-up saved matters).
-void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> outs, const float* x, int64_t n,
-                   ThreadPool* pool) {
+void matmul_shared(const tensor::Kernels& k, std::initializer_list<std::pair<const Weight*, float*>> outs,
+                   const float* x, int64_t n, ThreadPool* pool) {
   std::vector<tensor::MatmulOut> v;
   int64_t work = 0, cols = 0;
   for (const auto& [w, y] : outs) {
@@ -77,7 +77,7 @@ void matmul_shared(std::initializer_list<std::pair<const Weight*, float*>> outs,
     work += w->rows * w->cols * n;
     cols = w->cols;
   }
-  tensor::matmul_shared(v, cols, x, n, work < kMinParallelWork ? nullptr : pool);
+  tensor::matmul_shared(k, v, cols, x, n, work < kMinParallelWork ? nullptr : pool);
 }
 
 void add_bias(float* y, const Weight& b, int64_t n, int64_t dim) {
@@ -88,11 +88,11 @@ void add_bias(float* y, const Weight& b, int64_t n, int64_t dim) {
 
 }  // namespace
 
-std::shared_ptr<Model> Model::load(const std::string& path) {
-  return from_file(std::make_shared<const gguf::File>(gguf::File::open(path)));
+std::shared_ptr<Model> Model::load(const std::string& path, const LoadOptions& opts) {
+  return from_file(std::make_shared<const gguf::File>(gguf::File::open(path)), opts);
 }
 
-std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file) {
+std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, const LoadOptions& opts) {
   const std::string arch_name = file->architecture();
   if (arch_name.empty()) fail(Errc::format, file->name() + ": general.architecture is missing");
   const ArchDef* arch = find_arch(arch_name);
@@ -102,9 +102,10 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file) 
   std::shared_ptr<Model> m(new Model());
   m->file_ = std::move(file);
   m->arch_ = arch;
+  m->kernels_ = &tensor::kernels_for(opts.isa);
   m->hp_ = read_hparams(*m->file_, *arch);
   m->w_ = bind_weights(*m->file_, *arch, m->hp_);
-  interleave_weights(m->w_, m->file_->mapping(), m->interleaved_);
+  if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_);
   return m;
 }
 
@@ -158,7 +159,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (size_t t = 0; t < seqs[s].tokens.size(); ++t, ++r) {
       seq_of[r] = s;
       pos_of[r] = pos0 + static_cast<int64_t>(t);
-      tensor::get_row(w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E], w_.token_embd.layout);
+      tensor::get_row(*kernels_, w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E], w_.token_embd.layout);
     }
   }
 
@@ -166,7 +167,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
-    matmul_shared({{&L.wq, q.data()}, {&L.wk, k.data()}, {&L.wv, v.data()}}, h.data(), n, pool);
+    matmul_shared(*kernels_, {{&L.wq, q.data()}, {&L.wk, k.data()}, {&L.wv, v.data()}}, h.data(), n, pool);
     add_bias(q.data(), L.bq, n, QD);
     add_bias(k.data(), L.bk, n, KD);
     add_bias(v.data(), L.bv, n, VD);
@@ -190,19 +191,19 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     }
     for (size_t s = 0; s < seqs.size(); ++s) {
       const int64_t r = row0[s];
-      attention(&q[r * QD], static_cast<int64_t>(seqs[s].tokens.size()), seqs[s].cache->size(), il, *seqs[s].cache,
+      attention(*kernels_, &q[r * QD], static_cast<int64_t>(seqs[s].tokens.size()), seqs[s].cache->size(), il, *seqs[s].cache,
                 hp_, &att[r * AO], pool);
     }
-    matmul(L.wo, att.data(), n, h.data(), pool);
+    matmul(*kernels_, L.wo, att.data(), n, h.data(), pool);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
 
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t t0 = 0; t0 < n; t0 += ffn_rows) {
       // Rows t0.. of h are this chunk's input, consumed before down overwrites them.
       const int64_t m = std::min(ffn_rows, n - t0);
-      matmul_shared({{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
-      swiglu(gate.data(), up.data(), m * F);
-      matmul(L.down, gate.data(), m, &h[t0 * E], pool);
+      matmul_shared(*kernels_, {{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
+      swiglu(*kernels_, gate.data(), up.data(), m * F);
+      matmul(*kernels_, L.down, gate.data(), m, &h[t0 * E], pool);
     }
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
   }
@@ -220,7 +221,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     return;
   }
   logits.resize(static_cast<size_t>(n_out * hp_.n_vocab));
-  matmul(w_.output, h.data(), n_out, logits.data(), pool);
+  matmul(*kernels_, w_.output, h.data(), n_out, logits.data(), pool);
 }
 
 }  // namespace hearth::model

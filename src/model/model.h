@@ -12,6 +12,7 @@
 #include "model/hparams.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
+#include "tensor/dispatch.h"
 
 namespace hearth {
 class ThreadPool;
@@ -19,13 +20,19 @@ class ThreadPool;
 
 namespace hearth::model {
 
+// How a model is prepared for computation; the front end fills it (from flags and environment).
+struct LoadOptions {
+  tensor::Isa isa = tensor::best_isa();  // kernels every forward pass of this model uses
+  bool repack = true;  // rewrite weights into the kernels' interleaved layout where it pays
+};
+
 class Model {
  public:
   // Opens and validates `path`. Throws Error(not_found|format|unsupported) naming the file and,
   // for unsupported architectures or tensor types, what is unsupported.
-  static std::shared_ptr<Model> load(const std::string& path);
+  static std::shared_ptr<Model> load(const std::string& path, const LoadOptions& opts = {});
   // Builds a model over an already parsed file (the model keeps it alive).
-  static std::shared_ptr<Model> from_file(std::shared_ptr<const gguf::File> file);
+  static std::shared_ptr<Model> from_file(std::shared_ptr<const gguf::File> file, const LoadOptions& opts = {});
 
   const HParams& hparams() const { return hp_; }
   const ArchDef& arch() const { return *arch_; }
@@ -33,6 +40,7 @@ class Model {
   std::shared_ptr<const gguf::File> file_ptr() const { return file_; }
   int64_t n_vocab() const { return hp_.n_vocab; }
   const Weights& weights() const { return w_; }
+  const tensor::Kernels& kernels() const { return *kernels_; }
 
   // The default context: the trained context length capped at 4096.
   int64_t default_n_ctx() const;
@@ -64,6 +72,7 @@ class Model {
   Model() = default;
   std::shared_ptr<const gguf::File> file_;
   const ArchDef* arch_ = nullptr;
+  const tensor::Kernels* kernels_ = nullptr;
   HParams hp_;
   Weights w_;
   std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)

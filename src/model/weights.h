@@ -47,12 +47,12 @@ struct FreeBytes {
 };
 using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 
-// Rewrites every matrix the active kernels compute faster interleaved (tensor/interleave.h)
+// Rewrites every matrix `kernels` compute faster interleaved (tensor/interleave.h)
 // into a buffer appended to `owned`, and drops the file pages it came from (when `map` is the
 // file's mapping), so memory stays near the file's size. An untied token_embd keeps its rows
 // (lookups read a few of them); a tied one shares the output's interleaved copy.
-// HEARTH_REPACK=0 turns it off.
-void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedBytes>& owned);
+void interleave_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
+                        std::vector<OwnedBytes>& owned);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".
 // Throws Error(format) for a missing tensor or wrong shape, Error(unsupported) for a type hearth

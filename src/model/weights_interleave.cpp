@@ -13,11 +13,6 @@
 namespace hearth::model {
 namespace {
 
-bool repack_enabled() {
-  const char* e = std::getenv("HEARTH_REPACK");
-  return !(e && std::string(e) == "0");
-}
-
 // Generation streams every weight once per token, so with 4 KiB pages the page walks cost
 // bandwidth; big buffers ask for transparent huge pages (Linux's default THP mode, "madvise",
 // gives them only when asked).
@@ -33,8 +28,8 @@ OwnedBytes allocate(size_t bytes) {
 
 }  // namespace
 
-void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedBytes>& owned) {
-  if (!repack_enabled()) return;
+void interleave_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
+                        std::vector<OwnedBytes>& owned) {
   std::vector<Weight*> todo;
   for (LayerWeights& l : w.layers)
     for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) todo.push_back(m);
@@ -42,7 +37,9 @@ void interleave_weights(Weights& w, const MappedFile* map, std::vector<OwnedByte
   // interleaved with the output and looked up there, so no file page of it stays resident.
   const bool tied = w.output.data == w.token_embd.data;
   todo.push_back(&w.output);
-  std::erase_if(todo, [](const Weight* m) { return !*m || !tensor::interleave_pays(m->type, m->rows, m->cols); });
+  std::erase_if(todo, [&](const Weight* m) {
+    return !*m || !tensor::interleave_pays(kernels, m->type, m->rows, m->cols);
+  });
   if (todo.empty()) return;
 
   // One arena for every tensor: huge pages are 2 MiB, so one buffer per tensor would leave

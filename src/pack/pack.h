@@ -1,5 +1,5 @@
 // hearth pack: one executable file holding the hearth program, a GGUF model and a manifest.
-// The byte layout is in layout.h and docs/pack-format.md; this is the API to write, read,
+// The byte layout is in gguf/packed.h and docs/pack-format.md; this is the API to write, read,
 // verify and unpack such files.
 #pragma once
 #include <cstdint>
@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "core/json.h"
-#include "pack/layout.h"
+#include "gguf/packed.h"
 
 namespace hearth::pack {
+
+// The record format (Layout, kMagic, read_trailer, ...) is shared with the GGUF reader.
+using namespace gguf::packed;
 
 // What the manifest (JSON, inside the pack) says.
 struct Manifest {

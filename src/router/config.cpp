@@ -253,15 +253,6 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
 
 std::filesystem::path default_config_path() { return hearth_home() / "router.yaml"; }
 
-void ensure_local_provider(RouterConfig& cfg) {
-  if (cfg.providers.count("local")) return;
-  ProviderConfig p;
-  p.name = "local";
-  p.type = "local";
-  p.remote = false;
-  cfg.providers["local"] = p;
-}
-
 RouterConfig load_config(const std::filesystem::path& file) {
   std::ifstream f(file);
   if (!f) fail(Errc::not_found, "cannot read router config '" + file.string() + "'");

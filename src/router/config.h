@@ -82,7 +82,5 @@ RouterConfig load_config(const std::filesystem::path& file);
 // Where commands look for the router config when none is given: $HEARTH_HOME/router.yaml.
 std::filesystem::path default_config_path();
 RouterConfig parse_config(const std::string& yaml_text, const std::string& source = "config");
-// Adds the in-process engine as provider "local" (not remote) unless the config names one.
-void ensure_local_provider(RouterConfig& cfg);
 
 }  // namespace hearth::router

@@ -176,7 +176,7 @@ void GatewayHandlers::ollama_ps(const httplib::Request& req, httplib::Response& 
   authenticate(req);
   json models = json::array();
   // Only the in-process engine has models loaded in this process.
-  if (auto b = local_backend())
+  if (auto b = g.router_.local().get())
     for (const auto& name : b->models()) {
       json info = json::object();
       try {
@@ -206,7 +206,7 @@ void GatewayHandlers::ollama_show(const httplib::Request& req, httplib::Response
   bool local = pit != providers.end() && pit->second.type == "local";
   json info = json::object();
   if (local) {
-    auto b = local_backend();
+    auto b = g.router_.local().get();
     if (!b) throw ProviderError(ErrorKind::not_found, "no local model loaded");
     info = b->show(t.entry.model);
     if (!info.is_object()) throw ProviderError(ErrorKind::server, "local backend returned no model details");
@@ -228,7 +228,9 @@ void GatewayHandlers::ollama_show(const httplib::Request& req, httplib::Response
   for (std::string l; std::getline(lines, l);)
     if (!l.empty()) modelfile += "PARAMETER " + l + "\n";
   json caps = json::array({"completion"});
-  Capabilities c = local ? local_backend()->capabilities(t.entry.model) : t.entry.caps;
+  Capabilities c = t.entry.caps;
+  if (local)
+    if (auto b = g.router_.local().get()) c = b->capabilities(t.entry.model);
   if (c.tools) caps.push_back("tools");
   if (c.embeddings) caps.push_back("embedding");
   if (c.vision) caps.push_back("vision");

@@ -38,22 +38,14 @@ EmbeddingResponse Provider::embed(const EmbeddingRequest&) {
 
 std::vector<ModelInfo> Provider::list_models() { return {}; }
 
-std::map<std::string, ProviderFactory>& provider_registry() {
-  static std::map<std::string, ProviderFactory> r;
-  return r;
-}
-
-std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg) {
-  link_builtin_providers();
-  auto& r = provider_registry();
-  auto it = r.find(cfg.type);
-  if (it == r.end()) {
-    std::string known;
-    for (const auto& [k, _] : r) known += (known.empty() ? "" : ", ") + k;
-    throw ProviderError(ErrorKind::bad_request,
-                        "provider '" + cfg.name + "': unknown type '" + cfg.type + "' (known: " + known + ")");
+std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg, const ProviderContext& ctx) {
+  std::string known;
+  for (const ProviderType& t : provider_types()) {
+    if (cfg.type == t.type) return t.make(cfg, ctx);
+    known += (known.empty() ? "" : ", ") + std::string(t.type);
   }
-  return it->second(cfg);
+  throw ProviderError(ErrorKind::bad_request,
+                      "provider '" + cfg.name + "': unknown type '" + cfg.type + "' (known: " + known + ")");
 }
 
 }  // namespace hearth::router

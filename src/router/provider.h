@@ -1,10 +1,11 @@
 // The one interface every backend implements and the router implements too, so the engine,
 // server, memory and eval call the same thing whether a request goes to the local model, a
-// self-hosted server or a cloud API. Providers are created by type name from a registry: a new
-// provider is one file plus one HEARTH_REGISTER_PROVIDER line.
+// self-hosted server or a cloud API. Providers are created by type name from the list in
+// provider_registry.cpp: a new provider is one file plus one line there.
 #pragma once
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,18 +58,21 @@ class Provider {
   virtual Capabilities capabilities(const std::string& model) const { return {}; }
 };
 
-using ProviderFactory = std::unique_ptr<Provider> (*)(const ProviderConfig&);
-std::map<std::string, ProviderFactory>& provider_registry();
-// Throws ProviderError(bad_request) naming the unknown type.
-std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg);
+class LocalBackendSlot;
 
-struct ProviderRegistrar {
-  ProviderRegistrar(const char* type, ProviderFactory f) { provider_registry()[type] = f; }
+// What a provider may need beyond its config, from whoever builds the router.
+struct ProviderContext {
+  std::shared_ptr<LocalBackendSlot> local;  // the in-process engine, for type `local`
 };
-#define HEARTH_REGISTER_PROVIDER(type, factory) \
-  static ::hearth::router::ProviderRegistrar hearth_provider_reg_##factory(type, factory)
 
-// Static libraries drop unreferenced objects; this references every built-in provider file.
-void link_builtin_providers();
+using ProviderFactory = std::unique_ptr<Provider> (*)(const ProviderConfig&, const ProviderContext&);
+struct ProviderType {
+  const char* type;  // the config's `type:` value
+  ProviderFactory make;
+};
+// Every provider type, in the order of provider_registry.cpp.
+std::span<const ProviderType> provider_types();
+// Throws ProviderError(bad_request) naming the unknown type.
+std::unique_ptr<Provider> make_provider(const ProviderConfig& cfg, const ProviderContext& ctx = {});
 
 }  // namespace hearth::router

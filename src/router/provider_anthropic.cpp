@@ -58,9 +58,10 @@ class AnthropicProvider : public Provider {
   Endpoint ep_;
 };
 
-std::unique_ptr<Provider> make_anthropic(const ProviderConfig& c) { return std::make_unique<AnthropicProvider>(c); }
-
 }  // namespace
-HEARTH_REGISTER_PROVIDER("anthropic", make_anthropic);
-void link_provider_anthropic() {}
+
+std::unique_ptr<Provider> make_anthropic_provider(const ProviderConfig& c, const ProviderContext&) {
+  return std::make_unique<AnthropicProvider>(c);
+}
+
 }  // namespace hearth::router

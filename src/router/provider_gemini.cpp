@@ -224,9 +224,10 @@ class GeminiProvider : public Provider {
   Endpoint ep_;
 };
 
-std::unique_ptr<Provider> make_gemini(const ProviderConfig& c) { return std::make_unique<GeminiProvider>(c); }
-
 }  // namespace
-HEARTH_REGISTER_PROVIDER("gemini", make_gemini);
-void link_provider_gemini() {}
+
+std::unique_ptr<Provider> make_gemini_provider(const ProviderConfig& c, const ProviderContext&) {
+  return std::make_unique<GeminiProvider>(c);
+}
+
 }  // namespace hearth::router

@@ -1,7 +1,9 @@
-// The in-process engine as a provider. The engine implements LocalBackend and installs itself
-// with set_local_backend(); until then `local:NAME` answers "no local model loaded".
+// The in-process engine as a provider. The engine implements LocalBackend; whoever owns it (the
+// server, a CLI command) puts it in the LocalBackendSlot it gave the router, and until then
+// `local:NAME` answers "no local model loaded".
 #pragma once
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,8 +24,22 @@ class LocalBackend {
   virtual Capabilities capabilities(const std::string& model) { return {}; }
 };
 
-// Process-wide; pass nullptr to uninstall. Thread-safe.
-void set_local_backend(std::shared_ptr<LocalBackend> backend);
-std::shared_ptr<LocalBackend> local_backend();
+// Where one router finds its in-process engine. Shared by the router and the engine's owner, who
+// may install the engine after the model has loaded, or swap it. Thread-safe.
+class LocalBackendSlot {
+ public:
+  void set(std::shared_ptr<LocalBackend> backend) {
+    std::lock_guard<std::mutex> lk(mu_);
+    backend_ = std::move(backend);
+  }
+  std::shared_ptr<LocalBackend> get() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return backend_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<LocalBackend> backend_;
+};
 
 }  // namespace hearth::router

@@ -84,9 +84,10 @@ class OllamaProvider : public Provider {
   Endpoint ep_;
 };
 
-std::unique_ptr<Provider> make_ollama(const ProviderConfig& c) { return std::make_unique<OllamaProvider>(c); }
-
 }  // namespace
-HEARTH_REGISTER_PROVIDER("ollama", make_ollama);
-void link_provider_ollama() {}
+
+std::unique_ptr<Provider> make_ollama_provider(const ProviderConfig& c, const ProviderContext&) {
+  return std::make_unique<OllamaProvider>(c);
+}
+
 }  // namespace hearth::router

@@ -89,9 +89,10 @@ class OpenAIProvider : public Provider {
   Endpoint ep_;
 };
 
-std::unique_ptr<Provider> make_openai(const ProviderConfig& c) { return std::make_unique<OpenAIProvider>(c); }
-
 }  // namespace
-HEARTH_REGISTER_PROVIDER("openai", make_openai);
-void link_provider_openai() {}
+
+std::unique_ptr<Provider> make_openai_provider(const ProviderConfig& c, const ProviderContext&) {
+  return std::make_unique<OpenAIProvider>(c);
+}
+
 }  // namespace hearth::router

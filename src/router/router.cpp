@@ -25,7 +25,9 @@ Router::Router(RouterConfig cfg, RouterOptions opts) : cfg_(std::move(cfg)), opt
     opts_.sleep_ms = [](double ms) { std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(ms * 1000))); };
   if (opts_.use_ledger) ledger_ = std::make_unique<Ledger>(cfg_.ledger_dir.empty() ? hearth_home() / "ledger" : cfg_.ledger_dir);
   budget_ = std::make_unique<Budget>(cfg_.budgets, ledger_.get());
-  for (const auto& [name, pc] : cfg_.providers) providers_[name] = make_provider(pc);
+  if (!opts_.local) opts_.local = std::make_shared<LocalBackendSlot>();
+  const ProviderContext ctx{opts_.local};
+  for (const auto& [name, pc] : cfg_.providers) providers_[name] = make_provider(pc, ctx);
 }
 
 Router::~Router() = default;

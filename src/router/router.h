@@ -13,6 +13,7 @@
 #include "router/config.h"
 #include "router/ledger.h"
 #include "router/provider.h"
+#include "router/provider_local.h"
 
 namespace hearth::router {
 
@@ -28,6 +29,8 @@ struct RouterOptions {
   std::function<double()> now_ms;            // monotonic clock; injectable for breaker tests
   std::function<void(double ms)> sleep_ms;   // backoff waits; injectable
   uint64_t seed = 0x6865617274;              // weighted choice and jitter
+  // Where `local` providers find the in-process engine (none given: an empty slot of its own).
+  std::shared_ptr<LocalBackendSlot> local;
 };
 
 // An error after routing gave up; carries every attempt for metadata.
@@ -78,6 +81,8 @@ class Router : public Provider {
   TargetStats stats(const std::string& ref) const;
   BreakerState breaker(const std::string& provider) const;
   const RouterConfig& config() const { return cfg_; }
+  // The slot the in-process engine goes into (shared with every `local` provider).
+  LocalBackendSlot& local() const { return *opts_.local; }
   Ledger* ledger() { return ledger_.get(); }
   Budget& budget() { return *budget_; }
 

@@ -1,11 +1,8 @@
 #include "tensor/dispatch.h"
 
-#include <atomic>
-#include <cstdlib>
 #include <string>
 
 #include "core/error.h"
-#include "core/log.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -79,32 +76,6 @@ const Tables& tables() {
   return t;
 }
 
-Isa initial_isa() {
-  const char* env = std::getenv("HEARTH_ISA");
-  if (!env || !*env) return best_isa();
-  const std::string v = env;
-  Isa want;
-  if (v == "scalar") want = Isa::scalar;
-  else if (v == "avx2") want = Isa::avx2;
-  else if (v == "avx512") want = Isa::avx512;
-  else {
-    log::warn("HEARTH_ISA=" + v + " is not one of scalar|avx2|avx512; using " +
-              std::string(isa_name(best_isa())));
-    return best_isa();
-  }
-  if (!isa_supported(want)) {
-    log::warn("HEARTH_ISA=" + v + " is not supported by this CPU; using " +
-              std::string(isa_name(best_isa())));
-    return best_isa();
-  }
-  return want;
-}
-
-std::atomic<int>& active_slot() {
-  static std::atomic<int> slot{static_cast<int>(initial_isa())};
-  return slot;
-}
-
 }  // namespace
 
 const CpuFeatures& cpu_features() {
@@ -140,12 +111,22 @@ Isa best_isa() {
   return Isa::scalar;
 }
 
-Isa active_isa() { return static_cast<Isa>(active_slot().load(std::memory_order_relaxed)); }
-
-void set_active_isa(Isa isa) {
-  if (!isa_supported(isa))
-    fail(Errc::unsupported, "ISA path " + std::string(isa_name(isa)) + " is not supported by this CPU");
-  active_slot().store(static_cast<int>(isa), std::memory_order_relaxed);
+Isa choose_isa(std::string_view requested, std::string* warning) {
+  if (requested.empty()) return best_isa();
+  const std::string v(requested);
+  Isa want;
+  if (v == "scalar") want = Isa::scalar;
+  else if (v == "avx2") want = Isa::avx2;
+  else if (v == "avx512") want = Isa::avx512;
+  else {
+    if (warning) *warning = "ISA '" + v + "' is not one of scalar|avx2|avx512; using " + std::string(isa_name(best_isa()));
+    return best_isa();
+  }
+  if (!isa_supported(want)) {
+    if (warning) *warning = "ISA '" + v + "' is not supported by this CPU; using " + std::string(isa_name(best_isa()));
+    return best_isa();
+  }
+  return want;
 }
 
 const KernelTable& kernel_table(Isa isa) {
@@ -159,7 +140,6 @@ const KernelTable& kernel_table(Isa isa) {
   }
 }
 
-const KernelTable& active_kernels() { return kernel_table(active_isa()); }
 
 const VecKernels& vec_kernels(Isa isa) {
   if (!isa_supported(isa))
@@ -172,6 +152,19 @@ const VecKernels& vec_kernels(Isa isa) {
   }
 }
 
-const VecKernels& active_vec_kernels() { return vec_kernels(active_isa()); }
+const Kernels& kernels_for(Isa isa) {
+  static const Kernels scalar{Isa::scalar, kernel_table(Isa::scalar), vec_kernels(Isa::scalar)};
+  switch (isa) {
+    case Isa::avx2: {
+      static const Kernels k{Isa::avx2, kernel_table(Isa::avx2), vec_kernels(Isa::avx2)};
+      return k;
+    }
+    case Isa::avx512: {
+      static const Kernels k{Isa::avx512, kernel_table(Isa::avx512), vec_kernels(Isa::avx512)};
+      return k;
+    }
+    default: return scalar;
+  }
+}
 
 }  // namespace hearth::tensor

@@ -1,6 +1,7 @@
-// Run-time kernel selection. At first use the CPU is probed (CPUID + XGETBV, so an OS that does
-// not save AVX state is respected) and the best supported path is chosen; HEARTH_ISA=scalar|avx2|
-// avx512 forces a path (a path the CPU lacks falls back to the best one it has, with a warning).
+// Run-time kernel selection. The CPU is probed once (CPUID + XGETBV, so an OS that does not save
+// AVX state is respected). Nothing here is mutable: whoever runs kernels picks a path (usually
+// best_isa(), or what the user asked for through choose_isa) and passes its Kernels down
+// explicitly, so two models in one process may use different paths.
 #pragma once
 #include <string_view>
 
@@ -20,14 +21,22 @@ const CpuFeatures& cpu_features();
 std::string_view isa_name(Isa isa);
 bool isa_supported(Isa isa);  // the CPU (and OS) can run this path
 Isa best_isa();               // best supported path
-Isa active_isa();             // path the ops use (HEARTH_ISA or best)
-// Switches the path the ops use (tests compare paths). Throws unsupported if the CPU lacks it.
-void set_active_isa(Isa isa);
 
-// Kernel table for a path (must be supported) and for the active path.
+// The path a user asked for by name ("scalar", "avx2", "avx512"; empty means best). A name that
+// is unknown or that the CPU cannot run falls back to the best path and says why in `warning`.
+Isa choose_isa(std::string_view requested, std::string* warning = nullptr);
+
+// Kernel tables for a path. Throw unsupported if the CPU lacks it.
 const KernelTable& kernel_table(Isa isa);
-const KernelTable& active_kernels();
 const VecKernels& vec_kernels(Isa isa);
-const VecKernels& active_vec_kernels();
+
+// Everything a computation needs to know about its ISA path, passed by reference to the ops.
+struct Kernels {
+  Isa isa;
+  const KernelTable& table;
+  const VecKernels& vec;
+};
+// The kernels of `isa` (throws unsupported if the CPU lacks it); the object lives forever.
+const Kernels& kernels_for(Isa isa);
 
 }  // namespace hearth::tensor

@@ -178,10 +178,10 @@ size_t interleaved_size(Type type, int64_t rows, int64_t cols) {
          group_block_bytes(type);
 }
 
-bool interleave_pays(Type type, int64_t rows, int64_t cols) {
+bool interleave_pays(const Kernels& kern, Type type, int64_t rows, int64_t cols) {
   if (!has_layout(type)) return false;
   if (rows <= 0 || rows % kL != 0 || cols <= 0 || cols % traits(type).block_size != 0) return false;
-  return active_kernels()[static_cast<uint32_t>(type)].interleave_pays;
+  return kern.table[static_cast<uint32_t>(type)].interleave_pays;
 }
 
 void interleave_rows(Type type, int64_t rows, int64_t cols, const void* src, void* dst) {

@@ -41,9 +41,10 @@ enum class Layout : uint8_t { rows, interleaved16 };
 
 constexpr int64_t kInterleaveRows = 16;
 
-// True when `type` has an interleaved layout and the active kernels compute it faster than the
-// row layout, for a weight of this shape (rows a multiple of 16).
-bool interleave_pays(Type type, int64_t rows, int64_t cols);
+// True when `type` has an interleaved layout and `kernels` compute it faster than the row
+// layout, for a weight of this shape (rows a multiple of 16).
+struct Kernels;
+bool interleave_pays(const Kernels& kernels, Type type, int64_t rows, int64_t cols);
 
 // Bytes of a rows x cols weight in the interleaved layout (rows a multiple of 16).
 size_t interleaved_size(Type type, int64_t rows, int64_t cols);

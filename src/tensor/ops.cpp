@@ -12,9 +12,8 @@
 namespace hearth::tensor {
 namespace {
 
-const TypeKernels& kernels_for(Type type, const char* what) {
+const TypeKernels& type_kernels(const KernelTable& table, Type type, const char* what) {
   const TypeTraits* tr = traits(static_cast<uint32_t>(type));
-  const KernelTable& table = active_kernels();
   if (!tr || static_cast<uint32_t>(type) >= kMaxTypeId)
     fail(Errc::unsupported, std::string(what) + ": unknown tensor type id " +
                                 std::to_string(static_cast<uint32_t>(type)));
@@ -50,21 +49,21 @@ size_t weight_stride(const MatmulOut& o, int64_t cols) {
 }  // namespace
 
 void dequantize_row(Type type, const void* src, float* dst, int64_t n) {
-  const TypeKernels& k = kernels_for(type, "dequantize_row");
+  const TypeKernels& k = type_kernels(kernel_table(Isa::scalar), type, "dequantize_row");
   check_multiple(type, n, "dequantize_row");
   k.to_float(src, dst, n);
 }
 
 void quantize_row(Type type, const float* src, void* dst, int64_t n) {
-  const TypeKernels& k = kernels_for(type, "quantize_row");
+  const TypeKernels& k = type_kernels(kernel_table(Isa::scalar), type, "quantize_row");
   check_multiple(type, n, "quantize_row");
   if (!k.from_float_ref)
     fail(Errc::unsupported, "quantize_row: no quantizer for tensor type " + std::string(type_name(type)));
   k.from_float_ref(src, dst, n);
 }
 
-void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst, Layout layout) {
-  const TypeKernels& k = kernels_for(type, "get_row");
+void get_row(const Kernels& kern, const void* W, Type type, int64_t cols, int64_t row, float* dst, Layout layout) {
+  const TypeKernels& k = type_kernels(kern.table, type, "get_row");
   check_multiple(type, cols, "get_row");
   if (row < 0) fail(Errc::out_of_range, "get_row: negative row " + std::to_string(row));
   if (layout == Layout::interleaved16) {
@@ -78,18 +77,20 @@ void get_row(const void* W, Type type, int64_t cols, int64_t row, float* dst, La
   k.to_float(base, dst, cols);
 }
 
-void matmul(const void* W, Type type, int64_t rows, int64_t cols, const float* X, int64_t n, float* Y,
-            ThreadPool* pool) {
+void matmul(const Kernels& kern, const void* W, Type type, int64_t rows, int64_t cols, const float* X, int64_t n,
+            float* Y, ThreadPool* pool) {
   const MatmulOut one{W, type, rows, Y};
-  matmul_shared(std::span<const MatmulOut>(&one, 1), cols, X, n, pool);
+  matmul_shared(kern, std::span<const MatmulOut>(&one, 1), cols, X, n, pool);
 }
 
-void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X, int64_t n, ThreadPool* pool) {
+void matmul_shared(const Kernels& kern, std::span<const MatmulOut> outs, int64_t cols, const float* X, int64_t n,
+                   ThreadPool* pool) {
   if (outs.empty()) return;
   if (n < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
-  const Type xt = kernels_for(outs[0].type, "matmul").vec_dot_type;
+  const KernelTable& table = kern.table;
+  const Type xt = type_kernels(table, outs[0].type, "matmul").vec_dot_type;
   for (const MatmulOut& o : outs) {
-    const TypeKernels& k = kernels_for(o.type, "matmul");
+    const TypeKernels& k = type_kernels(table, o.type, "matmul");
     check_multiple(o.type, cols, "matmul");
     if (o.rows < 0) fail(Errc::invalid_argument, "matmul: negative rows or batch size");
     if (!k.vec_dot) fail(Errc::unsupported, "matmul: " + std::string(type_name(o.type)) + " is not a weight type");
@@ -98,12 +99,11 @@ void matmul_shared(std::span<const MatmulOut> outs, int64_t cols, const float* X
                                        " cannot be in the interleaved layout");
     if (k.vec_dot_type != xt) {
       // Products that convert activations differently cannot share one conversion.
-      for (const MatmulOut& p : outs) matmul_shared(std::span<const MatmulOut>(&p, 1), cols, X, n, pool);
+      for (const MatmulOut& p : outs) matmul_shared(kern, std::span<const MatmulOut>(&p, 1), cols, X, n, pool);
       return;
     }
   }
   if (n == 0) return;
-  const KernelTable& table = active_kernels();
   check_multiple(xt, cols, "matmul (activation type)");
 
   // Convert the activations once, before the split, so every thread reads the same copy.

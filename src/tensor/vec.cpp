@@ -51,13 +51,15 @@ void register_vec_scalar(VecKernels& v) {
   v.silu_mul = silu_mul_ref;
 }
 
-void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
-  active_vec_kernels().attn_scores(q, k, stride, n, dim, scale, y);
+void attn_scores(const Kernels& kern, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim,
+                 float scale, float* y) {
+  kern.vec.attn_scores(q, k, stride, n, dim, scale, y);
 }
-float exp_sum(float* y, int64_t n, float max) { return active_vec_kernels().exp_sum(y, n, max); }
-void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
-  active_vec_kernels().weighted_sum(w, v, stride, n, dim, out);
+float exp_sum(const Kernels& kern, float* y, int64_t n, float max) { return kern.vec.exp_sum(y, n, max); }
+void weighted_sum(const Kernels& kern, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim,
+                  float* out) {
+  kern.vec.weighted_sum(w, v, stride, n, dim, out);
 }
-void silu_mul(float* gate, const float* up, int64_t n) { active_vec_kernels().silu_mul(gate, up, n); }
+void silu_mul(const Kernels& kern, float* gate, const float* up, int64_t n) { kern.vec.silu_mul(gate, up, n); }
 
 }  // namespace hearth::tensor

@@ -119,6 +119,11 @@ expect "$tmp/bench.md" '^\| model +\| +size \| +params \| backend +\| threads \|
 expect "$tmp/bench.md" '\| CPU +\| +1 \| +pp16 \| +[0-9.]+ ± [0-9.]+ \|$'
 expect "$tmp/bench.md" '\| +tg4 \| +[0-9.]+ ± [0-9.]+ \|$'
 expect "$tmp/bench.md" '^tg4: [0-9.]+ GB of weights per token, [0-9.]+ GB/s streamed$'
+# HEARTH_ISA picks the kernels the front end asks the library for; an unknown one falls back with a warning.
+HEARTH_ISA=scalar "$hearth" bench -m "$tmp/llama-a.gguf" -p 8 -n 2 -r 1 -t 1 -o json -q >"$tmp/isa.json" || fail "bench (scalar) exited $?"
+expect "$tmp/isa.json" '"isa": *"scalar"'
+HEARTH_ISA=sse9 "$hearth" bench -m "$tmp/llama-a.gguf" -p 8 -n 2 -r 1 -t 1 -o json -q >"$tmp/isa.json" 2>"$tmp/isa.err" || fail "bench (sse9) exited $?"
+expect "$tmp/isa.err" "HEARTH_ISA: ISA 'sse9' is not one of"
 status 1 "$hearth" bench -m "$tmp/absent.gguf" -p 8 -n 0 -r 1
 expect "$tmp/err" "absent\.gguf"
 status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -o yaml

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "eval/report.h"
 #include "eval/run_store.h"
-#include "server/web_assets.h"
+#include "web/web_assets.h"
 
 namespace hearth::eval {
 namespace {
@@ -29,7 +29,7 @@ ordered_json data_block(const std::string& html) {
 }
 
 TEST(EvalReport, InlinesTheChartScriptAndTheRunsWithoutConfigs) {
-  ASSERT_NE(server::find_web_asset(kReportScriptPath), nullptr) << "the report bundle is not embedded";
+  ASSERT_NE(web::find_web_asset(kReportScriptPath), nullptr) << "the report bundle is not embedded";
   const std::string html = render_report_html({view("mmlu_anatomy", "local:a.gguf"), view("gsm8k", "b")}, "A & B <report>");
   EXPECT_NE(html.find("<title>A &amp; B &lt;report&gt;</title>"), std::string::npos);
   EXPECT_NE(html.find("default-src 'none'"), std::string::npos);

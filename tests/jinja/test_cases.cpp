@@ -6,7 +6,7 @@
 
 #include "core/json.h"
 #include "support/shared_data.h"
-#include "tokenizer/jinja/chat.h"
+#include "jinja/chat.h"
 
 namespace hearth::jinja {
 namespace {

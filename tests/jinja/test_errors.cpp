@@ -1,8 +1,8 @@
 // Malformed and hostile templates fail cleanly with a TemplateError naming what and where.
 #include <gtest/gtest.h>
 
-#include "tokenizer/jinja/chat.h"
-#include "tokenizer/jinja/template.h"
+#include "jinja/chat.h"
+#include "jinja/template.h"
 
 namespace hearth::jinja {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "core/json.h"
 #include "support/shared_data.h"
-#include "tokenizer/jinja/template.h"
+#include "jinja/template.h"
 
 namespace hearth::jinja {
 namespace {

@@ -7,10 +7,12 @@
 
 #include "helpers.h"
 #include "memory/serve_augment.h"
-#include "memory/serve_routes.h"
+#include "server/memory_routes.h"
 
 using namespace hearth::memory;
 using hearth::json;
+using hearth::server::MemoryRouteOptions;
+using hearth::server::mount_memory_routes;
 using hearth::memory::test::TempStore;
 namespace router = hearth::router;
 
@@ -104,8 +106,8 @@ struct Api {
   std::thread thread;
   int port = 0;
   std::unique_ptr<httplib::Client> cli;
-  explicit Api(RouteOptions opts = {}) {
-    mount_routes(server, *t.store, opts);
+  explicit Api(MemoryRouteOptions opts = {}) {
+    mount_memory_routes(server, *t.store, opts);
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -201,7 +203,7 @@ TEST(MemoryServe, RestApiRefusesBadRequestsClearly) {
 }
 
 TEST(MemoryServe, RestApiChecksAuthorizationFirst) {
-  RouteOptions o;
+  MemoryRouteOptions o;
   o.authorize = [](const httplib::Request& req) { return req.get_header_value("Authorization") == "Bearer k1"; };
   Api api(o);
   auto [st, j] = api.call("POST", "/api/hearth/memory", R"({"text": "secret"})");

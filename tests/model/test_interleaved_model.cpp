@@ -22,14 +22,12 @@ using hearth::model::Model;
 using hearth::tensor::Layout;
 
 std::shared_ptr<Model> load(const std::string& file, bool repack) {
-  if (repack) ::unsetenv("HEARTH_REPACK");
-  else ::setenv("HEARTH_REPACK", "0", 1);
-  auto m = Model::load(hearth::test::shared_path("models/" + file).string());
-  ::unsetenv("HEARTH_REPACK");
-  return m;
+  hearth::model::LoadOptions o;
+  o.repack = repack;
+  return Model::load(hearth::test::shared_path("models/" + file).string(), o);
 }
 
-bool avx512() { return hearth::tensor::active_isa() == hearth::tensor::Isa::avx512; }
+bool avx512() { return hearth::tensor::best_isa() == hearth::tensor::Isa::avx512; }
 
 class InterleavedModel : public ::testing::TestWithParam<const char*> {};
 

@@ -13,6 +13,29 @@
 namespace hearth::model {
 namespace {
 
+// The ISA path is a property of each loaded model, not of the process: two models side by side
+// keep their own kernels, and each gives what it gives alone.
+TEST(Model, TwoModelsInOneProcessKeepTheirOwnIsaPaths) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string path = test::shared_path("models/tiny-llama-Q8_0.gguf").string();
+  LoadOptions scalar;
+  scalar.isa = tensor::Isa::scalar;
+  auto a = Model::load(path, scalar);
+  auto b = Model::load(path);  // best path
+  EXPECT_EQ(a->kernels().isa, tensor::Isa::scalar);
+  EXPECT_EQ(b->kernels().isa, tensor::best_isa());
+  const std::vector<int32_t> toks = {1, 5, 9, 2, 7};
+  std::vector<float> la, lb, la2;
+  KvCache ca(a->hparams(), 16), cb(b->hparams(), 16), ca2(a->hparams(), 16);
+  a->forward(ca, toks, false, la, nullptr);
+  b->forward(cb, toks, false, lb, nullptr);
+  auto alone = Model::load(path, scalar);
+  alone->forward(ca2, toks, false, la2, nullptr);
+  EXPECT_EQ(la, la2);  // bit for bit what the scalar path gives on its own
+  ASSERT_EQ(la.size(), lb.size());
+  for (size_t i = 0; i < la.size(); ++i) EXPECT_NEAR(la[i], lb[i], 0.05f) << i;
+}
+
 TEST(Model, ReadsHyperParameters) {
   HEARTH_REQUIRE_SHARED();
   auto m = Model::load(test::shared_path("models/stories260K.gguf").string());

@@ -345,7 +345,6 @@ TEST(RouterRouting, LocalOnlyRefusesRemoteAndLocalBackendAnswers) {
   } catch (const ProviderError& e) {
     EXPECT_EQ(e.kind(), ErrorKind::refused);
   }
-  set_local_backend(nullptr);
   try {
     r.chat(ask("local:tiny"));
     FAIL();
@@ -365,11 +364,13 @@ TEST(RouterRouting, LocalOnlyRefusesRemoteAndLocalBackendAnswers) {
     json show(const std::string&) override { return json::object(); }
     std::vector<std::string> models() override { return {"tiny"}; }
   };
-  set_local_backend(std::make_shared<Echo>());
+  r.local().set(std::make_shared<Echo>());
   auto resp = r.chat(ask("local:tiny"));
   EXPECT_EQ(resp.message.content, "local says tiny");
   EXPECT_FALSE(std::filesystem::exists(env.dir / "ledger"));  // nothing left the machine
-  set_local_backend(nullptr);
+  // A second router in the same process has its own slot: no engine there.
+  Router other(parse_config(env.yaml("http://127.0.0.1:1", "http://127.0.0.1:1")), RouterOptions{.local_only = true});
+  EXPECT_THROW(other.chat(ask("local:tiny")), ProviderError);
 }
 
 TEST(RouterRouting, ConfigErrorsNameTheField) {

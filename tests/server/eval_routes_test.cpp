@@ -9,7 +9,7 @@
 
 #include "core/json.h"
 #include "server/eval_routes.h"
-#include "server/server.h"
+#include "app/model_server.h"
 #include "support/shared_data.h"
 
 namespace hearth::server {
@@ -154,14 +154,14 @@ TEST(EvalRoutesEmpty, MissingFolderHasNoRunsAndIsNotCreated) {
 // Through `hearth serve`: the routes sit behind the server's API key like every other route.
 TEST_F(EvalRoutes, ServeMountsThemBehindTheApiKey) {
   HEARTH_REQUIRE_SHARED();
-  ServeOptions o;
+  app::ServeOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
   o.model_path = test::shared_path("models/stories260K.gguf").string();
   o.sched.n_threads = 1;
   o.api_keys["test"] = "sekrit";
   o.eval_runs_dir = dir_.string();
-  Server srv(o);
+  app::ModelServer srv(o);
   const int port = srv.bind();
   std::thread t([&] { srv.listen(); });
   httplib::Client c("127.0.0.1", port);

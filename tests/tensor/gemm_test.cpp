@@ -78,11 +78,8 @@ TEST_P(Gemm, TilesEqualVecDotAndMatchScalar) {
               << type_name(t) << " " << isa_name(isa) << " n=" << n << " row " << r << " token " << i;
         }
       // Through matmul with two threads: same values (work items never change a result).
-      const Isa saved = active_isa();
-      set_active_isa(isa);
       std::vector<float> y2(static_cast<size_t>(rows * n));
-      matmul(w.data(), t, rows, cols, x.data(), n, y2.data(), &pool);
-      set_active_isa(saved);
+      matmul(kernels_for(isa), w.data(), t, rows, cols, x.data(), n, y2.data(), &pool);
       for (size_t j = 0; j < y.size(); ++j) ASSERT_EQ(y2[j], y[j]) << type_name(t) << " " << isa_name(isa);
     }
   }

@@ -72,8 +72,8 @@ TEST_P(Interleave, GetRowReadsEitherLayout) {
   interleave_rows(t, rows, cols, w.data(), wi.data());
   std::vector<float> a(cols), b(cols);
   for (int64_t r = 0; r < rows; ++r) {
-    get_row(w.data(), t, cols, r, a.data());
-    get_row(wi.data(), t, cols, r, b.data(), Layout::interleaved16);
+    get_row(kernels_for(best_isa()), w.data(), t, cols, r, a.data());
+    get_row(kernels_for(best_isa()), wi.data(), t, cols, r, b.data(), Layout::interleaved16);
     ASSERT_EQ(a, b) << "row " << r;
   }
 }
@@ -85,9 +85,9 @@ TEST_P(Interleave, RefusesShapesWithoutWholeGroups) {
   EXPECT_THROW(interleave_rows(t, 24, cols, a.data(), b.data()), Error);
   EXPECT_THROW(interleave_rows(t, 16, cols + 16, a.data(), b.data()), Error);
   EXPECT_THROW(interleaved_size(t, 24, cols), Error);
-  EXPECT_FALSE(interleave_pays(t, 24, cols));
-  EXPECT_FALSE(interleave_pays(t, 0, cols));
-  EXPECT_FALSE(interleave_pays(t, 16, cols + 16));
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), t, 24, cols));
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), t, 0, cols));
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), t, 16, cols + 16));
 }
 
 TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
@@ -145,16 +145,13 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
         for (int64_t r = 0; r < rows; ++r) ASSERT_EQ(one[r], y[i * rows + r]) << isa_name(isa) << " token " << i;
       }
       // Through matmul on two threads, with this path's own activation conversion.
-      const Isa saved = active_isa();
-      set_active_isa(isa);
       std::vector<uint8_t> xa(xs * n);
       for (int64_t i = 0; i < n; ++i)
         kernel_table(isa)[static_cast<uint32_t>(xt)].from_float_act(x.data() + i * cols, xa.data() + i * xs, cols);
       std::vector<float> want(ref.size()), got(ref.size(), NAN);
       k.gemm_interleaved(cols, wi.data(), wis, rows, xa.data(), xs, n, want.data(), rows);
       const MatmulOut out{wi.data(), t, rows, got.data(), Layout::interleaved16};
-      matmul_shared(std::span<const MatmulOut>(&out, 1), cols, x.data(), n, &pool);
-      set_active_isa(saved);
+      matmul_shared(kernels_for(isa), std::span<const MatmulOut>(&out, 1), cols, x.data(), n, &pool);
       for (size_t j = 0; j < got.size(); ++j) ASSERT_EQ(got[j], want[j]) << isa_name(isa) << " matmul n=" << n;
     }
   }
@@ -166,14 +163,14 @@ TEST_P(Interleave, MatmulRefusesRowsOutsideWholeGroups) {
   std::vector<uint8_t> w(row_size(t, cols) * 24);
   std::vector<float> x(cols, 1.0f), y(24);
   const MatmulOut out{w.data(), t, 24, y.data(), Layout::interleaved16};
-  EXPECT_THROW(matmul_shared(std::span<const MatmulOut>(&out, 1), cols, x.data(), 1, nullptr), Error);
+  EXPECT_THROW(matmul_shared(kernels_for(best_isa()), std::span<const MatmulOut>(&out, 1), cols, x.data(), 1, nullptr), Error);
 }
 
 TEST(InterleaveTypes, OnlyQ4_0Q8_0Q4_KAndQ6_KHaveTheLayout) {
   std::vector<uint8_t> a(row_size(Type::Q5_K, 256) * 16), b(a.size());
   EXPECT_THROW(interleave_rows(Type::Q5_K, 16, 256, a.data(), b.data()), Error);
-  EXPECT_FALSE(interleave_pays(Type::Q5_K, 16, 256));
-  EXPECT_FALSE(interleave_pays(Type::F16, 16, 256));
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), Type::Q5_K, 16, 256));
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), Type::F16, 16, 256));
   // The fast path is the AVX-512 one; the others would be slower than the row layout.
   EXPECT_EQ(kernel_table(Isa::scalar)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays, false);
   if (isa_supported(Isa::avx512)) EXPECT_TRUE(kernel_table(Isa::avx512)[static_cast<uint32_t>(Type::Q4_0)].interleave_pays);

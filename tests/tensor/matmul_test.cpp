@@ -112,11 +112,6 @@ std::vector<Isa> supported_isas() {
   return v;
 }
 
-struct IsaGuard {
-  Isa saved = active_isa();
-  ~IsaGuard() { set_active_isa(saved); }
-};
-
 class MatmulAllTypes : public ::testing::TestWithParam<Type> {};
 
 TEST_P(MatmulAllTypes, MatchesDoubleReferenceForBatchesThreadsAndIsas) {
@@ -126,17 +121,15 @@ TEST_P(MatmulAllTypes, MatchesDoubleReferenceForBatchesThreadsAndIsas) {
   const auto w = random_weights(t, rows, cols, rng);
   std::uniform_real_distribution<float> u(-2.0f, 2.0f);
   ThreadPool pool2(2);
-  IsaGuard guard;
   for (int64_t n : {1, 7}) {
     std::vector<float> x(n * cols);
     for (auto& v : x) v = u(rng);
     std::vector<double> ref, scale;
     reference(w, t, rows, cols, x, n, &ref, &scale);
     for (Isa isa : supported_isas()) {
-      set_active_isa(isa);
       std::vector<float> y1(rows * n), y2(rows * n);
-      matmul(w.data(), t, rows, cols, x.data(), n, y1.data(), nullptr);
-      matmul(w.data(), t, rows, cols, x.data(), n, y2.data(), &pool2);
+      matmul(kernels_for(isa), w.data(), t, rows, cols, x.data(), n, y1.data(), nullptr);
+      matmul(kernels_for(isa), w.data(), t, rows, cols, x.data(), n, y2.data(), &pool2);
       for (int64_t k = 0; k < rows * n; ++k) {
         ASSERT_NEAR(y1[k], ref[k], kMatmulRelTol * scale[k] + 1e-6)
             << type_name(t) << " isa=" << isa_name(isa) << " n=" << n << " index " << k;
@@ -214,8 +207,8 @@ TEST(Matmul, EmptyShapesDoNothing) {
   float y = 42.0f;
   const float x[32] = {};
   const std::vector<uint8_t> w(row_size(Type::Q8_0, 32));
-  matmul(w.data(), Type::Q8_0, 0, 32, x, 1, &y, nullptr);
-  matmul(w.data(), Type::Q8_0, 1, 32, x, 0, &y, nullptr);
+  matmul(kernels_for(best_isa()), w.data(), Type::Q8_0, 0, 32, x, 1, &y, nullptr);
+  matmul(kernels_for(best_isa()), w.data(), Type::Q8_0, 1, 32, x, 0, &y, nullptr);
   EXPECT_EQ(y, 42.0f);
 }
 
@@ -223,17 +216,17 @@ TEST(Matmul, RejectsBadShapesAndTypes) {
   std::vector<uint8_t> w(4096);
   std::vector<float> x(256), y(16);
   try {
-    matmul(w.data(), Type::Q4_0, 1, 48, x.data(), 1, y.data(), nullptr);
+    matmul(kernels_for(best_isa()), w.data(), Type::Q4_0, 1, 48, x.data(), 1, y.data(), nullptr);
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::invalid_argument);
     EXPECT_NE(std::string(e.what()).find("block size 32"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(matmul(w.data(), Type::I32, 1, 32, x.data(), 1, y.data(), nullptr), Error);
-  EXPECT_THROW(matmul(w.data(), Type::Q8_K, 1, 256, x.data(), 1, y.data(), nullptr), Error);
-  EXPECT_THROW(matmul(w.data(), static_cast<Type>(77), 1, 32, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(matmul(kernels_for(best_isa()), w.data(), Type::I32, 1, 32, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(matmul(kernels_for(best_isa()), w.data(), Type::Q8_K, 1, 256, x.data(), 1, y.data(), nullptr), Error);
+  EXPECT_THROW(matmul(kernels_for(best_isa()), w.data(), static_cast<Type>(77), 1, 32, x.data(), 1, y.data(), nullptr), Error);
   EXPECT_THROW(dequantize_row(Type::Q4_K, w.data(), y.data(), 100), Error);
-  EXPECT_THROW(get_row(w.data(), Type::F32, 4, -1, y.data()), Error);
+  EXPECT_THROW(get_row(kernels_for(best_isa()), w.data(), Type::F32, 4, -1, y.data()), Error);
 }
 
 // Products sharing one input (the model's Q/K/V and gate/up) give exactly what separate calls
@@ -257,10 +250,10 @@ TEST(Matmul, SharedInputEqualsSeparateProducts) {
       for (int i = 0; i < 4; ++i) {
         sep[i].assign(static_cast<size_t>(n * rows[i]), 0.0f);
         shared[i].assign(static_cast<size_t>(n * rows[i]), NAN);
-        matmul(w[i].data(), types[i], rows[i], cols, x.data(), n, sep[i].data(), p);
+        matmul(kernels_for(best_isa()), w[i].data(), types[i], rows[i], cols, x.data(), n, sep[i].data(), p);
         outs.push_back({w[i].data(), types[i], rows[i], shared[i].data()});
       }
-      matmul_shared(outs, cols, x.data(), n, p);
+      matmul_shared(kernels_for(best_isa()), outs, cols, x.data(), n, p);
       for (int i = 0; i < 4; ++i)
         for (size_t j = 0; j < sep[i].size(); ++j)
           ASSERT_EQ(shared[i][j], sep[i][j]) << type_name(types[i]) << " n=" << n << " index " << j;
@@ -269,7 +262,7 @@ TEST(Matmul, SharedInputEqualsSeparateProducts) {
   // A bad entry is reported like matmul reports it.
   std::vector<float> x(48), y(4);
   const MatmulOut bad[] = {{w[2].data(), Type::Q4_0, 1, y.data()}};
-  EXPECT_THROW(matmul_shared(bad, 48, x.data(), 1, nullptr), Error);
+  EXPECT_THROW(matmul_shared(kernels_for(best_isa()), bad, 48, x.data(), 1, nullptr), Error);
 }
 
 TEST(Matmul, GetRowReturnsTheRequestedRow) {
@@ -278,44 +271,34 @@ TEST(Matmul, GetRowReturnsTheRequestedRow) {
   std::vector<uint8_t> q(row_size(Type::Q8_0, 3 * 64));
   quantize_row(Type::Q8_0, m.data(), q.data(), 3 * 64);
   std::vector<float> r(64), expect(64);
-  get_row(q.data(), Type::Q8_0, 64, 2, r.data());
+  get_row(kernels_for(best_isa()), q.data(), Type::Q8_0, 64, 2, r.data());
   dequantize_row(Type::Q8_0, q.data() + 2 * row_size(Type::Q8_0, 64), expect.data(), 64);
   EXPECT_EQ(r, expect);
   for (int j = 0; j < 64; ++j) EXPECT_NEAR(r[j], m[128 + j], 0.2f);
 }
 
-TEST(Dispatch, ReportsIsaAndHonoursOverride) {
+TEST(Dispatch, ChoosesTheRequestedPathOrFallsBackWithAWarning) {
   EXPECT_TRUE(isa_supported(Isa::scalar));
   EXPECT_TRUE(isa_supported(best_isa()));
-  IsaGuard guard;
-  set_active_isa(Isa::scalar);
-  EXPECT_EQ(active_isa(), Isa::scalar);
-  if (!isa_supported(Isa::avx512)) {
-    EXPECT_THROW(set_active_isa(Isa::avx512), Error);
+  std::string warning;
+  EXPECT_EQ(choose_isa("", &warning), best_isa());
+  EXPECT_TRUE(warning.empty());
+  EXPECT_EQ(choose_isa("scalar", &warning), Isa::scalar);
+  EXPECT_TRUE(warning.empty());
+  EXPECT_EQ(choose_isa("sse9", &warning), best_isa());
+  EXPECT_NE(warning.find("sse9"), std::string::npos) << warning;
+  for (Isa isa : {Isa::avx2, Isa::avx512}) {
+    warning.clear();
+    const Isa got = choose_isa(isa_name(isa), &warning);
+    if (isa_supported(isa)) {
+      EXPECT_EQ(got, isa);
+      EXPECT_EQ(kernels_for(isa).isa, isa);
+    } else {
+      EXPECT_EQ(got, best_isa());
+      EXPECT_NE(warning.find("not supported"), std::string::npos) << warning;
+      EXPECT_THROW(kernels_for(isa), Error);
+    }
   }
-}
-
-TEST(Dispatch, EnvironmentVariableSelectsScalarPath) {
-  // Run a child copy of this test binary with HEARTH_ISA=scalar and check what it reports.
-  const char* self = "/proc/self/exe";
-  char path[4096];
-  const ssize_t len = readlink(self, path, sizeof(path) - 1);
-  ASSERT_GT(len, 0);
-  path[len] = 0;
-  const std::string cmd = std::string("HEARTH_ISA=scalar ") + path +
-                          " --gtest_filter=Dispatch.ChildPrintsActiveIsa --gtest_also_run_disabled_tests 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof(buf), p)) out += buf;
-  pclose(p);
-  EXPECT_NE(out.find("active_isa=scalar"), std::string::npos) << out;
-}
-
-TEST(Dispatch, ChildPrintsActiveIsa) {
-  // Helper for the test above; harmless when run on its own.
-  printf("active_isa=%s\n", std::string(isa_name(active_isa())).c_str());
 }
 
 }  // namespace

@@ -110,11 +110,11 @@ TEST(VecKernels, SiluMulMatchesScalar) {
 TEST(VecKernels, EntryPointsFollowTheActivePath) {
   // The public functions dispatch; on any path they compute the same contract.
   std::vector<float> g = {1.0f, -2.0f, 0.5f}, u = {2.0f, 1.0f, -1.0f};
-  silu_mul(g.data(), u.data(), 3);
+  silu_mul(kernels_for(best_isa()), g.data(), u.data(), 3);
   EXPECT_NEAR(g[0], 1.0f / (1.0f + std::exp(-1.0f)) * 2.0f, 1e-6);
   EXPECT_NEAR(g[1], -2.0f / (1.0f + std::exp(2.0f)), 1e-6);
   std::vector<float> y = {0.0f, std::log(3.0f)};
-  EXPECT_NEAR(exp_sum(y.data(), 2, std::log(3.0f)), 1.0f + 1.0f / 3.0f, 1e-6);
+  EXPECT_NEAR(exp_sum(kernels_for(best_isa()), y.data(), 2, std::log(3.0f)), 1.0f + 1.0f / 3.0f, 1e-6);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 //   anything else    -> a Markdown reply with a Python code block and an XSS attempt, sent in
 //                       chunks that split SSE lines and UTF-8 characters at odd places
 // It also keeps an in-memory copy of the memory API (/api/hearth/memory, as in
-// src/memory/serve_routes.h): list, search, get, add, edit, delete (tombstone) and undo, and
+// src/server/memory_routes.h): list, search, get, add, edit, delete (tombstone) and undo, and
 // answers the read-only eval runs API (/api/hearth/eval/runs, src/server/eval_routes.h) with two
 // fixed runs.
 import { createServer } from 'node:http';

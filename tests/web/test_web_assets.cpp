@@ -6,10 +6,10 @@
 #include <set>
 #include <string>
 
-#include "server/web_assets.h"
+#include "web/web_assets.h"
 
-using hearth::server::find_web_asset;
-using hearth::server::web_assets;
+using hearth::web::find_web_asset;
+using hearth::web::web_assets;
 
 TEST(WebAssets, RootIsIndexHtml) {
   const auto* root = find_web_asset("/");
@@ -72,20 +72,20 @@ TEST(WebAssets, ConditionalRequestsAndCaching) {
   const auto* root = find_web_asset("/");
   ASSERT_NE(root, nullptr);
   std::string tag(root->etag);
-  EXPECT_TRUE(hearth::server::etag_matches(*root, tag));
-  EXPECT_TRUE(hearth::server::etag_matches(*root, "W/" + tag));
-  EXPECT_TRUE(hearth::server::etag_matches(*root, "\"other\", " + tag + " ,\"x\""));
-  EXPECT_TRUE(hearth::server::etag_matches(*root, "*"));
-  EXPECT_FALSE(hearth::server::etag_matches(*root, ""));
-  EXPECT_FALSE(hearth::server::etag_matches(*root, "\"other\""));
-  EXPECT_FALSE(hearth::server::etag_matches(*root, tag.substr(1)));  // unquoted is a different tag
-  EXPECT_EQ(hearth::server::cache_control(*root), "no-cache");
+  EXPECT_TRUE(hearth::web::etag_matches(*root, tag));
+  EXPECT_TRUE(hearth::web::etag_matches(*root, "W/" + tag));
+  EXPECT_TRUE(hearth::web::etag_matches(*root, "\"other\", " + tag + " ,\"x\""));
+  EXPECT_TRUE(hearth::web::etag_matches(*root, "*"));
+  EXPECT_FALSE(hearth::web::etag_matches(*root, ""));
+  EXPECT_FALSE(hearth::web::etag_matches(*root, "\"other\""));
+  EXPECT_FALSE(hearth::web::etag_matches(*root, tag.substr(1)));  // unquoted is a different tag
+  EXPECT_EQ(hearth::web::cache_control(*root), "no-cache");
   bool saw_immutable = false;
   for (const auto& a : web_assets()) {
     if (!a.immutable) continue;
     saw_immutable = true;
     EXPECT_EQ(a.path.substr(0, 8), "/assets/") << a.path;
-    EXPECT_EQ(hearth::server::cache_control(a), "public, max-age=31536000, immutable");
+    EXPECT_EQ(hearth::web::cache_control(a), "public, max-age=31536000, immutable");
   }
   EXPECT_TRUE(saw_immutable) << "the bundled script should have a content-hashed name";
 }

@@ -1,0 +1,141 @@
+#include "app/model_server.h"
+
+#include <filesystem>
+
+#include "app/local_engine.h"
+#include "app/local_provider.h"
+#include "core/paths.h"
+#include "memory/embedder.h"
+#include "memory/serve_augment.h"
+#include "memory/serve_extract.h"
+#include "memory/store.h"
+#include "router/config.h"
+#include "router/gateway.h"
+#include "router/router.h"
+
+namespace hearth::app {
+namespace {
+
+// The router config: the user's (if any) plus the local engine, whose model also answers to its
+// bare name unless the config already gives that name to something.
+router::RouterConfig serve_config(const ServeOptions& o) {
+  router::RouterConfig cfg;
+  if (!o.router_config.empty()) cfg = router::load_config(o.router_config);
+  ensure_local_provider(cfg);
+  bool aliased = false;
+  for (const auto& m : cfg.models) aliased = aliased || m.name == o.model_name;
+  if (!aliased) {
+    router::ModelEntry e;
+    e.name = o.model_name;
+    e.provider = "local";
+    e.model = o.model_name;
+    e.caps.tools = false;
+    e.caps.json_mode = false;
+    e.caps.embeddings = true;
+    cfg.models.push_back(e);
+  }
+  if (cfg.default_model.empty()) cfg.default_model = "local:" + o.model_name;
+  return cfg;
+}
+
+}  // namespace
+
+std::string model_name_for(const std::string& path) {
+  std::string n = std::filesystem::path(path).filename().string();
+  if (n.size() > 5 && n.compare(n.size() - 5, 5, ".gguf") == 0) n.resize(n.size() - 5);
+  return n.empty() ? "model" : n;
+}
+
+ModelServer::ModelServer(ServeOptions opts) : opts_(std::move(opts)) {
+  if (opts_.model_name.empty()) opts_.model_name = model_name_for(opts_.model_path);
+  router::RouterConfig cfg = serve_config(opts_);
+  for (const auto& [k, v] : cfg.api_keys)
+    if (!opts_.api_keys.count(k)) opts_.api_keys[k] = v;
+  router::RouterOptions ropts;
+  ropts.local_only = opts_.local_only;
+  ropts.local = std::make_shared<router::LocalBackendSlot>();
+  engine_ = std::make_unique<LocalEngine>(
+      LocalEngineOptions{opts_.model_path, opts_.model_name, opts_.chat_template, opts_.sched, opts_.load}, ropts.local);
+  router_ = std::make_unique<router::Router>(std::move(cfg), ropts);
+}
+
+ModelServer::~ModelServer() {
+  stop();
+  http_.reset();
+  mem_worker_.reset();  // finishes queued extractions while the model is still there
+}
+
+void ModelServer::set_gateway_hooks(const std::function<void(router::GatewayOptions&)>& configure) {
+  extra_gateway_hooks_ = configure;
+}
+
+void ModelServer::add_routes(server::RouteMounter m) { extra_routes_.push_back(std::move(m)); }
+
+// The same embedder `hearth memory` picks, so the CLI and the server never re-embed each other's
+// vectors; when that is the served model, it embeds through this server's engine.
+void ModelServer::open_memory() {
+  const ServedModel served{opts_.model_path, std::shared_ptr<router::Provider>(router_.get(), [](router::Provider*) {}),
+                           opts_.model_name};
+  EmbedderChoice choice = opts_.memory_embedder;
+  choice.served = &served;
+  auto emb = open_memory_embedder(choice);
+  mem_embedder_desc_ = (emb.is_model ? emb.spec : std::string("the built-in hash embedder")) + " (" + emb.source + ")";
+  mem_embedder_ = std::move(emb.embedder);
+  const std::filesystem::path db =
+      opts_.memory_db.empty() ? memory::Store::default_path() : std::filesystem::path(opts_.memory_db);
+  std::filesystem::create_directories(db.parent_path());
+  mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());
+  mem_model_ = std::make_unique<memory::ProviderModel>(*router_, opts_.model_name);
+  memory::ExtractAfterOptions xo;
+  xo.default_on = opts_.memory_default_on;
+  mem_worker_ = std::make_unique<memory::ExtractWorker>(*mem_store_, *mem_model_, xo, 8);
+}
+
+server::Server& ModelServer::http() {
+  if (http_) return *http_;
+  if (opts_.memory) open_memory();
+  server::ServerOptions so;
+  so.host = opts_.host;
+  so.port = opts_.port;
+  so.api_keys = opts_.api_keys;
+  so.cors_origins = opts_.cors_origins;
+  so.http_threads = opts_.http_threads;
+  so.max_body_bytes = opts_.max_body_bytes;
+  so.web_ui = opts_.web_ui;
+  so.eval_runs_dir = opts_.eval_runs_dir.empty() ? hearth_home() / "eval" / "runs" : std::filesystem::path(opts_.eval_runs_dir);
+  server::ServerParts parts;
+  parts.router = router_.get();
+  parts.engine = engine_.get();
+  parts.memory = mem_store_.get();
+  parts.configure_gateway = [this](router::GatewayOptions& g) {
+    if (mem_store_) {
+      memory::AugmentOptions ao;
+      ao.default_on = opts_.memory_default_on;
+      g.before_chat = [this, ao](router::ChatRequest& r) { memory::augment_chat(*mem_store_, r, ao); };
+      // Only exchanges that opted in are queued (extraction's own chats bypass the gateway).
+      g.after_chat = [this](const router::ChatRequest& q, const router::ChatResponse& a) { mem_worker_->submit(q, a); };
+    }
+    if (extra_gateway_hooks_) extra_gateway_hooks_(g);
+  };
+  http_ = std::make_unique<server::Server>(so, parts);
+  for (auto& m : extra_routes_) http_->add_routes(m);
+  return *http_;
+}
+
+int ModelServer::bind() { return http().bind(); }
+
+void ModelServer::load_async(std::function<void(const std::string&)> on_ready) { engine_->load_async(std::move(on_ready)); }
+
+void ModelServer::listen() { http().listen(); }
+
+void ModelServer::stop() {
+  if (http_) http_->stop();
+}
+
+int ModelServer::port() const { return http_ ? http_->port() : -1; }
+
+std::string ModelServer::url() const { return http_ ? http_->url() : std::string(); }
+
+bool ModelServer::ready() const { return engine_->state() == server::EngineState::ready; }
+
+}  // namespace hearth::app

@@ -1,0 +1,105 @@
+// `hearth serve` assembled: the router (remote providers from an optional config, plus the
+// in-process engine as provider `local`, its model also answering to its bare name), the engine
+// loading in the background, the memory store with its injection and extraction hooks, and the
+// HTTP server (src/server) in front of them.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/memory_embedder.h"
+#include "engine/scheduler.h"
+#include "model/model.h"
+#include "server/server.h"
+
+namespace hearth::router {
+class Router;
+}
+namespace hearth::memory {
+class Embedder;
+class Store;
+class ProviderModel;
+class ExtractWorker;
+}  // namespace hearth::memory
+
+namespace hearth::app {
+
+class LocalEngine;
+
+struct ServeOptions {
+  std::string model_path;  // GGUF file to serve
+  std::string model_name;  // what clients call it (default: the file name without .gguf)
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see port())
+  engine::SchedulerOptions sched;
+  model::LoadOptions load;  // ISA path and weight layout of the served model
+  std::map<std::string, std::string> api_keys;  // name -> secret; empty = no authentication
+  std::vector<std::string> cors_origins;        // allowed browser origins ("*" = any)
+  std::string router_config;                    // optional router YAML (remote providers, policies)
+  bool local_only = false;
+  std::string chat_template;  // overrides the model's template
+  int http_threads = 0;       // <= 0: enough for many concurrent streams
+  size_t max_body_bytes = 16u << 20;
+  bool web_ui = true;
+  // Portable memory (src/memory): opens the store, serves its REST API to the web UI under
+  // /api/hearth/memory, and lets a chat opt in (header X-Hearth-Memory: on, or body field
+  // "hearth_memory": true) to get relevant memories in its system prompt and have new ones
+  // extracted from the exchange afterwards (by the served model, in the background).
+  bool memory = false;
+  bool memory_default_on = false;  // requests that do not say are opted in
+  std::string memory_db;           // default: $HEARTH_HOME/memory/memory.db
+  EmbedderChoice memory_embedder;  // as `hearth memory`; `served` is filled in here
+  // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
+  std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
+};
+
+class ModelServer {
+ public:
+  explicit ModelServer(ServeOptions opts);
+  ~ModelServer();
+
+  // Hooks for the gateway (memory injection/extraction); set before bind().
+  void set_gateway_hooks(const std::function<void(router::GatewayOptions&)>& configure);
+  void add_routes(server::RouteMounter m);
+
+  // Binds the socket; throws Error(io) naming host:port when it cannot. Returns the port.
+  int bind();
+  // Loads the model on a background thread; /health turns 200 when done. `on_ready` (optional)
+  // is called with an empty string on success or the error message.
+  void load_async(std::function<void(const std::string& error)> on_ready = {});
+  // Serves until stop(); returns after the listener closed.
+  void listen();
+  void stop();
+
+  int port() const;
+  std::string url() const;
+  bool ready() const;
+  // Which embedder memory uses and why (empty without memory).
+  const std::string& memory_embedder() const { return mem_embedder_desc_; }
+  router::Router& router() { return *router_; }
+
+ private:
+  void open_memory();
+  server::Server& http();
+
+  ServeOptions opts_;
+  std::unique_ptr<router::Router> router_;
+  std::unique_ptr<LocalEngine> engine_;
+  std::function<void(router::GatewayOptions&)> extra_gateway_hooks_;
+  std::vector<server::RouteMounter> extra_routes_;
+  // Declared after router_ and engine_ so they are destroyed before them (extraction calls the
+  // router, which may call the engine).
+  std::unique_ptr<memory::Embedder> mem_embedder_;
+  std::string mem_embedder_desc_;
+  std::unique_ptr<memory::Store> mem_store_;
+  std::unique_ptr<memory::ProviderModel> mem_model_;
+  std::unique_ptr<memory::ExtractWorker> mem_worker_;
+  std::unique_ptr<server::Server> http_;
+};
+
+// The default model name for a file: its base name without ".gguf".
+std::string model_name_for(const std::string& path);
+
+}  // namespace hearth::app

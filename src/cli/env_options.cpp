@@ -1,0 +1,36 @@
+#include "cli/env_options.h"
+
+#include <cstdlib>
+
+#include "core/log.h"
+
+namespace hearth::cli {
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+model::LoadOptions load_options_from_env() {
+  model::LoadOptions o;
+  std::string warning;
+  o.isa = tensor::choose_isa(env("HEARTH_ISA"), &warning);
+  if (!warning.empty()) log::warn("HEARTH_ISA: " + warning);
+  o.repack = env("HEARTH_REPACK") != "0";
+  return o;
+}
+
+app::EmbedderChoice embedder_choice(const std::string& flag) {
+  app::EmbedderChoice c;
+  c.flag = flag;
+  c.endpoint_url = env("HEARTH_EMBED_URL");
+  c.endpoint_model = env("HEARTH_EMBED_MODEL");
+  c.endpoint_key = env("HEARTH_EMBED_KEY");
+  c.load = load_options_from_env();
+  return c;
+}
+
+}  // namespace hearth::cli

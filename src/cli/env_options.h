@@ -1,0 +1,19 @@
+// What the CLI takes from the environment and hands to the library as options (the library itself
+// reads no environment variables besides HEARTH_HOME and HEARTH_LOG):
+//   HEARTH_ISA=scalar|avx2|avx512  the kernels to use (one the CPU lacks falls back to the best,
+//                                  with a warning)
+//   HEARTH_REPACK=0                keep weights in the file's layout
+//   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint
+#pragma once
+#include <string>
+
+#include "app/memory_embedder.h"
+#include "model/model.h"
+
+namespace hearth::cli {
+
+model::LoadOptions load_options_from_env();
+// The memory embedder to open for `--embed-model FLAG` (empty: not given).
+app::EmbedderChoice embedder_choice(const std::string& flag);
+
+}  // namespace hearth::cli

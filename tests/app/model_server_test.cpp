@@ -1,0 +1,403 @@
+// `hearth serve` over real HTTP on loopback, in-process: every endpoint family, the streaming
+// wire formats, the prompt cache as clients see it, bad input, the queue bound and disconnects.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/json.h"
+#include "app/model_server.h"
+#include "support/shared_data.h"
+
+namespace hearth::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Serve {
+ public:
+  explicit Serve(ServeOptions o) {
+    o.host = "127.0.0.1";
+    o.port = 0;
+    if (o.model_path.empty()) o.model_path = test::shared_path("models/stories260K.gguf").string();
+    if (o.sched.n_threads == 0) o.sched.n_threads = 2;
+    srv_ = std::make_unique<ModelServer>(o);
+    port_ = srv_->bind();
+    srv_->load_async();
+    thread_ = std::thread([this] { srv_->listen(); });
+    for (int i = 0; i < 500 && !srv_->ready(); ++i) std::this_thread::sleep_for(10ms);
+  }
+  ~Serve() {
+    srv_->stop();
+    thread_.join();
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60, 0);
+    return c;
+  }
+  httplib::Result post(const std::string& path, const json& body, const httplib::Headers& h = {}) const {
+    return client().Post(path.c_str(), h, body.dump(), "application/json");
+  }
+  ModelServer& server() { return *srv_; }
+
+ private:
+  std::unique_ptr<ModelServer> srv_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+ServeOptions opts(int parallel = 2) {
+  ServeOptions o;
+  o.sched.parallel = parallel;
+  o.sched.n_ctx = 256 * parallel;
+  return o;
+}
+
+json chat_body(const std::string& text, int max_tokens = 16) {
+  return {{"model", "stories260K"}, {"messages", {{{"role", "user"}, {"content", text}}}},
+          {"max_tokens", max_tokens}, {"temperature", 0}};
+}
+
+// "data: ..." payloads of an SSE body, in order.
+std::vector<std::string> sse_data(const std::string& body) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while ((pos = body.find("data: ", pos)) != std::string::npos) {
+    size_t end = body.find("\n\n", pos);
+    out.push_back(body.substr(pos + 6, end - pos - 6));
+    pos = end;
+  }
+  return out;
+}
+
+TEST(Serve, HealthModelsAndWebUi) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  ASSERT_TRUE(s.server().ready());
+  auto c = s.client();
+  auto h = c.Get("/health");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto m = c.Get("/v1/models");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("stories260K"), std::string::npos) << m->body;
+  auto ui = c.Get("/");
+  ASSERT_TRUE(ui);
+  EXPECT_EQ(ui->status, 200);
+  EXPECT_NE(ui->get_header_value("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(ui->body.find("<html"), std::string::npos);
+  auto missing = c.Get("/no/such/page");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST(Serve, ChatCompletionWithUsageAndPromptCache) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  auto r1 = s.post("/v1/chat/completions", chat_body("Tell me a story about a cat."));
+  ASSERT_TRUE(r1);
+  ASSERT_EQ(r1->status, 200) << r1->body;
+  json j1 = json::parse(r1->body);
+  EXPECT_EQ(j1["object"], "chat.completion");
+  const std::string reply = j1["choices"][0]["message"]["content"];
+  EXPECT_FALSE(reply.empty());
+  EXPECT_EQ(j1["usage"]["completion_tokens"], 16);
+  EXPECT_EQ(j1["choices"][0]["finish_reason"], "length");
+  const int prompt1 = j1["usage"]["prompt_tokens"];
+
+  // The next turn carries the whole first exchange: only the new turn is processed.
+  json body = chat_body("Tell me a story about a cat.");
+  body["messages"].push_back({{"role", "assistant"}, {"content", reply}});
+  body["messages"].push_back({{"role", "user"}, {"content", "And then?"}});
+  auto r2 = s.post("/v1/chat/completions", body);
+  ASSERT_TRUE(r2);
+  ASSERT_EQ(r2->status, 200) << r2->body;
+  json j2 = json::parse(r2->body);
+  EXPECT_GE(j2["usage"]["prompt_tokens_details"]["cached_tokens"].get<int>(), prompt1 - 1) << r2->body;
+}
+
+TEST(Serve, ChatStreamFollowsOpenAiEventOrder) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  json body = chat_body("Once upon a time", 8);
+  body["stream"] = true;
+  body["stream_options"] = {{"include_usage", true}};
+  auto r = s.post("/v1/chat/completions", body);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->get_header_value("Content-Type").find("text/event-stream"), std::string::npos);
+  auto events = sse_data(r->body);
+  ASSERT_GE(events.size(), 4u) << r->body;
+  EXPECT_EQ(events.back(), "[DONE]");
+  json first = json::parse(events[0]);
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  json usage = json::parse(events[events.size() - 2]);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], 8);
+  json fin = json::parse(events[events.size() - 3]);
+  EXPECT_EQ(fin["choices"][0]["finish_reason"], "length");
+  std::string text;
+  for (size_t i = 0; i + 2 < events.size(); ++i) {
+    json e = json::parse(events[i]);
+    if (!e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
+      text += e["choices"][0]["delta"]["content"].get<std::string>();
+  }
+  // Streaming and non-streaming give the same greedy text.
+  auto plain = s.post("/v1/chat/completions", chat_body("Once upon a time", 8));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(text, json::parse(plain->body)["choices"][0]["message"]["content"].get<std::string>());
+}
+
+TEST(Serve, CompletionsEchoLogprobsAndEmbeddings) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  auto r = s.post("/v1/completions", {{"model", "stories260K"}, {"prompt", "Once upon a time"}, {"max_tokens", 0},
+                                      {"echo", true}, {"logprobs", 2}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json j = json::parse(r->body);
+  const auto& lp = j["choices"][0]["logprobs"];
+  ASSERT_GE(lp["tokens"].size(), 3u) << r->body;
+  EXPECT_TRUE(lp["token_logprobs"][0].is_null());
+  for (size_t i = 1; i < lp["token_logprobs"].size(); ++i) EXPECT_LE(lp["token_logprobs"][i].get<double>(), 0.0);
+  EXPECT_NE(j["choices"][0]["text"].get<std::string>().find("Once upon a time"), std::string::npos);
+
+  auto e = s.post("/v1/embeddings", {{"model", "stories260K"}, {"input", {"a cat", "a dog"}}});
+  ASSERT_TRUE(e);
+  ASSERT_EQ(e->status, 200) << e->body;
+  json ej = json::parse(e->body);
+  ASSERT_EQ(ej["data"].size(), 2u);
+  EXPECT_EQ(ej["data"][0]["embedding"].size(), 64u);  // stories260K's n_embd
+}
+
+TEST(Serve, OllamaEndpoints) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  auto c = s.client();
+  auto v = c.Get("/api/version");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->status, 200);
+  auto tags = c.Get("/api/tags");
+  ASSERT_TRUE(tags);
+  EXPECT_NE(tags->body.find("stories260K"), std::string::npos);
+  auto show = s.post("/api/show", {{"model", "stories260K"}});
+  ASSERT_TRUE(show);
+  EXPECT_EQ(show->status, 200) << show->body;
+  auto gen = s.post("/api/generate", {{"model", "stories260K"}, {"prompt", "Once upon a time"},
+                                      {"options", {{"num_predict", 6}, {"temperature", 0}}}});
+  ASSERT_TRUE(gen);
+  ASSERT_EQ(gen->status, 200) << gen->body;
+  // NDJSON: one object per line, the last one done with counts and nanosecond durations.
+  std::vector<json> lines;
+  size_t pos = 0;
+  while (pos < gen->body.size()) {
+    size_t nl = gen->body.find('\n', pos);
+    if (nl == std::string::npos) nl = gen->body.size();
+    if (nl > pos) lines.push_back(json::parse(gen->body.substr(pos, nl - pos)));
+    pos = nl + 1;
+  }
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_TRUE(lines.back()["done"].get<bool>());
+  EXPECT_EQ(lines.back()["eval_count"], 6);
+  EXPECT_GT(lines.back()["total_duration"].get<int64_t>(), 1000);
+  auto emb = s.post("/api/embed", {{"model", "stories260K"}, {"input", "hello"}});
+  ASSERT_TRUE(emb);
+  EXPECT_EQ(emb->status, 200) << emb->body;
+}
+
+TEST(Serve, TokenizeDetokenizeAndMetrics) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  auto t = s.post("/tokenize", {{"content", "Once upon a time"}});
+  ASSERT_TRUE(t);
+  ASSERT_EQ(t->status, 200) << t->body;
+  json toks = json::parse(t->body)["tokens"];
+  ASSERT_FALSE(toks.empty());
+  auto d = s.post("/detokenize", {{"tokens", toks}});
+  ASSERT_TRUE(d);
+  EXPECT_NE(json::parse(d->body)["content"].get<std::string>().find("upon a time"), std::string::npos);
+  EXPECT_EQ(s.post("/detokenize", {{"tokens", {1, -5}}})->status, 400);
+  EXPECT_EQ(s.post("/tokenize", {{"content", 5}})->status, 400);
+
+  s.post("/v1/chat/completions", chat_body("hi", 4));
+  auto m = s.client().Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  for (const char* name : {"hearth_requests_total 1", "hearth_generated_tokens_total 4", "hearth_queue_depth 0",
+                           "hearth_slots_total 2", "hearth_generation_tokens_per_second"})
+    EXPECT_NE(m->body.find(name), std::string::npos) << name << "\n" << m->body;
+}
+
+TEST(Serve, BadInputGetsTheRight4xxAndTheServerKeepsServing) {
+  HEARTH_REQUIRE_SHARED();
+  ServeOptions o = opts();
+  o.max_body_bytes = 1 << 20;
+  Serve s(o);
+  auto c = s.client();
+  auto status = [&](const std::string& path, const std::string& body) {
+    auto r = c.Post(path.c_str(), body, "application/json");
+    return r ? r->status : -1;
+  };
+  EXPECT_EQ(status("/v1/chat/completions", "{not json"), 400);
+  EXPECT_EQ(status("/v1/chat/completions", R"({"model":"stories260K","messages":"hi"})"), 400);
+  EXPECT_EQ(status("/v1/chat/completions", R"({"model":"stories260K"})"), 400);
+  EXPECT_EQ(status("/v1/chat/completions", R"({"model":"stories260K","messages":[{"role":"user","content":"x"}],"max_tokens":"ten"})"), 400);
+  EXPECT_EQ(status("/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}"), 400);
+  EXPECT_EQ(status("/v1/chat/completions", R"({"model":"nope","messages":[{"role":"user","content":"x"}]})"), 404);
+  { auto r = c.Post("/v1/chat/completions", std::string(2 << 20, ' '), "application/json"); ASSERT_TRUE(r); EXPECT_EQ(r->status, 413) << r->body.substr(0, 300); }
+  EXPECT_EQ(status("/api/generate", R"({"model":"stories260K","prompt":7})"), 400);
+  // A prompt longer than a slot's context is refused, not truncated.
+  std::string longtext;
+  for (int i = 0; i < 200; ++i) longtext += "the cat sat on the mat and ";
+  auto r = s.post("/v1/chat/completions", chat_body(longtext));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("context"), std::string::npos) << r->body;
+  // Still serving.
+  auto ok = s.post("/v1/chat/completions", chat_body("hello", 4));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST(Serve, ApiKeyIsRequiredWhenSet) {
+  HEARTH_REQUIRE_SHARED();
+  ServeOptions o = opts();
+  o.api_keys["test"] = "sekrit";
+  Serve s(o);
+  EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2))->status, 401);
+  EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), {{"Authorization", "Bearer wrong"}})->status, 401);
+  EXPECT_EQ(s.post("/tokenize", {{"content", "hi"}})->status, 401);
+  EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), {{"Authorization", "Bearer sekrit"}})->status, 200);
+  EXPECT_EQ(s.client().Get("/health")->status, 200);
+}
+
+// POSTs a JSON body and hands each received chunk to on_chunk; returning false hangs up
+// (this httplib has no Post overload taking a content receiver).
+void post_streaming(httplib::Client& c, const std::string& path, const json& body,
+                    const std::function<bool()>& on_chunk) {
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.body = body.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) { return on_chunk(); };
+  c.send(req);
+}
+
+TEST(Serve, FullQueueAnswers503WithRetryAfterAndDisconnectFreesTheSlot) {
+  HEARTH_REQUIRE_SHARED();
+  ServeOptions o = opts(1);
+  o.sched.queue_limit = 0;
+  Serve s(o);
+  // A stream that would run for a long time holds the only slot; its client hangs up after the
+  // first bytes.
+  json body = chat_body("Once upon a time", 100000);
+  body["stream"] = true;
+  body["logit_bias"] = {{"2", -100}};  // no end-of-text: it only stops when cancelled or full
+  std::atomic<bool> got_bytes{false};
+  std::thread streamer([&] {
+    httplib::Client c = s.client();
+    post_streaming(c, "/v1/chat/completions", body, [&] {
+      got_bytes = true;
+      return false;  // hang up
+    });
+  });
+  for (int i = 0; i < 500 && !got_bytes; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(got_bytes);
+  streamer.join();
+  // The slot is free again quickly, so a new request succeeds.
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    auto ok = s.post("/v1/chat/completions", chat_body("hi", 2));
+    status = ok ? ok->status : -1;
+    if (status != 200) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(status, 200);
+
+  // A burst against the one slot with no queue: whoever finds it taken gets 503 + Retry-After
+  // at once, the rest are served. (A burst, since this model finishes any one request in
+  // milliseconds; repeated in the unlikely case the requests never overlapped.)
+  auto rejected_metric = [&] {
+    const std::string body = s.client().Get("/metrics")->body;
+    const std::string key = "\nhearth_requests_rejected_total ";
+    const size_t at = body.find(key);
+    return at == std::string::npos ? -1L : std::stol(body.substr(at + key.size()));
+  };
+  const long rejected_before = rejected_metric();
+  int rejected = 0, served = 0;
+  for (int round = 0; round < 5 && rejected == 0; ++round) {
+    std::vector<std::thread> burst;
+    std::mutex mu;
+    for (int k = 0; k < 8; ++k)
+      burst.emplace_back([&] {
+        auto r = s.post("/v1/chat/completions", chat_body("Once upon a time", 400));
+        std::lock_guard<std::mutex> lk(mu);
+        ASSERT_TRUE(r);
+        if (r->status == 503) {
+          ++rejected;
+          EXPECT_FALSE(r->get_header_value("Retry-After").empty());
+          EXPECT_NE(r->body.find("busy"), std::string::npos) << r->body;
+        } else {
+          EXPECT_EQ(r->status, 200) << r->body;
+          ++served;
+        }
+      });
+    for (auto& t : burst) t.join();
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(served, 0);
+  EXPECT_EQ(rejected_metric() - rejected_before, rejected);
+}
+
+}  // namespace
+}  // namespace hearth::app
+
+namespace hearth::app {
+namespace {
+
+TEST(Serve, MemoryApiAndOptInPromptMemory) {
+  HEARTH_REQUIRE_SHARED();
+  const auto dir = test::make_temp_dir("hearth-serve-memory");
+  ServeOptions o = opts();
+  o.memory = true;
+  o.memory_db = (dir / "memory.db").string();
+  o.api_keys["k"] = "sekrit";
+  Serve s(o);
+  const httplib::Headers auth = {{"Authorization", "Bearer sekrit"}};
+  auto c = s.client();
+  // The memory API is personal data: the server's key guards it.
+  EXPECT_EQ(c.Get("/api/hearth/memory")->status, 401);
+  auto add = c.Post("/api/hearth/memory", auth, json{{"text", "The user's cat is called Mittens"}, {"kind", "fact"}}.dump(),
+                    "application/json");
+  ASSERT_TRUE(add);
+  ASSERT_EQ(add->status, 201) << add->body;
+  auto found = c.Get("/api/hearth/memory/search?q=cat", auth);
+  ASSERT_EQ(found->status, 200);
+  EXPECT_NE(found->body.find("Mittens"), std::string::npos) << found->body;
+
+  // The same question with and without X-Hearth-Memory: opted in, the memory goes into the
+  // prompt (more prompt tokens); otherwise nothing is added.
+  auto prompt_tokens = [&](const httplib::Headers& h) {
+    auto r = s.post("/v1/chat/completions", chat_body("What is my cat called?", 2), h);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body)["usage"]["prompt_tokens"].get<int>();
+  };
+  const int plain = prompt_tokens(auth);
+  httplib::Headers on = auth;
+  on.emplace("X-Hearth-Memory", "on");
+  const int with_memory = prompt_tokens(on);
+  EXPECT_GT(with_memory, plain + 5);
+  httplib::Headers bad = auth;
+  bad.emplace("X-Hearth-Memory", "maybe");
+  EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), bad)->status, 400);
+}
+
+}  // namespace
+}  // namespace hearth::app
