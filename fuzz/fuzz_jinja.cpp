@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "tokenizer/jinja/template.h"
+#include "jinja/template.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hearth::jinja;
