@@ -13,9 +13,6 @@ using router::ErrorKind;
 using router::ProviderError;
 using router::StreamEvent;
 
-std::atomic<uint64_t> g_ids{0};
-
-std::string new_id(const char* prefix) { return std::string(prefix) + std::to_string(++g_ids); }
 
 // Request fields override the engine's defaults only when the client set them.
 sampling::Params sampling_params(std::optional<double> temperature, std::optional<double> top_p,
@@ -110,7 +107,7 @@ void EngineBackend::run(engine::GenRequest gen, const router::StreamSink& sink, 
   const auto& tok = sched_->tokenizer();
   StreamEvent start;
   start.kind = StreamEvent::Kind::start;
-  start.response_id = new_id("hearth-");
+  start.response_id = "hearth-" + std::to_string(++next_id_);
   start.model = name_;
   if (!sink(start)) {
     job->cancel();

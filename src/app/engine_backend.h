@@ -2,6 +2,7 @@
 // embedding requests into scheduler requests (chat template, tokenizer, sampling settings) and
 // the scheduler's events back into the router's stream events. JSON stays in the gateway.
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,7 @@ class EngineBackend : public router::LocalBackend {
   std::shared_ptr<engine::Scheduler> sched_;
   std::string name_;
   engine::ChatFormatter formatter_;
+  std::atomic<uint64_t> next_id_{0};  // response ids
 };
 
 // The router's error for an engine error (queue full -> overloaded with a retry hint, prompt

@@ -39,17 +39,20 @@ int run(BenchFlags f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("bench", "Measure prompt (pp) and generation (tg) speed, llama-bench style", [](CLI::App& app) {
-  auto f = std::make_shared<BenchFlags>();
-  app.add_option("-m,--model", f->opts.model_path, "GGUF model file")->required();
-  app.add_option("-p,--n-prompt", f->opts.n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
-  app.add_option("-n,--n-gen", f->opts.n_gen, "Generated tokens for the tg test (0: skip)")->capture_default_str();
-  app.add_option("-t,--threads", f->opts.n_threads, "Threads (default: all cores)");
-  app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
-  app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
-  app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
-  return [f]() { return run(*f); };
-});
-
 }  // namespace
+
+Command bench_command() {
+  return {"bench", "Measure prompt (pp) and generation (tg) speed, llama-bench style", [](CLI::App& app) {
+    auto f = std::make_shared<BenchFlags>();
+    app.add_option("-m,--model", f->opts.model_path, "GGUF model file")->required();
+    app.add_option("-p,--n-prompt", f->opts.n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
+    app.add_option("-n,--n-gen", f->opts.n_gen, "Generated tokens for the tg test (0: skip)")->capture_default_str();
+    app.add_option("-t,--threads", f->opts.n_threads, "Threads (default: all cores)");
+    app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
+    app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
+    app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
+    return [f]() { return run(*f); };
+  }};
+}
+
 }  // namespace hearth::cli

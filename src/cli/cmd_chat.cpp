@@ -102,18 +102,21 @@ int run(const ChatFlags& f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("chat", "Chat with a local GGUF model on stdin/stdout", [](CLI::App& app) {
-  auto f = std::make_shared<ChatFlags>();
-  f->gen.n_predict = 256;
-  engine::add_generation_flags(app, f->gen);
-  app.add_option("--system", f->system, "System message");
-  app.add_option("--chat-template", f->template_file, "Jinja chat template file (default: the model's)");
-  app.add_flag("-v,--verbose", f->verbose, "Per-turn statistics on stderr (tokens processed vs reused)");
-  app.footer(
-      "One message per line. /reset clears the history and the cache, /exit (or end of input) quits.\n"
-      "Ctrl-C stops the reply being generated and keeps the conversation.");
-  return [f]() { return run(*f); };
-});
-
 }  // namespace
+
+Command chat_command() {
+  return {"chat", "Chat with a local GGUF model on stdin/stdout", [](CLI::App& app) {
+    auto f = std::make_shared<ChatFlags>();
+    f->gen.n_predict = 256;
+    engine::add_generation_flags(app, f->gen);
+    app.add_option("--system", f->system, "System message");
+    app.add_option("--chat-template", f->template_file, "Jinja chat template file (default: the model's)");
+    app.add_flag("-v,--verbose", f->verbose, "Per-turn statistics on stderr (tokens processed vs reused)");
+    app.footer(
+        "One message per line. /reset clears the history and the cache, /exit (or end of input) quits.\n"
+        "Ctrl-C stops the reply being generated and keeps the conversation.");
+    return [f]() { return run(*f); };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -205,52 +205,55 @@ int do_report(const ReportArgs& a) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("eval", "Evaluate models on benchmark and custom tasks (run, list, compare, report)", [](CLI::App& app) {
-  app.require_subcommand(1);
-  auto ra = std::make_shared<RunArgs>();
-  auto* run = app.add_subcommand("run", "Run tasks against a model");
-  run->add_option("--task,-t", ra->tasks, "Tasks: built-in names, group names or YAML paths, comma-separated")->required();
-  run->add_option("--model,-m", ra->model, "local:FILE.gguf or provider:model (routed)")->required();
-  run->add_option("--config", ra->config, "Router config for provider:model (default $HEARTH_HOME/router.yaml)");
-  run->add_option("--limit", ra->limit, "Documents per task (default all)");
-  run->add_option("--num-fewshot", ra->num_fewshot, "Override the tasks' number of few-shot examples");
-  run->add_flag("--apply-chat-template", ra->chat, "Wrap generation prompts in the model's chat template");
-  run->add_option("--output,-o", ra->output, "Results folder (default $HEARTH_HOME/eval/runs)");
-  run->add_option("--concurrency", ra->concurrency, "Parallel requests to a remote endpoint")->check(CLI::Range(1, 256));
-  run->add_option("--threads", ra->threads, "Local engine threads (default all cores)");
-  run->add_option("--ctx", ra->ctx, "Local engine context length (default the model's)");
-  run->add_option("--data-dir", ra->data_dir, "Folder of the built-in tasks' data (else $HEARTH_EVAL_DATA)");
-  run->add_option("--judge", ra->judge, "Judge model for llm_judge metrics (local:FILE or provider:model)");
-  run->add_option("--cache", ra->cache, "Request cache file (default $HEARTH_HOME/eval/cache.sqlite)");
-  run->add_flag("--no-cache", ra->no_cache, "Do not read or write the request cache");
-  run->add_flag("--no-prefix-reuse", ra->no_prefix_reuse, "Local: recompute shared prefixes (for benchmarking)");
-  run->add_flag("--log-samples", ra->log_samples, "Write per-sample logs (samples_TASK.jsonl)");
-  run->add_flag("--json", ra->json_out, "Print the results JSON");
-  auto list_json = std::make_shared<bool>(false);
-  auto* list = app.add_subcommand("list", "List built-in tasks");
-  list->add_flag("--json", *list_json, "Machine-readable output");
-  auto runs = std::make_shared<std::vector<std::string>>();
-  auto cmp_json = std::make_shared<bool>(false);
-  auto* cmp = app.add_subcommand("compare", "Compare finished runs in one table");
-  cmp->add_option("runs", *runs, "Run directories or results.json files")->required();
-  cmp->add_flag("--json", *cmp_json, "Machine-readable output");
-  auto rep = std::make_shared<ReportArgs>();
-  auto* report = app.add_subcommand("report", "Write one self-contained HTML file with charts and a table of finished runs");
-  report->add_option("runs", rep->runs, "Run directories or results.json files (several: side by side)")->required();
-  report->add_option("--output,-o", rep->output, "HTML file to write")->capture_default_str();
-  report->add_option("--title", rep->title, "Page title (default: the runs' models)");
-  report->add_flag("--json", rep->json_out, "Print what was written as JSON");
-  return [=, &app]() {
-    return run_guarded([&]() {
-      if (run->parsed()) return do_run(*ra);
-      if (list->parsed()) return do_list(*list_json);
-      if (cmp->parsed()) return do_compare(*runs, *cmp_json);
-      if (report->parsed()) return do_report(*rep);
-      print_error("eval: choose run, list, compare or report");
-      return kExitUsage;
-    });
-  };
-});
-
 }  // namespace
+
+Command eval_command() {
+  return {"eval", "Evaluate models on benchmark and custom tasks (run, list, compare, report)", [](CLI::App& app) {
+    app.require_subcommand(1);
+    auto ra = std::make_shared<RunArgs>();
+    auto* run = app.add_subcommand("run", "Run tasks against a model");
+    run->add_option("--task,-t", ra->tasks, "Tasks: built-in names, group names or YAML paths, comma-separated")->required();
+    run->add_option("--model,-m", ra->model, "local:FILE.gguf or provider:model (routed)")->required();
+    run->add_option("--config", ra->config, "Router config for provider:model (default $HEARTH_HOME/router.yaml)");
+    run->add_option("--limit", ra->limit, "Documents per task (default all)");
+    run->add_option("--num-fewshot", ra->num_fewshot, "Override the tasks' number of few-shot examples");
+    run->add_flag("--apply-chat-template", ra->chat, "Wrap generation prompts in the model's chat template");
+    run->add_option("--output,-o", ra->output, "Results folder (default $HEARTH_HOME/eval/runs)");
+    run->add_option("--concurrency", ra->concurrency, "Parallel requests to a remote endpoint")->check(CLI::Range(1, 256));
+    run->add_option("--threads", ra->threads, "Local engine threads (default all cores)");
+    run->add_option("--ctx", ra->ctx, "Local engine context length (default the model's)");
+    run->add_option("--data-dir", ra->data_dir, "Folder of the built-in tasks' data (else $HEARTH_EVAL_DATA)");
+    run->add_option("--judge", ra->judge, "Judge model for llm_judge metrics (local:FILE or provider:model)");
+    run->add_option("--cache", ra->cache, "Request cache file (default $HEARTH_HOME/eval/cache.sqlite)");
+    run->add_flag("--no-cache", ra->no_cache, "Do not read or write the request cache");
+    run->add_flag("--no-prefix-reuse", ra->no_prefix_reuse, "Local: recompute shared prefixes (for benchmarking)");
+    run->add_flag("--log-samples", ra->log_samples, "Write per-sample logs (samples_TASK.jsonl)");
+    run->add_flag("--json", ra->json_out, "Print the results JSON");
+    auto list_json = std::make_shared<bool>(false);
+    auto* list = app.add_subcommand("list", "List built-in tasks");
+    list->add_flag("--json", *list_json, "Machine-readable output");
+    auto runs = std::make_shared<std::vector<std::string>>();
+    auto cmp_json = std::make_shared<bool>(false);
+    auto* cmp = app.add_subcommand("compare", "Compare finished runs in one table");
+    cmp->add_option("runs", *runs, "Run directories or results.json files")->required();
+    cmp->add_flag("--json", *cmp_json, "Machine-readable output");
+    auto rep = std::make_shared<ReportArgs>();
+    auto* report = app.add_subcommand("report", "Write one self-contained HTML file with charts and a table of finished runs");
+    report->add_option("runs", rep->runs, "Run directories or results.json files (several: side by side)")->required();
+    report->add_option("--output,-o", rep->output, "HTML file to write")->capture_default_str();
+    report->add_option("--title", rep->title, "Page title (default: the runs' models)");
+    report->add_flag("--json", rep->json_out, "Print what was written as JSON");
+    return [=, &app]() {
+      return run_guarded([&]() {
+        if (run->parsed()) return do_run(*ra);
+        if (list->parsed()) return do_list(*list_json);
+        if (cmp->parsed()) return do_compare(*runs, *cmp_json);
+        if (report->parsed()) return do_report(*rep);
+        print_error("eval: choose run, list, compare or report");
+        return kExitUsage;
+      });
+    };
+  }};
+}
+
 }  // namespace hearth::cli

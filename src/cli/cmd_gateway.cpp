@@ -17,56 +17,59 @@ void on_signal(int) {
   if (g_server) g_server->stop();
 }
 
-HEARTH_COMMAND("gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints routed across providers", [](CLI::App& app) {
-  struct Opts {
-    std::string config, host = "127.0.0.1", api_key;
-    int port = 8080, threads = 64;
-    bool local_only = false;
-  };
-  auto o = std::make_shared<Opts>();
-  app.add_option("--config", o->config, "Router config (YAML)")->required();
-  app.add_option("--host", o->host, "Address to bind (default loopback)");
-  app.add_option("--port", o->port, "Port (0 = pick a free one and print it)");
-  app.add_option("--threads", o->threads, "Worker threads (one per concurrent connection)")->check(CLI::Range(1, 4096));
-  app.add_option("--api-key", o->api_key, "Require this key from clients (Bearer or x-api-key)");
-  app.add_flag("--local-only", o->local_only, "Refuse every remote provider");
-  return [o]() {
-    return run_guarded([&]() {
-      auto cfg = router::load_config(o->config);
-      router::RouterOptions ropts;
-      ropts.local_only = o->local_only;
-      router::GatewayOptions gopts;
-      gopts.api_keys = cfg.api_keys;
-      if (!o->api_key.empty()) gopts.api_keys["cli"] = o->api_key;
-      gopts.version = HEARTH_VERSION;
-      bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
-      if (!loopback && gopts.api_keys.empty())
-        log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");
-      router::Router r(std::move(cfg), ropts);
-      router::Gateway gw(r, gopts);
-      httplib::Server server;
-      int threads = o->threads;
-      server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-      gw.mount(server);
-      int port = o->port;
-      if (port == 0) {
-        port = server.bind_to_any_port(o->host);
-        if (port < 0) fail(Errc::io, "cannot bind " + o->host);
-      } else if (!server.bind_to_port(o->host, port)) {
-        fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
-      }
-      gw.widen_listen_backlog();
-      std::printf("hearth gateway listening on http://%s:%d\n", o->host.c_str(), port);
-      std::fflush(stdout);
-      g_server = &server;
-      std::signal(SIGINT, on_signal);
-      std::signal(SIGTERM, on_signal);
-      server.listen_after_bind();
-      g_server = nullptr;
-      return kExitOk;
-    });
-  };
-});
-
 }  // namespace
+
+Command gateway_command() {
+  return {"gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints routed across providers", [](CLI::App& app) {
+    struct Opts {
+      std::string config, host = "127.0.0.1", api_key;
+      int port = 8080, threads = 64;
+      bool local_only = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app.add_option("--config", o->config, "Router config (YAML)")->required();
+    app.add_option("--host", o->host, "Address to bind (default loopback)");
+    app.add_option("--port", o->port, "Port (0 = pick a free one and print it)");
+    app.add_option("--threads", o->threads, "Worker threads (one per concurrent connection)")->check(CLI::Range(1, 4096));
+    app.add_option("--api-key", o->api_key, "Require this key from clients (Bearer or x-api-key)");
+    app.add_flag("--local-only", o->local_only, "Refuse every remote provider");
+    return [o]() {
+      return run_guarded([&]() {
+        auto cfg = router::load_config(o->config);
+        router::RouterOptions ropts;
+        ropts.local_only = o->local_only;
+        router::GatewayOptions gopts;
+        gopts.api_keys = cfg.api_keys;
+        if (!o->api_key.empty()) gopts.api_keys["cli"] = o->api_key;
+        gopts.version = HEARTH_VERSION;
+        bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
+        if (!loopback && gopts.api_keys.empty())
+          log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");
+        router::Router r(std::move(cfg), ropts);
+        router::Gateway gw(r, gopts);
+        httplib::Server server;
+        int threads = o->threads;
+        server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+        gw.mount(server);
+        int port = o->port;
+        if (port == 0) {
+          port = server.bind_to_any_port(o->host);
+          if (port < 0) fail(Errc::io, "cannot bind " + o->host);
+        } else if (!server.bind_to_port(o->host, port)) {
+          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
+        }
+        gw.widen_listen_backlog();
+        std::printf("hearth gateway listening on http://%s:%d\n", o->host.c_str(), port);
+        std::fflush(stdout);
+        g_server = &server;
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        server.listen_after_bind();
+        g_server = nullptr;
+        return kExitOk;
+      });
+    };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -110,26 +110,29 @@ void print_text(const gguf::File& f, const ordered_json& s, bool show_tensors) {
                 with_commas(pt["bytes"].get<uint64_t>()).c_str());
 }
 
-HEARTH_COMMAND("inspect", "Show a GGUF file's metadata, tokenizer and tensors", [](CLI::App& app) {
-  struct Opts {
-    std::string path;
-    bool json = false;
-    bool no_tensors = false;
-  };
-  auto o = std::make_shared<Opts>();
-  app.add_option("file", o->path, "GGUF model or vocabulary file")->required();
-  app.add_flag("--json", o->json, "Print one JSON object instead of text");
-  app.add_flag("--no-tensors", o->no_tensors, "Leave out the per-tensor table");
-  return [o]() {
-    const gguf::File f = gguf::File::open(o->path);
-    gguf::SummaryOptions opt;
-    opt.tensors = !o->no_tensors;
-    const ordered_json s = gguf::summarize(f, opt);
-    if (o->json) std::printf("%s\n", s.dump(2).c_str());
-    else print_text(f, s, !o->no_tensors);
-    return kExitOk;
-  };
-});
-
 }  // namespace
+
+Command inspect_command() {
+  return {"inspect", "Show a GGUF file's metadata, tokenizer and tensors", [](CLI::App& app) {
+    struct Opts {
+      std::string path;
+      bool json = false;
+      bool no_tensors = false;
+    };
+    auto o = std::make_shared<Opts>();
+    app.add_option("file", o->path, "GGUF model or vocabulary file")->required();
+    app.add_flag("--json", o->json, "Print one JSON object instead of text");
+    app.add_flag("--no-tensors", o->no_tensors, "Leave out the per-tensor table");
+    return [o]() {
+      const gguf::File f = gguf::File::open(o->path);
+      gguf::SummaryOptions opt;
+      opt.tensors = !o->no_tensors;
+      const ordered_json s = gguf::summarize(f, opt);
+      if (o->json) std::printf("%s\n", s.dump(2).c_str());
+      else print_text(f, s, !o->no_tensors);
+      return kExitOk;
+    };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -81,18 +81,21 @@ int run(const LogitsFlags& f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("logits", "Print the top logits at every prompt position (golden-file format with --json)",
-               [](CLI::App& app) {
-                 auto f = std::make_shared<LogitsFlags>();
-                 app.add_option("-m,--model", f->model, "GGUF model file")->required();
-                 app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
-                 app.add_option("--top", f->top, "How many logits per position")->capture_default_str();
-                 app.add_option("--ctx-size,-c", f->n_ctx, "Context size (default: model's, capped at 4096)");
-                 app.add_option("-t,--threads", f->n_threads, "Threads (default: all cores)");
-                 app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
-                 app.add_flag("--json", f->json, "JSON output: {\"tokens\":[...],\"prompt_top\":[...]}");
-                 return [f]() { return run(*f); };
-               });
-
 }  // namespace
-}  // namespace hearth::cli
+
+Command logits_command() {
+  return {"logits", "Print the top logits at every prompt position (golden-file format with --json)",
+                 [](CLI::App& app) {
+                   auto f = std::make_shared<LogitsFlags>();
+                   app.add_option("-m,--model", f->model, "GGUF model file")->required();
+                   app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
+                   app.add_option("--top", f->top, "How many logits per position")->capture_default_str();
+                   app.add_option("--ctx-size,-c", f->n_ctx, "Context size (default: model's, capped at 4096)");
+                   app.add_option("-t,--threads", f->n_threads, "Threads (default: all cores)");
+                   app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
+                   app.add_flag("--json", f->json, "JSON output: {\"tokens\":[...],\"prompt_top\":[...]}");
+                   return [f]() { return run(*f); };
+                 }};
+  }
+
+  }  // namespace hearth::cli

@@ -33,53 +33,56 @@ void on_signal(int) {
   if (g_server) g_server->stop();
 }
 
-HEARTH_COMMAND("mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP with --http)", [](CLI::App& app) {
-  auto o = std::make_shared<Opts>();
-  app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
-  app.add_option("--embed-model", o->embed_model, "Embedding model: local:FILE.gguf, provider:model or hash (default: as `hearth memory`)");
-  app.add_flag("--http", o->http, "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio");
-  app.add_option("--host", o->host, "HTTP bind address (default 127.0.0.1; loopback only unless you mean it)");
-  app.add_option("--port", o->port, "HTTP port (0 = any free port; default 8766)")->check(CLI::Range(0, 65535));
-  app.add_flag("--sse", o->sse, "Answer HTTP requests as SSE streams even when the client accepts JSON");
-  app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
-  return [o]() {
-    return run_guarded([&]() {
-      auto emb = open_memory_embedder(embedder_choice(o->embed_model));
-      memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
-      memory::mcp::Server server(store, {"hearth-memory", HEARTH_VERSION, "mcp"});
-      if (!o->http) {
-        std::ios::sync_with_stdio(false);
-        memory::mcp::serve_stdio(server, std::cin, std::cout);
-        return kExitOk;
-      }
-      bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
-      if (!loopback)
-        log::warn("mcp: binding " + o->host + ": anyone who can reach this port can read and change your memories");
-      memory::mcp::HttpOptions hopts;
-      hopts.allowed_origins = o->origins;
-      hopts.sse = o->sse;
-      memory::mcp::HttpTransport transport(server, hopts);
-      httplib::Server http;
-      http.set_payload_max_length(8u << 20);
-      transport.mount(http);
-      int port = o->port;
-      if (port == 0) {
-        port = http.bind_to_any_port(o->host);
-        if (port < 0) fail(Errc::io, "cannot bind " + o->host);
-      } else if (!http.bind_to_port(o->host, port)) {
-        fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
-      }
-      std::printf("hearth mcp listening on http://%s:%d/mcp\n", o->host.c_str(), port);
-      std::fflush(stdout);
-      g_server = &http;
-      std::signal(SIGINT, on_signal);
-      std::signal(SIGTERM, on_signal);
-      http.listen_after_bind();
-      g_server = nullptr;
-      return kExitOk;
-    });
-  };
-});
-
 }  // namespace
+
+Command mcp_command() {
+  return {"mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP with --http)", [](CLI::App& app) {
+    auto o = std::make_shared<Opts>();
+    app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
+    app.add_option("--embed-model", o->embed_model, "Embedding model: local:FILE.gguf, provider:model or hash (default: as `hearth memory`)");
+    app.add_flag("--http", o->http, "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio");
+    app.add_option("--host", o->host, "HTTP bind address (default 127.0.0.1; loopback only unless you mean it)");
+    app.add_option("--port", o->port, "HTTP port (0 = any free port; default 8766)")->check(CLI::Range(0, 65535));
+    app.add_flag("--sse", o->sse, "Answer HTTP requests as SSE streams even when the client accepts JSON");
+    app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
+    return [o]() {
+      return run_guarded([&]() {
+        auto emb = open_memory_embedder(embedder_choice(o->embed_model));
+        memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
+        memory::mcp::Server server(store, {"hearth-memory", HEARTH_VERSION, "mcp"});
+        if (!o->http) {
+          std::ios::sync_with_stdio(false);
+          memory::mcp::serve_stdio(server, std::cin, std::cout);
+          return kExitOk;
+        }
+        bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
+        if (!loopback)
+          log::warn("mcp: binding " + o->host + ": anyone who can reach this port can read and change your memories");
+        memory::mcp::HttpOptions hopts;
+        hopts.allowed_origins = o->origins;
+        hopts.sse = o->sse;
+        memory::mcp::HttpTransport transport(server, hopts);
+        httplib::Server http;
+        http.set_payload_max_length(8u << 20);
+        transport.mount(http);
+        int port = o->port;
+        if (port == 0) {
+          port = http.bind_to_any_port(o->host);
+          if (port < 0) fail(Errc::io, "cannot bind " + o->host);
+        } else if (!http.bind_to_port(o->host, port)) {
+          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
+        }
+        std::printf("hearth mcp listening on http://%s:%d/mcp\n", o->host.c_str(), port);
+        std::fflush(stdout);
+        g_server = &http;
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        http.listen_after_bind();
+        g_server = nullptr;
+        return kExitOk;
+      });
+    };
+  }};
+}
+
 }  // namespace hearth::cli

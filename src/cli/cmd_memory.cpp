@@ -347,109 +347,112 @@ int run(const std::string& sub, const Opts& o) {
   fail(Errc::internal, "unhandled memory subcommand " + sub);
 }
 
-HEARTH_COMMAND("memory", "Manage the local memory store (add, search, export, import, ...)", [](CLI::App& app) {
-  auto o = std::make_shared<Opts>();
-  auto which = std::make_shared<std::string>();
-  app.require_subcommand(1);
-  app.fallthrough();  // --db and --embed-model also work after the subcommand
-  app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
-  app.add_option("--embed-model", o->embed_model,
-                 "Embedding model for this command: local:FILE.gguf, provider:model (router config) or hash");
-  auto sub = [&](const char* name, const char* help) {
-    auto* s = app.add_subcommand(name, help);
-    s->callback([which, name] { *which = name; });
-    return s;
-  };
-  auto common = [&](CLI::App* s, bool filters) {
-    if (filters) {
-      s->add_option("--scope", o->scope, "user, agent:<name>, app:<name> or project:<name>");
-      s->add_option("--kind", o->kind, "fact, preference, instruction, task or episode");
-      s->add_option("--tags", o->tags, "Comma-separated tags");
-    }
-  };
-  auto* add = sub("add", "Remember something");
-  add->add_option("text", o->text, "What to remember")->required();
-  common(add, true);
-  add->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
-  add->add_option("--confidence", o->confidence, "0..1 (default 1)")->check(CLI::Range(0.0, 1.0));
-  add->add_option("--expires", o->expires, "RFC 3339 time after which it is not recalled");
-  add->add_option("--id", o->id, "Explicit id (default: random)");
-  add->add_flag("--json", o->json_out, "Print the stored record as JSON");
-
-  auto* search = sub("search", "Find memories (BM25 + vectors + recency)");
-  search->add_option("query", o->text, "Search text")->required();
-  common(search, true);
-  search->add_option("-n,--limit", o->limit, "How many results");
-  search->add_option("--mode", o->mode, "hybrid (default), bm25 or vector");
-  search->add_flag("--json", o->json_out, "JSON output with scores and reasons");
-
-  auto* list = sub("list", "List memories, newest first");
-  common(list, true);
-  list->add_option("-n,--limit", o->limit, "How many");
-  list->add_flag("--all", o->all, "Include deleted (tombstoned) memories");
-  list->add_flag("--json", o->json_out, "JSON output");
-
-  auto* show = sub("show", "Show one memory with its history");
-  show->add_option("id", o->id)->required();
-  show->add_flag("--json", o->json_out, "Compact JSON output");
-
-  auto* edit = sub("edit", "Change a memory (the old text is kept in its history)");
-  edit->add_option("id", o->id)->required();
-  edit->add_option("--text", o->text, "New text");
-  common(edit, true);
-  edit->add_option("--importance", o->importance)->check(CLI::Range(0.0, 1.0));
-  edit->add_option("--confidence", o->confidence)->check(CLI::Range(0.0, 1.0));
-  edit->add_option("--expires", o->expires, "RFC 3339 time");
-
-  auto* forget = sub("forget", "Delete a memory (a tombstone until purge)");
-  forget->add_option("id", o->id)->required();
-  sub("undo", "Revert the last add, edit, forget or import");
-  sub("purge", "Erase deleted memories for good");
-  sub("reembed", "Compute vectors for memories lacking one from the current embedder");
-  auto* emb = sub("embedder", "Show or save the embedding model (local:FILE.gguf, provider:model, hash)");
-  emb->add_option("model", o->set_embedder, "Model to save in $HEARTH_HOME/memory/config.json");
-  emb->add_flag("--reset", o->reset_embedder, "Remove the saved setting (back to the default)");
-  emb->add_flag("--json", o->json_out, "JSON output");
-
-  auto* exp = sub("export", "Write a memory bundle");
-  exp->add_option("-o,--output", o->out, "File (default stdout)");
-  exp->add_option("--scope", o->scope, "Only this scope");
-  exp->add_flag("--no-deleted", o->no_deleted, "Leave out tombstones");
-  exp->add_flag("--sign", o->sign, "Append an Ed25519 signature");
-  exp->add_flag("--encrypt", o->encrypt, "Encrypt with a passphrase");
-  exp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
-
-  auto* imp = sub("import", "Read a bundle or another assistant's export");
-  imp->add_option("file", o->in, "File, or - for stdin")->required();
-  imp->add_option("--mode", o->conflict, "On id conflicts: skip (default), overwrite, keep-both");
-  imp->add_option("--remap-scope", o->remap, "FROM=TO, repeatable");
-  imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
-  imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
-  imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
-
-  auto* ext = sub("extract", "Turn imported conversations (or a JSONL chat log) into memories with a model");
-  ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: the router config's default_model)");
-  ext->add_option("--config", o->ex.config, "Router config (default $HEARTH_HOME/router.yaml if present)");
-  ext->add_flag("--episodes", o->ex.episodes, "Every imported episode not yet extracted from");
-  ext->add_option("--id", o->ex.ids, "This episode (repeatable; also when already extracted)");
-  ext->add_option("--file", o->ex.file, "A JSONL chat log of {\"role\",\"content\"} lines instead of stored episodes");
-  ext->add_flag("--dry-run", o->ex.dry_run, "Print the operations without applying them");
-  ext->add_flag("--json", o->ex.json_out, "JSON output");
-
-  auto* bench = sub("bench", "Retrieval benchmark: LoCoMo recall@5/10 per search mode, search latency at scale");
-  bench->add_option("--data", o->data, "LoCoMo JSON (default $HEARTH_SHARED or ../shared, memory-bench/locomo10.json)");
-  bench->add_option("--sizes", o->sizes, "Store sizes for the latency runs, e.g. --sizes 10000 100000")->delimiter(',');
-  bench->add_option("--queries", o->queries, "Searches per mode in each latency run")->check(CLI::Range(1, 1000000));
-  bench->add_option("--work-dir", o->work_dir, "Where the benchmark databases go (default: a temp dir, removed after)");
-  bench->add_flag("--no-recall", o->no_recall, "Skip the recall part");
-  bench->add_flag("--hash-only", o->hash_only, "Only the built-in hash embedder (ignore --embed-model and the setting)");
-  bench->add_flag("--json", o->json_out, "JSON output");
-
-  auto* stats = sub("stats", "Counts and store location");
-  stats->add_flag("--json", o->json_out, "JSON output");
-
-  return [o, which] { return run_guarded([&] { return run(*which, *o); }); };
-});
-
 }  // namespace
+
+Command memory_command() {
+  return {"memory", "Manage the local memory store (add, search, export, import, ...)", [](CLI::App& app) {
+    auto o = std::make_shared<Opts>();
+    auto which = std::make_shared<std::string>();
+    app.require_subcommand(1);
+    app.fallthrough();  // --db and --embed-model also work after the subcommand
+    app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
+    app.add_option("--embed-model", o->embed_model,
+                   "Embedding model for this command: local:FILE.gguf, provider:model (router config) or hash");
+    auto sub = [&](const char* name, const char* help) {
+      auto* s = app.add_subcommand(name, help);
+      s->callback([which, name] { *which = name; });
+      return s;
+    };
+    auto common = [&](CLI::App* s, bool filters) {
+      if (filters) {
+        s->add_option("--scope", o->scope, "user, agent:<name>, app:<name> or project:<name>");
+        s->add_option("--kind", o->kind, "fact, preference, instruction, task or episode");
+        s->add_option("--tags", o->tags, "Comma-separated tags");
+      }
+    };
+    auto* add = sub("add", "Remember something");
+    add->add_option("text", o->text, "What to remember")->required();
+    common(add, true);
+    add->add_option("--importance", o->importance, "0..1 (default 0.5)")->check(CLI::Range(0.0, 1.0));
+    add->add_option("--confidence", o->confidence, "0..1 (default 1)")->check(CLI::Range(0.0, 1.0));
+    add->add_option("--expires", o->expires, "RFC 3339 time after which it is not recalled");
+    add->add_option("--id", o->id, "Explicit id (default: random)");
+    add->add_flag("--json", o->json_out, "Print the stored record as JSON");
+
+    auto* search = sub("search", "Find memories (BM25 + vectors + recency)");
+    search->add_option("query", o->text, "Search text")->required();
+    common(search, true);
+    search->add_option("-n,--limit", o->limit, "How many results");
+    search->add_option("--mode", o->mode, "hybrid (default), bm25 or vector");
+    search->add_flag("--json", o->json_out, "JSON output with scores and reasons");
+
+    auto* list = sub("list", "List memories, newest first");
+    common(list, true);
+    list->add_option("-n,--limit", o->limit, "How many");
+    list->add_flag("--all", o->all, "Include deleted (tombstoned) memories");
+    list->add_flag("--json", o->json_out, "JSON output");
+
+    auto* show = sub("show", "Show one memory with its history");
+    show->add_option("id", o->id)->required();
+    show->add_flag("--json", o->json_out, "Compact JSON output");
+
+    auto* edit = sub("edit", "Change a memory (the old text is kept in its history)");
+    edit->add_option("id", o->id)->required();
+    edit->add_option("--text", o->text, "New text");
+    common(edit, true);
+    edit->add_option("--importance", o->importance)->check(CLI::Range(0.0, 1.0));
+    edit->add_option("--confidence", o->confidence)->check(CLI::Range(0.0, 1.0));
+    edit->add_option("--expires", o->expires, "RFC 3339 time");
+
+    auto* forget = sub("forget", "Delete a memory (a tombstone until purge)");
+    forget->add_option("id", o->id)->required();
+    sub("undo", "Revert the last add, edit, forget or import");
+    sub("purge", "Erase deleted memories for good");
+    sub("reembed", "Compute vectors for memories lacking one from the current embedder");
+    auto* emb = sub("embedder", "Show or save the embedding model (local:FILE.gguf, provider:model, hash)");
+    emb->add_option("model", o->set_embedder, "Model to save in $HEARTH_HOME/memory/config.json");
+    emb->add_flag("--reset", o->reset_embedder, "Remove the saved setting (back to the default)");
+    emb->add_flag("--json", o->json_out, "JSON output");
+
+    auto* exp = sub("export", "Write a memory bundle");
+    exp->add_option("-o,--output", o->out, "File (default stdout)");
+    exp->add_option("--scope", o->scope, "Only this scope");
+    exp->add_flag("--no-deleted", o->no_deleted, "Leave out tombstones");
+    exp->add_flag("--sign", o->sign, "Append an Ed25519 signature");
+    exp->add_flag("--encrypt", o->encrypt, "Encrypt with a passphrase");
+    exp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
+
+    auto* imp = sub("import", "Read a bundle or another assistant's export");
+    imp->add_option("file", o->in, "File, or - for stdin")->required();
+    imp->add_option("--mode", o->conflict, "On id conflicts: skip (default), overwrite, keep-both");
+    imp->add_option("--remap-scope", o->remap, "FROM=TO, repeatable");
+    imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
+    imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
+    imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
+
+    auto* ext = sub("extract", "Turn imported conversations (or a JSONL chat log) into memories with a model");
+    ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: the router config's default_model)");
+    ext->add_option("--config", o->ex.config, "Router config (default $HEARTH_HOME/router.yaml if present)");
+    ext->add_flag("--episodes", o->ex.episodes, "Every imported episode not yet extracted from");
+    ext->add_option("--id", o->ex.ids, "This episode (repeatable; also when already extracted)");
+    ext->add_option("--file", o->ex.file, "A JSONL chat log of {\"role\",\"content\"} lines instead of stored episodes");
+    ext->add_flag("--dry-run", o->ex.dry_run, "Print the operations without applying them");
+    ext->add_flag("--json", o->ex.json_out, "JSON output");
+
+    auto* bench = sub("bench", "Retrieval benchmark: LoCoMo recall@5/10 per search mode, search latency at scale");
+    bench->add_option("--data", o->data, "LoCoMo JSON (default $HEARTH_SHARED or ../shared, memory-bench/locomo10.json)");
+    bench->add_option("--sizes", o->sizes, "Store sizes for the latency runs, e.g. --sizes 10000 100000")->delimiter(',');
+    bench->add_option("--queries", o->queries, "Searches per mode in each latency run")->check(CLI::Range(1, 1000000));
+    bench->add_option("--work-dir", o->work_dir, "Where the benchmark databases go (default: a temp dir, removed after)");
+    bench->add_flag("--no-recall", o->no_recall, "Skip the recall part");
+    bench->add_flag("--hash-only", o->hash_only, "Only the built-in hash embedder (ignore --embed-model and the setting)");
+    bench->add_flag("--json", o->json_out, "JSON output");
+
+    auto* stats = sub("stats", "Counts and store location");
+    stats->add_flag("--json", o->json_out, "JSON output");
+
+    return [o, which] { return run_guarded([&] { return run(*which, *o); }); };
+  }};
+}
+
 }  // namespace hearth::cli

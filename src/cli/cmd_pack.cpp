@@ -22,7 +22,7 @@ struct PackOpts {
 // Checks the default flags the way `hearth serve` will parse them, so a typo fails now rather
 // than on the user's machine.
 void check_serve_flags(const std::vector<std::string>& args) {
-  for (const auto& cmd : registry()) {
+  for (const auto& cmd : commands()) {
     if (cmd.name != "serve") continue;
     CLI::App app{cmd.summary, "serve"};
     cmd.setup(app);
@@ -92,37 +92,40 @@ int create(const PackOpts& o) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("pack", "Pack a model and hearth into one executable file", [](CLI::App& app) {
-  auto o = std::make_shared<PackOpts>();
-  app.add_option("-m,--model", o->model, "GGUF file, stored model name, or another pack");
-  app.add_option("-o,--output", o->output, "Executable file to write");
-  app.add_option("--name", o->name, "Display name (default: the model's general.name)");
-  app.add_option("--args", o->args, "Default 'hearth serve' flags, e.g. \"--ctx-size 2048 --parallel 2\"");
-  app.add_option("--system", o->system, "System message for the pack's terminal chat");
-  app.add_option("--runtime", o->runtime,
-                 "hearth program to embed (default: this one); use hearth-static for a portable file");
-  app.add_option("--info", o->info, "Print the manifest of the pack FILE instead");
-  app.add_option("--verify", o->verify, "Check the pack FILE's sha256 sums instead");
-  app.add_flag("--json", o->json, "With --info: JSON");
-  app.footer(
-      "Run the result with no arguments to serve the model and chat with it; NAME --help lists its options.\n"
-      "The pack format is documented in docs/pack-format.md.");
-  return [o]() {
-    if (!o->info.empty()) {
-      pack::Pack p = pack::require_pack(o->info);
-      std::printf("%s\n", o->json ? json::parse(p.manifest_text).dump(2).c_str() : p.manifest_text.c_str());
-      return kExitOk;
-    }
-    if (!o->verify.empty()) {
-      pack::Pack p = pack::require_pack(o->verify);
-      pack::verify(p);
-      std::printf("%s: ok (program sha256 %s, model sha256 %s)\n", p.path.c_str(), p.manifest.runtime_sha256.c_str(),
-                  p.manifest.gguf_sha256.c_str());
-      return kExitOk;
-    }
-    return create(*o);
-  };
-});
-
 }  // namespace
+
+Command pack_command() {
+  return {"pack", "Pack a model and hearth into one executable file", [](CLI::App& app) {
+    auto o = std::make_shared<PackOpts>();
+    app.add_option("-m,--model", o->model, "GGUF file, stored model name, or another pack");
+    app.add_option("-o,--output", o->output, "Executable file to write");
+    app.add_option("--name", o->name, "Display name (default: the model's general.name)");
+    app.add_option("--args", o->args, "Default 'hearth serve' flags, e.g. \"--ctx-size 2048 --parallel 2\"");
+    app.add_option("--system", o->system, "System message for the pack's terminal chat");
+    app.add_option("--runtime", o->runtime,
+                   "hearth program to embed (default: this one); use hearth-static for a portable file");
+    app.add_option("--info", o->info, "Print the manifest of the pack FILE instead");
+    app.add_option("--verify", o->verify, "Check the pack FILE's sha256 sums instead");
+    app.add_flag("--json", o->json, "With --info: JSON");
+    app.footer(
+        "Run the result with no arguments to serve the model and chat with it; NAME --help lists its options.\n"
+        "The pack format is documented in docs/pack-format.md.");
+    return [o]() {
+      if (!o->info.empty()) {
+        pack::Pack p = pack::require_pack(o->info);
+        std::printf("%s\n", o->json ? json::parse(p.manifest_text).dump(2).c_str() : p.manifest_text.c_str());
+        return kExitOk;
+      }
+      if (!o->verify.empty()) {
+        pack::Pack p = pack::require_pack(o->verify);
+        pack::verify(p);
+        std::printf("%s: ok (program sha256 %s, model sha256 %s)\n", p.path.c_str(), p.manifest.runtime_sha256.c_str(),
+                    p.manifest.gguf_sha256.c_str());
+        return kExitOk;
+      }
+      return create(*o);
+    };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -55,17 +55,20 @@ int run(const QuantizeFlags& f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("quantize", "Convert an F32/F16/BF16 GGUF model to another type (llama.cpp's mixes)", [](CLI::App& app) {
-  auto f = std::make_shared<QuantizeFlags>();
-  app.add_option("IN", f->in, "Input GGUF (F32, F16 or BF16 weights)")->required();
-  app.add_option("OUT", f->out, "Output GGUF")->required();
-  app.add_option("TYPE", f->type, "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k_s, q3_k_m, q3_k_l, "
-                                  "q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k")
-      ->required();
-  app.add_option("-t,--threads", f->threads, "Threads (default: all cores)");
-  app.add_flag("--json", f->json, "Print a JSON report (per-tensor types and RMSE)");
-  return [f]() { return run(*f); };
-});
-
 }  // namespace
+
+Command quantize_command() {
+  return {"quantize", "Convert an F32/F16/BF16 GGUF model to another type (llama.cpp's mixes)", [](CLI::App& app) {
+    auto f = std::make_shared<QuantizeFlags>();
+    app.add_option("IN", f->in, "Input GGUF (F32, F16 or BF16 weights)")->required();
+    app.add_option("OUT", f->out, "Output GGUF")->required();
+    app.add_option("TYPE", f->type, "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k_s, q3_k_m, q3_k_l, "
+                                    "q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k")
+        ->required();
+    app.add_option("-t,--threads", f->threads, "Threads (default: all cores)");
+    app.add_flag("--json", f->json, "Print a JSON report (per-tensor types and RMSE)");
+    return [f]() { return run(*f); };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -68,14 +68,17 @@ int run(const RunFlags& f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("run", "Generate text from a prompt with a local GGUF model", [](CLI::App& app) {
-  auto f = std::make_shared<RunFlags>();
-  engine::add_generation_flags(app, f->gen);
-  app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
-  app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
-  app.add_flag("--json", f->gen.json, "Print one JSON object (tokens, text, timings) instead of streaming");
-  return [f]() { return run(*f); };
-});
-
 }  // namespace
+
+Command run_command() {
+  return {"run", "Generate text from a prompt with a local GGUF model", [](CLI::App& app) {
+    auto f = std::make_shared<RunFlags>();
+    engine::add_generation_flags(app, f->gen);
+    app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
+    app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
+    app.add_flag("--json", f->gen.json, "Print one JSON object (tokens, text, timings) instead of streaming");
+    return [f]() { return run(*f); };
+  }};
+}
+
 }  // namespace hearth::cli

@@ -41,98 +41,101 @@ std::string default_model_path() {
   return m.path;
 }
 
-HEARTH_COMMAND("serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs with a web chat UI", [](CLI::App& app) {
-  struct Opts {
-    app::ServeOptions s;
-    std::string model, api_key, api_key_file, template_file, embed_model;
-  };
-  auto o = std::make_shared<Opts>();
-  app.add_option("-m,--model", o->model, "GGUF file or stored model name (default: " + hub::default_model().name +
-                                             ", downloaded on first use)");
-  app.add_option("--alias", o->s.model_name, "Name clients use for the model (default: file name without .gguf)");
-  app.add_option("--host", o->s.host, "Address to bind")->capture_default_str();
-  app.add_option("--port", o->s.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
-  app.add_option("--parallel,--np", o->s.sched.parallel, "Requests generated at once (slots)")
-      ->capture_default_str()->check(CLI::Range(1, 256));
-  app.add_option("-c,--ctx-size", o->s.sched.n_ctx,
-                 "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");
-  app.add_option("-t,--threads", o->s.sched.n_threads, "Compute threads (default: all cores)");
-  app.add_option("--queue", o->s.sched.queue_limit, "Requests that may wait for a slot before 503")
-      ->capture_default_str()->check(CLI::Range(0, 100000));
-  app.add_option("-b,--batch-size", o->s.sched.n_batch, "Most prompt tokens run in one step")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
-  app.add_option("--api-key", o->api_key, "Require this key (Authorization: Bearer KEY or x-api-key)");
-  app.add_option("--api-key-file", o->api_key_file, "Read the key from the first line of this file");
-  app.add_option("--cors-origin", o->s.cors_origins, "Allow browser requests from this origin (repeatable; * = any)");
-  app.add_option("--config", o->s.router_config, "Router config (YAML) adding remote providers, aliases and policies");
-  app.add_flag("--local-only", o->s.local_only, "Refuse every remote provider");
-  app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
-  app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
-  o->s.memory = true;
-  app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
-               "Do not open the memory store (no memory API, no memory in prompts)");
-  app.add_option("--embed-model", o->embed_model,
-                 "Memory embedding model: local:FILE.gguf, PROVIDER:MODEL or hash (default: as `hearth memory embedder`)");
-  app.add_flag("--memory-default-on", o->s.memory_default_on,
-               "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
-  app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
-  app.footer(
-      "Endpoints: /v1/chat/completions /v1/completions /v1/embeddings /v1/models /v1/messages /api/chat "
-      "/api/generate /api/tags /api/show /api/version /api/embed /health /metrics /tokenize /detokenize, "
-      "and the chat page at /.");
-  return [o]() {
-    return run_guarded([&]() {
-      if (!o->api_key.empty() && !o->api_key_file.empty())
-        fail(Errc::invalid_argument, "give --api-key or --api-key-file, not both");
-      if (!o->api_key.empty()) o->s.api_keys["default"] = o->api_key;
-      if (!o->api_key_file.empty()) o->s.api_keys["default"] = read_key_file(o->api_key_file);
-      if (!o->template_file.empty()) {
-        std::ifstream in(o->template_file);
-        if (!in) fail(Errc::not_found, "--chat-template-file: cannot read " + o->template_file);
-        o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
-      }
-      o->s.load = load_options_from_env();
-      o->s.memory_embedder = embedder_choice(o->embed_model);
-      o->s.model_path = o->model.empty() ? default_model_path() : hub::resolve_model_path(o->model);
-
-      // Signals are taken by one thread with sigwait, so the server can stop cleanly.
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGINT);
-      sigaddset(&set, SIGTERM);
-      pthread_sigmask(SIG_BLOCK, &set, nullptr);
-
-      app::ModelServer srv(o->s);
-      srv.bind();
-      std::printf("hearth: serving %s at %s\n", app::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
-      if (!srv.memory_embedder().empty())
-        std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
-      std::fflush(stdout);
-      auto load_failed = std::make_shared<std::atomic<bool>>(false);
-      srv.load_async([load_failed](const std::string& err) {
-        if (err.empty()) {
-          std::fprintf(stderr, "hearth: model ready\n");
-        } else {
-          std::fprintf(stderr, "hearth: error: %s\n", err.c_str());
-          load_failed->store(true);
-          ::kill(::getpid(), SIGTERM);  // nothing useful to serve
-        }
-      });
-      int got = 0;
-      std::thread waiter([&] {
-        sigwait(&set, &got);
-        srv.stop();
-      });
-      srv.listen();
-      if (got == 0) {  // listen ended without a signal (bind lost): release the waiter
-        ::kill(::getpid(), SIGTERM);
-      }
-      waiter.join();
-      if (load_failed->load()) return kExitFailure;
-      return kExitOk;
-    });
-  };
-});
-
 }  // namespace
+
+Command serve_command() {
+  return {"serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs with a web chat UI", [](CLI::App& app) {
+    struct Opts {
+      app::ServeOptions s;
+      std::string model, api_key, api_key_file, template_file, embed_model;
+    };
+    auto o = std::make_shared<Opts>();
+    app.add_option("-m,--model", o->model, "GGUF file or stored model name (default: " + hub::default_model().name +
+                                               ", downloaded on first use)");
+    app.add_option("--alias", o->s.model_name, "Name clients use for the model (default: file name without .gguf)");
+    app.add_option("--host", o->s.host, "Address to bind")->capture_default_str();
+    app.add_option("--port", o->s.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
+    app.add_option("--parallel,--np", o->s.sched.parallel, "Requests generated at once (slots)")
+        ->capture_default_str()->check(CLI::Range(1, 256));
+    app.add_option("-c,--ctx-size", o->s.sched.n_ctx,
+                   "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");
+    app.add_option("-t,--threads", o->s.sched.n_threads, "Compute threads (default: all cores)");
+    app.add_option("--queue", o->s.sched.queue_limit, "Requests that may wait for a slot before 503")
+        ->capture_default_str()->check(CLI::Range(0, 100000));
+    app.add_option("-b,--batch-size", o->s.sched.n_batch, "Most prompt tokens run in one step")
+        ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+    app.add_option("--api-key", o->api_key, "Require this key (Authorization: Bearer KEY or x-api-key)");
+    app.add_option("--api-key-file", o->api_key_file, "Read the key from the first line of this file");
+    app.add_option("--cors-origin", o->s.cors_origins, "Allow browser requests from this origin (repeatable; * = any)");
+    app.add_option("--config", o->s.router_config, "Router config (YAML) adding remote providers, aliases and policies");
+    app.add_flag("--local-only", o->s.local_only, "Refuse every remote provider");
+    app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
+    app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
+    o->s.memory = true;
+    app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
+                 "Do not open the memory store (no memory API, no memory in prompts)");
+    app.add_option("--embed-model", o->embed_model,
+                   "Memory embedding model: local:FILE.gguf, PROVIDER:MODEL or hash (default: as `hearth memory embedder`)");
+    app.add_flag("--memory-default-on", o->s.memory_default_on,
+                 "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
+    app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
+    app.footer(
+        "Endpoints: /v1/chat/completions /v1/completions /v1/embeddings /v1/models /v1/messages /api/chat "
+        "/api/generate /api/tags /api/show /api/version /api/embed /health /metrics /tokenize /detokenize, "
+        "and the chat page at /.");
+    return [o]() {
+      return run_guarded([&]() {
+        if (!o->api_key.empty() && !o->api_key_file.empty())
+          fail(Errc::invalid_argument, "give --api-key or --api-key-file, not both");
+        if (!o->api_key.empty()) o->s.api_keys["default"] = o->api_key;
+        if (!o->api_key_file.empty()) o->s.api_keys["default"] = read_key_file(o->api_key_file);
+        if (!o->template_file.empty()) {
+          std::ifstream in(o->template_file);
+          if (!in) fail(Errc::not_found, "--chat-template-file: cannot read " + o->template_file);
+          o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
+        }
+        o->s.load = load_options_from_env();
+        o->s.memory_embedder = embedder_choice(o->embed_model);
+        o->s.model_path = o->model.empty() ? default_model_path() : hub::resolve_model_path(o->model);
+
+        // Signals are taken by one thread with sigwait, so the server can stop cleanly.
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+        app::ModelServer srv(o->s);
+        srv.bind();
+        std::printf("hearth: serving %s at %s\n", app::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
+        if (!srv.memory_embedder().empty())
+          std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
+        std::fflush(stdout);
+        auto load_failed = std::make_shared<std::atomic<bool>>(false);
+        srv.load_async([load_failed](const std::string& err) {
+          if (err.empty()) {
+            std::fprintf(stderr, "hearth: model ready\n");
+          } else {
+            std::fprintf(stderr, "hearth: error: %s\n", err.c_str());
+            load_failed->store(true);
+            ::kill(::getpid(), SIGTERM);  // nothing useful to serve
+          }
+        });
+        int got = 0;
+        std::thread waiter([&] {
+          sigwait(&set, &got);
+          srv.stop();
+        });
+        srv.listen();
+        if (got == 0) {  // listen ended without a signal (bind lost): release the waiter
+          ::kill(::getpid(), SIGTERM);
+        }
+        waiter.join();
+        if (load_failed->load()) return kExitFailure;
+        return kExitOk;
+      });
+    };
+  }};
+}
+
 }  // namespace hearth::cli

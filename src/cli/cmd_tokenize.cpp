@@ -50,16 +50,19 @@ int run(const TokenizeFlags& f) {
   return kExitOk;
 }
 
-HEARTH_COMMAND("tokenize", "Print the token ids of text read from stdin", [](CLI::App& app) {
-  auto f = std::make_shared<TokenizeFlags>();
-  app.add_option("-m,--model", f->model, "GGUF file whose vocabulary to use")->required();
-  app.add_flag("--no-special", f->no_special, "Do not add BOS/EOS (or CLS/SEP)");
-  app.add_flag("--parse-special", f->parse_special,
-               "Turn special-token text such as <|im_end|> into its id");
-  app.add_flag("--json", f->json_out, "Print {\"tokens\":[...]}");
-  app.add_flag("--show-pieces", f->show_pieces, "Also print each token's text");
-  return [f]() { return run(*f); };
-});
-
 }  // namespace
+
+Command tokenize_command() {
+  return {"tokenize", "Print the token ids of text read from stdin", [](CLI::App& app) {
+    auto f = std::make_shared<TokenizeFlags>();
+    app.add_option("-m,--model", f->model, "GGUF file whose vocabulary to use")->required();
+    app.add_flag("--no-special", f->no_special, "Do not add BOS/EOS (or CLS/SEP)");
+    app.add_flag("--parse-special", f->parse_special,
+                 "Turn special-token text such as <|im_end|> into its id");
+    app.add_flag("--json", f->json_out, "Print {\"tokens\":[...]}");
+    app.add_flag("--show-pieces", f->show_pieces, "Also print each token's text");
+    return [f]() { return run(*f); };
+  }};
+}
+
 }  // namespace hearth::cli

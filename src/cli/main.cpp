@@ -9,11 +9,6 @@
 
 namespace hearth::cli {
 
-std::vector<Command>& registry() {
-  static std::vector<Command> commands;
-  return commands;
-}
-
 void print_error(const std::string& message) { std::fprintf(stderr, "hearth: error: %s\n", message.c_str()); }
 
 int run_guarded(const std::function<int()>& body) {
@@ -36,7 +31,7 @@ namespace {
 void print_usage(std::FILE* out) {
   std::fprintf(out, "hearth %s: local-first AI\n\nUsage: hearth COMMAND [options]\n\nCommands:\n",
                HEARTH_VERSION);
-  auto cmds = registry();
+  auto cmds = commands();
   std::sort(cmds.begin(), cmds.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
   for (const auto& c : cmds) std::fprintf(out, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
   std::fprintf(out, "\nRun 'hearth COMMAND --help' for a command's options.\n");
@@ -48,7 +43,7 @@ void print_usage(std::FILE* out) {
 namespace hearth::cli {
 
 bool is_command(const std::string& name) {
-  for (const auto& cmd : registry())
+  for (const auto& cmd : commands())
     if (cmd.name == name) return true;
   return false;
 }
@@ -67,7 +62,7 @@ int dispatch(const std::vector<std::string>& args, bool later_flags_win) {
     std::printf("hearth %s (%s)\n", HEARTH_VERSION, HEARTH_GIT_COMMIT);
     return kExitOk;
   }
-  for (const auto& cmd : registry()) {
+  for (const auto& cmd : commands()) {
     if (cmd.name != name) continue;
     CLI::App app{cmd.summary, "hearth " + cmd.name};
     app.set_help_flag("-h,--help", "Print this help and exit");

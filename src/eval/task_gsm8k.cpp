@@ -4,8 +4,8 @@
 
 namespace hearth::eval {
 
-void register_task_gsm8k() {
-  builtin_registry()["gsm8k"] = {"gsm8k", "GSM8K test (1,319 problems), 5-shot generation, regex answer extraction", R"YAML(
+std::vector<BuiltinTask> gsm8k_tasks() {
+  return {{"gsm8k", "GSM8K test (1,319 problems), 5-shot generation, regex answer extraction", R"YAML(
 task: gsm8k
 dataset_path: ${EVAL_DATA}/gsm8k/test.jsonl
 test_split: test
@@ -44,7 +44,7 @@ metric_list:
     regexes_to_ignore: [",", "\\$", "(?s).*#### ", "\\.$"]
 metadata:
   version: 3.0
-)YAML", {}, {}};
+)YAML", {}, {}, {}}};
 }
 
 }  // namespace hearth::eval

@@ -86,8 +86,8 @@ metadata:
 
 }  // namespace
 
-void register_task_mmlu() {
-  BuiltinTask g{"mmlu", "MMLU, 57 subjects, 5-shot multiple choice (group)", "", {}, {}};
+std::vector<BuiltinTask> mmlu_tasks() {
+  BuiltinTask g{"mmlu", "MMLU, 57 subjects, 5-shot multiple choice (group)", "", {}, {}, {}};
   for (const char* s : kSubjects) {
     std::string name = s, words = s;
     for (auto& c : words)
@@ -97,7 +97,7 @@ void register_task_mmlu() {
                        ".\\n\\n\"\n" + kTemplate;
     g.generated.emplace_back("mmlu_" + name, yaml);
   }
-  builtin_registry()["mmlu"] = std::move(g);
+  return {std::move(g)};
 }
 
 }  // namespace hearth::eval

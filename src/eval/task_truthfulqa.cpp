@@ -4,8 +4,8 @@
 
 namespace hearth::eval {
 
-void register_task_truthfulqa() {
-  builtin_registry()["truthfulqa_mc1"] = {"truthfulqa_mc1", "TruthfulQA (817 questions), MC1: best answer vs incorrect ones", R"YAML(
+std::vector<BuiltinTask> truthfulqa_tasks() {
+  return {{"truthfulqa_mc1", "TruthfulQA (817 questions), MC1: best answer vs incorrect ones", R"YAML(
 task: truthfulqa_mc1
 dataset_path: ${EVAL_DATA}/truthfulqa/TruthfulQA.csv
 test_split: validation
@@ -20,7 +20,7 @@ metric_list:
     higher_is_better: true
 metadata:
   version: 2.0
-)YAML", {}, {}};
+)YAML", {}, {}, {}}};
 }
 
 }  // namespace hearth::eval

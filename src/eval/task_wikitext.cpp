@@ -6,8 +6,8 @@
 
 namespace hearth::eval {
 
-void register_task_wikitext() {
-  builtin_registry()["wikitext"] = {"wikitext", "WikiText-2 test, rolling perplexity with llama-perplexity's method (-c 128)", R"YAML(
+std::vector<BuiltinTask> wikitext_tasks() {
+  return {{"wikitext", "WikiText-2 test, rolling perplexity with llama-perplexity's method (-c 128)", R"YAML(
 task: wikitext
 dataset_path: ${EVAL_DATA}/wikitext-2/test.txt
 output_type: loglikelihood_rolling
@@ -22,7 +22,7 @@ metric_list:
   - metric: bits_per_byte
 metadata:
   version: 1.0
-)YAML", {}, {}};
+)YAML", {}, {}, {}}};
 }
 
 }  // namespace hearth::eval

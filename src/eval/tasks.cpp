@@ -11,26 +11,14 @@
 namespace hearth::eval {
 namespace fs = std::filesystem;
 
-std::map<std::string, BuiltinTask>& builtin_registry() {
-  static std::map<std::string, BuiltinTask> r;
-  return r;
-}
-
-std::map<std::string, std::string>& builtin_data() {
-  static std::map<std::string, std::string> d;
-  return d;
-}
-
 std::vector<BuiltinInfo> list_builtin_tasks() {
-  link_builtin_tasks();
   std::vector<BuiltinInfo> out;
-  for (const auto& [name, t] : builtin_registry()) out.push_back({name, t.description, !t.members.empty() || !t.generated.empty()});
+  for (const auto& [name, t] : builtin_tasks()) out.push_back({name, t.description, !t.members.empty() || !t.generated.empty()});
   return out;
 }
 
 std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& env, std::vector<TaskGroup>* groups) {
-  link_builtin_tasks();
-  auto& reg = builtin_registry();
+  const auto& reg = builtin_tasks();
   if (spec.rfind("custom", 0) == 0 && spec.find(':') != std::string::npos) {
     size_t colon = spec.find(':');
     std::string head = spec.substr(0, colon), file = spec.substr(colon + 1);
