@@ -1,5 +1,5 @@
 // A decoder-only transformer loaded from a GGUF file. Weights stay in the file's memory map,
-// except those rewritten into the active kernels' faster layout at load.
+// except those rewritten at load into the faster layout of the kernels the model runs on.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -1,5 +1,5 @@
 // Views of the model's tensors inside the GGUF memory map, except the matrices rewritten into a
-// faster layout for the active kernels (interleave_weights).
+// faster layout for the model's kernels (interleave_weights).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
