@@ -98,7 +98,7 @@ server::Server& ModelServer::http() {
   so.host = opts_.host;
   so.port = opts_.port;
   so.api_keys = opts_.api_keys;
-  so.cors_origins = opts_.cors_origins;
+  so.allowed_origins = opts_.allowed_origins;
   so.http_threads = opts_.http_threads;
   so.max_body_bytes = opts_.max_body_bytes;
   so.web_ui = opts_.web_ui;

@@ -36,7 +36,7 @@ struct ServeOptions {
   engine::SchedulerOptions sched;
   model::LoadOptions load;  // ISA path and weight layout of the served model
   std::map<std::string, std::string> api_keys;  // name -> secret; empty = no authentication
-  std::vector<std::string> cors_origins;        // allowed browser origins ("*" = any)
+  std::vector<std::string> allowed_origins;     // browser origins besides loopback and own ("*" = any)
   std::string router_config;                    // optional router YAML (remote providers, policies)
   bool local_only = false;
   std::string chat_template;  // overrides the model's template

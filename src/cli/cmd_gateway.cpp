@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "core/log.h"
 #include "router/gateway.h"
+#include "router/http_guard.h"
 
 namespace hearth::cli {
 namespace {
@@ -23,6 +24,7 @@ Command gateway_command() {
   return {"gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints routed across providers", [](CLI::App& app) {
     struct Opts {
       std::string config, host = "127.0.0.1", api_key;
+      std::vector<std::string> allowed_origins;
       int port = 8080, threads = 64;
       bool local_only = false;
     };
@@ -33,6 +35,9 @@ Command gateway_command() {
     app.add_option("--threads", o->threads, "Worker threads (one per concurrent connection)")->check(CLI::Range(1, 4096));
     app.add_option("--api-key", o->api_key, "Require this key from clients (Bearer or x-api-key)");
     app.add_flag("--local-only", o->local_only, "Refuse every remote provider");
+    app.add_option("--allowed-origins", o->allowed_origins,
+                   "Browser origins that may call this gateway besides localhost pages (comma-separated; * = any)")
+        ->delimiter(',');
     return [o]() {
       return run_guarded([&]() {
         auto cfg = router::load_config(o->config);
@@ -50,13 +55,19 @@ Command gateway_command() {
         httplib::Server server;
         int threads = o->threads;
         server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+        router::HttpGuardOptions guard;
+        guard.bind_host = o->host;
+        guard.allowed_origins = o->allowed_origins;
+        router::install_http_guard(server, guard);
+        router::use_exclusive_port(server);
         gw.mount(server);
         int port = o->port;
         if (port == 0) {
           port = server.bind_to_any_port(o->host);
           if (port < 0) fail(Errc::io, "cannot bind " + o->host);
         } else if (!server.bind_to_port(o->host, port)) {
-          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
+          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port) +
+                             " (is another server using it? pick one with --port)");
         }
         gw.widen_listen_backlog();
         std::printf("hearth gateway listening on http://%s:%d\n", o->host.c_str(), port);

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "router/http_guard.h"
 #include "app/memory_embedder.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -60,17 +61,20 @@ Command mcp_command() {
           log::warn("mcp: binding " + o->host + ": anyone who can reach this port can read and change your memories");
         memory::mcp::HttpOptions hopts;
         hopts.allowed_origins = o->origins;
+        hopts.bind_host = o->host;
         hopts.sse = o->sse;
         memory::mcp::HttpTransport transport(server, hopts);
         httplib::Server http;
         http.set_payload_max_length(8u << 20);
+        router::use_exclusive_port(http);
         transport.mount(http);
         int port = o->port;
         if (port == 0) {
           port = http.bind_to_any_port(o->host);
           if (port < 0) fail(Errc::io, "cannot bind " + o->host);
         } else if (!http.bind_to_port(o->host, port)) {
-          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port));
+          fail(Errc::io, "cannot bind " + o->host + ":" + std::to_string(port) +
+                             " (is another server using it? pick one with --port)");
         }
         std::printf("hearth mcp listening on http://%s:%d/mcp\n", o->host.c_str(), port);
         std::fflush(stdout);

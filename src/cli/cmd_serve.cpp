@@ -66,7 +66,10 @@ Command serve_command() {
         ->capture_default_str()->check(CLI::Range(1, 1 << 20));
     app.add_option("--api-key", o->api_key, "Require this key (Authorization: Bearer KEY or x-api-key)");
     app.add_option("--api-key-file", o->api_key_file, "Read the key from the first line of this file");
-    app.add_option("--cors-origin", o->s.cors_origins, "Allow browser requests from this origin (repeatable; * = any)");
+    app.add_option("--allowed-origins,--cors-origin", o->s.allowed_origins,
+                   "Browser origins that may call this server besides its own page and localhost pages "
+                   "(comma-separated or repeated; https://*.example.com for subdomains; * = any)")
+        ->delimiter(',');
     app.add_option("--config", o->s.router_config, "Router config (YAML) adding remote providers, aliases and policies");
     app.add_flag("--local-only", o->s.local_only, "Refuse every remote provider");
     app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");

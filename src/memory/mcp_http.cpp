@@ -1,12 +1,14 @@
 // MCP Streamable HTTP transport (revisions 2025-03-26 / 2025-06-18; 2024-11-05 clients use stdio
 // or this endpoint the same way). Sessions are created by initialize and named by the
-// Mcp-Session-Id header; browser Origins other than loopback are refused (DNS rebinding).
+// Mcp-Session-Id header; browser Origins other than loopback and Hosts other than localhost names
+// are refused (router/http_guard.h: cross-site pages and DNS rebinding).
 #include <httplib.h>
 #include <sodium.h>
 
 #include <algorithm>
 
 #include "memory/mcp_transport.h"
+#include "router/http_guard.h"
 
 namespace hearth::memory::mcp {
 
@@ -40,29 +42,6 @@ bool is_initialize(const json& msg) {
 
 }  // namespace
 
-bool is_loopback_origin(const std::string& origin_in) {
-  std::string o = lower(origin_in);
-  std::string rest;
-  if (o.rfind("http://", 0) == 0) rest = o.substr(7);
-  else if (o.rfind("https://", 0) == 0) rest = o.substr(8);
-  else return false;
-  std::string host;
-  if (!rest.empty() && rest[0] == '[') {
-    size_t e = rest.find(']');
-    if (e == std::string::npos) return false;
-    host = rest.substr(0, e + 1);
-    rest = rest.substr(e + 1);
-  } else {
-    size_t e = rest.find(':');
-    host = rest.substr(0, e);
-    rest = e == std::string::npos ? "" : rest.substr(e);
-  }
-  if (host != "localhost" && host != "127.0.0.1" && host != "[::1]") return false;
-  if (rest.empty()) return true;
-  if (rest[0] != ':' || rest.size() < 2 || rest.size() > 6) return false;
-  return std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 size_t HttpTransport::session_count() {
   std::lock_guard lk(mu_);
   return sessions_.size();
@@ -88,18 +67,20 @@ std::string HttpTransport::open_session(std::shared_ptr<Slot> slot) {
 }
 
 void HttpTransport::mount(httplib::Server& http) {
-  auto origin_ok = [this](const httplib::Request& req) {
-    if (!req.has_header("Origin")) return true;
-    std::string o = req.get_header_value("Origin");
-    if (is_loopback_origin(o)) return true;
-    return std::find(opts_.allowed_origins.begin(), opts_.allowed_origins.end(), o) != opts_.allowed_origins.end();
-  };
-  auto forbidden = [](httplib::Response& res) {
-    reply(res, 403, error_response(nullptr, kInvalidRequest, "Origin not allowed (start hearth mcp with --allow-origin)"));
+  // The Host and Origin rules of every hearth server (router/http_guard.h).
+  router::HttpGuardOptions guard;
+  guard.bind_host = opts_.bind_host;
+  guard.allowed_origins = opts_.allowed_origins;
+  // Answers 403 and returns false when the request's Host or Origin is refused.
+  auto origin_ok = [guard](const httplib::Request& req, httplib::Response& res) {
+    const std::string why = router::guard_verdict(guard, req.get_header_value("Host"), req.get_header_value("Origin"));
+    if (why.empty()) return true;
+    reply(res, 403, error_response(nullptr, kInvalidRequest, why + " (hearth mcp --allow-origin)"));
+    return false;
   };
 
-  http.Post(opts_.path, [this, origin_ok, forbidden](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req)) return forbidden(res);
+  http.Post(opts_.path, [this, origin_ok](const httplib::Request& req, httplib::Response& res) {
+    if (!origin_ok(req, res)) return;
     std::string accept = lower(req.get_header_value("Accept"));
     bool accepts_json = accept.empty() || accept.find("application/json") != std::string::npos ||
                         accept.find("*/*") != std::string::npos;
@@ -158,15 +139,15 @@ void HttpTransport::mount(httplib::Server& http) {
     }
   });
 
-  http.Get(opts_.path, [origin_ok, forbidden](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req)) return forbidden(res);
+  http.Get(opts_.path, [origin_ok](const httplib::Request& req, httplib::Response& res) {
+    if (!origin_ok(req, res)) return;
     // This server has nothing to push outside a request, so it offers no standalone stream.
     res.set_header("Allow", "POST, DELETE");
     reply(res, 405, error_response(nullptr, kInvalidRequest, "GET stream not offered; POST messages to this endpoint"));
   });
 
-  http.Delete(opts_.path, [this, origin_ok, forbidden](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req)) return forbidden(res);
+  http.Delete(opts_.path, [this, origin_ok](const httplib::Request& req, httplib::Response& res) {
+    if (!origin_ok(req, res)) return;
     std::string id = req.get_header_value("Mcp-Session-Id");
     std::lock_guard lk(mu_);
     if (id.empty() || !sessions_.erase(id))

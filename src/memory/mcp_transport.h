@@ -23,6 +23,7 @@ namespace hearth::memory::mcp {
 void serve_stdio(Server& server, std::istream& in, std::ostream& out, size_t max_line = 8u << 20);
 
 struct HttpOptions {
+  std::string bind_host = "127.0.0.1";  // on loopback, Host must name a loopback host
   // Browser origins allowed besides loopback ones (http(s)://localhost|127.0.0.1|[::1][:port]).
   // Requests without an Origin header (non-browser clients) are always allowed.
   std::vector<std::string> allowed_origins;
@@ -30,9 +31,6 @@ struct HttpOptions {
   size_t max_sessions = 256;  // oldest sessions are dropped beyond this
   std::string path = "/mcp";
 };
-
-// True for http(s)://localhost, 127.0.0.1 or [::1], with any port.
-bool is_loopback_origin(const std::string& origin);
 
 class HttpTransport {
  public:

@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "router/gateway.h"
+#include "router/http_guard.h"
 #include "router/router.h"
 #include "server/engine_view.h"
 #include "server/eval_routes.h"
@@ -44,6 +45,11 @@ bool parse_body(const httplib::Request& req, httplib::Response& res, json& out) 
 void metric(std::ostringstream& o, const char* name, const char* type, const char* help, double v) {
   o << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << v << '\n';
 }
+
+constexpr const char* kPageSecurityPolicy =
+    "default-src 'self'; img-src 'self' data:; connect-src 'self'; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; font-src 'self' data:; object-src 'none'; frame-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 bool is_loopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
 
@@ -94,7 +100,7 @@ void Server::mount() {
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(opts_.max_body_bytes);
   s.set_keep_alive_max_count(1000);
-  mount_cors_and_counters(s);
+  mount_guard_and_counters(s);
   mount_web_api(s);
   mount_gateway(s);
   mount_health_and_metrics(s);
@@ -103,27 +109,12 @@ void Server::mount() {
   for (auto& m : extra_routes_) m(s);
 }
 
-void Server::mount_cors_and_counters(httplib::Server& s) {
-  // CORS: only origins the user allowed get the headers; preflights are answered here.
-  s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    const std::string origin = req.get_header_value("Origin");
-    if (!origin.empty()) {
-      for (const auto& o : opts_.cors_origins)
-        if (o == "*" || o == origin) {
-          res.set_header("Access-Control-Allow-Origin", o == "*" ? "*" : origin);
-          res.set_header("Vary", "Origin");
-          res.set_header("Access-Control-Allow-Headers",
-                         "Authorization, Content-Type, x-api-key, anthropic-version, X-Hearth-Memory");
-          res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
-          break;
-        }
-    }
-    if (req.method == "OPTIONS") {
-      res.status = 204;
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+void Server::mount_guard_and_counters(httplib::Server& s) {
+  router::HttpGuardOptions g;
+  g.bind_host = opts_.host;
+  g.allowed_origins = opts_.allowed_origins;
+  router::install_http_guard(s, g);
+  router::use_exclusive_port(s);
   s.set_logger([this](const httplib::Request&, const httplib::Response& res) {
     if (res.status >= 500) ++http_5xx_;
     else if (res.status >= 400) ++http_4xx_;
@@ -233,6 +224,10 @@ void Server::mount_web_ui(httplib::Server& s) {
     res.set_header("ETag", std::string(a->etag));
     res.set_header("Cache-Control", std::string(web::cache_control(*a)));
     res.set_header("X-Content-Type-Options", "nosniff");
+    // The page shows untrusted model output: nothing may load from anywhere but this server, so
+    // a reply cannot make the browser send data out (remote images are shown as links).
+    res.set_header("Content-Security-Policy", kPageSecurityPolicy);
+    res.set_header("Referrer-Policy", "no-referrer");
     if (web::etag_matches(*a, req.get_header_value("If-None-Match"))) {
       res.status = 304;
       return;

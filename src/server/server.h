@@ -35,7 +35,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see port())
   std::map<std::string, std::string> api_keys;  // name -> secret; empty = no authentication
-  std::vector<std::string> cors_origins;        // allowed browser origins ("*" = any)
+  // Browser origins allowed besides this server's own and loopback ones ("*" = any); see
+  // router/http_guard.h for the Host and Origin checks every request passes first.
+  std::vector<std::string> allowed_origins;
   int http_threads = 0;                         // <= 0: enough for many concurrent streams
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
@@ -71,7 +73,7 @@ class Server {
 
  private:
   void mount();
-  void mount_cors_and_counters(httplib::Server& s);
+  void mount_guard_and_counters(httplib::Server& s);
   void mount_gateway(httplib::Server& s);
   void mount_web_api(httplib::Server& s);
   void mount_health_and_metrics(httplib::Server& s);

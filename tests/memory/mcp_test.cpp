@@ -170,17 +170,6 @@ TEST_F(McpFixture, StdioTransportAnswersLineByLine) {
   EXPECT_EQ(ts.store->list({}).size(), 1u);
 }
 
-TEST(McpOrigin, LoopbackOriginsOnly) {
-  EXPECT_TRUE(mcp::is_loopback_origin("http://localhost"));
-  EXPECT_TRUE(mcp::is_loopback_origin("http://127.0.0.1:5173"));
-  EXPECT_TRUE(mcp::is_loopback_origin("https://[::1]:8080"));
-  EXPECT_TRUE(mcp::is_loopback_origin("HTTP://LOCALHOST:1"));
-  EXPECT_FALSE(mcp::is_loopback_origin("http://localhost.evil.com"));
-  EXPECT_FALSE(mcp::is_loopback_origin("http://127.0.0.1.nip.io"));
-  EXPECT_FALSE(mcp::is_loopback_origin("http://evil.com"));
-  EXPECT_FALSE(mcp::is_loopback_origin("null"));
-  EXPECT_FALSE(mcp::is_loopback_origin("http://localhost:80x"));
-}
 
 struct McpHttp : McpFixture {
   httplib::Server http;

@@ -1,0 +1,142 @@
+// The Host and Origin rules every hearth server applies (router/http_guard.h), as functions and
+// through a real httplib server: a cross-site page, a DNS-rebinding page, a simple text/plain POST.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "router/http_guard.h"
+
+namespace hearth::router {
+namespace {
+
+TEST(HttpGuard, LoopbackHostsAndOrigins) {
+  EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.1.2.3"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_TRUE(is_loopback_host("app.localhost"));
+  EXPECT_FALSE(is_loopback_host("localhost.evil.com"));
+  EXPECT_FALSE(is_loopback_host("127.0.0.1.nip.io"));
+  EXPECT_FALSE(is_loopback_host("evil.example"));
+
+  HttpGuardOptions o;
+  EXPECT_TRUE(origin_allowed(o, "http://localhost", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_allowed(o, "http://127.0.0.1:5173", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_allowed(o, "https://[::1]:8080", "127.0.0.1:8080"));
+  EXPECT_TRUE(origin_allowed(o, "HTTP://LOCALHOST:1", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "http://localhost.evil.com", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "http://127.0.0.1.nip.io", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "http://evil.example", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "null", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "http://localhost:80x", "127.0.0.1:8080"));
+  EXPECT_FALSE(origin_allowed(o, "chrome-extension://abc", "127.0.0.1:8080"));
+}
+
+TEST(HttpGuard, SameOriginAndAllowList) {
+  HttpGuardOptions o;
+  o.bind_host = "0.0.0.0";
+  // The server's own page reached over the LAN is same-origin.
+  EXPECT_TRUE(origin_allowed(o, "http://192.168.1.5:8080", "192.168.1.5:8080"));
+  EXPECT_FALSE(origin_allowed(o, "http://192.168.1.6:8080", "192.168.1.5:8080"));
+  o.allowed_origins = {"https://app.example.com", "https://*.corp.example"};
+  EXPECT_TRUE(origin_allowed(o, "https://app.example.com", "x:1"));
+  EXPECT_FALSE(origin_allowed(o, "http://app.example.com", "x:1"));  // scheme matters
+  EXPECT_TRUE(origin_allowed(o, "https://wiki.corp.example", "x:1"));
+  EXPECT_FALSE(origin_allowed(o, "https://corp.example", "x:1"));
+  EXPECT_FALSE(origin_allowed(o, "https://evilcorp.example", "x:1"));
+  o.allowed_origins = {"*"};
+  EXPECT_TRUE(origin_allowed(o, "https://anything.example", "x:1"));
+  EXPECT_TRUE(origin_allowed(o, "null", "x:1"));
+}
+
+TEST(HttpGuard, VerdictsNameTheHeader) {
+  HttpGuardOptions o;  // loopback
+  EXPECT_EQ(guard_verdict(o, "127.0.0.1:8080", ""), "");
+  EXPECT_EQ(guard_verdict(o, "localhost:8080", "http://localhost:3000"), "");
+  EXPECT_EQ(guard_verdict(o, "", ""), "");  // HTTP/1.0 clients without Host
+  const std::string rebinding = guard_verdict(o, "evil.example:8080", "");
+  EXPECT_NE(rebinding.find("Host 'evil.example:8080'"), std::string::npos) << rebinding;
+  const std::string cross = guard_verdict(o, "127.0.0.1:8080", "http://evil.example");
+  EXPECT_NE(cross.find("Origin 'http://evil.example'"), std::string::npos) << cross;
+  // A non-loopback bind accepts any Host (the user chose to expose it) but still checks Origin.
+  o.bind_host = "0.0.0.0";
+  EXPECT_EQ(guard_verdict(o, "myhost.lan:8080", ""), "");
+  EXPECT_NE(guard_verdict(o, "myhost.lan:8080", "http://evil.example"), "");
+  // An allowed origin's host is an accepted Host on loopback too (a reverse proxy's name).
+  o.bind_host = "127.0.0.1";
+  o.allowed_origins = {"https://chat.example.com"};
+  EXPECT_EQ(guard_verdict(o, "chat.example.com", "https://chat.example.com"), "");
+}
+
+class GuardedServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HttpGuardOptions o;
+    o.allowed_origins = {"https://app.example.com"};
+    install_http_guard(server_, o);
+    use_exclusive_port(server_);
+    server_.Post("/write", [this](const httplib::Request&, httplib::Response& res) {
+      ++writes_;
+      res.set_content("{}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  void TearDown() override {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Result post(const httplib::Headers& h) {
+    httplib::Client c("127.0.0.1", port_);
+    return c.Post("/write", h, "remember: evil", "text/plain");
+  }
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  int writes_ = 0;
+};
+
+TEST_F(GuardedServer, CrossSiteSimplePostIsRefusedBeforeTheHandler) {
+  auto evil = post({{"Origin", "http://evil.example"}});
+  ASSERT_TRUE(evil);
+  EXPECT_EQ(evil->status, 403);
+  EXPECT_NE(evil->body.find("Origin"), std::string::npos);
+  EXPECT_FALSE(evil->has_header("Access-Control-Allow-Origin"));
+  EXPECT_EQ(writes_, 0);
+  // DNS rebinding: the page's own origin, but a Host that is not a loopback name.
+  auto rebound = post({{"Origin", "http://evil.example:1234"}, {"Host", "evil.example:1234"}});
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 403);
+  EXPECT_EQ(writes_, 0);
+  // Programs (no Origin), loopback pages and the allowed origin are served; CORS only for them.
+  auto cli = post({});
+  ASSERT_TRUE(cli);
+  EXPECT_EQ(cli->status, 200);
+  EXPECT_FALSE(cli->has_header("Access-Control-Allow-Origin"));
+  auto app = post({{"Origin", "https://app.example.com"}});
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->status, 200);
+  EXPECT_EQ(app->get_header_value("Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_EQ(writes_, 2);
+  // A preflight from an allowed origin is answered here; from another, refused.
+  httplib::Client c("127.0.0.1", port_);
+  auto pre = c.Options("/write", {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(pre);
+  EXPECT_EQ(pre->status, 204);
+  auto bad_pre = c.Options("/write", {{"Origin", "http://evil.example"}});
+  ASSERT_TRUE(bad_pre);
+  EXPECT_EQ(bad_pre->status, 403);
+}
+
+TEST_F(GuardedServer, ASecondServerCannotShareThePort) {
+  httplib::Server second;
+  use_exclusive_port(second);
+  EXPECT_FALSE(second.bind_to_port("127.0.0.1", port_));
+}
+
+}  // namespace
+}  // namespace hearth::router
