@@ -5,6 +5,8 @@
 #include <random>
 
 #include "core/log.h"
+#include "router/client_watch.h"
+#include "router/http_guard.h"
 #include "router/gateway_internal.h"
 #include "router/wire_anthropic.h"
 #include "router/wire_completions.h"
@@ -157,6 +159,8 @@ void GatewayHandlers::chat_completions(const httplib::Request& req, httplib::Res
     stream_chat(res, "text/event-stream", std::move(c), std::make_shared<SseFramer<openai::StreamEncoder>>(std::move(enc), Dialect::openai));
     return;
   }
+  auto watch = std::make_shared<ClientWatch>(req);
+  c.abandoned = [watch] { return watch->gone(); };
   auto r = chat(c);
   r.id = c.request_id;
   if (!c.sampling.logprobs) r.logprobs.clear();
@@ -180,6 +184,8 @@ void GatewayHandlers::completions(const httplib::Request& req, httplib::Response
                  [router, creq](const StreamSink& s) { return router->stream_completion(*creq, s); }, nullptr);
     return;
   }
+  auto watch = std::make_shared<ClientWatch>(req);
+  c.abandoned = [watch] { return watch->gone(); };
   auto r = router->completion(c);
   if (!c.sampling.logprobs) r.logprobs.clear();
   json body = openai::completion_response_to_json(r, c.request_id, c.model, c.sampling.logprobs);
@@ -201,6 +207,8 @@ void GatewayHandlers::messages(const httplib::Request& req, httplib::Response& r
     stream_chat(res, "text/event-stream", std::move(c), std::make_shared<SseFramer<anthropic::StreamEncoder>>(std::move(enc), Dialect::anthropic));
     return;
   }
+  auto watch = std::make_shared<ClientWatch>(req);
+  c.abandoned = [watch] { return watch->gone(); };
   auto r = chat(c);
   r.id = c.request_id;
   json body = anthropic::response_to_json(r, model);
@@ -250,7 +258,7 @@ void Gateway::mount(httplib::Server& s) {
   s.set_keep_alive_max_count(100000);
   // Remember the listening socket (httplib passes it here before binding) for widen_listen_backlog.
   s.set_socket_options([fd = listen_fd_](socket_t sock) {
-    httplib::default_socket_options(sock);
+    exclusive_socket_options(static_cast<int>(sock));  // a taken port fails to bind
     fd->store(static_cast<int>(sock));
   });
   // The handlers object lives as long as the server's handler table holds these closures.

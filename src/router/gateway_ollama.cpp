@@ -2,6 +2,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "router/client_watch.h"
 #include "router/gateway_internal.h"
 #include "router/provider_local.h"
 #include "router/wire_logprobs.h"
@@ -91,11 +92,12 @@ void GatewayHandlers::ollama_chat(const httplib::Request& req, httplib::Response
   }
   ollama::Timing t;
   if (g.opts_.before_chat) g.opts_.before_chat(c);
+  const ClientWatch watch(req);  // a client that hangs up frees its slot at once
   Accumulator acc;
   RouteInfo info = g.router_.stream(c, [&](const StreamEvent& e) {
     if (e.kind != StreamEvent::Kind::start && e.kind != StreamEvent::Kind::usage && e.kind != StreamEvent::Kind::finish) t.mark_first();
     acc.add(e);
-    return true;
+    return !watch.gone();
   });
   auto r = acc.take();
   r.route = info;
@@ -128,11 +130,12 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
       return;
     }
     ollama::Timing t;
+    const ClientWatch watch(req);
     Accumulator acc;
     RouteInfo info = router->stream_completion(*c, [&](const StreamEvent& e) {
       if (e.kind == StreamEvent::Kind::text) t.mark_first();
       acc.add(e);
-      return true;
+      return !watch.gone();
     });
     auto r = acc.take();
     r.route = info;
@@ -151,11 +154,12 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
   }
   ollama::Timing t;
   if (g.opts_.before_chat) g.opts_.before_chat(c);
+  const ClientWatch watch(req);  // a client that hangs up frees its slot at once
   Accumulator acc;
   RouteInfo info = router->stream(c, [&](const StreamEvent& e) {
     if (e.kind == StreamEvent::Kind::text || e.kind == StreamEvent::Kind::reasoning) t.mark_first();
     acc.add(e);
-    return true;
+    return !watch.gone();
   });
   auto r = acc.take();
   r.route = info;

@@ -147,13 +147,13 @@ void install_http_guard(httplib::Server& server, const HttpGuardOptions& opts) {
   });
 }
 
-void use_exclusive_port(httplib::Server& server) {
-  server.set_socket_options([](int sock) {
-    int yes = 1;
-    // SO_REUSEADDR only: a restart may rebind while old connections sit in TIME_WAIT, but a
-    // second live listener on the port is refused (EADDRINUSE).
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+void exclusive_socket_options(int sock) {
+  int yes = 1;
+  // SO_REUSEADDR only: a restart may rebind while old connections sit in TIME_WAIT, but a second
+  // live listener on the port is refused (EADDRINUSE).
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
 }
+
+void use_exclusive_port(httplib::Server& server) { server.set_socket_options(exclusive_socket_options); }
 
 }  // namespace hearth::router

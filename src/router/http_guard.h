@@ -42,5 +42,7 @@ void install_http_guard(httplib::Server& server, const HttpGuardOptions& opts);
 // Listen without SO_REUSEPORT, so a second server on a taken port fails to bind instead of
 // silently sharing it (httplib's default socket options set SO_REUSEPORT).
 void use_exclusive_port(httplib::Server& server);
+// The same options for one listening socket (for servers that set their own socket callback).
+void exclusive_socket_options(int sock);
 
 }  // namespace hearth::router

@@ -6,7 +6,7 @@ ChatResponse Provider::chat(const ChatRequest& req) {
   Accumulator acc;
   chat_stream(req, [&](const StreamEvent& e) {
     acc.add(e);
-    return true;
+    return !(req.abandoned && req.abandoned());
   });
   return acc.take();
 }
@@ -27,7 +27,7 @@ ChatResponse Provider::completion(const CompletionRequest& req) {
   Accumulator acc;
   completion_stream(req, [&](const StreamEvent& e) {
     acc.add(e);
-    return true;
+    return !(req.abandoned && req.abandoned());
   });
   return acc.take();
 }

@@ -82,6 +82,9 @@ struct ChatRequest {
   // Per-request memory opt-in/out (header X-Hearth-Memory: on|off, or body field
   // "hearth_memory": true|false); unset = the server's default.
   std::optional<bool> use_memory;
+  // True once whoever asked has gone (a non-streaming HTTP client hung up): providers that work
+  // token by token stop, so the engine's slot is freed at once. Unset = never.
+  std::function<bool()> abandoned;
 };
 
 struct Usage {
@@ -104,6 +107,7 @@ struct CompletionRequest {
   bool echo = false;
   std::string request_id;
   std::string api_key_id;
+  std::function<bool()> abandoned;  // as in ChatRequest
 };
 
 enum class StopReason { stop, length, tool_calls, content_filter, unknown };

@@ -266,6 +266,25 @@ TEST(Serve, BadInputGetsTheRight4xxAndTheServerKeepsServing) {
   EXPECT_EQ(ok->status, 200);
 }
 
+// Two servers on one port would split the requests between them (SO_REUSEPORT): the second
+// refuses to start and says why.
+TEST(Serve, ASecondServerOnATakenPortRefusesToStart) {
+  HEARTH_REQUIRE_SHARED();
+  Serve first(opts(1));
+  ServeOptions o = opts(1);
+  o.host = "127.0.0.1";
+  o.port = first.server().port();
+  o.model_path = test::shared_path("models/stories260K.gguf").string();
+  ModelServer second(o);
+  try {
+    second.bind();
+    FAIL() << "bound a port another server holds";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::io);
+    EXPECT_NE(std::string(e.what()).find(std::to_string(o.port)), std::string::npos) << e.what();
+  }
+}
+
 TEST(Serve, ApiKeyIsRequiredWhenSet) {
   HEARTH_REQUIRE_SHARED();
   ServeOptions o = opts();

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "router/client_watch.h"
 #include "router/http_guard.h"
+#include "router/provider.h"
 
 namespace hearth::router {
 namespace {
@@ -136,6 +139,67 @@ TEST_F(GuardedServer, ASecondServerCannotShareThePort) {
   httplib::Server second;
   use_exclusive_port(second);
   EXPECT_FALSE(second.bind_to_port("127.0.0.1", port_));
+}
+
+}  // namespace
+}  // namespace hearth::router
+
+namespace hearth::router {
+namespace {
+
+// A non-streaming handler learns that its client hung up (ClientWatch), and a provider that works
+// token by token stops when the request is abandoned.
+TEST(ClientWatch, SeesTheClientHangUpWhileTheHandlerWorks) {
+  httplib::Server server;
+  std::atomic<int> seen{-1};  // 1: saw the hang-up, 0: never did within 10 s
+  server.Post("/slow", [&](const httplib::Request& req, httplib::Response& res) {
+    ClientWatch watch(req);
+    EXPECT_TRUE(watch.watching());
+    EXPECT_FALSE(watch.gone());
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!watch.gone() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    seen = watch.gone() ? 1 : 0;
+    res.set_content("late", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(0, 200 * 1000);  // gives up after 200 ms
+    auto r = c.Post("/slow", "x", "text/plain");
+    EXPECT_FALSE(r);
+  }
+  for (int i = 0; i < 400 && seen.load() < 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server.stop();
+  t.join();
+  EXPECT_EQ(seen.load(), 1);
+}
+
+TEST(ClientWatch, AbandonedRequestStopsAProviderThatStreams) {
+  struct Counting : Provider {
+    int produced = 0;
+    std::string name() const override { return "counting"; }
+    void chat_stream(const ChatRequest&, const StreamSink& sink) override {
+      for (int i = 0; i < 1000; ++i) {
+        ++produced;
+        StreamEvent t{StreamEvent::Kind::text};
+        t.text = "x";
+        if (!sink(t)) return;  // the consumer refused: stop as the engine does
+      }
+    }
+  } p;
+  ChatRequest req;
+  int polls = 0;
+  req.abandoned = [&] { return ++polls >= 5; };
+  auto r = p.chat(req);
+  EXPECT_EQ(p.produced, 5);
+  EXPECT_EQ(r.message.content, "xxxxx");
+  ChatRequest kept;
+  Counting q;
+  q.chat(kept);
+  EXPECT_EQ(q.produced, 1000);
 }
 
 }  // namespace
