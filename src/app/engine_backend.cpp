@@ -4,6 +4,7 @@
 
 #include "gguf/summary.h"
 #include "model/model.h"
+#include "model/quant_mix.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::app {
@@ -164,6 +165,7 @@ void EngineBackend::run(engine::GenRequest gen, const router::StreamSink& sink, 
     StreamEvent f;
     f.kind = StreamEvent::Kind::finish;
     f.stop = stop_reason(e.finish);
+    f.stop_sequence = e.stop_sequence;
     sink(f);
   }
 }
@@ -237,6 +239,17 @@ router::EmbeddingResponse EngineBackend::embed(const router::EmbeddingRequest& r
   return out;
 }
 
+int64_t EngineBackend::count_tokens(const router::ChatRequest& req) {
+  check_model(req.model);
+  std::vector<engine::ChatMessage> msgs;
+  for (const auto& m : req.messages) msgs.push_back({router::role_name(m.role), m.content});
+  try {
+    return static_cast<int64_t>(formatter_.tokenize(msgs, true).size());
+  } catch (const Error& e) {
+    throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
+  }
+}
+
 json EngineBackend::show(const std::string& model) {
   check_model(model);
   const auto& m = sched_->model();
@@ -248,10 +261,11 @@ json EngineBackend::show(const std::string& model) {
   j["format"] = "gguf";
   j["architecture"] = f.architecture();
   j["family"] = f.architecture();
-  j["parameters"] = params;
+  j["parameter_count"] = params;
   j["parameter_size"] = parameter_size(params);
-  j["file_type"] = f.get_string("general.file_type", "");
-  if (auto* v = f.find("general.file_type"); v && v->is_integer()) j["file_type"] = v->as_float();
+  // general.file_type is an integer in every GGUF writer's output; its name is what Ollama shows.
+  if (const gguf::Value* v = f.find("general.file_type"); v && v->is_integer()) j["file_type"] = v->as_int();
+  j["quantization"] = model::file_type_label(f);
   j["context_length"] = m.hparams().n_ctx_train;
   j["context_per_slot"] = sched_->slot_ctx();
   j["embedding_length"] = m.hparams().n_embd;

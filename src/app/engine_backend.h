@@ -23,6 +23,7 @@ class EngineBackend : public router::LocalBackend {
   std::vector<std::string> models() override { return {name_}; }
   router::Capabilities capabilities(const std::string& model) override;
   json show(const std::string& model) override;
+  int64_t count_tokens(const router::ChatRequest& req) override;
 
   const std::string& name() const { return name_; }
   engine::Scheduler& scheduler() { return *sched_; }

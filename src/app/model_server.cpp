@@ -108,6 +108,7 @@ server::Server& ModelServer::http() {
   parts.engine = engine_.get();
   parts.memory = mem_store_.get();
   parts.configure_gateway = [this](router::GatewayOptions& g) {
+    if (!opts_.strict_model && opts_.router_config.empty()) g.fallback_model = opts_.model_name;
     if (mem_store_) {
       memory::AugmentOptions ao;
       ao.default_on = opts_.memory_default_on;

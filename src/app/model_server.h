@@ -39,6 +39,9 @@ struct ServeOptions {
   std::vector<std::string> allowed_origins;     // browser origins besides loopback and own ("*" = any)
   std::string router_config;                    // optional router YAML (remote providers, policies)
   bool local_only = false;
+  // Without a router config the server has one model, and a request naming no model or another
+  // one is served by it (the response says which); strict_model answers 404 instead.
+  bool strict_model = false;
   std::string chat_template;  // overrides the model's template
   int http_threads = 0;       // <= 0: enough for many concurrent streams
   size_t max_body_bytes = 16u << 20;

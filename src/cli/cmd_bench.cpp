@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "cli/env_options.h"
 #include "core/error.h"
 #include "engine/bench.h"
@@ -19,7 +20,7 @@ struct BenchFlags {
 int run(BenchFlags f) {
   if (f.output != "md" && f.output != "json")
     fail(Errc::invalid_argument, "-o must be md or json, not '" + f.output + "'");
-  f.opts.commit = HEARTH_GIT_COMMIT;
+  f.opts.commit = hearth::git_commit();
   auto progress = [&](const std::string& line) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "core/log.h"
 #include "router/gateway.h"
 #include "router/http_guard.h"
@@ -46,7 +47,7 @@ Command gateway_command() {
         router::GatewayOptions gopts;
         gopts.api_keys = cfg.api_keys;
         if (!o->api_key.empty()) gopts.api_keys["cli"] = o->api_key;
-        gopts.version = HEARTH_VERSION;
+        gopts.version = hearth::version();
         bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
         if (!loopback && gopts.api_keys.empty())
           log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");
@@ -61,6 +62,7 @@ Command gateway_command() {
         router::install_http_guard(server, guard);
         router::use_exclusive_port(server);
         gw.mount(server);
+        gw.mount_ops(server);
         int port = o->port;
         if (port == 0) {
           port = server.bind_to_any_port(o->host);

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "cli/env_options.h"
 #include "router/http_guard.h"
 #include "app/memory_embedder.h"
@@ -50,7 +51,7 @@ Command mcp_command() {
       return run_guarded([&]() {
         auto emb = open_memory_embedder(embedder_choice(o->embed_model));
         memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
-        memory::mcp::Server server(store, {"hearth-memory", HEARTH_VERSION, "mcp"});
+        memory::mcp::Server server(store, {"hearth-memory", hearth::version(), "mcp"});
         if (!o->http) {
           std::ios::sync_with_stdio(false);
           memory::mcp::serve_stdio(server, std::cin, std::cout);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "cli/pack_run.h"
 #include "core/error.h"
 #include "hub/model_store.h"
@@ -72,8 +73,8 @@ int create(const PackOpts& o) {
   check_serve_flags(w.args);
   if (o.runtime.empty()) {
     w.runtime = pack::self_path("hearth");
-    w.hearth_version = HEARTH_VERSION;
-    w.hearth_commit = HEARTH_GIT_COMMIT;
+    w.hearth_version = hearth::version();
+    w.hearth_commit = hearth::git_commit();
   } else {
     w.runtime = o.runtime;
     std::tie(w.hearth_version, w.hearth_commit) = runtime_version(o.runtime);

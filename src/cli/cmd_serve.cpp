@@ -72,6 +72,8 @@ Command serve_command() {
         ->delimiter(',');
     app.add_option("--config", o->s.router_config, "Router config (YAML) adding remote providers, aliases and policies");
     app.add_flag("--local-only", o->s.local_only, "Refuse every remote provider");
+  app.add_flag("--strict-model", o->s.strict_model,
+               "Answer 404 for unknown model names (default without --config: serve them with the one model)");
     app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
     app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
     o->s.memory = true;

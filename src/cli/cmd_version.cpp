@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "core/json.h"
 
 namespace hearth::cli {
@@ -11,10 +12,10 @@ Command version_command() {
     app.add_flag("--json", *json_out, "Machine-readable output");
     return [json_out]() {
       if (*json_out) {
-        json j = {{"version", HEARTH_VERSION}, {"commit", HEARTH_GIT_COMMIT}};
+        json j = {{"version", hearth::version()}, {"commit", hearth::git_commit()}};
         std::printf("%s\n", j.dump().c_str());
       } else {
-        std::printf("hearth %s (%s)\n", HEARTH_VERSION, HEARTH_GIT_COMMIT);
+        std::printf("hearth %s (%s)\n", hearth::version(), hearth::git_commit());
       }
       return kExitOk;
     };

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "core/version.h"
 #include "cli/pack_run.h"
 #include "core/error.h"
 
@@ -30,7 +31,7 @@ namespace {
 
 void print_usage(std::FILE* out) {
   std::fprintf(out, "hearth %s: local-first AI\n\nUsage: hearth COMMAND [options]\n\nCommands:\n",
-               HEARTH_VERSION);
+               hearth::version());
   auto cmds = commands();
   std::sort(cmds.begin(), cmds.end(), [](const Command& a, const Command& b) { return a.name < b.name; });
   for (const auto& c : cmds) std::fprintf(out, "  %-12s %s\n", c.name.c_str(), c.summary.c_str());
@@ -59,7 +60,7 @@ int dispatch(const std::vector<std::string>& args, bool later_flags_win) {
     return kExitOk;
   }
   if (name == "--version") {
-    std::printf("hearth %s (%s)\n", HEARTH_VERSION, HEARTH_GIT_COMMIT);
+    std::printf("hearth %s (%s)\n", hearth::version(), hearth::git_commit());
     return kExitOk;
   }
   for (const auto& cmd : commands()) {

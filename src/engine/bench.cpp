@@ -46,17 +46,6 @@ std::vector<std::string> feature_names() {
   return out;
 }
 
-std::string file_type_label(const gguf::File& f) {
-  const int64_t ft = f.get_int("general.file_type", -1);
-  for (const auto& i : model::file_types()) {
-    if (static_cast<int64_t>(i.ftype) != ft) continue;
-    std::string s(i.name);
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-    return s;
-  }
-  return "?";
-}
-
 std::string size_label(int64_t params) {
   char buf[32];
   if (params >= 1000000000) std::snprintf(buf, sizeof buf, "%.0fB", params / 1e9);
@@ -102,7 +91,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   BenchReport r;
   r.model_path = o.model_path;
   r.arch = m->arch().name;
-  r.type = file_type_label(f);
+  r.type = model::file_type_label(f);
   r.file_bytes = f.file_size();
   uint64_t tensor_bytes = 0;
   for (const auto& t : f.tensors()) {

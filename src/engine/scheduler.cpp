@@ -329,7 +329,7 @@ void Scheduler::run_embedding(Pending& p) {
   p.job->push(std::move(done));
 }
 
-void Scheduler::finish(Slot& s, FinishReason why, bool flush) {
+void Scheduler::finish(Slot& s, FinishReason why, bool flush, const std::string& stop_sequence) {
   GenEvent last;
   // Anything held back for a possible stop string that never came is real output.
   last.text = std::move(s.text);
@@ -339,6 +339,7 @@ void Scheduler::finish(Slot& s, FinishReason why, bool flush) {
   GenEvent done;
   done.kind = GenEvent::Kind::done;
   done.finish = why;
+  done.stop_sequence = stop_sequence;
   s.stats.gen_ms = s.t_first > 0 ? now_ms() - s.t_first : 0;
   done.stats = s.stats;
   s.cur.job->push(std::move(done));
@@ -475,16 +476,16 @@ void Scheduler::step() {
     if (s.cur.req.logprobs) s.probs.push_back(token_prob(last, V, t, s.cur.req.top_logprobs));
     s.text += s.decoder->push(t);
 
-    bool stopped = false;
+    // The earliest stop string in the text ends it there.
+    size_t stop_at = std::string::npos;
+    const std::string* matched = nullptr;
     for (const auto& st : s.cur.req.stop) {
       const size_t at = s.text.find(st);
-      if (at != std::string::npos) {
-        s.text.resize(at);
-        stopped = true;
-      }
+      if (at < stop_at) stop_at = at, matched = &st;
     }
-    if (stopped) {
-      finish(s, FinishReason::stop, false);
+    if (matched) {
+      s.text.resize(stop_at);
+      finish(s, FinishReason::stop, false, *matched);
       continue;
     }
     const size_t keep = held_back(s.text, s.cur.req.stop);

@@ -57,6 +57,7 @@ struct GenEvent {
   bool echo = false;             // text: this delta is the echoed prompt
   std::vector<TokenProb> probs;  // text: the tokens behind the delta, when logprobs were asked
   FinishReason finish = FinishReason::stop;  // done
+  std::string stop_sequence;                 // done: the stop string that ended it, if one did
   GenStats stats;                            // done
   std::vector<float> embedding;              // done, for embedding requests
   Errc error_code = Errc::internal;          // error
@@ -136,7 +137,7 @@ class Scheduler {
   bool admit(std::vector<Pending>& incoming);
   void step();
   void run_embedding(Pending& p);
-  void finish(Slot& s, FinishReason why, bool flush = true);
+  void finish(Slot& s, FinishReason why, bool flush = true, const std::string& stop_sequence = {});
   void fail_slot(Slot& s, const Error& e);
   Slot* pick_slot(const std::vector<int32_t>& prompt, bool use_cache, int64_t* reuse);
 

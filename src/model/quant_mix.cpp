@@ -155,6 +155,19 @@ std::string file_type_names() {
   return out;
 }
 
+std::string file_type_label(const gguf::File& f) {
+  const gguf::Value* v = f.find("general.file_type");
+  if (!v || !v->is_integer()) return "?";
+  const int64_t ft = v->as_int();
+  for (const auto& i : file_types()) {
+    if (static_cast<int64_t>(i.ftype) != ft) continue;
+    std::string s(i.name);
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+  }
+  return "?";
+}
+
 std::vector<Type> plan_types(FileType ft, const std::vector<TensorPlanInput>& tensors, const MixContext& ctx) {
   const FileTypeInfo& info = file_type_info(ft);
   Counters c;

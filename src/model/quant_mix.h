@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gguf/gguf.h"
 #include "tensor/types.h"
 
 namespace hearth::model {
@@ -32,6 +33,8 @@ const FileTypeInfo& file_type_info(FileType t);
 // Case-insensitive ("Q4_K_M", "q4_k_m", "f32"); nullopt when unknown.
 std::optional<FileType> file_type_from_name(std::string_view name);
 std::string file_type_names();  // "f32, f16, ..." for usage messages
+// A file's general.file_type as people write it ("Q4_K_M"), or "?" when unknown or absent.
+std::string file_type_label(const gguf::File& f);
 
 // One tensor as it sits in the source (or as synth would produce it in F32).
 struct TensorPlanInput {

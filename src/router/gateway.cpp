@@ -122,6 +122,24 @@ void GatewayHandlers::memory_opt_in(const httplib::Request& req, const json& bod
   else throw ProviderError(ErrorKind::bad_request, "header X-Hearth-Memory must be 'on' or 'off'").with_param("X-Hearth-Memory");
 }
 
+json GatewayHandlers::request_json(const httplib::Request& req, httplib::Response& res) {
+  json j = parse_request_body(req.body);
+  const std::string& fallback = g.opts_.fallback_model;
+  if (fallback.empty() || !j.is_object()) return j;
+  const char* key = j.contains("model") || !j.contains("name") ? "model" : "name";  // Ollama's older field
+  std::string asked = j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+  if (!asked.empty()) {
+    try {
+      g.router_.first_target(asked);
+      return j;  // a name the router knows
+    } catch (const ProviderError&) {
+    }
+  }
+  res.set_header("x-hearth-model-substituted", asked.empty() ? "(none)" : asked);
+  j[key] = fallback;
+  return j;
+}
+
 void GatewayHandlers::set_meta(httplib::Response& res, json& body, const RouteInfo& info) {
   json m = info.to_json();
   res.set_header("x-hearth-attempts", openai::dump(m["attempts"]));
@@ -147,7 +165,7 @@ void GatewayHandlers::stream_chat(httplib::Response& res, const char* type, Chat
 
 void GatewayHandlers::chat_completions(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto j = parse_request_body(req.body);
+  auto j = request_json(req, res);
   auto p = parse_openai_chat(j);
   auto& c = p.req;
   c.api_key_id = key;
@@ -172,7 +190,7 @@ void GatewayHandlers::chat_completions(const httplib::Request& req, httplib::Res
 
 void GatewayHandlers::completions(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto p = parse_openai_completion(parse_request_body(req.body));
+  auto p = parse_openai_completion(request_json(req, res));
   auto& c = p.req;
   c.api_key_id = key;
   c.request_id = new_id("cmpl-");
@@ -195,7 +213,7 @@ void GatewayHandlers::completions(const httplib::Request& req, httplib::Response
 
 void GatewayHandlers::messages(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto j = parse_request_body(req.body);
+  auto j = request_json(req, res);
   auto c = anthropic::request_from_json(j);
   bool streaming = j.is_object() && j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>();
   c.api_key_id = key;
@@ -216,6 +234,16 @@ void GatewayHandlers::messages(const httplib::Request& req, httplib::Response& r
   res.set_content(openai::dump(body), "application/json");
 }
 
+// Anthropic's POST /v1/messages/count_tokens: {"input_tokens": N}.
+void GatewayHandlers::count_tokens(const httplib::Request& req, httplib::Response& res) {
+  authenticate(req);
+  auto c = anthropic::request_from_json(request_json(req, res));
+  bool exact = false;
+  const int64_t n = g.router_.count_input_tokens(c, &exact);
+  res.set_header("x-hearth-token-count", exact ? "exact" : "estimate");
+  res.set_content(openai::dump(json{{"input_tokens", n}}), "application/json");
+}
+
 void GatewayHandlers::models(const httplib::Request& req, httplib::Response& res) {
   authenticate(req);
   json data = json::array();
@@ -224,9 +252,21 @@ void GatewayHandlers::models(const httplib::Request& req, httplib::Response& res
   res.set_content(openai::dump(json{{"object", "list"}, {"data", data}}), "application/json");
 }
 
+void GatewayHandlers::model(const httplib::Request& req, httplib::Response& res) {
+  authenticate(req);
+  const std::string id = req.matches[1];
+  for (const auto& m : g.router_.list_models())
+    if (m.id == id) {
+      res.set_content(openai::dump(json{{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}}),
+                      "application/json");
+      return;
+    }
+  throw ProviderError(ErrorKind::not_found, "The model '" + id + "' does not exist").with_param("model");
+}
+
 void GatewayHandlers::embeddings(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto p = parse_openai_embeddings(parse_request_body(req.body));
+  auto p = parse_openai_embeddings(request_json(req, res));
   p.req.api_key_id = key;
   auto r = g.router_.embed(p.req);
   json data = json::array();
@@ -266,8 +306,10 @@ void Gateway::mount(httplib::Server& s) {
   s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));
   s.Post("/v1/completions", on(Dialect::openai, &GatewayHandlers::completions));
   s.Post("/v1/messages", on(Dialect::anthropic, &GatewayHandlers::messages));
+  s.Post("/v1/messages/count_tokens", on(Dialect::anthropic, &GatewayHandlers::count_tokens));
   s.Post("/v1/embeddings", on(Dialect::openai, &GatewayHandlers::embeddings));
   s.Get("/v1/models", on(Dialect::openai, &GatewayHandlers::models));
+  s.Get(R"(/v1/models/(.+))", on(Dialect::openai, &GatewayHandlers::model));
   s.Post("/api/chat", on(Dialect::ollama, &GatewayHandlers::ollama_chat));
   s.Post("/api/generate", on(Dialect::ollama, &GatewayHandlers::ollama_generate));
   s.Get("/api/tags", on(Dialect::ollama, &GatewayHandlers::ollama_tags));

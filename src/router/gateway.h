@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "core/version.h"
 #include "router/router.h"
 
 namespace httplib {
@@ -32,9 +33,16 @@ struct GatewayOptions {
   std::function<void(const ChatRequest&, const ChatResponse&)> after_chat;
   // Largest request body accepted; mount() sets it on the server (bigger bodies get 413).
   size_t max_body_bytes = 16u << 20;
+  // When set, a request without a "model" or naming a model the router does not know is served
+  // by this model (a single-model server: scripts that hard-code another name keep working); the
+  // response names the model used and the header x-hearth-model-substituted the name asked for.
+  std::string fallback_model;
   // Reported by GET /api/version.
-  std::string version = "0.0.0";
+  std::string version = hearth::version();
 };
+
+// The router's counters, circuits and latencies in Prometheus text format.
+std::string router_metrics(const Router& router);
 
 class Gateway {
  public:
@@ -46,6 +54,9 @@ class Gateway {
   // (hundreds of clients connecting at once) overflows the accept queue and clients wait for
   // SYN retransmits (1 s, 3 s, 7 s...). This raises it to the system's maximum.
   void widen_listen_backlog() const;
+  // GET /health and Prometheus GET /metrics (behind the API key) for the standalone gateway;
+  // `hearth serve` has its own, which include router_metrics().
+  void mount_ops(httplib::Server& server);
 
  private:
   Router& router_;

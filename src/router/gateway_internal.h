@@ -22,6 +22,8 @@ struct GatewayHandlers {
   // X-Hearth-Memory: on|off and the body's "hearth_memory" set ChatRequest::use_memory.
   static void memory_opt_in(const httplib::Request& req, const json& body, ChatRequest& c);
   void set_meta(httplib::Response& res, json& body, const RouteInfo& info);
+  // The request body as JSON (400 when malformed), with GatewayOptions::fallback_model applied.
+  json request_json(const httplib::Request& req, httplib::Response& res);
   // Runs before_chat, routes, then after_chat.
   ChatResponse chat(ChatRequest& c);
   // Streams a routed chat through `framer` with the memory hooks around it.
@@ -32,6 +34,8 @@ struct GatewayHandlers {
   void messages(const httplib::Request& req, httplib::Response& res);
   void embeddings(const httplib::Request& req, httplib::Response& res);
   void models(const httplib::Request& req, httplib::Response& res);
+  void model(const httplib::Request& req, httplib::Response& res);  // GET /v1/models/{id}
+  void count_tokens(const httplib::Request& req, httplib::Response& res);  // Anthropic
 
   void ollama_chat(const httplib::Request& req, httplib::Response& res);
   void ollama_generate(const httplib::Request& req, httplib::Response& res);

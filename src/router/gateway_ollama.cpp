@@ -78,7 +78,7 @@ json tag_entry(const ModelInfo& m, const json& details) {
 
 void GatewayHandlers::ollama_chat(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto j = parse_request_body(req.body);
+  auto j = request_json(req, res);
   bool streaming = true;
   auto c = ollama::request_from_json(j, &streaming);
   c.api_key_id = key;
@@ -109,7 +109,7 @@ void GatewayHandlers::ollama_chat(const httplib::Request& req, httplib::Response
 
 void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Response& res) {
   std::string key = authenticate(req);
-  auto j = parse_request_body(req.body);
+  auto j = request_json(req, res);
   auto gen = ollama::generate_from_json(j);
   bool lp = gen.options.sampling.logprobs;
   if (gen.prompt.empty() && gen.system.empty()) {
@@ -121,6 +121,9 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
   }
   Router* router = &g.router_;
   if (gen.raw) {
+    if (gen.images)
+      throw ProviderError(ErrorKind::bad_request, "model '" + gen.model + "' has no vision support: it cannot read 'images'")
+          .with_param("images");
     auto c = std::make_shared<CompletionRequest>(gen.completion());
     c->api_key_id = key;
     c->request_id = new_id("ollama-");
@@ -197,7 +200,7 @@ void GatewayHandlers::ollama_ps(const httplib::Request& req, httplib::Response& 
 
 void GatewayHandlers::ollama_show(const httplib::Request& req, httplib::Response& res) {
   authenticate(req);
-  auto j = parse_request_body(req.body);
+  auto j = request_json(req, res);
   if (!j.is_object()) throw ProviderError(ErrorKind::bad_request, "request body must be a JSON object");
   // "model", or "name" from older clients.
   const char* field = j.contains("model") ? "model" : "name";
@@ -247,7 +250,7 @@ void GatewayHandlers::ollama_show(const httplib::Request& req, httplib::Response
 
 void GatewayHandlers::ollama_embed(const httplib::Request& req, httplib::Response& res, bool legacy) {
   std::string key = authenticate(req);
-  auto p = parse_ollama_embed(parse_request_body(req.body), legacy);
+  auto p = parse_ollama_embed(request_json(req, res), legacy);
   p.req.api_key_id = key;
   auto start = std::chrono::steady_clock::now();
   auto r = g.router_.embed(p.req);

@@ -22,6 +22,8 @@ class LocalBackend {
   virtual json show(const std::string& model) = 0;
   virtual std::vector<std::string> models() = 0;
   virtual Capabilities capabilities(const std::string& model) { return {}; }
+  // Prompt tokens `req` would take (its messages through the model's chat template), or -1.
+  virtual int64_t count_tokens(const ChatRequest& req) { return -1; }
 };
 
 // Where one router finds its in-process engine. Shared by the router and the engine's owner, who

@@ -1,5 +1,7 @@
 #include "router/router.h"
 
+#include <set>
+
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -16,7 +18,8 @@ double cost_of(const ModelEntry& m, const Usage& u) {
 RouteError::RouteError(const ProviderError& last, RouteInfo info)
     : ProviderError(last.kind(), last.what(), last.http_status(), last.retry_after()), info_(std::move(info)) {}
 
-Router::Router(RouterConfig cfg, RouterOptions opts) : cfg_(std::move(cfg)), opts_(std::move(opts)), rng_(opts_.seed) {
+Router::Router(RouterConfig cfg, RouterOptions opts)
+    : cfg_(std::move(cfg)), opts_(std::move(opts)), rng_(opts_.seed ? opts_.seed : std::random_device{}()) {
   if (!opts_.now_ms)
     opts_.now_ms = [] {
       return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -88,6 +91,10 @@ static int64_t estimate_input_tokens(const ChatRequest& req) {
 std::vector<Target> Router::plan(const ChatRequest& req) {
   Strategy strategy;
   auto targets = resolve(req.model, &strategy);
+  if (!req.image_inputs.empty())
+    throw ProviderError(ErrorKind::bad_request, "model '" + req.model + "' has no vision support: it cannot read the image at " +
+                                                    req.image_inputs.front() + " (send text only)")
+        .with_param(req.image_inputs.front());
   if (opts_.local_only) {
     std::vector<Target> kept;
     std::string refused;
@@ -181,17 +188,35 @@ void Router::breaker_result(const std::string& p, bool ok) {
     return;
   }
   if (b.open || ++b.failures >= cfg_.breaker.failures) {
-    if (!b.open) log::warn("router: circuit for provider '" + p + "' opened after " + std::to_string(b.failures) + " failures");
+    if (!b.open) log::warn("router: circuit for '" + p + "' opened after " + std::to_string(b.failures) + " failures");
     b.open = true;
     b.open_until = now() + cfg_.breaker.cooldown_ms;
   }
 }
 
-BreakerState Router::breaker(const std::string& p) const {
+BreakerState Router::breaker(const std::string& name) const {
   std::lock_guard<std::mutex> lk(mu_);
-  auto it = breakers_.find(p);
-  if (it == breakers_.end() || !it->second.open) return BreakerState::closed;
-  return now() < it->second.open_until ? BreakerState::open : BreakerState::half_open;
+  auto state = [&](const Breaker& b) {
+    if (!b.open) return BreakerState::closed;
+    return now() < b.open_until ? BreakerState::open : BreakerState::half_open;
+  };
+  if (name.find(':') != std::string::npos) {
+    auto it = breakers_.find(name);
+    return it == breakers_.end() ? BreakerState::closed : state(it->second);
+  }
+  // A provider's name: the most open of its models' circuits.
+  BreakerState worst = BreakerState::closed;
+  for (const auto& [ref, b] : breakers_)
+    if (ref.compare(0, name.size() + 1, name + ":") == 0) {
+      const BreakerState s = state(b);
+      if (s == BreakerState::open || (s == BreakerState::half_open && worst == BreakerState::closed)) worst = s;
+    }
+  return worst;
+}
+
+std::vector<std::pair<std::string, TargetStats>> Router::all_stats() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return {stats_.begin(), stats_.end()};
 }
 
 TargetStats Router::stats(const std::string& ref) const {
@@ -243,15 +268,18 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
   bool delivered = false;
   for (const auto& t : targets) {
     const std::string& pname = t.entry.provider;
-    if (!breaker_allows(pname)) {
+    // One circuit per model: a provider can fail for one model (overloaded, deprecated) and
+    // serve the others.
+    const std::string circuit = t.ref();
+    if (!breaker_allows(circuit)) {
       info.attempts.push_back({pname, t.entry.model, "circuit_open", "circuit breaker open; skipped", 0, 0});
-      if (!last) last = ProviderError(ErrorKind::overloaded, "provider '" + pname + "' circuit is open");
+      if (!last) last = ProviderError(ErrorKind::overloaded, "the circuit for '" + circuit + "' is open");
       continue;
     }
     bool moved_on = false;
     for (int attempt = 0; attempt <= cfg_.retry.retries_per_model && !moved_on; ++attempt) {
       if (total >= cfg_.retry.max_attempts) break;
-      if (attempt > 0 && !breaker_allows(pname)) break;
+      if (attempt > 0 && !breaker_allows(circuit)) break;
       budget_->check(req.api_key_id);
       ++total;
       {
@@ -268,8 +296,9 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         {
           std::lock_guard<std::mutex> lk(mu_);
           --stats_[t.ref()].in_flight;
+          ++stats_[t.ref()].succeeded;
         }
-        breaker_result(pname, true);
+        breaker_result(circuit, true);
         info.provider = pname;
         info.model = t.entry.model;
         info.latency_ms = now() - t_start;
@@ -286,10 +315,11 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         {
           std::lock_guard<std::mutex> lk(mu_);
           --stats_[t.ref()].in_flight;
+          ++stats_[t.ref()].failed;
         }
         log::info("router: " + t.ref() + " failed (" + a.status + "): " + a.error);
         if (e.kind() == ErrorKind::cancelled) {
-          breaker_result(pname, true);  // the client left; not the provider's fault
+          breaker_result(circuit, true);  // the client left; not the provider's fault
           throw RouteError(e, info);
         }
         if (t.remote) record_ledger(req, t, a.status, {}, 0);
@@ -298,7 +328,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         // against the provider's health.
         const bool own_queue_full = !t.remote && e.kind() == ErrorKind::overloaded;
         bool provider_fault = e.retryable() && !own_queue_full;
-        breaker_result(pname, !provider_fault);
+        breaker_result(circuit, !provider_fault);
         last = e;
         // Once the client holds streamed tokens a different answer cannot be spliced in.
         if (delivered) throw RouteError(e, info);
@@ -429,6 +459,23 @@ ChatResponse Router::completion(const CompletionRequest& req) {
   return out;
 }
 
+int64_t Router::count_input_tokens(const ChatRequest& req, bool* exact) {
+  const Target t = first_target(req.model);
+  auto pit = cfg_.providers.find(t.entry.provider);
+  if (pit != cfg_.providers.end() && pit->second.type == "local")
+    if (auto b = opts_.local->get()) {
+      ChatRequest up = req;
+      up.model = t.entry.model;
+      const int64_t n = b->count_tokens(up);
+      if (n >= 0) {
+        if (exact) *exact = true;
+        return n;
+      }
+    }
+  if (exact) *exact = false;
+  return estimate_input_tokens(req);
+}
+
 Target Router::first_target(const std::string& model) {
   Strategy s;
   auto targets = resolve(model, &s);
@@ -473,16 +520,20 @@ EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
   return out;
 }
 
+// Each model once: a configured model by its alias when it has one (else provider:model), then
+// the local engine's models that no configured entry names already.
 std::vector<ModelInfo> Router::list_models() {
   std::vector<ModelInfo> out;
+  std::set<std::string> refs;
   for (const auto& [name, _] : cfg_.policies) out.push_back({name, "policy"});
   for (const auto& m : cfg_.models) {
     if (opts_.local_only && cfg_.providers.at(m.provider).remote) continue;
-    if (!m.name.empty()) out.push_back({m.name, m.provider});
-    out.push_back({m.ref(), m.provider});
+    if (!refs.insert(m.ref()).second && m.name.empty()) continue;
+    out.push_back({m.name.empty() ? m.ref() : m.name, m.provider});
   }
   try {
-    for (auto& m : provider("local")->list_models()) out.push_back({"local:" + m.id, "local"});
+    for (auto& m : provider("local")->list_models())
+      if (refs.insert("local:" + m.id).second) out.push_back({"local:" + m.id, "local"});
   } catch (const ProviderError&) {
   }
   return out;

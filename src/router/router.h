@@ -28,7 +28,9 @@ struct RouterOptions {
   bool use_ledger = true;                    // false: no ledger file, no budget persistence
   std::function<double()> now_ms;            // monotonic clock; injectable for breaker tests
   std::function<void(double ms)> sleep_ms;   // backoff waits; injectable
-  uint64_t seed = 0x6865617274;              // weighted choice and jitter
+  // Weighted choice and retry jitter. 0: a random seed per router, so many processes retrying
+  // the same upstream do not back off in step; tests give a fixed one.
+  uint64_t seed = 0;
   // Where `local` providers find the in-process engine (none given: an empty slot of its own).
   std::shared_ptr<LocalBackendSlot> local;
 };
@@ -48,6 +50,7 @@ struct TargetStats {
   double tokens_per_s = 0;  // moving average of output speed
   int samples = 0;
   int in_flight = 0;
+  int64_t succeeded = 0, failed = 0;  // attempts, for /metrics
 };
 
 enum class BreakerState { closed, open, half_open };
@@ -71,6 +74,9 @@ class Router : public Provider {
   std::vector<ModelInfo> list_models() override;
   // Which provider and upstream model a name resolves to first (for /api/show); throws not_found.
   Target first_target(const std::string& model);
+  // Input tokens of `req` for the model it resolves to first: exact on the local engine (its chat
+  // template and tokenizer), estimated (~4 bytes a token) for remote providers. Sets *exact.
+  int64_t count_input_tokens(const ChatRequest& req, bool* exact = nullptr);
   Capabilities capabilities(const std::string& model) const override;
 
   // Ordered candidates for a request (policy applied, needs and --local-only filtered).
@@ -79,7 +85,10 @@ class Router : public Provider {
   void set_provider(const std::string& name, std::shared_ptr<Provider> p);
 
   TargetStats stats(const std::string& ref) const;
-  BreakerState breaker(const std::string& provider) const;
+  // Every target tried so far ("provider:model") with its stats and circuit state.
+  std::vector<std::pair<std::string, TargetStats>> all_stats() const;
+  // A target's circuit ("provider:model"), or for a provider name the most open of its models'.
+  BreakerState breaker(const std::string& name) const;
   const RouterConfig& config() const { return cfg_; }
   // The slot the in-process engine goes into (shared with every `local` provider).
   LocalBackendSlot& local() const { return *opts_.local; }

@@ -166,6 +166,7 @@ void Accumulator::add(const StreamEvent& e) {
       break;
     case StreamEvent::Kind::finish:
       r_.stop = e.stop;
+      r_.stop_sequence = e.stop_sequence;
       break;
   }
 }

@@ -85,6 +85,9 @@ struct ChatRequest {
   // True once whoever asked has gone (a non-streaming HTTP client hung up): providers that work
   // token by token stop, so the engine's slot is freed at once. Unset = never.
   std::function<bool()> abandoned;
+  // Where the request carried images (e.g. "messages[0].content[1]"). No model hearth serves or
+  // routes to reads them, so a request with images is refused rather than answered blind.
+  std::vector<std::string> image_inputs;
 };
 
 struct Usage {
@@ -138,6 +141,7 @@ struct ChatResponse {
   std::string model;
   Message message{Role::assistant};
   StopReason stop = StopReason::stop;
+  std::string stop_sequence;  // the request's stop string that ended the reply, if one did
   Usage usage;
   std::vector<TokenLogprob> logprobs;  // when requested: echoed prompt tokens first, then output
   RouteInfo route;  // filled by the router
@@ -152,6 +156,7 @@ struct StreamEvent {
   std::string arguments;  // tool call arguments fragment
   Usage usage;
   StopReason stop = StopReason::stop;
+  std::string stop_sequence;       // finish: the stop string that ended the reply, if one did
   std::string response_id, model;  // start
   std::vector<TokenLogprob> logprobs;  // text: one entry per token in this delta, when requested
   bool echo = false;                   // text: this delta repeats the prompt (completions echo)

@@ -47,6 +47,12 @@ const char* stop_name(StopReason r) {
   }
 }
 
+// "stop_sequence" when one of the request's stop strings ended the reply, as Anthropic reports it.
+std::string stop_reason_of(StopReason r, const std::string& stop_sequence) {
+  if (r == StopReason::stop && !stop_sequence.empty()) return "stop_sequence";
+  return stop_name(r);
+}
+
 json error_body(ErrorKind k, const std::string& message) {
   const char* type = "api_error";
   switch (k) {
@@ -136,8 +142,10 @@ ChatRequest request_from_json(const json& j) {
     if (!c.is_array()) bad(where + ".content: must be a string or an array of blocks");
     Message cur{role == "user" ? Role::user : Role::assistant};
     bool has_cur = false;
+    size_t block = 0;
     for (const auto& b : c) {
       const std::string bw = where + ".content";
+      const std::string at = bw + "[" + std::to_string(block++) + "]";
       std::string type = string_field(b, "type", bw);
       if (type == "text") {
         cur.content += string_field(b, "text", bw);
@@ -147,6 +155,8 @@ ChatRequest request_from_json(const json& j) {
       } else if (type == "tool_use") {
         cur.tool_calls.push_back({string_field(b, "id", bw), string_field(b, "name", bw), b.value("input", json::object()).dump()});
         has_cur = true;
+      } else if (type == "image" || type == "document") {
+        r.image_inputs.push_back(at);
       } else if (type == "tool_result") {
         Message t{Role::tool};
         t.tool_call_id = string_field(b, "tool_use_id", bw);
@@ -183,7 +193,8 @@ json response_to_json(const ChatResponse& r, const std::string& model) {
   for (const auto& c : r.message.tool_calls)
     content.push_back({{"type", "tool_use"}, {"id", c.id}, {"name", c.name}, {"input", parse_args(c.arguments)}});
   return {{"id", r.id}, {"type", "message"}, {"role", "assistant"}, {"model", model}, {"content", content},
-          {"stop_reason", stop_name(r.stop)}, {"stop_sequence", nullptr},
+          {"stop_reason", stop_reason_of(r.stop, r.stop_sequence)},
+          {"stop_sequence", r.stop_sequence.empty() ? json(nullptr) : json(r.stop_sequence)},
           {"usage", {{"input_tokens", r.usage.input_tokens}, {"output_tokens", r.usage.output_tokens}}}};
 }
 
@@ -330,7 +341,11 @@ void StreamEncoder::encode(const StreamEvent& e, std::string& out) {
         frame("content_block_delta", {{"type", "content_block_delta"}, {"index", block_}, {"delta", {{"type", "input_json_delta"}, {"partial_json", e.arguments}}}}, out);
       break;
     case StreamEvent::Kind::usage: usage_ = e.usage; break;
-    case StreamEvent::Kind::finish: stop_ = e.stop; finished_ = true; break;
+    case StreamEvent::Kind::finish:
+      stop_ = e.stop;
+      stop_sequence_ = e.stop_sequence;
+      finished_ = true;
+      break;
   }
 }
 
@@ -338,7 +353,9 @@ void StreamEncoder::finish(std::string& out) {
   if (!started_) encode(StreamEvent{StreamEvent::Kind::start}, out);
   if (block_ < 0) open("text", -1, nullptr, out);  // clients expect at least one content block
   close(out);
-  frame("message_delta", {{"type", "message_delta"}, {"delta", {{"stop_reason", stop_name(stop_)}, {"stop_sequence", nullptr}}},
+  frame("message_delta", {{"type", "message_delta"},
+                          {"delta", {{"stop_reason", stop_reason_of(stop_, stop_sequence_)},
+                                     {"stop_sequence", stop_sequence_.empty() ? json(nullptr) : json(stop_sequence_)}}},
                           {"usage", {{"input_tokens", usage_.input_tokens}, {"output_tokens", usage_.output_tokens}}}}, out);
   frame("message_stop", {{"type", "message_stop"}}, out);
 }

@@ -13,6 +13,7 @@ json response_to_json(const ChatResponse& r, const std::string& model);
 ChatResponse response_from_json(const json& j);
 StopReason parse_stop(const std::string& s);
 const char* stop_name(StopReason r);
+std::string stop_reason_of(StopReason r, const std::string& stop_sequence);
 // Anthropic's error shape and error type names for an error kind.
 json error_body(ErrorKind k, const std::string& message);
 
@@ -46,6 +47,7 @@ class StreamEncoder {
   int block_ = -1;
   Usage usage_;
   StopReason stop_ = StopReason::stop;
+  std::string stop_sequence_;
   bool finished_ = false;
 };
 

@@ -200,6 +200,7 @@ ChatRequest request_from_json(const json& j, bool* stream) {
       msg.content = m["content"];
     }
     if (m.contains("thinking") && m["thinking"].is_string()) msg.reasoning = m["thinking"];
+    if (m.contains("images") && m["images"].is_array() && !m["images"].empty()) r.image_inputs.push_back(where + ".images");
     if (m.contains("tool_name") && m["tool_name"].is_string()) msg.name = m["tool_name"];
     if (m.contains("tool_calls") && m["tool_calls"].is_array())
       for (const auto& c : m["tool_calls"]) {
@@ -233,6 +234,7 @@ Generate generate_from_json(const json& j) {
   g.stream = read_stream_flag(j);
   g.prompt = opt_string(j, "prompt");
   g.system = opt_string(j, "system");
+  g.images = j.contains("images") && j["images"].is_array() && !j["images"].empty();
   if (j.contains("raw") && !j["raw"].is_null()) {
     if (!j["raw"].is_boolean()) throw bad_field("raw", "must be a boolean");
     g.raw = j["raw"].get<bool>();
@@ -246,6 +248,7 @@ ChatRequest Generate::chat() const {
   r.model = model;
   if (!system.empty()) r.messages.push_back({Role::system, system});
   r.messages.push_back({Role::user, prompt});
+  if (images) r.image_inputs.push_back("images");
   apply(options, r);
   return r;
 }

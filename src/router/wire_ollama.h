@@ -34,6 +34,7 @@ ChatRequest request_from_json(const json& j, bool* stream);
 struct Generate {
   std::string model, prompt, system;
   bool raw = false, stream = true;
+  bool images = false;  // the request carried "images"
   Sampled options;
   ChatRequest chat() const;
   CompletionRequest completion() const;

@@ -13,13 +13,18 @@ namespace {
 }
 
 // OpenAI content is a string or an array of parts; only text parts are kept.
-std::string content_text(const json& c, const std::string& where) {
+// Images (image_url, input_image) and audio parts are noted in `media` by location.
+std::string content_text(const json& c, const std::string& where, std::vector<std::string>* media = nullptr) {
   if (c.is_null()) return "";
   if (c.is_string()) return c.get<std::string>();
   if (!c.is_array()) bad(where + ".content must be a string or an array of parts");
   std::string out;
-  for (const auto& p : c) {
-    if (string_field(p, "type", where + ".content") == "text") out += string_field(p, "text", where + ".content");
+  for (size_t k = 0; k < c.size(); ++k) {
+    const auto& p = c[k];
+    const std::string type = string_field(p, "type", where + ".content");
+    if (type == "text") out += string_field(p, "text", where + ".content");
+    else if (media && (type == "image_url" || type == "input_image" || type == "input_audio"))
+      media->push_back(where + ".content[" + std::to_string(k) + "]");
   }
   return out;
 }
@@ -116,7 +121,7 @@ ChatRequest request_from_json(const json& j) {
     if (!m.is_object() || !m.contains("role") || !m["role"].is_string()) bad(where + ".role is required");
     Message msg;
     msg.role = parse_role(m["role"]);
-    msg.content = content_text(m.value("content", json()), where);
+    msg.content = content_text(m.value("content", json()), where, &r.image_inputs);
     if (m.contains("reasoning_content") && m["reasoning_content"].is_string()) msg.reasoning = m["reasoning_content"];
     if (m.contains("tool_calls") && m["tool_calls"].is_array()) {
       for (const auto& c : m["tool_calls"]) {

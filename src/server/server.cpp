@@ -178,6 +178,7 @@ void Server::mount_health_and_metrics(httplib::Server& s) {
     o << "hearth_http_responses_total{class=\"2xx\"} " << http_2xx_.load() << '\n';
     o << "hearth_http_responses_total{class=\"4xx\"} " << http_4xx_.load() << '\n';
     o << "hearth_http_responses_total{class=\"5xx\"} " << http_5xx_.load() << '\n';
+    o << router::router_metrics(*parts_.router);
     res.set_content(o.str(), "text/plain; version=0.0.4");
   }));
 }

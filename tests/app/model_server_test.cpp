@@ -212,6 +212,106 @@ TEST(Serve, OllamaEndpoints) {
   EXPECT_EQ(emb->status, 200) << emb->body;
 }
 
+// What real clients ran into: /api/show on a real GGUF, each model listed once, a real
+// version, GET /v1/models/{id}, Anthropic's stop_sequence and count_tokens.
+TEST(Serve, ClientCompatibilityDetails) {
+  HEARTH_REQUIRE_SHARED();
+  ServeOptions o = opts();
+  o.model_path = test::shared_path("models/tiny-qwen2-bpe-Q8_0.gguf").string();
+  Serve s(o);
+  auto c = s.client();
+  const std::string name = "tiny-qwen2-bpe-Q8_0";
+  auto show = s.post("/api/show", {{"model", name}});
+  ASSERT_TRUE(show);
+  ASSERT_EQ(show->status, 200) << show->body;
+  const json sj = json::parse(show->body);
+  EXPECT_EQ(sj["details"]["quantization_level"], "Q8_0");
+  EXPECT_EQ(sj["details"]["family"], "qwen2");
+  EXPECT_FALSE(sj["details"]["parameter_size"].get<std::string>().empty());
+  for (const char* path : {"/v1/models", "/api/tags"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r);
+    size_t n = 0;
+    for (size_t at = 0; (at = r->body.find(name, at)) != std::string::npos; at += name.size()) ++n;
+    EXPECT_EQ(n, std::string(path) == "/v1/models" ? 1u : 2u) << path << ": " << r->body;  // tags: name + model
+  }
+  auto version = json::parse(c.Get("/api/version")->body);
+  EXPECT_NE(version["version"], "0.0.0");
+  auto one = c.Get("/v1/models/" + name);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 200);
+  EXPECT_EQ(json::parse(one->body)["id"], name);
+  EXPECT_EQ(c.Get("/v1/models/nope")->status, 404);
+
+  // A stop sequence that the (random) model is sure to produce: its own first reply's text.
+  json msg = {{"model", name}, {"max_tokens", 8}, {"temperature", 0},
+              {"messages", {{{"role", "user"}, {"content", "hello"}}}}};
+  auto first = s.post("/v1/messages", msg);
+  ASSERT_EQ(first->status, 200) << first->body;
+  const std::string text = json::parse(first->body)["content"][0]["text"];
+  ASSERT_GE(text.size(), 2u);
+  msg["stop_sequences"] = {text.substr(1, 1)};
+  auto stopped = json::parse(s.post("/v1/messages", msg)->body);
+  EXPECT_EQ(stopped["stop_reason"], "stop_sequence") << stopped.dump();
+  EXPECT_EQ(stopped["stop_sequence"], text.substr(1, 1));
+  msg.erase("stop_sequences");
+  auto count = s.post("/v1/messages/count_tokens", msg);
+  ASSERT_EQ(count->status, 200) << count->body;
+  EXPECT_EQ(count->get_header_value("x-hearth-token-count"), "exact");
+  EXPECT_EQ(json::parse(count->body)["input_tokens"], json::parse(first->body)["usage"]["input_tokens"]);
+}
+
+// A request with images gets 400 naming the missing vision support, in every dialect.
+TEST(Serve, ImagesAreRefusedNotIgnored) {
+  HEARTH_REQUIRE_SHARED();
+  Serve s(opts());
+  const std::string img = "data:image/png;base64,iVBORw0KGgo=";
+  auto openai = s.post("/v1/chat/completions",
+                       {{"model", "stories260K"},
+                        {"messages", {{{"role", "user"}, {"content", {{{"type", "text"}, {"text", "what is this?"}},
+                                                                      {{"type", "image_url"}, {"image_url", {{"url", img}}}}}}}}}});
+  auto anthropic = s.post("/v1/messages", {{"model", "stories260K"}, {"max_tokens", 4},
+                                           {"messages", {{{"role", "user"}, {"content", {{{"type", "image"}, {"source", {{"type", "base64"}, {"media_type", "image/png"}, {"data", "iVBORw0KGgo="}}}}}}}}}});
+  auto ollama = s.post("/api/chat", {{"model", "stories260K"}, {"stream", false},
+                                     {"messages", {{{"role", "user"}, {"content", "hi"}, {"images", {"iVBORw0KGgo="}}}}}});
+  auto generate = s.post("/api/generate", {{"model", "stories260K"}, {"prompt", "hi"}, {"stream", false}, {"images", {"iVBORw0KGgo="}}});
+  for (auto* r : {&openai, &anthropic, &ollama, &generate}) {
+    ASSERT_TRUE(*r);
+    EXPECT_EQ((*r)->status, 400) << (*r)->body;
+    EXPECT_NE((*r)->body.find("no vision support"), std::string::npos) << (*r)->body;
+  }
+  EXPECT_NE(openai->body.find("messages[0].content[1]"), std::string::npos) << openai->body;
+}
+
+// One model served: scripts that hard-code another name (or none) get it; --strict-model 404s.
+TEST(Serve, OneModelServesUnknownNamesUnlessStrict) {
+  HEARTH_REQUIRE_SHARED();
+  for (bool strict : {false, true}) {
+    ServeOptions o = opts();
+    o.strict_model = strict;
+    Serve s(o);
+    json body = chat_body("Once upon a time", 4);
+    body["model"] = "gpt-3.5-turbo";
+    auto named = s.post("/v1/chat/completions", body);
+    body.erase("model");
+    auto unnamed = s.post("/v1/chat/completions", body);
+    auto ollama = s.post("/api/generate", {{"model", "llama3"}, {"prompt", "hi"}, {"stream", false}, {"options", {{"num_predict", 2}}}});
+    ASSERT_TRUE(named && unnamed && ollama);
+    if (strict) {
+      EXPECT_EQ(named->status, 404) << named->body;
+      EXPECT_EQ(ollama->status, 404) << ollama->body;
+      EXPECT_EQ(unnamed->status, 400) << unnamed->body;
+      continue;
+    }
+    EXPECT_EQ(named->status, 200) << named->body;
+    EXPECT_EQ(json::parse(named->body)["model"], "stories260K");
+    EXPECT_EQ(named->get_header_value("x-hearth-model-substituted"), "gpt-3.5-turbo");
+    EXPECT_EQ(unnamed->status, 200) << unnamed->body;
+    EXPECT_EQ(ollama->status, 200) << ollama->body;
+    EXPECT_EQ(json::parse(ollama->body)["model"], "stories260K");
+  }
+}
+
 TEST(Serve, TokenizeDetokenizeAndMetrics) {
   HEARTH_REQUIRE_SHARED();
   Serve s(opts());

@@ -90,3 +90,49 @@ TEST(RouterGateway, OllamaChatStreamsNdjsonAndErrorsUseEachDialectsShape) {
   server.stop();
   t.join();
 }
+
+// `hearth gateway` has /health and Prometheus /metrics (behind its key) with per-target
+// attempts and circuit states.
+TEST(RouterGateway, HealthAndMetricsShowTargetsAndCircuits) {
+  FakeUpstream up;
+  up.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    if (json::parse(q.body)["model"] == "bad") return test::openai_error(s, 500, "down");
+    test::openai_reply(q, s, "fine");
+  });
+  auto dir = test::make_temp_dir("router-ops");
+  auto cfg = parse_config("providers:\n  fake: {type: openai, base_url: '" + up.url() + "'}\n"
+                          "retry: {backoff_ms: 1, backoff_max_ms: 1, retries_per_model: 0}\n"
+                          "circuit_breaker: {failures: 1, cooldown_ms: 60000}\nledger_dir: '" + dir.string() + "'\n");
+  Router r(cfg);
+  GatewayOptions go;
+  go.api_keys["ops"] = "k";
+  Gateway gw(r, go);
+  httplib::Server server;
+  gw.mount(server);
+  gw.mount_ops(server);
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  httplib::Client cli("127.0.0.1", port);
+  httplib::Headers key = {{"Authorization", "Bearer k"}};
+  auto ok = cli.Post("/v1/chat/completions", key, R"({"model":"fake:good","messages":[{"role":"user","content":"x"}]})", "application/json");
+  auto bad = cli.Post("/v1/chat/completions", key, R"({"model":"fake:bad","messages":[{"role":"user","content":"x"}]})", "application/json");
+  ASSERT_TRUE(ok && bad);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(bad->status, 502);
+  auto health = cli.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto h = json::parse(health->body);
+  EXPECT_EQ(h["status"], "ok");
+  EXPECT_EQ(h["open_circuits"], json::array({"fake:bad"}));
+  EXPECT_EQ(cli.Get("/metrics")->status, 401);
+  auto m = cli.Get("/metrics", key);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_NE(m->body.find("hearth_router_attempts_total{target=\"fake:good\",result=\"ok\"} 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("hearth_router_attempts_total{target=\"fake:bad\",result=\"error\"} 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("hearth_router_circuit{target=\"fake:bad\"} 1"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("hearth_router_circuit{target=\"fake:good\"} 0"), std::string::npos) << m->body;
+  server.stop();
+  t.join();
+}

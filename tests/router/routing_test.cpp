@@ -21,6 +21,7 @@ struct Env {
   double clock = 1000;
   RouterOptions opts() {
     RouterOptions o;
+    o.seed = 0x6865617274;  // reproducible weighted choices and jitter
     o.now_ms = [this] { return clock; };
     o.sleep_ms = [this](double ms) { sleeps.push_back(ms); };
     return o;
@@ -207,6 +208,44 @@ TEST(RouterRouting, CircuitOpensThenHalfOpensAfterCooldown) {
   healthy = true;
   EXPECT_EQ(r.chat(ask("chain")).message.content, "a is back");
   EXPECT_EQ(r.breaker("a"), BreakerState::closed);
+}
+
+// A provider failing for one model keeps serving its others: circuits are per model.
+TEST(RouterRouting, CircuitsArePerModelNotPerProvider) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    if (json::parse(q.body)["model"] == "a-model") return test::openai_error(s, 500, "a-model is down");
+    test::openai_reply(q, s, "a-other answers");
+  });
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) { test::openai_reply(q, s, "b"); });
+  Env env;
+  std::string yaml = env.yaml(a.url(), b.url());
+  yaml.replace(yaml.find("policies:\n"), 10, "  - {name: other, provider: a, model: a-other}\npolicies:\n");
+  Router r(parse_config(yaml), env.opts());
+  EXPECT_EQ(r.chat(ask("chain")).message.content, "b");  // a-model fails 3 times: its circuit opens
+  EXPECT_EQ(r.breaker("a:a-model"), BreakerState::open);
+  EXPECT_EQ(r.breaker("a:a-other"), BreakerState::closed);
+  EXPECT_EQ(r.breaker("a"), BreakerState::open);  // a provider's name: its most open circuit
+  EXPECT_EQ(r.chat(ask("other")).message.content, "a-other answers");
+}
+
+// Without a seed each router draws its own, so processes retrying one upstream do not back off
+// in lockstep.
+TEST(RouterRouting, RetryJitterDiffersBetweenRoutersByDefault) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request&, httplib::Response& s) { test::openai_error(s, 500, "x"); });
+  std::vector<double> first;
+  for (int i = 0; i < 2; ++i) {
+    Env env;
+    RouterOptions o = env.opts();
+    o.seed = 0;
+    Router r(parse_config(env.yaml(a.url(), b.url())), o);
+    EXPECT_THROW(r.chat(ask("am")), ProviderError);
+    ASSERT_EQ(env.sleeps.size(), 2u);
+    if (i == 0) first = env.sleeps;
+    else EXPECT_NE(env.sleeps, first);
+  }
 }
 
 TEST(RouterRouting, CheapestHonoursCapabilities) {
