@@ -339,6 +339,7 @@ TEST(Serve, BadInputGetsTheRight4xxAndTheServerKeepsServing) {
   HEARTH_REQUIRE_SHARED();
   ServeOptions o = opts();
   o.max_body_bytes = 1 << 20;
+  o.strict_model = true;  // unknown names are 404 (see OneModelServesUnknownNamesUnlessStrict)
   Serve s(o);
   auto c = s.client();
   auto status = [&](const std::string& path, const std::string& body) {
