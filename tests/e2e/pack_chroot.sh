@@ -36,7 +36,8 @@ run() { env -i HOME=/root "$chroot_bin" "$root" /bot "$@"; }
 grep -q "stories260K.gguf" <<<"$(run --info)" || fail "--info in the empty root"
 grep -q ": ok" <<<"$(run --verify)" || fail "--verify in the empty root"
 : >"$tmp/out"
-run --server --host 127.0.0.1 --port 0 >"$tmp/out" 2>"$tmp/err" &
+# Not through run(): a backgrounded function is a subshell, and killing it would leave the server.
+env -i HOME=/root "$chroot_bin" "$root" /bot --server --host 127.0.0.1 --port 0 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 url=""
 for _ in $(seq 1 300); do
