@@ -2,7 +2,7 @@
 
 #include <filesystem>
 
-#include "app/local_engine.h"
+#include "hub/model_store.h"
 #include "app/local_provider.h"
 #include "core/paths.h"
 #include "memory/embedder.h"
@@ -16,19 +16,23 @@
 namespace hearth::app {
 namespace {
 
-// The router config: the user's (if any) plus the local engine, whose model also answers to its
-// bare name unless the config already gives that name to something.
+// The router config: the user's (if any) plus the local engine, whose -m models also answer to
+// their bare names unless the config already gives a name to something else. (Models found later
+// in the model folder are resolved through the engine: router::Router::target_for.)
 router::RouterConfig serve_config(const ServeOptions& o) {
   router::RouterConfig cfg;
   if (!o.router_config.empty()) cfg = router::load_config(o.router_config);
   ensure_local_provider(cfg);
-  bool aliased = false;
-  for (const auto& m : cfg.models) aliased = aliased || m.name == o.model_name;
-  if (!aliased) {
+  std::vector<std::string> names = {o.model_name};
+  for (const auto& m : o.more_models) names.push_back(m.name);
+  for (const auto& name : names) {
+    bool aliased = false;
+    for (const auto& m : cfg.models) aliased = aliased || m.name == name;
+    if (aliased) continue;
     router::ModelEntry e;
-    e.name = o.model_name;
+    e.name = name;
     e.provider = "local";
-    e.model = o.model_name;
+    e.model = name;
     e.caps.tools = false;
     e.caps.json_mode = false;
     e.caps.embeddings = true;
@@ -36,6 +40,24 @@ router::RouterConfig serve_config(const ServeOptions& o) {
   }
   if (cfg.default_model.empty()) cfg.default_model = "local:" + o.model_name;
   return cfg;
+}
+
+// The models a request may name besides the -m ones.
+std::function<std::vector<PoolModel>()> model_folder(const ServeOptions& o) {
+  if (o.no_model_folder) return {};
+  if (o.models_dir.empty())
+    return [] {
+      std::vector<PoolModel> out;
+      for (const auto& m : hub::list_models()) out.push_back({m.name, m.path});
+      return out;
+    };
+  return [dir = o.models_dir] {
+    std::vector<PoolModel> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.is_regular_file() && e.path().extension() == ".gguf") out.push_back({e.path().stem().string(), e.path().string()});
+    return out;
+  };
 }
 
 }  // namespace
@@ -54,8 +76,18 @@ ModelServer::ModelServer(ServeOptions opts) : opts_(std::move(opts)) {
   router::RouterOptions ropts;
   ropts.local_only = opts_.local_only;
   ropts.local = std::make_shared<router::LocalBackendSlot>();
-  engine_ = std::make_unique<LocalEngine>(
-      LocalEngineOptions{opts_.model_path, opts_.model_name, opts_.chat_template, opts_.sched, opts_.load}, ropts.local);
+  ModelPoolOptions po;
+  po.models.push_back({opts_.model_name, opts_.model_path});
+  for (const auto& m : opts_.more_models) po.models.push_back(m);
+  po.discover = model_folder(opts_);
+  po.sched = opts_.sched;
+  po.load = opts_.load;
+  po.chat_template = opts_.chat_template;
+  po.keep_alive_s = opts_.keep_alive_s;
+  po.max_models = opts_.max_models;
+  po.max_memory = opts_.max_memory;
+  pool_ = std::make_shared<ModelPool>(po);
+  ropts.local->set(pool_);
   router_ = std::make_unique<router::Router>(std::move(cfg), ropts);
 }
 
@@ -102,10 +134,12 @@ server::Server& ModelServer::http() {
   so.http_threads = opts_.http_threads;
   so.max_body_bytes = opts_.max_body_bytes;
   so.web_ui = opts_.web_ui;
+  so.model_endpoint = opts_.hf_endpoint;
   so.eval_runs_dir = opts_.eval_runs_dir.empty() ? hearth_home() / "eval" / "runs" : std::filesystem::path(opts_.eval_runs_dir);
   server::ServerParts parts;
   parts.router = router_.get();
-  parts.engine = engine_.get();
+  parts.engine = pool_.get();
+  parts.model_removed = [pool = pool_](const std::string& name) { pool->forget(name); };
   parts.memory = mem_store_.get();
   parts.configure_gateway = [this](router::GatewayOptions& g) {
     if (!opts_.strict_model && opts_.router_config.empty()) g.fallback_model = opts_.model_name;
@@ -125,7 +159,9 @@ server::Server& ModelServer::http() {
 
 int ModelServer::bind() { return http().bind(); }
 
-void ModelServer::load_async(std::function<void(const std::string&)> on_ready) { engine_->load_async(std::move(on_ready)); }
+void ModelServer::load_async(std::function<void(const std::string&)> on_ready) {
+  pool_->load_default_async(std::move(on_ready));
+}
 
 void ModelServer::listen() { http().listen(); }
 
@@ -137,6 +173,6 @@ int ModelServer::port() const { return http_ ? http_->port() : -1; }
 
 std::string ModelServer::url() const { return http_ ? http_->url() : std::string(); }
 
-bool ModelServer::ready() const { return engine_->state() == server::EngineState::ready; }
+bool ModelServer::ready() const { return pool_->state() == server::EngineState::ready; }
 
 }  // namespace hearth::app

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/memory_embedder.h"
+#include "app/model_pool.h"
 #include "engine/scheduler.h"
 #include "model/model.h"
 #include "server/server.h"
@@ -26,11 +27,19 @@ class ExtractWorker;
 
 namespace hearth::app {
 
-class LocalEngine;
-
 struct ServeOptions {
-  std::string model_path;  // GGUF file to serve
+  std::string model_path;  // GGUF file to serve: the default model, loaded at start
   std::string model_name;  // what clients call it (default: the file name without .gguf)
+  // More models (-m given again): NAME=PATH pairs, loaded when first asked for.
+  std::vector<PoolModel> more_models;
+  // Where else models come from when asked for by name: a folder of .gguf files (named by their
+  // file names) or, when empty, the models `hearth pull` stored. Disabled by `no_model_folder`.
+  std::string models_dir;
+  bool no_model_folder = false;
+  std::string hf_endpoint;  // where /api/pull downloads from (empty: Hugging Face)
+  double keep_alive_s = 300;  // how long a model other than the default stays loaded when idle
+  int max_models = 3;         // loaded at once
+  uint64_t max_memory = 0;    // bytes of loaded weights + KV caches; 0: 80% of RAM
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (see port())
   engine::SchedulerOptions sched;
@@ -82,6 +91,7 @@ class ModelServer {
   // Which embedder memory uses and why (empty without memory).
   const std::string& memory_embedder() const { return mem_embedder_desc_; }
   router::Router& router() { return *router_; }
+  ModelPool& models() { return *pool_; }
 
  private:
   void open_memory();
@@ -89,7 +99,7 @@ class ModelServer {
 
   ServeOptions opts_;
   std::unique_ptr<router::Router> router_;
-  std::unique_ptr<LocalEngine> engine_;
+  std::shared_ptr<ModelPool> pool_;
   std::function<void(router::GatewayOptions&)> extra_gateway_hooks_;
   std::vector<server::RouteMounter> extra_routes_;
   // Declared after router_ and engine_ so they are destroyed before them (extraction calls the

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "cli/progress_bar.h"
 #include "core/json.h"
 #include "hub/catalog.h"
@@ -27,7 +28,7 @@ Command pull_command() {
     return [=]() {
       std::string what = spec->empty() ? hub::default_model().name : *spec;
       ProgressBar bar(!*quiet && ::isatty(STDERR_FILENO));
-      auto m = hub::pull(what, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+      auto m = hub::pull(what, [&](uint64_t d, uint64_t t) { bar.update(d, t); }, hf_endpoint_from_env());
       bar.finish();
       if (*as_json) {
         json j = {{"name", m.name}, {"path", m.path}, {"url", m.url}, {"sha256", m.sha256}, {"bytes", m.bytes}};

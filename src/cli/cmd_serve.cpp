@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -15,9 +16,31 @@
 #include "hub/catalog.h"
 #include "hub/model_store.h"
 #include "app/model_server.h"
+#include "router/wire_ollama.h"
 
 namespace hearth::cli {
 namespace {
+
+// "8G", "512M", "1.5GB", "4096": bytes (binary units).
+uint64_t parse_size(const std::string& text, const char* flag) {
+  size_t used = 0;
+  double n = 0;
+  try {
+    n = std::stod(text, &used);
+  } catch (const std::exception&) {
+    fail(Errc::invalid_argument, std::string(flag) + ": '" + text + "' is not a size (e.g. 8G, 512M)");
+  }
+  std::string unit = text.substr(used);
+  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
+  double mult = 1;
+  if (unit == "K" || unit == "k") mult = 1024.0;
+  else if (unit == "M" || unit == "m") mult = 1024.0 * 1024;
+  else if (unit == "G" || unit == "g") mult = 1024.0 * 1024 * 1024;
+  else if (unit == "T" || unit == "t") mult = 1024.0 * 1024 * 1024 * 1024;
+  else if (!unit.empty()) fail(Errc::invalid_argument, std::string(flag) + ": unknown unit in '" + text + "'");
+  if (n <= 0) fail(Errc::invalid_argument, std::string(flag) + ": must be positive");
+  return static_cast<uint64_t>(n * mult);
+}
 
 std::string read_key_file(const std::string& path) {
   std::ifstream in(path);
@@ -36,7 +59,7 @@ std::string default_model_path() {
     if (m.name == name) return m.path;
   std::fprintf(stderr, "hearth: no model given; downloading the default model %s\n", name.c_str());
   ProgressBar bar(::isatty(STDERR_FILENO));
-  auto m = hub::pull(name, [&](uint64_t d, uint64_t t) { bar.update(d, t); });
+  auto m = hub::pull(name, [&](uint64_t d, uint64_t t) { bar.update(d, t); }, hf_endpoint_from_env());
   bar.finish();
   return m.path;
 }
@@ -47,11 +70,22 @@ Command serve_command() {
   return {"serve", "Serve a model over OpenAI/Ollama-compatible HTTP APIs with a web chat UI", [](CLI::App& app) {
     struct Opts {
       app::ServeOptions s;
-      std::string model, api_key, api_key_file, template_file, embed_model;
+      std::vector<std::string> models;
+      std::string api_key, api_key_file, template_file, embed_model, keep_alive = "5m", max_memory;
     };
     auto o = std::make_shared<Opts>();
-    app.add_option("-m,--model", o->model, "GGUF file or stored model name (default: " + hub::default_model().name +
-                                               ", downloaded on first use)");
+    app.add_option("-m,--model", o->models,
+                   "GGUF file or stored model name; repeat to serve several ([NAME=]FILE; the first is loaded at "
+                   "start, the others when asked for). Default: " + hub::default_model().name + ", downloaded on first use");
+    app.add_option("--models-dir", o->s.models_dir,
+                   "Also serve the .gguf files of this folder by file name (default: the models `hearth pull` stored)");
+    app.add_option("--keep-alive", o->keep_alive,
+                   "How long a model other than the first stays loaded when idle (30s, 5m, 1h; -1: forever)")
+        ->capture_default_str();
+    app.add_option("--max-models", o->s.max_models, "Models loaded at once; the least recently used idle one is unloaded")
+        ->capture_default_str()->check(CLI::Range(1, 64));
+    app.add_option("--max-memory", o->max_memory,
+                   "Memory for loaded models (weights + KV cache), e.g. 8G (default: 80% of RAM)");
     app.add_option("--alias", o->s.model_name, "Name clients use for the model (default: file name without .gguf)");
     app.add_option("--host", o->s.host, "Address to bind")->capture_default_str();
     app.add_option("--port", o->s.port, "Port (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
@@ -100,8 +134,29 @@ Command serve_command() {
           o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
         }
         o->s.load = load_options_from_env();
+        o->s.hf_endpoint = hf_endpoint_from_env();
         o->s.memory_embedder = embedder_choice(o->embed_model);
-        o->s.model_path = o->model.empty() ? default_model_path() : hub::resolve_model_path(o->model);
+        o->s.keep_alive_s = router::ollama::parse_keep_alive(o->keep_alive);
+        if (!o->max_memory.empty()) o->s.max_memory = parse_size(o->max_memory, "--max-memory");
+        if (o->models.empty()) {
+          o->s.model_path = default_model_path();
+        } else {
+          for (size_t i = 0; i < o->models.size(); ++i) {
+            std::string spec = o->models[i], name;
+            if (const size_t eq = spec.find('='); eq != std::string::npos && eq > 0 && !std::filesystem::exists(spec)) {
+              name = spec.substr(0, eq);
+              spec = spec.substr(eq + 1);
+            }
+            const std::string path = hub::resolve_model_path(spec);
+            if (name.empty()) name = app::model_name_for(path);
+            if (i == 0) {
+              o->s.model_path = path;
+              if (o->s.model_name.empty() && o->models[0] != spec) o->s.model_name = name;
+            } else {
+              o->s.more_models.push_back({name, path});
+            }
+          }
+        }
 
         // Signals are taken by one thread with sigwait, so the server can stop cleanly.
         sigset_t set;
@@ -112,7 +167,7 @@ Command serve_command() {
 
         app::ModelServer srv(o->s);
         srv.bind();
-        std::printf("hearth: serving %s at %s\n", app::model_name_for(o->s.model_path).c_str(), srv.url().c_str());
+        std::printf("hearth: serving %s at %s\n", (o->s.model_name.empty() ? app::model_name_for(o->s.model_path) : o->s.model_name).c_str(), srv.url().c_str());
         if (!srv.memory_embedder().empty())
           std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
         std::fflush(stdout);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/log.h"
+#include "hub/catalog.h"
 
 namespace hearth::cli {
 namespace {
@@ -21,6 +22,11 @@ model::LoadOptions load_options_from_env() {
   if (!warning.empty()) log::warn("HEARTH_ISA: " + warning);
   o.repack = env("HEARTH_REPACK") != "0";
   return o;
+}
+
+std::string hf_endpoint_from_env() {
+  const std::string v = env("HEARTH_HF_ENDPOINT");
+  return v.empty() ? hub::kHuggingFace : v;
 }
 
 app::EmbedderChoice embedder_choice(const std::string& flag) {

@@ -4,6 +4,7 @@
 //                                  with a warning)
 //   HEARTH_REPACK=0                keep weights in the file's layout
 //   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint
+//   HEARTH_HF_ENDPOINT             where `pull` downloads from (tests use a local server)
 #pragma once
 #include <string>
 
@@ -15,5 +16,7 @@ namespace hearth::cli {
 model::LoadOptions load_options_from_env();
 // The memory embedder to open for `--embed-model FLAG` (empty: not given).
 app::EmbedderChoice embedder_choice(const std::string& flag);
+// Where models are downloaded from: $HEARTH_HF_ENDPOINT, default https://huggingface.co.
+std::string hf_endpoint_from_env();
 
 }  // namespace hearth::cli

@@ -34,14 +34,9 @@ std::optional<CatalogEntry> find_in_catalog(const std::string& name) {
   return std::nullopt;
 }
 
-std::string hf_endpoint() {
-  const char* env = std::getenv("HEARTH_HF_ENDPOINT");
-  std::string ep = (env && *env) ? env : "https://huggingface.co";
+ModelRef resolve_ref(const std::string& spec, const std::string& endpoint) {
+  std::string ep = endpoint.empty() ? kHuggingFace : endpoint;
   while (!ep.empty() && ep.back() == '/') ep.pop_back();
-  return ep;
-}
-
-ModelRef resolve_ref(const std::string& spec) {
   ModelRef ref;
   if (spec.rfind("hf:", 0) == 0) {
     std::string rest = spec.substr(3);
@@ -69,7 +64,7 @@ ModelRef resolve_ref(const std::string& spec) {
   }
   if (ref.file.size() < 5 || ref.file.substr(ref.file.size() - 5) != ".gguf")
     fail(Errc::invalid_argument, "'" + spec + "': only .gguf files can be pulled");
-  ref.url = hf_endpoint() + "/" + ref.repo + "/resolve/main/" + ref.file;
+  ref.url = ep + "/" + ref.repo + "/resolve/main/" + ref.file;
   return ref;
 }
 

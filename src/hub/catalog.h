@@ -26,9 +26,11 @@ struct ModelRef {
   std::string url;   // endpoint + /OWNER/REPO/resolve/main/FILE
 };
 
-// Parses "NAME" (catalog) or "hf:OWNER/REPO/FILE.gguf". The endpoint is $HEARTH_HF_ENDPOINT,
-// default https://huggingface.co. Throws Error(invalid_argument|not_found).
-ModelRef resolve_ref(const std::string& spec);
-std::string hf_endpoint();
+inline constexpr const char* kHuggingFace = "https://huggingface.co";
+
+// Parses "NAME" (catalog) or "hf:OWNER/REPO/FILE.gguf" into a download from `endpoint` (the CLI
+// takes it from $HEARTH_HF_ENDPOINT; tests use a local server). Throws
+// Error(invalid_argument|not_found).
+ModelRef resolve_ref(const std::string& spec, const std::string& endpoint = kHuggingFace);
 
 }  // namespace hearth::hub

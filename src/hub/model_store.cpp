@@ -87,8 +87,8 @@ std::string models_dir() { return hearth_dir("models").string(); }
 
 std::vector<StoredModel> list_models() { return read_index(); }
 
-StoredModel pull(const std::string& spec, const ProgressFn& progress) {
-  ModelRef ref = resolve_ref(spec);
+StoredModel pull(const std::string& spec, const ProgressFn& progress, const std::string& endpoint) {
+  ModelRef ref = resolve_ref(spec, endpoint);
   fs::path dest = fs::path(models_dir()) / ref.repo / ref.file;
   auto models = read_index();
   for (const auto& m : models) {
@@ -112,11 +112,31 @@ void remove_model(const std::string& name) {
   auto models = read_index();
   auto it = std::find_if(models.begin(), models.end(), [&](const StoredModel& m) { return m.name == name; });
   if (it == models.end()) fail(Errc::not_found, "no stored model named '" + name + "' (see 'hearth list')");
-  std::error_code ec;
-  fs::remove(it->path, ec);
-  fs::remove(it->path + ".partial", ec);
+  const std::string path = it->path;
   models.erase(it);
+  // A copy (`copy_model`) shares the file: it goes with the last name that uses it.
+  const bool shared = std::any_of(models.begin(), models.end(), [&](const StoredModel& m) { return m.path == path; });
+  if (!shared) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    fs::remove(path + ".partial", ec);
+  }
   write_index(models);
+}
+
+StoredModel copy_model(const std::string& source, const std::string& destination) {
+  if (destination.empty()) fail(Errc::invalid_argument, "the copy needs a name");
+  auto models = read_index();
+  auto it = std::find_if(models.begin(), models.end(), [&](const StoredModel& m) { return m.name == source; });
+  if (it == models.end()) fail(Errc::not_found, "no stored model named '" + source + "' (see 'hearth list')");
+  if (std::any_of(models.begin(), models.end(), [&](const StoredModel& m) { return m.name == destination; }))
+    fail(Errc::invalid_argument, "a stored model is already named '" + destination + "'");
+  StoredModel copy = *it;
+  copy.name = destination;
+  copy.pulled_at = now_iso();
+  models.push_back(copy);
+  write_index(models);
+  return copy;
 }
 
 std::string resolve_model_path(const std::string& name_or_path) {

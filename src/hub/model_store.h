@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "hub/catalog.h"
 #include "hub/download.h"
 
 namespace hearth::hub {
@@ -22,10 +23,15 @@ std::vector<StoredModel> list_models();
 
 // Downloads (or resumes) `spec` (see resolve_ref), checks its integrity and that it is a GGUF,
 // and records it. Pulling a model that is already complete re-verifies it and returns it.
-StoredModel pull(const std::string& spec, const ProgressFn& progress = {});
+StoredModel pull(const std::string& spec, const ProgressFn& progress = {}, const std::string& endpoint = kHuggingFace);
 
-// Deletes a stored model and its index entry; Error(not_found) when absent.
+// Deletes a stored model's index entry, and its file unless another name (a copy) uses it;
+// Error(not_found) when absent.
 void remove_model(const std::string& name);
+
+// Stores `source` again under the name `destination`, sharing its file (Ollama's copy).
+// Error(not_found) without the source, Error(invalid_argument) when the name is taken.
+StoredModel copy_model(const std::string& source, const std::string& destination);
 
 // A path that exists is returned as is; otherwise a stored model's name (or catalog alias);
 // Error(not_found) with a hint to `hearth pull` when neither.

@@ -247,8 +247,11 @@ void GatewayHandlers::count_tokens(const httplib::Request& req, httplib::Respons
 void GatewayHandlers::models(const httplib::Request& req, httplib::Response& res) {
   authenticate(req);
   json data = json::array();
-  for (const auto& m : g.router_.list_models())
-    data.push_back({{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}});
+  for (const auto& m : g.router_.list_models()) {
+    json e = {{"id", m.id}, {"object", "model"}, {"created", 0}, {"owned_by", m.provider}};
+    if (!m.state.empty()) e["status"] = m.state;  // hearth's: loaded now, or loads when asked for
+    data.push_back(std::move(e));
+  }
   res.set_content(openai::dump(json{{"object", "list"}, {"data", data}}), "application/json");
 }
 

@@ -113,9 +113,14 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
   auto gen = ollama::generate_from_json(j);
   bool lp = gen.options.sampling.logprobs;
   if (gen.prompt.empty() && gen.system.empty()) {
-    // Ollama's way to load a model: an empty prompt answers at once with done_reason "load".
-    g.router_.first_target(gen.model);
-    json body = {{"model", gen.model}, {"created_at", stamp_now()}, {"response", ""}, {"done", true}, {"done_reason", "load"}};
+    // Ollama's way to load a model (or, with keep_alive 0, to unload it): an empty prompt.
+    Target t = g.router_.first_target(gen.model);
+    const bool unload = gen.options.keep_alive_s && *gen.options.keep_alive_s == 0;
+    auto pit = g.router_.config().providers.find(t.entry.provider);
+    if (pit != g.router_.config().providers.end() && pit->second.type == "local")
+      if (auto b = g.router_.local().get()) b->preload(t.entry.model, gen.options.keep_alive_s);
+    json body = {{"model", gen.model}, {"created_at", stamp_now()}, {"response", ""}, {"done", true},
+                 {"done_reason", unload ? "unload" : "load"}};
     res.set_content(openai::dump(body), gen.stream ? "application/x-ndjson" : "application/json");
     return;
   }
@@ -184,14 +189,12 @@ void GatewayHandlers::ollama_ps(const httplib::Request& req, httplib::Response& 
   json models = json::array();
   // Only the in-process engine has models loaded in this process.
   if (auto b = g.router_.local().get())
-    for (const auto& name : b->models()) {
-      json info = json::object();
-      try {
-        info = b->show(name);
-      } catch (const std::exception&) {
-      }
-      json e = tag_entry({"local:" + name, "local"}, details_of(info, "local"));
-      e["expires_at"] = "0001-01-01T00:00:00Z";  // never unloaded while hearth runs
+    for (const auto& st : b->status()) {
+      if (!st.loaded) continue;
+      json e = tag_entry({st.name, "local"}, details_of(json::object(), "local"));
+      e["size"] = st.bytes;
+      // Ollama writes a far-future time for "never"; hearth keeps the default model loaded.
+      e["expires_at"] = st.expires_at.empty() ? "2318-01-01T00:00:00Z" : st.expires_at;
       e["size_vram"] = 0;
       models.push_back(std::move(e));
     }

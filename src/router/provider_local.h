@@ -4,6 +4,7 @@
 #pragma once
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,23 @@ class LocalBackend {
   virtual Capabilities capabilities(const std::string& model) { return {}; }
   // Prompt tokens `req` would take (its messages through the model's chat template), or -1.
   virtual int64_t count_tokens(const ChatRequest& req) { return -1; }
+
+  // Which models are loaded (Ollama's /api/ps). The default: every model, loaded for good.
+  struct Status {
+    std::string name;
+    bool loaded = true;
+    uint64_t bytes = 0;
+    std::string expires_at;  // ISO 8601 UTC; "" = never
+  };
+  virtual std::vector<Status> status() {
+    std::vector<Status> out;
+    for (auto& m : models()) out.push_back({m, true, 0, ""});
+    return out;
+  }
+  // Loads `model` now (Ollama's empty generate request), keeping it `keep_alive_s`.
+  virtual void preload(const std::string& model, std::optional<double> keep_alive_s) {}
+  // Unloads `model` once idle; false when it was not loaded.
+  virtual bool unload(const std::string& model) { return false; }
 };
 
 // Where one router finds its in-process engine. Shared by the router and the engine's owner, who

@@ -50,6 +50,20 @@ std::shared_ptr<Provider> Router::provider(const std::string& name) {
 Target Router::target_for(const std::string& ref) {
   for (const auto& m : cfg_.models)
     if (!m.name.empty() && m.name == ref) return {m, cfg_.providers.at(m.provider).remote};
+  // A bare name (or Ollama's NAME:latest) of a model the in-process engine can run, e.g. one
+  // pulled after the server started.
+  if (auto b = opts_.local->get())
+    for (const auto& [pname, pc] : cfg_.providers) {
+      if (pc.type != "local") continue;
+      for (const auto& m : b->models())
+        if (m == ref || m + ":latest" == ref) {
+          ModelEntry e;
+          e.provider = pname;
+          e.model = m;
+          e.caps = b->capabilities(m);
+          return {e, false};
+        }
+    }
   auto colon = ref.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size())
     throw ProviderError(ErrorKind::not_found, "unknown model '" + ref + "' (use provider:model, an alias or a policy name)");
@@ -535,6 +549,20 @@ std::vector<ModelInfo> Router::list_models() {
     for (auto& m : provider("local")->list_models())
       if (refs.insert("local:" + m.id).second) out.push_back({"local:" + m.id, "local"});
   } catch (const ProviderError&) {
+  }
+  // Whether each in-process model is loaded now.
+  if (auto b = opts_.local->get()) {
+    std::map<std::string, bool> loaded;
+    for (const auto& s : b->status()) loaded[s.name] = s.loaded;
+    for (auto& m : out) {
+      auto pit = cfg_.providers.find(m.provider);
+      if (pit == cfg_.providers.end() || pit->second.type != "local") continue;
+      const std::string bare = m.id.rfind(m.provider + ":", 0) == 0 ? m.id.substr(m.provider.size() + 1) : m.id;
+      std::string model = bare;
+      for (const auto& e : cfg_.models)
+        if (e.name == m.id) model = e.model;
+      if (auto it = loaded.find(model); it != loaded.end()) m.state = it->second ? "loaded" : "available";
+    }
   }
   return out;
 }

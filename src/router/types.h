@@ -82,6 +82,9 @@ struct ChatRequest {
   // Per-request memory opt-in/out (header X-Hearth-Memory: on|off, or body field
   // "hearth_memory": true|false); unset = the server's default.
   std::optional<bool> use_memory;
+  // How long the local engine keeps the model loaded after this request (Ollama's keep_alive, in
+  // seconds; 0: unload now; negative: forever). Unset: the server's default.
+  std::optional<double> keep_alive_s;
   // True once whoever asked has gone (a non-streaming HTTP client hung up): providers that work
   // token by token stop, so the engine's slot is freed at once. Unset = never.
   std::function<bool()> abandoned;
@@ -110,7 +113,8 @@ struct CompletionRequest {
   bool echo = false;
   std::string request_id;
   std::string api_key_id;
-  std::function<bool()> abandoned;  // as in ChatRequest
+  std::optional<double> keep_alive_s;  // as in ChatRequest
+  std::function<bool()> abandoned;     // as in ChatRequest
 };
 
 enum class StopReason { stop, length, tool_calls, content_filter, unknown };
@@ -200,6 +204,7 @@ struct Capabilities {
 struct ModelInfo {
   std::string id;
   std::string provider;
+  std::string state;  // in-process models: "loaded" or "available" (loads when asked for)
 };
 
 // One error model for every provider.

@@ -1,5 +1,7 @@
 #include "router/wire_ollama.h"
 
+#include <cctype>
+
 #include <chrono>
 #include <ctime>
 
@@ -100,7 +102,42 @@ std::optional<int64_t> opt_int(const json& o, const char* k, const std::string& 
 
 }  // namespace
 
+double parse_keep_alive(const json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (!v.is_string()) throw bad_field("keep_alive", "must be a number of seconds or a duration like \"5m\"");
+  const std::string s = v.get<std::string>();
+  if (s.empty()) throw bad_field("keep_alive", "must not be empty");
+  size_t i = 0;
+  const bool neg = s[0] == '-';
+  if (neg || s[0] == '+') ++i;
+  double total = 0;
+  bool any = false;
+  while (i < s.size()) {
+    size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) throw bad_field("keep_alive", "'" + s + "' is not a duration (e.g. 30s, 5m, 1h)");
+    const double n = std::stod(s.substr(i, j - i));
+    size_t k = j;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    const std::string unit = s.substr(j, k - j);
+    double mult;
+    if (unit.empty() || unit == "s") mult = 1;
+    else if (unit == "ms") mult = 1e-3;
+    else if (unit == "us" || unit == "µs") mult = 1e-6;
+    else if (unit == "ns") mult = 1e-9;
+    else if (unit == "m") mult = 60;
+    else if (unit == "h") mult = 3600;
+    else throw bad_field("keep_alive", "unknown unit '" + unit + "' in '" + s + "'");
+    total += n * mult;
+    any = true;
+    i = k;
+  }
+  if (!any) throw bad_field("keep_alive", "'" + s + "' is not a duration");
+  return neg ? -total : total;
+}
+
 void parse_options(const json& j, Sampled& out) {
+  if (j.contains("keep_alive") && !j["keep_alive"].is_null()) out.keep_alive_s = parse_keep_alive(j["keep_alive"]);
   if (j.contains("format") && !j["format"].is_null()) {
     const auto& f = j["format"];
     if (f.is_string()) {
@@ -182,6 +219,7 @@ static void apply(const Sampled& s, ChatRequest& r) {
   r.stop = s.stop;
   r.json_mode = s.json_mode;
   r.sampling = s.sampling;
+  r.keep_alive_s = s.keep_alive_s;
 }
 
 ChatRequest request_from_json(const json& j, bool* stream) {
@@ -262,6 +300,7 @@ CompletionRequest Generate::completion() const {
   r.top_p = options.top_p;
   r.stop = options.stop;
   r.sampling = options.sampling;
+  r.keep_alive_s = options.keep_alive_s;
   return r;
 }
 

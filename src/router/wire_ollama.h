@@ -23,7 +23,11 @@ struct Sampled {
   std::vector<std::string> stop;
   bool json_mode = false;
   SamplingOptions sampling;
+  std::optional<double> keep_alive_s;  // "keep_alive": seconds, or a duration such as "5m"
 };
+// Ollama's keep_alive value in seconds: a number of seconds, or a duration string ("30s", "5m",
+// "1h30m", "-1"). Negative means forever. Throws ProviderError(bad_request) naming the field.
+double parse_keep_alive(const json& v);
 // Throws ProviderError(bad_request) naming the field (param) on a wrong type.
 void parse_options(const json& j, Sampled& out);
 

@@ -26,6 +26,12 @@ class EngineView {
   virtual EngineState state() const = 0;
   virtual std::string load_error() const = 0;  // when state() is failed
   virtual EngineCounters counters() const = 0;
+  struct ModelLoad {
+    std::string name;
+    bool loaded = false;
+    uint64_t bytes = 0;
+  };
+  virtual std::vector<ModelLoad> model_loads() const = 0;  // every model the server can run
   // The rest is only called once state() is ready.
   virtual std::vector<int32_t> tokenize(const std::string& text, bool add_special, bool parse_special) const = 0;
   virtual std::string token_piece(int32_t id, bool render_special) const = 0;

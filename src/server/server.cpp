@@ -14,6 +14,7 @@
 #include "server/engine_view.h"
 #include "server/eval_routes.h"
 #include "server/memory_routes.h"
+#include "server/model_routes.h"
 #include "web/web_assets.h"
 
 namespace hearth::server {
@@ -136,6 +137,11 @@ void Server::mount_web_api(httplib::Server& s) {
   eo.runs_dir = opts_.eval_runs_dir;
   eo.authorize = authorize;
   mount_eval_routes(s, eo);
+  ModelRouteOptions mo;
+  mo.authorize = authorize;
+  mo.removed = parts_.model_removed;
+  mo.endpoint = opts_.model_endpoint;
+  mount_model_routes(s, mo);
 }
 
 void Server::mount_gateway(httplib::Server& s) {
@@ -178,6 +184,12 @@ void Server::mount_health_and_metrics(httplib::Server& s) {
     o << "hearth_http_responses_total{class=\"2xx\"} " << http_2xx_.load() << '\n';
     o << "hearth_http_responses_total{class=\"4xx\"} " << http_4xx_.load() << '\n';
     o << "hearth_http_responses_total{class=\"5xx\"} " << http_5xx_.load() << '\n';
+    o << "# HELP hearth_model_loaded 1 for each model loaded now, 0 for one that loads when asked for.\n"
+         "# TYPE hearth_model_loaded gauge\n";
+    for (const auto& l : parts_.engine->model_loads()) o << "hearth_model_loaded{model=\"" << l.name << "\"} " << (l.loaded ? 1 : 0) << '\n';
+    o << "# HELP hearth_model_bytes Memory a loaded model takes (weights and KV cache).\n# TYPE hearth_model_bytes gauge\n";
+    for (const auto& l : parts_.engine->model_loads())
+      if (l.loaded) o << "hearth_model_bytes{model=\"" << l.name << "\"} " << l.bytes << '\n';
     o << router::router_metrics(*parts_.router);
     res.set_content(o.str(), "text/plain; version=0.0.4");
   }));

@@ -42,6 +42,7 @@ struct ServerOptions {
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
   std::filesystem::path eval_runs_dir;  // finished `hearth eval` runs, read-only under /api/hearth/eval/runs
+  std::string model_endpoint;           // where Ollama's /api/pull downloads from (empty: Hugging Face)
 };
 
 // What the server puts behind HTTP. Everything must outlive the server.
@@ -51,6 +52,8 @@ struct ServerParts {
   memory::Store* memory = nullptr;         // optional: /api/hearth/memory for the web UI
   // Optional: adds hooks to the gateway (memory injection and extraction).
   std::function<void(router::GatewayOptions&)> configure_gateway;
+  // Optional: a model deleted through /api/delete (unload and forget it).
+  std::function<void(const std::string&)> model_removed;
 };
 
 // Extra routes (tests, packs); called with the server before it binds.
