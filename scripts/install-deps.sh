@@ -16,3 +16,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
+# The fully static runtime of `hearth pack` (hearth-static, built by the default build) needs
+# cpp-httplib's implementation, which Debian ships only in its source package.
+"$(dirname "$0")/static-deps.sh"

@@ -4,6 +4,8 @@
 
 #include "hub/model_store.h"
 #include "app/local_provider.h"
+#include "core/error.h"
+#include "core/log.h"
 #include "core/paths.h"
 #include "memory/embedder.h"
 #include "memory/serve_augment.h"
@@ -68,13 +70,35 @@ std::string model_name_for(const std::string& path) {
   return n.empty() ? "model" : n;
 }
 
+// Whether the user has a data folder ($HEARTH_HOME, XDG or HOME): a pack started with an empty
+// environment has none, and then serves without memory, ledger or stored models.
+bool has_data_folder() {
+  try {
+    hearth_home();
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 ModelServer::ModelServer(ServeOptions opts) : opts_(std::move(opts)) {
   if (opts_.model_name.empty()) opts_.model_name = model_name_for(opts_.model_path);
   router::RouterConfig cfg = serve_config(opts_);
+  const bool home = has_data_folder();
+  if (!home) {
+    for (const auto& [name, p] : cfg.providers)
+      if (p.remote)
+        fail(Errc::not_found, "provider '" + name + "' is remote, and its requests must be recorded in the ledger, but there "
+                              "is no data folder: set HEARTH_HOME (or HOME)");
+    if (opts_.memory) log::warn("serve: no data folder (HEARTH_HOME or HOME): serving without memory");
+    opts_.memory = false;
+    opts_.no_model_folder = opts_.no_model_folder || opts_.models_dir.empty();
+  }
   for (const auto& [k, v] : cfg.api_keys)
     if (!opts_.api_keys.count(k)) opts_.api_keys[k] = v;
   router::RouterOptions ropts;
   ropts.local_only = opts_.local_only;
+  ropts.use_ledger = home;  // without a data folder nothing remote is configured (checked above)
   ropts.local = std::make_shared<router::LocalBackendSlot>();
   ModelPoolOptions po;
   po.models.push_back({opts_.model_name, opts_.model_path});
@@ -135,7 +159,8 @@ server::Server& ModelServer::http() {
   so.max_body_bytes = opts_.max_body_bytes;
   so.web_ui = opts_.web_ui;
   so.model_endpoint = opts_.hf_endpoint;
-  so.eval_runs_dir = opts_.eval_runs_dir.empty() ? hearth_home() / "eval" / "runs" : std::filesystem::path(opts_.eval_runs_dir);
+  if (!opts_.eval_runs_dir.empty()) so.eval_runs_dir = opts_.eval_runs_dir;
+  else if (has_data_folder()) so.eval_runs_dir = hearth_home() / "eval" / "runs";
   server::ServerParts parts;
   parts.router = router_.get();
   parts.engine = pool_.get();

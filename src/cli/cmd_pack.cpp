@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
@@ -71,7 +72,13 @@ int create(const PackOpts& o) {
   w.system = o.system;
   w.args = pack::split_args(o.args);
   check_serve_flags(w.args);
-  if (o.runtime.empty()) {
+  // The default program is the fully static build beside this one, so the file runs on any
+  // x86-64 Linux; without it, this (dynamically linked) hearth, with a note below.
+  const std::filesystem::path static_runtime = std::filesystem::path(pack::self_path("hearth")).parent_path() / "hearth-static";
+  if (o.runtime.empty() && std::filesystem::exists(static_runtime)) {
+    w.runtime = static_runtime.string();
+    std::tie(w.hearth_version, w.hearth_commit) = runtime_version(w.runtime);
+  } else if (o.runtime.empty()) {
     w.runtime = pack::self_path("hearth");
     w.hearth_version = hearth::version();
     w.hearth_commit = hearth::git_commit();
@@ -104,7 +111,8 @@ Command pack_command() {
     app.add_option("--args", o->args, "Default 'hearth serve' flags, e.g. \"--ctx-size 2048 --parallel 2\"");
     app.add_option("--system", o->system, "System message for the pack's terminal chat");
     app.add_option("--runtime", o->runtime,
-                   "hearth program to embed (default: this one); use hearth-static for a portable file");
+                   "hearth program to embed (default: hearth-static beside this hearth, which runs on any x86-64 "
+                   "Linux; else this one)");
     app.add_option("--info", o->info, "Print the manifest of the pack FILE instead");
     app.add_option("--verify", o->verify, "Check the pack FILE's sha256 sums instead");
     app.add_flag("--json", o->json, "With --info: JSON");

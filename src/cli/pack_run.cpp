@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -148,10 +149,15 @@ int serve_and_chat(const std::string& self, const std::vector<std::string>& user
   for (auto& s : argv_s) argv_c.push_back(s.data());
   argv_c.push_back(nullptr);
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) fail(Errc::io, "fork failed");
   if (pid == 0) {
     ::setpgid(0, 0);
+    // However the chat ends (SIGHUP when its terminal closes, SIGTERM, even kill -9), the server
+    // gets SIGTERM and stops; a parent gone before this line is caught by the check after it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(0);
     ::setenv(kCheckedEnv, checked.c_str(), 1);
     ::dup2(out[1], STDOUT_FILENO);
     ::execv(self.c_str(), argv_c.data());
@@ -248,8 +254,11 @@ int run_pack(const std::string& self, const pack::Pack& p, const std::vector<std
   }
   check_integrity(p);
 
-  // Embedded defaults first, the user's flags after them (they win: see dispatch).
+  // Embedded defaults first, the user's flags after them (they win: see dispatch). The model is
+  // called by its file's name from the manifest, whatever the pack file is called now.
+  std::string model_name = std::filesystem::path(p.manifest.model_file).stem().string();
   std::vector<std::string> serve = {"-m", self};
+  if (!model_name.empty()) serve.insert(serve.end(), {"--alias", model_name});
   serve.insert(serve.end(), p.manifest.args.begin(), p.manifest.args.end());
   serve.insert(serve.end(), f.serve_args.begin(), f.serve_args.end());
   const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);

@@ -78,6 +78,10 @@ std::optional<std::string> truncated_pack(const std::string& path) {
   read_exact(f.fd, rec, kRecordSize, l.leader_offset(), path);
   Layout want;
   if (!has_magic(rec) || !decode(rec, want).empty()) return std::nullopt;
+  if (size > want.total_size)
+    return path + ": hearth pack with " + std::to_string(size - want.total_size) +
+           " bytes appended after its end (it was written with " + std::to_string(want.total_size) +
+           "); remove them (truncate -s " + std::to_string(want.total_size) + ") or copy it again";
   return path + ": truncated hearth pack: it has " + std::to_string(size) + " bytes of the " +
          std::to_string(want.total_size) + " it was written with (copy or download it again)";
 }

@@ -103,11 +103,39 @@ printf 'Once upon a time\n/exit\n' | timeout 120 "$bot" --chat --ctx-size 512 >"
   { cat "$tmp/tchat.err"; fail "--chat"; }
 grep -q "chatting with" "$tmp/tchat.err" && [ -s "$tmp/tchat.out" ] || { cat "$tmp/tchat.err"; fail "--chat gave no reply"; }
 
-# 6. A second model (qwen2, BPE vocabulary) packed from the dynamic hearth with --runtime.
-"$hearth" pack -m "$shared/models/tiny-qwen2-Q8_0.gguf" -o "$tmp/qwen" --runtime "$runtime" >/dev/null 2>&1
-start_server "$tmp/qwen" --port 0
+# 5c. A chat whose parent is killed (its terminal closed: SIGHUP; or SIGTERM, or even kill -9)
+#     takes its private server with it.
+for sig in HUP TERM KILL; do
+  mkfifo "$tmp/in.$sig"
+  "$bot" --chat --ctx-size 256 <"$tmp/in.$sig" >"$tmp/sig.out" 2>"$tmp/sig.err" &
+  chat_pid=$!
+  exec {keep}>"$tmp/in.$sig"  # stdin stays open: the chat waits for input
+  child=""
+  for _ in $(seq 1 300); do
+    child=$(pgrep -P "$chat_pid" || true)
+    [ -n "$child" ] && grep -q "chatting with" "$tmp/sig.err" && break
+    sleep 0.1
+  done
+  [ -n "$child" ] || { cat "$tmp/sig.err"; fail "--chat started no server ($sig)"; }
+  kill -s "$sig" "$chat_pid"
+  wait "$chat_pid" 2>/dev/null || true
+  exec {keep}>&-
+  for _ in $(seq 1 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$child" 2>/dev/null && { kill "$child"; fail "the server outlived its chat after SIG$sig"; }
+done
+
+# 6. A second model (qwen2, BPE vocabulary), packed without --runtime: hearth-static beside hearth
+#    is the default program when it was built. Renamed, it keeps its model's name.
+"$hearth" pack -m "$shared/models/tiny-qwen2-Q8_0.gguf" -o "$tmp/qwen" 2>"$tmp/q.err" >/dev/null || { cat "$tmp/q.err"; fail "pack qwen"; }
+if $is_static; then
+  grep -q "dynamically linked" "$tmp/q.err" && fail "the default runtime is not hearth-static"
+  readelf -l "$tmp/qwen" | grep -q INTERP && fail "default pack needs a dynamic loader"
+fi
+mv "$tmp/qwen" "$tmp/assistant"
+start_server "$tmp/assistant" --port 0
+curl -fsS "$URL/v1/models" | grep -q '"tiny-qwen2-Q8_0"' || fail "model name not taken from the manifest: $(curl -fsS "$URL/v1/models")"
 curl -fsS "$URL/v1/chat/completions" -H 'content-type: application/json' \
-  -d '{"model":"qwen","messages":[{"role":"user","content":"hi"}],"max_tokens":4}' | grep -q '"choices"' || fail "qwen pack chat"
+  -d '{"model":"tiny-qwen2-Q8_0","messages":[{"role":"user","content":"hi"}],"max_tokens":4}' | grep -q '"choices"' || fail "qwen pack chat"
 stop_last
 
 # 7. Damaged files are refused with a clear message, before serving anything.
@@ -123,6 +151,11 @@ set +e
 "$tmp/truncated" >/dev/null 2>"$tmp/tr.err"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q "truncated hearth pack" "$tmp/tr.err" || { cat "$tmp/tr.err"; fail "truncated pack not refused (rc $rc)"; }
+cp "$bot" "$tmp/appended"; printf 'trailing junk' >>"$tmp/appended"
+set +e
+"$tmp/appended" >/dev/null 2>"$tmp/ap.err"; rc=$?
+set -e
+[ $rc = 1 ] && grep -q "13 bytes appended after its end" "$tmp/ap.err" || { cat "$tmp/ap.err"; fail "appended bytes not reported as such (rc $rc)"; }
 set +e
 "$hearth" pack --verify "$model" 2>"$tmp/n.err"; rc1=$?
 "$hearth" pack --info /bin/sh 2>>"$tmp/n.err"; rc2=$?
