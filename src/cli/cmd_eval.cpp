@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/env_options.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/paths.h"
@@ -67,6 +68,7 @@ int do_run(const RunArgs& a) {
   o.backend.n_ctx = a.ctx;
   o.backend.prefix_reuse = !a.no_prefix_reuse;
   o.backend.router_config = a.config;
+  o.backend.load = load_options_from_env();
   o.env.judge_model = a.judge;
   if (!a.data_dir.empty()) o.env.eval_data = a.data_dir;
   else if (const char* d = std::getenv("HEARTH_EVAL_DATA")) o.env.eval_data = d;

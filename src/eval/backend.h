@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "model/model.h"
 #include "eval/task.h"
 
 namespace hearth::eval {
@@ -68,6 +69,7 @@ struct BackendOptions {
   std::string router_config;  // remote: router YAML (default $HEARTH_HOME/router.yaml)
   std::string base_url;       // remote: an OpenAI-compatible URL instead of a router config
   std::string api_key_env;    // remote with base_url: env var holding the key
+  model::LoadOptions load;    // local: ISA path and weight layout
 };
 
 // "local:FILE.gguf" or "provider:model" (routed). Throws Error(invalid_argument) for others.

@@ -13,7 +13,7 @@ namespace hearth::eval {
 LocalBackend::LocalBackend(const std::string& path, const BackendOptions& opts)
     : path_(path),
       opts_(opts),
-      lm_(engine::load_model(path)),
+      lm_(engine::load_model(path, opts.load)),
       pool_(opts.n_threads),
       n_ctx_(opts.n_ctx > 0 ? opts.n_ctx : lm_.model->default_n_ctx()),
       cache_(lm_.model->hparams(), n_ctx_) {
