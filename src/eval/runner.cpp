@@ -127,19 +127,404 @@ void write_json(const fs::path& p, const ordered_json& j) {
   if (!f) fail(Errc::io, p.string() + ": write failed");
 }
 
-}  // namespace
+// Every request the run needs, each with its cache key, in the order the plans refer to them.
+struct Requests {
+  std::vector<LoglikelihoodRequest> ll;
+  std::vector<std::string> ll_keys;
+  std::vector<GenerateRequest> gen;
+  std::vector<std::string> gen_keys;
+  std::vector<std::pair<std::string, RollingOptions>> roll;
+  std::vector<std::string> roll_keys;
+  int64_t total() const { return static_cast<int64_t>(ll.size() + gen.size() + roll.size()); }
+};
 
-RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
-  if (opts.tasks.empty()) fail(Errc::invalid_argument, "no task given (--task NAME[,NAME2] or a YAML file)");
-  auto t0 = std::chrono::steady_clock::now();
+struct Answers {
+  std::vector<LoglikelihoodResult> ll;
+  std::vector<std::string> gen;
+  std::vector<RollingResult> roll;
+};
+
+// Step 1: the tasks, their documents and each document's prompt.
+std::vector<TaskRun> plan_runs(const RunOptions& opts, std::vector<TaskGroup>& groups) {
   std::vector<TaskRun> runs;
-  std::vector<TaskGroup> groups;
   for (const auto& spec : opts.tasks)
     for (auto& cfg : resolve_tasks(spec, opts.env, &groups)) runs.push_back(TaskRun{std::move(cfg)});
   for (auto& tr : runs) {
     load_docs(tr, opts);
     plan_contexts(tr);
   }
+  return runs;
+}
+
+// A chat-only endpoint can still run generation tasks; say which tasks cannot run, up front.
+void check_backend_can_run(const std::vector<TaskRun>& runs, Backend& be) {
+  std::string names;
+  for (const auto& tr : runs)
+    if (tr.cfg.output_type != OutputType::generate_until) names += (names.empty() ? "" : ", ") + tr.cfg.name;
+  if (!names.empty() && !be.supports_loglikelihood())
+    fail(Errc::unsupported, be.loglikelihood_unavailable_reason() + " (cannot run: " + names + ")");
+}
+
+// Step 2: the requests each document needs (recorded in its plan as indices).
+Requests build_requests(std::vector<TaskRun>& runs, const std::string& model_id, const RunOptions& opts) {
+  Requests q;
+  for (auto& tr : runs) {
+    const auto& c = tr.cfg;
+    for (auto& p : tr.plans) {
+      auto add_ll = [&](const std::string& cont) {
+        p.ll.push_back(q.ll.size());
+        q.ll.push_back({p.context, cont});
+        q.ll_keys.push_back(RequestCache::key(model_id, "loglikelihood", {p.context, cont}));
+      };
+      switch (c.output_type) {
+        case OutputType::multiple_choice:
+          for (const auto& ch : p.choices) add_ll(c.target_delimiter + ch);
+          break;
+        case OutputType::loglikelihood: add_ll(c.target_delimiter + p.target.text); break;
+        case OutputType::loglikelihood_rolling: {
+          p.roll = static_cast<long>(q.roll.size());
+          RollingOptions ro{c.rolling_method, c.rolling_context};
+          q.roll_keys.push_back(RequestCache::key(model_id, "rolling", {p.rolling_text, ro.method, ro.context}));
+          q.roll.push_back({p.rolling_text, ro});
+          break;
+        }
+        case OutputType::generate_until:
+          for (int r = 0; r < c.repeats; ++r) {
+            GenerateRequest g{p.context, c.generation, static_cast<uint64_t>(1234 + r), opts.apply_chat_template};
+            p.gen.push_back(q.gen.size());
+            json kw = {{"until", g.kwargs.until}, {"max", g.kwargs.max_gen_toks}, {"t", g.kwargs.temperature},
+                       {"s", g.kwargs.do_sample}, {"seed", g.seed}, {"chat", g.chat}};
+            q.gen_keys.push_back(RequestCache::key(model_id, "generate", {p.context, kw}));
+            q.gen.push_back(std::move(g));
+          }
+          break;
+      }
+    }
+  }
+  return q;
+}
+
+// Step 3: answers from the cache, then the backend for the rest (cached as they come).
+Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOptions& opts, RunOutput& out) {
+  Answers a{std::vector<LoglikelihoodResult>(q.ll.size()), std::vector<std::string>(q.gen.size()),
+            std::vector<RollingResult>(q.roll.size())};
+  std::vector<size_t> ll_todo, gen_todo, roll_todo;
+  for (size_t i = 0; i < q.ll.size(); ++i) {
+    auto v = cache.get(q.ll_keys[i]);
+    if (v && v->is_array() && v->size() == 3) a.ll[i] = {(*v)[0].get<double>(), (*v)[1].get<bool>(), (*v)[2].get<int>()};
+    else ll_todo.push_back(i);
+  }
+  for (size_t i = 0; i < q.gen.size(); ++i) {
+    auto v = cache.get(q.gen_keys[i]);
+    if (v && v->is_string()) a.gen[i] = v->get<std::string>();
+    else gen_todo.push_back(i);
+  }
+  for (size_t i = 0; i < q.roll.size(); ++i) {
+    auto v = cache.get(q.roll_keys[i]);
+    if (v && v->is_array() && v->size() == 3) a.roll[i] = {(*v)[0].get<double>(), (*v)[1].get<int64_t>(), (*v)[2].get<double>()};
+    else roll_todo.push_back(i);
+  }
+  const int64_t todo = static_cast<int64_t>(ll_todo.size() + gen_todo.size() + roll_todo.size());
+  out.requests = q.total();
+  out.cached = q.total() - todo;
+  if (opts.progress && out.cached > 0)
+    std::fprintf(stderr, "eval: %lld of %lld requests answered from the cache\n", static_cast<long long>(out.cached),
+                 static_cast<long long>(q.total()));
+  Progress bar("eval", todo, opts.progress);
+  if (!ll_todo.empty()) {
+    std::vector<LoglikelihoodRequest> batch;
+    for (size_t i : ll_todo) batch.push_back(q.ll[i]);
+    be.loglikelihood(batch, [&](size_t k, const LoglikelihoodResult& r) {
+      const size_t i = ll_todo[k];
+      a.ll[i] = r;
+      cache.put(q.ll_keys[i], json::array({r.logprob, r.is_greedy, r.n_tokens}));
+      bar.tick();
+    });
+  }
+  if (!gen_todo.empty()) {
+    std::vector<GenerateRequest> batch;
+    for (size_t i : gen_todo) batch.push_back(q.gen[i]);
+    be.generate(batch, [&](size_t k, const std::string& s) {
+      const size_t i = gen_todo[k];
+      a.gen[i] = s;
+      cache.put(q.gen_keys[i], s);
+      bar.tick();
+    });
+  }
+  for (size_t i : roll_todo) {
+    a.roll[i] = be.loglikelihood_rolling(q.roll[i].first, q.roll[i].second);
+    cache.put(q.roll_keys[i], json::array({a.roll[i].logprob, a.roll[i].n_tokens, a.roll[i].sum_sq}));
+    bar.tick();
+  }
+  bar.finish();
+  return a;
+}
+
+// One document's scores under one filter: what each metric gets, and the sample's record.
+struct DocScore {
+  std::map<std::string, MetricItem> items;  // metric -> item
+  ordered_json metrics = ordered_json::object();
+  ordered_json args = ordered_json::array(), resps = ordered_json::array(), fresps = ordered_json::array();
+  ordered_json extra = ordered_json::object();
+};
+
+void score_multiple_choice(const TaskConfig& c, const DocPlan& p, const Answers& a, DocScore& d) {
+  std::vector<double> lls, norm;
+  for (size_t k = 0; k < p.ll.size(); ++k) {
+    const auto& r = a.ll[p.ll[k]];
+    lls.push_back(r.logprob);
+    norm.push_back(r.logprob / std::max<size_t>(1, p.choices[k].size()));
+    d.args.push_back({p.context, c.target_delimiter + p.choices[k]});
+    d.resps.push_back({r.logprob, r.is_greedy});
+  }
+  const int gold = *p.target.index, pred = argmax(lls), pred_n = argmax(norm);
+  for (const auto& m : c.metrics) {
+    MetricItem it;
+    if (m.name == "acc") it.a = pred == gold;
+    else if (m.name == "acc_norm") it.a = pred_n == gold;
+    else if (m.name == "f1") it = {double(gold), double(pred), 0};
+    d.items[m.name] = it;
+    d.metrics[m.name] = m.name == "f1" ? json::array({gold, pred}) : json(it.a);
+  }
+  d.fresps = d.resps;
+}
+
+void score_loglikelihood(const TaskConfig& c, const DocPlan& p, const Answers& a, DocScore& d) {
+  const auto& r = a.ll[p.ll[0]];
+  d.args.push_back({p.context, c.target_delimiter + p.target.text});
+  d.resps.push_back({r.logprob, r.is_greedy});
+  for (const auto& m : c.metrics) {
+    MetricItem it{m.name == "acc" ? double(r.is_greedy) : r.logprob, 1, 0};
+    d.items[m.name] = it;
+    d.metrics[m.name] = it.a;
+  }
+  d.fresps = d.resps;
+}
+
+size_t count_words(const std::string& text) {
+  size_t words = 0;
+  bool in = false;
+  for (char ch : text) {
+    const bool sp = std::isspace(static_cast<unsigned char>(ch));
+    if (!sp && !in) ++words;
+    in = !sp;
+  }
+  return words;
+}
+
+void score_rolling(const TaskConfig& c, const DocPlan& p, const Answers& a, DocScore& d) {
+  const auto& r = a.roll[p.roll];
+  const std::string& text = p.rolling_text;
+  const size_t words = count_words(text);
+  d.args.emplace_back(json::array({text.size() > 200 ? text.substr(0, 200) + "..." : text}));
+  d.resps.push_back(r.logprob);
+  for (const auto& m : c.metrics) {
+    MetricItem it{r.logprob, 1, 0};
+    if (m.name == "word_perplexity") it.b = double(words);
+    else if (m.name == "byte_perplexity" || m.name == "bits_per_byte") it.b = double(text.size());
+    else if (m.name == "token_perplexity") it = {r.logprob, double(r.n_tokens), r.sum_sq};
+    d.items[m.name] = it;
+    d.metrics[m.name] = json::array({it.a, it.b});
+  }
+  d.extra["scored_tokens"] = r.n_tokens;
+  d.fresps = d.resps;
+}
+
+// `pred` is the filtered answer; `judged` the llm_judge verdicts of the task, by rubric+model.
+void score_generation(const TaskConfig& c, const DocPlan& p, const Answers& a, const std::string& pred,
+                      const std::map<std::string, std::vector<double>>& judged, DocScore& d) {
+  for (size_t g : p.gen) d.resps.push_back(a.gen[g]);
+  d.args.push_back({p.context, {{"until", c.generation.until}, {"max_gen_toks", c.generation.max_gen_toks}}});
+  d.fresps.push_back(pred);
+  const std::string& gold = p.target.text;
+  for (const auto& m : c.metrics) {
+    double v = 0;
+    if (m.name == "exact_match") v = exact_match(m, pred, gold);
+    else if (m.name == "contains") v = contains_match(m, pred, gold);
+    else if (m.name == "regex_match") v = regex_match(m, pred, gold);
+    else if (m.name == "f1") v = token_f1(pred, gold);
+    else if (m.name == "refusal_match") v = refusal_match(pred, gold);
+    else if (m.name == "llm_judge") v = judged.at(m.rubric + "\x1f" + m.judge_model)[p.index];
+    d.items[m.name] = {v, 1, 0};
+    d.metrics[m.name] = v;
+  }
+}
+
+// Everything the results document says about the tasks.
+struct Scored {
+  ordered_json results = ordered_json::object(), configs = ordered_json::object(), versions = ordered_json::object(),
+               nshot = ordered_json::object(), hib = ordered_json::object(), nsamples = ordered_json::object();
+  std::map<std::string, std::vector<ordered_json>> samples;
+};
+
+// The filtered answers of a generation task's documents, and its llm_judge verdicts.
+std::vector<std::vector<std::string>> filtered_answers(const TaskRun& tr, const FilterPipeline& fp, const Answers& a) {
+  std::vector<std::vector<std::string>> filtered(tr.plans.size());
+  if (tr.cfg.output_type != OutputType::generate_until) return filtered;
+  for (const auto& p : tr.plans) {
+    std::vector<std::string> rs;
+    for (size_t g : p.gen) rs.push_back(a.gen[g]);
+    filtered[p.index] = apply_filter(fp, rs);
+  }
+  return filtered;
+}
+
+std::map<std::string, std::vector<double>> judge_task(const TaskRun& tr, Judge& judge,
+                                                      const std::vector<std::vector<std::string>>& filtered) {
+  std::map<std::string, std::vector<double>> judged;
+  for (const auto& m : tr.cfg.metrics)
+    if (m.name == "llm_judge")
+      judged[m.rubric + "\x1f" + m.judge_model] = judge.score(
+          tr.cfg, m, tr.docs, tr.plans.size(),
+          [&](size_t i) { return std::make_pair(tr.plans[i].context, filtered[i].empty() ? std::string() : filtered[i][0]); },
+          [&](size_t i) { return tr.plans[i].target.text; });
+  return judged;
+}
+
+ordered_json sample_record(const TaskRun& tr, const DocPlan& p, const FilterPipeline& fp, DocScore& d) {
+  const auto& c = tr.cfg;
+  ordered_json sm = d.extra;
+  sm["doc_id"] = p.index;
+  sm["doc"] = tr.docs[p.index].fields;
+  sm["target"] = c.output_type == OutputType::multiple_choice ? json(*p.target.index) : json(p.target.text);
+  sm["arguments"] = d.args;
+  sm["resps"] = d.resps;
+  sm["filtered_resps"] = d.fresps;
+  sm["filter"] = fp.name;
+  for (auto& [k, v] : d.metrics.items()) sm[k] = v;
+  return sm;
+}
+
+ordered_json task_config_json(const TaskRun& tr) {
+  const auto& c = tr.cfg;
+  ordered_json cj = c.raw;
+  cj["task"] = c.name;
+  cj["num_fewshot"] = tr.n_shot;
+  cj["output_type"] = output_type_name(c.output_type);
+  if (!c.group.empty()) cj["group"] = c.group;
+  cj["metric_list"] = json::array();
+  for (const auto& m : c.metrics) cj["metric_list"].emplace_back(metric_json(m));
+  return cj;
+}
+
+// Step 4: every document scored under every filter, aggregated per task.
+void score_task(const TaskRun& tr, const Answers& a, Judge& judge, const RunOptions& opts, Scored& s) {
+  const auto& c = tr.cfg;
+  ordered_json res = {{"alias", c.name}};
+  ordered_json hb = ordered_json::object();
+  for (const auto& fp : c.filters) {
+    std::map<std::string, std::vector<MetricItem>> items;
+    const auto filtered = filtered_answers(tr, fp, a);
+    const auto judged = judge_task(tr, judge, filtered);
+    for (const auto& p : tr.plans) {
+      DocScore d;
+      switch (c.output_type) {
+        case OutputType::multiple_choice: score_multiple_choice(c, p, a, d); break;
+        case OutputType::loglikelihood: score_loglikelihood(c, p, a, d); break;
+        case OutputType::loglikelihood_rolling: score_rolling(c, p, a, d); break;
+        case OutputType::generate_until:
+          score_generation(c, p, a, filtered[p.index].empty() ? std::string() : filtered[p.index][0], judged, d);
+          break;
+      }
+      for (const auto& m : c.metrics) items[m.name].push_back(d.items[m.name]);
+      if (opts.log_samples) s.samples[c.name].push_back(sample_record(tr, p, fp, d));
+    }
+    for (const auto& m : c.metrics) {
+      Aggregate ag = aggregate(m.name, output_type_name(c.output_type), items[m.name], opts.bootstrap_iters);
+      res[m.name + "," + fp.name] = ag.value;
+      res[m.name + "_stderr," + fp.name] = ag.stderr_ ? json(*ag.stderr_) : json("N/A");
+      hb[m.name] = m.higher_is_better;
+    }
+  }
+  s.results[c.name] = res;
+  s.hib[c.name] = hb;
+  s.versions[c.name] = c.version;
+  s.nshot[c.name] = tr.n_shot;
+  s.nsamples[c.name] = {{"original", tr.n_original}, {"effective", tr.docs.size()}};
+  s.configs[c.name] = task_config_json(tr);
+}
+
+// Step 5: groups. Each metric is the size-weighted mean of the members', with the pooled error
+// of independent means.
+void aggregate_groups(const std::vector<TaskGroup>& groups, Scored& s, ordered_json& gres, ordered_json& gsub) {
+  for (const auto& g : groups) {
+    ordered_json r = {{"alias", g.name}};
+    std::map<std::string, std::pair<double, double>> acc;  // key -> (sum n*v, sum n^2*se^2)
+    double n_total = 0;
+    for (const auto& t : g.tasks) {
+      const double n = s.nsamples[t]["effective"].get<double>();
+      n_total += n;
+      for (auto& [k, v] : s.results[t].items()) {
+        if (k == "alias" || k.find("_stderr,") != std::string::npos || !v.is_number()) continue;
+        acc[k].first += n * v.get<double>();
+        const size_t comma = k.find(',');
+        auto se = s.results[t][k.substr(0, comma) + "_stderr" + k.substr(comma)];
+        if (se.is_number()) acc[k].second += n * n * se.get<double>() * se.get<double>();
+      }
+    }
+    for (auto& [k, v] : acc) {
+      const size_t comma = k.find(',');
+      r[k] = v.first / n_total;
+      r[k.substr(0, comma) + "_stderr" + k.substr(comma)] = std::sqrt(v.second) / n_total;
+    }
+    gres[g.name] = r;
+    gsub[g.name] = g.tasks;
+    s.hib[g.name] = s.hib[g.tasks.empty() ? g.name : g.tasks[0]];
+  }
+}
+
+// Step 6: the results document, in lm-evaluation-harness's layout.
+ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, const RunOptions& opts, Backend& be,
+                              const std::string& model_id, const RunOutput& out, double secs) {
+  ordered_json gres = ordered_json::object(), gsub = ordered_json::object();
+  aggregate_groups(groups, s, gres, gsub);
+  ordered_json doc = {{"results", s.results}};
+  if (!gres.empty()) {
+    doc["groups"] = gres;
+    doc["group_subtasks"] = gsub;
+  }
+  doc["configs"] = s.configs;
+  doc["versions"] = s.versions;
+  doc["n-shot"] = s.nshot;
+  doc["higher_is_better"] = s.hib;
+  doc["n-samples"] = s.nsamples;
+  doc["config"] = {{"model", opts.model.empty() ? model_id : opts.model},
+                   {"model_args", be.describe()},
+                   {"limit", opts.limit >= 0 ? json(opts.limit) : json(nullptr)},
+                   {"num_fewshot", opts.num_fewshot ? json(*opts.num_fewshot) : json(nullptr)},
+                   {"apply_chat_template", opts.apply_chat_template},
+                   {"bootstrap_iters", opts.bootstrap_iters},
+                   {"requests", out.requests},
+                   {"cached_requests", out.cached}};
+  doc["date"] = std::time(nullptr);
+  doc["total_evaluation_time_seconds"] = std::to_string(secs);
+  return doc;
+}
+
+// Step 7: results.json and samples_<task>.jsonl in a new folder of the runs folder.
+fs::path write_run(const RunOptions& opts, const std::string& model_id, const ordered_json& doc, const Scored& s) {
+  fs::path base = opts.output_dir.empty() ? hearth_dir("eval") / "runs" : fs::path(opts.output_dir);
+  std::string tasks;
+  for (const auto& t : opts.tasks) tasks += (tasks.empty() ? "" : "+") + fs::path(t).stem().string();
+  fs::path dir = base / (timestamp() + "_" + sanitize(opts.model.empty() ? model_id : opts.model) + "_" + sanitize(tasks));
+  for (int n = 2; fs::exists(dir); ++n) dir = base / (timestamp() + "_" + std::to_string(n));
+  fs::create_directories(dir);
+  write_json(dir / "results.json", doc);
+  for (const auto& [task, list] : s.samples) {
+    std::ofstream f(dir / ("samples_" + task + ".jsonl"), std::ios::binary);
+    for (const auto& sm : list) f << sm.dump() << "\n";
+    if (!f) fail(Errc::io, (dir / ("samples_" + task + ".jsonl")).string() + ": write failed");
+  }
+  return dir;
+}
+
+}  // namespace
+
+RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
+  if (opts.tasks.empty()) fail(Errc::invalid_argument, "no task given (--task NAME[,NAME2] or a YAML file)");
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<TaskGroup> groups;
+  std::vector<TaskRun> runs = plan_runs(opts, groups);
 
   std::unique_ptr<Backend> own;
   Backend* be = backend_in;
@@ -147,326 +532,21 @@ RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
     own = make_backend(opts.model, opts.backend);
     be = own.get();
   }
-  // A chat-only endpoint can still run generation tasks; say which tasks cannot run, up front.
-  std::vector<std::string> need_ll;
-  for (const auto& tr : runs)
-    if (tr.cfg.output_type != OutputType::generate_until) need_ll.push_back(tr.cfg.name);
-  if (!need_ll.empty() && !be->supports_loglikelihood()) {
-    std::string names;
-    for (const auto& n : need_ll) names += (names.empty() ? "" : ", ") + n;
-    fail(Errc::unsupported, be->loglikelihood_unavailable_reason() + " (cannot run: " + names + ")");
-  }
-
-  std::string cache_path = opts.use_cache ? (opts.cache_path.empty() ? (hearth_dir("eval") / "cache.sqlite").string() : opts.cache_path) : "";
+  check_backend_can_run(runs, *be);
+  const std::string cache_path =
+      opts.use_cache ? (opts.cache_path.empty() ? (hearth_dir("eval") / "cache.sqlite").string() : opts.cache_path) : "";
   RequestCache cache(cache_path);
   const std::string model_id = be->id();
+
   RunOutput out;
-
-  // ---- build requests --------------------------------------------------------------------
-  std::vector<LoglikelihoodRequest> ll_reqs;
-  std::vector<std::string> ll_keys;
-  std::vector<GenerateRequest> gen_reqs;
-  std::vector<std::string> gen_keys;
-  std::vector<std::pair<std::string, RollingOptions>> roll_reqs;
-  for (auto& tr : runs) {
-    const auto& c = tr.cfg;
-    for (auto& p : tr.plans) {
-      auto add_ll = [&](const std::string& cont) {
-        p.ll.push_back(ll_reqs.size());
-        ll_reqs.push_back({p.context, cont});
-        ll_keys.push_back(RequestCache::key(model_id, "loglikelihood", {p.context, cont}));
-      };
-      switch (c.output_type) {
-        case OutputType::multiple_choice:
-          for (const auto& ch : p.choices) add_ll(c.target_delimiter + ch);
-          break;
-        case OutputType::loglikelihood: add_ll(c.target_delimiter + p.target.text); break;
-        case OutputType::loglikelihood_rolling:
-          p.roll = static_cast<long>(roll_reqs.size());
-          roll_reqs.push_back({p.rolling_text, RollingOptions{c.rolling_method, c.rolling_context}});
-          break;
-        case OutputType::generate_until:
-          for (int r = 0; r < c.repeats; ++r) {
-            GenerateRequest g{p.context, c.generation, static_cast<uint64_t>(1234 + r), opts.apply_chat_template};
-            p.gen.push_back(gen_reqs.size());
-            json kw = {{"until", g.kwargs.until}, {"max", g.kwargs.max_gen_toks}, {"t", g.kwargs.temperature},
-                       {"s", g.kwargs.do_sample}, {"seed", g.seed}, {"chat", g.chat}};
-            gen_keys.push_back(RequestCache::key(model_id, "generate", {p.context, kw}));
-            gen_reqs.push_back(std::move(g));
-          }
-          break;
-      }
-    }
-  }
-
-  // ---- answer them: cache first, then the backend in order ------------------------------
-  std::vector<LoglikelihoodResult> ll_res(ll_reqs.size());
-  std::vector<std::string> gen_res(gen_reqs.size());
-  std::vector<RollingResult> roll_res(roll_reqs.size());
-  std::vector<size_t> ll_todo, gen_todo, roll_todo;
-  for (size_t i = 0; i < ll_reqs.size(); ++i) {
-    auto v = cache.get(ll_keys[i]);
-    if (v && v->is_array() && v->size() == 3) ll_res[i] = {(*v)[0].get<double>(), (*v)[1].get<bool>(), (*v)[2].get<int>()};
-    else ll_todo.push_back(i);
-  }
-  for (size_t i = 0; i < gen_reqs.size(); ++i) {
-    auto v = cache.get(gen_keys[i]);
-    if (v && v->is_string()) gen_res[i] = v->get<std::string>();
-    else gen_todo.push_back(i);
-  }
-  std::vector<std::string> roll_keys;
-  for (size_t i = 0; i < roll_reqs.size(); ++i) {
-    roll_keys.push_back(RequestCache::key(model_id, "rolling",
-                                          {roll_reqs[i].first, roll_reqs[i].second.method, roll_reqs[i].second.context}));
-    auto v = cache.get(roll_keys[i]);
-    if (v && v->is_array() && v->size() == 3) roll_res[i] = {(*v)[0].get<double>(), (*v)[1].get<int64_t>(), (*v)[2].get<double>()};
-    else roll_todo.push_back(i);
-  }
-  int64_t total = static_cast<int64_t>(ll_reqs.size() + gen_reqs.size() + roll_reqs.size());
-  int64_t todo = static_cast<int64_t>(ll_todo.size() + gen_todo.size() + roll_todo.size());
-  out.requests = total;
-  out.cached = total - todo;
-  if (opts.progress && out.cached > 0)
-    std::fprintf(stderr, "eval: %lld of %lld requests answered from the cache\n", static_cast<long long>(out.cached),
-                 static_cast<long long>(total));
-  Progress bar("eval", todo, opts.progress);
-  if (!ll_todo.empty()) {
-    std::vector<LoglikelihoodRequest> batch;
-    for (size_t i : ll_todo) batch.push_back(ll_reqs[i]);
-    be->loglikelihood(batch, [&](size_t k, const LoglikelihoodResult& r) {
-      size_t i = ll_todo[k];
-      ll_res[i] = r;
-      cache.put(ll_keys[i], json::array({r.logprob, r.is_greedy, r.n_tokens}));
-      bar.tick();
-    });
-  }
-  if (!gen_todo.empty()) {
-    std::vector<GenerateRequest> batch;
-    for (size_t i : gen_todo) batch.push_back(gen_reqs[i]);
-    be->generate(batch, [&](size_t k, const std::string& s) {
-      size_t i = gen_todo[k];
-      gen_res[i] = s;
-      cache.put(gen_keys[i], s);
-      bar.tick();
-    });
-  }
-  for (size_t i : roll_todo) {
-    roll_res[i] = be->loglikelihood_rolling(roll_reqs[i].first, roll_reqs[i].second);
-    cache.put(roll_keys[i], json::array({roll_res[i].logprob, roll_res[i].n_tokens, roll_res[i].sum_sq}));
-    bar.tick();
-  }
-  bar.finish();
-
-  // ---- score -----------------------------------------------------------------------------
-  ordered_json results = ordered_json::object(), configs = ordered_json::object(), versions = ordered_json::object(),
-               nshot = ordered_json::object(), hib = ordered_json::object(), nsamples = ordered_json::object();
-  std::map<std::string, std::vector<ordered_json>> samples;
+  const Requests requests = build_requests(runs, model_id, opts);
+  const Answers answers = answer(requests, *be, cache, opts, out);
+  Scored scored;
   Judge judge(opts.judge_model, opts.backend, cache);
-  for (auto& tr : runs) {
-    const auto& c = tr.cfg;
-    ordered_json res = {{"alias", c.name}};
-    ordered_json hb = ordered_json::object();
-    for (const auto& fp : c.filters) {
-      std::map<std::string, std::vector<MetricItem>> items;
-      // llm_judge verdicts for the whole task at once (the judge may run concurrently).
-      std::vector<std::vector<std::string>> filtered(tr.plans.size());
-      for (auto& p : tr.plans) {
-        if (c.output_type != OutputType::generate_until) continue;
-        std::vector<std::string> rs;
-        for (size_t g : p.gen) rs.push_back(gen_res[g]);
-        filtered[p.index] = apply_filter(fp, rs);
-      }
-      std::map<std::string, std::vector<double>> judged;
-      for (const auto& m : c.metrics)
-        if (m.name == "llm_judge") judged[m.rubric + "\x1f" + m.judge_model] = judge.score(c, m, tr.docs, tr.plans.size(), [&](size_t i) {
-          return std::make_pair(tr.plans[i].context, filtered[i].empty() ? std::string() : filtered[i][0]);
-        }, [&](size_t i) { return tr.plans[i].target.text; });
-      for (auto& p : tr.plans) {
-        ordered_json sm = ordered_json::object();
-        ordered_json metrics_of_doc = ordered_json::object();
-        ordered_json args = ordered_json::array(), resps = ordered_json::array(), fresps = ordered_json::array();
-        switch (c.output_type) {
-          case OutputType::multiple_choice: {
-            std::vector<double> lls, norm;
-            bool gold_greedy = false;
-            for (size_t k = 0; k < p.ll.size(); ++k) {
-              const auto& r = ll_res[p.ll[k]];
-              lls.push_back(r.logprob);
-              norm.push_back(r.logprob / std::max<size_t>(1, p.choices[k].size()));
-              args.push_back({p.context, c.target_delimiter + p.choices[k]});
-              resps.push_back({r.logprob, r.is_greedy});
-              if (static_cast<int>(k) == *p.target.index) gold_greedy = r.is_greedy;
-            }
-            (void)gold_greedy;
-            int gold = *p.target.index, pred = argmax(lls), pred_n = argmax(norm);
-            for (const auto& m : c.metrics) {
-              MetricItem it;
-              if (m.name == "acc") it.a = pred == gold;
-              else if (m.name == "acc_norm") it.a = pred_n == gold;
-              else if (m.name == "f1") it = {double(gold), double(pred), 0};
-              items[m.name].push_back(it);
-              metrics_of_doc[m.name] = m.name == "f1" ? json::array({gold, pred}) : json(it.a);
-            }
-            fresps = resps;
-            break;
-          }
-          case OutputType::loglikelihood: {
-            const auto& r = ll_res[p.ll[0]];
-            args.push_back({p.context, c.target_delimiter + p.target.text});
-            resps.push_back({r.logprob, r.is_greedy});
-            for (const auto& m : c.metrics) {
-              MetricItem it{m.name == "acc" ? double(r.is_greedy) : r.logprob, 1, 0};
-              items[m.name].push_back(it);
-              metrics_of_doc[m.name] = it.a;
-            }
-            fresps = resps;
-            break;
-          }
-          case OutputType::loglikelihood_rolling: {
-            const auto& r = roll_res[p.roll];
-            const std::string& text = p.rolling_text;
-            size_t words = 0;
-            bool in = false;
-            for (char ch : text) {
-              bool sp = std::isspace(static_cast<unsigned char>(ch));
-              if (!sp && !in) ++words;
-              in = !sp;
-            }
-            args.emplace_back(json::array({text.size() > 200 ? text.substr(0, 200) + "..." : text}));
-            resps.push_back(r.logprob);
-            for (const auto& m : c.metrics) {
-              MetricItem it{r.logprob, 1, 0};
-              if (m.name == "word_perplexity") it.b = double(words);
-              else if (m.name == "byte_perplexity" || m.name == "bits_per_byte") it.b = double(text.size());
-              else if (m.name == "token_perplexity") it = {r.logprob, double(r.n_tokens), r.sum_sq};
-              items[m.name].push_back(it);
-              metrics_of_doc[m.name] = json::array({it.a, it.b});
-            }
-            sm["scored_tokens"] = r.n_tokens;
-            fresps = resps;
-            break;
-          }
-          case OutputType::generate_until: {
-            for (size_t g : p.gen) resps.push_back(gen_res[g]);
-            args.push_back({p.context, {{"until", c.generation.until}, {"max_gen_toks", c.generation.max_gen_toks}}});
-            const std::string pred = filtered[p.index].empty() ? std::string() : filtered[p.index][0];
-            fresps.push_back(pred);
-            const std::string& gold = p.target.text;
-            for (const auto& m : c.metrics) {
-              double v = 0;
-              if (m.name == "exact_match") v = exact_match(m, pred, gold);
-              else if (m.name == "contains") v = contains_match(m, pred, gold);
-              else if (m.name == "regex_match") v = regex_match(m, pred, gold);
-              else if (m.name == "f1") v = token_f1(pred, gold);
-              else if (m.name == "refusal_match") v = refusal_match(pred, gold);
-              else if (m.name == "llm_judge") v = judged[m.rubric + "\x1f" + m.judge_model][p.index];
-              items[m.name].push_back({v, 1, 0});
-              metrics_of_doc[m.name] = v;
-            }
-            break;
-          }
-        }
-        if (opts.log_samples) {
-          sm["doc_id"] = p.index;
-          sm["doc"] = tr.docs[p.index].fields;
-          sm["target"] = c.output_type == OutputType::multiple_choice ? json(*p.target.index) : json(p.target.text);
-          sm["arguments"] = args;
-          sm["resps"] = resps;
-          sm["filtered_resps"] = fresps;
-          sm["filter"] = fp.name;
-          for (auto& [k, v] : metrics_of_doc.items()) sm[k] = v;
-          samples[c.name].push_back(std::move(sm));
-        }
-      }
-      for (const auto& m : c.metrics) {
-        Aggregate a = aggregate(m.name, output_type_name(c.output_type), items[m.name], opts.bootstrap_iters);
-        res[m.name + "," + fp.name] = a.value;
-        res[m.name + "_stderr," + fp.name] = a.stderr_ ? json(*a.stderr_) : json("N/A");
-        hb[m.name] = m.higher_is_better;
-      }
-    }
-    results[c.name] = res;
-    hib[c.name] = hb;
-    versions[c.name] = c.version;
-    nshot[c.name] = tr.n_shot;
-    nsamples[c.name] = {{"original", tr.n_original}, {"effective", tr.docs.size()}};
-    ordered_json cj = c.raw;
-    cj["task"] = c.name;
-    cj["num_fewshot"] = tr.n_shot;
-    cj["output_type"] = output_type_name(c.output_type);
-    if (!c.group.empty()) cj["group"] = c.group;
-    cj["metric_list"] = json::array();
-    for (const auto& m : c.metrics) cj["metric_list"].emplace_back(metric_json(m));
-    configs[c.name] = cj;
-  }
-
-  // Groups: each metric is the size-weighted mean of the members', with the pooled error of
-  // independent means.
-  ordered_json gres = ordered_json::object(), gsub = ordered_json::object();
-  for (const auto& g : groups) {
-    ordered_json r = {{"alias", g.name}};
-    std::map<std::string, std::pair<double, double>> acc;  // key -> (sum n*v, sum n^2*se^2)
-    double n_total = 0;
-    for (const auto& t : g.tasks) {
-      double n = nsamples[t]["effective"].get<double>();
-      n_total += n;
-      for (auto& [k, v] : results[t].items()) {
-        if (k == "alias" || k.find("_stderr,") != std::string::npos || !v.is_number()) continue;
-        acc[k].first += n * v.get<double>();
-        size_t comma = k.find(',');
-        auto se = results[t][k.substr(0, comma) + "_stderr" + k.substr(comma)];
-        if (se.is_number()) acc[k].second += n * n * se.get<double>() * se.get<double>();
-      }
-    }
-    for (auto& [k, v] : acc) {
-      size_t comma = k.find(',');
-      r[k] = v.first / n_total;
-      r[k.substr(0, comma) + "_stderr" + k.substr(comma)] = std::sqrt(v.second) / n_total;
-    }
-    gres[g.name] = r;
-    gsub[g.name] = g.tasks;
-    hib[g.name] = hib[g.tasks.empty() ? g.name : g.tasks[0]];
-  }
-
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  ordered_json doc = {{"results", results}};
-  if (!gres.empty()) {
-    doc["groups"] = gres;
-    doc["group_subtasks"] = gsub;
-  }
-  doc["configs"] = configs;
-  doc["versions"] = versions;
-  doc["n-shot"] = nshot;
-  doc["higher_is_better"] = hib;
-  doc["n-samples"] = nsamples;
-  json model_desc = be->describe();
-  doc["config"] = {{"model", opts.model.empty() ? model_id : opts.model},
-                   {"model_args", model_desc},
-                   {"limit", opts.limit >= 0 ? json(opts.limit) : json(nullptr)},
-                   {"num_fewshot", opts.num_fewshot ? json(*opts.num_fewshot) : json(nullptr)},
-                   {"apply_chat_template", opts.apply_chat_template},
-                   {"bootstrap_iters", opts.bootstrap_iters},
-                   {"requests", total},
-                   {"cached_requests", out.cached}};
-  doc["date"] = std::time(nullptr);
-  doc["total_evaluation_time_seconds"] = std::to_string(secs);
-  out.results = doc;
-
-  if (opts.write_output) {
-    fs::path base = opts.output_dir.empty() ? hearth_dir("eval") / "runs" : fs::path(opts.output_dir);
-    std::string tasks;
-    for (const auto& t : opts.tasks) tasks += (tasks.empty() ? "" : "+") + fs::path(t).stem().string();
-    fs::path dir = base / (timestamp() + "_" + sanitize(opts.model.empty() ? model_id : opts.model) + "_" + sanitize(tasks));
-    for (int n = 2; fs::exists(dir); ++n) dir = base / (timestamp() + "_" + std::to_string(n));
-    fs::create_directories(dir);
-    write_json(dir / "results.json", doc);
-    for (auto& [task, list] : samples) {
-      std::ofstream f(dir / ("samples_" + task + ".jsonl"), std::ios::binary);
-      for (const auto& s : list) f << s.dump() << "\n";
-      if (!f) fail(Errc::io, (dir / ("samples_" + task + ".jsonl")).string() + ": write failed");
-    }
-    out.dir = dir;
-  }
+  for (const auto& tr : runs) score_task(tr, answers, judge, opts, scored);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  out.results = results_document(scored, groups, opts, *be, model_id, out, secs);
+  if (opts.write_output) out.dir = write_run(opts, model_id, out.results, scored);
   return out;
 }
 
