@@ -174,176 +174,208 @@ int run_bench(const Opts& o) {
   return kExitOk;
 }
 
+// One function per subcommand that works on the store; `run` picks it by name.
+int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
+  Record r;
+  r.text = o.text;
+  if (!o.kind.empty()) r.kind = o.kind;
+  if (!o.scope.empty()) r.scope = o.scope;
+  r.tags = split_tags(o.tags);
+  if (o.importance >= 0) r.importance = o.importance;
+  if (o.confidence >= 0) r.confidence = o.confidence;
+  if (!o.expires.empty()) r.expires = parse_time(o.expires);
+  if (!o.id.empty()) r.id = o.id;
+  r = st.add(r, o.by);
+  if (o.json_out) std::printf("%s\n", to_json(r).dump().c_str());
+  else std::printf("%s\n", r.id.c_str());
+  std::fflush(stdout);
+  return kExitOk;
+}
+
+int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
+  SearchOptions so;
+  so.query = o.text;
+  so.limit = o.limit;
+  so.mode = parse_search_mode(o.mode);
+  so.scope = o.scope;
+  so.kind = o.kind;
+  so.tags = split_tags(o.tags);
+  auto hits = st.search(so);
+  if (o.json_out) {
+    json arr = json::array();
+    for (auto& h : hits) arr.push_back(hit_json(h));
+    std::printf("%s\n", arr.dump().c_str());
+  } else {
+    if (hits.empty()) std::printf("no matching memories\n");
+    for (auto& h : hits) {
+      std::printf("%.3f  ", h.score);
+      print_record_line(h.record);
+      std::string why;
+      for (auto& w : h.why) why += (why.empty() ? "" : "; ") + w;
+      std::printf("       why: %s\n", why.c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int sub_list(Store& st, const Ctx& ctx, const Opts& o) {
+  ListOptions lo;
+  lo.scope = o.scope;
+  lo.kind = o.kind;
+  lo.tags = split_tags(o.tags);
+  lo.include_deleted = o.all;
+  lo.limit = o.limit;
+  auto recs = st.list(lo);
+  if (o.json_out) {
+    json arr = json::array();
+    for (auto& r : recs) arr.push_back(json::parse(to_json(r).dump()));
+    std::printf("%s\n", arr.dump().c_str());
+  } else {
+    for (auto& r : recs) print_record_line(r);
+  }
+  return kExitOk;
+}
+
+int sub_show(Store& st, const Ctx& ctx, const Opts& o) {
+  auto r = st.get(o.id);
+  if (!r) fail(Errc::not_found, "no memory with id " + o.id);
+  std::printf("%s\n", o.json_out ? to_json(*r).dump().c_str() : to_json(*r).dump(2).c_str());
+  return kExitOk;
+}
+
+int sub_edit(Store& st, const Ctx& ctx, const Opts& o) {
+  RecordPatch p;
+  if (!o.text.empty()) p.text = o.text;
+  if (!o.kind.empty()) p.kind = o.kind;
+  if (!o.scope.empty()) p.scope = o.scope;
+  if (!o.tags.empty()) p.tags = split_tags(o.tags);
+  if (o.importance >= 0) p.importance = o.importance;
+  if (o.confidence >= 0) p.confidence = o.confidence;
+  if (!o.expires.empty()) p.expires = parse_time(o.expires);
+  auto r = st.update(o.id, p, o.by);
+  std::printf("%s\n", r.id.c_str());
+  return kExitOk;
+}
+
+int sub_forget(Store& st, const Ctx& ctx, const Opts& o) {
+  st.forget(o.id, o.by);
+  std::printf("forgot %s (undo with `hearth memory undo`, erase for good with `hearth memory purge`)\n", o.id.c_str());
+  return kExitOk;
+}
+
+int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
+  auto ids = st.undo();
+  if (ids.empty()) {
+    std::printf("nothing to undo\n");
+    return kExitFailure;
+  }
+  std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
+  return kExitOk;
+}
+
+int sub_extract(Store& st, const Ctx& ctx, const Opts& o) {
+  ExtractCliOptions ex = o.ex;
+  ex.load = load_options_from_env();
+  return run_memory_extract(st, ex);
+}
+
+int sub_purge(Store& st, const Ctx& ctx, const Opts& o) {
+  std::printf("purged %zu deleted memories\n", st.purge());
+  return kExitOk;
+}
+
+int sub_reembed(Store& st, const Ctx& ctx, const Opts& o) {
+  std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.emb.embedder->name().c_str());
+  return kExitOk;
+}
+
+int sub_export(Store& st, const Ctx& ctx, const Opts& o) {
+  ExportOptions eo;
+  eo.include_deleted = !o.no_deleted;
+  eo.scope = o.scope;
+  eo.sign = o.sign;
+  if (o.encrypt) eo.passphrase = passphrase(o, true);
+  std::string bytes = export_bundle(st, eo);
+  if (o.out.empty() || o.out == "-") {
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+  } else {
+    std::string tmp = o.out + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!f) fail(Errc::io, "cannot write " + tmp);
+    }
+    std::filesystem::rename(tmp, o.out);
+  }
+  return kExitOk;
+}
+
+int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
+  ImportOptions io;
+  io.mode = parse_conflict_mode(o.conflict);
+  io.format = o.format;
+  io.name = o.in;
+  io.require_signature = o.require_sig;
+  io.passphrase = passphrase(o, false);
+  for (const auto& m : o.remap) {
+    auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+      fail(Errc::invalid_argument, "--remap-scope wants FROM=TO, got \"" + m + "\"");
+    io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
+  }
+  auto rep = import_bytes(st, read_all(o.in), io);
+  std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped%s\n", o.in.c_str(),
+              rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
+              rep.signer.empty() ? "" : (", signed by " + rep.signer.substr(0, 16)).c_str());
+  return kExitOk;
+}
+
+int sub_stats(Store& st, const Ctx& ctx, const Opts& o) {
+  Stats s = st.stats();
+  json j = {{"path", s.path}, {"live", s.live}, {"deleted", s.deleted}, {"vectors", s.vectors},
+            {"embedder", s.embedder}, {"embedder_source", ctx.emb.source}, {"embedder_is_model", ctx.emb.is_model},
+            {"undo_steps", s.undo_steps}, {"schema_version", s.schema_version},
+            {"vectors_by_model", json::object()}, {"by_kind", json::object()}, {"by_scope", json::object()}};
+  for (auto& [m, n] : s.vectors_by_model) j["vectors_by_model"][m] = n;
+  for (auto& [k, n] : s.by_kind) j["by_kind"][k] = n;
+  for (auto& [k, n] : s.by_scope) j["by_scope"][k] = n;
+  if (o.json_out) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n%zu memories (%zu deleted, awaiting purge), %zu vectors from the current embedder\n", s.path.c_str(),
+                s.live, s.deleted, s.vectors);
+    std::printf("embedder: %s\n", embedder_line(ctx.emb).c_str());
+    for (auto& [m, n] : s.vectors_by_model)
+      if (m != s.embedder) std::printf("  %zu stale vectors from %s (replaced on the next search)\n", n, m.c_str());
+    for (auto& [k, n] : s.by_kind) std::printf("  kind %-12s %zu\n", k.c_str(), n);
+    for (auto& [k, n] : s.by_scope) std::printf("  scope %-11s %zu\n", k.c_str(), n);
+  }
+  return kExitOk;
+}
+
+using StoreCommand = int (*)(Store& st, const Ctx& ctx, const Opts& o);
+const std::pair<const char*, StoreCommand> kStoreCommands[] = {
+    {"add", sub_add},
+    {"search", sub_search},
+    {"list", sub_list},
+    {"show", sub_show},
+    {"edit", sub_edit},
+    {"forget", sub_forget},
+    {"undo", sub_undo},
+    {"extract", sub_extract},
+    {"purge", sub_purge},
+    {"reembed", sub_reembed},
+    {"export", sub_export},
+    {"import", sub_import},
+    {"stats", sub_stats},
+};
+
 int run(const std::string& sub, const Opts& o) {
   if (sub == "bench") return run_bench(o);
   if (sub == "embedder") return run_embedder(o);
   Ctx ctx(o);
-  Store& st = *ctx.store;
-  if (sub == "add") {
-    Record r;
-    r.text = o.text;
-    if (!o.kind.empty()) r.kind = o.kind;
-    if (!o.scope.empty()) r.scope = o.scope;
-    r.tags = split_tags(o.tags);
-    if (o.importance >= 0) r.importance = o.importance;
-    if (o.confidence >= 0) r.confidence = o.confidence;
-    if (!o.expires.empty()) r.expires = parse_time(o.expires);
-    if (!o.id.empty()) r.id = o.id;
-    r = st.add(r, o.by);
-    if (o.json_out) std::printf("%s\n", to_json(r).dump().c_str());
-    else std::printf("%s\n", r.id.c_str());
-    std::fflush(stdout);
-    return kExitOk;
-  }
-  if (sub == "search") {
-    SearchOptions so;
-    so.query = o.text;
-    so.limit = o.limit;
-    so.mode = parse_search_mode(o.mode);
-    so.scope = o.scope;
-    so.kind = o.kind;
-    so.tags = split_tags(o.tags);
-    auto hits = st.search(so);
-    if (o.json_out) {
-      json arr = json::array();
-      for (auto& h : hits) arr.push_back(hit_json(h));
-      std::printf("%s\n", arr.dump().c_str());
-    } else {
-      if (hits.empty()) std::printf("no matching memories\n");
-      for (auto& h : hits) {
-        std::printf("%.3f  ", h.score);
-        print_record_line(h.record);
-        std::string why;
-        for (auto& w : h.why) why += (why.empty() ? "" : "; ") + w;
-        std::printf("       why: %s\n", why.c_str());
-      }
-    }
-    return kExitOk;
-  }
-  if (sub == "list") {
-    ListOptions lo;
-    lo.scope = o.scope;
-    lo.kind = o.kind;
-    lo.tags = split_tags(o.tags);
-    lo.include_deleted = o.all;
-    lo.limit = o.limit;
-    auto recs = st.list(lo);
-    if (o.json_out) {
-      json arr = json::array();
-      for (auto& r : recs) arr.push_back(json::parse(to_json(r).dump()));
-      std::printf("%s\n", arr.dump().c_str());
-    } else {
-      for (auto& r : recs) print_record_line(r);
-    }
-    return kExitOk;
-  }
-  if (sub == "show") {
-    auto r = st.get(o.id);
-    if (!r) fail(Errc::not_found, "no memory with id " + o.id);
-    std::printf("%s\n", o.json_out ? to_json(*r).dump().c_str() : to_json(*r).dump(2).c_str());
-    return kExitOk;
-  }
-  if (sub == "edit") {
-    RecordPatch p;
-    if (!o.text.empty()) p.text = o.text;
-    if (!o.kind.empty()) p.kind = o.kind;
-    if (!o.scope.empty()) p.scope = o.scope;
-    if (!o.tags.empty()) p.tags = split_tags(o.tags);
-    if (o.importance >= 0) p.importance = o.importance;
-    if (o.confidence >= 0) p.confidence = o.confidence;
-    if (!o.expires.empty()) p.expires = parse_time(o.expires);
-    auto r = st.update(o.id, p, o.by);
-    std::printf("%s\n", r.id.c_str());
-    return kExitOk;
-  }
-  if (sub == "forget") {
-    st.forget(o.id, o.by);
-    std::printf("forgot %s (undo with `hearth memory undo`, erase for good with `hearth memory purge`)\n", o.id.c_str());
-    return kExitOk;
-  }
-  if (sub == "undo") {
-    auto ids = st.undo();
-    if (ids.empty()) {
-      std::printf("nothing to undo\n");
-      return kExitFailure;
-    }
-    std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
-    return kExitOk;
-  }
-  if (sub == "extract") {
-    ExtractCliOptions ex = o.ex;
-    ex.load = load_options_from_env();
-    return run_memory_extract(st, ex);
-  }
-  if (sub == "purge") {
-    std::printf("purged %zu deleted memories\n", st.purge());
-    return kExitOk;
-  }
-  if (sub == "reembed") {
-    std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.emb.embedder->name().c_str());
-    return kExitOk;
-  }
-  if (sub == "export") {
-    ExportOptions eo;
-    eo.include_deleted = !o.no_deleted;
-    eo.scope = o.scope;
-    eo.sign = o.sign;
-    if (o.encrypt) eo.passphrase = passphrase(o, true);
-    std::string bytes = export_bundle(st, eo);
-    if (o.out.empty() || o.out == "-") {
-      std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-    } else {
-      std::string tmp = o.out + ".tmp";
-      {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        if (!f) fail(Errc::io, "cannot write " + tmp);
-      }
-      std::filesystem::rename(tmp, o.out);
-    }
-    return kExitOk;
-  }
-  if (sub == "import") {
-    ImportOptions io;
-    io.mode = parse_conflict_mode(o.conflict);
-    io.format = o.format;
-    io.name = o.in;
-    io.require_signature = o.require_sig;
-    io.passphrase = passphrase(o, false);
-    for (const auto& m : o.remap) {
-      auto eq = m.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
-        fail(Errc::invalid_argument, "--remap-scope wants FROM=TO, got \"" + m + "\"");
-      io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
-    }
-    auto rep = import_bytes(st, read_all(o.in), io);
-    std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped%s\n", o.in.c_str(),
-                rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
-                rep.signer.empty() ? "" : (", signed by " + rep.signer.substr(0, 16)).c_str());
-    return kExitOk;
-  }
-  if (sub == "stats") {
-    Stats s = st.stats();
-    json j = {{"path", s.path}, {"live", s.live}, {"deleted", s.deleted}, {"vectors", s.vectors},
-              {"embedder", s.embedder}, {"embedder_source", ctx.emb.source}, {"embedder_is_model", ctx.emb.is_model},
-              {"undo_steps", s.undo_steps}, {"schema_version", s.schema_version},
-              {"vectors_by_model", json::object()}, {"by_kind", json::object()}, {"by_scope", json::object()}};
-    for (auto& [m, n] : s.vectors_by_model) j["vectors_by_model"][m] = n;
-    for (auto& [k, n] : s.by_kind) j["by_kind"][k] = n;
-    for (auto& [k, n] : s.by_scope) j["by_scope"][k] = n;
-    if (o.json_out) {
-      std::printf("%s\n", j.dump().c_str());
-    } else {
-      std::printf("%s\n%zu memories (%zu deleted, awaiting purge), %zu vectors from the current embedder\n", s.path.c_str(),
-                  s.live, s.deleted, s.vectors);
-      std::printf("embedder: %s\n", embedder_line(ctx.emb).c_str());
-      for (auto& [m, n] : s.vectors_by_model)
-        if (m != s.embedder) std::printf("  %zu stale vectors from %s (replaced on the next search)\n", n, m.c_str());
-      for (auto& [k, n] : s.by_kind) std::printf("  kind %-12s %zu\n", k.c_str(), n);
-      for (auto& [k, n] : s.by_scope) std::printf("  scope %-11s %zu\n", k.c_str(), n);
-    }
-    return kExitOk;
-  }
+  for (const auto& [name, fn] : kStoreCommands)
+    if (sub == name) return fn(*ctx.store, ctx, o);
   fail(Errc::internal, "unhandled memory subcommand " + sub);
 }
 
