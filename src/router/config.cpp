@@ -97,16 +97,10 @@ const char* strategy_name(Strategy s) {
   return "fallback";
 }
 
-RouterConfig parse_config(const std::string& text, const std::string& source) {
-  Ctx c{source};
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    fail(Errc::format, source + ": invalid YAML: " + e.what());
-  }
-  if (!root.IsMap()) c.bad("top level", "must be a mapping");
-  RouterConfig cfg;
+namespace {
+
+// providers: name -> {type, base_url, keys, timeouts, headers}; `local` always exists.
+void parse_providers(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto ps = root["providers"]) {
     if (!ps.IsMap()) c.bad("providers", "must be a mapping of name -> settings");
     for (const auto& kv : ps) {
@@ -135,6 +129,10 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
     }
   }
   if (!cfg.providers.count("local")) cfg.providers["local"] = ProviderConfig{"local", "local", "", "", {}, {}, false};
+}
+
+// models: aliases of provider:model with prices, weights and capabilities.
+void parse_models(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto ms = root["models"]) {
     if (!ms.IsSequence()) c.bad("models", "must be a list");
     size_t i = 0;
@@ -156,6 +154,10 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       cfg.models.push_back(std::move(m));
     }
   }
+}
+
+// policies: name -> {strategy, models}.
+void parse_policies(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto ps = root["policies"]) {
     if (!ps.IsMap()) c.bad("policies", "must be a mapping of name -> policy");
     for (const auto& kv : ps) {
@@ -173,6 +175,10 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       cfg.policies[p.name] = std::move(p);
     }
   }
+}
+
+// pools: name -> {endpoints: [provider:model | {model, concurrency}]} for sharded evaluation.
+void parse_pools(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto ps = root["pools"]) {
     if (!ps.IsMap()) c.bad("pools", "must be a mapping of name -> {endpoints: [...]}");
     for (const auto& kv : ps) {
@@ -203,6 +209,10 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       cfg.pools[p.name] = std::move(p);
     }
   }
+}
+
+// retry and circuit_breaker settings.
+void parse_retry_and_breaker(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto r = root["retry"]) {
     cfg.retry.max_attempts = get<int>(c, r["max_attempts"], "retry.max_attempts", cfg.retry.max_attempts);
     cfg.retry.retries_per_model = get<int>(c, r["retries_per_model"], "retry.retries_per_model", cfg.retry.retries_per_model);
@@ -217,6 +227,10 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
     cfg.breaker.cooldown_ms = get<double>(c, b["cooldown_ms"], "circuit_breaker.cooldown_ms", cfg.breaker.cooldown_ms);
     if (cfg.breaker.failures < 1) c.bad("circuit_breaker.failures", "must be at least 1");
   }
+}
+
+// budgets: a period and global and per-key limits in USD.
+void parse_budgets(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto b = root["budgets"]) {
     std::string period = get<std::string>(c, b["period"], "budgets.period", "month");
     if (period == "day") cfg.budgets.period = Period::day;
@@ -229,6 +243,11 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       for (const auto& kv : k) cfg.budgets.keys[kv.first.as<std::string>()] = get<double>(c, kv.second, "budgets.keys", 0);
     }
   }
+}
+
+// api_keys: gateway client keys, name -> {env: VAR} or {file: PATH}; the name is what budgets
+// and the ledger record.
+void parse_api_keys(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto k = root["api_keys"]) {
     // Gateway client keys: name -> {env: VAR} or {file: PATH}; the name is what budgets and the
     // ledger record.
@@ -246,6 +265,27 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
       if (!secret.empty()) cfg.api_keys[name] = secret;
     }
   }
+}
+
+}  // namespace
+
+RouterConfig parse_config(const std::string& text, const std::string& source) {
+  Ctx c{source};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    fail(Errc::format, source + ": invalid YAML: " + e.what());
+  }
+  if (!root.IsMap()) c.bad("top level", "must be a mapping");
+  RouterConfig cfg;
+  parse_providers(c, root, cfg);
+  parse_models(c, root, cfg);
+  parse_policies(c, root, cfg);
+  parse_pools(c, root, cfg);
+  parse_retry_and_breaker(c, root, cfg);
+  parse_budgets(c, root, cfg);
+  parse_api_keys(c, root, cfg);
   cfg.ledger_dir = get<std::string>(c, root["ledger_dir"], "ledger_dir", "");
   cfg.default_model = get<std::string>(c, root["default_model"], "default_model", "");
   return cfg;
