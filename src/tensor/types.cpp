@@ -10,7 +10,7 @@ namespace hearth::tensor {
 namespace {
 
 // Sizes follow ggml's block structs (fp16 scales are 2 bytes).
-constexpr std::array<TypeTraits, 20> kTraits = {{
+constexpr std::array<TypeTraits, 32> kTraits = {{
     {Type::F32, "f32", 1, 4, false, true},
     {Type::F16, "f16", 1, 2, false, true},
     {Type::Q4_0, "q4_0", 32, 2 + 16, true, true},
@@ -31,6 +31,20 @@ constexpr std::array<TypeTraits, 20> kTraits = {{
     {Type::I64, "i64", 1, 8, false, false},
     {Type::F64, "f64", 1, 8, false, false},
     {Type::BF16, "bf16", 1, 2, false, true},
+    // The i-quants and ternary types: GGUF files holding them parse; the ones hearth cannot
+    // compute with are refused by the model loader, naming the type and tensor.
+    {Type::IQ2_XXS, "iq2_xxs", 256, 2 + 64, true, false},
+    {Type::IQ2_XS, "iq2_xs", 256, 2 + 64 + 8, true, false},
+    {Type::IQ3_XXS, "iq3_xxs", 256, 2 + 96, true, false},
+    {Type::IQ1_S, "iq1_s", 256, 2 + 32 + 16, true, false},
+    {Type::IQ4_NL, "iq4_nl", 32, 2 + 16, true, false},
+    {Type::IQ3_S, "iq3_s", 256, 2 + 64 + 8 + 32 + 4, true, false},
+    {Type::IQ2_S, "iq2_s", 256, 2 + 64 + 8 + 8, true, false},
+    {Type::IQ4_XS, "iq4_xs", 256, 2 + 2 + 4 + 128, true, false},
+    {Type::IQ1_M, "iq1_m", 256, 32 + 16 + 8, true, false},
+    {Type::TQ1_0, "tq1_0", 256, 48 + 4 + 2, true, false},
+    {Type::TQ2_0, "tq2_0", 256, 64 + 2, true, false},
+    {Type::MXFP4, "mxfp4", 32, 1 + 16, true, false},
 }};
 
 }  // namespace
