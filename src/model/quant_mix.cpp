@@ -39,7 +39,7 @@ struct Counters {
 };
 
 // llama.cpp's per-tensor refinement of the mix's base type (the parts that apply to the types
-// hearth writes; the IQ-type rules are left out because hearth has no IQ types).
+// hearth writes: legacy, K-quants, IQ4_NL and IQ4_XS without an importance matrix).
 Type refine(FileType ft, Type t, const TensorPlanInput& in, const MixContext& ctx, Counters& c) {
   const std::string& name = in.name;
   const int64_t n_gqa = ctx.n_head_kv > 0 ? ctx.n_head / ctx.n_head_kv : 1;
@@ -57,6 +57,7 @@ Type refine(FileType ft, Type t, const TensorPlanInput& in, const MixContext& ct
     else if (ft == FileType::Q3_K_L) t = Type::Q5_K;
     else if ((ft == FileType::Q4_K_M || ft == FileType::Q5_K_M) && use_more_bits(i, n)) t = Type::Q6_K;
     else if (ft == FileType::Q4_K_S && i < 4) t = Type::Q5_K;
+    else if ((ft == FileType::IQ4_NL || ft == FileType::IQ4_XS) && n_gqa >= 4) t = Type::Q5_K;
     ++c.i_attn_v;
   } else if (contains(name, "ffn_down")) {
     const int64_t i = c.i_ffn_down, n = c.n_ffn_down;
@@ -77,6 +78,8 @@ Type refine(FileType ft, Type t, const TensorPlanInput& in, const MixContext& ct
       t = Type::Q6_K;
     } else if (ft == FileType::Q4_K_S && !falcon && i < n / 8) {
       t = Type::Q5_K;
+    } else if ((ft == FileType::IQ4_NL || ft == FileType::IQ4_XS) && i < n / 8) {
+      t = Type::Q5_K;  // without an importance matrix the first eighth gets more bits
     }
     ++c.i_ffn_down;
   } else if (contains(name, "attn_output.weight") && !falcon) {
@@ -94,6 +97,7 @@ Type refine(FileType ft, Type t, const TensorPlanInput& in, const MixContext& ct
       case Type::Q4_K: t = Type::Q5_0; break;
       case Type::Q5_K: t = Type::Q5_1; break;
       case Type::Q6_K: t = Type::Q8_0; break;
+      case Type::IQ4_XS: t = Type::IQ4_NL; break;
       default: break;
     }
     if (in.dims[0] % tensor::traits(t).block_size != 0) t = Type::F16;
@@ -128,6 +132,7 @@ const std::vector<FileTypeInfo>& file_types() {
       {FileType::Q3_K_L, "q3_k_l", Type::Q3_K},   {FileType::Q4_K_S, "q4_k_s", Type::Q4_K},
       {FileType::Q4_K_M, "q4_k_m", Type::Q4_K},   {FileType::Q5_K_S, "q5_k_s", Type::Q5_K},
       {FileType::Q5_K_M, "q5_k_m", Type::Q5_K},   {FileType::Q6_K, "q6_k", Type::Q6_K},
+      {FileType::IQ4_NL, "iq4_nl", Type::IQ4_NL}, {FileType::IQ4_XS, "iq4_xs", Type::IQ4_XS},
   };
   return list;
 }

@@ -21,6 +21,26 @@ struct BlockQ5_K { uint16_t d, dmin; uint8_t scales[K_SCALE_SIZE]; uint8_t qh[QK
 struct BlockQ6_K { uint8_t ql[QK_K / 2]; uint8_t qh[QK_K / 4]; int8_t scales[QK_K / 16]; uint16_t d; };
 struct BlockQ8_K { float d; int8_t qs[QK_K]; int16_t bsums[QK_K / 16]; };
 
+// Non-linear formats (iq_tables.h has their value tables).
+constexpr int QK4_NL = 32, QK_MXFP4 = 32;
+struct BlockIQ4_NL { uint16_t d; uint8_t qs[QK4_NL / 2]; };
+// 8 sub-blocks of 32, each with a 6-bit scale: low 4 bits in scales_l (two per byte), high 2
+// bits in scales_h (two per sub-block).
+struct BlockIQ4_XS { uint16_t d; uint16_t scales_h; uint8_t scales_l[QK_K / 64]; uint8_t qs[QK_K / 2]; };
+// 32 groups of 8 weights: two 9-bit grid indices each (low bytes in qs, 9th bits in qh, one qh
+// byte per 32 weights), one sign byte each, and a 4-bit scale per 32 weights (two per byte).
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[QK_K / 4];
+  uint8_t qh[QK_K / 32];
+  uint8_t signs[QK_K / 8];
+  uint8_t scales[QK_K / 64];
+};
+// OCP MXFP4: an E8M0 shared exponent and 32 E2M1 codes, two per byte (first half low nibbles).
+struct BlockMXFP4 { uint8_t e; uint8_t qs[QK_MXFP4 / 2]; };
+static_assert(sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136 && sizeof(BlockIQ3_S) == 110);
+static_assert(sizeof(BlockMXFP4) == 17);
+
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);

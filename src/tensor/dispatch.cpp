@@ -58,6 +58,9 @@ struct Tables {
     register_q5_1(scalar);
     register_q8(scalar);
     register_k_quants(scalar);
+    register_iq4(scalar);
+    register_iq3s(scalar);
+    register_mxfp4(scalar);
     register_interleaved(scalar);
     avx2 = scalar;
     if (isa_supported(Isa::avx2)) register_avx2(avx2);

@@ -67,6 +67,9 @@ void register_q5_0(KernelTable& t);
 void register_q5_1(KernelTable& t);
 void register_q8(KernelTable& t);  // Q8_0, Q8_1
 void register_k_quants(KernelTable& t);  // Q2_K..Q6_K, Q8_K
+void register_iq4(KernelTable& t);     // IQ4_NL, IQ4_XS
+void register_iq3s(KernelTable& t);    // IQ3_S
+void register_mxfp4(KernelTable& t);   // MXFP4
 void register_interleaved(KernelTable& t);  // interleave.cpp: Q4_0, Q8_0 reference kernels
 
 // ISA overrides (only called when the CPU supports the ISA).

@@ -37,14 +37,14 @@ constexpr std::array<TypeTraits, 32> kTraits = {{
     {Type::IQ2_XS, "iq2_xs", 256, 2 + 64 + 8, true, false},
     {Type::IQ3_XXS, "iq3_xxs", 256, 2 + 96, true, false},
     {Type::IQ1_S, "iq1_s", 256, 2 + 32 + 16, true, false},
-    {Type::IQ4_NL, "iq4_nl", 32, 2 + 16, true, false},
-    {Type::IQ3_S, "iq3_s", 256, 2 + 64 + 8 + 32 + 4, true, false},
+    {Type::IQ4_NL, "iq4_nl", 32, 2 + 16, true, true},
+    {Type::IQ3_S, "iq3_s", 256, 2 + 64 + 8 + 32 + 4, true, true},
     {Type::IQ2_S, "iq2_s", 256, 2 + 64 + 8 + 8, true, false},
-    {Type::IQ4_XS, "iq4_xs", 256, 2 + 2 + 4 + 128, true, false},
+    {Type::IQ4_XS, "iq4_xs", 256, 2 + 2 + 4 + 128, true, true},
     {Type::IQ1_M, "iq1_m", 256, 32 + 16 + 8, true, false},
     {Type::TQ1_0, "tq1_0", 256, 48 + 4 + 2, true, false},
     {Type::TQ2_0, "tq2_0", 256, 64 + 2, true, false},
-    {Type::MXFP4, "mxfp4", 32, 1 + 16, true, false},
+    {Type::MXFP4, "mxfp4", 32, 1 + 16, true, true},
 }};
 
 }  // namespace
