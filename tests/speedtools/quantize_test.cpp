@@ -76,6 +76,7 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantizeShared,
                                            Case{"q5_1", "Q5_1", 0.013}, Case{"q6_k", "Q6_K", 0.0065},
                                            Case{"q5_k_m", "Q5_K_M", 0.012}, Case{"q4_k_m", "Q4_K_M", 0.024},
                                            Case{"q3_k_m", "Q3_K_M", 0.05}, Case{"q2_k", "Q2_K", 0.095},
+                                           Case{"iq4_nl", "IQ4_NL", 0.03}, Case{"iq4_xs", "IQ4_XS", 0.03},
                                            Case{"f16", "F16", 1e-4}, Case{"bf16", "BF16", 6e-4}),
                          [](const auto& info) { return std::string(info.param.type); });
 
