@@ -54,10 +54,10 @@ void register_vec_scalar(VecKernels& v);  // vec.cpp
 void register_vec_avx2(VecKernels& v);    // vec_avx2.cpp
 void register_vec_avx512(VecKernels& v);  // vec_avx512.cpp
 
-constexpr size_t kMaxTypeId = 32;
+constexpr size_t kMaxTypeId = 40;  // ggml type ids go up to MXFP4 = 39
 using KernelTable = std::array<TypeKernels, kMaxTypeId>;
 
-inline TypeKernels& entry(KernelTable& t, Type type) { return t[static_cast<uint32_t>(type)]; }
+inline TypeKernels& entry(KernelTable& t, Type type) { return t.at(static_cast<uint32_t>(type)); }
 
 // One per type family; each lives in its own file.
 void register_float_types(KernelTable& t);  // F32, F16, BF16

@@ -104,3 +104,32 @@ TEST(Quant, RejectsLengthsThatAreNotWholeBlocks) {
 }
 
 }  // namespace
+
+// MXFP4 against the OCP Microscaling spec (v1.0): an E2M1 element is sign, 2 exponent bits
+// (bias 1), 1 mantissa bit, subnormal when the exponent is 0; the E8M0 scale is 2^(e - 127).
+namespace {
+double e2m1_from_spec(int code) {
+  const int sign = (code >> 3) & 1, exp = (code >> 1) & 3, mant = code & 1;
+  const double mag = exp == 0 ? 0.5 * mant : std::ldexp(1.0 + 0.5 * mant, exp - 1);
+  return sign ? -mag : mag;
+}
+}  // namespace
+
+TEST(Mxfp4, DecodesAsTheOcpSpecDefines) {
+  const auto& k = hearth::tensor::kernel_table(hearth::tensor::Isa::scalar)[static_cast<uint32_t>(hearth::tensor::Type::MXFP4)];
+  for (int e : {1, 100, 120, 127, 130, 200, 254}) {
+    uint8_t block[17];
+    block[0] = static_cast<uint8_t>(e);
+    for (int j = 0; j < 16; ++j) block[1 + j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+    float y[32];
+    k.to_float(block, y, 32);
+    for (int j = 0; j < 16; ++j) {
+      EXPECT_EQ(y[j], static_cast<float>(e2m1_from_spec(j) * std::ldexp(1.0, e - 127))) << "e=" << e << " code " << j;
+      EXPECT_EQ(y[j + 16], static_cast<float>(e2m1_from_spec(15 - j) * std::ldexp(1.0, e - 127))) << "e=" << e;
+    }
+  }
+  uint8_t nan_block[17] = {0xff};
+  float y[32];
+  k.to_float(nan_block, y, 32);
+  EXPECT_TRUE(std::isnan(y[0]));  // E8M0 0xFF is NaN by the spec
+}
