@@ -63,9 +63,15 @@ struct Tables {
     register_mxfp4(scalar);
     register_interleaved(scalar);
     avx2 = scalar;
-    if (isa_supported(Isa::avx2)) register_avx2(avx2);
+    if (isa_supported(Isa::avx2)) {
+      register_avx2(avx2);
+      register_iq_avx2(avx2);
+    }
     avx512 = avx2;
-    if (isa_supported(Isa::avx512)) register_avx512(avx512);
+    if (isa_supported(Isa::avx512)) {
+      register_avx512(avx512);
+      register_iq_avx512(avx512);
+    }
     register_vec_scalar(vscalar);
     vavx2 = vscalar;
     if (isa_supported(Isa::avx2)) register_vec_avx2(vavx2);
