@@ -114,6 +114,15 @@ int do_list(bool json_out) {
   return kExitOk;
 }
 
+int do_show(const std::string& name, bool json_out) {
+  const std::string yaml = eval::builtin_task_yaml(name);
+  if (json_out)
+    std::printf("%s\n", json({{"name", name}, {"yaml", yaml}}).dump(2).c_str());
+  else
+    std::printf("%s%s", yaml.c_str(), !yaml.empty() && yaml.back() == '\n' ? "" : "\n");
+  return kExitOk;
+}
+
 int do_compare(const std::vector<std::string>& runs, bool json_out) {
   if (runs.empty()) fail(Errc::invalid_argument, "compare needs at least one run directory");
   std::vector<ordered_json> docs;
@@ -210,7 +219,7 @@ int do_report(const ReportArgs& a) {
 }  // namespace
 
 Command eval_command() {
-  return {"eval", "Evaluate models on benchmark and custom tasks (run, list, compare, report)", [](CLI::App& app) {
+  return {"eval", "Evaluate models on benchmark and custom tasks (run, list, show, compare, report)", [](CLI::App& app) {
     app.require_subcommand(1);
     auto ra = std::make_shared<RunArgs>();
     auto* run = app.add_subcommand("run", "Run tasks against a model");
@@ -234,6 +243,11 @@ Command eval_command() {
     auto list_json = std::make_shared<bool>(false);
     auto* list = app.add_subcommand("list", "List built-in tasks");
     list->add_flag("--json", *list_json, "Machine-readable output");
+    auto show_name = std::make_shared<std::string>();
+    auto show_json = std::make_shared<bool>(false);
+    auto* show = app.add_subcommand("show", "Print a built-in task's YAML (the starting point of a custom task)");
+    show->add_option("task", *show_name, "Task name, as `hearth eval list` shows it")->required();
+    show->add_flag("--json", *show_json, "Machine-readable output");
     auto runs = std::make_shared<std::vector<std::string>>();
     auto cmp_json = std::make_shared<bool>(false);
     auto* cmp = app.add_subcommand("compare", "Compare finished runs in one table");
@@ -249,9 +263,10 @@ Command eval_command() {
       return run_guarded([&]() {
         if (run->parsed()) return do_run(*ra);
         if (list->parsed()) return do_list(*list_json);
+        if (show->parsed()) return do_show(*show_name, *show_json);
         if (cmp->parsed()) return do_compare(*runs, *cmp_json);
         if (report->parsed()) return do_report(*rep);
-        print_error("eval: choose run, list, compare or report");
+        print_error("eval: choose run, list, show, compare or report");
         return kExitUsage;
       });
     };

@@ -102,4 +102,9 @@ struct BuiltinInfo {
 };
 std::vector<BuiltinInfo> list_builtin_tasks();
 
+// The YAML a built-in task (or a group's generated member) is defined by, as `hearth eval show`
+// prints it: the starting point of a custom task. A group gives its member list. Throws
+// Errc::not_found naming the task.
+std::string builtin_task_yaml(const std::string& name);
+
 }  // namespace hearth::eval

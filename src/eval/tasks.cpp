@@ -17,6 +17,22 @@ std::vector<BuiltinInfo> list_builtin_tasks() {
   return out;
 }
 
+std::string builtin_task_yaml(const std::string& name) {
+  const auto& reg = builtin_tasks();
+  if (auto it = reg.find(name); it != reg.end()) {
+    const BuiltinTask& t = it->second;
+    if (!t.yaml.empty()) return t.yaml;
+    std::string out = "group: " + name + "\ntask:\n";
+    for (const auto& m : t.members) out += "  - " + m + "\n";
+    for (const auto& [m, yaml] : t.generated) out += "  - " + m + "\n";
+    return out;
+  }
+  for (const auto& [group, t] : reg)
+    for (const auto& [m, yaml] : t.generated)
+      if (m == name) return yaml;
+  fail(Errc::not_found, "no built-in task named '" + name + "' (hearth eval list shows them)");
+}
+
 std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& env, std::vector<TaskGroup>* groups) {
   const auto& reg = builtin_tasks();
   if (spec.rfind("custom", 0) == 0 && spec.find(':') != std::string::npos) {
