@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/file_input.h"
 #include "cli/env_options.h"
 #include "cli/chat_terminal.h"
 #include "core/error.h"
@@ -27,19 +28,11 @@ struct ChatFlags {
   bool verbose = false;
 };
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Errc::not_found, path + ": cannot open chat template file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int run(const ChatFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
   std::string tmpl;
-  if (!f.template_file.empty()) tmpl = read_text_file(f.template_file);
+  if (!f.template_file.empty()) tmpl = read_input_file(f.template_file, "--chat-template");
   auto lm = engine::load_model(f.gen.model, load_options_from_env());
   engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
   if (fmt.is_fallback())

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/file_input.h"
 #include "cli/env_options.h"
 #include "cli/memory_extract.h"
 #include "app/memory_embedder.h"
@@ -50,16 +51,9 @@ std::vector<std::string> split_tags(const std::string& s) {
   return out;
 }
 
-std::string read_all(const std::string& path) {
-  if (path == "-") return std::string((std::istreambuf_iterator<char>(std::cin)), {});
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Errc::not_found, "cannot read " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 std::string passphrase(const Opts& o, bool needed) {
   if (!o.passphrase_file.empty()) {
-    std::string p = read_all(o.passphrase_file);
+    std::string p = read_input_file(o.passphrase_file, "--passphrase-file");
     while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
     if (p.empty()) fail(Errc::invalid_argument, o.passphrase_file + " is empty");
     return p;
@@ -323,7 +317,7 @@ int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
       fail(Errc::invalid_argument, "--remap-scope wants FROM=TO, got \"" + m + "\"");
     io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
   }
-  auto rep = import_bytes(st, read_all(o.in), io);
+  auto rep = import_bytes(st, read_input_file(o.in, "import"), io);
   std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped%s\n", o.in.c_str(),
               rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
               rep.signer.empty() ? "" : (", signed by " + rep.signer.substr(0, 16)).c_str());

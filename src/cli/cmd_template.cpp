@@ -5,20 +5,13 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/file_input.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "jinja/chat.h"
 
 namespace hearth::cli {
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(Errc::not_found, "cannot open '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct TemplateArgs {
   std::string template_path, case_path, now;
@@ -35,10 +28,10 @@ Command template_command() {
     app.add_option("--now", args->now, "Clock for strftime_now, \"YYYY-MM-DD HH:MM:SS\" (UTC)");
     return [args]() {
       return run_guarded([&] {
-        std::string src = slurp(args->template_path);
+        std::string src = read_input_file(args->template_path, "--template");
         ordered_json c;
         try {
-          c = ordered_json::parse(slurp(args->case_path));
+          c = ordered_json::parse(read_input_file(args->case_path, "--case"));
         } catch (const ordered_json::exception& e) {
           fail(Errc::format, "case file '" + args->case_path + "' is not valid JSON: " + e.what());
         }

@@ -11,6 +11,7 @@ Command inspect_command();
 Command ledger_command();
 Command logits_command();
 Command mcp_command();
+Command grammar_command();
 Command memory_command();
 Command pack_command();
 Command pull_command();
@@ -35,6 +36,7 @@ const std::vector<Command>& commands() {
       ledger_command(),
       logits_command(),
       mcp_command(),
+      grammar_command(),
       memory_command(),
       pack_command(),
       pull_command(),

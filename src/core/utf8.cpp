@@ -95,4 +95,25 @@ std::string sanitize(std::string_view s) {
   return out;
 }
 
+int decode_strict(std::string_view s, size_t i, uint32_t* cp) {
+  const auto b0 = static_cast<unsigned char>(s[i]);
+  int n;
+  uint32_t v;
+  if (b0 < 0x80) { *cp = b0; return 1; }
+  if ((b0 & 0xE0) == 0xC0) { n = 2; v = b0 & 0x1F; }
+  else if ((b0 & 0xF0) == 0xE0) { n = 3; v = b0 & 0x0F; }
+  else if ((b0 & 0xF8) == 0xF0) { n = 4; v = b0 & 0x07; }
+  else return -1;
+  for (int k = 1; k < n; ++k) {
+    if (i + static_cast<size_t>(k) >= s.size()) return 0;
+    const auto b = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+    if ((b & 0xC0) != 0x80) return -1;
+    v = (v << 6) | (b & 0x3F);
+  }
+  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  if (v < kMin[n] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return -1;
+  *cp = v;
+  return n;
+}
+
 }  // namespace hearth::utf8

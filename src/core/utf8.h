@@ -20,6 +20,10 @@ size_t seq_len(uint8_t c);
 // Decodes the code point at s[pos]; advances pos. Invalid bytes decode as U+FFFD, one byte.
 uint32_t decode(std::string_view s, size_t& pos);
 
+// Decodes the code point at s[pos] strictly, for parsers fed a stream in pieces: returns its
+// length in bytes, 0 when s ends inside the sequence, -1 when it is invalid.
+int decode_strict(std::string_view s, size_t pos, uint32_t* cp);
+
 void append(std::string& out, uint32_t cp);
 
 // Replaces invalid sequences with U+FFFD so the result can be put in JSON.

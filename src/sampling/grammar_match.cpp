@@ -1,0 +1,137 @@
+// The matcher: every way the grammar could have read the text so far is one stack of positions
+// (the innermost alternative on top). Stacks are kept "expanded": the top is always a character
+// set, or the stack is empty, meaning the whole root rule has been read.
+#include <algorithm>
+
+#include "core/error.h"
+#include "core/utf8.h"
+#include "sampling/grammar.h"
+
+namespace hearth::sampling {
+
+bool CharSet::contains(uint32_t cp) const {
+  bool in = false;
+  for (const auto& [lo, hi] : ranges)
+    if (cp >= lo && cp <= hi) { in = true; break; }
+  return in != negated;
+}
+
+bool CharSet::intersects(uint32_t lo, uint32_t hi) const {
+  if (!negated) {
+    for (const auto& [a, b] : ranges)
+      if (a <= hi && b >= lo) return true;
+    return false;
+  }
+  // Negated: is some point of [lo, hi] left uncovered by the ranges?
+  auto sorted = ranges;
+  std::sort(sorted.begin(), sorted.end());
+  uint32_t next = lo;  // smallest point not yet known to be covered
+  for (const auto& [a, b] : sorted) {
+    if (a > next) break;
+    if (b >= next) {
+      if (b >= hi) return false;
+      next = b + 1;
+    }
+  }
+  return next <= hi;
+}
+
+GrammarMatcher::GrammarMatcher(std::shared_ptr<const Grammar> g) : g_(std::move(g)) {
+  for (uint32_t start : g_->rules()[g_->root()]) expand({start}, stacks_);
+  std::sort(stacks_.begin(), stacks_.end());
+  stacks_.erase(std::unique(stacks_.begin(), stacks_.end()), stacks_.end());
+}
+
+void GrammarMatcher::expand(Stack s, std::vector<Stack>& out) const {
+  const auto& elems = g_->elems();
+  while (!s.empty()) {
+    const auto& e = elems[s.back()];
+    if (e.kind == Grammar::Kind::chars) break;
+    if (e.kind == Grammar::Kind::end) {
+      s.pop_back();
+      continue;
+    }
+    // A reference: the caller resumes after it; each alternative of the callee is one new stack.
+    ++s.back();
+    const auto& alts = g_->rules()[e.value];
+    for (size_t k = 0; k + 1 < alts.size(); ++k) {
+      Stack t = s;
+      t.push_back(alts[k]);
+      expand(std::move(t), out);
+    }
+    s.push_back(alts.back());
+  }
+  out.push_back(std::move(s));
+}
+
+bool GrammarMatcher::advance(uint32_t cp) {
+  std::vector<Stack> next;
+  const auto& elems = g_->elems();
+  for (const auto& s : stacks_) {
+    if (s.empty()) continue;
+    if (!g_->sets()[elems[s.back()].value].contains(cp)) continue;
+    Stack t = s;
+    ++t.back();
+    expand(std::move(t), next);
+  }
+  if (next.empty()) return false;
+  std::sort(next.begin(), next.end());
+  next.erase(std::unique(next.begin(), next.end()), next.end());
+  stacks_ = std::move(next);
+  return true;
+}
+
+// Whether some stack could take a character that starts with pending_'s bytes.
+bool GrammarMatcher::partial_viable() const {
+  const auto b0 = static_cast<unsigned char>(pending_[0]);
+  const int n = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
+  uint32_t lo = b0 & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+  for (size_t k = 1; k < pending_.size(); ++k) lo = (lo << 6) | (static_cast<unsigned char>(pending_[k]) & 0x3F);
+  const int missing = n - static_cast<int>(pending_.size());
+  const uint32_t hi = ((lo + 1) << (6 * missing)) - 1;
+  lo <<= 6 * missing;
+  const auto& elems = g_->elems();
+  for (const auto& s : stacks_)
+    if (!s.empty() && g_->sets()[elems[s.back()].value].intersects(lo, hi)) return true;
+  return false;
+}
+
+bool GrammarMatcher::accept(std::string_view bytes) {
+  auto saved_stacks = stacks_;
+  auto saved_pending = pending_;
+  auto reject = [&](size_t at) {
+    stacks_ = std::move(saved_stacks);
+    pending_ = std::move(saved_pending);
+    failed_at_ = at;
+    return false;
+  };
+  std::string buf = pending_;
+  const size_t carried = buf.size();
+  buf.append(bytes);
+  size_t i = 0;
+  while (i < buf.size()) {
+    uint32_t cp = 0;
+    const int n = utf8::decode_strict(buf, i, &cp);
+    const size_t at = i >= carried ? i - carried : 0;
+    if (n < 0) return reject(at);
+    if (n == 0) {
+      pending_ = buf.substr(i);
+      if (!partial_viable()) return reject(at);
+      return true;
+    }
+    if (!advance(cp)) return reject(at);
+    i += static_cast<size_t>(n);
+  }
+  pending_.clear();
+  return true;
+}
+
+bool GrammarMatcher::complete() const {
+  return pending_.empty() && !stacks_.empty() && stacks_.front().empty();  // sorted: empty first
+}
+
+bool GrammarMatcher::can_continue() const {
+  return std::any_of(stacks_.begin(), stacks_.end(), [](const Stack& s) { return !s.empty(); });
+}
+
+}  // namespace hearth::sampling
