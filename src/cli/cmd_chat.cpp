@@ -14,7 +14,7 @@
 #include "cli/chat_terminal.h"
 #include "core/error.h"
 #include "engine/chat_format.h"
-#include "engine/cli_flags.h"
+#include "cli/generation_flags.h"
 #include "engine/generate.h"
 #include "engine/loader.h"
 
@@ -22,7 +22,7 @@ namespace hearth::cli {
 namespace {
 
 struct ChatFlags {
-  engine::GenerationFlags gen;
+  GenerationFlags gen;
   std::string system;
   std::string template_file;
   bool verbose = false;
@@ -33,11 +33,12 @@ int run(const ChatFlags& f) {
   sampling::validate(f.gen.sampling);
   std::string tmpl;
   if (!f.template_file.empty()) tmpl = read_input_file(f.template_file, "--chat-template");
+  const auto grammar = grammar_from_flags(f.gen);
   auto lm = engine::load_model(f.gen.model, load_options_from_env());
   engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
   if (fmt.is_fallback())
     std::fprintf(stderr, "hearth chat: the model has no chat template; using a plain ChatML-style format\n");
-  engine::Session session(lm.model, lm.tokenizer, engine::session_options(f.gen));
+  engine::Session session(lm.model, lm.tokenizer, session_options(f.gen));
   sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
 
   const bool interactive = isatty(STDIN_FILENO);
@@ -64,6 +65,7 @@ int run(const ChatFlags& f) {
     }
     ++turn;
     sampler.reset();
+    if (grammar) sampler.set_constraint(std::make_unique<sampling::GrammarConstraint>(grammar, lm.token_bytes));
     tokenizer::StreamDecoder dec(*lm.tokenizer);
     engine::GenerateResult r;
     {
@@ -101,7 +103,7 @@ Command chat_command() {
   return {"chat", "Chat with a local GGUF model on stdin/stdout", [](CLI::App& app) {
     auto f = std::make_shared<ChatFlags>();
     f->gen.n_predict = 256;
-    engine::add_generation_flags(app, f->gen);
+    add_generation_flags(app, f->gen);
     app.add_option("--system", f->system, "System message");
     app.add_option("--chat-template", f->template_file, "Jinja chat template file (default: the model's)");
     app.add_flag("-v,--verbose", f->verbose, "Per-turn statistics on stderr (tokens processed vs reused)");

@@ -6,7 +6,7 @@
 #include "cli/env_options.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "engine/cli_flags.h"
+#include "cli/generation_flags.h"
 #include "engine/generate.h"
 #include "engine/loader.h"
 
@@ -14,7 +14,7 @@ namespace hearth::cli {
 namespace {
 
 struct RunFlags {
-  engine::GenerationFlags gen;
+  GenerationFlags gen;
   std::string prompt;
   bool no_bos = false;
 };
@@ -24,11 +24,13 @@ double per_s(int64_t n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
 int run(const RunFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
+  const auto grammar = grammar_from_flags(f.gen);
   auto lm = engine::load_model(f.gen.model, load_options_from_env());
-  engine::Session session(lm.model, lm.tokenizer, engine::session_options(f.gen));
+  engine::Session session(lm.model, lm.tokenizer, session_options(f.gen));
   std::vector<int32_t> prompt = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
   if (prompt.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");
   sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
+  if (grammar) sampler.set_constraint(std::make_unique<sampling::GrammarConstraint>(grammar, lm.token_bytes));
 
   tokenizer::StreamDecoder dec(*lm.tokenizer);
   // The output continues the prompt, so the first generated piece keeps its leading space: feed
@@ -73,7 +75,7 @@ int run(const RunFlags& f) {
 Command run_command() {
   return {"run", "Generate text from a prompt with a local GGUF model", [](CLI::App& app) {
     auto f = std::make_shared<RunFlags>();
-    engine::add_generation_flags(app, f->gen);
+    add_generation_flags(app, f->gen);
     app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
     app.add_flag("--no-bos", f->no_bos, "Do not add the BOS token the vocabulary asks for");
     app.add_flag("--json", f->gen.json, "Print one JSON object (tokens, text, timings) instead of streaming");

@@ -19,7 +19,7 @@ GenerateResult generate(Session& s, sampling::Sampler& sampler, std::span<const 
   const std::vector<float>* logits = &s.prompt(prompt);
   r.prompt_ms = ms_since(t0);
   r.prompt_processed = s.last_prompt_processed();
-  for (int32_t t : prompt) sampler.accept(t);
+  for (int32_t t : prompt) sampler.accept_prompt(t);
 
   auto t1 = std::chrono::steady_clock::now();
   while (true) {

@@ -10,6 +10,7 @@
 #include "engine/prompt_plan.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "sampling/grammar_constraint.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::engine {
@@ -263,7 +264,9 @@ void Scheduler::loop() {
       s->t_first = 0;
       s->stats.queue_ms = s->t_admit - p.submitted_ms;
       s->sampler = std::make_unique<sampling::Sampler>(p.req.sampling, static_cast<int32_t>(model_.model->n_vocab()));
-      for (int32_t t : p.req.prompt) s->sampler->accept(t);
+      for (int32_t t : p.req.prompt) s->sampler->accept_prompt(t);
+      if (p.req.grammar)
+        s->sampler->set_constraint(std::make_unique<sampling::GrammarConstraint>(p.req.grammar, model_.token_bytes));
       s->decoder = std::make_unique<tokenizer::StreamDecoder>(*model_.tokenizer);
       s->decoder->push(p.req.prompt.back());  // so the first output piece keeps its leading space
       s->cur = std::move(p);
@@ -457,8 +460,14 @@ void Scheduler::step() {
       row += V;
     }
 
-    const int32_t t = s.sampler->sample(last);
-    s.sampler->accept(t);
+    int32_t t = 0;
+    try {
+      t = s.sampler->sample(last);
+      s.sampler->accept(t);
+    } catch (const Error& e) {  // a grammar that no token can continue
+      fail_slot(s, e);
+      continue;
+    }
     if (s.t_first == 0) s.t_first = now_ms();
     if (tok.is_eog(t)) {
       finish(s, FinishReason::stop);

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "engine/loader.h"
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 
 namespace hearth::engine {
@@ -32,6 +33,7 @@ struct GenRequest {
   bool echo = false;              // send the prompt back first (with logprobs when requested)
   bool use_cache = true;          // reuse a slot's matching prefix
   bool embedding = false;         // no generation: the mean of the final hidden states, L2-normed
+  std::shared_ptr<const sampling::Grammar> grammar;  // output must be a sentence of this grammar
 };
 
 enum class FinishReason { stop, length, context_full, cancelled };

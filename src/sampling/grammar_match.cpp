@@ -88,8 +88,13 @@ bool GrammarMatcher::partial_viable() const {
   uint32_t lo = b0 & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
   for (size_t k = 1; k < pending_.size(); ++k) lo = (lo << 6) | (static_cast<unsigned char>(pending_[k]) & 0x3F);
   const int missing = n - static_cast<int>(pending_.size());
-  const uint32_t hi = ((lo + 1) << (6 * missing)) - 1;
+  uint32_t hi = ((lo + 1) << (6 * missing)) - 1;
   lo <<= 6 * missing;
+  // Only characters this sequence length can encode (no overlongs, nothing past U+10FFFF).
+  static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+  lo = std::max(lo, kMin[n]);
+  hi = std::min<uint32_t>(hi, 0x10FFFF);
+  if (lo > hi) return false;
   const auto& elems = g_->elems();
   for (const auto& s : stacks_)
     if (!s.empty() && g_->sets()[elems[s.back()].value].intersects(lo, hi)) return true;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "sampling/grammar_constraint.h"
 
 namespace hearth::sampling {
 
@@ -121,7 +122,16 @@ Sampler::Sampler(Params params, int32_t n_vocab) : params_(std::move(params)), n
   rng_.seed(seed_);
 }
 
+Sampler::~Sampler() = default;
+
+void Sampler::set_constraint(std::unique_ptr<GrammarConstraint> c) { constraint_ = std::move(c); }
+
 void Sampler::accept(int32_t token) {
+  if (constraint_) constraint_->accept(token);
+  accept_prompt(token);
+}
+
+void Sampler::accept_prompt(int32_t token) {
   history_.push_back(token);
   size_t cap = params_.repeat_last_n < 0 ? SIZE_MAX : static_cast<size_t>(params_.repeat_last_n);
   while (history_.size() > cap) history_.pop_front();
@@ -151,12 +161,29 @@ int32_t Sampler::sample(const float* logits) {
   for (int32_t i = 0; i < n_vocab_; ++i) c[i] = {i, logits[i], 0.0f};
   for (const auto& [id, bias] : params_.logit_bias) c[id].logit += bias;
   apply_penalties(c);
+  if (!constraint_) return draw(c);
 
+  if (constraint_->finished()) {
+    // Nothing but end of generation fits: skip the sampling chain.
+    constraint_->mask(c);
+  } else {
+    unfiltered_ = c;
+    const int32_t t = draw(c);
+    if (constraint_->allows(t)) return t;
+    c.swap(unfiltered_);
+    constraint_->mask(c);
+  }
+  if (std::none_of(c.begin(), c.end(), [](const Candidate& x) { return !(std::isinf(x.logit) && x.logit < 0); }))
+    fail(Errc::invalid_argument, "the grammar allows no token of this model's vocabulary here");
+  return draw(c);
+}
+
+int32_t Sampler::draw(std::vector<Candidate>& c) {
   if (params_.temperature <= 0.0f) {
-    int32_t best = 0;
-    for (int32_t i = 1; i < n_vocab_; ++i)
-      if (c[i].logit > c[best].logit) best = i;
-    return best;
+    size_t best = 0;
+    for (size_t i = 1; i < c.size(); ++i)
+      if (c[i].logit > c[best].logit || (c[i].logit == c[best].logit && c[i].id < c[best].id)) best = i;
+    return c[best].id;
   }
 
   // Banned tokens (-inf) never survive, even with min_keep.

@@ -4,12 +4,15 @@
 #pragma once
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <random>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 namespace hearth::sampling {
+
+class GrammarConstraint;
 
 struct Params {
   float temperature = 0.8f;
@@ -37,11 +40,21 @@ struct Candidate {
 class Sampler {
  public:
   Sampler(Params params, int32_t n_vocab);
+  ~Sampler();
+
+  // Restricts output to a grammar from now on (nullptr: unconstrained again).
+  void set_constraint(std::unique_ptr<GrammarConstraint> c);
+  const GrammarConstraint* constraint() const { return constraint_.get(); }
 
   // Picks the next token from raw logits (n_vocab floats). Does not record it: call accept().
+  // With a constraint the pick is first checked alone; only when the grammar refuses it is the
+  // whole vocabulary masked and the pick made again (llama.cpp's order, and far cheaper).
+  // Throws Error(invalid_argument) when the grammar allows no token at all.
   int32_t sample(const float* logits);
-  // Records a token (prompt or generated) for the penalties.
+  // Records a generated token: penalties, and the grammar advances past it.
   void accept(int32_t token);
+  // Records a prompt token (penalties only; the grammar constrains output, not the prompt).
+  void accept_prompt(int32_t token);
   void reset();  // forgets history; the RNG continues
 
   const Params& params() const { return params_; }
@@ -49,12 +62,14 @@ class Sampler {
 
  private:
   void apply_penalties(std::vector<Candidate>& c) const;
+  int32_t draw(std::vector<Candidate>& c);  // the sampling chain after penalties
   Params params_;
   int32_t n_vocab_;
   uint64_t seed_;
   std::mt19937_64 rng_;  // the engine's output sequence is fixed by the standard
   std::deque<int32_t> history_;
-  std::vector<Candidate> scratch_;
+  std::vector<Candidate> scratch_, unfiltered_;
+  std::unique_ptr<GrammarConstraint> constraint_;
 };
 
 // Helpers usable on their own (each keeps the candidates sorted by logit, descending, once

@@ -1,14 +1,17 @@
-// Command-line flags shared by `hearth run` and `hearth chat` (header-only: only the CLI, which
-// links CLI11, includes it).
+// Command-line flags shared by `hearth run` and `hearth chat`.
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "engine/session.h"
+#include "sampling/grammar.h"
 #include "sampling/sampler.h"
 
-namespace hearth::engine {
+namespace hearth::cli {
+
+using engine::SessionOptions;
 
 struct GenerationFlags {
   std::string model;
@@ -17,7 +20,13 @@ struct GenerationFlags {
   int n_threads = 0;
   sampling::Params sampling;
   bool json = false;
+  std::string grammar_file;  // GBNF the output must follow
+  std::string json_schema;   // a JSON schema (file, or inline text starting with '{')
 };
+
+// The grammar --grammar or --json-schema asks for, or nullptr. Throws Error(invalid_argument)
+// naming the flag for a bad file, grammar or schema.
+std::shared_ptr<const sampling::Grammar> grammar_from_flags(const GenerationFlags& f);
 
 inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   app.add_option("-m,--model", f.model, "GGUF model file")->required();
@@ -37,6 +46,10 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
       ->capture_default_str();
   app.add_option("--frequency-penalty", p.frequency_penalty, "Frequency penalty")->capture_default_str();
   app.add_option("--presence-penalty", p.presence_penalty, "Presence penalty")->capture_default_str();
+  auto* g = app.add_option("--grammar,--grammar-file", f.grammar_file, "GBNF grammar file the output must follow");
+  auto* j = app.add_option("--json-schema,-j", f.json_schema,
+                           "JSON schema the output must follow (a file, or the schema itself starting with '{')");
+  g->excludes(j);
 }
 
 inline SessionOptions session_options(const GenerationFlags& f) {
@@ -46,4 +59,4 @@ inline SessionOptions session_options(const GenerationFlags& f) {
   return o;
 }
 
-}  // namespace hearth::engine
+}  // namespace hearth::cli

@@ -1,0 +1,85 @@
+#include "sampling/grammar_constraint.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "sampling/sampler.h"
+
+namespace hearth::sampling {
+
+TokenBytes::TokenBytes(std::vector<std::string> pieces, std::vector<bool> eog)
+    : pieces_(std::move(pieces)), eog_(std::move(eog)) {
+  eog_.resize(pieces_.size(), false);
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    if (eog_[i]) {
+      eog_ids_.push_back(static_cast<int32_t>(i));
+      pieces_[i].clear();  // ends generation; never text the grammar reads
+    } else if (!pieces_[i].empty()) {
+      sorted_.push_back(static_cast<int32_t>(i));
+    }
+  }
+  std::sort(sorted_.begin(), sorted_.end(), [&](int32_t a, int32_t b) { return pieces_[a] < pieces_[b]; });
+}
+
+GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab)
+    : vocab_(std::move(vocab)), m_(std::move(g)) {}
+
+bool GrammarConstraint::allows(int32_t token) const {
+  if (token < 0 || static_cast<size_t>(token) >= vocab_->size()) return false;
+  if (vocab_->eog(token)) return m_.complete();
+  const std::string& p = vocab_->piece(token);
+  if (p.empty()) return false;
+  GrammarMatcher m = m_;
+  return m.accept(p);
+}
+
+std::vector<bool> GrammarConstraint::allowed() const {
+  std::vector<bool> ok(vocab_->size(), false);
+  if (m_.complete())
+    for (int32_t id : vocab_->eog_ids()) ok[static_cast<size_t>(id)] = true;
+  if (!m_.can_continue()) return ok;
+  // states[d]: the matcher after the first d bytes of the current token; valid up to `valid`.
+  std::vector<GrammarMatcher> states{m_};
+  size_t valid = 0;
+  size_t dead = SIZE_MAX;  // the previous token's first `dead` bytes cannot be matched
+  const std::string* prev = nullptr;
+  for (int32_t id : vocab_->sorted()) {
+    const std::string& p = vocab_->piece(id);
+    size_t common = 0;
+    if (prev) {
+      const size_t n = std::min(p.size(), prev->size());
+      while (common < n && p[common] == (*prev)[common]) ++common;
+    }
+    prev = &p;
+    if (dead != SIZE_MAX && common >= dead) continue;  // starts with the dead prefix
+    dead = SIZE_MAX;
+    size_t d = std::min(common, valid);
+    if (states.size() < p.size() + 1) states.resize(p.size() + 1, m_);
+    for (; d < p.size(); ++d) {
+      states[d + 1] = states[d];
+      if (!states[d + 1].accept(std::string_view(p).substr(d, 1))) {
+        dead = d + 1;
+        break;
+      }
+    }
+    valid = dead == SIZE_MAX ? p.size() : dead - 1;
+    if (dead == SIZE_MAX) ok[static_cast<size_t>(id)] = true;
+  }
+  return ok;
+}
+
+void GrammarConstraint::mask(std::vector<Candidate>& c) const {
+  const std::vector<bool> ok = allowed();
+  for (auto& x : c)
+    if (x.id < 0 || static_cast<size_t>(x.id) >= ok.size() || !ok[static_cast<size_t>(x.id)])
+      x.logit = -std::numeric_limits<float>::infinity();
+}
+
+void GrammarConstraint::accept(int32_t token) {
+  if (!allows(token)) fail(Errc::internal, "grammar: token " + std::to_string(token) + " does not fit the grammar");
+  if (!vocab_->eog(token)) m_.accept(vocab_->piece(token));
+}
+
+}  // namespace hearth::sampling
