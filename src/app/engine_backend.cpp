@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "app/output_grammar.h"
 #include "gguf/summary.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
@@ -91,7 +92,8 @@ void EngineBackend::check_model(const std::string& model) const {
 router::Capabilities EngineBackend::capabilities(const std::string&) {
   router::Capabilities c;
   c.tools = false;  // no tool-call parsing for local models yet
-  c.json_mode = false;  // needs grammar-constrained sampling
+  c.json_mode = true;  // grammar-constrained sampling
+  c.grammar = true;
   c.streaming = true;
   c.embeddings = true;
   c.context_length = sched_->slot_ctx();
@@ -174,8 +176,6 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   check_model(req.model);
   if (!req.tools.empty())
     throw ProviderError(ErrorKind::unsupported, "model '" + name_ + "' (local) does not support tool calls yet", 400);
-  if (req.json_mode)
-    throw ProviderError(ErrorKind::unsupported, "JSON mode needs grammar-constrained sampling, which the local engine does not have yet", 400);
   if (req.messages.empty()) throw ProviderError(ErrorKind::bad_request, "messages must not be empty", 400);
   std::vector<engine::ChatMessage> msgs;
   for (const auto& m : req.messages) msgs.push_back({router::role_name(m.role), m.content});
@@ -190,6 +190,7 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   gen.stop = req.stop;
   gen.logprobs = req.sampling.logprobs;
   gen.top_logprobs = req.sampling.top_logprobs;
+  gen.grammar = output_grammar(req.format);
   run(std::move(gen), sink, nullptr);
 }
 
@@ -204,6 +205,7 @@ void EngineBackend::completion_stream(const router::CompletionRequest& req, cons
   gen.logprobs = req.sampling.logprobs;
   gen.top_logprobs = req.sampling.top_logprobs;
   gen.echo = req.echo;
+  gen.grammar = output_grammar(req.format);
   run(std::move(gen), sink, req.echo ? &req.prompt : nullptr);
 }
 

@@ -373,7 +373,8 @@ router::Capabilities ModelPool::capabilities(const std::string& model) {
   if (e && e->backend) return e->backend->capabilities(e->model.name);
   router::Capabilities c;  // not loaded: what every local model offers
   c.tools = false;
-  c.json_mode = false;
+  c.json_mode = true;
+  c.grammar = true;
   c.embeddings = true;
   return c;
 }

@@ -36,7 +36,8 @@ router::RouterConfig serve_config(const ServeOptions& o) {
     e.provider = "local";
     e.model = name;
     e.caps.tools = false;
-    e.caps.json_mode = false;
+    e.caps.json_mode = true;
+    e.caps.grammar = true;
     e.caps.embeddings = true;
     cfg.models.push_back(e);
   }

@@ -60,15 +60,16 @@ Capabilities parse_caps(const Ctx& c, const YAML::Node& n, const std::string& wh
   Capabilities caps;
   if (!n) return caps;  // unknown: assume a general chat model
   if (!n.IsSequence()) c.bad(where, "must be a list such as [tools, json, streaming]");
-  caps.tools = caps.json_mode = caps.streaming = caps.embeddings = caps.vision = false;
+  caps.tools = caps.json_mode = caps.grammar = caps.streaming = caps.embeddings = caps.vision = false;
   for (const auto& v : n) {
     std::string s = get<std::string>(c, v, where, "");
     if (s == "tools") caps.tools = true;
     else if (s == "json") caps.json_mode = true;
+    else if (s == "grammar") caps.grammar = true;
     else if (s == "streaming") caps.streaming = true;
     else if (s == "embeddings") caps.embeddings = true;
     else if (s == "vision") caps.vision = true;
-    else c.bad(where, "unknown capability '" + s + "' (tools, json, streaming, embeddings, vision)");
+    else c.bad(where, "unknown capability '" + s + "' (tools, json, grammar, streaming, embeddings, vision)");
   }
   return caps;
 }
@@ -150,6 +151,8 @@ void parse_models(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       m.weight = get<double>(c, n["weight"], where + ".weight", 1);
       if (m.weight < 0) c.bad(where + ".weight", "must not be negative");
       m.caps = parse_caps(c, n["capabilities"], where + ".capabilities");
+      // hearth's own engine takes GBNF grammars; other providers only when the config says so.
+      if (!n["capabilities"] && cfg.providers.at(m.provider).type == "local") m.caps.grammar = true;
       m.caps.context_length = get<int64_t>(c, n["context_length"], where + ".context_length", 0);
       cfg.models.push_back(std::move(m));
     }

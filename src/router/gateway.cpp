@@ -1,3 +1,4 @@
+#include "router/output_format.h"
 #include "router/gateway.h"
 
 #include <sys/socket.h>
@@ -112,7 +113,8 @@ std::string GatewayHandlers::authenticate(const httplib::Request& req) {
   throw ProviderError(ErrorKind::auth, presented.empty() ? "missing API key (send Authorization: Bearer KEY)" : "invalid API key");
 }
 
-void GatewayHandlers::memory_opt_in(const httplib::Request& req, const json& body, ChatRequest& c) {
+void GatewayHandlers::chat_request_context(const httplib::Request& req, const json& body, ChatRequest& c) {
+  restore_schema_order(req.body, c.format);
   parse_memory_flag(body, c);
   if (!req.has_header("X-Hearth-Memory")) return;
   std::string v = req.get_header_value("X-Hearth-Memory");
@@ -169,7 +171,7 @@ void GatewayHandlers::chat_completions(const httplib::Request& req, httplib::Res
   auto p = parse_openai_chat(j);
   auto& c = p.req;
   c.api_key_id = key;
-  memory_opt_in(req, j, c);
+  chat_request_context(req, j, c);
   c.request_id = new_id("chatcmpl-");
   std::string model = c.model;
   if (p.stream) {
@@ -192,6 +194,7 @@ void GatewayHandlers::completions(const httplib::Request& req, httplib::Response
   std::string key = authenticate(req);
   auto p = parse_openai_completion(request_json(req, res));
   auto& c = p.req;
+  restore_schema_order(req.body, c.format);
   c.api_key_id = key;
   c.request_id = new_id("cmpl-");
   Router* router = &g.router_;
@@ -217,7 +220,7 @@ void GatewayHandlers::messages(const httplib::Request& req, httplib::Response& r
   auto c = anthropic::request_from_json(j);
   bool streaming = j.is_object() && j.contains("stream") && j["stream"].is_boolean() && j["stream"].get<bool>();
   c.api_key_id = key;
-  memory_opt_in(req, j, c);
+  chat_request_context(req, j, c);
   c.request_id = new_id("msg_");
   std::string model = c.model;
   if (streaming) {

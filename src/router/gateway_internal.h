@@ -19,8 +19,9 @@ struct GatewayHandlers {
   static void send_error(httplib::Response& res, Dialect d, const ProviderError& e);
   // Checks the client's key; returns its name ("" when the gateway has no keys).
   std::string authenticate(const httplib::Request& req);
-  // X-Hearth-Memory: on|off and the body's "hearth_memory" set ChatRequest::use_memory.
-  static void memory_opt_in(const httplib::Request& req, const json& body, ChatRequest& c);
+  // What a chat request takes from beyond its parsed body: X-Hearth-Memory: on|off and the body's
+  // "hearth_memory" set ChatRequest::use_memory; a JSON schema gets its property order back.
+  static void chat_request_context(const httplib::Request& req, const json& body, ChatRequest& c);
   void set_meta(httplib::Response& res, json& body, const RouteInfo& info);
   // The request body as JSON (400 when malformed), with GatewayOptions::fallback_model applied.
   json request_json(const httplib::Request& req, httplib::Response& res);

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "router/output_format.h"
 #include "router/client_watch.h"
 #include "router/gateway_internal.h"
 #include "router/provider_local.h"
@@ -82,7 +83,7 @@ void GatewayHandlers::ollama_chat(const httplib::Request& req, httplib::Response
   bool streaming = true;
   auto c = ollama::request_from_json(j, &streaming);
   c.api_key_id = key;
-  memory_opt_in(req, j, c);
+  chat_request_context(req, j, c);
   c.request_id = new_id("ollama-");
   std::string model = c.model;
   bool lp = c.sampling.logprobs;
@@ -130,6 +131,7 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
       throw ProviderError(ErrorKind::bad_request, "model '" + gen.model + "' has no vision support: it cannot read 'images'")
           .with_param("images");
     auto c = std::make_shared<CompletionRequest>(gen.completion());
+    restore_schema_order(req.body, c->format);
     c->api_key_id = key;
     c->request_id = new_id("ollama-");
     if (gen.stream) {
@@ -154,7 +156,7 @@ void GatewayHandlers::ollama_generate(const httplib::Request& req, httplib::Resp
   }
   ChatRequest c = gen.chat();
   c.api_key_id = key;
-  memory_opt_in(req, j, c);
+  chat_request_context(req, j, c);
   c.request_id = new_id("ollama-");
   if (gen.stream) {
     stream_chat(res, "application/x-ndjson", std::move(c), std::make_shared<NdjsonFramer>(ollama::LineEncoder(gen.model, true, lp)));

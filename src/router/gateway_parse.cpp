@@ -3,14 +3,11 @@
 #include <cmath>
 
 #include "core/utf8.h"
+#include "router/output_format.h"
 #include "router/wire_openai.h"
 
 namespace hearth::router {
 namespace {
-
-ProviderError bad_field(const std::string& field, const std::string& what) {
-  return ProviderError(ErrorKind::bad_request, "'" + field + "' " + what).with_param(field);
-}
 
 bool has(const json& j, const char* k) { return j.contains(k) && !j[k].is_null(); }
 
@@ -173,6 +170,7 @@ OpenAICompletion parse_openai_completion(const json& j) {
   r.stop = stop_list(j);
   n_is_one(j);
   sampling(j, r.sampling);
+  r.format = openai_output_format(j);
   if (auto v = integer(j, "logprobs", 0, 20)) {
     r.sampling.logprobs = true;
     r.sampling.top_logprobs = static_cast<int>(*v);

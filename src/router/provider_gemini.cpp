@@ -61,7 +61,8 @@ json to_gemini(const ChatRequest& req) {
   if (req.temperature) gc["temperature"] = *req.temperature;
   if (req.top_p) gc["topP"] = *req.top_p;
   if (!req.stop.empty()) gc["stopSequences"] = req.stop;
-  if (req.json_mode) gc["responseMimeType"] = "application/json";
+  if (req.format.json) gc["responseMimeType"] = "application/json";
+  if (!req.format.schema.is_null()) gc["responseJsonSchema"] = json::parse(req.format.schema.dump());
   if (!gc.empty()) j["generationConfig"] = gc;
   return j;
 }

@@ -16,7 +16,9 @@ double cost_of(const ModelEntry& m, const Usage& u) {
 }
 
 RouteError::RouteError(const ProviderError& last, RouteInfo info)
-    : ProviderError(last.kind(), last.what(), last.http_status(), last.retry_after()), info_(std::move(info)) {}
+    : ProviderError(last.kind(), last.what(), last.http_status(), last.retry_after()), info_(std::move(info)) {
+  with_param(last.param());
+}
 
 Router::Router(RouterConfig cfg, RouterOptions opts)
     : cfg_(std::move(cfg)), opts_(std::move(opts)), rng_(opts_.seed ? opts_.seed : std::random_device{}()) {
@@ -126,13 +128,15 @@ std::vector<Target> Router::plan(const ChatRequest& req) {
     for (auto& t : targets) {
       const auto& c = t.entry.caps;
       if (!req.tools.empty() && !c.tools) continue;
-      if (req.json_mode && !c.json_mode) continue;
+      if (req.format.json && !c.json_mode) continue;
+      if (!req.format.grammar.empty() && !c.grammar) continue;
       if (c.context_length > 0 && c.context_length < need_ctx) continue;
       kept.push_back(t);
     }
     if (kept.empty())
       throw ProviderError(ErrorKind::bad_request, "no model in '" + req.model + "' supports this request (tools=" +
-                                                      std::to_string(!req.tools.empty()) + ", json=" + std::to_string(req.json_mode) +
+                                                      std::to_string(!req.tools.empty()) + ", json=" + std::to_string(req.format.json) +
+                                                      ", grammar=" + std::to_string(!req.format.grammar.empty()) +
                                                       ", ~" + std::to_string(need_ctx) + " tokens of context)");
     targets = std::move(kept);
   }

@@ -184,4 +184,8 @@ std::string string_field(const json& o, const char* key, const std::string& wher
   return it->get<std::string>();
 }
 
+ProviderError bad_field(const std::string& field, const std::string& what) {
+  return ProviderError(ErrorKind::bad_request, "'" + field + "' " + what).with_param(field);
+}
+
 }  // namespace hearth::router

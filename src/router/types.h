@@ -64,6 +64,19 @@ struct TokenLogprob {
   std::vector<TopLogprob> top;
 };
 
+// The shape output must take: OpenAI's response_format (json_object, json_schema), llama.cpp's
+// `grammar` and `json_schema` fields, Ollama's `format`.
+struct OutputFormat {
+  bool json = false;        // JSON output: any object, or `schema` when it is set
+  ordered_json schema;      // null, or the JSON schema the output must validate against
+  std::string schema_name;  // OpenAI json_schema.name
+  bool strict = false;      // OpenAI json_schema.strict
+  std::string grammar;      // a GBNF grammar (local engine only)
+  // The request field it came from, for error messages ("response_format.json_schema.schema").
+  std::string field;
+  bool constrained() const { return json || !grammar.empty(); }
+};
+
 struct ChatRequest {
   std::string model;  // "provider:model", an alias or a policy name (router); upstream id (provider)
   std::vector<Message> messages;
@@ -73,7 +86,7 @@ struct ChatRequest {
   std::optional<double> temperature;
   std::optional<double> top_p;
   std::vector<std::string> stop;
-  bool json_mode = false;
+  OutputFormat format;
   SamplingOptions sampling;
   // Routing context, never sent upstream.
   std::string request_id;
@@ -111,6 +124,7 @@ struct CompletionRequest {
   std::vector<std::string> stop;
   SamplingOptions sampling;  // legacy "logprobs": N sets logprobs=true, top_logprobs=N
   bool echo = false;
+  OutputFormat format;
   std::string request_id;
   std::string api_key_id;
   std::optional<double> keep_alive_s;  // as in ChatRequest
@@ -195,6 +209,7 @@ struct EmbeddingResponse {
 struct Capabilities {
   bool tools = true;
   bool json_mode = true;
+  bool grammar = false;  // takes GBNF grammars (hearth's local engine)
   bool streaming = true;
   bool embeddings = false;
   bool vision = false;
@@ -237,6 +252,9 @@ class ProviderError : public Error {
   int status_;
   double retry_after_;
 };
+
+// A bad_request about one request field: "'FIELD' WHAT", with the field as OpenAI's "param".
+ProviderError bad_field(const std::string& field, const std::string& what);
 
 // Maps an upstream HTTP status and error text to the error model.
 ProviderError error_from_http(int status, const std::string& message, double retry_after_s);

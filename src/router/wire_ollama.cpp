@@ -1,3 +1,4 @@
+#include "router/output_format.h"
 #include "router/wire_ollama.h"
 
 #include <cctype>
@@ -51,7 +52,7 @@ json request_to_json(const ChatRequest& req, bool stream) {
     j["tools"] = tools;
   }
   add_options(req.max_tokens, req.temperature, req.top_p, req.stop, req.sampling, j);
-  if (req.json_mode) j["format"] = "json";
+  if (req.format.json) j["format"] = req.format.schema.is_null() ? json("json") : json::parse(req.format.schema.dump());
   return j;
 }
 
@@ -83,10 +84,6 @@ json generate_request_to_json(const CompletionRequest& req, bool stream) {
 }
 
 namespace {
-
-ProviderError bad_field(const std::string& field, const std::string& what) {
-  return ProviderError(ErrorKind::bad_request, "'" + field + "' " + what).with_param(field);
-}
 
 std::optional<double> opt_number(const json& o, const char* k, const std::string& where) {
   if (!o.contains(k) || o[k].is_null()) return std::nullopt;
@@ -139,15 +136,7 @@ double parse_keep_alive(const json& v) {
 void parse_options(const json& j, Sampled& out) {
   if (j.contains("keep_alive") && !j["keep_alive"].is_null()) out.keep_alive_s = parse_keep_alive(j["keep_alive"]);
   if (j.contains("format") && !j["format"].is_null()) {
-    const auto& f = j["format"];
-    if (f.is_string()) {
-      if (f != "json" && f != "") throw bad_field("format", "must be \"json\" or a JSON schema object");
-      out.json_mode = f == "json";
-    } else if (f.is_object()) {
-      out.json_mode = true;
-    } else {
-      throw bad_field("format", "must be \"json\" or a JSON schema object");
-    }
+    out.format = ollama_output_format(j["format"]);
   }
   if (j.contains("logprobs") && !j["logprobs"].is_null()) {
     if (!j["logprobs"].is_boolean()) throw bad_field("logprobs", "must be a boolean");
@@ -217,7 +206,7 @@ static void apply(const Sampled& s, ChatRequest& r) {
   r.temperature = s.temperature;
   r.top_p = s.top_p;
   r.stop = s.stop;
-  r.json_mode = s.json_mode;
+  r.format = s.format;
   r.sampling = s.sampling;
   r.keep_alive_s = s.keep_alive_s;
 }
@@ -300,6 +289,7 @@ CompletionRequest Generate::completion() const {
   r.top_p = options.top_p;
   r.stop = options.stop;
   r.sampling = options.sampling;
+  r.format = options.format;
   r.keep_alive_s = options.keep_alive_s;
   return r;
 }

@@ -21,7 +21,7 @@ struct Sampled {
   std::optional<int> max_tokens;
   std::optional<double> temperature, top_p;
   std::vector<std::string> stop;
-  bool json_mode = false;
+  OutputFormat format;
   SamplingOptions sampling;
   std::optional<double> keep_alive_s;  // "keep_alive": seconds, or a duration such as "5m"
 };

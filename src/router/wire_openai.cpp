@@ -1,3 +1,4 @@
+#include "router/output_format.h"
 #include "router/wire_openai.h"
 
 #include "router/wire_logprobs.h"
@@ -100,7 +101,8 @@ json request_to_json(const ChatRequest& req, bool stream) {
   if (req.temperature) j["temperature"] = *req.temperature;
   if (req.top_p) j["top_p"] = *req.top_p;
   if (!req.stop.empty()) j["stop"] = req.stop;
-  if (req.json_mode) j["response_format"] = {{"type", "json_object"}};
+  if (auto rf = openai_response_format(req.format); !rf.is_null()) j["response_format"] = rf;
+  if (!req.format.grammar.empty()) j["grammar"] = req.format.grammar;  // llama.cpp servers
   add_sampling(req.sampling, j);
   if (stream) {
     j["stream"] = true;
@@ -163,10 +165,7 @@ ChatRequest request_from_json(const json& j) {
     else if (j["stop"].is_array())
       for (const auto& s : j["stop"]) if (s.is_string()) r.stop.push_back(s);
   }
-  if (j.contains("response_format") && j["response_format"].is_object()) {
-    auto t = string_field(j["response_format"], "type", "response_format");
-    r.json_mode = (t == "json_object" || t == "json_schema");
-  }
+  r.format = openai_output_format(j);
   return r;
 }
 

@@ -48,7 +48,7 @@ TEST(GatewayOpenAI, ChatMapsEveryParameterAndReportsLogprobsAndCachedTokens) {
   EXPECT_DOUBLE_EQ(*q.sampling.min_p, 0.05);
   EXPECT_DOUBLE_EQ(*q.sampling.typical_p, 0.95);
   EXPECT_DOUBLE_EQ(*q.sampling.repeat_penalty, 1.1);
-  EXPECT_TRUE(q.json_mode);
+  EXPECT_TRUE(q.format.json);
   auto j = json::parse(res->body);
   EXPECT_EQ(j["object"], "chat.completion");
   EXPECT_EQ(j["choices"][0]["message"]["content"], "Hello world");
