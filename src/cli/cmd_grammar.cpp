@@ -44,7 +44,14 @@ int check(const GrammarArgs& a) {
   }
   const std::string text((std::istreambuf_iterator<char>(std::cin)), {});
   sampling::GrammarMatcher m(g);
-  const bool took = m.accept(text);
+  bool took = false;
+  try {
+    took = m.accept(text);
+  } catch (const Error& e) {
+    if (e.code() != Errc::invalid_argument) throw;
+    print_error(e.what());
+    return kExitUsage;
+  }
   const bool ok = took && m.complete();
   if (a.json_out) {
     json j = {{"accepted", ok}, {"bytes", text.size()}};

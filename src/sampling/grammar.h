@@ -62,7 +62,8 @@ class GrammarMatcher {
 
   // Feeds bytes (UTF-8, may end inside a character). False, with the state unchanged, when the
   // grammar cannot accept them; then failed_at() is the offset within `bytes` of the first byte
-  // it could not take.
+  // it could not take. Throws Error(invalid_argument) when the grammar is so ambiguous that the
+  // text can be read in more than 20,000 ways at once.
   bool accept(std::string_view bytes);
   size_t failed_at() const { return failed_at_; }
 

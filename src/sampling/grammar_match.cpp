@@ -9,6 +9,15 @@
 
 namespace hearth::sampling {
 
+namespace {
+constexpr size_t kMaxStacks = 20000;
+
+[[noreturn]] void too_ambiguous() {
+  fail(Errc::invalid_argument, "grammar: too ambiguous to follow (more than " + std::to_string(kMaxStacks) +
+                                   " ways to read the text so far)");
+}
+}  // namespace
+
 bool CharSet::contains(uint32_t cp) const {
   bool in = false;
   for (const auto& [lo, hi] : ranges)
@@ -62,6 +71,8 @@ void GrammarMatcher::expand(Stack s, std::vector<Stack>& out) const {
     s.push_back(alts.back());
   }
   out.push_back(std::move(s));
+  // Before deduplication: nested empty alternatives (("" | ""){400}) multiply without bound.
+  if (out.size() > 4 * kMaxStacks) too_ambiguous();
 }
 
 bool GrammarMatcher::advance(uint32_t cp) {
@@ -77,6 +88,8 @@ bool GrammarMatcher::advance(uint32_t cp) {
   if (next.empty()) return false;
   std::sort(next.begin(), next.end());
   next.erase(std::unique(next.begin(), next.end()), next.end());
+  // A grammar this ambiguous would cost seconds a character; say so rather than hang.
+  if (next.size() > kMaxStacks) too_ambiguous();
   stacks_ = std::move(next);
   return true;
 }
