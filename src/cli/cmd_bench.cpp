@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "core/version.h"
 #include "cli/env_options.h"
+#include "cli/generation_flags.h"
 #include "core/error.h"
 #include "engine/bench.h"
 
@@ -15,6 +16,7 @@ struct BenchFlags {
   engine::BenchOptions opts;
   std::string output = "md";
   bool quiet = false;
+  std::string grammar_file, schema;
 };
 
 int run(BenchFlags f) {
@@ -25,13 +27,19 @@ int run(BenchFlags f) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };
   f.opts.load = load_options_from_env();
+  if (!f.grammar_file.empty() || !f.schema.empty()) {
+    GenerationFlags gf;
+    gf.grammar_file = f.grammar_file;
+    gf.json_schema = f.schema == "json" ? "{\"type\":\"object\"}" : f.schema;
+    f.opts.grammar = grammar_from_flags(gf);
+  }
   engine::BenchReport r = engine::run_bench(f.opts, progress);
   if (f.output == "json") {
     std::printf("%s\n", engine::bench_json(r).dump(2).c_str());
   } else {
     std::printf("%s", engine::bench_markdown(r).c_str());
     for (const auto& t : r.tests)
-      if (t.n_gen > 0)
+      if (t.n_gen > 0 && t.weight_gbps > 0)
         std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
                     static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
     std::printf("peak RSS %.2f GB (file %.2f GB + KV %.3f GB); isa %s; commit %s\n", r.peak_rss_bytes / 1e9,
@@ -52,6 +60,11 @@ Command bench_command() {
     app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
+    auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");
+    auto* j = app.add_option("--json-schema", f->schema,
+                             "Also time generation sampled under this JSON schema (a file, or the schema starting with '{'; "
+                             "'json' for any JSON object)");
+    g->excludes(j);
     return [f]() { return run(*f); };
   }};
 }

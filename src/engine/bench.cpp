@@ -11,10 +11,14 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "engine/loader.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
+#include "sampling/grammar_constraint.h"
+#include "sampling/sampler.h"
 #include "tensor/dispatch.h"
+#include "tokenizer/tokenizer.h"
 
 namespace hearth::engine {
 namespace {
@@ -69,6 +73,46 @@ std::vector<int32_t> bench_tokens(int64_t n, int64_t n_vocab, int64_t salt) {
   std::vector<int32_t> t(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) t[static_cast<size_t>(i)] = static_cast<int32_t>((i * 7919 + salt * 104729 + 1) % n_vocab);
   return t;
+}
+
+// tgN+sampling and tgN+grammar: generation that samples its own next token, without and with
+// the grammar, from the same seeds.
+void sampled_tests(const BenchOptions& o, const model::Model& m, model::KvCache& cache, ThreadPool& pool, BenchReport& r,
+                   const std::function<void(const std::string&)>& say) {
+  auto tok = tokenizer::Tokenizer::from_gguf(m.file());
+  auto bytes = token_bytes_of(*tok);
+  const auto n_vocab = static_cast<int32_t>(m.n_vocab());
+  std::vector<float> logits;
+  for (const bool constrained : {false, true}) {
+    BenchTest t;
+    t.name = "tg" + std::to_string(o.n_gen) + (constrained ? "+grammar" : "+sampling");
+    t.n_gen = o.n_gen;
+    for (int rep = 0; rep < o.reps; ++rep) {
+      cache.clear();
+      sampling::Params p;
+      p.seed = 1000 + static_cast<uint64_t>(rep);
+      sampling::Sampler s(p, n_vocab);
+      auto arm = [&] {
+        if (constrained) s.set_constraint(std::make_unique<sampling::GrammarConstraint>(o.grammar, bytes));
+      };
+      arm();
+      int32_t next = tok->bos() >= 0 ? tok->bos() : 0;
+      const auto t0 = Clock::now();
+      for (int64_t i = 0; i < o.n_gen; ++i) {
+        m.forward(cache, std::span<const int32_t>(&next, 1), false, logits, &pool);
+        next = s.sample(logits.data());
+        s.accept(next);
+        if (constrained && bytes->eog(next)) arm();  // a sentence ended: start the next one
+      }
+      const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      t.seconds.push_back(sec);
+      t.tps.push_back(static_cast<double>(o.n_gen) / sec);
+      if (constrained) t.grammar_masks += s.masked_steps();
+      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    }
+    finish(t);
+    r.tests.push_back(std::move(t));
+  }
 }
 
 }  // namespace
@@ -156,6 +200,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     finish(t);
     t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
     r.tests.push_back(std::move(t));
+    if (o.grammar) sampled_tests(o, *m, cache, pool, r, say);
   }
   r.peak_rss_bytes = peak_rss();
   return r;
@@ -194,7 +239,8 @@ ordered_json bench_json(const BenchReport& r) {
     ordered_json j = {{"test", t.name},          {"n_prompt", t.n_prompt},   {"n_gen", t.n_gen},
                       {"samples_s", t.seconds},  {"samples_ts", t.tps},      {"avg_ts", t.mean_tps},
                       {"stddev_ts", t.stddev_tps}};
-    if (t.n_gen > 0) j["weight_gb_per_s"] = t.weight_gbps;
+    if (t.n_gen > 0 && t.weight_gbps > 0) j["weight_gb_per_s"] = t.weight_gbps;
+    if (t.grammar_masks > 0) j["grammar_masked_steps"] = t.grammar_masks;
     tests.push_back(std::move(j));
   }
   return ordered_json{{"model", r.model_path},

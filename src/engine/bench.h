@@ -2,6 +2,9 @@
 // llama-bench measures it so the two can be read side by side. pp: one forward pass of
 // n_prompt tokens on an empty cache; tg: n_gen single-token steps starting from an empty cache.
 // Every repetition recomputes everything (the cache is cleared, nothing is reused).
+// With a grammar, two more tests measure what constrained sampling costs: tgN+sampling samples
+// each next token from the logits (seeded, default settings) and tgN+grammar does the same under
+// the grammar (restarted whenever a sentence completes), so their ratio is the grammar's price.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -10,6 +13,7 @@
 
 #include "core/json.h"
 #include "model/model.h"
+#include "sampling/grammar.h"
 
 namespace hearth::engine {
 
@@ -21,6 +25,8 @@ struct BenchOptions {
   int reps = 5;
   std::string commit;      // build commit, reported as is
   model::LoadOptions load;  // ISA path and weight layout
+  std::shared_ptr<const sampling::Grammar> grammar;  // adds the sampling and grammar tg tests
+  std::string grammar_label;                          // how the report names it
 };
 
 struct BenchTest {
@@ -30,6 +36,7 @@ struct BenchTest {
   std::vector<double> tps;      // tokens/s per repetition
   double mean_tps = 0, stddev_tps = 0;
   double weight_gbps = 0;       // tg only: weight bytes streamed per second (GB/s, 1e9)
+  int64_t grammar_masks = 0;    // tg+grammar: steps where the whole vocabulary was masked
 };
 
 struct BenchReport {

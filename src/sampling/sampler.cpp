@@ -172,6 +172,7 @@ int32_t Sampler::sample(const float* logits) {
     if (constraint_->allows(t)) return t;
     c.swap(unfiltered_);
     constraint_->mask(c);
+    ++masked_steps_;
   }
   if (std::none_of(c.begin(), c.end(), [](const Candidate& x) { return !(std::isinf(x.logit) && x.logit < 0); }))
     fail(Errc::invalid_argument, "the grammar allows no token of this model's vocabulary here");

@@ -45,6 +45,8 @@ class Sampler {
   // Restricts output to a grammar from now on (nullptr: unconstrained again).
   void set_constraint(std::unique_ptr<GrammarConstraint> c);
   const GrammarConstraint* constraint() const { return constraint_.get(); }
+  // Steps where the grammar refused the first pick and the whole vocabulary was masked.
+  int64_t masked_steps() const { return masked_steps_; }
 
   // Picks the next token from raw logits (n_vocab floats). Does not record it: call accept().
   // With a constraint the pick is first checked alone; only when the grammar refuses it is the
@@ -70,6 +72,7 @@ class Sampler {
   std::deque<int32_t> history_;
   std::vector<Candidate> scratch_, unfiltered_;
   std::unique_ptr<GrammarConstraint> constraint_;
+  int64_t masked_steps_ = 0;
 };
 
 // Helpers usable on their own (each keeps the candidates sorted by logit, descending, once
