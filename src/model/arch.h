@@ -22,6 +22,11 @@ struct ArchDef {
   bool qkv_bias = false;        // attn_{q,k,v}.bias required
   bool qk_norm = false;         // attn_{q,k}_norm.weight: per-head RMSNorm on q and k before RoPE
   bool rope_freq_factors = false;  // may carry rope_freqs.weight (llama-3 scaling)
+  bool fused_qkv = false;       // one attn_qkv matrix: q, k, v rows in that order
+  bool fused_gate_up = false;   // ffn_up holds [gate; up] (2 x n_ff rows), no ffn_gate
+  // LongRoPE: rope_factors_long/short divide the frequencies; long ones when the context is
+  // longer than rope.scaling.original_context_length.
+  bool longrope = false;
   float default_rope_base = 10000.0f;
 };
 
@@ -34,5 +39,6 @@ std::vector<std::string> arch_names();
 const ArchDef& arch_llama();
 const ArchDef& arch_qwen2();
 const ArchDef& arch_qwen3();
+const ArchDef& arch_phi3();
 
 }  // namespace hearth::model

@@ -8,6 +8,7 @@ const ArchDef* const kArchs[] = {
     &arch_llama(),
     &arch_qwen2(),
     &arch_qwen3(),
+    &arch_phi3(),
 };
 
 }  // namespace

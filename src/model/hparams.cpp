@@ -42,6 +42,9 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   h.n_ctx_train = optional_int(f, p + "context_length", 2048, 1, int64_t(1) << 32);
   h.rms_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_rms_epsilon", 1e-5));
   h.rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", arch.default_rope_base));
+  h.n_ctx_orig = optional_int(f, p + "rope.scaling.original_context_length", 0, 0, int64_t(1) << 32);
+  h.rope_attn_factor = static_cast<float>(f.get_float(p + "rope.scaling.attn_factor", 1.0));
+  if (!(h.rope_attn_factor > 0.0f)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.attn_factor must be positive");
   if (!(h.rms_eps > 0.0f) || !(h.rope_base > 0.0f))
     fail(Errc::format, f.name() + ": rms epsilon and rope.freq_base must be positive");
   return h;

@@ -20,6 +20,8 @@ struct HParams {
   int64_t n_ctx_train = 0; // context_length
   float rms_eps = 1e-5f;
   float rope_base = 10000.0f;
+  int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length (LongRoPE), 0: none
+  float rope_attn_factor = 1.0f; // rope.scaling.attn_factor: scales cos/sin (LongRoPE)
 
   int64_t q_dim() const { return n_head * head_dim_k; }
   int64_t k_dim() const { return n_head_kv * head_dim_k; }

@@ -30,13 +30,21 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
   w.output = bind_optional_matrix(f, "output.weight", hp.n_embd, hp.n_vocab);
   if (!w.output) w.output = w.token_embd;  // tied embeddings
   if (arch.rope_freq_factors) w.rope_freqs = bind_optional_vector(f, "rope_freqs.weight", hp.n_rot / 2);
+  if (arch.longrope) {
+    w.rope_long = bind_optional_vector(f, "rope_factors_long.weight", hp.n_rot / 2);
+    w.rope_short = bind_optional_vector(f, "rope_factors_short.weight", hp.n_rot / 2);
+  }
   for (int64_t il = 0; il < hp.n_layer; ++il) {
     const std::string p = "blk." + std::to_string(il) + ".";
     LayerWeights l;
     l.attn_norm = bind_vector(f, p + "attn_norm.weight", hp.n_embd);
-    l.wq = bind_matrix(f, p + "attn_q.weight", hp.n_embd, hp.q_dim());
-    l.wk = bind_matrix(f, p + "attn_k.weight", hp.n_embd, hp.k_dim());
-    l.wv = bind_matrix(f, p + "attn_v.weight", hp.n_embd, hp.v_dim());
+    if (arch.fused_qkv) {
+      l.wqkv = bind_matrix(f, p + "attn_qkv.weight", hp.n_embd, hp.q_dim() + hp.k_dim() + hp.v_dim());
+    } else {
+      l.wq = bind_matrix(f, p + "attn_q.weight", hp.n_embd, hp.q_dim());
+      l.wk = bind_matrix(f, p + "attn_k.weight", hp.n_embd, hp.k_dim());
+      l.wv = bind_matrix(f, p + "attn_v.weight", hp.n_embd, hp.v_dim());
+    }
     l.wo = bind_matrix(f, p + "attn_output.weight", hp.n_head * hp.head_dim_v, hp.n_embd);
     if (arch.qkv_bias) {
       l.bq = bind_vector(f, p + "attn_q.bias", hp.q_dim());
@@ -48,8 +56,12 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
       l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
     }
     l.ffn_norm = bind_vector(f, p + "ffn_norm.weight", hp.n_embd);
-    l.gate = bind_matrix(f, p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
-    l.up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    if (arch.fused_gate_up) {
+      l.gate_up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);
+    } else {
+      l.gate = bind_matrix(f, p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
+      l.up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, hp.n_ff);
+    }
     l.down = bind_matrix(f, p + "ffn_down.weight", hp.n_ff, hp.n_embd);
     w.layers.push_back(std::move(l));
   }
@@ -149,7 +161,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   // weights once more per chunk costs well under 1%. Results do not depend on the split.
   constexpr int64_t kFfnTokens = 256;
   const int64_t ffn_rows = std::min(n, kFfnTokens);
-  std::vector<float> gate(ffn_rows * F), up(ffn_rows * F), rope_tab;
+  std::vector<float> gate(ffn_rows * F), up(ffn_rows * F), rope_tab, fused;
 
   // Row r of the batch belongs to sequence seq_of[r] at position pos_of[r].
   std::vector<int64_t> seq_of(n), pos_of(n), row0(seqs.size());
@@ -163,11 +175,27 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     }
   }
 
-  const float* ff = w_.rope_freqs ? w_.rope_freqs.f32() : nullptr;
+  // Frequency factors per sequence: LongRoPE picks its long set once the context outgrows the
+  // original one (as llama.cpp decides by context size, not position).
+  std::vector<const float*> ff_of(seqs.size(), w_.rope_freqs ? w_.rope_freqs.f32() : nullptr);
+  if (w_.rope_long && w_.rope_short)
+    for (size_t s = 0; s < seqs.size(); ++s)
+      ff_of[s] = seqs[s].cache->n_ctx() > hp_.n_ctx_orig ? w_.rope_long.f32() : w_.rope_short.f32();
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
-    matmul_shared(*kernels_, {{&L.wq, q.data()}, {&L.wk, k.data()}, {&L.wv, v.data()}}, h.data(), n, pool);
+    if (L.wqkv) {
+      fused.resize(static_cast<size_t>(n * (QD + KD + VD)));
+      matmul(*kernels_, L.wqkv, h.data(), n, fused.data(), pool);
+      for (int64_t t = 0; t < n; ++t) {
+        const float* row = &fused[t * (QD + KD + VD)];
+        std::memcpy(&q[t * QD], row, QD * sizeof(float));
+        std::memcpy(&k[t * KD], row + QD, KD * sizeof(float));
+        std::memcpy(&v[t * VD], row + QD + KD, VD * sizeof(float));
+      }
+    } else {
+      matmul_shared(*kernels_, {{&L.wq, q.data()}, {&L.wk, k.data()}, {&L.wv, v.data()}}, h.data(), n, pool);
+    }
     add_bias(q.data(), L.bq, n, QD);
     add_bias(k.data(), L.bk, n, KD);
     add_bias(v.data(), L.bv, n, VD);
@@ -181,7 +209,9 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
           rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
       }
       if (hp_.n_rot > 0) {
-        rope_table(pos_of[t], hp_.n_rot, hp_.rope_base, ff, rope_tab);
+        rope_table(pos_of[t], hp_.n_rot, hp_.rope_base, ff_of[seq_of[t]], rope_tab);
+        if (hp_.rope_attn_factor != 1.0f)
+          for (float& c : rope_tab) c *= hp_.rope_attn_factor;
         rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
         rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
       }
@@ -201,7 +231,16 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (int64_t t0 = 0; t0 < n; t0 += ffn_rows) {
       // Rows t0.. of h are this chunk's input, consumed before down overwrites them.
       const int64_t m = std::min(ffn_rows, n - t0);
-      matmul_shared(*kernels_, {{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
+      if (L.gate_up) {
+        fused.resize(static_cast<size_t>(m * 2 * F));
+        matmul(*kernels_, L.gate_up, &h[t0 * E], m, fused.data(), pool);
+        for (int64_t t = 0; t < m; ++t) {
+          std::memcpy(&gate[t * F], &fused[t * 2 * F], F * sizeof(float));
+          std::memcpy(&up[t * F], &fused[t * 2 * F + F], F * sizeof(float));
+        }
+      } else {
+        matmul_shared(*kernels_, {{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
+      }
       swiglu(*kernels_, gate.data(), up.data(), m * F);
       matmul(*kernels_, L.down, gate.data(), m, &h[t0 * E], pool);
     }

@@ -28,9 +28,11 @@ struct Weight {
 
 struct LayerWeights {
   Weight attn_norm, wq, wk, wv, wo;
+  Weight wqkv;                // phi3: q, k, v in one matrix (then wq/wk/wv are empty)
   Weight bq, bk, bv;          // qwen2
   Weight q_norm, k_norm;      // qwen3
   Weight ffn_norm, gate, up, down;
+  Weight gate_up;             // phi3: [gate; up] in one matrix (then gate/up are empty)
 };
 
 struct Weights {
@@ -38,6 +40,7 @@ struct Weights {
   Weight output_norm;
   Weight output;              // token_embd when tied
   Weight rope_freqs;          // llama-3 frequency factors (optional)
+  Weight rope_long, rope_short;  // LongRoPE frequency factors (optional)
   std::vector<LayerWeights> layers;
 };
 

@@ -32,7 +32,8 @@ void interleave_weights(const tensor::Kernels& kernels, Weights& w, const Mapped
                         std::vector<OwnedBytes>& owned) {
   std::vector<Weight*> todo;
   for (LayerWeights& l : w.layers)
-    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wo, &l.gate, &l.up, &l.down}) todo.push_back(m);
+    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down})
+      if (*m) todo.push_back(m);
   // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one is
   // interleaved with the output and looked up there, so no file page of it stays resident.
   const bool tied = w.output.data == w.token_embd.data;

@@ -23,7 +23,8 @@ std::vector<GoldenCase> cases() {
                          "tiny-llama-Q5_1",   "tiny-llama-Q2_K",   "tiny-llama-Q3_K_M", "tiny-llama-Q4_K_M",
                          "tiny-llama-Q5_K_M", "tiny-llama-Q6_K",   "tiny-llama3rope-Q8_0", "tiny-qwen2-F32",
                          "tiny-qwen2-Q8_0",   "tiny-qwen2-Q4_K_M", "tiny-qwen2-bpe-Q8_0", "tiny-llama-IQ4_NL",
-                         "tiny-llama-IQ4_XS", "tiny-llama-IQ3_S"};
+                         "tiny-llama-IQ4_XS", "tiny-llama-IQ3_S", "tiny-phi3-F32",
+                         "tiny-phi3-Q8_0",    "tiny-phi3-Q4_K_M"};
   for (const char* n : names) c.push_back({std::string(n) + ".json", std::string(n) + ".gguf"});
   // llama.cpp at the reference commit has no qwen3: only a KV-F16 golden exists.
   c.push_back({"kv_f16/tiny-qwen3-F32.json", "tiny-qwen3-F32.gguf"});
