@@ -27,6 +27,7 @@ struct ArchDef {
   // LongRoPE: rope_factors_long/short divide the frequencies; long ones when the context is
   // longer than rope.scaling.original_context_length.
   bool longrope = false;
+  bool moe = false;             // every layer is a mixture of experts (llama's is optional: expert_count)
   float default_rope_base = 10000.0f;
 };
 
@@ -40,5 +41,6 @@ const ArchDef& arch_llama();
 const ArchDef& arch_qwen2();
 const ArchDef& arch_qwen3();
 const ArchDef& arch_phi3();
+const ArchDef& arch_qwen3moe();
 
 }  // namespace hearth::model

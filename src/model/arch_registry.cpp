@@ -9,6 +9,7 @@ const ArchDef* const kArchs[] = {
     &arch_qwen2(),
     &arch_qwen3(),
     &arch_phi3(),
+    &arch_qwen3moe(),
 };
 
 }  // namespace

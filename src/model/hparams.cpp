@@ -42,6 +42,12 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   h.n_ctx_train = optional_int(f, p + "context_length", 2048, 1, int64_t(1) << 32);
   h.rms_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_rms_epsilon", 1e-5));
   h.rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", arch.default_rope_base));
+  h.n_expert = optional_int(f, p + "expert_count", 0, 0, 4096);
+  if (h.n_expert > 0) {
+    h.n_expert_used = require_int(f, p + "expert_used_count", 1, h.n_expert);
+    h.n_ff_exp = optional_int(f, p + "expert_feed_forward_length", h.n_ff, 1, 1 << 22);
+  }
+  if (arch.moe && h.n_expert == 0) fail(Errc::format, f.name() + ": " + p + "expert_count is missing");
   h.n_ctx_orig = optional_int(f, p + "rope.scaling.original_context_length", 0, 0, int64_t(1) << 32);
   h.rope_attn_factor = static_cast<float>(f.get_float(p + "rope.scaling.attn_factor", 1.0));
   if (!(h.rope_attn_factor > 0.0f)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.attn_factor must be positive");

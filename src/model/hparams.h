@@ -20,6 +20,9 @@ struct HParams {
   int64_t n_ctx_train = 0; // context_length
   float rms_eps = 1e-5f;
   float rope_base = 10000.0f;
+  int64_t n_expert = 0;          // expert_count; 0: a dense FFN
+  int64_t n_expert_used = 0;     // expert_used_count
+  int64_t n_ff_exp = 0;          // expert_feed_forward_length (default feed_forward_length)
   int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length (LongRoPE), 0: none
   float rope_attn_factor = 1.0f; // rope.scaling.attn_factor: scales cos/sin (LongRoPE)
 

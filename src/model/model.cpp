@@ -9,6 +9,8 @@
 #include "core/thread_pool.h"
 #include "model/attention.h"
 #include "model/ffn.h"
+#include "model/linear.h"
+#include "model/moe.h"
 #include "model/rmsnorm.h"
 #include "model/rope.h"
 #include "tensor/ops.h"
@@ -56,40 +58,21 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
       l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
     }
     l.ffn_norm = bind_vector(f, p + "ffn_norm.weight", hp.n_embd);
-    if (arch.fused_gate_up) {
+    if (hp.n_expert > 0) {
+      l.gate_inp = bind_matrix(f, p + "ffn_gate_inp.weight", hp.n_embd, hp.n_expert);
+      l.gate_exps = bind_experts(f, p + "ffn_gate_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
+      l.up_exps = bind_experts(f, p + "ffn_up_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
+      l.down_exps = bind_experts(f, p + "ffn_down_exps.weight", hp.n_ff_exp, hp.n_embd, hp.n_expert);
+    } else if (arch.fused_gate_up) {
       l.gate_up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);
     } else {
       l.gate = bind_matrix(f, p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
       l.up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, hp.n_ff);
     }
-    l.down = bind_matrix(f, p + "ffn_down.weight", hp.n_ff, hp.n_embd);
+    if (hp.n_expert == 0) l.down = bind_matrix(f, p + "ffn_down.weight", hp.n_ff, hp.n_embd);
     w.layers.push_back(std::move(l));
   }
   return w;
-}
-
-// Waking the pool costs microseconds (far more on a busy machine), so small products run on
-// the calling thread: below this many multiply-adds threading only adds latency.
-constexpr int64_t kMinParallelWork = int64_t(1) << 18;
-
-void matmul(const tensor::Kernels& k, const Weight& w, const float* x, int64_t n, float* y, ThreadPool* pool) {
-  if (w.rows * w.cols * n < kMinParallelWork) pool = nullptr;
-  const tensor::MatmulOut one{w.data, w.type, w.rows, y, w.layout};
-  tensor::matmul_shared(k, std::span<const tensor::MatmulOut>(&one, 1), w.cols, x, n, pool);
-}
-
-// Products of the same input share one activation conversion and one wake-up of the pool
-// (generation runs ~113 products per token, so each wake-up saved matters).
-void matmul_shared(const tensor::Kernels& k, std::initializer_list<std::pair<const Weight*, float*>> outs,
-                   const float* x, int64_t n, ThreadPool* pool) {
-  std::vector<tensor::MatmulOut> v;
-  int64_t work = 0, cols = 0;
-  for (const auto& [w, y] : outs) {
-    v.push_back({w->data, w->type, w->rows, y, w->layout});
-    work += w->rows * w->cols * n;
-    cols = w->cols;
-  }
-  tensor::matmul_shared(k, v, cols, x, n, work < kMinParallelWork ? nullptr : pool);
 }
 
 void add_bias(float* y, const Weight& b, int64_t n, int64_t dim) {
@@ -231,6 +214,13 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (int64_t t0 = 0; t0 < n; t0 += ffn_rows) {
       // Rows t0.. of h are this chunk's input, consumed before down overwrites them.
       const int64_t m = std::min(ffn_rows, n - t0);
+      if (L.gate_inp) {
+        // Experts write a separate buffer: their input rows must stay intact until all have run.
+        fused.resize(static_cast<size_t>(m * E));
+        moe_ffn(*kernels_, L, hp_, &h[t0 * E], m, fused.data(), pool);
+        std::memcpy(&h[t0 * E], fused.data(), static_cast<size_t>(m * E) * sizeof(float));
+        continue;
+      }
       if (L.gate_up) {
         fused.resize(static_cast<size_t>(m * 2 * F));
         matmul(*kernels_, L.gate_up, &h[t0 * E], m, fused.data(), pool);

@@ -53,6 +53,27 @@ Weight bind_optional_matrix(const gguf::File& f, const std::string& name, int64_
   return t ? make(f, *t, cols, rows, false) : Weight{};
 }
 
+Weight bind_experts(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows, int64_t n_expert) {
+  const gguf::TensorInfo& t = f.require_tensor(name);
+  if (t.dims.size() != 3 || t.dims[0] != cols || t.dims[1] != rows || t.dims[2] != n_expert)
+    fail(Errc::format, f.name() + ": tensor '" + t.name + "' has shape " + dims_str(t.dims) + ", expected [" +
+                           std::to_string(cols) + ", " + std::to_string(rows) + ", " + std::to_string(n_expert) + "]");
+  const auto& tr = tensor::traits(t.type);
+  if (!tr.supported)
+    fail(Errc::unsupported, f.name() + ": tensor '" + t.name + "' has type " + std::string(tr.name) +
+                                ", which hearth cannot compute with");
+  if (t.data == nullptr) fail(Errc::format, f.name() + ": tensor '" + t.name + "' has no data");
+  Weight w;
+  w.data = t.data;
+  w.type = t.type;
+  w.cols = cols;
+  w.rows = rows;
+  w.name = t.name;
+  w.n_expert = n_expert;
+  w.expert_stride = tensor::row_size(t.type, cols) * static_cast<size_t>(rows);
+  return w;
+}
+
 Weight bind_optional_vector(const gguf::File& f, const std::string& name, int64_t n) {
   const gguf::TensorInfo* t = f.find_tensor(name);
   return t ? make(f, *t, n, 1, true) : Weight{};

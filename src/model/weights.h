@@ -22,8 +22,18 @@ struct Weight {
   std::string name;
   tensor::Layout layout = tensor::Layout::rows;
 
+  int64_t n_expert = 1;        // stacked expert matrices (3-D tensors): `rows` x `cols` each
+  size_t expert_stride = 0;    // bytes from one expert's matrix to the next
+
   explicit operator bool() const { return data != nullptr; }
   const float* f32() const { return static_cast<const float*>(data); }
+  // Expert e of a stacked weight, as a plain matrix.
+  Weight expert(int64_t e) const {
+    Weight w = *this;
+    w.data = static_cast<const uint8_t*>(data) + static_cast<size_t>(e) * expert_stride;
+    w.n_expert = 1;
+    return w;
+  }
 };
 
 struct LayerWeights {
@@ -33,6 +43,8 @@ struct LayerWeights {
   Weight q_norm, k_norm;      // qwen3
   Weight ffn_norm, gate, up, down;
   Weight gate_up;             // phi3: [gate; up] in one matrix (then gate/up are empty)
+  // Mixture of experts (then gate/up/down are empty): the router and the stacked experts.
+  Weight gate_inp, gate_exps, up_exps, down_exps;
 };
 
 struct Weights {
@@ -65,5 +77,7 @@ Weight bind_vector(const gguf::File& f, const std::string& name, int64_t n);  //
 // As above, but an absent tensor gives an empty Weight.
 Weight bind_optional_matrix(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows);
 Weight bind_optional_vector(const gguf::File& f, const std::string& name, int64_t n);
+// A 3-D tensor of `n_expert` stacked `rows` x `cols` matrices.
+Weight bind_experts(const gguf::File& f, const std::string& name, int64_t cols, int64_t rows, int64_t n_expert);
 
 }  // namespace hearth::model

@@ -1,0 +1,19 @@
+// Mixture-of-experts feed-forward (Mixtral, Qwen3-MoE): a router picks, per token, the
+// expert_used_count experts with the highest softmax probability; their SwiGLU outputs are summed
+// with those probabilities renormalised to 1.
+#pragma once
+#include <cstdint>
+
+#include "core/thread_pool.h"
+#include "model/hparams.h"
+#include "model/weights.h"
+#include "tensor/dispatch.h"
+
+namespace hearth::model {
+
+// y (n x n_embd) = MoE-FFN of x (n x n_embd). Tokens routed to the same expert are computed
+// together, so a prompt reads each chosen expert's weights once.
+void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const float* x, int64_t n, float* y,
+             ThreadPool* pool);
+
+}  // namespace hearth::model
