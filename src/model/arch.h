@@ -14,6 +14,18 @@ enum class RopeStyle {
   neox,      // pairs (i, i + n_rot/2): qwen2, qwen3, gpt-neox
 };
 
+// Which layers attend only to the last attention.sliding_window positions.
+enum class SlidingWindow {
+  none,
+  even_layers,     // gemma2: layers 0, 2, 4, ...
+  five_of_six,     // gemma3: every layer but those with (il + 1) % 6 == 0
+};
+
+enum class FfnActivation {
+  silu,      // SwiGLU
+  gelu_f16,  // gelu(gate) * up, GELU's tanh form through an F16 table as llama.cpp's CPU backend
+};
+
 // What distinguishes one pre-norm decoder-only transformer from another. The shared forward pass
 // (model.cpp) reads these switches; an architecture that needs more adds a switch here.
 struct ArchDef {
@@ -27,7 +39,13 @@ struct ArchDef {
   // LongRoPE: rope_factors_long/short divide the frequencies; long ones when the context is
   // longer than rope.scaling.original_context_length.
   bool longrope = false;
-  bool moe = false;             // every layer is a mixture of experts (llama's is optional: expert_count)
+  bool moe = false;
+  bool post_norms = false;      // post_attention_norm / post_ffw_norm on each block's output (gemma)
+  bool embed_scale = false;     // token embeddings times sqrt(n_embd) (gemma)
+  FfnActivation ffn_act = FfnActivation::silu;
+  SlidingWindow swa = SlidingWindow::none;
+  // gemma3: sliding-window layers use RoPE base 10000 without scaling; the others the file's.
+  bool local_rope_default = false;             // every layer is a mixture of experts (llama's is optional: expert_count)
   float default_rope_base = 10000.0f;
 };
 
@@ -42,5 +60,7 @@ const ArchDef& arch_qwen2();
 const ArchDef& arch_qwen3();
 const ArchDef& arch_phi3();
 const ArchDef& arch_qwen3moe();
+const ArchDef& arch_gemma2();
+const ArchDef& arch_gemma3();
 
 }  // namespace hearth::model

@@ -10,6 +10,8 @@ const ArchDef* const kArchs[] = {
     &arch_qwen3(),
     &arch_phi3(),
     &arch_qwen3moe(),
+    &arch_gemma2(),
+    &arch_gemma3(),
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 namespace hearth::model {
 
 void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens, int64_t pos0, int64_t layer, KvCache& cache,
-               const HParams& hp, float* out, ThreadPool* pool) {
+               const HParams& hp, float* out, ThreadPool* pool, const AttnLayer& opt) {
   const int64_t hd_k = hp.head_dim_k, hd_v = hp.head_dim_v;
   const int64_t group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
@@ -24,14 +24,22 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // the same result.
   auto task = [&](int64_t t, int64_t h, std::vector<float>& w) {
     const int64_t g = h / group;
-    const int64_t n_kv = pos0 + t + 1;
+    const int64_t pos = pos0 + t;
+    const int64_t first = opt.window > 0 ? std::max<int64_t>(0, pos - opt.window + 1) : 0;
+    const int64_t n_kv = pos + 1 - first;
     w.resize(static_cast<size_t>(n_kv));
-    tensor::attn_scores(kernels, q + t * hp.q_dim() + h * hd_k, kbase + g * hd_k, kd, n_kv, hd_k, scale, w.data());
+    tensor::attn_scores(kernels, q + t * hp.q_dim() + h * hd_k, kbase + first * kd + g * hd_k, kd, n_kv, hd_k, scale,
+                        w.data());
+    if (opt.softcap > 0) {
+      const float inv = 1.0f / opt.softcap;
+      for (float& s : w) s = opt.softcap * std::tanh(s * inv);
+    }
     const float mx = *std::max_element(w.begin(), w.end());
     const float sum = tensor::exp_sum(kernels, w.data(), n_kv, mx);
     const float inv = 1.0f / sum;
     for (float& p : w) p *= inv;
-    tensor::weighted_sum(kernels, w.data(), vbase + g * hd_v, vd, n_kv, hd_v, out + t * (hp.n_head * hd_v) + h * hd_v);
+    tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v,
+                         out + t * (hp.n_head * hd_v) + h * hd_v);
   };
   const int64_t n_tasks = n_tokens * hp.n_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.

@@ -48,6 +48,17 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
     h.n_ff_exp = optional_int(f, p + "expert_feed_forward_length", h.n_ff, 1, 1 << 22);
   }
   if (arch.moe && h.n_expert == 0) fail(Errc::format, f.name() + ": " + p + "expert_count is missing");
+  h.n_swa = optional_int(f, p + "attention.sliding_window", 0, 0, int64_t(1) << 32);
+  if (arch.swa != SlidingWindow::none && h.n_swa == 0)
+    fail(Errc::format, f.name() + ": " + p + "attention.sliding_window is missing");
+  h.attn_softcap = static_cast<float>(f.get_float(p + "attn_logit_softcapping", 0.0));
+  h.final_softcap = static_cast<float>(f.get_float(p + "final_logit_softcapping", 0.0));
+  if (h.attn_softcap < 0 || h.final_softcap < 0) fail(Errc::format, f.name() + ": soft-capping values must not be negative");
+  if (f.has(p + "rope.scaling.type") && f.get_string(p + "rope.scaling.type", "") == "linear") {
+    const double factor = f.get_float(p + "rope.scaling.factor", 1.0);
+    if (!(factor > 0)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.factor must be positive");
+    h.rope_freq_scale = static_cast<float>(1.0 / factor);
+  }
   h.n_ctx_orig = optional_int(f, p + "rope.scaling.original_context_length", 0, 0, int64_t(1) << 32);
   h.rope_attn_factor = static_cast<float>(f.get_float(p + "rope.scaling.attn_factor", 1.0));
   if (!(h.rope_attn_factor > 0.0f)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.attn_factor must be positive");

@@ -23,6 +23,10 @@ struct HParams {
   int64_t n_expert = 0;          // expert_count; 0: a dense FFN
   int64_t n_expert_used = 0;     // expert_used_count
   int64_t n_ff_exp = 0;          // expert_feed_forward_length (default feed_forward_length)
+  int64_t n_swa = 0;             // attention.sliding_window (for the layers the arch says)
+  float attn_softcap = 0;        // attn_logit_softcapping: scores -> cap * tanh(score / cap); 0 off
+  float final_softcap = 0;       // final_logit_softcapping, on the output logits
+  float rope_freq_scale = 1.0f;  // rope.scaling.type linear: positions times 1 / rope.scaling.factor
   int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length (LongRoPE), 0: none
   float rope_attn_factor = 1.0f; // rope.scaling.attn_factor: scales cos/sin (LongRoPE)
 

@@ -1,6 +1,7 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
@@ -58,6 +59,10 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
       l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
     }
     l.ffn_norm = bind_vector(f, p + "ffn_norm.weight", hp.n_embd);
+    if (arch.post_norms) {
+      l.post_attn_norm = bind_vector(f, p + "post_attention_norm.weight", hp.n_embd);
+      l.post_ffn_norm = bind_vector(f, p + "post_ffw_norm.weight", hp.n_embd);
+    }
     if (hp.n_expert > 0) {
       l.gate_inp = bind_matrix(f, p + "ffn_gate_inp.weight", hp.n_embd, hp.n_expert);
       l.gate_exps = bind_experts(f, p + "ffn_gate_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
@@ -157,6 +162,10 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       tensor::get_row(*kernels_, w_.token_embd.data, w_.token_embd.type, E, seqs[s].tokens[t], &x[r * E], w_.token_embd.layout);
     }
   }
+  if (arch_->embed_scale) {
+    const float sc = std::sqrt(static_cast<float>(E));
+    for (float& xi : x) xi *= sc;
+  }
 
   // Frequency factors per sequence: LongRoPE picks its long set once the context outgrows the
   // original one (as llama.cpp decides by context size, not position).
@@ -166,6 +175,12 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       ff_of[s] = seqs[s].cache->n_ctx() > hp_.n_ctx_orig ? w_.rope_long.f32() : w_.rope_short.f32();
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
+    const bool local = (arch_->swa == SlidingWindow::even_layers && il % 2 == 0) ||
+                       (arch_->swa == SlidingWindow::five_of_six && (il + 1) % 6 != 0);
+    const AttnLayer attn_opt{local ? hp_.n_swa : 0, hp_.attn_softcap};
+    const bool default_rope = local && arch_->local_rope_default;
+    const float rope_base = default_rope ? 10000.0f : hp_.rope_base;
+    const float rope_scale = default_rope ? 1.0f : hp_.rope_freq_scale;
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     if (L.wqkv) {
       fused.resize(static_cast<size_t>(n * (QD + KD + VD)));
@@ -192,7 +207,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
           rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
       }
       if (hp_.n_rot > 0) {
-        rope_table(pos_of[t], hp_.n_rot, hp_.rope_base, ff_of[seq_of[t]], rope_tab);
+        rope_table(pos_of[t], hp_.n_rot, rope_base, ff_of[seq_of[t]], rope_tab, rope_scale);
         if (hp_.rope_attn_factor != 1.0f)
           for (float& c : rope_tab) c *= hp_.rope_attn_factor;
         rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
@@ -205,9 +220,11 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (size_t s = 0; s < seqs.size(); ++s) {
       const int64_t r = row0[s];
       attention(*kernels_, &q[r * QD], static_cast<int64_t>(seqs[s].tokens.size()), seqs[s].cache->size(), il, *seqs[s].cache,
-                hp_, &att[r * AO], pool);
+                hp_, &att[r * AO], pool, attn_opt);
     }
     matmul(*kernels_, L.wo, att.data(), n, h.data(), pool);
+    if (L.post_attn_norm)
+      for (int64_t t = 0; t < n; ++t) rms_norm(&h[t * E], L.post_attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
 
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
@@ -231,9 +248,12 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       } else {
         matmul_shared(*kernels_, {{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
       }
-      swiglu(*kernels_, gate.data(), up.data(), m * F);
+      if (arch_->ffn_act == FfnActivation::gelu_f16) geglu_f16(gate.data(), up.data(), m * F);
+      else swiglu(*kernels_, gate.data(), up.data(), m * F);
       matmul(*kernels_, L.down, gate.data(), m, &h[t0 * E], pool);
     }
+    if (L.post_ffn_norm)
+      for (int64_t t = 0; t < n; ++t) rms_norm(&h[t * E], L.post_ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
   }
   for (const SeqBatch& sq : seqs) sq.cache->advance(static_cast<int64_t>(sq.tokens.size()));
@@ -251,6 +271,10 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   }
   logits.resize(static_cast<size_t>(n_out * hp_.n_vocab));
   matmul(*kernels_, w_.output, h.data(), n_out, logits.data(), pool);
+  if (hp_.final_softcap > 0) {
+    const float cap = hp_.final_softcap, inv = 1.0f / cap;
+    for (float& l : logits) l = cap * std::tanh(l * inv);
+  }
 }
 
 }  // namespace hearth::model

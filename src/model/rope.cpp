@@ -4,13 +4,14 @@
 
 namespace hearth::model {
 
-void rope_table(int64_t pos, int64_t n_rot, float base, const float* freq_factors, std::vector<float>& table) {
+void rope_table(int64_t pos, int64_t n_rot, float base, const float* freq_factors, std::vector<float>& table,
+                float freq_scale) {
   table.resize(static_cast<size_t>(n_rot));
   const float theta_scale = std::pow(base, -2.0f / static_cast<float>(n_rot));
   float theta = static_cast<float>(pos);
   for (int64_t i = 0; i < n_rot / 2; ++i) {
     const float ff = freq_factors ? freq_factors[i] : 1.0f;
-    const float t = theta / ff;
+    const float t = freq_scale * (theta / ff);
     table[2 * i] = std::cos(t);
     table[2 * i + 1] = std::sin(t);
     theta *= theta_scale;

@@ -11,7 +11,9 @@ namespace hearth::model {
 // [0, n_rot/2). Frequency i is base^(-2i/n_rot), divided by freq_factors[i] when given (llama-3
 // scaling). Theta is advanced by repeated float multiplication, the way ggml does, so angles
 // round like the reference.
-void rope_table(int64_t pos, int64_t n_rot, float base, const float* freq_factors, std::vector<float>& table);
+// freq_scale multiplies every angle (linear position scaling).
+void rope_table(int64_t pos, int64_t n_rot, float base, const float* freq_factors, std::vector<float>& table,
+                float freq_scale = 1.0f);
 
 // Rotates the first n_rot dimensions of each of `n_heads` consecutive heads of `head_dim` floats.
 void rope_apply(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,

@@ -42,6 +42,7 @@ struct LayerWeights {
   Weight bq, bk, bv;          // qwen2
   Weight q_norm, k_norm;      // qwen3
   Weight ffn_norm, gate, up, down;
+  Weight post_attn_norm, post_ffn_norm;  // gemma
   Weight gate_up;             // phi3: [gate; up] in one matrix (then gate/up are empty)
   // Mixture of experts (then gate/up/down are empty): the router and the stacked experts.
   Weight gate_inp, gate_exps, up_exps, down_exps;
