@@ -24,6 +24,13 @@ enum class SlidingWindow {
 enum class FfnActivation {
   silu,      // SwiGLU
   gelu_f16,  // gelu(gate) * up, GELU's tanh form through an F16 table as llama.cpp's CPU backend
+  swiglu_oai,  // gpt-oss: g = min(gate, 7), u = clamp(up, -7, 7), (u + 1) * g * sigmoid(1.702 g)
+};
+
+// How a mixture of experts weighs the experts it picks (always the top expert_used_count).
+enum class MoeGating {
+  softmax_renorm,  // softmax over all experts, the chosen probabilities renormalised (Mixtral, Qwen)
+  softmax_chosen,  // softmax over the chosen experts' logits only (gpt-oss)
 };
 
 // What distinguishes one pre-norm decoder-only transformer from another. The shared forward pass
@@ -40,6 +47,8 @@ struct ArchDef {
   // longer than rope.scaling.original_context_length.
   bool longrope = false;
   bool moe = false;
+  MoeGating moe_gating = MoeGating::softmax_renorm;
+  const char* ffn_norm_tensor = "ffn_norm";  // gpt-oss stores its FFN pre-norm as post_attention_norm
   bool post_norms = false;      // post_attention_norm / post_ffw_norm on each block's output (gemma)
   bool embed_scale = false;     // token embeddings times sqrt(n_embd) (gemma)
   FfnActivation ffn_act = FfnActivation::silu;
@@ -62,5 +71,6 @@ const ArchDef& arch_phi3();
 const ArchDef& arch_qwen3moe();
 const ArchDef& arch_gemma2();
 const ArchDef& arch_gemma3();
+const ArchDef& arch_gpt_oss();
 
 }  // namespace hearth::model

@@ -12,6 +12,7 @@ const ArchDef* const kArchs[] = {
     &arch_qwen3moe(),
     &arch_gemma2(),
     &arch_gemma3(),
+    &arch_gpt_oss(),
 };
 
 }  // namespace

@@ -34,8 +34,10 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       const float inv = 1.0f / opt.softcap;
       for (float& s : w) s = opt.softcap * std::tanh(s * inv);
     }
-    const float mx = *std::max_element(w.begin(), w.end());
-    const float sum = tensor::exp_sum(kernels, w.data(), n_kv, mx);
+    float mx = *std::max_element(w.begin(), w.end());
+    if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
+    float sum = tensor::exp_sum(kernels, w.data(), n_kv, mx);
+    if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
     const float inv = 1.0f / sum;
     for (float& p : w) p *= inv;
     tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v,

@@ -14,6 +14,7 @@ namespace hearth::model {
 struct AttnLayer {
   int64_t window = 0;  // > 0: a key at distance >= window is masked (sliding-window layers)
   float softcap = 0;   // > 0: scaled scores -> softcap * tanh(score / softcap)
+  const float* sinks = nullptr;  // per-head logits that join each softmax's denominator only
 };
 
 // Causal multi-head attention with grouped KV heads. q: n_tokens rows of n_head*head_dim_k;

@@ -58,7 +58,9 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
       l.q_norm = bind_vector(f, p + "attn_q_norm.weight", hp.head_dim_k);
       l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
     }
-    l.ffn_norm = bind_vector(f, p + "ffn_norm.weight", hp.n_embd);
+    l.ffn_norm = bind_vector(f, p + arch.ffn_norm_tensor + ".weight", hp.n_embd);
+    l.bo = bind_optional_vector(f, p + "attn_output.bias", hp.n_embd);
+    l.attn_sinks = bind_optional_vector(f, p + "attn_sinks.weight", hp.n_head);
     if (arch.post_norms) {
       l.post_attn_norm = bind_vector(f, p + "post_attention_norm.weight", hp.n_embd);
       l.post_ffn_norm = bind_vector(f, p + "post_ffw_norm.weight", hp.n_embd);
@@ -68,6 +70,10 @@ Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
       l.gate_exps = bind_experts(f, p + "ffn_gate_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
       l.up_exps = bind_experts(f, p + "ffn_up_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
       l.down_exps = bind_experts(f, p + "ffn_down_exps.weight", hp.n_ff_exp, hp.n_embd, hp.n_expert);
+      l.gate_inp_b = bind_optional_vector(f, p + "ffn_gate_inp.bias", hp.n_expert);
+      l.gate_exps_b = bind_optional_matrix(f, p + "ffn_gate_exps.bias", hp.n_ff_exp, hp.n_expert);
+      l.up_exps_b = bind_optional_matrix(f, p + "ffn_up_exps.bias", hp.n_ff_exp, hp.n_expert);
+      l.down_exps_b = bind_optional_matrix(f, p + "ffn_down_exps.bias", hp.n_embd, hp.n_expert);
     } else if (arch.fused_gate_up) {
       l.gate_up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);
     } else {
@@ -177,7 +183,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     const LayerWeights& L = w_.layers[il];
     const bool local = (arch_->swa == SlidingWindow::even_layers && il % 2 == 0) ||
                        (arch_->swa == SlidingWindow::five_of_six && (il + 1) % 6 != 0);
-    const AttnLayer attn_opt{local ? hp_.n_swa : 0, hp_.attn_softcap};
+    const AttnLayer attn_opt{local ? hp_.n_swa : 0, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
     const bool default_rope = local && arch_->local_rope_default;
     const float rope_base = default_rope ? 10000.0f : hp_.rope_base;
     const float rope_scale = default_rope ? 1.0f : hp_.rope_freq_scale;
@@ -223,6 +229,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
                 hp_, &att[r * AO], pool, attn_opt);
     }
     matmul(*kernels_, L.wo, att.data(), n, h.data(), pool);
+    add_bias(h.data(), L.bo, n, E);
     if (L.post_attn_norm)
       for (int64_t t = 0; t < n; ++t) rms_norm(&h[t * E], L.post_attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
@@ -234,7 +241,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       if (L.gate_inp) {
         // Experts write a separate buffer: their input rows must stay intact until all have run.
         fused.resize(static_cast<size_t>(m * E));
-        moe_ffn(*kernels_, L, hp_, &h[t0 * E], m, fused.data(), pool);
+        moe_ffn(*kernels_, L, hp_, *arch_, &h[t0 * E], m, fused.data(), pool);
         std::memcpy(&h[t0 * E], fused.data(), static_cast<size_t>(m * E) * sizeof(float));
         continue;
       }

@@ -10,11 +10,34 @@
 
 namespace hearth::model {
 
-void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const float* x, int64_t n, float* y,
-             ThreadPool* pool) {
+namespace {
+
+void add_row_bias(float* y, const Weight& b, int64_t e, int64_t m, int64_t dim) {
+  if (!b) return;
+  const float* be = b.f32() + e * dim;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < dim; ++j) y[i * dim + j] += be[j];
+}
+
+// gpt-oss's clamped SwiGLU, in place on gate.
+void swiglu_oai(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = std::min(gate[i], 7.0f);
+    const float u = std::clamp(up[i], -7.0f, 7.0f);
+    gate[i] = (u + 1.0f) * g / (1.0f + std::exp(-1.702f * g));
+  }
+}
+
+}  // namespace
+
+void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch, const float* x,
+             int64_t n, float* y, ThreadPool* pool) {
   const int64_t E = hp.n_embd, NE = hp.n_expert, K = hp.n_expert_used, F = hp.n_ff_exp;
   std::vector<float> logits(static_cast<size_t>(n * NE));
   matmul(k, L.gate_inp, x, n, logits.data(), pool);
+  if (L.gate_inp_b)
+    for (int64_t t = 0; t < n; ++t)
+      for (int64_t e = 0; e < NE; ++e) logits[t * NE + e] += L.gate_inp_b.f32()[e];
 
   // Routing: per expert, the tokens it serves and their weights.
   std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(NE));
@@ -22,13 +45,21 @@ void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp,
   std::vector<float> p(static_cast<size_t>(NE));
   for (int64_t t = 0; t < n; ++t) {
     const float* l = &logits[t * NE];
-    const float mx = *std::max_element(l, l + NE);
+    for (int64_t e = 0; e < NE; ++e) order[e] = e;
+    // Softmax is monotonic, so the top experts by probability are the top ones by logit.
+    std::partial_sort(order.begin(), order.begin() + K, order.end(),
+                      [&](int64_t a, int64_t b) { return l[a] > l[b] || (l[a] == l[b] && a < b); });
+    if (arch.moe_gating == MoeGating::softmax_chosen) {
+      const float mx = l[order[0]];
+      double sum = 0;
+      for (int64_t j = 0; j < K; ++j) sum += p[j] = std::exp(l[order[j]] - mx);
+      for (int64_t j = 0; j < K; ++j) routed[order[j]].emplace_back(t, static_cast<float>(p[j] / sum));
+      continue;
+    }
+    const float mx = l[order[0]];
     double sum = 0;
     for (int64_t e = 0; e < NE; ++e) sum += p[e] = std::exp(l[e] - mx);
     for (int64_t e = 0; e < NE; ++e) p[e] = static_cast<float>(p[e] / sum);
-    for (int64_t e = 0; e < NE; ++e) order[e] = e;
-    std::partial_sort(order.begin(), order.begin() + K, order.end(),
-                      [&](int64_t a, int64_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
     float chosen = 0;
     for (int64_t j = 0; j < K; ++j) chosen += p[order[j]];
     for (int64_t j = 0; j < K; ++j) routed[order[j]].emplace_back(t, p[order[j]] / chosen);
@@ -47,8 +78,12 @@ void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp,
     out.resize(static_cast<size_t>(m * E));
     const Weight g = L.gate_exps.expert(e), u = L.up_exps.expert(e), d = L.down_exps.expert(e);
     matmul_shared(k, {{&g, gate.data()}, {&u, up.data()}}, xin.data(), m, pool);
-    swiglu(k, gate.data(), up.data(), m * F);
+    add_row_bias(gate.data(), L.gate_exps_b, e, m, F);
+    add_row_bias(up.data(), L.up_exps_b, e, m, F);
+    if (arch.ffn_act == FfnActivation::swiglu_oai) swiglu_oai(gate.data(), up.data(), m * F);
+    else swiglu(k, gate.data(), up.data(), m * F);
     matmul(k, d, gate.data(), m, out.data(), pool);
+    add_row_bias(out.data(), L.down_exps_b, e, m, E);
     for (int64_t i = 0; i < m; ++i) {
       float* yt = y + toks[i].first * E;
       const float w = toks[i].second;

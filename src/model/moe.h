@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "model/arch.h"
 #include "model/hparams.h"
 #include "model/weights.h"
 #include "tensor/dispatch.h"
@@ -13,7 +14,7 @@ namespace hearth::model {
 
 // y (n x n_embd) = MoE-FFN of x (n x n_embd). Tokens routed to the same expert are computed
 // together, so a prompt reads each chosen expert's weights once.
-void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const float* x, int64_t n, float* y,
-             ThreadPool* pool);
+void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch, const float* x,
+             int64_t n, float* y, ThreadPool* pool);
 
 }  // namespace hearth::model

@@ -46,6 +46,10 @@ struct LayerWeights {
   Weight gate_up;             // phi3: [gate; up] in one matrix (then gate/up are empty)
   // Mixture of experts (then gate/up/down are empty): the router and the stacked experts.
   Weight gate_inp, gate_exps, up_exps, down_exps;
+  // Optional biases (gpt-oss): the router's, and per expert (rows = experts).
+  Weight gate_inp_b, gate_exps_b, up_exps_b, down_exps_b;
+  Weight bo;                  // attn_output.bias (optional)
+  Weight attn_sinks;          // per-head sink logits (gpt-oss)
 };
 
 struct Weights {

@@ -26,7 +26,7 @@ std::vector<GoldenCase> cases() {
                          "tiny-llama-IQ4_XS", "tiny-llama-IQ3_S", "tiny-phi3-F32",
                          "tiny-phi3-Q8_0",    "tiny-phi3-Q4_K_M", "tiny-llamamoe-F32", "tiny-llamamoe-Q8_0",
                          "tiny-llamamoe-Q4_K_M", "tiny-qwen3moe-F32", "tiny-gemma2-F32",
-                         "tiny-gemma2-Q8_0",  "tiny-gemma2-Q4_K_M", "tiny-gemma3-F32"};
+                         "tiny-gemma2-Q8_0",  "tiny-gemma2-Q4_K_M", "tiny-gemma3-F32",   "tiny-gptoss-F32"};
   for (const char* n : names) c.push_back({std::string(n) + ".json", std::string(n) + ".gguf"});
   // Not compared: the quantized qwen3moe and gemma3 files, whose references are ik_llama.cpp's
   // quantized kernels (their activation roundings move these random models' logits by a median
