@@ -54,12 +54,22 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   h.attn_softcap = static_cast<float>(f.get_float(p + "attn_logit_softcapping", 0.0));
   h.final_softcap = static_cast<float>(f.get_float(p + "final_logit_softcapping", 0.0));
   if (h.attn_softcap < 0 || h.final_softcap < 0) fail(Errc::format, f.name() + ": soft-capping values must not be negative");
-  if (f.has(p + "rope.scaling.type") && f.get_string(p + "rope.scaling.type", "") == "linear") {
+  h.n_ctx_orig = optional_int(f, p + "rope.scaling.original_context_length", 0, 0, int64_t(1) << 32);
+  const std::string scaling = f.get_string(p + "rope.scaling.type", "none");
+  if (scaling == "linear" || scaling == "yarn") {
     const double factor = f.get_float(p + "rope.scaling.factor", 1.0);
     if (!(factor > 0)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.factor must be positive");
     h.rope_freq_scale = static_cast<float>(1.0 / factor);
+    if (scaling == "yarn") {
+      h.rope_yarn = h.rope_freq_scale != 1.0f;
+      if (h.n_ctx_orig == 0) h.n_ctx_orig = h.n_ctx_train;
+      h.yarn_beta_fast = static_cast<float>(f.get_float(p + "rope.scaling.yarn_beta_fast", 32.0));
+      h.yarn_beta_slow = static_cast<float>(f.get_float(p + "rope.scaling.yarn_beta_slow", 1.0));
+    }
+  } else if (scaling != "none" && scaling != "") {
+    fail(Errc::unsupported, f.name() + ": " + p + "rope.scaling.type '" + scaling +
+                                "' is not supported (none, linear, yarn; LongRoPE via rope factors)");
   }
-  h.n_ctx_orig = optional_int(f, p + "rope.scaling.original_context_length", 0, 0, int64_t(1) << 32);
   h.rope_attn_factor = static_cast<float>(f.get_float(p + "rope.scaling.attn_factor", 1.0));
   if (!(h.rope_attn_factor > 0.0f)) fail(Errc::format, f.name() + ": " + p + "rope.scaling.attn_factor must be positive");
   if (!(h.rms_eps > 0.0f) || !(h.rope_base > 0.0f))

@@ -26,8 +26,10 @@ struct HParams {
   int64_t n_swa = 0;             // attention.sliding_window (for the layers the arch says)
   float attn_softcap = 0;        // attn_logit_softcapping: scores -> cap * tanh(score / cap); 0 off
   float final_softcap = 0;       // final_logit_softcapping, on the output logits
-  float rope_freq_scale = 1.0f;  // rope.scaling.type linear: positions times 1 / rope.scaling.factor
-  int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length (LongRoPE), 0: none
+  float rope_freq_scale = 1.0f;  // rope.scaling.type linear or yarn: positions times 1 / rope.scaling.factor
+  bool rope_yarn = false;        // rope.scaling.type yarn (with n_ctx_orig)
+  float yarn_beta_fast = 32.0f, yarn_beta_slow = 1.0f;
+  int64_t n_ctx_orig = 0;        // rope.scaling.original_context_length (LongRoPE, YaRN), 0: none
   float rope_attn_factor = 1.0f; // rope.scaling.attn_factor: scales cos/sin (LongRoPE)
 
   int64_t q_dim() const { return n_head * head_dim_k; }

@@ -185,8 +185,14 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
                        (arch_->swa == SlidingWindow::five_of_six && (il + 1) % 6 != 0);
     const AttnLayer attn_opt{local ? hp_.n_swa : 0, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
     const bool default_rope = local && arch_->local_rope_default;
-    const float rope_base = default_rope ? 10000.0f : hp_.rope_base;
-    const float rope_scale = default_rope ? 1.0f : hp_.rope_freq_scale;
+    RopeParams rp;
+    rp.base = default_rope ? 10000.0f : hp_.rope_base;
+    rp.freq_scale = default_rope ? 1.0f : hp_.rope_freq_scale;
+    rp.attn_factor = hp_.rope_attn_factor;
+    if (hp_.rope_yarn && !default_rope) {
+      rp.ext_factor = 1.0f;
+      yarn_corr_dims(hp_.n_rot, hp_.n_ctx_orig, rp.base, hp_.yarn_beta_fast, hp_.yarn_beta_slow, rp);
+    }
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     if (L.wqkv) {
       fused.resize(static_cast<size_t>(n * (QD + KD + VD)));
@@ -213,9 +219,8 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
           rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
       }
       if (hp_.n_rot > 0) {
-        rope_table(pos_of[t], hp_.n_rot, rope_base, ff_of[seq_of[t]], rope_tab, rope_scale);
-        if (hp_.rope_attn_factor != 1.0f)
-          for (float& c : rope_tab) c *= hp_.rope_attn_factor;
+        rp.freq_factors = ff_of[seq_of[t]];
+        rope_table(pos_of[t], hp_.n_rot, rp, rope_tab);
         rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
         rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
       }
