@@ -54,7 +54,11 @@ struct ArchDef {
   FfnActivation ffn_act = FfnActivation::silu;
   SlidingWindow swa = SlidingWindow::none;
   // gemma3: sliding-window layers use RoPE base 10000 without scaling; the others the file's.
-  bool local_rope_default = false;             // every layer is a mixture of experts (llama's is optional: expert_count)
+  bool local_rope_default = false;
+  // Encoders (bert, nomic-bert): bidirectional attention, LayerNorm, hidden states only.
+  bool encoder = false;
+  bool learned_positions = false;  // position_embd.weight added to the input (bert)
+  bool encoder_rope = false;       // RoPE on q and k (nomic-bert)             // every layer is a mixture of experts (llama's is optional: expert_count)
   float default_rope_base = 10000.0f;
 };
 
@@ -72,5 +76,7 @@ const ArchDef& arch_qwen3moe();
 const ArchDef& arch_gemma2();
 const ArchDef& arch_gemma3();
 const ArchDef& arch_gpt_oss();
+const ArchDef& arch_bert();
+const ArchDef& arch_nomic_bert();
 
 }  // namespace hearth::model

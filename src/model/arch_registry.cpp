@@ -13,6 +13,8 @@ const ArchDef* const kArchs[] = {
     &arch_gemma2(),
     &arch_gemma3(),
     &arch_gpt_oss(),
+    &arch_bert(),
+    &arch_nomic_bert(),
 };
 
 }  // namespace

@@ -12,8 +12,10 @@ void swiglu(const tensor::Kernels& kernels, float* gate, const float* up, int64_
   tensor::silu_mul(kernels, gate, up, n);
 }
 
-void geglu_f16(float* gate, const float* up, int64_t n) {
-  // GELU of every F16 value, built once (a function-local static is initialised thread-safely).
+namespace {
+
+// GELU of every F16 value, built once (a function-local static is initialised thread-safely).
+const std::vector<uint16_t>& gelu_table() {
   static const std::vector<uint16_t> table = [] {
     std::vector<uint16_t> t(1 << 16);
     for (uint32_t i = 0; i < t.size(); ++i) {
@@ -23,14 +25,25 @@ void geglu_f16(float* gate, const float* up, int64_t n) {
     }
     return t;
   }();
-  for (int64_t i = 0; i < n; ++i) {
-    const float x = gate[i];
-    float g;
-    if (x <= -10.0f) g = 0.0f;
-    else if (x >= 10.0f) g = x;
-    else g = tensor::fp16_to_fp32(table[tensor::fp32_to_fp16(x)]);
-    gate[i] = g * up[i];
-  }
+  return table;
+}
+
+float gelu_one(float x, const std::vector<uint16_t>& table) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  return tensor::fp16_to_fp32(table[tensor::fp32_to_fp16(x)]);
+}
+
+}  // namespace
+
+void geglu_f16(float* gate, const float* up, int64_t n) {
+  const auto& table = gelu_table();
+  for (int64_t i = 0; i < n; ++i) gate[i] = gelu_one(gate[i], table) * up[i];
+}
+
+void gelu_f16(float* x, int64_t n) {
+  const auto& table = gelu_table();
+  for (int64_t i = 0; i < n; ++i) x[i] = gelu_one(x[i], table);
 }
 
 }  // namespace hearth::model

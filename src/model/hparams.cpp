@@ -41,6 +41,8 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   if (h.n_rot % 2 != 0) fail(Errc::format, f.name() + ": " + p + "rope.dimension_count must be even");
   h.n_ctx_train = optional_int(f, p + "context_length", 2048, 1, int64_t(1) << 32);
   h.rms_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_rms_epsilon", 1e-5));
+  h.norm_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_epsilon", 1e-5));
+  if (!(h.norm_eps > 0.0f)) fail(Errc::format, f.name() + ": " + p + "attention.layer_norm_epsilon must be positive");
   h.rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", arch.default_rope_base));
   h.n_expert = optional_int(f, p + "expert_count", 0, 0, 4096);
   if (h.n_expert > 0) {

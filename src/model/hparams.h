@@ -19,6 +19,7 @@ struct HParams {
   int64_t n_rot = 0;       // rope.dimension_count, default head_dim_k
   int64_t n_ctx_train = 0; // context_length
   float rms_eps = 1e-5f;
+  float norm_eps = 1e-5f;  // attention.layer_norm_epsilon (LayerNorm: encoders)
   float rope_base = 10000.0f;
   int64_t n_expert = 0;          // expert_count; 0: a dense FFN
   int64_t n_expert_used = 0;     // expert_used_count

@@ -110,6 +110,10 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   m->arch_ = arch;
   m->kernels_ = &tensor::kernels_for(opts.isa);
   m->hp_ = read_hparams(*m->file_, *arch);
+  if (arch->encoder) {
+    m->enc_ = std::make_unique<EncoderWeights>(bind_encoder(*m->file_, *arch, m->hp_));
+    return m;
+  }
   m->w_ = bind_weights(*m->file_, *arch, m->hp_);
   if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_);
   return m;
@@ -147,6 +151,17 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     n_out += sq.all_logits ? ns : 1;
   }
 
+  if (enc_) {
+    if (!hidden)
+      fail(Errc::unsupported, file_->name() + ": '" + arch_->name + "' is an embedding model: it cannot generate text");
+    logits.clear();
+    std::vector<float> rows;
+    for (const SeqBatch& sq : seqs) {
+      encode(*kernels_, *enc_, hp_, *arch_, sq.tokens, rows, pool);
+      logits.insert(logits.end(), rows.begin(), rows.end());
+    }
+    return;
+  }
   const int64_t E = hp_.n_embd, QD = hp_.q_dim(), KD = hp_.k_dim(), VD = hp_.v_dim();
   const int64_t AO = hp_.n_head * hp_.head_dim_v, F = hp_.n_ff;
   std::vector<float> x(n * E), h(n * E), q(n * QD), k(n * KD), v(n * VD), att(n * AO);

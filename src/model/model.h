@@ -9,6 +9,7 @@
 
 #include "gguf/gguf.h"
 #include "model/arch.h"
+#include "model/encoder.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
@@ -64,7 +65,8 @@ class Model {
   // `logits` receives each sequence's logits in order (n_i or 1 rows of n_vocab). All inputs are
   // validated before anything runs: on error no cache changes. The caches must be distinct.
   // With hidden = true the rows are the final-normed hidden states (n_embd floats each) instead
-  // of logits: the input of embeddings.
+  // of logits: the input of embeddings. Encoder models (arch().encoder) only have hidden states:
+  // every token's, their caches untouched; asking them for logits is Error(unsupported).
   void forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& logits, ThreadPool* pool,
                      bool hidden = false) const;
 
@@ -75,6 +77,7 @@ class Model {
   const tensor::Kernels* kernels_ = nullptr;
   HParams hp_;
   Weights w_;
+  std::unique_ptr<EncoderWeights> enc_;  // encoders (bert): used instead of w_
   std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)
 };
 
