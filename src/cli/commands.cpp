@@ -11,6 +11,7 @@ Command inspect_command();
 Command ledger_command();
 Command logits_command();
 Command mcp_command();
+Command embed_command();
 Command grammar_command();
 Command memory_command();
 Command pack_command();
@@ -36,6 +37,7 @@ const std::vector<Command>& commands() {
       ledger_command(),
       logits_command(),
       mcp_command(),
+      embed_command(),
       grammar_command(),
       memory_command(),
       pack_command(),

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/thread_pool.h"
+#include "engine/embed.h"
 #include "engine/prompt_plan.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
@@ -297,25 +298,14 @@ void Scheduler::loop() {
 
 void Scheduler::run_embedding(Pending& p) {
   const auto& m = *model_.model;
-  const int64_t n = static_cast<int64_t>(p.req.prompt.size()), E = m.hparams().n_embd;
+  const int64_t n = static_cast<int64_t>(p.req.prompt.size());
   GenEvent done;
   done.kind = GenEvent::Kind::done;
   done.stats.prompt_tokens = n;
   done.stats.queue_ms = now_ms() - p.submitted_ms;
   const double t0 = now_ms();
   try {
-    model::KvCache cache(m.hparams(), n);
-    std::vector<float> hidden;
-    const model::Model::SeqBatch b{&cache, p.req.prompt, true};
-    m.forward_batch(std::span<const model::Model::SeqBatch>(&b, 1), hidden, pool_.get(), true);
-    std::vector<double> sum(static_cast<size_t>(E), 0.0);
-    for (int64_t t = 0; t < n; ++t)
-      for (int64_t i = 0; i < E; ++i) sum[i] += hidden[t * E + i];
-    double norm = 0;
-    for (double v : sum) norm += v * v;
-    norm = std::sqrt(norm);
-    done.embedding.resize(static_cast<size_t>(E));
-    for (int64_t i = 0; i < E; ++i) done.embedding[i] = static_cast<float>(norm > 0 ? sum[i] / norm : 0.0);
+    done.embedding = embed_tokens(m, p.req.prompt, pool_.get());
   } catch (const Error& e) {
     GenEvent err;
     err.kind = GenEvent::Kind::error;
