@@ -39,7 +39,7 @@ int run(const EmbedFlags& f) {
     const auto ids = lm.tokenizer->encode(text, true, false);
     const std::vector<float> v = engine::embed_tokens(*lm.model, ids, &pool);
     if (f.json_out) {
-      out.push_back({{"text", text}, {"tokens", ids.size()}, {"embedding", v}});
+      out.push_back({{"index", out.size()}, {"tokens", ids.size()}, {"embedding", v}});
     } else {
       for (size_t i = 0; i < v.size(); ++i) std::printf("%s%.7g", i ? " " : "", v[i]);
       std::printf("\n");
@@ -59,7 +59,7 @@ Command embed_command() {
         ->required();
     app.add_option("-p,--prompt", f->texts, "Text to embed (repeatable; default: each line of stdin)");
     app.add_option("-t,--threads", f->threads, "Threads (default: all cores)");
-    app.add_flag("--json", f->json_out, "Print {\"model\", \"dim\", \"data\": [{\"text\", \"tokens\", \"embedding\"}]}");
+    app.add_flag("--json", f->json_out, "Print {\"model\", \"dim\", \"data\": [{\"index\", \"tokens\", \"embedding\"}]}");
     return [f]() { return run_guarded([&] { return run(*f); }); };
   }};
 }

@@ -140,10 +140,13 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   uint64_t tensor_bytes = 0;
   for (const auto& t : f.tensors()) {
     r.n_params += t.n_elements();
-    tensor_bytes += t.nbytes;
+    // A mixture of experts reads only the chosen experts' share of the stacked expert tensors.
+    const bool experts = t.name.find("_exps.") != std::string::npos && hp.n_expert > 0;
+    tensor_bytes += experts ? t.nbytes / static_cast<uint64_t>(hp.n_expert) * static_cast<uint64_t>(hp.n_expert_used)
+                            : t.nbytes;
   }
-  // A decode step reads every weight once, except that an untied token embedding contributes
-  // only the one row it looks up.
+  // A decode step reads every weight once (every active one, for experts), except that an
+  // untied token embedding contributes only the one row it looks up.
   r.weight_bytes_per_token = tensor_bytes;
   if (const gguf::TensorInfo* emb = f.find_tensor("token_embd.weight"); emb && f.find_tensor("output.weight"))
     r.weight_bytes_per_token -= emb->nbytes - emb->nbytes / static_cast<uint64_t>(std::max<int64_t>(1, emb->rows()));

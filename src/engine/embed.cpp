@@ -16,7 +16,9 @@ std::vector<float> embed_tokens(const model::Model& m, std::span<const int32_t> 
   const model::Model::SeqBatch b{&cache, tokens, true};
   m.forward_batch(std::span<const model::Model::SeqBatch>(&b, 1), hidden, pool, true);
   std::vector<double> sum(static_cast<size_t>(E), 0.0);
-  for (int64_t t = 0; t < n; ++t)
+  const int64_t pooling = m.hparams().pooling;
+  const int64_t first = pooling == 3 ? n - 1 : 0, last = pooling == 2 ? 1 : n;
+  for (int64_t t = first; t < last; ++t)
     for (int64_t i = 0; i < E; ++i) sum[i] += hidden[t * E + i];
   double norm = 0;
   for (double v : sum) norm += v * v;

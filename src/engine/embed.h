@@ -1,5 +1,6 @@
-// Text -> one embedding vector: the model's final hidden states averaged over every token
-// (mean pooling, as llama.cpp's default for these models) and scaled to unit length.
+// Text -> one embedding vector: the model's final hidden states pooled as the file declares
+// (`pooling_type`: mean over every token, the first (CLS) or the last token; mean when it says
+// none) and scaled to unit length.
 #pragma once
 #include <cstdint>
 #include <span>

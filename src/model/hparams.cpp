@@ -41,6 +41,9 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   if (h.n_rot % 2 != 0) fail(Errc::format, f.name() + ": " + p + "rope.dimension_count must be even");
   h.n_ctx_train = optional_int(f, p + "context_length", 2048, 1, int64_t(1) << 32);
   h.rms_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_rms_epsilon", 1e-5));
+  h.pooling = optional_int(f, p + "pooling_type", 1, 0, 4);
+  if (h.pooling == 0 || h.pooling == 4)  // none (per-token vectors) and rank (rerankers)
+    h.pooling = 1;
   h.norm_eps = static_cast<float>(f.get_float(p + "attention.layer_norm_epsilon", 1e-5));
   if (!(h.norm_eps > 0.0f)) fail(Errc::format, f.name() + ": " + p + "attention.layer_norm_epsilon must be positive");
   h.rope_base = static_cast<float>(f.get_float(p + "rope.freq_base", arch.default_rope_base));

@@ -19,7 +19,8 @@ struct HParams {
   int64_t n_rot = 0;       // rope.dimension_count, default head_dim_k
   int64_t n_ctx_train = 0; // context_length
   float rms_eps = 1e-5f;
-  float norm_eps = 1e-5f;  // attention.layer_norm_epsilon (LayerNorm: encoders)
+  float norm_eps = 1e-5f;
+  int64_t pooling = 1;     // pooling_type for embeddings: 1 mean, 2 CLS (first token), 3 last token  // attention.layer_norm_epsilon (LayerNorm: encoders)
   float rope_base = 10000.0f;
   int64_t n_expert = 0;          // expert_count; 0: a dense FFN
   int64_t n_expert_used = 0;     // expert_used_count

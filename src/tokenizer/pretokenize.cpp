@@ -30,8 +30,10 @@ struct Group {
 const std::vector<Group>& groups() {
   static const std::vector<Group> g = {
       {{"llama3", "llama-v3", "llama-bpe", "falcon3", "dbrx", "smaug-bpe"}, {kLlama3}},
-      {{"qwen2", "stablelm2", "hunyuan"}, {kQwen2}},
-      {{"gpt-2", "mpt", "olmo", "jais", "trillion"}, {kGpt2}},
+      {{"qwen2", "deepseek-r1-qwen", "stablelm2", "hunyuan"}, {kQwen2}},
+      {{"gpt-2", "phi-2", "roberta-bpe", "gigachat", "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
+        "jina-v2-code", "mpt", "olmo", "jais", "trillion"},
+       {kGpt2}},
       {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
        {"\\p{N}", kGpt2}},
       {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2, "[0-9][0-9][0-9]"}},
