@@ -1,5 +1,7 @@
 #include "core/utf8.h"
 
+#include <cstdio>
+
 namespace hearth::utf8 {
 
 size_t seq_len(uint8_t c) {
@@ -115,5 +117,50 @@ int decode_strict(std::string_view s, size_t i, uint32_t* cp) {
   *cp = v;
   return n;
 }
+
+void append_python_json_string(std::string& out, std::string_view s, bool ascii) {
+  out += '"';
+  size_t pos = 0;
+  while (pos < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[pos]);
+    if (c < 0x80) {
+      ++pos;
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            out += b;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      continue;
+    }
+    size_t start = pos;
+    uint32_t cp = decode(s, pos);
+    if (!ascii) {
+      out.append(s.substr(start, pos - start));
+      continue;
+    }
+    char b[16];
+    if (cp >= 0x10000) {
+      uint32_t v = cp - 0x10000;
+      std::snprintf(b, sizeof b, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+    } else {
+      std::snprintf(b, sizeof b, "\\u%04x", cp);
+    }
+    out += b;
+  }
+  out += '"';
+}
+
 
 }  // namespace hearth::utf8

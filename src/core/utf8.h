@@ -26,6 +26,11 @@ int decode_strict(std::string_view s, size_t pos, uint32_t* cp);
 
 void append(std::string& out, uint32_t cp);
 
+// `s` as a JSON string literal the way Python's json.dumps writes it: \" \\ \n \r \t \b \f,
+// other controls as \u00XX, and with `ascii` (ensure_ascii) every non-ASCII character as \uXXXX
+// (surrogate pairs above U+FFFF). Chat templates' tojson and JSON-schema const values use it.
+void append_python_json_string(std::string& out, std::string_view s, bool ascii);
+
 // Replaces invalid sequences with U+FFFD so the result can be put in JSON.
 std::string sanitize(std::string_view s);
 

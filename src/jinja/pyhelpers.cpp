@@ -110,50 +110,6 @@ std::string py_strip(std::string_view s, const Value& chars, bool left, bool rig
   return from_code_points(cps, b, e);
 }
 
-static void json_string(std::string& out, std::string_view s, bool ascii) {
-  out += '"';
-  size_t pos = 0;
-  while (pos < s.size()) {
-    unsigned char c = static_cast<unsigned char>(s[pos]);
-    if (c < 0x80) {
-      ++pos;
-      switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        default:
-          if (c < 0x20) {
-            char b[8];
-            std::snprintf(b, sizeof b, "\\u%04x", c);
-            out += b;
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      continue;
-    }
-    size_t start = pos;
-    uint32_t cp = utf8::decode(s, pos);
-    if (!ascii) {
-      out.append(s.substr(start, pos - start));
-      continue;
-    }
-    char b[16];
-    if (cp >= 0x10000) {
-      uint32_t v = cp - 0x10000;
-      std::snprintf(b, sizeof b, "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
-    } else {
-      std::snprintf(b, sizeof b, "\\u%04x", cp);
-    }
-    out += b;
-  }
-  out += '"';
-}
-
 static void json_value(std::string& out, const Value& v, const JsonStyle& st, int level) {
   auto newline = [&](int lvl) {
     out += '\n';
@@ -171,7 +127,7 @@ static void json_value(std::string& out, const Value& v, const JsonStyle& st, in
       else out += format_float(d);
       return;
     }
-    case Value::Kind::String: json_string(out, v.str(), st.ensure_ascii); return;
+    case Value::Kind::String: utf8::append_python_json_string(out, v.str(), st.ensure_ascii); return;
     case Value::Kind::List: {
       if (v.items().empty()) {
         out += "[]";
@@ -212,7 +168,7 @@ static void json_value(std::string& out, const Value& v, const JsonStyle& st, in
         if (!first) out += st.item_sep;
         first = false;
         if (st.has_indent) newline(level + 1);
-        json_string(out, key_str(kv->first), st.ensure_ascii);
+        utf8::append_python_json_string(out, key_str(kv->first), st.ensure_ascii);
         out += st.key_sep;
         json_value(out, kv->second, st, level + 1);
       }

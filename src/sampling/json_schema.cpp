@@ -86,12 +86,6 @@ std::string literal(const std::string& s) {
   return out + "\"";
 }
 
-void append_u16(std::string& out, uint32_t u) {
-  static const char* hexd = "0123456789abcdef";
-  out += "\\u";
-  for (int sh = 12; sh >= 0; sh -= 4) out += hexd[(u >> sh) & 15];
-}
-
 // A value as Python's json.dumps writes it (", " and ": " separators, non-ASCII escaped): the
 // text `const` and `enum` values must match.
 std::string py_dumps(const ordered_json& v) {
@@ -111,44 +105,9 @@ std::string py_dumps(const ordered_json& v) {
       return out + "]";
     }
     case ordered_json::value_t::string: {
-      const std::string& s = v.get_ref<const std::string&>();
-      std::string out = "\"";
-      for (size_t i = 0; i < s.size();) {
-        uint32_t cp = 0;
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x80) {
-          cp = c;
-          ++i;
-        } else {
-          int n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
-          cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-          for (int k = 1; k < n && i + static_cast<size_t>(k) < s.size(); ++k)
-            cp = (cp << 6) | (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) & 0x3F);
-          i += static_cast<size_t>(n);
-        }
-        switch (cp) {
-          case '"': out += "\\\""; break;
-          case '\\': out += "\\\\"; break;
-          case '\n': out += "\\n"; break;
-          case '\r': out += "\\r"; break;
-          case '\t': out += "\\t"; break;
-          case '\b': out += "\\b"; break;
-          case '\f': out += "\\f"; break;
-          default:
-            if (cp < 0x20 || cp >= 0x7F) {
-              if (cp > 0xFFFF) {
-                cp -= 0x10000;
-                append_u16(out, 0xD800 + (cp >> 10));
-                append_u16(out, 0xDC00 + (cp & 0x3FF));
-              } else {
-                append_u16(out, cp);
-              }
-            } else {
-              out += static_cast<char>(cp);
-            }
-        }
-      }
-      return out + "\"";
+      std::string out;
+      utf8::append_python_json_string(out, v.get_ref<const std::string&>(), true);
+      return out;
     }
     case ordered_json::value_t::boolean: return v.get<bool>() ? "true" : "false";
     case ordered_json::value_t::null: return "null";

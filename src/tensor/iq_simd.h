@@ -13,33 +13,12 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/iq_tables.h"
+#include "tensor/simd_avx.h"
 
 namespace hearth::tensor::iq_simd {
 
-// Signed byte products summed in groups of 4: 8 int32 lanes. Callers keep |a| <= 127, so the
-// unsigned-by-signed forms cannot overflow.
-inline __m256i dot_i8(__m256i a, __m256i b) {
-  const __m256i ua = _mm256_sign_epi8(a, a), sb = _mm256_sign_epi8(b, a);
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), ua, sb);
-#else
-  return _mm256_madd_epi16(_mm256_maddubs_epi16(ua, sb), _mm256_set1_epi16(1));
-#endif
-}
 
-inline int hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // 16 code bytes -> 32 values through a 16-entry byte table (low nibbles first, then high).
 inline __m256i lookup32(const uint8_t* qs, __m256i table) {
@@ -61,9 +40,9 @@ inline float iq4_nl_dot(int64_t n, const void* w, const void* x) {
     const __m256i qa = lookup32(a[i].qs, table);
     const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(simd::dot_i8(qa, qb)), acc);
   }
-  return hsum(acc);
+  return simd::hsum256(acc);
 }
 
 // E8M0 halved: 2^(e - 128) (NaN for e = 255), as quant_mxfp4.cpp.
@@ -84,9 +63,9 @@ inline float mxfp4_dot(int64_t n, const void* w, const void* x) {
     const __m256i qa = lookup32(a[i].qs, table);
     const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256 d = _mm256_set1_ps(fp16_to_fp32(b[i].d) * mxfp4_half_scale(a[i].e));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(simd::dot_i8(qa, qb)), acc);
   }
-  return hsum(acc);
+  return simd::hsum256(acc);
 }
 
 #if defined(__clang__)
@@ -108,7 +87,7 @@ inline float iq4_xs_dot(int64_t n, const void* w, const void* x) {
       const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * ib));
       const int lo = (a[i].scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0f, hi = (a[i].scales_h >> (2 * ib)) & 0x03;
       const int scale = (lo | (hi << 4)) - 32;
-      sum += d * static_cast<float>(scale) * static_cast<float>(hsum_i32(dot_i8(qa, qb)));
+      sum += d * static_cast<float>(scale) * static_cast<float>(simd::hsum256_i32(simd::dot_i8(qa, qb)));
     }
   }
   return sum;
@@ -116,15 +95,7 @@ inline float iq4_xs_dot(int64_t n, const void* w, const void* x) {
 
 // Signs of IQ3_S: byte j of the result is -1 when bit j of the 8-bit sign field is set, for the
 // 4 sign bytes of 32 weights (one per group of 8).
-inline __m256i iq3s_signs(const uint8_t* s4) {
-  uint32_t s;
-  std::memcpy(&s, s4, 4);
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(s)),
-      _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0));
-  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
-  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);  // 0xff where negative
-}
+inline __m256i iq3s_signs(const uint8_t* s4) { return simd::bit_mask32(s4); }  // 0xff where negative
 
 inline float iq3_s_dot(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockIQ3_S*>(w);
@@ -146,7 +117,7 @@ inline float iq3_s_dot(int64_t n, const void* w, const void* x) {
       const __m256i qa = _mm256_sub_epi8(_mm256_xor_si256(mag, neg), neg);
       const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs + 32 * ib));
       const int scale = 1 + 2 * ((a[i].scales[ib / 2] >> (4 * (ib % 2))) & 0x0f);
-      block += hsum_i32(dot_i8(qa, qb)) * scale;
+      block += simd::hsum256_i32(simd::dot_i8(qa, qb)) * scale;
     }
     sum += fp16_to_fp32(a[i].d) * b[i].d * static_cast<float>(block);
   }

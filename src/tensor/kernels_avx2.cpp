@@ -8,17 +8,12 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
+#include "tensor/simd_avx.h"
 #include "tensor/quant_k.h"
 
 namespace hearth::tensor {
 namespace {
 
-inline float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 float f32_dot(int64_t n, const void* w, const void* x) {
   const float* a = static_cast<const float*>(w);
@@ -29,7 +24,7 @@ float f32_dot(int64_t n, const void* w, const void* x) {
     acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
-  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) sum += a[i] * b[i];
   return sum;
 }
@@ -44,7 +39,7 @@ float f16_dot(int64_t n, const void* w, const void* x) {
     acc0 = _mm256_fmadd_ps(load(a + i), load(b + i), acc0);
     acc1 = _mm256_fmadd_ps(load(a + i + 8), load(b + i + 8), acc1);
   }
-  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]);
   return sum;
 }
@@ -63,7 +58,7 @@ float bf16_dot(int64_t n, const void* w, const void* x) {
     acc0 = _mm256_fmadd_ps(load(a + i), load(b + i), acc0);
     acc1 = _mm256_fmadd_ps(load(a + i + 8), load(b + i + 8), acc1);
   }
-  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
   for (; i < n; ++i) sum += bf16_to_fp32(a[i]) * bf16_to_fp32(b[i]);
   return sum;
 }
@@ -86,12 +81,6 @@ void f32_to_f16(const float* src, void* dst, int64_t n) {
   for (; i < n; ++i) d[i] = fp32_to_fp16(src[i]);
 }
 
-// Signed int8 dot of 32 bytes, as 8 int32 lanes. maddubs needs an unsigned operand: move the
-// sign of a onto b. |a| <= 127 here (codes never reach -128), so the int16 pairs cannot saturate.
-inline __m256i dot_i8(__m256i a, __m256i b) {
-  const __m256i prod = _mm256_maddubs_epi16(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-  return _mm256_madd_epi16(prod, _mm256_set1_epi16(1));
-}
 
 float q8_0_dot(int64_t n, const void* w, const void* x) {
   const auto* a = static_cast<const BlockQ8_0*>(w);
@@ -101,9 +90,9 @@ float q8_0_dot(int64_t n, const void* w, const void* x) {
     const __m256i qa = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a[i].qs));
     const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(simd::dot_i8(qa, qb)), acc);
   }
-  return hsum(acc);
+  return simd::hsum256(acc);
 }
 
 float q4_0_dot(int64_t n, const void* w, const void* x) {
@@ -118,17 +107,11 @@ float q4_0_dot(int64_t n, const void* w, const void* x) {
     const __m256i qa = _mm256_sub_epi8(_mm256_and_si256(both, low), eight);
     const __m256i qb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d));
-    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(dot_i8(qa, qb)), acc);
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(simd::dot_i8(qa, qb)), acc);
   }
-  return hsum(acc);
+  return simd::hsum256(acc);
 }
 
-inline int hsum_i32(__m256i v) {
-  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-  return _mm_cvtsi128_si32(s);
-}
 
 // K-quant dots: the integer sums are exact and the per-super-block float expression is the
 // scalar one; with FMA contraction off (this file has -mfma) results equal the scalar kernels'.
@@ -164,7 +147,7 @@ float q4_k_dot(int64_t n, const void* w, const void* xv) {
     }
     const float d = x[i].d * fp16_to_fp32(a[i].d);
     const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
-    sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+    sum += d * static_cast<float>(simd::hsum256_i32(acc)) - dmin * static_cast<float>(summs);
   }
   return sum;
 }
@@ -199,7 +182,7 @@ float q6_k_dot(int64_t n, const void* w, const void* xv) {
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u[k], xk), scales));
       }
     }
-    const int isum = hsum_i32(acc) - 32 * offset;
+    const int isum = simd::hsum256_i32(acc) - 32 * offset;
     sum += fp16_to_fp32(a[i].d) * x[i].d * static_cast<float>(isum);
   }
   return sum;
@@ -232,7 +215,7 @@ float q2_k_dot(int64_t n, const void* w, const void* xv) {
     }
     const float dall = x[i].d * fp16_to_fp32(a[i].d);
     const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
-    sum += dall * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+    sum += dall * static_cast<float>(simd::hsum256_i32(acc)) - dmin * static_cast<float>(summs);
   }
   return sum;
 }
@@ -260,7 +243,7 @@ float q3_k_dot(int64_t n, const void* w, const void* xv) {
         acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, xk), pair_scales(sc[s], sc[s + 1])));
       }
     }
-    const int isum = hsum_i32(acc) - 4 * offset;
+    const int isum = simd::hsum256_i32(acc) - 4 * offset;
     sum += fp16_to_fp32(a[i].d) * x[i].d * static_cast<float>(isum);
   }
   return sum;
@@ -295,7 +278,7 @@ float q5_k_dot(int64_t n, const void* w, const void* xv) {
     }
     const float d = x[i].d * fp16_to_fp32(a[i].d);
     const float dmin = x[i].d * fp16_to_fp32(a[i].dmin);
-    sum += d * static_cast<float>(hsum_i32(acc)) - dmin * static_cast<float>(summs);
+    sum += d * static_cast<float>(simd::hsum256_i32(acc)) - dmin * static_cast<float>(summs);
   }
   return sum;
 }
@@ -307,16 +290,7 @@ inline __m256i nibbles(const uint8_t* qs) {
 }
 
 // Byte j = 0x10 when bit j of the 32-bit qh field is set, else 0.
-inline __m256i fifth_bits(const uint8_t* qh4) {
-  uint32_t qh;
-  std::memcpy(&qh, qh4, 4);
-  const __m256i spread = _mm256_shuffle_epi8(
-      _mm256_set1_epi32(static_cast<int>(qh)),
-      _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0));
-  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
-  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
-  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
-}
+inline __m256i fifth_bits(const uint8_t* qh4) { return _mm256_and_si256(simd::bit_mask32(qh4), _mm256_set1_epi8(0x10)); }
 
 // Unsigned × signed bytes: 8 int32 lanes, lane j = bytes 4j..4j+3 (codes here are < 32).
 inline __m256i dot_u8_i8(__m256i u, __m256i s) {
@@ -337,7 +311,7 @@ float q4_1_dot(int64_t n, const void* w, const void* x) {
     const __m256i p = dot_u8_i8(nibbles(a[i].qs), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs)));
     acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
   }
-  return hsum(acc) + summs;
+  return simd::hsum256(acc) + summs;
 }
 
 float q5_0_dot(int64_t n, const void* w, const void* x) {
@@ -348,9 +322,9 @@ float q5_0_dot(int64_t n, const void* w, const void* x) {
     const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles(a[i].qs), fifth_bits(a[i].qh)), _mm256_set1_epi8(16));
     const __m256i xb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b[i].qs));
     const __m256 d = _mm256_set1_ps(fp16_to_fp32(a[i].d) * fp16_to_fp32(b[i].d));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_i8(q, xb)), d, acc);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(simd::dot_i8(q, xb)), d, acc);
   }
-  return hsum(acc);
+  return simd::hsum256(acc);
 }
 
 float q5_1_dot(int64_t n, const void* w, const void* x) {
@@ -365,7 +339,7 @@ float q5_1_dot(int64_t n, const void* w, const void* x) {
     const __m256 d = _mm256_mul_ps(_mm256_set1_ps(fp16_to_fp32(a[i].d)), _mm256_set1_ps(fp16_to_fp32(b[i].d)));
     acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc);
   }
-  return hsum(acc) + summs;
+  return simd::hsum256(acc) + summs;
 }
 
 #if defined(__GNUC__) && !defined(__clang__)

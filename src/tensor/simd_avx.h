@@ -4,6 +4,9 @@
 #pragma once
 #include <immintrin.h>
 
+#include <cstdint>
+#include <cstring>
+
 namespace hearth::tensor::simd {
 namespace {
 
@@ -24,6 +27,30 @@ inline int hsum128_i32(__m128i s) {
 
 inline int hsum256_i32(__m256i v) {
   return hsum128_i32(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
+}
+
+// Signed int8 dot of 32 bytes as 8 int32 lanes (4 products each). The unsigned-by-signed
+// instructions need the sign of a moved onto b; |a| <= 127 for every code hearth produces, so
+// the 16-bit pair sums of the AVX2 form cannot saturate. VNNI (AVX-512 tier) does it in one.
+inline __m256i dot_i8(__m256i a, __m256i b) {
+  const __m256i ua = _mm256_sign_epi8(a, a), sb = _mm256_sign_epi8(b, a);
+#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), ua, sb);
+#else
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(ua, sb), _mm256_set1_epi16(1));
+#endif
+}
+
+// Byte j is 0xff when bit j of the 32-bit little-endian field at p is set, else 0 (Q5 fifth
+// bits, IQ3_S signs).
+inline __m256i bit_mask32(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_set_epi64x(0x0303030303030303LL, 0x0202020202020202LL, 0x0101010101010101LL, 0));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<long long>(0x8040201008040201ULL));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
 }  // namespace

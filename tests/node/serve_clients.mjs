@@ -1,38 +1,15 @@
 // The official `openai` and `ollama` npm clients, unmodified, against `hearth serve` running a
 // real model, plus a burst of concurrent streams (more clients than slots).
 // Usage: node tests/node/serve_clients.mjs HEARTH_BIN MODEL.gguf
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
+import { startServe } from './serve_process.mjs';
 
 const [bin, modelPath] = process.argv.slice(2);
 if (!bin || !modelPath) { console.error('usage: serve_clients.mjs HEARTH_BIN MODEL.gguf'); process.exit(2); }
 
-const home = mkdtempSync(join(tmpdir(), 'hearth-serve-node-'));
-const srv = spawn(bin, ['serve', '-m', modelPath, '--port', '0', '--parallel', '4', '--ctx-size', '2048', '--queue', '64'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HEARTH_HOME: home } });
-let log = '';
-const base = await new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error(`serve did not start:\n${log}`)), 60000);
-  const onData = (d) => {
-    log += d;
-    const m = log.match(/serving \S+ at (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) { clearTimeout(t); resolve(m[1]); }
-  };
-  srv.stdout.on('data', onData);
-  srv.stderr.on('data', onData);
-  srv.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${log}`)));
-});
-// Ready means /health says ok (the model loads after the port opens).
-for (let i = 0; i < 600; i++) {
-  const r = await fetch(`${base}/health`).catch(() => null);
-  if (r && r.status === 200) break;
-  await new Promise((r2) => setTimeout(r2, 100));
-}
+const { base, srv } = await startServe(bin, ['-m', modelPath, '--port', '0', '--parallel', '4', '--ctx-size', '2048', '--queue', '64'], 'hearth-serve-node-');
 
 const model = 'stories260K';
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });

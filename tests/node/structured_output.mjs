@@ -2,37 +2,15 @@
 // (json_schema strict, json_object), llama.cpp's `grammar` and `json_schema` fields, Ollama's
 // `format`; on chat and completions, streaming and not; malformed schemas refused by name.
 // Usage: node tests/node/structured_output.mjs HEARTH_BIN MODEL.gguf
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Ollama } from 'ollama';
+import { startServe } from './serve_process.mjs';
 
 const [bin, modelPath] = process.argv.slice(2);
 if (!bin || !modelPath) { console.error('usage: structured_output.mjs HEARTH_BIN MODEL.gguf'); process.exit(2); }
 
-const home = mkdtempSync(join(tmpdir(), 'hearth-structured-'));
-const srv = spawn(bin, ['serve', '-m', modelPath, '--port', '0', '--parallel', '2', '--ctx-size', '1024'],
-  { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HEARTH_HOME: home } });
-let log = '';
-const base = await new Promise((resolve, reject) => {
-  const t = setTimeout(() => reject(new Error(`serve did not start:\n${log}`)), 60000);
-  const onData = (d) => {
-    log += d;
-    const m = log.match(/serving \S+ at (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) { clearTimeout(t); resolve(m[1]); }
-  };
-  srv.stdout.on('data', onData);
-  srv.stderr.on('data', onData);
-  srv.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${log}`)));
-});
-for (let i = 0; i < 600; i++) {
-  const r = await fetch(`${base}/health`).catch(() => null);
-  if (r && r.status === 200) break;
-  await new Promise((r2) => setTimeout(r2, 100));
-}
+const { base, srv } = await startServe(bin, ['-m', modelPath, '--port', '0', '--parallel', '2', '--ctx-size', '1024'], 'hearth-structured-');
 
 const model = 'stories260K';
 const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
