@@ -79,7 +79,7 @@ class GrammarMatcher {
   using Stack = std::vector<uint32_t>;
   void expand(Stack s, std::vector<Stack>& out) const;
   bool advance(uint32_t cp);
-  bool partial_viable() const;
+  bool partial_viable(const std::string& pending) const;
 
   std::shared_ptr<const Grammar> g_;
   std::vector<Stack> stacks_;  // sorted, unique; an empty stack means "complete here"

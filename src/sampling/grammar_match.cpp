@@ -2,6 +2,7 @@
 // (the innermost alternative on top). Stacks are kept "expanded": the top is always a character
 // set, or the stack is empty, meaning the whole root rule has been read.
 #include <algorithm>
+#include <optional>
 
 #include "core/error.h"
 #include "core/utf8.h"
@@ -94,13 +95,13 @@ bool GrammarMatcher::advance(uint32_t cp) {
   return true;
 }
 
-// Whether some stack could take a character that starts with pending_'s bytes.
-bool GrammarMatcher::partial_viable() const {
-  const auto b0 = static_cast<unsigned char>(pending_[0]);
+// Whether some stack could take a character that starts with the bytes of `pending`.
+bool GrammarMatcher::partial_viable(const std::string& pending) const {
+  const auto b0 = static_cast<unsigned char>(pending[0]);
   const int n = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
   uint32_t lo = b0 & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
-  for (size_t k = 1; k < pending_.size(); ++k) lo = (lo << 6) | (static_cast<unsigned char>(pending_[k]) & 0x3F);
-  const int missing = n - static_cast<int>(pending_.size());
+  for (size_t k = 1; k < pending.size(); ++k) lo = (lo << 6) | (static_cast<unsigned char>(pending[k]) & 0x3F);
+  const int missing = n - static_cast<int>(pending.size());
   uint32_t hi = ((lo + 1) << (6 * missing)) - 1;
   lo <<= 6 * missing;
   // Only characters this sequence length can encode (no overlongs, nothing past U+10FFFF).
@@ -115,17 +116,18 @@ bool GrammarMatcher::partial_viable() const {
 }
 
 bool GrammarMatcher::accept(std::string_view bytes) {
-  auto saved_stacks = stacks_;
-  auto saved_pending = pending_;
-  auto reject = [&](size_t at) {
-    stacks_ = std::move(saved_stacks);
-    pending_ = std::move(saved_pending);
-    failed_at_ = at;
-    return false;
-  };
   std::string buf = pending_;
   const size_t carried = buf.size();
   buf.append(bytes);
+  // advance() changes nothing when it fails, so the stacks are copied for a rollback only when
+  // a later character could still fail after an earlier one succeeded (the vocabulary mask feeds
+  // one byte at a time and never needs the copy).
+  std::optional<std::vector<Stack>> saved;
+  auto reject = [&](size_t at) {
+    if (saved) stacks_ = std::move(*saved);
+    failed_at_ = at;
+    return false;
+  };
   size_t i = 0;
   while (i < buf.size()) {
     uint32_t cp = 0;
@@ -133,10 +135,12 @@ bool GrammarMatcher::accept(std::string_view bytes) {
     const size_t at = i >= carried ? i - carried : 0;
     if (n < 0) return reject(at);
     if (n == 0) {
-      pending_ = buf.substr(i);
-      if (!partial_viable()) return reject(at);
+      std::string rest = buf.substr(i);
+      if (!partial_viable(rest)) return reject(at);
+      pending_ = std::move(rest);
       return true;
     }
+    if (!saved && i + static_cast<size_t>(n) < buf.size()) saved = stacks_;
     if (!advance(cp)) return reject(at);
     i += static_cast<size_t>(n);
   }

@@ -289,7 +289,7 @@ class Converter {
     if (type.empty()) return prim("value");
     if (type == "object") return visit_object(s, name, where);
     if (type == "array") return visit_array(s, name, where);
-    if (type == "string") return visit_string(s, name, where);
+    if (type == "string") return visit_string(s, where);
     if (type == "integer") return visit_integer(s, where);
     if (type == "number") {
       for (const char* k : {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
@@ -447,7 +447,7 @@ class Converter {
     return "\"[\" space " + (list.empty() ? "" : list + " ") + "\"]\" space";
   }
 
-  std::string visit_string(const ordered_json& s, const std::string& name, const std::string& where) {
+  std::string visit_string(const ordered_json& s, const std::string& where) {
     if (s.contains("pattern")) {
       if (!s["pattern"].is_string()) bad(where + "/pattern", "must be a string");
       return "\"\\\"\" " + pattern(s["pattern"], where + "/pattern") + " \"\\\"\" " + prim("space");
@@ -469,7 +469,6 @@ class Converter {
     if (lo && hi && *hi < *lo) bad(where, "maxLength is below minLength");
     const std::string ch = prim("char");
     std::string rep = "{" + std::to_string(lo.value_or(0)) + "," + (hi ? std::to_string(*hi) : "") + "}";
-    (void)name;
     return "\"\\\"\" " + ch + rep + " \"\\\"\" " + prim("space");
   }
 
