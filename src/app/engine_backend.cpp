@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "app/local_tools.h"
 #include "app/output_grammar.h"
 #include "gguf/summary.h"
 #include "model/model.h"
@@ -91,7 +92,7 @@ void EngineBackend::check_model(const std::string& model) const {
 
 router::Capabilities EngineBackend::capabilities(const std::string&) {
   router::Capabilities c;
-  c.tools = false;  // no tool-call parsing for local models yet
+  c.tools = true;
   c.json_mode = true;  // grammar-constrained sampling
   c.grammar = true;
   c.streaming = true;
@@ -174,14 +175,17 @@ void EngineBackend::run(engine::GenRequest gen, const router::StreamSink& sink, 
 
 void EngineBackend::chat_stream(const router::ChatRequest& req, const router::StreamSink& sink) {
   check_model(req.model);
-  if (!req.tools.empty())
-    throw ProviderError(ErrorKind::unsupported, "model '" + name_ + "' (local) does not support tool calls yet", 400);
   if (req.messages.empty()) throw ProviderError(ErrorKind::bad_request, "messages must not be empty", 400);
-  std::vector<engine::ChatMessage> msgs;
-  for (const auto& m : req.messages) msgs.push_back({router::role_name(m.role), m.content});
+  const auto tools = engine_tools(req.tools);
+  const engine::ToolChoice choice = engine_tool_choice(req);
+  const bool calls = !tools.empty() && choice.mode != engine::ToolMode::none;
+  if (calls && req.format.constrained())
+    throw router::bad_field(req.format.field.empty() ? "response_format" : req.format.field,
+                            "cannot be combined with tools on a local model (set tool_choice to \"none\" for a "
+                            "formatted answer)");
   engine::GenRequest gen;
   try {
-    gen.prompt = formatter_.tokenize(msgs, true);
+    gen.prompt = formatter_.tokenize(engine_messages(req.messages), true, tools);
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }
@@ -191,7 +195,15 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   gen.logprobs = req.sampling.logprobs;
   gen.top_logprobs = req.sampling.top_logprobs;
   gen.grammar = output_grammar(req.format);
-  run(std::move(gen), sink, nullptr);
+  if (!calls) {
+    run(std::move(gen), sink, nullptr);
+    return;
+  }
+  const engine::ToolGrammar tg = engine::tool_call_grammar(formatter_.tool_syntax(), tools, choice);
+  gen.grammar = sampling::Grammar::parse(tg.gbnf);
+  gen.grammar_triggers = tg.triggers;
+  ToolCallStream filter(formatter_.tool_syntax(), tools, sink);
+  run(std::move(gen), [&](const StreamEvent& e) { return filter(e); }, nullptr);
 }
 
 void EngineBackend::completion_stream(const router::CompletionRequest& req, const router::StreamSink& sink) {
@@ -243,10 +255,8 @@ router::EmbeddingResponse EngineBackend::embed(const router::EmbeddingRequest& r
 
 int64_t EngineBackend::count_tokens(const router::ChatRequest& req) {
   check_model(req.model);
-  std::vector<engine::ChatMessage> msgs;
-  for (const auto& m : req.messages) msgs.push_back({router::role_name(m.role), m.content});
   try {
-    return static_cast<int64_t>(formatter_.tokenize(msgs, true).size());
+    return static_cast<int64_t>(formatter_.tokenize(engine_messages(req.messages), true, engine_tools(req.tools)).size());
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }

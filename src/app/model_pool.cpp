@@ -372,7 +372,7 @@ router::Capabilities ModelPool::capabilities(const std::string& model) {
   Entry* e = find(model);
   if (e && e->backend) return e->backend->capabilities(e->model.name);
   router::Capabilities c;  // not loaded: what every local model offers
-  c.tools = false;
+  c.tools = true;
   c.json_mode = true;
   c.grammar = true;
   c.embeddings = true;

@@ -35,7 +35,7 @@ router::RouterConfig serve_config(const ServeOptions& o) {
     e.name = name;
     e.provider = "local";
     e.model = name;
-    e.caps.tools = false;
+    e.caps.tools = true;
     e.caps.json_mode = true;
     e.caps.grammar = true;
     e.caps.embeddings = true;

@@ -4,14 +4,24 @@
 #include <string>
 #include <vector>
 
+#include "engine/tool_calls.h"
 #include "gguf/gguf.h"
 #include "tokenizer/tokenizer.h"
 
 namespace hearth::engine {
 
+struct ChatToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments;  // JSON text
+};
+
 struct ChatMessage {
-  std::string role;  // system | user | assistant
+  std::string role;  // system | user | assistant | tool
   std::string content;
+  std::vector<ChatToolCall> tool_calls;  // assistant: calls it made
+  std::string tool_call_id;              // tool: the call this result answers
+  std::string name;                      // tool: the tool's name
 };
 
 class ChatFormatter {
@@ -22,17 +32,27 @@ class ChatFormatter {
   ChatFormatter(const gguf::File& file, const tokenizer::Tokenizer& tok, std::string template_source = {});
 
   bool is_fallback() const { return fallback_; }
+  // How this model family writes tool calls (generic when the template knows no tools).
+  ToolSyntax tool_syntax() const { return syntax_; }
   // Renders the whole conversation; with add_generation_prompt the text ends where the
   // assistant's reply begins.
-  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  // With tools, templates that know tools get them as their `tools` variable (OpenAI's format);
+  // for the others hearth describes them in the system message, and earlier calls and results
+  // are written out as text in the generic syntax.
+  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                     const std::vector<ToolSpec>& tools = {}) const;
   // Renders and tokenizes (special-token texts become their ids; BOS is added only when the
   // vocabulary wants one and the template did not write it).
-  std::vector<int32_t> tokenize(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const;
+  std::vector<int32_t> tokenize(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                                const std::vector<ToolSpec>& tools = {}) const;
 
  private:
+  std::string render_as_given(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
+                              const std::vector<ToolSpec>& tools) const;
   const tokenizer::Tokenizer& tok_;
   std::string source_;
   bool fallback_ = false;
+  ToolSyntax syntax_ = ToolSyntax::generic;
   std::string bos_text_, eos_text_;
 };
 

@@ -267,7 +267,8 @@ void Scheduler::loop() {
       s->sampler = std::make_unique<sampling::Sampler>(p.req.sampling, static_cast<int32_t>(model_.model->n_vocab()));
       for (int32_t t : p.req.prompt) s->sampler->accept_prompt(t);
       if (p.req.grammar)
-        s->sampler->set_constraint(std::make_unique<sampling::GrammarConstraint>(p.req.grammar, model_.token_bytes));
+        s->sampler->set_constraint(std::make_unique<sampling::GrammarConstraint>(p.req.grammar, model_.token_bytes,
+                                                                                 p.req.grammar_triggers));
       s->decoder = std::make_unique<tokenizer::StreamDecoder>(*model_.tokenizer);
       s->decoder->push(p.req.prompt.back());  // so the first output piece keeps its leading space
       s->cur = std::move(p);

@@ -34,6 +34,8 @@ struct GenRequest {
   bool use_cache = true;          // reuse a slot's matching prefix
   bool embedding = false;         // no generation: the mean of the final hidden states, L2-normed
   std::shared_ptr<const sampling::Grammar> grammar;  // output must be a sentence of this grammar
+  // Lazy grammar: free output until one of these strings appears, the grammar from there on.
+  std::vector<std::string> grammar_triggers;
 };
 
 enum class FinishReason { stop, length, context_full, cancelled };

@@ -82,6 +82,7 @@ struct ChatRequest {
   std::vector<Message> messages;
   std::vector<ToolDef> tools;
   json tool_choice;  // null = provider default; "auto" | "none" | "required" | {"name": ...}
+  std::optional<bool> parallel_tool_calls;  // unset = provider default (more than one call allowed)
   std::optional<int> max_tokens;
   std::optional<double> temperature;
   std::optional<double> top_p;

@@ -112,6 +112,10 @@ json request_to_json(const ChatRequest& req, bool stream) {
   } else if (req.tool_choice.is_object() && req.tool_choice.contains("name")) {
     j["tool_choice"] = {{"type", "tool"}, {"name", req.tool_choice["name"]}};
   }
+  if (req.parallel_tool_calls && !*req.parallel_tool_calls && !req.tools.empty()) {
+    if (!j.contains("tool_choice")) j["tool_choice"] = {{"type", "auto"}};
+    j["tool_choice"]["disable_parallel_tool_use"] = true;
+  }
   if (req.temperature) j["temperature"] = *req.temperature;
   if (req.top_p) j["top_p"] = *req.top_p;
   if (!req.stop.empty()) j["stop_sequences"] = req.stop;
@@ -178,6 +182,8 @@ ChatRequest request_from_json(const json& j) {
     if (t == "any") r.tool_choice = "required";
     else if (t == "tool") r.tool_choice = {{"name", string_field(j["tool_choice"], "name", "tool_choice")}};
     else r.tool_choice = t;
+    if (j["tool_choice"].contains("disable_parallel_tool_use") && j["tool_choice"]["disable_parallel_tool_use"].is_boolean())
+      r.parallel_tool_calls = !j["tool_choice"]["disable_parallel_tool_use"].get<bool>();
   }
   if (j.contains("temperature") && j["temperature"].is_number()) r.temperature = j["temperature"];
   if (j.contains("top_p") && j["top_p"].is_number()) r.top_p = j["top_p"];

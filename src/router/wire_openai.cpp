@@ -97,6 +97,7 @@ json request_to_json(const ChatRequest& req, bool stream) {
     else
       j["tool_choice"] = req.tool_choice;
   }
+  if (req.parallel_tool_calls && !req.tools.empty()) j["parallel_tool_calls"] = *req.parallel_tool_calls;
   if (req.max_tokens) j["max_tokens"] = *req.max_tokens;
   if (req.temperature) j["temperature"] = *req.temperature;
   if (req.top_p) j["top_p"] = *req.top_p;
@@ -150,6 +151,10 @@ ChatRequest request_from_json(const json& j) {
     const auto& tc = j["tool_choice"];
     if (tc.is_object() && tc.contains("function")) r.tool_choice = {{"name", string_field(tc["function"], "name", "tool_choice.function")}};
     else r.tool_choice = tc;
+  }
+  if (j.contains("parallel_tool_calls") && !j["parallel_tool_calls"].is_null()) {
+    if (!j["parallel_tool_calls"].is_boolean()) bad("'parallel_tool_calls' must be a boolean");
+    r.parallel_tool_calls = j["parallel_tool_calls"].get<bool>();
   }
   auto int_field = [&](const char* k) -> std::optional<int> {
     if (!j.contains(k) || j[k].is_null()) return std::nullopt;

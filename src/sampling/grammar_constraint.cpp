@@ -26,8 +26,29 @@ TokenBytes::TokenBytes(std::vector<std::string> pieces, std::vector<bool> eog)
 GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab)
     : vocab_(std::move(vocab)), m_(std::move(g)) {}
 
+GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab,
+                                     std::vector<std::string> triggers)
+    : vocab_(std::move(vocab)), m_(std::move(g)), triggers_(std::move(triggers)) {
+  std::erase_if(triggers_, [](const std::string& t) { return t.empty(); });
+  active_ = triggers_.empty();
+}
+
+size_t GrammarConstraint::trigger_at(const std::string& text) const {
+  size_t best = std::string::npos;
+  for (const auto& t : triggers_) best = std::min(best, text.find(t));
+  return best;
+}
+
 bool GrammarConstraint::allows(int32_t token) const {
   if (token < 0 || static_cast<size_t>(token) >= vocab_->size()) return false;
+  if (!active_) {
+    if (vocab_->eog(token)) return true;
+    const std::string text = tail_ + vocab_->piece(token);
+    const size_t at = trigger_at(text);
+    if (at == std::string::npos) return true;
+    GrammarMatcher m = m_;
+    return m.accept(std::string_view(text).substr(at));
+  }
   if (vocab_->eog(token)) return m_.complete();
   const std::string& p = vocab_->piece(token);
   if (p.empty()) return false;
@@ -71,6 +92,11 @@ std::vector<bool> GrammarConstraint::allowed() const {
 }
 
 void GrammarConstraint::mask(std::vector<Candidate>& c) const {
+  if (!active_) {  // only a token that completes a trigger can be refused: check each alone
+    for (auto& x : c)
+      if (!allows(x.id)) x.logit = -std::numeric_limits<float>::infinity();
+    return;
+  }
   const std::vector<bool> ok = allowed();
   for (auto& x : c)
     if (x.id < 0 || static_cast<size_t>(x.id) >= ok.size() || !ok[static_cast<size_t>(x.id)])
@@ -79,7 +105,23 @@ void GrammarConstraint::mask(std::vector<Candidate>& c) const {
 
 void GrammarConstraint::accept(int32_t token) {
   if (!allows(token)) fail(Errc::internal, "grammar: token " + std::to_string(token) + " does not fit the grammar");
-  if (!vocab_->eog(token)) m_.accept(vocab_->piece(token));
+  if (vocab_->eog(token)) return;
+  if (active_) {
+    m_.accept(vocab_->piece(token));
+    return;
+  }
+  std::string text = tail_ + vocab_->piece(token);
+  const size_t at = trigger_at(text);
+  if (at != std::string::npos) {
+    active_ = true;
+    tail_.clear();
+    m_.accept(std::string_view(text).substr(at));
+    return;
+  }
+  size_t longest = 0;
+  for (const auto& t : triggers_) longest = std::max(longest, t.size());
+  if (text.size() >= longest) text.erase(0, text.size() - (longest - 1));
+  tail_ = std::move(text);
 }
 
 }  // namespace hearth::sampling

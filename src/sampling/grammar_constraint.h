@@ -35,6 +35,10 @@ class TokenBytes {
 class GrammarConstraint {
  public:
   GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab);
+  // A lazy grammar: output is free until one of `triggers` appears in it; from the trigger's first
+  // byte on it must be a sentence of the grammar (a tool call after free text, say).
+  GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab,
+                    std::vector<std::string> triggers);
 
   bool allows(int32_t token) const;
   // Sets the logit of every candidate the grammar does not allow to -infinity.
@@ -42,12 +46,18 @@ class GrammarConstraint {
   // Advances past a sampled token. Throws Error(internal) if the grammar does not allow it.
   void accept(int32_t token);
   // The output is a complete sentence and nothing more can follow: only end-of-generation fits.
-  bool finished() const { return m_.complete() && !m_.can_continue(); }
+  bool finished() const { return active_ && m_.complete() && !m_.can_continue(); }
+  bool active() const { return active_; }
 
  private:
   std::vector<bool> allowed() const;
+  // Lazy and not yet triggered: where a trigger starts in tail_ + piece (npos: none).
+  size_t trigger_at(const std::string& text) const;
   std::shared_ptr<const TokenBytes> vocab_;
   GrammarMatcher m_;
+  std::vector<std::string> triggers_;
+  bool active_ = true;
+  std::string tail_;  // lazy: the last output bytes, enough to see a trigger split across tokens
 };
 
 }  // namespace hearth::sampling

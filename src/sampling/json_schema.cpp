@@ -171,14 +171,16 @@ std::string magnitude_range(uint64_t lo, std::optional<uint64_t> hi) {
 
 class Converter {
  public:
-  explicit Converter(const ordered_json& root) : root_(root) {}
+  Converter(const ordered_json& root, std::string root_name) : root_(root), root_name_(std::move(root_name)) {}
 
   std::string run() {
-    const std::string body = visit(root_, "root", "");
-    rules_["root"] = body;
-    std::string out = "root ::= " + body + "\n";
+    // An embedded grammar's rules are all prefixed with its root name, so several conversions can
+    // share one grammar (only the primitives, which are identical, repeat).
+    const std::string body = visit(root_, root_name_, "");
+    std::string out;
+    if (body != root_name_) out = root_name_ + " ::= " + body + "\n";
     for (const auto& [name, b] : rules_)
-      if (name != "root") out += name + " ::= " + b + "\n";
+      if (name != root_name_ || body == root_name_) out += name + " ::= " + b + "\n";
     return out;
   }
 
@@ -236,12 +238,13 @@ class Converter {
     if (s.contains("$ref")) {
       if (!s["$ref"].is_string()) bad(where + "/$ref", "must be a string");
       const std::string ref = s["$ref"];
-      if (ref == "#") return "root";
+      if (ref == "#") return root_name_;
       if (auto it = refs_.find(ref); it != refs_.end()) return it->second;
       const ordered_json& target = resolve(ref, where);
-      std::string rname = sanitize(ref.substr(ref.rfind('/') + 1));
-      for (int n = 1; rules_.count(rname) || primitives().count(rname) || rname == "root"; ++n)
-        rname = sanitize(ref.substr(ref.rfind('/') + 1)) + std::to_string(n);
+      const std::string base = sanitize(child(root_name_, ref.substr(ref.rfind('/') + 1)));
+      std::string rname = base;
+      for (int n = 1; rules_.count(rname) || primitives().count(rname) || rname == "root" || rname == root_name_; ++n)
+        rname = base + std::to_string(n);
       refs_[ref] = rname;
       rules_[rname] = "";  // reserved: a recursive schema refers to itself by this name
       rules_[rname] = visit(target, rname, ref.substr(1));
@@ -645,13 +648,16 @@ class Converter {
   }
 
   const ordered_json& root_;
+  const std::string root_name_;
   std::map<std::string, std::string> rules_;
   std::map<std::string, std::string> refs_;
 };
 
 }  // namespace
 
-std::string json_schema_to_gbnf(const ordered_json& schema) { return Converter(schema).run(); }
+std::string json_schema_to_gbnf(const ordered_json& schema, const std::string& root_name) {
+  return Converter(schema, root_name).run();
+}
 
 std::string json_object_gbnf() {
   return json_schema_to_gbnf(ordered_json{{"type", "object"}});

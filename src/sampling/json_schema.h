@@ -19,7 +19,9 @@
 namespace hearth::sampling {
 
 // Takes an ordered_json: property order is part of the language, and nlohmann::json sorts keys.
-std::string json_schema_to_gbnf(const ordered_json& schema);
+// root_name names the top rule ("root" for a grammar of its own; another name to embed the
+// rules in a larger grammar, whose own rule names must then not clash with the converter's).
+std::string json_schema_to_gbnf(const ordered_json& schema, const std::string& root_name = "root");
 
 // The grammar of any JSON value (what OpenAI's json_object and Ollama's "json" ask for); the top
 // level must be an object, as OpenAI's JSON mode promises.
