@@ -249,6 +249,15 @@ ChatRequest request_from_json(const json& j, bool* stream) {
                          f.contains("parameters") ? f["parameters"] : json::object()});
     }
   }
+  // Not in Ollama's API (its models choose for themselves): hearth takes OpenAI's tool_choice here
+  // too, so a client can insist on a call.
+  if (j.contains("tool_choice") && !j["tool_choice"].is_null()) {
+    const auto& tc = j["tool_choice"];
+    if (tc.is_object() && tc.contains("function") && tc["function"].is_object())
+      r.tool_choice = {{"name", string_field(tc["function"], "name", "tool_choice.function")}};
+    else if (tc.is_string() || tc.is_object()) r.tool_choice = tc;
+    else throw bad_field("tool_choice", "must be a string or an object");
+  }
   Sampled s;
   parse_options(j, s);
   apply(s, r);
