@@ -243,6 +243,21 @@ ParsedReply parse_tagged(std::string_view text, const std::vector<ToolSpec>& too
   return r;
 }
 
+// Reads call objects from the front of `rest` while they parse, skipping `separators` after each.
+void take_calls(std::string_view& rest, const std::vector<ToolSpec>& tools, const char* separators,
+                std::vector<ParsedToolCall>& out) {
+  while (true) {
+    json j;
+    const size_t n = json_prefix(rest, j);
+    ParsedToolCall call;
+    if (n == 0 || !call_from_json(j, tools, call)) return;
+    out.push_back(std::move(call));
+    rest.remove_prefix(n);
+    const size_t b = rest.find_first_not_of(separators);
+    rest.remove_prefix(b == std::string_view::npos ? rest.size() : b);
+  }
+}
+
 ParsedReply parse_llama3(std::string_view text, const std::vector<ToolSpec>& tools) {
   ParsedReply r;
   std::string_view rest = text;
@@ -254,16 +269,7 @@ ParsedReply parse_llama3(std::string_view text, const std::vector<ToolSpec>& too
     const size_t b = rest.find_first_not_of(" \t\r\n");
     if (b == std::string_view::npos || rest[b] != '{') return {std::string(text), {}};
   }
-  while (true) {
-    json j;
-    const size_t n = json_prefix(rest, j);
-    ParsedToolCall call;
-    if (n == 0 || !call_from_json(j, tools, call)) break;
-    r.calls.push_back(std::move(call));
-    rest.remove_prefix(n);
-    const size_t b = rest.find_first_not_of(" \t\r\n;");
-    rest.remove_prefix(b == std::string_view::npos ? rest.size() : b);
-  }
+  take_calls(rest, tools, " \t\r\n;", r.calls);
   if (r.calls.empty()) return {std::string(text), {}};
   if (rest.substr(0, 1) != "{") r.content += std::string(rest);  // else: a call cut off after complete ones
   return r;
@@ -283,20 +289,8 @@ ParsedReply parse_mistral(std::string_view text, const std::vector<ToolSpec>& to
       const size_t b = rest.find_first_not_of(" \t\r\n");
       if (b == std::string_view::npos || rest[b] != '[') break;
       rest.remove_prefix(b + 1);
-      while (true) {
-        json c;
-        const size_t n = json_prefix(rest, c);
-        ParsedToolCall call;
-        if (n == 0 || !call_from_json(c, tools, call)) break;
-        r.calls.push_back(std::move(call));
-        rest.remove_prefix(n);
-        const size_t e = rest.find_first_not_of(" \t\r\n,");
-        rest.remove_prefix(e == std::string_view::npos ? rest.size() : e);
-        if (rest.substr(0, 1) == "]") {
-          rest.remove_prefix(1);
-          break;
-        }
-      }
+      take_calls(rest, tools, " \t\r\n,", r.calls);
+      if (rest.substr(0, 1) == "]") rest.remove_prefix(1);
       if (!rest.empty() && rest.substr(0, 12) != "[TOOL_CALLS]") {
         const size_t e = rest.find_first_not_of(" \t\r\n");
         if (e != std::string_view::npos && rest[e] == '{') rest = {};  // cut off mid-call
