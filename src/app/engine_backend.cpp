@@ -4,6 +4,7 @@
 
 #include "app/local_tools.h"
 #include "app/output_grammar.h"
+#include "app/reasoning_stream.h"
 #include "gguf/summary.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
@@ -184,26 +185,35 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
                             "cannot be combined with tools on a local model (set tool_choice to \"none\" for a "
                             "formatted answer)");
   engine::GenRequest gen;
+  std::string prompt;
   try {
-    gen.prompt = formatter_.tokenize(engine_messages(req.messages), true, tools);
+    prompt = formatter_.render(engine_messages(req.messages), true, {tools, req.thinking});
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }
+  gen.prompt = formatter_.encode(prompt);
   gen.max_tokens = req.max_tokens.value_or(-1);
   gen.sampling = sampling_params(req.temperature, req.top_p, req.sampling);
   gen.stop = req.stop;
   gen.logprobs = req.sampling.logprobs;
   gen.top_logprobs = req.sampling.top_logprobs;
   gen.grammar = output_grammar(req.format);
-  if (!calls) {
-    run(std::move(gen), sink, nullptr);
-    return;
+  // Events go: engine -> <think> split (templates with reasoning) -> tool-call parsing -> caller.
+  router::StreamSink out = sink;
+  std::optional<ToolCallStream> tool_stream;
+  if (calls) {
+    const engine::ToolGrammar tg = engine::tool_call_grammar(formatter_.tool_syntax(), tools, choice);
+    gen.grammar = sampling::Grammar::parse(tg.gbnf);
+    gen.grammar_triggers = tg.triggers;
+    tool_stream.emplace(formatter_.tool_syntax(), tools, out);
+    out = [&](const StreamEvent& e) { return (*tool_stream)(e); };
   }
-  const engine::ToolGrammar tg = engine::tool_call_grammar(formatter_.tool_syntax(), tools, choice);
-  gen.grammar = sampling::Grammar::parse(tg.gbnf);
-  gen.grammar_triggers = tg.triggers;
-  ToolCallStream filter(formatter_.tool_syntax(), tools, sink);
-  run(std::move(gen), [&](const StreamEvent& e) { return filter(e); }, nullptr);
+  std::optional<ReasoningStream> reasoning;
+  if (formatter_.has_reasoning()) {
+    reasoning.emplace(engine::prompt_opens_reasoning(prompt), out);
+    out = [&](const StreamEvent& e) { return (*reasoning)(e); };
+  }
+  run(std::move(gen), out, nullptr);
 }
 
 void EngineBackend::completion_stream(const router::CompletionRequest& req, const router::StreamSink& sink) {
@@ -256,7 +266,8 @@ router::EmbeddingResponse EngineBackend::embed(const router::EmbeddingRequest& r
 int64_t EngineBackend::count_tokens(const router::ChatRequest& req) {
   check_model(req.model);
   try {
-    return static_cast<int64_t>(formatter_.tokenize(engine_messages(req.messages), true, engine_tools(req.tools)).size());
+    return static_cast<int64_t>(
+        formatter_.tokenize(engine_messages(req.messages), true, {engine_tools(req.tools), req.thinking}).size());
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }

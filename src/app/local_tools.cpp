@@ -17,6 +17,7 @@ std::vector<engine::ChatMessage> engine_messages(const std::vector<router::Messa
       call_names[tc.id] = tc.name;
     }
     c.tool_call_id = m.tool_call_id;
+    c.reasoning = m.reasoning;
     c.name = m.name;
     if (m.role == router::Role::tool && c.name.empty())
       if (auto it = call_names.find(m.tool_call_id); it != call_names.end()) c.name = it->second;

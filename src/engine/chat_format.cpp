@@ -1,5 +1,6 @@
 #include "engine/chat_format.h"
 
+#include "engine/reasoning.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "jinja/chat.h"
@@ -47,6 +48,7 @@ std::vector<ChatMessage> fold_tools(const std::vector<ChatMessage>& in, const st
       continue;
     }
     ChatMessage c{m.role, m.content};
+    c.reasoning = m.reasoning;
     for (const auto& call : m.tool_calls) {
       ordered_json j = {{"name", call.name}, {"arguments", arguments_value(call.arguments)}};
       if (!c.content.empty()) c.content += "\n";
@@ -64,25 +66,27 @@ ChatFormatter::ChatFormatter(const gguf::File& file, const tokenizer::Tokenizer&
   if (source_.empty()) source_ = file.get_string("tokenizer.chat_template");
   fallback_ = source_.empty();
   syntax_ = detect_tool_syntax(source_);
+  reasoning_ = template_has_reasoning(source_);
   if (tok.bos() >= 0) bos_text_ = tok.token_text(tok.bos());
   if (tok.eos() >= 0) eos_text_ = tok.token_text(tok.eos());
   if (!fallback_) (void)jinja::Template::parse(source_);  // report syntax errors up front
 }
 
 std::string ChatFormatter::render(const std::vector<ChatMessage>& given, bool add_generation_prompt,
-                                  const std::vector<ToolSpec>& tools) const {
-  if (syntax_ != ToolSyntax::generic) return render_as_given(given, add_generation_prompt, tools);
-  const bool plain = tools.empty();
+                                  const RenderOptions& opt) const {
+  if (syntax_ != ToolSyntax::generic) return render_as_given(given, add_generation_prompt, opt);
+  RenderOptions plain = opt;
+  plain.tools.clear();
   try {
-    return render_as_given(fold_tools(given, tools, true), add_generation_prompt, {});
+    return render_as_given(fold_tools(given, opt.tools, true), add_generation_prompt, plain);
   } catch (const Error&) {
-    if (plain) throw;
-    return render_as_given(fold_tools(given, tools, false), add_generation_prompt, {});
+    if (opt.tools.empty()) throw;
+    return render_as_given(fold_tools(given, opt.tools, false), add_generation_prompt, plain);
   }
 }
 
 std::string ChatFormatter::render_as_given(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                           const std::vector<ToolSpec>& tools) const {
+                                           const RenderOptions& opt) const {
   if (fallback_) {
     std::string out;
     for (const auto& m : messages) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
@@ -102,23 +106,28 @@ std::string ChatFormatter::render_as_given(const std::vector<ChatMessage>& messa
     }
     if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
     if (!m.name.empty()) j["name"] = m.name;
+    if (!m.reasoning.empty()) j["reasoning_content"] = m.reasoning;
     in.messages.push_back(std::move(j));
   }
-  if (!tools.empty()) {
+  if (!opt.tools.empty()) {
     in.tools = ordered_json::array();
-    for (const auto& t : tools)
+    for (const auto& t : opt.tools)
       in.tools.push_back({{"type", "function"},
                           {"function", {{"name", t.name}, {"description", t.description}, {"parameters", t.parameters}}}});
   }
   in.add_generation_prompt = add_generation_prompt;
   in.bos_token = bos_text_;
   in.eos_token = eos_text_;
+  if (opt.thinking) in.extra_context["enable_thinking"] = *opt.thinking;
   return jinja::render_chat(source_, in);
 }
 
 std::vector<int32_t> ChatFormatter::tokenize(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                             const std::vector<ToolSpec>& tools) const {
-  const std::string text = render(messages, add_generation_prompt, tools);
+                                             const RenderOptions& opt) const {
+  return encode(render(messages, add_generation_prompt, opt));
+}
+
+std::vector<int32_t> ChatFormatter::encode(const std::string& text) const {
   const bool has_bos = !bos_text_.empty() && text.compare(0, bos_text_.size(), bos_text_) == 0;
   return tok_.encode(text, !has_bos, true);
 }

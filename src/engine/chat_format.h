@@ -1,6 +1,7 @@
 // Turns a conversation into prompt text with the model's chat template (Jinja), a template
 // file, or, when the model has none, a plain ChatML-style layout.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@ struct ChatMessage {
   std::vector<ChatToolCall> tool_calls;  // assistant: calls it made
   std::string tool_call_id;              // tool: the call this result answers
   std::string name;                      // tool: the tool's name
+  std::string reasoning;                 // assistant: its reasoning (templates may show or drop it)
+};
+
+struct RenderOptions {
+  std::vector<ToolSpec> tools;
+  // Sets the template's enable_thinking (Qwen3, SmolLM3, Granite, ...); unset: the template's default.
+  std::optional<bool> thinking;
 };
 
 class ChatFormatter {
@@ -40,19 +48,24 @@ class ChatFormatter {
   // for the others hearth describes them in the system message, and earlier calls and results
   // are written out as text in the generic syntax.
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                     const std::vector<ToolSpec>& tools = {}) const;
+                     const RenderOptions& opt = {}) const;
   // Renders and tokenizes (special-token texts become their ids; BOS is added only when the
   // vocabulary wants one and the template did not write it).
   std::vector<int32_t> tokenize(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                                const std::vector<ToolSpec>& tools = {}) const;
+                                const RenderOptions& opt = {}) const;
+  // Tokenizes rendered text the way tokenize() does.
+  std::vector<int32_t> encode(const std::string& rendered) const;
+  // The template has <think> reasoning blocks.
+  bool has_reasoning() const { return reasoning_; }
 
  private:
   std::string render_as_given(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
-                              const std::vector<ToolSpec>& tools) const;
+                              const RenderOptions& opt) const;
   const tokenizer::Tokenizer& tok_;
   std::string source_;
   bool fallback_ = false;
   ToolSyntax syntax_ = ToolSyntax::generic;
+  bool reasoning_ = false;
   std::string bos_text_, eos_text_;
 };
 

@@ -83,6 +83,9 @@ struct ChatRequest {
   std::vector<ToolDef> tools;
   json tool_choice;  // null = provider default; "auto" | "none" | "required" | {"name": ...}
   std::optional<bool> parallel_tool_calls;  // unset = provider default (more than one call allowed)
+  // Reasoning on or off where the model can switch it (OpenAI reasoning_effort, llama.cpp's
+  // chat_template_kwargs.enable_thinking, Anthropic thinking, Ollama think); unset = model default.
+  std::optional<bool> thinking;
   std::optional<int> max_tokens;
   std::optional<double> temperature;
   std::optional<double> top_p;

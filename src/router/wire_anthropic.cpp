@@ -185,6 +185,11 @@ ChatRequest request_from_json(const json& j) {
     if (j["tool_choice"].contains("disable_parallel_tool_use") && j["tool_choice"]["disable_parallel_tool_use"].is_boolean())
       r.parallel_tool_calls = !j["tool_choice"]["disable_parallel_tool_use"].get<bool>();
   }
+  if (j.contains("thinking") && j["thinking"].is_object()) {
+    const std::string t = string_field(j["thinking"], "type", "thinking");
+    if (t != "enabled" && t != "disabled") bad("thinking.type must be \"enabled\" or \"disabled\"");
+    r.thinking = t == "enabled";
+  }
   if (j.contains("temperature") && j["temperature"].is_number()) r.temperature = j["temperature"];
   if (j.contains("top_p") && j["top_p"].is_number()) r.top_p = j["top_p"];
   if (j.contains("stop_sequences") && j["stop_sequences"].is_array())

@@ -249,6 +249,12 @@ ChatRequest request_from_json(const json& j, bool* stream) {
                          f.contains("parameters") ? f["parameters"] : json::object()});
     }
   }
+  // think: true/false, or an effort ("low", "medium", "high") for models that take one.
+  if (j.contains("think") && !j["think"].is_null()) {
+    if (j["think"].is_boolean()) r.thinking = j["think"].get<bool>();
+    else if (j["think"].is_string()) r.thinking = true;
+    else throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
+  }
   // Not in Ollama's API (its models choose for themselves): hearth takes OpenAI's tool_choice here
   // too, so a client can insist on a call.
   if (j.contains("tool_choice") && !j["tool_choice"].is_null()) {

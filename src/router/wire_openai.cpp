@@ -152,6 +152,17 @@ ChatRequest request_from_json(const json& j) {
     if (tc.is_object() && tc.contains("function")) r.tool_choice = {{"name", string_field(tc["function"], "name", "tool_choice.function")}};
     else r.tool_choice = tc;
   }
+  if (j.contains("reasoning_effort") && !j["reasoning_effort"].is_null()) {
+    const std::string e = string_field(j, "reasoning_effort", "request");
+    if (e != "none" && e != "minimal" && e != "low" && e != "medium" && e != "high")
+      bad("'reasoning_effort' must be none, minimal, low, medium or high");
+    r.thinking = e != "none";
+  }
+  for (const json* o : {&j, j.contains("chat_template_kwargs") ? &j["chat_template_kwargs"] : nullptr})
+    if (o && o->is_object() && o->contains("enable_thinking")) {
+      if (!(*o)["enable_thinking"].is_boolean()) bad("'enable_thinking' must be a boolean");
+      r.thinking = (*o)["enable_thinking"].get<bool>();
+    }
   if (j.contains("parallel_tool_calls") && !j["parallel_tool_calls"].is_null()) {
     if (!j["parallel_tool_calls"].is_boolean()) bad("'parallel_tool_calls' must be a boolean");
     r.parallel_tool_calls = j["parallel_tool_calls"].get<bool>();
