@@ -169,6 +169,8 @@ server::Server& ModelServer::http() {
   parts.memory = mem_store_.get();
   parts.configure_gateway = [this](router::GatewayOptions& g) {
     if (!opts_.strict_model && opts_.router_config.empty()) g.fallback_model = opts_.model_name;
+    if (has_data_folder()) g.responses_dir = hearth_home() / "responses";
+    g.responses_retention = std::chrono::seconds(static_cast<int64_t>(opts_.responses_retention_days * 86400));
     if (mem_store_) {
       memory::AugmentOptions ao;
       ao.default_on = opts_.memory_default_on;

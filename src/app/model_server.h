@@ -65,6 +65,9 @@ struct ServeOptions {
   EmbedderChoice memory_embedder;  // as `hearth memory`; `served` is filled in here
   // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
   std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
+  // Responses-API conversations (store / previous_response_id) under $HEARTH_HOME/responses are
+  // kept this many days; 0: nothing is stored.
+  double responses_retention_days = 30;
 };
 
 class ModelServer {

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "core/version.h"
 #include "core/log.h"
+#include "core/paths.h"
 #include "router/gateway.h"
 #include "router/http_guard.h"
 
@@ -48,6 +49,11 @@ Command gateway_command() {
         gopts.api_keys = cfg.api_keys;
         if (!o->api_key.empty()) gopts.api_keys["cli"] = o->api_key;
         gopts.version = hearth::version();
+        try {
+          gopts.responses_dir = hearth_home() / "responses";
+        } catch (const Error&) {
+          // no data folder: the Responses API answers but stores nothing
+        }
         bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
         if (!loopback && gopts.api_keys.empty())
           log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");

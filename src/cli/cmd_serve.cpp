@@ -82,6 +82,10 @@ Command serve_command() {
     app.add_option("--keep-alive", o->keep_alive,
                    "How long a model other than the first stays loaded when idle (30s, 5m, 1h; -1: forever)")
         ->capture_default_str();
+    app.add_option("--responses-retention", o->s.responses_retention_days,
+                   "Days the Responses API keeps stored conversations (previous_response_id) under $HEARTH_HOME/responses; 0: store nothing")
+        ->check(CLI::Range(0.0, 36500.0))
+        ->capture_default_str();
     app.add_option("--max-models", o->s.max_models, "Models loaded at once; the least recently used idle one is unloaded")
         ->capture_default_str()->check(CLI::Range(1, 64));
     app.add_option("--max-memory", o->max_memory,

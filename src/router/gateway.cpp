@@ -311,6 +311,9 @@ void Gateway::mount(httplib::Server& s) {
   auto on = [&](Dialect d, auto fn) { return h->guarded(d, [h, fn](const httplib::Request& q, httplib::Response& r) { ((*h).*fn)(q, r); }); };
   s.Post("/v1/chat/completions", on(Dialect::openai, &GatewayHandlers::chat_completions));
   s.Post("/v1/completions", on(Dialect::openai, &GatewayHandlers::completions));
+  s.Post("/v1/responses", on(Dialect::openai, &GatewayHandlers::responses_create));
+  s.Get(R"(/v1/responses/([^/]+))", on(Dialect::openai, &GatewayHandlers::responses_get));
+  s.Delete(R"(/v1/responses/([^/]+))", on(Dialect::openai, &GatewayHandlers::responses_delete));
   s.Post("/v1/messages", on(Dialect::anthropic, &GatewayHandlers::messages));
   s.Post("/v1/messages/count_tokens", on(Dialect::anthropic, &GatewayHandlers::count_tokens));
   s.Post("/v1/embeddings", on(Dialect::openai, &GatewayHandlers::embeddings));

@@ -1,6 +1,7 @@
 // The HTTP gateway: OpenAI-, Anthropic- and Ollama-compatible endpoints, all answered through
 // the router. It mounts on any httplib::Server so `hearth serve` and `hearth gateway` share it.
 //   POST /v1/chat/completions  POST /v1/completions  GET /v1/models  POST /v1/embeddings (OpenAI)
+//   POST /v1/responses  GET /v1/responses/{id}  DELETE /v1/responses/{id}   (OpenAI Responses)
 //   POST /v1/messages                                                               (Anthropic)
 //   POST /api/chat  POST /api/generate  GET /api/tags  POST /api/show  GET /api/version
 //   POST /api/embed  POST /api/embeddings  GET /api/ps                                 (Ollama)
@@ -8,11 +9,14 @@
 // SSE streams carry it as a comment (": hearth {...}") before their final event.
 #pragma once
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
 
 #include "core/version.h"
+#include "router/response_store.h"
 #include "router/router.h"
 
 namespace httplib {
@@ -39,6 +43,10 @@ struct GatewayOptions {
   std::string fallback_model;
   // Reported by GET /api/version.
   std::string version = hearth::version();
+  // Responses-API state (store, previous_response_id): where it is kept and for how long.
+  // Empty folder or zero retention: nothing is stored.
+  std::filesystem::path responses_dir;
+  std::chrono::seconds responses_retention{30 * 24 * 3600};
 };
 
 // The router's counters, circuits and latencies in Prometheus text format.
@@ -46,7 +54,11 @@ std::string router_metrics(const Router& router);
 
 class Gateway {
  public:
-  Gateway(Router& router, GatewayOptions opts) : router_(router), opts_(std::move(opts)) {}
+  Gateway(Router& router, GatewayOptions opts)
+      : router_(router),
+        opts_(std::move(opts)),
+        responses_(std::make_shared<ResponseStore>(opts_.responses_dir,
+                                                   opts_.responses_dir.empty() ? std::chrono::seconds(0) : opts_.responses_retention)) {}
   // Registers every endpoint, the body size limit, and an error handler that gives empty 4xx/5xx
   // answers under /v1/ and /api/ (413, unknown routes) a JSON body in that dialect's shape.
   void mount(httplib::Server& server);
@@ -63,6 +75,7 @@ class Gateway {
   GatewayOptions opts_;
   std::atomic<uint64_t> counter_{0};
   std::shared_ptr<std::atomic<int>> listen_fd_ = std::make_shared<std::atomic<int>>(-1);
+  std::shared_ptr<ResponseStore> responses_;
   friend struct GatewayHandlers;
 };
 

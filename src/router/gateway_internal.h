@@ -37,6 +37,9 @@ struct GatewayHandlers {
   void models(const httplib::Request& req, httplib::Response& res);
   void model(const httplib::Request& req, httplib::Response& res);  // GET /v1/models/{id}
   void count_tokens(const httplib::Request& req, httplib::Response& res);  // Anthropic
+  void responses_create(const httplib::Request& req, httplib::Response& res);  // OpenAI Responses
+  void responses_get(const httplib::Request& req, httplib::Response& res);
+  void responses_delete(const httplib::Request& req, httplib::Response& res);
 
   void ollama_chat(const httplib::Request& req, httplib::Response& res);
   void ollama_generate(const httplib::Request& req, httplib::Response& res);
