@@ -17,11 +17,13 @@ if (!bin) { console.error('usage: router_clients.mjs HEARTH_BIN'); process.exit(
 // when the request offers tools.
 const chunk = (delta, finish = null) => ({ id: 'up-1', object: 'chat.completion.chunk', created: 1, model: 'up',
   choices: [{ index: 0, delta, finish_reason: finish }] });
+let lastUpstream = null;  // the last chat request the upstream received
 const upstream = http.createServer((req, res) => {
   let body = '';
   req.on('data', (d) => { body += d; });
   req.on('end', () => {
     const j = JSON.parse(body);
+    lastUpstream = j;
     const tools = Array.isArray(j.tools) && j.tools.length > 0;
     if (!j.stream) {
       const message = tools
@@ -157,6 +159,27 @@ await check('anthropic streamed tool use', async () => {
   assert.equal(tool.name, 'weather');
   assert.deepEqual(tool.input, { city: 'Oslo' });
   assert.equal(final.stop_reason, 'tool_use');
+});
+
+// The Responses API through the router: an upstream with only chat completions answers it, and
+// the conversation is kept by hearth (the upstream receives the history it never stored).
+await check('openai responses through the router, with tools and previous_response_id', async () => {
+  const r1 = await openai.responses.create({ model: 'smart', input: 'weather?', instructions: 'Be brief.',
+    tools: [{ type: 'function', name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } }] });
+  const call = r1.output.find((o) => o.type === 'function_call');
+  assert.equal(call.name, 'weather');
+  assert.equal(call.arguments, '{"city":"Oslo"}');
+  assert.equal(lastUpstream.messages[0].role, 'system');
+  const r2 = await openai.responses.create({ model: 'smart', previous_response_id: r1.id,
+    input: [{ type: 'function_call_output', call_id: call.call_id, output: 'snow' }] });
+  assert.equal(r2.output_text, 'Hello from upstream');
+  const roles = lastUpstream.messages.map((m) => m.role);
+  assert.deepEqual(roles, ['user', 'assistant', 'tool'], JSON.stringify(lastUpstream.messages));
+  assert.equal(lastUpstream.messages[1].tool_calls[0].id, call.call_id);
+  const stream = await openai.responses.create({ model: 'smart', input: 'hi', stream: true });
+  let text = '';
+  for await (const ev of stream) if (ev.type === 'response.output_text.delta') text += ev.delta;
+  assert.equal(text, 'Hello from upstream');
 });
 
 gw.kill('SIGTERM');
