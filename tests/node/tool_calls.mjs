@@ -67,7 +67,9 @@ const user = (text) => [{ role: 'user', content: text }];
 for (const [family, file] of Object.entries(families)) {
   const { base, stop } = await startServe(bin, [...serveArgs, '--chat-template-file', `${templates}/${file}`], 'hearth-tools-');
   const openai = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'unused', maxRetries: 0 });
-  for (const seed of [1, 2]) {
+  // Two seeds for the first family; one for the rest keeps the test short (the grammar, not luck,
+  // makes every call parse: tests/engine/tool_calls_test.cpp checks each syntax's grammar).
+  for (const seed of family.startsWith('hermes (Qwen2.5)') ? [1, 2] : [1]) {
     await check(`${family}: tool_choice required gives a call that validates (seed ${seed})`, async () => {
       const r = await openai.chat.completions.create({ model, messages: user('What is the weather in Paris?'), tools,
         tool_choice: 'required', parallel_tool_calls: false, max_tokens: 400, temperature: 1, seed });
