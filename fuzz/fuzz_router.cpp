@@ -1,5 +1,6 @@
 // libFuzzer target for what the gateway does with untrusted request bodies: every dialect's
-// parser (OpenAI chat/completions/embeddings, Anthropic messages, Ollama chat/generate/embed).
+// parser (OpenAI chat/completions/embeddings/responses, Anthropic messages, Ollama
+// chat/generate/embed).
 // Any input must parse or throw hearth::Error (ProviderError is one); anything else is a bug.
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include "router/gateway_parse.h"
 #include "router/wire_anthropic.h"
 #include "router/wire_ollama.h"
+#include "router/wire_responses.h"
 
 namespace {
 
@@ -25,9 +27,9 @@ void expect_clean(F&& f) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hearth::router;
-  // The first byte picks the endpoint, so one corpus covers them all.
+  // The first byte picks the endpoint ('0'..'7' map to cases 0..7), so one corpus covers them all.
   if (size == 0) return 0;
-  const uint8_t which = data[0] % 7;
+  const uint8_t which = data[0] % 8;
   const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   expect_clean([&] {
     const hearth::json j = parse_request_body(body);
@@ -42,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 5: (void)ollama::generate_from_json(j); break;
-      default: (void)parse_ollama_embed(j, size % 2 == 0); break;
+      case 6: (void)parse_ollama_embed(j, size % 2 == 0); break;
+      default: (void)responses::parse_request(j); break;
     }
   });
   return 0;
