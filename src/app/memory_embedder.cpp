@@ -152,8 +152,15 @@ MemoryEmbedder open_memory_embedder(const EmbedderChoice& c) {
     return out;
   }
   if (auto saved = memory::load_embed_setting()) return from_spec(*saved, memory::embed_config_path().string(), c);
+  // A pulled embedding model (an encoder made for retrieval) beats the default chat model.
+  const auto pulled = hub::list_models();
+  for (const auto& e : hub::catalog())
+    if (e.embedding)
+      for (const auto& m : pulled)
+        if (m.name == e.name && fs::exists(m.path))
+          return from_spec("local:" + m.path, "the embedding model " + e.name + " (pulled)", c);
   const std::string def = hub::default_model().name;
-  for (const auto& m : hub::list_models())
+  for (const auto& m : pulled)
     if (m.name == def && fs::exists(m.path)) return from_spec("local:" + m.path, "the default model " + def + " (pulled)", c);
   return from_spec("hash", "no embedding model is configured or pulled", c);
 }

@@ -1,8 +1,9 @@
 // Picks and opens the embedding model memory uses (docs/memory.md, "Embeddings"), the same way for
 // `hearth memory`, `hearth mcp` and `hearth serve`, so they never re-embed each other's vectors.
 // Order: --embed-model, an OpenAI-compatible endpoint (HEARTH_EMBED_URL), the saved setting in
-// $HEARTH_HOME/memory/config.json, the default catalog model if `hearth pull` installed it, and
-// last the built-in hash embedder. Models are loaded on the first embed() only, so commands that
+// $HEARTH_HOME/memory/config.json, a catalog embedding model (bge-small-en-v1.5, then
+// nomic-embed-text-v1.5) if `hearth pull` installed one, the default catalog model if it is
+// installed, and last the built-in hash embedder. Models are loaded on the first embed() only, so commands that
 // never embed (list, stats, export) stay instant.
 #pragma once
 #include <memory>

@@ -22,6 +22,10 @@ const std::vector<CatalogEntry>& catalog() {
        "SmolLM2 360M Instruct, Q4_K_M (about 270 MB)"},
       {"stories260k", "ggml-org/models", "tinyllamas/stories260K.gguf",
        "A 260K-parameter llama trained on children's stories (1 MB): for testing"},
+      {"bge-small-en-v1.5", "CompendiumLabs/bge-small-en-v1.5-gguf", "bge-small-en-v1.5-q8_0.gguf",
+       "BGE small English v1.5, Q8_0 (about 35 MB): text embeddings; memory search uses it once pulled", true},
+      {"nomic-embed-text-v1.5", "nomic-ai/nomic-embed-text-v1.5-GGUF", "nomic-embed-text-v1.5.Q8_0.gguf",
+       "Nomic Embed Text v1.5, Q8_0 (about 140 MB): text embeddings, 8K context", true},
   };
   return entries;
 }

@@ -12,6 +12,7 @@ struct CatalogEntry {
   std::string repo;         // OWNER/REPO on Hugging Face
   std::string file;         // file inside the repo
   std::string description;
+  bool embedding = false;   // an embedding model: memory prefers it to a chat model
 };
 
 const std::vector<CatalogEntry>& catalog();

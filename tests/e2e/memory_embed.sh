@@ -5,7 +5,7 @@
 set -euo pipefail
 H="$1"
 source "$(dirname "$0")/../support/e2e_shared.sh"
-require_shared models/stories260K.gguf models/tiny-llama-Q8_0.gguf
+require_shared models/stories260K.gguf models/tiny-llama-Q8_0.gguf models/tiny-bert-F32.gguf
 A="$shared/models/stories260K.gguf"
 B="$shared/models/tiny-llama-Q8_0.gguf"
 T=$(mktemp -d)
@@ -98,6 +98,15 @@ def=$("$H" pull --help | sed -n 's/.*(default: \([^)]*\)).*/\1/p' | head -1)
 [ -n "$def" ] || fail "cannot read the default model name from hearth pull --help"
 printf '{"format":"hearth-models-v1","models":[{"name":"%s","path":"%s"}]}\n' "$def" "$A" >"$HEARTH_HOME/models/index.json"
 "$H" memory stats | grep -q "embedder: local:stories260K.gguf (from the default model $def (pulled))" || fail "pulled default model not used"
+# A pulled embedding model (here the shared tiny BERT under the catalog's name) is preferred.
+B2="$shared/models/tiny-bert-F32.gguf"
+printf '{"format":"hearth-models-v1","models":[{"name":"%s","path":"%s"},{"name":"bge-small-en-v1.5","path":"%s"}]}\n' \
+  "$def" "$A" "$B2" >"$HEARTH_HOME/models/index.json"
+"$H" memory stats | grep -q "embedder: local:tiny-bert-F32.gguf (from the embedding model bge-small-en-v1.5 (pulled))" \
+  || fail "pulled embedding model not preferred: $("$H" memory stats)"
+"$H" memory reembed | grep -q "local:tiny-bert-F32.gguf" || fail "reembed with the encoder"
+"$H" memory search "a red ball" --mode vector --json | jget '[w for h in j for w in h["why"]]' \
+  | grep -q 'local:tiny-bert-F32.gguf' || fail "search with the encoder embedder"
 rm "$HEARTH_HOME/models/index.json"
 "$H" memory stats | grep -q "not a language model" || fail "reset did not return to the hash embedder"
 echo "memory embed e2e ok"
