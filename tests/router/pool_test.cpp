@@ -101,9 +101,10 @@ class RawUpstream {
       if (act == Act::close_silently) return;
       std::string body = act == Act::reply ? "{\"ok\":true}" : "{\"ok\":";
       std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n" + body;
+      // Counted before the bytes leave: the client may check the count as soon as it has the reply.
+      if (act == Act::reply) ++replied;
       if (::write(c, resp.data(), resp.size()) < 0) return;
       if (act == Act::reply_partial_then_close) return;
-      ++replied;
     }
   }
   std::function<Act(int)> script_;
