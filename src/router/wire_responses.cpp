@@ -162,7 +162,9 @@ Request parse_request(const json& j) {
       c.format.json = true;
       c.format.schema = ordered_json(f["schema"]);
       c.format.schema_name = string_field(f, "name", "text.format");
-      c.format.strict = f.value("strict", false);
+      if (f.contains("strict") && !f["strict"].is_null() && !f["strict"].is_boolean())
+        bad("text.format.strict", "must be a boolean");
+      c.format.strict = f.contains("strict") && f["strict"].is_boolean() && f["strict"].get<bool>();
       c.format.field = "text.format.schema";
     } else if (type != "text") {
       bad("text.format.type", "must be text, json_object or json_schema");

@@ -53,6 +53,8 @@ TEST(ResponsesWire, BadFieldsAreNamed) {
   EXPECT_EQ(param_of(R"({"model":"m","input":"x","tools":[{"type":"file_search"}]})"), "tools[0].type");
   EXPECT_EQ(param_of(R"({"model":"m","input":"x","max_output_tokens":0})"), "max_output_tokens");
   EXPECT_EQ(param_of(R"({"model":"m","input":"x","tool_choice":{"type":"mcp"}})"), "tool_choice");
+  EXPECT_EQ(param_of(R"({"model":"m","input":"x","text":{"format":{"type":"json_schema","schema":{},"strict":"yes"}}})"),
+            "text.format.strict");
 }
 
 TEST(ResponseStore, KeepsPerKeyForTheRetentionPeriod) {
