@@ -1,17 +1,12 @@
 #include "engine/reasoning.h"
 
+#include "engine/partial_match.h"
+
 namespace hearth::engine {
 namespace {
 
 constexpr std::string_view kOpen = "<think>";
 constexpr std::string_view kClose = "</think>";
-
-// Length of the longest suffix of s that is a proper prefix of tag.
-size_t partial_tag(std::string_view s, std::string_view tag) {
-  for (size_t n = std::min(tag.size() - 1, s.size()); n > 0; --n)
-    if (s.substr(s.size() - n) == tag.substr(0, n)) return n;
-  return 0;
-}
 
 }  // namespace
 
@@ -59,7 +54,7 @@ ReasoningSplitter::Parts ReasoningSplitter::push(std::string_view delta) {
         after_block_ = true;
         continue;
       }
-      const size_t keep = partial_tag(held_, kClose);
+      const size_t keep = partial_match(held_, kClose);
       out.reasoning += held_.substr(0, held_.size() - keep);
       held_.erase(0, held_.size() - keep);
       break;

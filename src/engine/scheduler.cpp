@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "engine/embed.h"
+#include "engine/partial_match.h"
 #include "engine/prompt_plan.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
@@ -48,12 +49,7 @@ TokenProb token_prob(const float* row, int64_t n_vocab, int32_t id, int top) {
 // text must be held back, since the next token may complete the stop string.
 size_t held_back(const std::string& text, const std::vector<std::string>& stops) {
   size_t keep = 0;
-  for (const auto& s : stops)
-    for (size_t n = std::min(text.size(), s.size() - 1); n > keep; --n)
-      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
-        keep = n;
-        break;
-      }
+  for (const auto& s : stops) keep = std::max(keep, partial_match(text, s));
   return keep;
 }
 

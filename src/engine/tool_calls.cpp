@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "engine/partial_match.h"
 #include "sampling/json_schema.h"
 
 namespace hearth::engine {
@@ -442,12 +443,7 @@ size_t tool_call_start(ToolSyntax syntax, std::string_view text) {
       best = std::min(best, at);
       continue;
     }
-    // A trailing partial marker.
-    for (size_t n = std::min(m.size() - 1, text.size()); n > 0; --n)
-      if (text.substr(text.size() - n) == std::string_view(m).substr(0, n)) {
-        best = std::min(best, text.size() - n);
-        break;
-      }
+    if (const size_t n = partial_match(text, m)) best = std::min(best, text.size() - n);  // a trailing partial marker
   }
   return best;
 }

@@ -86,11 +86,16 @@ std::optional<StoredResponse> ResponseStore::load(const std::string& id, const s
     return std::nullopt;
   }
   StoredResponse r;
-  r.api_key_id = j.value("api_key_id", "");
+  r.api_key_id = j.contains("api_key_id") && j["api_key_id"].is_string() ? j["api_key_id"].get<std::string>() : "";
   if (r.api_key_id != api_key_id) return std::nullopt;
   r.response = j["response"];
-  if (j.contains("messages") && j["messages"].is_array())
-    for (const auto& m : j["messages"]) r.messages.push_back(message_from_json(m));
+  try {
+    if (j.contains("messages") && j["messages"].is_array())
+      for (const auto& m : j["messages"]) r.messages.push_back(message_from_json(m));
+  } catch (const Error& e) {
+    log::warn("responses: " + file(id).string() + " has a damaged message (" + e.what() + "); ignoring it");
+    return std::nullopt;
+  }
   return r;
 }
 
