@@ -176,12 +176,8 @@ std::vector<std::pair<std::string, Value>> metadata(const SynthPreset& p, FileTy
   kv.emplace_back("general.file_type", Value::u32(static_cast<uint32_t>(ft)));
   kv.emplace_back(a + "vocab_size", Value::u32(static_cast<uint32_t>(p.n_vocab)));
   kv.emplace_back(a + "rope.dimension_count", Value::u32(static_cast<uint32_t>(p.head_dim)));
-  if (p.rope_scale_factor > 0) {
-    // Informational: the factors themselves are in rope_freqs.weight, which is what runs.
-    kv.emplace_back(a + "rope.scaling.type", Value::str("llama3"));
-    kv.emplace_back(a + "rope.scaling.factor", Value::f32(p.rope_scale_factor));
-    kv.emplace_back(a + "rope.scaling.original_context_length", Value::u32(static_cast<uint32_t>(p.rope_orig_ctx)));
-  }
+  // Llama 3 frequency scaling lives only in rope_freqs.weight: llama.cpp's converter writes no
+  // rope.scaling.* keys for it, and llama.cpp (like hearth) refuses a scaling type it does not know.
   kv.emplace_back("tokenizer.ggml.model", Value::str("gpt2"));
   kv.emplace_back("tokenizer.ggml.pre", Value::str(vocab.pre));
   kv.emplace_back("tokenizer.ggml.tokens", Value::strings(vocab.tokens));

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "gguf/gguf.h"
+#include "model/model.h"
 #include "model/quant_mix.h"
 #include "model/synth.h"
 #include "support/shared_data.h"
@@ -150,6 +151,27 @@ TEST(Synth, Llama32_1bMixesAreTheBenchReadmes) {
     EXPECT_EQ(km[b + "attn_q.weight"], Type::Q4_K) << l;
   }
   EXPECT_EQ(km["rope_freqs.weight"], Type::F32);
+}
+
+TEST(Synth, Llama3ScaledPresetWritesWhatLlamaCppWritesAndLoads) {
+  // The llama-3.2-1b preset shrunk to test size: frequency scaling only in rope_freqs.weight, no
+  // rope.scaling.* keys (llama.cpp refuses a scaling type named "llama3"), and hearth loads it.
+  model::SynthOptions o;
+  o.preset = model::resolve_synth_preset("llama-3.2-1b", "");
+  o.preset.n_vocab = 1024, o.preset.n_embd = 64, o.preset.n_layer = 2, o.preset.n_head = 4, o.preset.n_head_kv = 2;
+  o.preset.head_dim = 16, o.preset.n_ff = 128;
+  o.type = model::FileType::Q8_0;
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  o.out = (dir / "l32.gguf").string();
+  model::synthesize(o);
+  {
+    const gguf::File f = gguf::File::open(o.out);
+    EXPECT_EQ(f.find("llama.rope.scaling.type"), nullptr);
+    EXPECT_EQ(f.find("llama.rope.scaling.factor"), nullptr);
+    EXPECT_NE(f.find_tensor("rope_freqs.weight"), nullptr);
+  }
+  EXPECT_NO_THROW(model::Model::load(o.out));
+  fs::remove_all(dir);
 }
 
 TEST(Synth, TensorOrderIsLayerThenName) {
