@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/blocks.h"
+#include "tensor/gemm_interleaved_driver.h"
 #include "tensor/interleave.h"
 #include "tensor/kernels.h"
 
@@ -27,9 +28,8 @@
 namespace hearth::tensor {
 namespace {
 
-// Tokens per tile: 8 integer and 8 float accumulators stay in registers. Measured on Zen 5
-// (Q4_0 pp512): 6 tokens 3% slower, 12 tokens 15% slower (spills).
-constexpr int kTokens = 8;
+// Tokens per tile (kTokens below): 8 integer and 8 float accumulators stay in registers. Measured
+// on Zen 5 (Q4_0 pp512): 6 tokens 3% slower, 12 tokens 15% slower (spills).
 // Generation prefetch distance, measured the same way (Q4_0 tg128: 512 B 61, 1 KiB 62, 2 KiB 67,
 // 4 KiB 70, 8 KiB 68 t/s; Q8_0 flat at 41).
 constexpr size_t kAhead = 4096;
@@ -283,6 +283,7 @@ template <bool kQ4>
 struct QBlocks {
   using X = BlockQ8_0;
   static constexpr int64_t kBlock = QK8_0, kInts = 1;
+  static constexpr int kTokens = 8;
   static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms<kQ4>(x, nb, ints, floats); }
   template <int C>
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
@@ -294,6 +295,7 @@ struct QBlocks {
 struct Q4KBlocks {
   using X = BlockQ8_K;
   static constexpr int64_t kBlock = QK_K, kInts = 8;
+  static constexpr int kTokens = 8;
   static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms_q4_k(x, nb, ints, floats); }
   template <int C>
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
@@ -305,6 +307,7 @@ struct Q4KBlocks {
 struct Q6KBlocks {
   using X = BlockQ8_K;
   static constexpr int64_t kBlock = QK_K, kInts = 0;
+  static constexpr int kTokens = 8;
   static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms_q6_k(x, nb, ints, floats); }
   template <int C>
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
@@ -312,42 +315,6 @@ struct Q6KBlocks {
     group_tile_q6_k<C>(w, nb, xr, ints, floats, nb, y, ys);
   }
 };
-
-template <class K>
-void gemm_interleaved(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc,
-                      float* y, int64_t ys) {
-  const int64_t nb = n / K::kBlock, ng = nr / kInterleaveRows;
-  const size_t group_bytes = kInterleaveRows * ws;
-  thread_local std::vector<int32_t> ints;
-  thread_local std::vector<float> floats;
-  ints.resize(static_cast<size_t>(kTokens * nb * K::kInts));
-  floats.resize(static_cast<size_t>(kTokens * nb));
-  // Tokens outer: a tile's activations stay in L1 while the item's weight groups (sized by
-  // matmul to fit L2) pass over them.
-  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
-    const int cw = static_cast<int>(std::min<int64_t>(kTokens, nc - c0));
-    const typename K::X* xr[kTokens];
-    for (int c = 0; c < cw; ++c) {
-      xr[c] = reinterpret_cast<const typename K::X*>(static_cast<const uint8_t*>(x) + static_cast<size_t>(c0 + c) * xs);
-      K::terms(xr[c], nb, ints.data() + c * nb * K::kInts, floats.data() + c * nb);
-    }
-    for (int64_t g = 0; g < ng; ++g) {
-      const uint8_t* wg = static_cast<const uint8_t*>(w) + static_cast<size_t>(g) * group_bytes;
-      float* yg = y + c0 * ys + g * kInterleaveRows;
-      auto run = [&](auto cc) { K::template tile<decltype(cc)::value>(wg, nb, xr, ints.data(), floats.data(), yg, ys); };
-      switch (cw) {
-        case 1: run(std::integral_constant<int, 1>{}); break;
-        case 2: run(std::integral_constant<int, 2>{}); break;
-        case 3: run(std::integral_constant<int, 3>{}); break;
-        case 4: run(std::integral_constant<int, 4>{}); break;
-        case 5: run(std::integral_constant<int, 5>{}); break;
-        case 6: run(std::integral_constant<int, 6>{}); break;
-        case 7: run(std::integral_constant<int, 7>{}); break;
-        default: run(std::integral_constant<int, kTokens>{}); break;
-      }
-    }
-  }
-}
 
 }  // namespace
 
