@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # hearth vs llama.cpp on the llama-3.2-1b bench model (see docs/performance.md).
 # Synthesises the model once per type (cached), runs `hearth bench` on each and prints hearth's
-# figures beside llama.cpp's and ik_llama.cpp's from reference.tsv, with the ratios and the
-# weight bandwidth reached during generation.
+# figures beside llama.cpp's and ik_llama.cpp's, with the ratios and the weight bandwidth reached
+# during generation. Without --anchor the anchors' figures come from reference.tsv; with it, each
+# named llama-bench runs on the same file in the same run, all engines in alternation, R rounds.
 #
 #   bench/speed/run.sh [-p 512] [-n 128] [-t 2] [-r 3] [--types "f16 q8_0 q4_0 q4_k_m"]
-#                      [--hearth PATH] [--resynth]
+#                      [--hearth PATH] [--resynth] [--anchor "NAME=LLAMA_BENCH [ARGS]"]...
+#   e.g. --anchor llama.cpp=~/llama.cpp/build/bin/llama-bench --anchor "ik-rtr=~/ik/llama-bench -rtr 1"
 #
 # Environment: HEARTH_BENCH_DIR (model cache and results, default ~/.cache/hearth-bench),
-# HEARTH_BIN (the hearth executable, default: build/release/hearth, else the first build/*/hearth).
-# Run it on a quiet machine: anything else running skews the figures.
+# HEARTH_BIN (the hearth executable, default: build/release/hearth, else the first build/*/hearth),
+# HEARTH_ISA (the kernel path hearth uses). Run it on a quiet machine: anything else running skews
+# the figures.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 p=512 n=128 t=2 r=3 types="f16 q8_0 q4_0 q4_k_m" resynth=0
+anchors=()
 hearth="${HEARTH_BIN:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -24,7 +28,10 @@ while [ $# -gt 0 ]; do
     --types) types="$2"; shift 2 ;;
     --hearth) hearth="$2"; shift 2 ;;
     --resynth) resynth=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --anchor)
+      case "$2" in *=?*) ;; *) echo "run.sh: --anchor wants NAME=PATH [ARGS]" >&2; exit 2 ;; esac
+      anchors+=("$2"); shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,8 +54,30 @@ for type in $types; do
     echo "synthesising $model ..."
     "$hearth" synth --preset llama-3.2-1b --type "$type" --seed 0 -o "$model" -t "$t"
   fi
-  echo "bench $type: -p $p -n $n -t $t -r $r"
-  "$hearth" bench -m "$model" -p "$p" -n "$n" -t "$t" -r "$r" -o json >"$results/$type.json"
+  if [ ${#anchors[@]} -eq 0 ]; then
+    echo "bench $type: -p $p -n $n -t $t -r $r"
+    "$hearth" bench -m "$model" -p "$p" -n "$n" -t "$t" -r "$r" -o json >"$results/$type.json"
+    continue
+  fi
+  # Side by side: one repetition of every engine per round, rounds interleaved, so drift of a
+  # shared machine hits all engines alike.
+  for round in $(seq 1 "$r"); do
+    echo "bench $type round $round/$r: hearth"
+    "$hearth" bench -m "$model" -p "$p" -n "$n" -t "$t" -r 1 -q -o json >"$results/$type.hearth.$round.json"
+    for a in "${anchors[@]}"; do
+      name="${a%%=*}"
+      read -r -a cmd <<<"${a#*=}"
+      cmd[0]="${cmd[0]/#\~/$HOME}"
+      echo "bench $type round $round/$r: $name"
+      "${cmd[@]}" -m "$model" -p "$p" -n "$n" -t "$t" -r 1 -o json >"$results/$type.$name.$round.json"
+    done
+  done
 done
 
-python3 "$here/table.py" "$here/reference.tsv" "$results" $types | tee "$results/table.md"
+if [ ${#anchors[@]} -eq 0 ]; then
+  python3 "$here/table.py" "$here/reference.tsv" "$results" $types | tee "$results/table.md"
+else
+  names=()
+  for a in "${anchors[@]}"; do names+=("${a%%=*}"); done
+  python3 "$here/side_by_side.py" "$results" "$r" "${names[*]}" $types | tee "$results/table.md"
+fi

@@ -57,6 +57,21 @@ int run(const ChatFlags& f) {
 
     messages.push_back({"user", line});
     std::vector<int32_t> prompt = fmt.tokenize(messages, true);
+    if (f.gen.context_shift) {
+      // The conversation is re-rendered each turn, so the shift happens on messages: the oldest
+      // turns after the system message go until this one fits (with room to answer).
+      const size_t first = f.system.empty() ? 0 : 1;
+      size_t dropped = 0;
+      while (static_cast<int64_t>(prompt.size()) >= session.n_ctx() && messages.size() > first + 1) {
+        // Whole exchanges: many templates insist that user and assistant alternate from a user.
+        do {
+          messages.erase(messages.begin() + static_cast<std::ptrdiff_t>(first));
+          ++dropped;
+        } while (messages.size() > first + 1 && messages[first].role != "user");
+        prompt = fmt.tokenize(messages, true);
+      }
+      if (dropped > 0) std::fprintf(stderr, "[context shifted: %zu earliest messages dropped]\n", dropped);
+    }
     if (static_cast<int64_t>(prompt.size()) >= session.n_ctx()) {
       messages.pop_back();
       print_error("this turn would need " + std::to_string(prompt.size()) + " tokens but the context holds " +
@@ -85,7 +100,10 @@ int run(const ChatFlags& f) {
     std::printf("\n");
     std::fflush(stdout);
     if (r.stop == engine::StopReason::cancelled) std::fprintf(stderr, "[reply stopped]\n");
-    if (r.stop == engine::StopReason::context_full) std::fprintf(stderr, "[context full: use /reset]\n");
+    if (r.stop == engine::StopReason::context_full)
+      std::fprintf(stderr, "[context full: use /reset, a larger --ctx-size or --context-shift]\n");
+    if (r.shifted_tokens > 0)
+      std::fprintf(stderr, "[context shifted: %lld oldest tokens dropped]\n", static_cast<long long>(r.shifted_tokens));
     messages.push_back({"assistant", lm.tokenizer->decode(r.tokens)});
     if (f.verbose)
       std::fprintf(stderr,

@@ -21,6 +21,17 @@ struct RunFlags {
 
 double per_s(int64_t n, double ms) { return ms > 0 ? n * 1000.0 / ms : 0.0; }
 
+const char* stop_name(engine::StopReason s) {
+  switch (s) {
+    case engine::StopReason::eog: return "eog";
+    case engine::StopReason::length: return "length";
+    case engine::StopReason::context_full: return "context_full";
+    case engine::StopReason::cancelled: return "cancelled";
+    case engine::StopReason::callback: return "callback";
+  }
+  return "unknown";
+}
+
 int run(const RunFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
@@ -55,17 +66,23 @@ int run(const RunFlags& f) {
                {{"prompt_ms", r.prompt_ms},
                 {"prompt_tokens_per_s", per_s(r.prompt_processed, r.prompt_ms)},
                 {"gen_ms", r.gen_ms},
-                {"gen_tokens_per_s", per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms)}}}};
+                {"gen_tokens_per_s", per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms)}}},
+              {"stop", stop_name(r.stop)},
+              {"shifted_tokens", r.shifted_tokens}};
     std::printf("%s\n", j.dump(-1, ' ', false, ordered_json::error_handler_t::replace).c_str());
   } else {
     std::string rest = dec.flush();
     std::fwrite(rest.data(), 1, rest.size(), stdout);
     std::printf("\n");
     std::fflush(stdout);
-    std::fprintf(stderr, "prompt: %lld tokens in %.1f ms (%.1f tok/s); generation: %zu tokens in %.1f ms (%.1f tok/s)%s\n",
+    std::fprintf(stderr, "prompt: %lld tokens in %.1f ms (%.1f tok/s); generation: %zu tokens in %.1f ms (%.1f tok/s)\n",
                  static_cast<long long>(r.prompt_processed), r.prompt_ms, per_s(r.prompt_processed, r.prompt_ms),
-                 r.tokens.size(), r.gen_ms, per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms),
-                 r.stop == engine::StopReason::context_full ? " [context full]" : "");
+                 r.tokens.size(), r.gen_ms, per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms));
+    if (r.shifted_tokens > 0)
+      std::fprintf(stderr, "[context shifted: %lld oldest tokens dropped]\n", static_cast<long long>(r.shifted_tokens));
+    if (r.stop == engine::StopReason::context_full)
+      std::fprintf(stderr, "[stopped: the context of %lld tokens is full; raise --ctx-size or pass --context-shift]\n",
+                   static_cast<long long>(session.n_ctx()));
   }
   return kExitOk;
 }

@@ -18,6 +18,8 @@ struct GenerationFlags {
   int64_t n_predict = 128;
   int64_t n_ctx = 0;
   int n_threads = 0;
+  bool context_shift = false;
+  int64_t n_keep = 0;
   sampling::Params sampling;
   bool json = false;
   std::string grammar_file;  // GBNF the output must follow
@@ -34,6 +36,11 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
       ->capture_default_str();
   app.add_option("--ctx-size,-c", f.n_ctx, "Context size in tokens (default: model's, capped at 4096)");
   app.add_option("-t,--threads", f.n_threads, "Threads (default: all cores)");
+  app.add_flag("--context-shift", f.context_shift,
+               "When the context fills, drop the oldest half of it (after --keep tokens) and go on "
+               "(default: stop there)");
+  app.add_option("--keep", f.n_keep, "Tokens at the start that a context shift keeps (default 0)")
+      ->check(CLI::NonNegativeNumber);
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
   app.add_option("--seed", p.seed, "Random seed (default: random)");
@@ -56,6 +63,8 @@ inline SessionOptions session_options(const GenerationFlags& f) {
   SessionOptions o;
   o.n_ctx = f.n_ctx;
   o.n_threads = f.n_threads;
+  o.context_shift = f.context_shift;
+  o.n_keep = f.n_keep;
   return o;
 }
 

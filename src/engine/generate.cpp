@@ -43,8 +43,12 @@ GenerateResult generate(Session& s, sampling::Sampler& sampler, std::span<const 
       break;
     }
     if (static_cast<int64_t>(s.history().size()) >= s.n_ctx()) {
-      r.stop = StopReason::context_full;
-      break;
+      const int64_t dropped = s.options().context_shift ? s.shift_context() : 0;
+      if (dropped == 0) {
+        r.stop = StopReason::context_full;
+        break;
+      }
+      r.shifted_tokens += dropped;
     }
     logits = &s.step(tok);
   }

@@ -19,13 +19,14 @@ struct GenerateResult {
   StopReason stop = StopReason::length;
   int64_t prompt_tokens = 0;    // prompt length
   int64_t prompt_processed = 0; // of which actually run (the rest came from the cache)
+  int64_t shifted_tokens = 0;   // dropped by context shifts (SessionOptions::context_shift)
   double prompt_ms = 0, gen_ms = 0;
 };
 
 // Called with each generated token (not the EOG); return false to stop.
 using TokenCallback = std::function<bool(int32_t token)>;
 
-// n_predict < 0: until EOG or the context is full. `cancel` (may be null) is polled per token.
+// n_predict < 0: until EOG or the context is full (with the session's context shift: until EOG). `cancel` (may be null) is polled per token.
 // Prompt tokens are fed to the sampler's penalty history before sampling.
 GenerateResult generate(Session& s, sampling::Sampler& sampler, std::span<const int32_t> prompt, int64_t n_predict,
                         const TokenCallback& on_token, const std::atomic<bool>* cancel = nullptr);

@@ -21,6 +21,7 @@ Session::Session(std::shared_ptr<const model::Model> model, std::shared_ptr<cons
                  SessionOptions opts)
     : model_(std::move(model)),
       tok_(std::move(tok)),
+      opts_(opts),
       pool_(opts.n_threads),
       cache_(model_->hparams(), pick_ctx(*model_, opts.n_ctx)) {}
 
@@ -58,6 +59,18 @@ const std::vector<float>& Session::step(int32_t token) {
   history_.push_back(token);
   logits_valid_ = true;
   return logits_;
+}
+
+int64_t Session::shift_context() {
+  const int64_t n = static_cast<int64_t>(history_.size());
+  const int64_t keep = std::clamp<int64_t>(opts_.n_keep, 0, n);
+  const int64_t discard = (n - keep) / 2;
+  if (discard <= 0 || keep + discard >= n) return 0;
+  std::vector<int32_t> kept(history_.begin(), history_.begin() + keep);
+  kept.insert(kept.end(), history_.begin() + keep + discard, history_.end());
+  // Cached keys carry their old positions, so everything after the kept prefix runs again.
+  prompt(kept);
+  return discard;
 }
 
 void Session::reset() {

@@ -17,6 +17,10 @@ namespace hearth::engine {
 struct SessionOptions {
   int64_t n_ctx = 0;   // <= 0: the model's default (trained context capped at 4096)
   int n_threads = 0;   // <= 0: one per hardware thread
+  // When generation fills the context: drop the oldest half of the tokens after the first
+  // `n_keep` and go on (llama.cpp's --context-shift); otherwise generation stops.
+  bool context_shift = false;
+  int64_t n_keep = 0;
 };
 
 class Session {
@@ -33,10 +37,15 @@ class Session {
   const std::vector<float>& step(int32_t token);
   // Forgets history and cache.
   void reset();
+  // Drops the older half of the history after its first n_keep tokens and recomputes the cache
+  // for what remains (exact: the same as prompting with the shortened history). Returns the
+  // number of tokens dropped; 0 when nothing can be dropped (n_keep covers the history).
+  int64_t shift_context();
 
   const std::vector<int32_t>& history() const { return history_; }
   const std::vector<float>& logits() const { return logits_; }
   int64_t n_ctx() const { return cache_.n_ctx(); }
+  const SessionOptions& options() const { return opts_; }
   int64_t last_prompt_processed() const { return last_processed_; }  // tokens run by the last prompt()
   int64_t last_prompt_reused() const { return last_reused_; }        // tokens it took from the cache
 
@@ -47,6 +56,7 @@ class Session {
  private:
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<const tokenizer::Tokenizer> tok_;
+  SessionOptions opts_;
   ThreadPool pool_;
   model::KvCache cache_;
   std::vector<int32_t> history_;

@@ -69,6 +69,21 @@ TEST(ChatCli, StoriesFallbackFormatResetAndExit) {
   EXPECT_NE(err.find("[history and cache cleared]"), std::string::npos);
 }
 
+TEST(ChatCli, ContextShiftDropsTheEarliestTurnsInsteadOfRefusing) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string turns = "Hello there friend\\nTell me more about it\\nAnd then what happened\\nGo on please\\n";
+  int rc = -1;
+  std::string err;
+  chat("tiny-qwen2-bpe-Q8_0.gguf", turns, "-n 16 -c 64", &rc, &err);
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_NE(err.find("tokens but the context holds 64"), std::string::npos) << err;
+  chat("tiny-qwen2-bpe-Q8_0.gguf", turns, "-n 16 -c 64 --context-shift", &rc, &err);
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_NE(err.find("earliest messages dropped]"), std::string::npos) << err;
+  EXPECT_EQ(err.find("tokens but the context holds"), std::string::npos) << err;
+  EXPECT_EQ(turn_stats(err).size(), 4u) << err;
+}
+
 TEST(ChatCli, EndOfInputQuitsCleanly) {
   HEARTH_REQUIRE_SHARED();
   int rc = -1;

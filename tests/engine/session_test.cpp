@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "engine/generate.h"
+#include "engine/loader.h"
 #include "engine/session.h"
 #include "model/model.h"
 #include "support/shared_data.h"
@@ -95,6 +97,65 @@ TEST(Session, PromptLongerThanContextIsAClearError) {
   s.prompt(toks);
   EXPECT_THROW(s.step(400), Error);
   EXPECT_EQ(s.history().size(), 8u);
+}
+
+TEST(Session, ContextShiftKeepsThePrefixDropsHalfAndMatchesAFreshPrompt) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  SessionOptions o;
+  o.n_ctx = 16;
+  o.n_keep = 3;
+  o.n_threads = 2;
+  Session s(m, nullptr, o);
+  std::vector<int32_t> toks;
+  for (int i = 0; i < 16; ++i) toks.push_back(300 + i);
+  s.prompt(toks);
+  // 13 tokens after the kept 3: the oldest 6 of them go.
+  EXPECT_EQ(s.shift_context(), 6);
+  std::vector<int32_t> want(toks.begin(), toks.begin() + 3);
+  want.insert(want.end(), toks.begin() + 9, toks.end());
+  EXPECT_EQ(s.history(), want);
+  EXPECT_EQ(s.last_prompt_reused(), 3);
+  const std::vector<float> shifted = s.logits();
+  Session fresh(m, nullptr, o);
+  EXPECT_LT(max_abs_diff(shifted, fresh.prompt(want)), 1e-4f);
+  // Nothing to drop when n_keep covers the history.
+  o.n_keep = 100;
+  Session all(m, nullptr, o);
+  all.prompt(toks);
+  EXPECT_EQ(all.shift_context(), 0);
+  EXPECT_EQ(all.history(), toks);
+}
+
+TEST(Session, GenerationShiftsAFullContextOnlyWhenAsked) {
+  HEARTH_REQUIRE_SHARED();
+  const LoadedModel lm = load_model(test::shared_path("models/stories260K.gguf").string());
+  auto run = [&](bool shift) {
+    SessionOptions o;
+    o.n_ctx = 24;
+    o.n_keep = 1;
+    o.context_shift = shift;
+    o.n_threads = 2;
+    Session s(lm.model, lm.tokenizer, o);
+    sampling::Params p;
+    p.temperature = 0;
+    // End-of-generation tokens are banned, so only the context or the budget can stop it.
+    for (int32_t t = 0; t < static_cast<int32_t>(lm.model->n_vocab()); ++t)
+      if (lm.tokenizer->is_eog(t)) p.logit_bias.push_back({t, -INFINITY});
+    sampling::Sampler sampler(p, static_cast<int32_t>(lm.model->n_vocab()));
+    return generate(s, sampler, std::vector<int32_t>{1, 403, 407}, 60, nullptr);
+  };
+  const GenerateResult stopped = run(false);
+  EXPECT_EQ(stopped.stop, StopReason::context_full);
+  EXPECT_EQ(stopped.shifted_tokens, 0);
+  // 3 prompt tokens + 21 steps fill the 24; the 22nd token, sampled from the last logits, is kept.
+  EXPECT_EQ(stopped.tokens.size(), 22u);
+  const GenerateResult shifted = run(true);
+  EXPECT_EQ(shifted.stop, StopReason::length);
+  EXPECT_EQ(shifted.tokens.size(), 60u);
+  EXPECT_GT(shifted.shifted_tokens, 0);
+  // Up to the first shift both runs are the same greedy sequence.
+  for (size_t i = 0; i < 22 && i < shifted.tokens.size(); ++i) EXPECT_EQ(shifted.tokens[i], stopped.tokens[i]) << i;
 }
 
 TEST(Session, ContextAboveTrainedLengthIsRejected) {

@@ -122,6 +122,32 @@ TEST(CliErrors, PromptLongerThanContext) {
   EXPECT_NE(err.find("context"), std::string::npos) << err;
 }
 
+TEST(CliRun, FullContextStopsWithAMessageOrShiftsWhenAsked) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = hearth_bin() + " run -m " + model("tiny-llama-Q8_0.gguf") + " -p 'hello world' -c 16 -n 40 --temp 0 -t 2";
+  std::string out, err;
+  ASSERT_EQ(run_command(base, &out, &err), 0) << err;
+  EXPECT_NE(err.find("context of 16 tokens is full"), std::string::npos) << err;
+  ASSERT_EQ(run_command(base + " --json", &out, &err), 0) << err;
+  json stopped = json::parse(out);
+  EXPECT_EQ(stopped["stop"], "context_full");
+  EXPECT_EQ(stopped["shifted_tokens"], 0);
+
+  ASSERT_EQ(run_command(base + " --context-shift --keep 2 --json", &out, &err), 0) << err;
+  json shifted = json::parse(out);
+  EXPECT_GT(shifted["shifted_tokens"].get<int>(), 0) << out;
+  EXPECT_GT(shifted["tokens"].size(), stopped["tokens"].size()) << out;
+  if (shifted["stop"] == "length") {
+    EXPECT_EQ(shifted["tokens"].size(), 40u);
+  }
+  // Up to the first shift the greedy output is the same.
+  for (size_t i = 0; i < stopped["tokens"].size() && i < shifted["tokens"].size(); ++i)
+    EXPECT_EQ(shifted["tokens"][i], stopped["tokens"][i]) << i;
+  ASSERT_EQ(run_command(base + " --context-shift", &out, &err), 0) << err;
+  EXPECT_NE(err.find("[context shifted:"), std::string::npos) << err;
+  EXPECT_EQ(run_command(base + " --keep -1", &out, &err), 2) << err;
+}
+
 TEST(CliErrors, UnsupportedArchitecture) {
   HEARTH_REQUIRE_SHARED();
   auto src = gguf::File::open(model("stories260K.gguf"));
