@@ -26,6 +26,17 @@ await check('openai: models.list names the served model', async () => {
   assert.ok(ids.includes(model), JSON.stringify(ids));
 });
 
+await check('openai: a prompt longer than the context is a 400 naming both sizes', async () => {
+  // --ctx-size 2048 over --parallel 4: 512 tokens per request.
+  await assert.rejects(
+    openai.chat.completions.create({ model, messages: user('Once upon a time there was a cat. '.repeat(120)), max_tokens: 4 }),
+    (e) => {
+      assert.equal(e.status, 400, String(e));
+      assert.match(e.message, /the prompt has \d+ tokens but the context holds 512/);
+      return true;
+    });
+});
+
 let reference = '';
 await check('openai: chat completion with usage', async () => {
   const r = await openai.chat.completions.create({ model, messages: user('Once upon a time'), max_tokens: 24, temperature: 0 });
