@@ -7,6 +7,7 @@
 #
 #   bench/speed/run.sh [-p 512] [-n 128] [-t 2] [-r 3] [--types "f16 q8_0 q4_0 q4_k_m"]
 #                      [--hearth PATH] [--resynth] [--anchor "NAME=LLAMA_BENCH [ARGS]"]...
+#                      [--preset llama-3.2-1b]   (another `hearth synth` preset)
 #   e.g. --anchor llama.cpp=~/llama.cpp/build/bin/llama-bench --anchor "ik-rtr=~/ik/llama-bench -rtr 1"
 #
 # Environment: HEARTH_BENCH_DIR (model cache and results, default ~/.cache/hearth-bench),
@@ -16,7 +17,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-p=512 n=128 t=2 r=3 types="f16 q8_0 q4_0 q4_k_m" resynth=0
+p=512 n=128 t=2 r=3 types="f16 q8_0 q4_0 q4_k_m" resynth=0 preset=llama-3.2-1b
 anchors=()
 hearth="${HEARTH_BIN:-}"
 while [ $# -gt 0 ]; do
@@ -28,10 +29,11 @@ while [ $# -gt 0 ]; do
     --types) types="$2"; shift 2 ;;
     --hearth) hearth="$2"; shift 2 ;;
     --resynth) resynth=1; shift ;;
+    --preset) preset="$2"; shift 2 ;;
     --anchor)
       case "$2" in *=?*) ;; *) echo "run.sh: --anchor wants NAME=PATH [ARGS]" >&2; exit 2 ;; esac
       anchors+=("$2"); shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,11 +50,11 @@ echo "hearth: $hearth ($("$hearth" version 2>/dev/null | head -1))"
 echo "models: $dir; results: $results"
 
 for type in $types; do
-  model="$dir/llama-3.2-1b-$type.gguf"
+  model="$dir/$preset-$type.gguf"
   # synth writes to a temporary file and renames it at the end, so a cached file is complete.
   if [ "$resynth" = 1 ] || [ ! -f "$model" ]; then
     echo "synthesising $model ..."
-    "$hearth" synth --preset llama-3.2-1b --type "$type" --seed 0 -o "$model" -t "$t"
+    "$hearth" synth --preset "$preset" --type "$type" --seed 0 -o "$model" -t "$t"
   fi
   if [ ${#anchors[@]} -eq 0 ]; then
     echo "bench $type: -p $p -n $n -t $t -r $r"

@@ -56,6 +56,10 @@ Command bench_command() {
     app.add_option("-m,--model", f->opts.model_path, "GGUF model file")->required();
     app.add_option("-p,--n-prompt", f->opts.n_prompt, "Prompt tokens for the pp test (0: skip)")->capture_default_str();
     app.add_option("-n,--n-gen", f->opts.n_gen, "Generated tokens for the tg test (0: skip)")->capture_default_str();
+    app.add_option("-d,--n-depth", f->opts.depths,
+                   "Tokens already in the cache for every test, comma-separated (llama-bench's -d; default 0)")
+        ->delimiter(',')
+        ->check(CLI::Range(0, 1 << 20));
     app.add_option("-t,--threads", f->opts.n_threads, "Threads (default: all cores)");
     app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();

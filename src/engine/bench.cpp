@@ -122,6 +122,9 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   if (o.n_prompt == 0 && o.n_gen == 0) fail(Errc::invalid_argument, "-p and -n are both 0: nothing to measure");
   if (o.reps < 1) fail(Errc::invalid_argument, "-r must be >= 1");
   if (o.n_prompt > (1 << 20) || o.n_gen > (1 << 20)) fail(Errc::invalid_argument, "-p/-n above 1048576");
+  if (o.depths.empty()) fail(Errc::invalid_argument, "-d needs at least one depth");
+  for (int64_t d : o.depths)
+    if (d < 0 || d > (1 << 20)) fail(Errc::invalid_argument, "-d " + std::to_string(d) + " is outside [0, 1048576]");
   auto say = [&](const std::string& s) {
     if (progress) progress(s);
   };
@@ -156,54 +159,71 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   r.cpu_features = feature_names();
   r.commit = o.commit;
 
-  const int64_t n_ctx = std::max<int64_t>(1, o.n_prompt + o.n_gen);
+  const int64_t max_depth = *std::max_element(o.depths.begin(), o.depths.end());
+  const int64_t n_ctx = std::max<int64_t>(1, max_depth + std::max(o.n_prompt, o.n_gen));
   if (n_ctx > hp.n_ctx_train)
-    say("note: -p + -n = " + std::to_string(n_ctx) + " exceeds the trained context " + std::to_string(hp.n_ctx_train));
+    say("note: depth + test tokens = " + std::to_string(n_ctx) + " exceeds the trained context " +
+        std::to_string(hp.n_ctx_train));
   model::KvCache cache(hp, n_ctx);
   r.kv_bytes = static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(hp.n_layer) *
                static_cast<uint64_t>(hp.k_dim() + hp.v_dim()) * sizeof(float);
   std::vector<float> logits;
 
-  if (o.n_prompt > 0) {
-    BenchTest t;
-    t.name = "pp" + std::to_string(o.n_prompt);
-    t.n_prompt = o.n_prompt;
-    const auto toks = bench_tokens(o.n_prompt, hp.n_vocab, 0);
+  for (const int64_t depth : o.depths) {
+    const std::string suffix = depth > 0 ? " @ d" + std::to_string(depth) : "";
+    // The depth is filled once, in prompt-sized chunks (bounded activations), untimed.
     cache.clear();
-    m->forward(cache, toks, false, logits, &pool);  // warm-up: page in weights, size buffers
-    for (int rep = 0; rep < o.reps; ++rep) {
-      cache.clear();
-      const auto t0 = Clock::now();
-      m->forward(cache, toks, false, logits, &pool);
-      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-      t.seconds.push_back(s);
-      t.tps.push_back(static_cast<double>(o.n_prompt) / s);
-      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    if (depth > 0) {
+      say("filling the cache to depth " + std::to_string(depth));
+      const auto fill = bench_tokens(depth, hp.n_vocab, 2);
+      for (int64_t i = 0; i < depth; i += 512) {
+        const int64_t n = std::min<int64_t>(512, depth - i);
+        m->forward(cache, std::span<const int32_t>(fill.data() + i, static_cast<size_t>(n)), false, logits, &pool);
+      }
     }
-    finish(t);
-    r.tests.push_back(std::move(t));
-  }
-  if (o.n_gen > 0) {
-    BenchTest t;
-    t.name = "tg" + std::to_string(o.n_gen);
-    t.n_gen = o.n_gen;
-    const auto toks = bench_tokens(o.n_gen, hp.n_vocab, 1);
-    cache.clear();
-    m->forward(cache, std::span<const int32_t>(toks.data(), 1), false, logits, &pool);  // warm-up
-    for (int rep = 0; rep < o.reps; ++rep) {
-      cache.clear();
-      const auto t0 = Clock::now();
-      for (int64_t i = 0; i < o.n_gen; ++i)
-        m->forward(cache, std::span<const int32_t>(toks.data() + i, 1), false, logits, &pool);
-      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-      t.seconds.push_back(s);
-      t.tps.push_back(static_cast<double>(o.n_gen) / s);
-      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    if (o.n_prompt > 0) {
+      BenchTest t;
+      t.name = "pp" + std::to_string(o.n_prompt) + suffix;
+      t.n_prompt = o.n_prompt;
+      t.n_depth = depth;
+      const auto toks = bench_tokens(o.n_prompt, hp.n_vocab, 0);
+      cache.truncate(depth);
+      m->forward(cache, toks, false, logits, &pool);  // warm-up: page in weights, size buffers
+      for (int rep = 0; rep < o.reps; ++rep) {
+        cache.truncate(depth);
+        const auto t0 = Clock::now();
+        m->forward(cache, toks, false, logits, &pool);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        t.seconds.push_back(s);
+        t.tps.push_back(static_cast<double>(o.n_prompt) / s);
+        say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+      }
+      finish(t);
+      r.tests.push_back(std::move(t));
     }
-    finish(t);
-    t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
-    r.tests.push_back(std::move(t));
-    if (o.grammar) sampled_tests(o, *m, cache, pool, r, say);
+    if (o.n_gen > 0) {
+      BenchTest t;
+      t.name = "tg" + std::to_string(o.n_gen) + suffix;
+      t.n_gen = o.n_gen;
+      t.n_depth = depth;
+      const auto toks = bench_tokens(o.n_gen, hp.n_vocab, 1);
+      cache.truncate(depth);
+      m->forward(cache, std::span<const int32_t>(toks.data(), 1), false, logits, &pool);  // warm-up
+      for (int rep = 0; rep < o.reps; ++rep) {
+        cache.truncate(depth);
+        const auto t0 = Clock::now();
+        for (int64_t i = 0; i < o.n_gen; ++i)
+          m->forward(cache, std::span<const int32_t>(toks.data() + i, 1), false, logits, &pool);
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+        t.seconds.push_back(s);
+        t.tps.push_back(static_cast<double>(o.n_gen) / s);
+        say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+      }
+      finish(t);
+      t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
+      r.tests.push_back(std::move(t));
+      if (o.grammar && depth == 0) sampled_tests(o, *m, cache, pool, r, say);
+    }
   }
   r.peak_rss_bytes = peak_rss();
   return r;
@@ -241,7 +261,7 @@ ordered_json bench_json(const BenchReport& r) {
   for (const auto& t : r.tests) {
     ordered_json j = {{"test", t.name},          {"n_prompt", t.n_prompt},   {"n_gen", t.n_gen},
                       {"samples_s", t.seconds},  {"samples_ts", t.tps},      {"avg_ts", t.mean_tps},
-                      {"stddev_ts", t.stddev_tps}};
+                      {"stddev_ts", t.stddev_tps}, {"n_depth", t.n_depth}};
     if (t.n_gen > 0 && t.weight_gbps > 0) j["weight_gb_per_s"] = t.weight_gbps;
     if (t.grammar_masks > 0) j["grammar_masked_steps"] = t.grammar_masks;
     tests.push_back(std::move(j));

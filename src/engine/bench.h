@@ -1,7 +1,9 @@
 // `hearth bench`: prompt-processing and generation speed of a model, measured the way
 // llama-bench measures it so the two can be read side by side. pp: one forward pass of
 // n_prompt tokens on an empty cache; tg: n_gen single-token steps starting from an empty cache.
-// Every repetition recomputes everything (the cache is cleared, nothing is reused).
+// With depths (llama-bench's -d), both run again with N tokens already in the cache ("pp512 @
+// d4096"): the depth is filled once, untimed, and every repetition starts back at it.
+// Every repetition recomputes its own tokens (nothing of the timed part is reused).
 // With a grammar, two more tests measure what constrained sampling costs: tgN+sampling samples
 // each next token from the logits (seeded, default settings) and tgN+grammar does the same under
 // the grammar (restarted whenever a sentence completes), so their ratio is the grammar's price.
@@ -21,6 +23,7 @@ struct BenchOptions {
   std::string model_path;
   int64_t n_prompt = 512;  // 0: skip pp
   int64_t n_gen = 128;     // 0: skip tg
+  std::vector<int64_t> depths = {0};  // tokens already in the cache for each test
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is
@@ -30,8 +33,8 @@ struct BenchOptions {
 };
 
 struct BenchTest {
-  std::string name;  // "pp512", "tg128"
-  int64_t n_prompt = 0, n_gen = 0;
+  std::string name;  // "pp512", "tg128", "pp512 @ d4096"
+  int64_t n_prompt = 0, n_gen = 0, n_depth = 0;
   std::vector<double> seconds;  // one per repetition
   std::vector<double> tps;      // tokens/s per repetition
   double mean_tps = 0, stddev_tps = 0;

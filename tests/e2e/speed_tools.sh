@@ -119,6 +119,29 @@ expect "$tmp/bench.md" '^\| model +\| +size \| +params \| backend +\| threads \|
 expect "$tmp/bench.md" '\| CPU +\| +1 \| +pp16 \| +[0-9.]+ ± [0-9.]+ \|$'
 expect "$tmp/bench.md" '\| +tg4 \| +[0-9.]+ ± [0-9.]+ \|$'
 expect "$tmp/bench.md" '^tg4: [0-9.]+ GB of weights per token, [0-9.]+ GB/s streamed$'
+# -d: the same tests again with tokens already in the cache, named as llama-bench names them.
+"$hearth" bench -m "$tmp/llama-a.gguf" -p 16 -n 4 -d 0,24 -r 1 -t 2 -o json -q >"$tmp/depth.json" || fail "bench -d exited $?"
+python3 - "$tmp/depth.json" <<'EOF' || { cat "$tmp/depth.json"; fail "bench -d JSON"; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [t["test"] for t in d["tests"]] == ["pp16", "tg4", "pp16 @ d24", "tg4 @ d24"], d["tests"]
+assert [t["n_depth"] for t in d["tests"]] == [0, 0, 24, 24]
+EOF
+status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -d 4,-1
+expect "$tmp/err" "not in range"
+# bench/speed/run.sh side by side with an anchor: a stand-in llama-bench that prints its JSON.
+cat >"$tmp/fake-bench" <<'EOF'
+#!/usr/bin/env bash
+# Prints llama-bench's -o json for the -p/-n it is given.
+while [ $# -gt 0 ]; do case "$1" in -p) p=$2; shift 2 ;; -n) n=$2; shift 2 ;; *) shift ;; esac; done
+echo "[{\"n_prompt\": $p, \"n_gen\": 0, \"avg_ts\": 100.0}, {\"n_prompt\": 0, \"n_gen\": $n, \"avg_ts\": 10.0}]"
+EOF
+chmod +x "$tmp/fake-bench"
+HEARTH_BENCH_DIR="$tmp/speed" HEARTH_BIN="$hearth" bench/speed/run.sh --preset tiny -p 8 -n 2 -r 2 -t 1 --types q8_0 \
+  --anchor "fake=$tmp/fake-bench --extra 1" >"$tmp/side.md" 2>&1 || { cat "$tmp/side.md"; fail "run.sh --anchor exited $?"; }
+expect "$tmp/side.md" '^\| type \| test \| hearth best / median \| fake best / median \| hearth ÷ fake \|$'
+expect "$tmp/side.md" '^\| Q8_0 \| pp8 \| [0-9.]+ / [0-9.]+ \| 100\.0 / 100\.0 \| [0-9.]+ \|$'
+expect "$tmp/side.md" '^\| Q8_0 \| tg2 \| [0-9.]+ / [0-9.]+ \| 10\.0 / 10\.0 \| [0-9.]+ \|$'
 # HEARTH_ISA picks the kernels the front end asks the library for; an unknown one falls back with a warning.
 HEARTH_ISA=scalar "$hearth" bench -m "$tmp/llama-a.gguf" -p 8 -n 2 -r 1 -t 1 -o json -q >"$tmp/isa.json" || fail "bench (scalar) exited $?"
 expect "$tmp/isa.json" '"isa": *"scalar"'
