@@ -52,8 +52,7 @@ uint64_t estimate_model_bytes(const std::string& path, const engine::SchedulerOp
   const model::HParams hp = model::read_hparams(f, *arch);
   const int64_t per_slot = std::min<int64_t>(hp.n_ctx_train, 4096);
   const int64_t tokens = sched.n_ctx > 0 ? sched.n_ctx : per_slot * std::max(1, sched.parallel);
-  return bytes + static_cast<uint64_t>(tokens) * static_cast<uint64_t>(hp.n_layer) *
-                     static_cast<uint64_t>(hp.k_dim() + hp.v_dim()) * sizeof(float);
+  return bytes + model::KvCache::bytes(hp, tokens, sched.kv_types);
 }
 
 struct ModelPool::Entry {

@@ -17,6 +17,7 @@ struct BenchFlags {
   std::string output = "md";
   bool quiet = false;
   std::string grammar_file, schema;
+  KvCacheFlags kv;
 };
 
 int run(BenchFlags f) {
@@ -27,6 +28,7 @@ int run(BenchFlags f) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };
   f.opts.load = load_options_from_env();
+  f.opts.kv_types = kv_types(f.kv);
   if (!f.grammar_file.empty() || !f.schema.empty()) {
     GenerationFlags gf;
     gf.grammar_file = f.grammar_file;
@@ -64,6 +66,7 @@ Command bench_command() {
     app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
+    add_kv_cache_flags(app, f->kv);
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");
     auto* j = app.add_option("--json-schema", f->schema,
                              "Also time generation sampled under this JSON schema (a file, or the schema starting with '{'; "

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "cli/generation_flags.h"
 #include "cli/progress_bar.h"
 #include "core/log.h"
 #include "hub/catalog.h"
@@ -72,6 +73,7 @@ Command serve_command() {
       app::ServeOptions s;
       std::vector<std::string> models;
       std::string api_key, api_key_file, template_file, embed_model, keep_alive = "5m", max_memory;
+      KvCacheFlags kv;
     };
     auto o = std::make_shared<Opts>();
     app.add_option("-m,--model", o->models,
@@ -98,6 +100,7 @@ Command serve_command() {
     app.add_option("-c,--ctx-size", o->s.sched.n_ctx,
                    "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");
     app.add_option("-t,--threads", o->s.sched.n_threads, "Compute threads (default: all cores)");
+    add_kv_cache_flags(app, o->kv);
     app.add_option("--queue", o->s.sched.queue_limit, "Requests that may wait for a slot before 503")
         ->capture_default_str()->check(CLI::Range(0, 100000));
     app.add_option("-b,--batch-size", o->s.sched.n_batch, "Most prompt tokens run in one step")
@@ -138,6 +141,7 @@ Command serve_command() {
           o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
         }
         o->s.load = load_options_from_env();
+        o->s.sched.kv_types = kv_types(o->kv);
         o->s.hf_endpoint = hf_endpoint_from_env();
         o->s.memory_embedder = embedder_choice(o->embed_model);
         o->s.keep_alive_s = router::ollama::parse_keep_alive(o->keep_alive);

@@ -13,6 +13,25 @@ namespace hearth::cli {
 
 using engine::SessionOptions;
 
+// --cache-type-k / --cache-type-v (llama.cpp's -ctk / -ctv), shared by run, chat, serve and bench.
+struct KvCacheFlags {
+  std::string k = "f32", v = "f32";
+};
+
+inline void add_kv_cache_flags(CLI::App& app, KvCacheFlags& f) {
+  const auto types = CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}, CLI::ignore_case);
+  app.add_option("--cache-type-k,--ctk", f.k, "KV cache type for keys: f32, f16 (half the memory), q8_0, q4_0")
+      ->check(types)
+      ->capture_default_str();
+  app.add_option("--cache-type-v,--ctv", f.v, "KV cache type for values: f32, f16, q8_0, q4_0")
+      ->check(types)
+      ->capture_default_str();
+}
+
+inline model::KvTypes kv_types(const KvCacheFlags& f) {
+  return {model::parse_kv_type(f.k, "--cache-type-k"), model::parse_kv_type(f.v, "--cache-type-v")};
+}
+
 struct GenerationFlags {
   std::string model;
   int64_t n_predict = 128;
@@ -20,6 +39,7 @@ struct GenerationFlags {
   int n_threads = 0;
   bool context_shift = false;
   int64_t n_keep = 0;
+  KvCacheFlags kv;
   sampling::Params sampling;
   bool json = false;
   std::string grammar_file;  // GBNF the output must follow
@@ -41,6 +61,7 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
                "(default: stop there)");
   app.add_option("--keep", f.n_keep, "Tokens at the start that a context shift keeps (default 0)")
       ->check(CLI::NonNegativeNumber);
+  add_kv_cache_flags(app, f.kv);
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
   app.add_option("--seed", p.seed, "Random seed (default: random)");
@@ -65,6 +86,7 @@ inline SessionOptions session_options(const GenerationFlags& f) {
   o.n_threads = f.n_threads;
   o.context_shift = f.context_shift;
   o.n_keep = f.n_keep;
+  o.kv_types = kv_types(f.kv);
   return o;
 }
 

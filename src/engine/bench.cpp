@@ -164,9 +164,8 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   if (n_ctx > hp.n_ctx_train)
     say("note: depth + test tokens = " + std::to_string(n_ctx) + " exceeds the trained context " +
         std::to_string(hp.n_ctx_train));
-  model::KvCache cache(hp, n_ctx);
-  r.kv_bytes = static_cast<uint64_t>(n_ctx) * static_cast<uint64_t>(hp.n_layer) *
-               static_cast<uint64_t>(hp.k_dim() + hp.v_dim()) * sizeof(float);
+  model::KvCache cache(hp, n_ctx, o.kv_types);
+  r.kv_bytes = model::KvCache::bytes(hp, n_ctx, o.kv_types);
   std::vector<float> logits;
 
   for (const int64_t depth : o.depths) {

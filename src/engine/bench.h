@@ -24,6 +24,7 @@ struct BenchOptions {
   int64_t n_prompt = 512;  // 0: skip pp
   int64_t n_gen = 128;     // 0: skip tg
   std::vector<int64_t> depths = {0};  // tokens already in the cache for each test
+  model::KvTypes kv_types;            // --cache-type-k / --cache-type-v
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is

@@ -84,7 +84,7 @@ bool Job::next(GenEvent& e) {
 }
 
 struct Scheduler::Slot {
-  Slot(const model::HParams& hp, int64_t n_ctx) : cache(hp, n_ctx) {}
+  Slot(const model::HParams& hp, int64_t n_ctx, model::KvTypes types) : cache(hp, n_ctx, types) {}
   model::KvCache cache;
   std::vector<int32_t> history;  // the tokens whose keys and values the cache holds
   bool busy = false;
@@ -119,7 +119,7 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts) : model_(std::mov
     fail(Errc::invalid_argument, "a context of " + std::to_string(slot_ctx_) + " tokens per slot exceeds the model's trained context of " +
                                      std::to_string(m.hparams().n_ctx_train));
   pool_ = std::make_unique<ThreadPool>(opts_.n_threads);
-  for (int i = 0; i < opts_.parallel; ++i) slots_.push_back(std::make_unique<Slot>(m.hparams(), slot_ctx_));
+  for (int i = 0; i < opts_.parallel; ++i) slots_.push_back(std::make_unique<Slot>(m.hparams(), slot_ctx_, opts_.kv_types));
   metrics_.slots_total = opts_.parallel;
   thread_ = std::thread([this] { loop(); });
 }

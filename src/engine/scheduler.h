@@ -98,6 +98,7 @@ struct SchedulerOptions {
   // Prompt tokens a step gathers before it stops adding prompts: enough rows to keep the matrix
   // kernels efficient, few enough that short prompts finish one after another (see step()).
   int64_t prompt_target = 32;
+  model::KvTypes kv_types;  // --cache-type-k / --cache-type-v
 };
 
 struct SchedulerMetrics {

@@ -23,7 +23,7 @@ Session::Session(std::shared_ptr<const model::Model> model, std::shared_ptr<cons
       tok_(std::move(tok)),
       opts_(opts),
       pool_(opts.n_threads),
-      cache_(model_->hparams(), pick_ctx(*model_, opts.n_ctx)) {}
+      cache_(model_->hparams(), pick_ctx(*model_, opts.n_ctx), opts.kv_types) {}
 
 const std::vector<float>& Session::prompt(std::span<const int32_t> tokens) {
   if (tokens.empty()) fail(Errc::invalid_argument, "empty prompt");

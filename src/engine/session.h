@@ -21,6 +21,7 @@ struct SessionOptions {
   // `n_keep` and go on (llama.cpp's --context-shift); otherwise generation stops.
   bool context_shift = false;
   int64_t n_keep = 0;
+  model::KvTypes kv_types;  // --cache-type-k / --cache-type-v
 };
 
 class Session {

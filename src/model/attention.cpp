@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "tensor/fp16.h"
+#include "tensor/kernels.h"
 #include "tensor/vec.h"
 
 namespace hearth::model {
@@ -16,20 +18,37 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const int64_t group = hp.n_head / hp.n_head_kv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd_k));
   const int64_t kd = cache.k_dim(), vd = cache.v_dim();
-  const float* kbase = cache.k(layer, 0);
-  const float* vbase = cache.v(layer, 0);
+  const tensor::Type kt = cache.types().k, vt = cache.types().v;
+  const bool k_f32 = kt == tensor::Type::F32, v_f32 = vt == tensor::Type::F32;
+  const float* kbase = k_f32 ? reinterpret_cast<const float*>(cache.k_row(layer, 0)) : nullptr;
+  const float* vbase = v_f32 ? reinterpret_cast<const float*>(cache.v_row(layer, 0)) : nullptr;
+  // Keys in another type: the query head is converted to the key type's dot operand once (as
+  // llama.cpp's matmul converts it), then one dot product per key.
+  const tensor::TypeKernels& kk = kernels.table[static_cast<uint32_t>(kt)];
+  const tensor::TypeKernels& qk = kernels.table[static_cast<uint32_t>(kk.vec_dot_type)];
+  const tensor::from_float_fn to_q = qk.from_float_act ? qk.from_float_act : qk.from_float_ref;
+  const size_t q_bytes = (tensor::row_size(kk.vec_dot_type, hd_k) + 63) & ~size_t(63);  // keeps the float row aligned
+  const tensor::to_float_fn v_to_float = kernels.table[static_cast<uint32_t>(vt)].to_float;
 
   // One task per (token, head): scores against every visible key (SIMD dot products), softmax,
   // then the probability-weighted sum of the values. Tasks are independent, so any split gives
   // the same result.
-  auto task = [&](int64_t t, int64_t h, std::vector<float>& w) {
+  auto task = [&](int64_t t, int64_t h, std::vector<float>& w, std::vector<uint8_t>& scratch) {
     const int64_t g = h / group;
     const int64_t pos = pos0 + t;
     const int64_t first = opt.window > 0 ? std::max<int64_t>(0, pos - opt.window + 1) : 0;
     const int64_t n_kv = pos + 1 - first;
     w.resize(static_cast<size_t>(n_kv));
-    tensor::attn_scores(kernels, q + t * hp.q_dim() + h * hd_k, kbase + first * kd + g * hd_k, kd, n_kv, hd_k, scale,
-                        w.data());
+    const float* qh = q + t * hp.q_dim() + h * hd_k;
+    if (k_f32) {
+      tensor::attn_scores(kernels, qh, kbase + first * kd + g * hd_k, kd, n_kv, hd_k, scale, w.data());
+    } else {
+      scratch.resize(q_bytes + static_cast<size_t>(hd_v) * sizeof(float));
+      to_q(qh, scratch.data(), hd_k);
+      const size_t off = tensor::row_size(kt, g * hd_k);
+      for (int64_t j = 0; j < n_kv; ++j)
+        w[static_cast<size_t>(j)] = kk.vec_dot(hd_k, cache.k_row(layer, first + j) + off, scratch.data()) * scale;
+    }
     if (opt.softcap > 0) {
       const float inv = 1.0f / opt.softcap;
       for (float& s : w) s = opt.softcap * std::tanh(s * inv);
@@ -40,15 +59,31 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
     const float inv = 1.0f / sum;
     for (float& p : w) p *= inv;
-    tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v,
-                         out + t * (hp.n_head * hd_v) + h * hd_v);
+    float* o = out + t * (hp.n_head * hd_v) + h * hd_v;
+    if (v_f32) {
+      tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v, o);
+    } else {
+      // Values in another type: each row is expanded to floats and added with its weight. For
+      // F16 values the weights are rounded to F16 first, as llama.cpp's F16 matmul does.
+      scratch.resize(q_bytes + static_cast<size_t>(hd_v) * sizeof(float));
+      float* row = reinterpret_cast<float*>(scratch.data() + q_bytes);
+      const size_t off = tensor::row_size(vt, g * hd_v);
+      std::fill(o, o + hd_v, 0.0f);
+      for (int64_t j = 0; j < n_kv; ++j) {
+        float p = w[static_cast<size_t>(j)];
+        if (vt == tensor::Type::F16) p = tensor::fp16_to_fp32(tensor::fp32_to_fp16(p));
+        v_to_float(cache.v_row(layer, first + j) + off, row, hd_v);
+        for (int64_t d = 0; d < hd_v; ++d) o[d] += p * row[d];
+      }
+    }
   };
   const int64_t n_tasks = n_tokens * hp.n_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
   const int64_t work_size = n_tasks * (pos0 + n_tokens) * (hd_k + hd_v);
   if (!pool || pool->size() == 1 || n_tasks == 1 || work_size < (int64_t(1) << 18)) {
     std::vector<float> w;
-    for (int64_t i = 0; i < n_tasks; ++i) task(i / hp.n_head, i % hp.n_head, w);
+    std::vector<uint8_t> scratch;
+    for (int64_t i = 0; i < n_tasks; ++i) task(i / hp.n_head, i % hp.n_head, w, scratch);
     return;
   }
   // Causal rows grow with the token index, so equal contiguous halves would be unbalanced:
@@ -56,9 +91,10 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   std::atomic<int64_t> next{0};
   pool->run([&](int, int) {
     std::vector<float> w;
+    std::vector<uint8_t> scratch;
     for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
       const int64_t t = n_tokens - 1 - i / hp.n_head;
-      task(t, i % hp.n_head, w);
+      task(t, i % hp.n_head, w, scratch);
     }
   });
 }

@@ -1,15 +1,75 @@
 #include "model/kv_cache.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <string>
+#include <tuple>
+
 #include "core/error.h"
+#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 
 namespace hearth::model {
+namespace {
 
-KvCache::KvCache(const HParams& hp, int64_t n_ctx)
-    : n_ctx_(n_ctx), n_layer_(hp.n_layer), k_dim_(hp.k_dim()), v_dim_(hp.v_dim()) {
+using tensor::Type;
+
+bool is_kv_type(Type t) { return t == Type::F32 || t == Type::F16 || t == Type::Q8_0 || t == Type::Q4_0; }
+
+// What llama.cpp's F32 -> cache copy rounds with: the activation quantizer where a type has one
+// (Q8_0, F16), else the reference quantizer (Q4_0). These run the same code on every ISA path.
+tensor::from_float_fn converter(Type t) {
+  const tensor::TypeKernels& e = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(t)];
+  return e.from_float_act ? e.from_float_act : e.from_float_ref;
+}
+
+void check_types(const HParams& hp, KvTypes types) {
+  for (const auto& [t, dim, which] : {std::tuple{types.k, hp.head_dim_k, "K"}, std::tuple{types.v, hp.head_dim_v, "V"}}) {
+    if (!is_kv_type(t))
+      fail(Errc::invalid_argument, std::string("KV cache type ") + std::string(tensor::type_name(t)) + " for " + which +
+                                       " is not supported (f32, f16, q8_0, q4_0)");
+    const int64_t block = tensor::traits(t).block_size;
+    if (dim % block != 0)
+      fail(Errc::invalid_argument, std::string("KV cache type ") + std::string(tensor::type_name(t)) + " for " + which +
+                                       " needs a head dimension that is a multiple of " + std::to_string(block) +
+                                       "; this model's is " + std::to_string(dim));
+  }
+}
+
+}  // namespace
+
+tensor::Type parse_kv_type(std::string_view name, std::string_view what) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (const auto t = tensor::type_from_name(lower); t && is_kv_type(*t)) return *t;
+  fail(Errc::invalid_argument,
+       std::string(what) + ": '" + std::string(name) + "' is not a KV cache type (f32, f16, q8_0, q4_0)");
+}
+
+uint64_t KvCache::bytes(const HParams& hp, int64_t n_ctx, KvTypes types) {
+  const uint64_t row = tensor::row_size(types.k, hp.k_dim()) + tensor::row_size(types.v, hp.v_dim());
+  return static_cast<uint64_t>(std::max<int64_t>(n_ctx, 0)) * static_cast<uint64_t>(hp.n_layer) * row;
+}
+
+KvCache::KvCache(const HParams& hp, int64_t n_ctx, KvTypes types)
+    : n_ctx_(n_ctx), n_layer_(hp.n_layer), k_dim_(hp.k_dim()), v_dim_(hp.v_dim()), types_(types) {
   if (n_ctx < 1) fail(Errc::invalid_argument, "context size must be at least 1, got " + std::to_string(n_ctx));
-  // new float[] leaves the memory uninitialized, so the OS maps pages only when written.
-  k_.reset(new float[static_cast<size_t>(n_layer_ * n_ctx_ * k_dim_)]);
-  v_.reset(new float[static_cast<size_t>(n_layer_ * n_ctx_ * v_dim_)]);
+  check_types(hp, types);
+  k_row_ = tensor::row_size(types.k, k_dim_);
+  v_row_ = tensor::row_size(types.v, v_dim_);
+  // new[] leaves the memory uninitialized, so the OS maps pages only when written.
+  k_.reset(new uint8_t[static_cast<size_t>(n_layer_ * n_ctx_) * k_row_]);
+  v_.reset(new uint8_t[static_cast<size_t>(n_layer_ * n_ctx_) * v_row_]);
+}
+
+void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
+  uint8_t* kd = k_.get() + (layer * n_ctx_ + pos) * k_row_;
+  uint8_t* vd = v_.get() + (layer * n_ctx_ + pos) * v_row_;
+  if (types_.k == Type::F32) std::memcpy(kd, k, k_row_);
+  else converter(types_.k)(k, kd, k_dim_);
+  if (types_.v == Type::F32) std::memcpy(vd, v, v_row_);
+  else converter(types_.v)(v, vd, v_dim_);
 }
 
 void KvCache::truncate(int64_t n) {

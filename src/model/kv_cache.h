@@ -1,35 +1,63 @@
-// F32 key/value cache for one sequence. Slot i holds the token at position i, so truncating
-// back to a position is just forgetting the slots after it (chat turns, prompt reuse).
+// Key/value cache for one sequence. Slot i holds the token at position i, so truncating back to a
+// position is just forgetting the slots after it (chat turns, prompt reuse).
+//
+// Keys and values are stored in a type of the user's choice (llama.cpp's --cache-type-k/-v):
+// F32 (the default: exact), F16 (half the memory; what llama.cpp uses by default), Q8_0 or Q4_0
+// (a quarter / an eighth, lossy). A row holds all KV heads of one position; quantized rows need
+// head dimensions that are whole 32-element blocks, so every head starts on a block.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "model/hparams.h"
+#include "tensor/types.h"
 
 namespace hearth::model {
 
+struct KvTypes {
+  tensor::Type k = tensor::Type::F32, v = tensor::Type::F32;
+};
+
+// "f32", "f16", "q8_0" or "q4_0" (any case). Throws Error(invalid_argument) naming `what` (the
+// flag or field) and the accepted names.
+tensor::Type parse_kv_type(std::string_view name, std::string_view what);
+
 class KvCache {
  public:
-  // Throws Error(invalid_argument) when n_ctx < 1. Memory is reserved, not touched, up front:
+  // Throws Error(invalid_argument) when n_ctx < 1, and for a type the cache cannot hold or a
+  // head dimension a quantized type cannot split. Memory is reserved, not touched, up front:
   // pages become resident as positions are filled.
-  KvCache(const HParams& hp, int64_t n_ctx);
+  KvCache(const HParams& hp, int64_t n_ctx, KvTypes types = {});
+
+  // Bytes a cache of this shape and types takes (what the constructor reserves).
+  static uint64_t bytes(const HParams& hp, int64_t n_ctx, KvTypes types = {});
 
   int64_t n_ctx() const { return n_ctx_; }
   int64_t size() const { return n_past_; }  // positions filled
   void truncate(int64_t n);                 // keeps positions [0, n); n > size() is an error
   void clear() { n_past_ = 0; }
 
-  float* k(int64_t layer, int64_t pos) { return k_.get() + (layer * n_ctx_ + pos) * k_dim_; }
-  float* v(int64_t layer, int64_t pos) { return v_.get() + (layer * n_ctx_ + pos) * v_dim_; }
+  KvTypes types() const { return types_; }
   int64_t k_dim() const { return k_dim_; }
   int64_t v_dim() const { return v_dim_; }
+  size_t k_row_bytes() const { return k_row_; }
+  size_t v_row_bytes() const { return v_row_; }
+  // The stored rows of (layer, pos): k_dim / v_dim elements of the cache's types.
+  const uint8_t* k_row(int64_t layer, int64_t pos) const { return k_.get() + (layer * n_ctx_ + pos) * k_row_; }
+  const uint8_t* v_row(int64_t layer, int64_t pos) const { return v_.get() + (layer * n_ctx_ + pos) * v_row_; }
+  // Writes position pos of a layer from F32 keys and values (converted to the cache's types).
+  void store(int64_t layer, int64_t pos, const float* k, const float* v);
 
   // Used by the forward pass after it has written positions [size(), size()+n).
   void advance(int64_t n) { n_past_ += n; }
 
  private:
   int64_t n_ctx_ = 0, n_layer_ = 0, k_dim_ = 0, v_dim_ = 0, n_past_ = 0;
-  std::unique_ptr<float[]> k_, v_;
+  KvTypes types_;
+  size_t k_row_ = 0, v_row_ = 0;
+  std::unique_ptr<uint8_t[]> k_, v_;
 };
 
 }  // namespace hearth::model

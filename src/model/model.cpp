@@ -240,8 +240,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
         rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
       }
       KvCache& c = *seqs[seq_of[t]].cache;
-      std::memcpy(c.k(il, pos_of[t]), kt, KD * sizeof(float));
-      std::memcpy(c.v(il, pos_of[t]), &v[t * VD], VD * sizeof(float));
+      c.store(il, pos_of[t], kt, &v[t * VD]);
     }
     for (size_t s = 0; s < seqs.size(); ++s) {
       const int64_t r = row0[s];

@@ -148,6 +148,30 @@ TEST(CliRun, FullContextStopsWithAMessageOrShiftsWhenAsked) {
   EXPECT_EQ(run_command(base + " --keep -1", &out, &err), 2) << err;
 }
 
+TEST(CliRun, KvCacheTypes) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = hearth_bin() + " run -m " + model("tiny-llama-F32.gguf") + " -p 'hello world' -n 8 --temp 0 -t 2 --json";
+  std::string out, err;
+  ASSERT_EQ(run_command(base, &out, &err), 0) << err;
+  const json f32 = json::parse(out);
+  ASSERT_EQ(run_command(base + " --cache-type-k f16 --cache-type-v f16", &out, &err), 0) << err;
+  const json f16 = json::parse(out);
+  EXPECT_EQ(f16["tokens"].size(), f32["tokens"].size());
+  ASSERT_EQ(run_command(base + " --ctk q8_0 --ctv q4_0", &out, &err), 0) << err;
+  // A type the cache cannot hold, or one this model's head dimension cannot split into blocks
+  // (stories260K's is 8), is bad usage, named.
+  EXPECT_EQ(run_command(base + " --cache-type-k q4_K", &out, &err), 2);
+  EXPECT_NE(err.find("--cache-type-k"), std::string::npos) << err;
+  EXPECT_EQ(run_command(hearth_bin() + " run -m " + model("stories260K.gguf") + " -p hi -n 2 --ctk q8_0", &out, &err), 2);
+  EXPECT_NE(err.find("multiple of 32; this model's is 8"), std::string::npos) << err;
+  // bench reports the smaller cache.
+  const std::string bench = hearth_bin() + " bench -m " + model("tiny-llama-F32.gguf") + " -p 8 -n 2 -r 1 -t 1 -q -o json";
+  ASSERT_EQ(run_command(bench, &out, &err), 0) << err;
+  const uint64_t kv32 = json::parse(out)["kv_bytes"];
+  ASSERT_EQ(run_command(bench + " --ctk f16 --ctv f16", &out, &err), 0) << err;
+  EXPECT_EQ(json::parse(out)["kv_bytes"].get<uint64_t>() * 2, kv32);
+}
+
 TEST(CliErrors, UnsupportedArchitecture) {
   HEARTH_REQUIRE_SHARED();
   auto src = gguf::File::open(model("stories260K.gguf"));

@@ -39,7 +39,7 @@ Tolerance tolerance_for(const model::Model& m) {
 }
 
 GoldenReport compare_golden(const model::Model& m, const json& golden, const Tolerance& tol, bool check_text,
-                            int n_threads) {
+                            int n_threads, model::KvTypes kv) {
   GoldenReport r;
   ThreadPool pool(n_threads);
   std::unique_ptr<tokenizer::Tokenizer> tok;
@@ -69,7 +69,7 @@ GoldenReport compare_golden(const model::Model& m, const json& golden, const Tol
       }
       if (ours != tokens) r.token_mismatch.push_back(text);
     }
-    model::KvCache cache(m.hparams(), 512);
+    model::KvCache cache(m.hparams(), 512, kv);
     std::vector<float> logits;
     m.forward(cache, tokens, true, logits, &pool);
     for (const auto& pt : p["prompt_top"]) score(&logits[pt["pos"].get<int64_t>() * V], pt["top"]);

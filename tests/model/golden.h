@@ -31,7 +31,8 @@ struct GoldenReport {
 
 // Runs every prompt of `golden` through `m` (batch prompt with all logits, then 32 greedy
 // steps one token at a time) and compares.
+// `kv` is the KV cache's types (the kv_f16/ files were made with an F16 cache).
 GoldenReport compare_golden(const model::Model& m, const json& golden, const Tolerance& tol, bool check_text,
-                            int n_threads);
+                            int n_threads, model::KvTypes kv = {});
 
 }  // namespace hearth::test

@@ -79,6 +79,47 @@ TEST_P(Golden, MatchesLlamaCpp) {
   }
 }
 
+// llama.cpp's runs with its default F16 KV cache (golden/kv_f16/) against hearth with
+// --cache-type-k f16 --cache-type-v f16, on the best ISA path (the paths are compared above).
+class GoldenKvF16 : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GoldenKvF16, MatchesLlamaCppsF16Cache) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string name = GetParam();
+  json golden = json::parse(read_file(shared_path("golden/kv_f16/" + name + ".json")));
+  auto m = model::Model::load(shared_path("models/" + name + ".gguf").string());
+  Tolerance tol = tolerance_for(*m);
+  // ik_llama.cpp's reference (no qwen3 in llama.cpp): judged as in MatchesLlamaCpp.
+  if (name == "tiny-qwen3-F32") tol = {0.2f, 0.98, "BF16/Q8_0 (ik_llama.cpp reference)"};
+  const model::KvTypes f16{tensor::Type::F16, tensor::Type::F16};
+  GoldenReport r = compare_golden(*m, golden, tol, name == "stories260K", 2, f16);
+  // For scale: the same model with an F32 cache against the same file.
+  const GoldenReport r32 = compare_golden(*m, golden, tol, false, 2);
+  std::printf("[golden kv f16] %s: row %s, median |dlogit| %.5f (F32 cache: %.5f), top-1 %zu/%zu, greedy steps %d\n",
+              name.c_str(), tol.row.c_str(), r.median_diff, r32.median_diff, r.agree, r.scored, r.greedy_checked);
+  ASSERT_GT(r.n_diffs, 0u);
+  EXPECT_LE(r.median_diff, tol.t);
+  ASSERT_GT(r.scored, 0u);
+  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
+  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
+  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
+  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, GoldenKvF16,
+    ::testing::Values("stories260K", "tiny-llama-F32", "tiny-llama-F16", "tiny-llama-BF16", "tiny-llama-Q8_0",
+                      "tiny-llama-Q4_0", "tiny-llama-Q4_1", "tiny-llama-Q5_0", "tiny-llama-Q5_1", "tiny-llama-Q2_K",
+                      "tiny-llama-Q3_K_M", "tiny-llama-Q4_K_M", "tiny-llama-Q5_K_M", "tiny-llama-Q6_K",
+                      "tiny-llama3rope-Q8_0", "tiny-qwen2-F32", "tiny-qwen2-Q8_0", "tiny-qwen2-Q4_K_M",
+                      "tiny-qwen2-bpe-Q8_0", "tiny-qwen3-F32"),
+    [](const auto& info) {
+      std::string n = info.param;
+      for (char& c : n)
+        if (c == '-') c = '_';
+      return n;
+    });
+
 std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
   std::string s = info.param.model.substr(0, info.param.model.size() - 5);
   for (char& ch : s)
