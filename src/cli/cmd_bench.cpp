@@ -41,6 +41,10 @@ int run(BenchFlags f) {
   } else {
     std::printf("%s", engine::bench_markdown(r).c_str());
     for (const auto& t : r.tests)
+      if (t.drafted > 0)
+        std::printf("\n%s: %lld of %lld drafted tokens accepted (%.0f%%)\n", t.name.c_str(),
+                    static_cast<long long>(t.accepted), static_cast<long long>(t.drafted), 100.0 * t.accepted / t.drafted);
+    for (const auto& t : r.tests)
       if (t.n_gen > 0 && t.weight_gbps > 0)
         std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
                     static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
@@ -67,6 +71,15 @@ Command bench_command() {
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
     add_kv_cache_flags(app, f->kv);
+    auto* dm = app.add_option("--draft-model,--md", f->opts.draft_model,
+                              "Also time greedy generation with speculative decoding from this draft model (tgN+draft)");
+    auto* ln = app.add_option("--lookup-ngram", f->opts.lookup_ngram,
+                              "Also time greedy generation with prompt-lookup speculative decoding (tgN+draft)")
+                   ->check(CLI::Range(int64_t(1), int64_t(64)));
+    dm->excludes(ln);
+    app.add_option("--draft-max", f->opts.draft_max, "Most tokens drafted per step")
+        ->check(CLI::Range(int64_t(1), int64_t(256)))
+        ->capture_default_str();
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");
     auto* j = app.add_option("--json-schema", f->schema,
                              "Also time generation sampled under this JSON schema (a file, or the schema starting with '{'; "

@@ -34,11 +34,14 @@ int run(const ChatFlags& f) {
   std::string tmpl;
   if (!f.template_file.empty()) tmpl = read_input_file(f.template_file, "--chat-template");
   const auto grammar = grammar_from_flags(f.gen);
-  auto lm = engine::load_model(f.gen.model, load_options_from_env());
+  const model::LoadOptions load = load_options_from_env();
+  auto lm = engine::load_model(f.gen.model, load);
   engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
   if (fmt.is_fallback())
     std::fprintf(stderr, "hearth chat: the model has no chat template; using a plain ChatML-style format\n");
   engine::Session session(lm.model, lm.tokenizer, session_options(f.gen));
+  auto drafter = drafter_from_flags(f.gen, lm, session_options(f.gen), load);
+  engine::SpeculativeStats spec;
   sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
 
   const bool interactive = isatty(STDIN_FILENO);
@@ -85,15 +88,15 @@ int run(const ChatFlags& f) {
     engine::GenerateResult r;
     {
       ReplySigint guard;
-      r = engine::generate(
-          session, sampler, prompt, f.gen.n_predict,
+      r = generate_with_flags(
+          session, sampler, drafter.get(), f.gen, prompt,
           [&](int32_t tok) {
             std::string piece = dec.push(tok);
             std::fwrite(piece.data(), 1, piece.size(), stdout);
             std::fflush(stdout);
             return true;
           },
-          &ReplySigint::fired());
+          &spec, &ReplySigint::fired());
     }
     std::string rest = dec.flush();
     std::fwrite(rest.data(), 1, rest.size(), stdout);
@@ -111,6 +114,9 @@ int run(const ChatFlags& f) {
                    turn, static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.prompt_processed),
                    static_cast<long long>(r.prompt_tokens - r.prompt_processed), r.tokens.size(), r.prompt_ms,
                    r.gen_ms);
+    if (f.verbose && drafter)
+      std::fprintf(stderr, "[turn %d] speculative: drafted=%lld accepted=%lld (whole session)\n", turn,
+                   static_cast<long long>(spec.drafted), static_cast<long long>(spec.accepted));
   }
   return kExitOk;
 }

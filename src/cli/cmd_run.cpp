@@ -36,8 +36,10 @@ int run(const RunFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
   const auto grammar = grammar_from_flags(f.gen);
-  auto lm = engine::load_model(f.gen.model, load_options_from_env());
+  const model::LoadOptions load = load_options_from_env();
+  auto lm = engine::load_model(f.gen.model, load);
   engine::Session session(lm.model, lm.tokenizer, session_options(f.gen));
+  auto drafter = drafter_from_flags(f.gen, lm, session_options(f.gen), load);
   std::vector<int32_t> prompt = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
   if (prompt.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");
   sampling::Sampler sampler(f.gen.sampling, static_cast<int32_t>(lm.model->n_vocab()));
@@ -56,7 +58,8 @@ int run(const RunFlags& f) {
     }
     return true;
   };
-  engine::GenerateResult r = engine::generate(session, sampler, prompt, f.gen.n_predict, on_token);
+  engine::SpeculativeStats spec;
+  engine::GenerateResult r = generate_with_flags(session, sampler, drafter.get(), f.gen, prompt, on_token, &spec);
 
   if (f.gen.json) {
     ordered_json j = {{"prompt_tokens", prompt},
@@ -69,6 +72,7 @@ int run(const RunFlags& f) {
                 {"gen_tokens_per_s", per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms)}}},
               {"stop", stop_name(r.stop)},
               {"shifted_tokens", r.shifted_tokens}};
+    if (drafter) j["speculative"] = {{"drafted", spec.drafted}, {"accepted", spec.accepted}, {"batches", spec.batches}};
     std::printf("%s\n", j.dump(-1, ' ', false, ordered_json::error_handler_t::replace).c_str());
   } else {
     std::string rest = dec.flush();
@@ -78,6 +82,10 @@ int run(const RunFlags& f) {
     std::fprintf(stderr, "prompt: %lld tokens in %.1f ms (%.1f tok/s); generation: %zu tokens in %.1f ms (%.1f tok/s)\n",
                  static_cast<long long>(r.prompt_processed), r.prompt_ms, per_s(r.prompt_processed, r.prompt_ms),
                  r.tokens.size(), r.gen_ms, per_s(static_cast<int64_t>(r.tokens.size()), r.gen_ms));
+    if (drafter)
+      std::fprintf(stderr, "speculative: %lld of %lld drafted tokens accepted (%.0f%%) in %lld batches\n",
+                   static_cast<long long>(spec.accepted), static_cast<long long>(spec.drafted),
+                   spec.drafted > 0 ? 100.0 * spec.accepted / spec.drafted : 0.0, static_cast<long long>(spec.batches));
     if (r.shifted_tokens > 0)
       std::fprintf(stderr, "[context shifted: %lld oldest tokens dropped]\n", static_cast<long long>(r.shifted_tokens));
     if (r.stop == engine::StopReason::context_full)

@@ -5,7 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "engine/generate.h"
+#include "engine/loader.h"
 #include "engine/session.h"
+#include "engine/speculative.h"
 #include "sampling/grammar.h"
 #include "sampling/sampler.h"
 
@@ -40,6 +43,9 @@ struct GenerationFlags {
   bool context_shift = false;
   int64_t n_keep = 0;
   KvCacheFlags kv;
+  std::string draft_model;       // speculative decoding with a draft model
+  int64_t lookup_ngram = 0;      // speculative decoding by prompt lookup; 0: off
+  engine::SpeculativeOptions speculative;
   sampling::Params sampling;
   bool json = false;
   std::string grammar_file;  // GBNF the output must follow
@@ -62,6 +68,19 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   app.add_option("--keep", f.n_keep, "Tokens at the start that a context shift keeps (default 0)")
       ->check(CLI::NonNegativeNumber);
   add_kv_cache_flags(app, f.kv);
+  app.add_option("--draft-model,--md", f.draft_model,
+                 "Speculative decoding: a smaller GGUF model with the same vocabulary drafts tokens that this "
+                 "model checks in one batch (same output distribution; greedy output unchanged)");
+  app.add_option("--lookup-ngram", f.lookup_ngram,
+                 "Speculative decoding without a draft model: when the last N tokens occurred earlier in the "
+                 "context, draft what followed them (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--draft-max", f.speculative.draft_max, "Most tokens drafted per step")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--draft-min", f.speculative.draft_min, "Fewer drafted tokens than this decode plainly")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
   app.add_option("--seed", p.seed, "Random seed (default: random)");
@@ -79,6 +98,17 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
                            "JSON schema the output must follow (a file, or the schema itself starting with '{')");
   g->excludes(j);
 }
+
+// The drafter --draft-model or --lookup-ngram asks for (nullptr: plain decoding). Throws
+// Error(invalid_argument) when both are given, or with a grammar.
+std::unique_ptr<engine::Drafter> drafter_from_flags(const GenerationFlags& f, const engine::LoadedModel& target,
+                                                    const SessionOptions& session, const model::LoadOptions& load);
+
+// generate() or generate_speculative(), as the flags say.
+engine::GenerateResult generate_with_flags(engine::Session& s, sampling::Sampler& sampler, engine::Drafter* drafter,
+                                           const GenerationFlags& f, std::span<const int32_t> prompt,
+                                           const engine::TokenCallback& on_token, engine::SpeculativeStats* stats,
+                                           const std::atomic<bool>* cancel = nullptr);
 
 inline SessionOptions session_options(const GenerationFlags& f) {
   SessionOptions o;

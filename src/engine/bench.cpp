@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "engine/loader.h"
+#include "engine/speculative.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "model/quant_mix.h"
@@ -113,6 +114,52 @@ void sampled_tests(const BenchOptions& o, const model::Model& m, model::KvCache&
     finish(t);
     r.tests.push_back(std::move(t));
   }
+}
+
+// tgN+draft: greedy generation of n_gen tokens after a short prompt, speculatively. The prompt
+// repeats a phrase, so prompt lookup has something to find, as in real use (quotes, edits).
+void draft_test(const BenchOptions& o, std::shared_ptr<const model::Model> m, BenchReport& r,
+                const std::function<void(const std::string&)>& say) {
+  std::shared_ptr<const tokenizer::Tokenizer> tok = tokenizer::Tokenizer::from_gguf(m->file());
+  SessionOptions so;
+  so.n_ctx = 64 + o.n_gen + o.draft_max;
+  so.n_threads = r.threads;
+  so.kv_types = o.kv_types;
+  std::unique_ptr<Drafter> drafter;
+  if (o.lookup_ngram > 0) {
+    drafter = std::make_unique<LookupDrafter>(o.lookup_ngram);
+  } else {
+    const LoadedModel d = load_model(o.draft_model, o.load);
+    drafter = std::make_unique<ModelDrafter>(d.model, d.tokenizer, *m, so);
+  }
+  SpeculativeOptions spec;
+  spec.draft_max = o.draft_max;
+  std::vector<int32_t> prompt = bench_tokens(16, m->n_vocab(), 3);
+  const std::vector<int32_t> again(prompt);
+  prompt.insert(prompt.end(), again.begin(), again.end());
+  BenchTest t;
+  t.name = "tg" + std::to_string(o.n_gen) + "+draft";
+  t.n_gen = o.n_gen;
+  sampling::Params greedy;
+  greedy.temperature = 0;
+  // The end-of-generation token would stop some runs early and make them incomparable.
+  for (int32_t id = 0; id < static_cast<int32_t>(m->n_vocab()); ++id)
+    if (tok->is_eog(id)) greedy.logit_bias.push_back({id, -INFINITY});
+  for (int rep = 0; rep < o.reps; ++rep) {
+    Session s(m, tok, so);
+    sampling::Sampler sampler(greedy, static_cast<int32_t>(m->n_vocab()));
+    SpeculativeStats st;
+    const GenerateResult g = generate_speculative(s, sampler, prompt, o.n_gen, nullptr, *drafter, spec, &st);
+    const double sec = g.gen_ms / 1000.0;
+    t.seconds.push_back(sec);
+    t.tps.push_back(static_cast<double>(g.tokens.size()) / sec);
+    t.drafted += st.drafted;
+    t.accepted += st.accepted;
+    say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s, " +
+        std::to_string(st.accepted) + "/" + std::to_string(st.drafted) + " drafted tokens accepted");
+  }
+  finish(t);
+  r.tests.push_back(std::move(t));
 }
 
 }  // namespace
@@ -222,6 +269,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
       t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
       r.tests.push_back(std::move(t));
       if (o.grammar && depth == 0) sampled_tests(o, *m, cache, pool, r, say);
+      if ((!o.draft_model.empty() || o.lookup_ngram > 0) && depth == 0) draft_test(o, m, r, say);
     }
   }
   r.peak_rss_bytes = peak_rss();
@@ -263,6 +311,10 @@ ordered_json bench_json(const BenchReport& r) {
                       {"stddev_ts", t.stddev_tps}, {"n_depth", t.n_depth}};
     if (t.n_gen > 0 && t.weight_gbps > 0) j["weight_gb_per_s"] = t.weight_gbps;
     if (t.grammar_masks > 0) j["grammar_masked_steps"] = t.grammar_masks;
+    if (t.drafted > 0) {
+      j["drafted"] = t.drafted;
+      j["accepted"] = t.accepted;
+    }
     tests.push_back(std::move(j));
   }
   return ordered_json{{"model", r.model_path},

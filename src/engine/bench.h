@@ -25,6 +25,11 @@ struct BenchOptions {
   int64_t n_gen = 128;     // 0: skip tg
   std::vector<int64_t> depths = {0};  // tokens already in the cache for each test
   model::KvTypes kv_types;            // --cache-type-k / --cache-type-v
+  // Adds tgN+draft: greedy generation with speculative decoding from this draft model (or, with
+  // lookup_ngram > 0, prompt lookup), reporting the share of drafted tokens accepted.
+  std::string draft_model;
+  int64_t lookup_ngram = 0;
+  int64_t draft_max = 16;
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is
@@ -41,6 +46,7 @@ struct BenchTest {
   double mean_tps = 0, stddev_tps = 0;
   double weight_gbps = 0;       // tg only: weight bytes streamed per second (GB/s, 1e9)
   int64_t grammar_masks = 0;    // tg+grammar: steps where the whole vocabulary was masked
+  int64_t drafted = 0, accepted = 0;  // tg+draft, over all repetitions
 };
 
 struct BenchReport {

@@ -61,6 +61,30 @@ const std::vector<float>& Session::step(int32_t token) {
   return logits_;
 }
 
+const std::vector<float>& Session::extend(std::span<const int32_t> tokens) {
+  if (tokens.empty()) fail(Errc::invalid_argument, "extend: no tokens");
+  if (static_cast<int64_t>(history_.size() + tokens.size()) > cache_.n_ctx())
+    fail(Errc::out_of_range, std::to_string(tokens.size()) + " more tokens do not fit in the context size of " +
+                                 std::to_string(cache_.n_ctx()));
+  logits_valid_ = false;
+  model_->forward(cache_, tokens, true, batch_logits_, &pool_);
+  history_.insert(history_.end(), tokens.begin(), tokens.end());
+  const size_t V = static_cast<size_t>(model_->n_vocab());
+  logits_.assign(batch_logits_.end() - static_cast<std::ptrdiff_t>(V), batch_logits_.end());
+  logits_valid_ = true;
+  return batch_logits_;
+}
+
+void Session::truncate(int64_t n) {
+  if (n < 0 || n > static_cast<int64_t>(history_.size()))
+    fail(Errc::invalid_argument, "cannot truncate a history of " + std::to_string(history_.size()) + " tokens to " +
+                                     std::to_string(n));
+  if (n == static_cast<int64_t>(history_.size())) return;
+  cache_.truncate(n);
+  history_.resize(static_cast<size_t>(n));
+  logits_valid_ = false;
+}
+
 int64_t Session::shift_context() {
   const int64_t n = static_cast<int64_t>(history_.size());
   const int64_t keep = std::clamp<int64_t>(opts_.n_keep, 0, n);

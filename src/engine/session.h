@@ -36,6 +36,12 @@ class Session {
   const std::vector<float>& prompt(std::span<const int32_t> tokens);
   // Appends one token and returns its logits. Error(out_of_range) when the context is full.
   const std::vector<float>& step(int32_t token);
+  // Appends tokens in one batch and returns the logits after each of them (tokens.size() rows
+  // of n_vocab floats; logits() is then the last row). Error(out_of_range) when they do not fit.
+  const std::vector<float>& extend(std::span<const int32_t> tokens);
+  // Forgets the history after its first n tokens (n <= history().size()); logits() is stale
+  // until the next prompt/step/extend.
+  void truncate(int64_t n);
   // Forgets history and cache.
   void reset();
   // Drops the older half of the history after its first n_keep tokens and recomputes the cache
@@ -61,7 +67,7 @@ class Session {
   ThreadPool pool_;
   model::KvCache cache_;
   std::vector<int32_t> history_;
-  std::vector<float> logits_;
+  std::vector<float> logits_, batch_logits_;
   bool logits_valid_ = false;  // logits_ belong to the last token of history_
   int64_t last_processed_ = 0, last_reused_ = 0;
 };

@@ -179,6 +179,46 @@ int32_t Sampler::sample(const float* logits) {
   return draw(c);
 }
 
+int32_t Sampler::verify_draft(const float* logits, int32_t draft, bool* accepted) {
+  if (constraint_) fail(Errc::invalid_argument, "speculative decoding does not combine with a grammar");
+  auto& c = scratch_;
+  c.resize(n_vocab_);
+  for (int32_t i = 0; i < n_vocab_; ++i) c[i] = {i, logits[i], 0.0f};
+  for (const auto& [id, bias] : params_.logit_bias) c[id].logit += bias;
+  apply_penalties(c);
+  if (params_.temperature <= 0.0f) {
+    const int32_t t = draw(c);
+    *accepted = t == draft;
+    return t;
+  }
+  c.erase(std::remove_if(c.begin(), c.end(), [](const Candidate& x) { return std::isinf(x.logit) && x.logit < 0; }),
+          c.end());
+  if (c.empty()) fail(Errc::invalid_argument, "every token is banned by logit_bias");
+  top_k(c, params_.top_k);
+  typical(c, params_.typical_p);
+  top_p(c, params_.top_p);
+  min_p(c, params_.min_p);
+  for (auto& x : c) x.logit /= params_.temperature;
+  softmax(c);
+  auto uniform = [&] { return static_cast<double>(rng_() >> 11) * (1.0 / 9007199254740992.0); };
+  double p_draft = 0.0;
+  for (const auto& x : c)
+    if (x.id == draft) p_draft = x.p;
+  *accepted = uniform() < p_draft;
+  if (*accepted) return draft;
+  // The residual max(p - q, 0) of a one-hot q: p without the draft, renormalised.
+  const double rest = 1.0 - p_draft;
+  double u = uniform() * rest, cum = 0.0;
+  int32_t last = -1;
+  for (const auto& x : c) {
+    if (x.id == draft) continue;
+    last = x.id;
+    cum += x.p;
+    if (u < cum) return x.id;
+  }
+  return last >= 0 ? last : draft;  // rounding left u past the end, or the draft was all there was
+}
+
 int32_t Sampler::draw(std::vector<Candidate>& c) {
   if (params_.temperature <= 0.0f) {
     size_t best = 0;

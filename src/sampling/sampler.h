@@ -53,6 +53,12 @@ class Sampler {
   // whole vocabulary masked and the pick made again (llama.cpp's order, and far cheaper).
   // Throws Error(invalid_argument) when the grammar allows no token at all.
   int32_t sample(const float* logits);
+  // Speculative decoding's check of a drafted token against the target's logits, keeping the
+  // target distribution exactly (the draft is deterministic, so its distribution is one-hot):
+  // greedy accepts the draft when it is the argmax; sampling accepts it with the probability the
+  // sampling chain gives it, else draws from that distribution without it. Returns the token to
+  // emit (the draft when *accepted). Not with a grammar constraint (Error(invalid_argument)).
+  int32_t verify_draft(const float* logits, int32_t draft, bool* accepted);
   // Records a generated token: penalties, and the grammar advances past it.
   void accept(int32_t token);
   // Records a prompt token (penalties only; the grammar constrains output, not the prompt).

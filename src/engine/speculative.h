@@ -1,0 +1,70 @@
+// Speculative decoding: a cheap drafter proposes the next few tokens, the target model checks them
+// all in one batch (one pass over its weights instead of one per token), and every proposal it
+// agrees with is kept. Generation is bandwidth-bound on a CPU, so a batch of a few tokens costs
+// little more than one.
+//
+// Two drafters: a smaller model with the same vocabulary (--draft-model), run greedily; and
+// prompt lookup (--lookup-ngram N), which needs no model: when the last N tokens appeared earlier
+// in the context, the tokens that followed them are the proposal (summaries, code edits and
+// quotes repeat their input). Drafts are deterministic, so Sampler::verify_draft keeps the target
+// distribution exactly; with greedy sampling the output is the one plain decoding gives.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/generate.h"
+#include "engine/session.h"
+#include "sampling/sampler.h"
+
+namespace hearth::engine {
+
+class Drafter {
+ public:
+  virtual ~Drafter() = default;
+  // Up to `max` tokens likely to follow `history`.
+  virtual std::vector<int32_t> draft(std::span<const int32_t> history, int64_t max) = 0;
+};
+
+// Prompt lookup: the latest earlier occurrence of the history's last n tokens (n from `ngram`
+// down to 1) and what followed it.
+class LookupDrafter : public Drafter {
+ public:
+  explicit LookupDrafter(int64_t ngram);
+  std::vector<int32_t> draft(std::span<const int32_t> history, int64_t max) override;
+
+ private:
+  int64_t ngram_;
+};
+
+// A draft model run greedily in its own session (which reuses its cache across calls).
+// Throws Error(invalid_argument) when its vocabulary differs from the target's.
+class ModelDrafter : public Drafter {
+ public:
+  ModelDrafter(std::shared_ptr<const model::Model> draft, std::shared_ptr<const tokenizer::Tokenizer> tok,
+               const model::Model& target, SessionOptions opts);
+  std::vector<int32_t> draft(std::span<const int32_t> history, int64_t max) override;
+
+ private:
+  Session session_;
+};
+
+struct SpeculativeOptions {
+  int64_t draft_max = 16;  // most tokens drafted per step
+  int64_t draft_min = 0;   // a shorter draft is not worth a batch: decode plainly instead
+};
+
+struct SpeculativeStats {
+  int64_t drafted = 0, accepted = 0, batches = 0;
+};
+
+// generate() with a drafter: same contract and stop reasons; `stats` (optional) counts drafted
+// and accepted tokens. Throws Error(invalid_argument) when the sampler has a grammar constraint.
+GenerateResult generate_speculative(Session& s, sampling::Sampler& sampler, std::span<const int32_t> prompt,
+                                    int64_t n_predict, const TokenCallback& on_token, Drafter& drafter,
+                                    const SpeculativeOptions& opts, SpeculativeStats* stats = nullptr,
+                                    const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace hearth::engine
