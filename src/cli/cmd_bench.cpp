@@ -80,6 +80,9 @@ Command bench_command() {
     app.add_option("--draft-max", f->opts.draft_max, "Most tokens drafted per step")
         ->check(CLI::Range(int64_t(1), int64_t(256)))
         ->capture_default_str();
+    app.add_option("--draft-p-min", f->opts.draft_p_min, "The draft model stops at a token it gives less than this probability")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");
     auto* j = app.add_option("--json-schema", f->schema,
                              "Also time generation sampled under this JSON schema (a file, or the schema starting with '{'; "

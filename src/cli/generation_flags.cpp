@@ -35,7 +35,8 @@ std::unique_ptr<engine::Drafter> drafter_from_flags(const GenerationFlags& f, co
   if (f.lookup_ngram > 0) return std::make_unique<engine::LookupDrafter>(f.lookup_ngram);
   if (f.draft_model.empty()) return nullptr;
   auto draft = engine::load_model(f.draft_model, load);
-  return std::make_unique<engine::ModelDrafter>(draft.model, draft.tokenizer, *target.model, session);
+  return std::make_unique<engine::ModelDrafter>(draft.model, draft.tokenizer, *target.model, session,
+                                                f.speculative.draft_p_min);
 }
 
 engine::GenerateResult generate_with_flags(engine::Session& s, sampling::Sampler& sampler, engine::Drafter* drafter,

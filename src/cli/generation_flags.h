@@ -81,6 +81,10 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   app.add_option("--draft-min", f.speculative.draft_min, "Fewer drafted tokens than this decode plainly")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
+  app.add_option("--draft-p-min", f.speculative.draft_p_min,
+                 "The draft model stops at a token it gives less than this probability")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
   app.add_option("--seed", p.seed, "Random seed (default: random)");

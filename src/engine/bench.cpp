@@ -130,7 +130,7 @@ void draft_test(const BenchOptions& o, std::shared_ptr<const model::Model> m, Be
     drafter = std::make_unique<LookupDrafter>(o.lookup_ngram);
   } else {
     const LoadedModel d = load_model(o.draft_model, o.load);
-    drafter = std::make_unique<ModelDrafter>(d.model, d.tokenizer, *m, so);
+    drafter = std::make_unique<ModelDrafter>(d.model, d.tokenizer, *m, so, o.draft_p_min);
   }
   SpeculativeOptions spec;
   spec.draft_max = o.draft_max;

@@ -30,6 +30,7 @@ struct BenchOptions {
   std::string draft_model;
   int64_t lookup_ngram = 0;
   int64_t draft_max = 16;
+  float draft_p_min = 0.75f;
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 
 #include "core/error.h"
@@ -49,8 +50,10 @@ SessionOptions without_shift(SessionOptions o) {
 }  // namespace
 
 ModelDrafter::ModelDrafter(std::shared_ptr<const model::Model> draft, std::shared_ptr<const tokenizer::Tokenizer> tok,
-                           const model::Model& target, SessionOptions opts)
-    : session_(same_vocabulary(std::move(draft), target), std::move(tok), without_shift(opts)) {}
+                           const model::Model& target, SessionOptions opts, float p_min)
+    : session_(same_vocabulary(std::move(draft), target), std::move(tok), without_shift(opts)), p_min_(p_min) {
+  if (!(p_min >= 0.0f && p_min <= 1.0f)) fail(Errc::invalid_argument, "--draft-p-min must be within [0, 1]");
+}
 
 std::vector<int32_t> ModelDrafter::draft(std::span<const int32_t> history, int64_t max) {
   std::vector<int32_t> out;
@@ -58,8 +61,16 @@ std::vector<int32_t> ModelDrafter::draft(std::span<const int32_t> history, int64
   const std::vector<float>* l = &session_.prompt(history);
   const auto n_vocab = static_cast<int32_t>(session_.model().n_vocab());
   for (int64_t i = 0; i < max; ++i) {
-    out.push_back(sampling::argmax(l->data(), n_vocab));
-    if (i + 1 < max) l = &session_.step(out.back());
+    const int32_t best = sampling::argmax(l->data(), n_vocab);
+    if (p_min_ > 0.0f) {
+      // Probability of the argmax: 1 / sum(exp(l - l_best)).
+      const float top = (*l)[static_cast<size_t>(best)];
+      double z = 0.0;
+      for (int32_t t = 0; t < n_vocab; ++t) z += std::exp(static_cast<double>((*l)[static_cast<size_t>(t)] - top));
+      if (1.0 / z < p_min_) break;
+    }
+    out.push_back(best);
+    if (i + 1 < max) l = &session_.step(best);
   }
   return out;
 }

@@ -39,21 +39,25 @@ class LookupDrafter : public Drafter {
   int64_t ngram_;
 };
 
-// A draft model run greedily in its own session (which reuses its cache across calls).
+// A draft model run greedily in its own session (which reuses its cache across calls). It stops
+// drafting at the first token it gives less than `p_min` probability (llama.cpp's --draft-p-min):
+// a guess the draft itself doubts is rarely accepted, and a rejected draft costs a batch.
 // Throws Error(invalid_argument) when its vocabulary differs from the target's.
 class ModelDrafter : public Drafter {
  public:
   ModelDrafter(std::shared_ptr<const model::Model> draft, std::shared_ptr<const tokenizer::Tokenizer> tok,
-               const model::Model& target, SessionOptions opts);
+               const model::Model& target, SessionOptions opts, float p_min = 0.75f);
   std::vector<int32_t> draft(std::span<const int32_t> history, int64_t max) override;
 
  private:
   Session session_;
+  float p_min_;
 };
 
 struct SpeculativeOptions {
   int64_t draft_max = 16;  // most tokens drafted per step
   int64_t draft_min = 0;   // a shorter draft is not worth a batch: decode plainly instead
+  float draft_p_min = 0.75f;  // ModelDrafter's confidence cutoff
 };
 
 struct SpeculativeStats {

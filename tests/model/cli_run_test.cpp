@@ -172,6 +172,31 @@ TEST(CliRun, KvCacheTypes) {
   EXPECT_EQ(json::parse(out)["kv_bytes"].get<uint64_t>() * 2, kv32);
 }
 
+TEST(CliRun, SpeculativeDecodingKeepsTheGreedyText) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string base = hearth_bin() + " run -m " + model("stories260K.gguf") + " -p 'Once upon a time' -n 80 --temp 0 -t 2 --json";
+  std::string out, err;
+  ASSERT_EQ(run_command(base, &out, &err), 0) << err;
+  const json plain = json::parse(out);
+  for (const std::string& flags : {" --draft-model " + model("stories260K.gguf") + " --draft-max 4",
+                                   " --draft-model " + model("tiny-llama-Q8_0.gguf") + " --draft-p-min 0",
+                                   std::string(" --lookup-ngram 2")}) {
+    ASSERT_EQ(run_command(base + flags, &out, &err), 0) << flags << ": " << err;
+    const json spec = json::parse(out);
+    EXPECT_EQ(spec["tokens"], plain["tokens"]) << flags;
+    EXPECT_GT(spec["speculative"]["drafted"].get<int>(), 0) << flags;
+  }
+  ASSERT_EQ(run_command(base.substr(0, base.size() - 7) + " --draft-model " + model("stories260K.gguf"), &out, &err), 0);
+  EXPECT_NE(err.find("drafted tokens accepted"), std::string::npos) << err;
+  // Refusals: both drafters, a grammar, a vocabulary that differs.
+  EXPECT_EQ(run_command(base + " --lookup-ngram 2 --draft-model " + model("stories260K.gguf"), &out, &err), 2);
+  EXPECT_NE(err.find("not both"), std::string::npos) << err;
+  EXPECT_EQ(run_command(base + " --lookup-ngram 2 --json-schema '{\"type\":\"object\"}'", &out, &err), 2);
+  EXPECT_NE(err.find("does not combine"), std::string::npos) << err;
+  EXPECT_EQ(run_command(base + " --draft-model " + model("tiny-qwen2-bpe-Q8_0.gguf"), &out, &err), 2);
+  EXPECT_NE(err.find("must share the target's vocabulary"), std::string::npos) << err;
+}
+
 TEST(CliErrors, UnsupportedArchitecture) {
   HEARTH_REQUIRE_SHARED();
   auto src = gguf::File::open(model("stories260K.gguf"));
