@@ -86,6 +86,31 @@ TEST(Scheduler, ConcurrentStreamsMatchSoloRuns) {
   EXPECT_EQ(mt.slots_total, 3);
 }
 
+TEST(Scheduler, F16CacheStreamsMatchSoloRunsWithTheSameCache) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  const model::KvTypes f16{tensor::Type::F16, tensor::Type::F16};
+  Scheduler sched(m, {.parallel = 2, .n_ctx = 2 * 256, .n_threads = 2, .kv_types = f16});
+  const std::vector<std::string> prompts = {"Once upon a time", "The little dog"};
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (const auto& p : prompts) jobs.push_back(sched.submit(greedy(m, p, 30)));
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    Result r = drain(*jobs[i]);
+    EXPECT_TRUE(r.error.empty()) << r.error;
+    const GenRequest req = greedy(m, prompts[i], 30);
+    Session s(m.model, m.tokenizer, {.n_ctx = 256, .n_threads = 1, .kv_types = f16});
+    sampling::Sampler sampler(req.sampling, static_cast<int32_t>(m.model->n_vocab()));
+    tokenizer::StreamDecoder dec(*m.tokenizer);
+    dec.push(req.prompt.back());
+    std::string want;
+    generate(s, sampler, req.prompt, req.max_tokens, [&](int32_t t) {
+      want += dec.push(t);
+      return true;
+    });
+    EXPECT_EQ(r.text, want + dec.flush()) << prompts[i];
+  }
+}
+
 TEST(Scheduler, NextTurnReusesTheCachedPrefix) {
   HEARTH_REQUIRE_SHARED();
   auto m = stories();
