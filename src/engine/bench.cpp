@@ -215,6 +215,20 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   r.kv_bytes = model::KvCache::bytes(hp, n_ctx, o.kv_types);
   std::vector<float> logits;
 
+  // Times o.reps runs of `body`, each from the test's depth; n tokens per run.
+  auto time_reps = [&](BenchTest& t, int64_t n, const std::function<void()>& body) {
+    for (int rep = 0; rep < o.reps; ++rep) {
+      cache.truncate(t.n_depth);
+      const auto t0 = Clock::now();
+      body();
+      const double sec = std::chrono::duration<double>(Clock::now() - t0).count();
+      t.seconds.push_back(sec);
+      t.tps.push_back(static_cast<double>(n) / sec);
+      say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
+    }
+    finish(t);
+  };
+
   for (const int64_t depth : o.depths) {
     const std::string suffix = depth > 0 ? " @ d" + std::to_string(depth) : "";
     // The depth is filled once, in prompt-sized chunks (bounded activations), untimed.
@@ -235,16 +249,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
       const auto toks = bench_tokens(o.n_prompt, hp.n_vocab, 0);
       cache.truncate(depth);
       m->forward(cache, toks, false, logits, &pool);  // warm-up: page in weights, size buffers
-      for (int rep = 0; rep < o.reps; ++rep) {
-        cache.truncate(depth);
-        const auto t0 = Clock::now();
-        m->forward(cache, toks, false, logits, &pool);
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        t.seconds.push_back(s);
-        t.tps.push_back(static_cast<double>(o.n_prompt) / s);
-        say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
-      }
-      finish(t);
+      time_reps(t, o.n_prompt, [&] { m->forward(cache, toks, false, logits, &pool); });
       r.tests.push_back(std::move(t));
     }
     if (o.n_gen > 0) {
@@ -255,17 +260,10 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
       const auto toks = bench_tokens(o.n_gen, hp.n_vocab, 1);
       cache.truncate(depth);
       m->forward(cache, std::span<const int32_t>(toks.data(), 1), false, logits, &pool);  // warm-up
-      for (int rep = 0; rep < o.reps; ++rep) {
-        cache.truncate(depth);
-        const auto t0 = Clock::now();
+      time_reps(t, o.n_gen, [&] {
         for (int64_t i = 0; i < o.n_gen; ++i)
           m->forward(cache, std::span<const int32_t>(toks.data() + i, 1), false, logits, &pool);
-        const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-        t.seconds.push_back(s);
-        t.tps.push_back(static_cast<double>(o.n_gen) / s);
-        say(t.name + " rep " + std::to_string(rep + 1) + ": " + std::to_string(t.tps.back()) + " t/s");
-      }
-      finish(t);
+      });
       t.weight_gbps = t.mean_tps * static_cast<double>(r.weight_bytes_per_token) / 1e9;
       r.tests.push_back(std::move(t));
       if (o.grammar && depth == 0) sampled_tests(o, *m, cache, pool, r, say);

@@ -44,6 +44,18 @@ void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.golden; }
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
 
+// The README's rules: median |dlogit| and top-1 agreement within the row, same prompt tokens,
+// same greedy tokens and text.
+void expect_within(const GoldenReport& r, const Tolerance& tol) {
+  ASSERT_GT(r.n_diffs, 0u);
+  EXPECT_LE(r.median_diff, tol.t);
+  ASSERT_GT(r.scored, 0u);
+  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
+  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
+  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
+  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+}
+
 // Every ISA path this CPU has is held to the same tolerances; the paths it lacks are named.
 TEST_P(Golden, MatchesLlamaCpp) {
   HEARTH_REQUIRE_SHARED();
@@ -69,13 +81,7 @@ TEST_P(Golden, MatchesLlamaCpp) {
     std::printf("[golden] %s (%s): row %s, median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy steps %d\n",
                 gc.model.c_str(), path_name.c_str(), tol.row.c_str(), r.median_diff, tol.t, r.agree, r.scored,
                 r.greedy_checked);
-    ASSERT_GT(r.n_diffs, 0u);
-    EXPECT_LE(r.median_diff, tol.t);
-    ASSERT_GT(r.scored, 0u);
-    EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
-    for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
-    for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
-    for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+    expect_within(r, tol);
   }
 }
 
@@ -97,13 +103,7 @@ TEST_P(GoldenKvF16, MatchesLlamaCppsF16Cache) {
   const GoldenReport r32 = compare_golden(*m, golden, tol, false, 2);
   std::printf("[golden kv f16] %s: row %s, median |dlogit| %.5f (F32 cache: %.5f), top-1 %zu/%zu, greedy steps %d\n",
               name.c_str(), tol.row.c_str(), r.median_diff, r32.median_diff, r.agree, r.scored, r.greedy_checked);
-  ASSERT_GT(r.n_diffs, 0u);
-  EXPECT_LE(r.median_diff, tol.t);
-  ASSERT_GT(r.scored, 0u);
-  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
-  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
-  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
-  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+  expect_within(r, tol);
 }
 
 INSTANTIATE_TEST_SUITE_P(
