@@ -52,8 +52,8 @@ GenRequest greedy(const LoadedModel& m, const std::string& prompt, int64_t max_t
 }
 
 // What the single-sequence engine writes for the same request.
-std::string solo(const LoadedModel& m, const GenRequest& req) {
-  Session s(m.model, m.tokenizer, {.n_ctx = 256, .n_threads = 1});
+std::string solo(const LoadedModel& m, const GenRequest& req, model::KvTypes kv = {}) {
+  Session s(m.model, m.tokenizer, {.n_ctx = 256, .n_threads = 1, .kv_types = kv});
   sampling::Sampler sampler(req.sampling, static_cast<int32_t>(m.model->n_vocab()));
   tokenizer::StreamDecoder dec(*m.tokenizer);
   dec.push(req.prompt.back());
@@ -97,17 +97,7 @@ TEST(Scheduler, F16CacheStreamsMatchSoloRunsWithTheSameCache) {
   for (size_t i = 0; i < prompts.size(); ++i) {
     Result r = drain(*jobs[i]);
     EXPECT_TRUE(r.error.empty()) << r.error;
-    const GenRequest req = greedy(m, prompts[i], 30);
-    Session s(m.model, m.tokenizer, {.n_ctx = 256, .n_threads = 1, .kv_types = f16});
-    sampling::Sampler sampler(req.sampling, static_cast<int32_t>(m.model->n_vocab()));
-    tokenizer::StreamDecoder dec(*m.tokenizer);
-    dec.push(req.prompt.back());
-    std::string want;
-    generate(s, sampler, req.prompt, req.max_tokens, [&](int32_t t) {
-      want += dec.push(t);
-      return true;
-    });
-    EXPECT_EQ(r.text, want + dec.flush()) << prompts[i];
+    EXPECT_EQ(r.text, solo(m, greedy(m, prompts[i], 30), f16)) << prompts[i];
   }
 }
 
