@@ -137,7 +137,7 @@ while [ $# -gt 0 ]; do case "$1" in -p) p=$2; shift 2 ;; -n) n=$2; shift 2 ;; *)
 echo "[{\"n_prompt\": $p, \"n_gen\": 0, \"avg_ts\": 100.0}, {\"n_prompt\": 0, \"n_gen\": $n, \"avg_ts\": 10.0}]"
 EOF
 chmod +x "$tmp/fake-bench"
-HEARTH_BENCH_DIR="$tmp/speed" HEARTH_BIN="$hearth" bench/speed/run.sh --preset tiny -p 8 -n 2 -r 2 -t 1 --types q8_0 \
+HEARTH_BENCH_DIR="$tmp/speed" HEARTH_BIN="$hearth" "$(dirname "$0")/../../bench/speed/run.sh" --preset tiny -p 8 -n 2 -r 2 -t 1 --types q8_0 \
   --anchor "fake=$tmp/fake-bench --extra 1" >"$tmp/side.md" 2>&1 || { cat "$tmp/side.md"; fail "run.sh --anchor exited $?"; }
 expect "$tmp/side.md" '^\| type \| test \| hearth best / median \| fake best / median \| hearth ÷ fake \|$'
 expect "$tmp/side.md" '^\| Q8_0 \| pp8 \| [0-9.]+ / [0-9.]+ \| 100\.0 / 100\.0 \| [0-9.]+ \|$'
