@@ -13,6 +13,7 @@
 #include "app/model_server.h"
 #include "core/json.h"
 #include "support/shared_data.h"
+#include "support/listen.h"
 
 namespace hearth::app {
 namespace {
@@ -159,7 +160,7 @@ class FakeHub {
       res.set_content(body_, "application/octet-stream");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(server_);
     while (!server_.is_running()) std::this_thread::sleep_for(1ms);
   }
   ~FakeHub() {

@@ -12,6 +12,7 @@
 #include "core/json.h"
 #include "hub/download.h"
 #include "support/shared_data.h"
+#include "support/listen.h"
 
 namespace fs = std::filesystem;
 using hearth::json;
@@ -45,7 +46,7 @@ class FakeHub {
                                });
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(server_);
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ~FakeHub() {

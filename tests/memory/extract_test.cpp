@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "memory/extract.h"
+#include "support/listen.h"
 
 using namespace hearth::memory;
 using hearth::memory::test::TempStore;
@@ -66,7 +67,7 @@ TEST(MemoryExtract, OpenAiCompatibleAdapterOverLoopback) {
     res.set_content(hearth::json({{"data", data}}).dump(), "application/json");
   });
   int port = srv.bind_to_any_port("127.0.0.1");
-  std::thread th([&] { srv.listen_after_bind(); });
+  std::thread th = hearth::test::listen_in_background(srv);
   std::string base = "http://127.0.0.1:" + std::to_string(port);
   {
     auto dir = hearth::test::make_temp_dir("hearth-ext");

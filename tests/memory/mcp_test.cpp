@@ -8,6 +8,7 @@
 
 #include "helpers.h"
 #include "memory/mcp_transport.h"
+#include "support/listen.h"
 
 namespace hearth::memory::test {
 namespace {
@@ -181,7 +182,7 @@ struct McpHttp : McpFixture {
     transport->mount(http);
     port = http.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port, 0);
-    th = std::thread([this] { http.listen_after_bind(); });
+    th = hearth::test::listen_in_background(http);
     while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   void TearDown() override {

@@ -8,6 +8,7 @@
 #include "helpers.h"
 #include "memory/serve_augment.h"
 #include "server/memory_routes.h"
+#include "support/listen.h"
 
 using namespace hearth::memory;
 using hearth::json;
@@ -109,7 +110,7 @@ struct Api {
   explicit Api(MemoryRouteOptions opts = {}) {
     mount_memory_routes(server, *t.store, opts);
     port = server.bind_to_any_port("127.0.0.1");
-    thread = std::thread([this] { server.listen_after_bind(); });
+    thread = hearth::test::listen_in_background(server);
     while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     cli = std::make_unique<httplib::Client>("127.0.0.1", port);
   }

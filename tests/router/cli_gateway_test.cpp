@@ -7,6 +7,7 @@
 #include "router/gateway.h"
 #include "scripts.h"
 #include "support/shared_data.h"
+#include "support/listen.h"
 
 using namespace hearth;
 using namespace hearth::router;
@@ -62,7 +63,7 @@ TEST(RouterGateway, OllamaChatStreamsNdjsonAndErrorsUseEachDialectsShape) {
   httplib::Server server;
   gw.mount(server);
   int port = server.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { server.listen_after_bind(); });
+  std::thread t = hearth::test::listen_in_background(server);
   httplib::Client cli("127.0.0.1", port);
   auto res = cli.Post("/api/chat", R"({"model":"fake:m","messages":[{"role":"user","content":"hi"}]})", "application/json");
   ASSERT_TRUE(res);
@@ -111,7 +112,7 @@ TEST(RouterGateway, HealthAndMetricsShowTargetsAndCircuits) {
   gw.mount(server);
   gw.mount_ops(server);
   int port = server.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { server.listen_after_bind(); });
+  std::thread t = hearth::test::listen_in_background(server);
   httplib::Client cli("127.0.0.1", port);
   httplib::Headers key = {{"Authorization", "Bearer k"}};
   auto ok = cli.Post("/v1/chat/completions", key, R"({"model":"fake:good","messages":[{"role":"user","content":"x"}]})", "application/json");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "router/http_pool.h"
+#include "support/listen.h"
 
 namespace hearth::test {
 
@@ -19,7 +20,7 @@ class FakeUpstream {
   FakeUpstream() {
     server_.set_tcp_nodelay(true);  // replies must not wait for the client's delayed ACK
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(server_);
   }
   ~FakeUpstream() {
     // Pooled keep-alive clients would hold the server's threads for its keep-alive timeout.

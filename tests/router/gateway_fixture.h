@@ -9,6 +9,7 @@
 
 #include "router/gateway.h"
 #include "router/provider_local.h"
+#include "support/listen.h"
 
 namespace hearth::test {
 
@@ -110,7 +111,7 @@ class GatewayFixture {
     router_.set_provider("fake", provider);
     gw_.mount(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(server_);
   }
   ~GatewayFixture() {
     server_.stop();

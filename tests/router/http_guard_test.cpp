@@ -10,6 +10,7 @@
 #include "router/client_watch.h"
 #include "router/http_guard.h"
 #include "router/provider.h"
+#include "support/listen.h"
 
 namespace hearth::router {
 namespace {
@@ -86,7 +87,7 @@ class GuardedServer : public ::testing::Test {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(server_);
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   void TearDown() override {
@@ -163,7 +164,7 @@ TEST(ClientWatch, SeesTheClientHangUpWhileTheHandlerWorks) {
     res.set_content("late", "text/plain");
   });
   const int port = server.bind_to_any_port("127.0.0.1");
-  std::thread t([&] { server.listen_after_bind(); });
+  std::thread t = hearth::test::listen_in_background(server);
   while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   {
     httplib::Client c("127.0.0.1", port);

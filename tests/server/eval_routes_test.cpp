@@ -11,6 +11,7 @@
 #include "server/eval_routes.h"
 #include "app/model_server.h"
 #include "support/shared_data.h"
+#include "support/listen.h"
 
 namespace hearth::server {
 namespace {
@@ -50,7 +51,7 @@ class RunsServer {
     o.authorize = std::move(auth);
     mount_eval_routes(http_, o);
     port_ = http_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { http_.listen_after_bind(); });
+    thread_ = hearth::test::listen_in_background(http_);
     for (int i = 0; i < 500 && !http_.is_running(); ++i) std::this_thread::sleep_for(2ms);
   }
   ~RunsServer() {
