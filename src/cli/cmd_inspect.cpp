@@ -94,7 +94,7 @@ void print_text(const gguf::File& f, const ordered_json& s, bool show_tensors) {
     for (const auto& t : s["tensors"])
       std::printf("  %-*s  %-5s  %-22s %14s %14s\n", static_cast<int>(w), t["name"].get<std::string>().c_str(),
                   t["type"].get<std::string>().c_str(), dims_text(t["dims"]).c_str(),
-                  with_commas(t["bytes"].get<uint64_t>()).c_str(),
+                  t["bytes"].is_null() ? "?" : with_commas(t["bytes"].get<uint64_t>()).c_str(),
                   with_commas(t["offset"].get<uint64_t>()).c_str());
   }
 
@@ -124,12 +124,18 @@ Command inspect_command() {
     app.add_flag("--json", o->json, "Print one JSON object instead of text");
     app.add_flag("--no-tensors", o->no_tensors, "Leave out the per-tensor table");
     return [o]() {
-      const gguf::File f = gguf::File::open(o->path);
+      // A tensor type from a newer llama.cpp is listed by its id, not a reason to show nothing.
+      gguf::ParseOptions po;
+      po.allow_unknown_types = true;
+      const gguf::File f = gguf::File::open(o->path, po);
       gguf::SummaryOptions opt;
       opt.tensors = !o->no_tensors;
       const ordered_json s = gguf::summarize(f, opt);
       if (o->json) std::printf("%s\n", s.dump(2).c_str());
       else print_text(f, s, !o->no_tensors);
+      if (s["totals"].contains("unknown_type_ids"))
+        std::fprintf(stderr, "hearth inspect: tensor type ids %s are unknown to hearth: this file cannot be run\n",
+                     s["totals"]["unknown_type_ids"].dump().c_str());
       return kExitOk;
     };
   }};

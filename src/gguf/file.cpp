@@ -19,19 +19,19 @@ int64_t TensorInfo::rows() const {
   return n;
 }
 
-File File::open(const std::string& path) {
+File File::open(const std::string& path, const ParseOptions& opts) {
   // A packed executable (hearth pack) carries its model: map just that range, in place.
-  if (auto packed = packed::read_trailer(path)) return open_at(path, packed->gguf_offset, packed->gguf_size);
+  if (auto packed = packed::read_trailer(path)) return open_at(path, packed->gguf_offset, packed->gguf_size, opts);
   auto map = std::make_shared<MappedFile>(path);
-  File f = parse(map->data(), map->size(), path);
+  File f = parse(map->data(), map->size(), path, opts);
   f.map_ = std::move(map);
   return f;
 }
 
-File File::open_at(const std::string& path, uint64_t offset, uint64_t size) {
+File File::open_at(const std::string& path, uint64_t offset, uint64_t size, const ParseOptions& opts) {
   // Only the range is mapped, so mapping() covers exactly the GGUF (offsets from its start).
   auto map = std::make_shared<MappedFile>(path, offset, size);
-  File f = parse(map->data(), map->size(), path);
+  File f = parse(map->data(), map->size(), path, opts);
   f.map_ = std::move(map);
   return f;
 }

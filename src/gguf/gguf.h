@@ -58,19 +58,29 @@ struct TensorInfo {
   uint64_t offset = 0;        // relative to the start of the data section
   uint64_t nbytes = 0;
   const uint8_t* data = nullptr;  // into the mapping (nullptr for a File built without data)
+  uint32_t type_id = 0;           // as stored (equals `type` when known_type)
+  // False only in a file opened with ParseOptions::allow_unknown_types, for a type id hearth does
+  // not know: `type`, `nbytes` (0) and `data` (nullptr) then say nothing.
+  bool known_type = true;
 
   int64_t n_elements() const;
   int64_t rows() const;  // product of dims[1..]
 };
 
+struct ParseOptions {
+  // List tensors whose type id (below 64) hearth does not know instead of refusing the file, so
+  // that `hearth inspect` can show a file from a newer llama.cpp. Nothing may compute with them.
+  bool allow_unknown_types = false;
+};
+
 class File {
  public:
   // Maps and parses `path`. Throws Error(not_found|io|format|unsupported).
-  static File open(const std::string& path);
+  static File open(const std::string& path, const ParseOptions& opts = {});
   // Parses a buffer the caller keeps alive (fuzzing, embedded models). `name` is used in errors.
-  static File parse(const uint8_t* data, size_t size, const std::string& name);
+  static File parse(const uint8_t* data, size_t size, const std::string& name, const ParseOptions& opts = {});
   // Maps `path` and parses the GGUF that starts at byte `offset` (models appended to a binary).
-  static File open_at(const std::string& path, uint64_t offset, uint64_t size);
+  static File open_at(const std::string& path, uint64_t offset, uint64_t size, const ParseOptions& opts = {});
 
   uint32_t version() const { return version_; }
   uint64_t alignment() const { return alignment_; }

@@ -34,8 +34,8 @@ bool valid_value_type(uint32_t t) { return t <= static_cast<uint32_t>(ValueType:
 
 class Parser {
  public:
-  Parser(const uint8_t* data, size_t size, const std::string& name)
-      : p_(data), size_(size), name_(name) {}
+  Parser(const uint8_t* data, size_t size, const std::string& name, const ParseOptions& opts)
+      : p_(data), size_(size), name_(name), opts_(opts) {}
 
   void run(uint32_t& version, uint64_t& alignment, uint64_t& data_offset,
            std::vector<std::pair<std::string, Value>>& kv, std::vector<TensorInfo>& tensors);
@@ -106,6 +106,7 @@ class Parser {
   size_t size_;
   size_t pos_ = 0;
   const std::string& name_;
+  ParseOptions opts_;
   std::string prefix_;
   std::vector<uint64_t> path_;  // array item indices of the value being read
   uint64_t n_values_ = 0;       // array items decoded so far, against kMaxMetadataValues
@@ -270,21 +271,26 @@ void Parser::read_tensor_infos(uint64_t n, uint64_t alignment, std::vector<Tenso
     const size_t type_at = pos_;
     const uint32_t type_id = read<uint32_t>("type");
     const tensor::TypeTraits* tr = tensor::traits(type_id);
-    if (!tr)
-      fail_at(type_at, "type", "unknown tensor type id " + std::to_string(type_id),
-              type_id < 64 ? Errc::unsupported : Errc::format);
-    t.type = tr->type;
-    if (t.dims[0] % tr->block_size != 0)
-      fail_at(dims_at, "dims", "row length " + std::to_string(t.dims[0]) +
-                                   " is not a multiple of the " + std::string(tr->name) +
-                                   " block size " + std::to_string(tr->block_size));
-    // count / block_size * type_size cannot overflow past what the element count allowed only if
-    // type_size <= block_size * 8; check anyway.
-    uint64_t nbytes;
-    if (__builtin_mul_overflow(static_cast<uint64_t>(count / tr->block_size),
-                               static_cast<uint64_t>(tr->type_size), &nbytes))
-      fail_at(dims_at, "dims", "tensor size in bytes overflows");
-    t.nbytes = nbytes;
+    t.type_id = type_id;
+    if (!tr && opts_.allow_unknown_types && type_id < 64) {
+      t.known_type = false;  // listed, not usable: its block size and byte size are unknown
+    } else {
+      if (!tr)
+        fail_at(type_at, "type", "unknown tensor type id " + std::to_string(type_id),
+                type_id < 64 ? Errc::unsupported : Errc::format);
+      t.type = tr->type;
+      if (t.dims[0] % tr->block_size != 0)
+        fail_at(dims_at, "dims", "row length " + std::to_string(t.dims[0]) +
+                                     " is not a multiple of the " + std::string(tr->name) +
+                                     " block size " + std::to_string(tr->block_size));
+      // count / block_size * type_size cannot overflow past what the element count allowed only if
+      // type_size <= block_size * 8; check anyway.
+      uint64_t nbytes;
+      if (__builtin_mul_overflow(static_cast<uint64_t>(count / tr->block_size),
+                                 static_cast<uint64_t>(tr->type_size), &nbytes))
+        fail_at(dims_at, "dims", "tensor size in bytes overflows");
+      t.nbytes = nbytes;
+    }
     offset_pos.push_back(pos_);
     t.offset = read<uint64_t>("offset");
     if (t.offset % alignment != 0)
@@ -308,7 +314,7 @@ void Parser::check_tensor_data(uint64_t data_offset, std::vector<TensorInfo>& te
                   ") runs past the end of the file (data section has " +
                   std::to_string(data_size) + " bytes from byte " + std::to_string(data_offset) + ")");
     }
-    t.data = p_ + data_offset + t.offset;
+    if (t.known_type) t.data = p_ + data_offset + t.offset;
   }
   std::vector<size_t> order(tensors.size());
   std::iota(order.begin(), order.end(), 0);
@@ -346,11 +352,11 @@ void Parser::run(uint32_t& version, uint64_t& alignment, uint64_t& data_offset,
 
 }  // namespace
 
-File File::parse(const uint8_t* data, size_t size, const std::string& name) {
+File File::parse(const uint8_t* data, size_t size, const std::string& name, const ParseOptions& opts) {
   File f;
   f.name_ = name;
   f.size_ = size;
-  Parser(data, size, f.name_).run(f.version_, f.alignment_, f.data_offset_, f.kv_, f.tensors_);
+  Parser(data, size, f.name_, opts).run(f.version_, f.alignment_, f.data_offset_, f.kv_, f.tensors_);
   return f;
 }
 

@@ -1,5 +1,6 @@
 #include "gguf/summary.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -172,17 +173,23 @@ ordered_json summarize(const File& f, const SummaryOptions& opt) {
   };
   std::map<std::string, PerType> by_type;
   ordered_json tensors = ordered_json::array();
+  std::vector<uint32_t> unknown;  // type ids hearth does not know (ParseOptions::allow_unknown_types)
   for (const auto& t : f.tensors()) {
-    const std::string type(tensor::type_name(t.type));
+    const std::string type = t.known_type ? std::string(tensor::type_name(t.type))
+                                          : "unknown type id " + std::to_string(t.type_id);
+    if (!t.known_type && std::find(unknown.begin(), unknown.end(), t.type_id) == unknown.end())
+      unknown.push_back(t.type_id);
     params += static_cast<uint64_t>(t.n_elements());
     bytes += t.nbytes;
     auto& pt = by_type[type];
     pt.count++;
     pt.params += static_cast<uint64_t>(t.n_elements());
     pt.bytes += t.nbytes;
-    if (opt.tensors)
-      tensors.push_back({{"name", t.name}, {"type", type}, {"dims", t.dims}, {"bytes", t.nbytes},
-                         {"offset", t.offset}});
+    if (opt.tensors) {
+      ordered_json row = {{"name", t.name}, {"type", type}, {"dims", t.dims}, {"bytes", t.nbytes}, {"offset", t.offset}};
+      if (!t.known_type) row["bytes"] = nullptr;  // unknown without the type's block layout
+      tensors.push_back(std::move(row));
+    }
   }
   if (opt.tensors) j["tensors"] = tensors;
   ordered_json bt = ordered_json::object();
@@ -193,6 +200,7 @@ ordered_json summarize(const File& f, const SummaryOptions& opt) {
                  {"bytes", bytes},
                  {"size", human_bytes(bytes)},
                  {"by_type", bt}};
+  if (!unknown.empty()) j["totals"]["unknown_type_ids"] = unknown;
   return j;
 }
 

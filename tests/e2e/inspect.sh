@@ -50,6 +50,34 @@ assert t["dims"] == [64, 512] and t["type"] == "f32" and t["bytes"] == 131072, t
 assert j["totals"]["parameters"] == sum(math.prod(x["dims"]) for x in j["tensors"])
 PY
 
+# A tensor type from a newer llama.cpp (an id hearth does not know): listed by its id, the rest
+# of the file shown, a note on stderr, exit 0.
+python3 - "$model" "$tmp/newtype.gguf" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+name = b"token_embd.weight"
+at = b.index(struct.pack("<Q", len(name)) + name) + 8 + len(name)
+n_dims = struct.unpack_from("<I", b, at)[0]
+struct.pack_into("<I", b, at + 4 + 8 * n_dims, 45)
+open(sys.argv[2], "wb").write(b)
+PY
+"$hearth" inspect "$tmp/newtype.gguf" >"$tmp/newtype.txt" 2>"$tmp/newtype.err" || fail "inspect of an unknown type exited $?"
+expect "$tmp/newtype.txt" '^  token_embd\.weight +unknown type id 45 +64 x 512 +\? '
+expect "$tmp/newtype.txt" '^  output\.weight +f32 '
+expect "$tmp/newtype.txt" '^  block_count +5$'
+expect "$tmp/newtype.err" 'tensor type ids \[45\] are unknown to hearth'
+"$hearth" inspect --json "$tmp/newtype.gguf" 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+t = {x["name"]: x for x in j["tensors"]}["token_embd.weight"]
+assert t["type"] == "unknown type id 45" and t["bytes"] is None, t
+assert j["totals"]["unknown_type_ids"] == [45] and len(j["tensors"]) == 48, j["totals"]
+' || fail "inspect --json of an unknown type"
+# Running it is refused, naming the type.
+rc=0; "$hearth" run -m "$tmp/newtype.gguf" -p hi -n 1 2>"$tmp/e" >/dev/null || rc=$?
+[ "$rc" = 1 ] || fail "run of an unknown type: exit $rc"
+expect "$tmp/e" 'unknown tensor type id 45'
+
 # Broken inputs: exit 1 and a single line naming the problem.
 head -c 1000 "$model" >"$tmp/truncated.gguf"
 rc=0; "$hearth" inspect "$tmp/truncated.gguf" >"$tmp/o" 2>"$tmp/e" || rc=$?

@@ -170,4 +170,36 @@ TEST_P(Corrupt, IsRejectedNamingFieldAndOffset) {
 INSTANTIATE_TEST_SUITE_P(Gguf, Corrupt, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
+// `hearth inspect`'s mode: a type id from a newer llama.cpp is listed, the rest of the file read.
+TEST(UnknownTypes, ListedWhenAllowedWithEverythingElse) {
+  Bytes b = sample_gguf();
+  const File strict = File::parse(b.data(), b.size(), "sample.gguf");
+  auto t = tensor_at(b, "blk.0.attn_q.weight", 2);
+  poke<uint32_t>(b, t.type, 41);
+  EXPECT_THROW(File::parse(b.data(), b.size(), "sample.gguf"), Error);
+  const File f = File::parse(b.data(), b.size(), "sample.gguf", {.allow_unknown_types = true});
+  ASSERT_EQ(f.tensors().size(), strict.tensors().size());
+  for (size_t i = 0; i < f.tensors().size(); ++i) {
+    const TensorInfo& got = f.tensors()[i];
+    const TensorInfo& want = strict.tensors()[i];
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.dims, want.dims);
+    EXPECT_EQ(got.offset, want.offset);
+    if (got.name == "blk.0.attn_q.weight") {
+      EXPECT_FALSE(got.known_type);
+      EXPECT_EQ(got.type_id, 41u);
+      EXPECT_EQ(got.nbytes, 0u);
+      EXPECT_EQ(got.data, nullptr);
+    } else {
+      EXPECT_TRUE(got.known_type);
+      EXPECT_EQ(got.type, want.type);
+      EXPECT_EQ(got.nbytes, want.nbytes);
+    }
+  }
+  EXPECT_EQ(f.metadata().size(), strict.metadata().size());
+  // An id far outside ggml's range is corruption, not a newer type.
+  poke<uint32_t>(b, t.type, 0xdeadbeef);
+  EXPECT_THROW(File::parse(b.data(), b.size(), "sample.gguf", {.allow_unknown_types = true}), Error);
+}
+
 }  // namespace
