@@ -26,9 +26,6 @@
 namespace hearth::tensor {
 namespace {
 
-// Generation prefetch distance (one token streams each weight once from memory).
-constexpr size_t kAhead = 4096;
-
 inline __m256i bcast32(const int8_t* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
@@ -39,10 +36,6 @@ inline __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_ca
 inline __m128i load64(const uint8_t* p) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)); }
 // fp16 scales of the 8 rows of half h (row l's scale at byte 2l of the 32-byte field).
 inline __m256 half_scales(const uint8_t* field, int h) { return _mm256_cvtph_ps(load128(field + 16 * h)); }
-
-inline void prefetch_block(const uint8_t* p, size_t bytes) {
-  for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
-}
 
 // Tiles work on NH halves of 8 rows from half h0. One or two tokens take both halves at once (the
 // group's bytes are read once, which generation needs); more tokens take one half at a time, so

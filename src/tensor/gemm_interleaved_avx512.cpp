@@ -30,9 +30,6 @@ namespace {
 
 // Tokens per tile (kTokens below): 8 integer and 8 float accumulators stay in registers. Measured
 // on Zen 5 (Q4_0 pp512): 6 tokens 3% slower, 12 tokens 15% slower (spills).
-// Generation prefetch distance, measured the same way (Q4_0 tg128: 512 B 61, 1 KiB 62, 2 KiB 67,
-// 4 KiB 70, 8 KiB 68 t/s; Q8_0 flat at 41).
-constexpr size_t kAhead = 4096;
 
 inline __m512i bcast32(const int8_t* p) {
   int32_t v;
@@ -92,10 +89,7 @@ void group_tile(const uint8_t* w, int64_t nb, const BlockQ8_0* const* xr, const 
   for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* p = w + static_cast<size_t>(i) * gb;
-    if constexpr (C == 1) {
-      // One token streams the weights from DRAM once: ask for the lines kAhead bytes on.
-      for (size_t off = 0; off < gb; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
-    }
+    if constexpr (C == 1) prefetch_block(p, gb);
     __m512i sum[C];
     for (int c = 0; c < C; ++c) sum[c] = _mm512_set1_epi32(corr[c * stride + i]);
     if constexpr (kQ4) {
@@ -146,10 +140,7 @@ void group_tile_q4_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, c
   for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* p = w + static_cast<size_t>(i) * kQ4KGroupBlock;
-    if constexpr (C == 1) {
-      for (size_t off = 0; off < kQ4KGroupBlock; off += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
-    }
+    if constexpr (C == 1) prefetch_block(p, kQ4KGroupBlock);
     __m512i isum[C];
     for (int c = 0; c < C; ++c) isum[c] = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {  // code bytes 32k..32k+31: sub-blocks 2k (low) and 2k+1 (high)
@@ -238,10 +229,7 @@ void group_tile_q6_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, c
   for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* p = w + static_cast<size_t>(i) * kQ6KGroupBlock;
-    if constexpr (C == 1) {
-      for (size_t off = 0; off < kQ6KGroupBlock; off += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(p + kAhead + off), _MM_HINT_T0);
-    }
+    if constexpr (C == 1) prefetch_block(p, kQ6KGroupBlock);
     // Scale pairs [s_2p, s_2p+1] as int16: dpwssd against bsums 2p, 2p+1 gives the offset term.
     auto pair = [&](int q) {
       return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + kQ6KScales + 32 * q)));

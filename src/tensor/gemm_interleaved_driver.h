@@ -18,6 +18,15 @@
 namespace hearth::tensor {
 namespace {
 
+// One token streams the weights from DRAM once: a tile asks for each block's lines this far on.
+// Measured on Zen 5, AVX-512 (Q4_0 tg128: 512 B 61, 1 KiB 62, 2 KiB 67, 4 KiB 70, 8 KiB 68 t/s;
+// Q8_0 flat at 41).
+constexpr size_t kPrefetchAhead = 4096;
+
+inline void prefetch_block(const uint8_t* p, size_t bytes) {
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + kPrefetchAhead + off, 0, 3);
+}
+
 template <class K, int C = K::kTokens>
 inline void run_tile(int cw, const uint8_t* wg, int64_t nb, const typename K::X* const* xr, const int32_t* ints,
                      const float* floats, float* y, int64_t ys) {
