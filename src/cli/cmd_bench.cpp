@@ -71,18 +71,8 @@ Command bench_command() {
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
     add_kv_cache_flags(app, f->kv);
-    auto* dm = app.add_option("--draft-model,--md", f->opts.draft_model,
-                              "Also time greedy generation with speculative decoding from this draft model (tgN+draft)");
-    auto* ln = app.add_option("--lookup-ngram", f->opts.lookup_ngram,
-                              "Also time greedy generation with prompt-lookup speculative decoding (tgN+draft)")
-                   ->check(CLI::Range(int64_t(1), int64_t(64)));
-    dm->excludes(ln);
-    app.add_option("--draft-max", f->opts.draft_max, "Most tokens drafted per step")
-        ->check(CLI::Range(int64_t(1), int64_t(256)))
-        ->capture_default_str();
-    app.add_option("--draft-p-min", f->opts.draft_p_min, "The draft model stops at a token it gives less than this probability")
-        ->check(CLI::Range(0.0, 1.0))
-        ->capture_default_str();
+    // With a drafter, tgN+draft also times greedy generation with speculative decoding.
+    add_speculative_flags(app, f->opts.draft_model, f->opts.lookup_ngram, f->opts.speculative);
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");
     auto* j = app.add_option("--json-schema", f->schema,
                              "Also time generation sampled under this JSON schema (a file, or the schema starting with '{'; "

@@ -88,15 +88,15 @@ int run(const ChatFlags& f) {
     engine::GenerateResult r;
     {
       ReplySigint guard;
-      r = generate_with_flags(
-          session, sampler, drafter.get(), f.gen, prompt,
+      r = engine::generate_speculative(
+          session, sampler, prompt, f.gen.n_predict,
           [&](int32_t tok) {
             std::string piece = dec.push(tok);
             std::fwrite(piece.data(), 1, piece.size(), stdout);
             std::fflush(stdout);
             return true;
           },
-          &spec, &ReplySigint::fired());
+          drafter.get(), f.gen.speculative, &spec, &ReplySigint::fired());
     }
     std::string rest = dec.flush();
     std::fwrite(rest.data(), 1, rest.size(), stdout);

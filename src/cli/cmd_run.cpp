@@ -59,7 +59,8 @@ int run(const RunFlags& f) {
     return true;
   };
   engine::SpeculativeStats spec;
-  engine::GenerateResult r = generate_with_flags(session, sampler, drafter.get(), f.gen, prompt, on_token, &spec);
+  engine::GenerateResult r = engine::generate_speculative(session, sampler, prompt, f.gen.n_predict, on_token,
+                                                             drafter.get(), f.gen.speculative, &spec);
 
   if (f.gen.json) {
     ordered_json j = {{"prompt_tokens", prompt},

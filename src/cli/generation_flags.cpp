@@ -27,24 +27,10 @@ std::shared_ptr<const sampling::Grammar> grammar_from_flags(const GenerationFlag
 
 std::unique_ptr<engine::Drafter> drafter_from_flags(const GenerationFlags& f, const engine::LoadedModel& target,
                                                     const SessionOptions& session, const model::LoadOptions& load) {
-  if (!f.draft_model.empty() && f.lookup_ngram > 0)
-    fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
   if ((!f.draft_model.empty() || f.lookup_ngram > 0) && (!f.grammar_file.empty() || !f.json_schema.empty()))
     fail(Errc::invalid_argument, "speculative decoding (--draft-model, --lookup-ngram) does not combine with "
                                  "--grammar or --json-schema");
-  if (f.lookup_ngram > 0) return std::make_unique<engine::LookupDrafter>(f.lookup_ngram);
-  if (f.draft_model.empty()) return nullptr;
-  auto draft = engine::load_model(f.draft_model, load);
-  return std::make_unique<engine::ModelDrafter>(draft.model, draft.tokenizer, *target.model, session,
-                                                f.speculative.draft_p_min);
-}
-
-engine::GenerateResult generate_with_flags(engine::Session& s, sampling::Sampler& sampler, engine::Drafter* drafter,
-                                           const GenerationFlags& f, std::span<const int32_t> prompt,
-                                           const engine::TokenCallback& on_token, engine::SpeculativeStats* stats,
-                                           const std::atomic<bool>* cancel) {
-  if (!drafter) return engine::generate(s, sampler, prompt, f.n_predict, on_token, cancel);
-  return engine::generate_speculative(s, sampler, prompt, f.n_predict, on_token, *drafter, f.speculative, stats, cancel);
+  return engine::make_drafter(f.draft_model, f.lookup_ngram, *target.model, session, load, f.speculative.draft_p_min);
 }
 
 }  // namespace hearth::cli

@@ -22,17 +22,35 @@ struct KvCacheFlags {
 };
 
 inline void add_kv_cache_flags(CLI::App& app, KvCacheFlags& f) {
-  const auto types = CLI::IsMember({"f32", "f16", "q8_0", "q4_0"}, CLI::ignore_case);
   app.add_option("--cache-type-k,--ctk", f.k, "KV cache type for keys: f32, f16 (half the memory), q8_0, q4_0")
-      ->check(types)
       ->capture_default_str();
   app.add_option("--cache-type-v,--ctv", f.v, "KV cache type for values: f32, f16, q8_0, q4_0")
-      ->check(types)
       ->capture_default_str();
 }
 
+// The names are checked here (model::parse_kv_type, one list for every front end): a bad one is
+// Error(invalid_argument) naming the flag, which the front ends report as bad usage.
 inline model::KvTypes kv_types(const KvCacheFlags& f) {
   return {model::parse_kv_type(f.k, "--cache-type-k"), model::parse_kv_type(f.v, "--cache-type-v")};
+}
+
+// --draft-model, --lookup-ngram, --draft-max/-min/-p-min: shared by run, chat and bench.
+inline void add_speculative_flags(CLI::App& app, std::string& draft_model, int64_t& lookup_ngram,
+                                  engine::SpeculativeOptions& o) {
+  app.add_option("--draft-model,--md", draft_model,
+                 "Speculative decoding: a smaller GGUF model with the same vocabulary drafts tokens that this "
+                 "model checks in one batch (same output distribution; greedy output unchanged)");
+  app.add_option("--lookup-ngram", lookup_ngram,
+                 "Speculative decoding without a draft model: when the last N tokens occurred earlier in the "
+                 "context, draft what followed them (0: off)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--draft-max", o.draft_max, "Most tokens drafted per step")->check(CLI::Range(1, 256))->capture_default_str();
+  app.add_option("--draft-min", o.draft_min, "Fewer drafted tokens than this decode plainly")
+      ->check(CLI::Range(0, 256))
+      ->capture_default_str();
+  app.add_option("--draft-p-min", o.draft_p_min, "The draft model stops at a token it gives less than this probability")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
 }
 
 struct GenerationFlags {
@@ -68,23 +86,7 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   app.add_option("--keep", f.n_keep, "Tokens at the start that a context shift keeps (default 0)")
       ->check(CLI::NonNegativeNumber);
   add_kv_cache_flags(app, f.kv);
-  app.add_option("--draft-model,--md", f.draft_model,
-                 "Speculative decoding: a smaller GGUF model with the same vocabulary drafts tokens that this "
-                 "model checks in one batch (same output distribution; greedy output unchanged)");
-  app.add_option("--lookup-ngram", f.lookup_ngram,
-                 "Speculative decoding without a draft model: when the last N tokens occurred earlier in the "
-                 "context, draft what followed them (0: off)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--draft-max", f.speculative.draft_max, "Most tokens drafted per step")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  app.add_option("--draft-min", f.speculative.draft_min, "Fewer drafted tokens than this decode plainly")
-      ->check(CLI::Range(0, 256))
-      ->capture_default_str();
-  app.add_option("--draft-p-min", f.speculative.draft_p_min,
-                 "The draft model stops at a token it gives less than this probability")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+  add_speculative_flags(app, f.draft_model, f.lookup_ngram, f.speculative);
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();
   app.add_option("--seed", p.seed, "Random seed (default: random)");
@@ -103,16 +105,9 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   g->excludes(j);
 }
 
-// The drafter --draft-model or --lookup-ngram asks for (nullptr: plain decoding). Throws
-// Error(invalid_argument) when both are given, or with a grammar.
+// engine::make_drafter for the flags, refusing a drafter together with --grammar/--json-schema.
 std::unique_ptr<engine::Drafter> drafter_from_flags(const GenerationFlags& f, const engine::LoadedModel& target,
                                                     const SessionOptions& session, const model::LoadOptions& load);
-
-// generate() or generate_speculative(), as the flags say.
-engine::GenerateResult generate_with_flags(engine::Session& s, sampling::Sampler& sampler, engine::Drafter* drafter,
-                                           const GenerationFlags& f, std::span<const int32_t> prompt,
-                                           const engine::TokenCallback& on_token, engine::SpeculativeStats* stats,
-                                           const std::atomic<bool>* cancel = nullptr);
 
 inline SessionOptions session_options(const GenerationFlags& f) {
   SessionOptions o;

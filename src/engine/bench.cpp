@@ -122,18 +122,11 @@ void draft_test(const BenchOptions& o, std::shared_ptr<const model::Model> m, Be
                 const std::function<void(const std::string&)>& say) {
   std::shared_ptr<const tokenizer::Tokenizer> tok = tokenizer::Tokenizer::from_gguf(m->file());
   SessionOptions so;
-  so.n_ctx = 64 + o.n_gen + o.draft_max;
+  so.n_ctx = 64 + o.n_gen + o.speculative.draft_max;
   so.n_threads = r.threads;
   so.kv_types = o.kv_types;
-  std::unique_ptr<Drafter> drafter;
-  if (o.lookup_ngram > 0) {
-    drafter = std::make_unique<LookupDrafter>(o.lookup_ngram);
-  } else {
-    const LoadedModel d = load_model(o.draft_model, o.load);
-    drafter = std::make_unique<ModelDrafter>(d.model, d.tokenizer, *m, so, o.draft_p_min);
-  }
-  SpeculativeOptions spec;
-  spec.draft_max = o.draft_max;
+  const std::unique_ptr<Drafter> drafter =
+      make_drafter(o.draft_model, o.lookup_ngram, *m, so, o.load, o.speculative.draft_p_min);
   std::vector<int32_t> prompt = bench_tokens(16, m->n_vocab(), 3);
   const std::vector<int32_t> again(prompt);
   prompt.insert(prompt.end(), again.begin(), again.end());
@@ -149,7 +142,7 @@ void draft_test(const BenchOptions& o, std::shared_ptr<const model::Model> m, Be
     Session s(m, tok, so);
     sampling::Sampler sampler(greedy, static_cast<int32_t>(m->n_vocab()));
     SpeculativeStats st;
-    const GenerateResult g = generate_speculative(s, sampler, prompt, o.n_gen, nullptr, *drafter, spec, &st);
+    const GenerateResult g = generate_speculative(s, sampler, prompt, o.n_gen, nullptr, drafter.get(), o.speculative, &st);
     const double sec = g.gen_ms / 1000.0;
     t.seconds.push_back(sec);
     t.tps.push_back(static_cast<double>(g.tokens.size()) / sec);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "engine/speculative.h"
 #include "model/model.h"
 #include "sampling/grammar.h"
 
@@ -29,8 +30,7 @@ struct BenchOptions {
   // lookup_ngram > 0, prompt lookup), reporting the share of drafted tokens accepted.
   std::string draft_model;
   int64_t lookup_ngram = 0;
-  int64_t draft_max = 16;
-  float draft_p_min = 0.75f;
+  SpeculativeOptions speculative;
   int n_threads = 0;       // <= 0: all hardware threads
   int reps = 5;
   std::string commit;      // build commit, reported as is

@@ -40,8 +40,7 @@ const std::vector<float>& Session::prompt(std::span<const int32_t> tokens) {
   }
   // At least one token must run to produce logits.
   if (common == tokens.size()) --common;
-  cache_.truncate(static_cast<int64_t>(common));
-  history_.resize(common);
+  truncate(static_cast<int64_t>(common));
   logits_valid_ = false;
   auto rest = tokens.subspan(common);
   model_->forward(cache_, rest, false, logits_, &pool_);

@@ -1,20 +1,13 @@
 #include "engine/speculative.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <string>
 
 #include "core/error.h"
+#include "engine/loader.h"
 
 namespace hearth::engine {
-namespace {
-
-double ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
 
 LookupDrafter::LookupDrafter(int64_t ngram) : ngram_(ngram) {
   if (ngram < 1) fail(Errc::invalid_argument, "--lookup-ngram must be at least 1, got " + std::to_string(ngram));
@@ -63,11 +56,14 @@ std::vector<int32_t> ModelDrafter::draft(std::span<const int32_t> history, int64
   for (int64_t i = 0; i < max; ++i) {
     const int32_t best = sampling::argmax(l->data(), n_vocab);
     if (p_min_ > 0.0f) {
-      // Probability of the argmax: 1 / sum(exp(l - l_best)).
+      // The argmax's probability is 1 / sum(exp(l - l_best)): below p_min as soon as the sum
+      // passes 1 / p_min, so a doubtful draft stops early.
       const float top = (*l)[static_cast<size_t>(best)];
+      const double limit = 1.0 / p_min_;
       double z = 0.0;
-      for (int32_t t = 0; t < n_vocab; ++t) z += std::exp(static_cast<double>((*l)[static_cast<size_t>(t)] - top));
-      if (1.0 / z < p_min_) break;
+      for (int32_t t = 0; t < n_vocab && z <= limit; ++t)
+        z += std::exp(static_cast<double>((*l)[static_cast<size_t>(t)] - top));
+      if (z > limit) break;
     }
     out.push_back(best);
     if (i + 1 < max) l = &session_.step(best);
@@ -75,114 +71,14 @@ std::vector<int32_t> ModelDrafter::draft(std::span<const int32_t> history, int64
   return out;
 }
 
-GenerateResult generate_speculative(Session& s, sampling::Sampler& sampler, std::span<const int32_t> prompt,
-                                    int64_t n_predict, const TokenCallback& on_token, Drafter& drafter,
-                                    const SpeculativeOptions& opts, SpeculativeStats* stats,
-                                    const std::atomic<bool>* cancel) {
-  if (sampler.constraint())
-    fail(Errc::invalid_argument, "speculative decoding (--draft-model, --lookup-ngram) does not combine with a grammar");
-  if (opts.draft_max < 1) fail(Errc::invalid_argument, "--draft-max must be at least 1");
-  if (opts.draft_min < 0) fail(Errc::invalid_argument, "--draft-min must not be negative");
-  SpeculativeStats local;
-  SpeculativeStats& st = stats ? *stats : local;
-  GenerateResult r;
-  r.prompt_tokens = static_cast<int64_t>(prompt.size());
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<float> cur = s.prompt(prompt);
-  r.prompt_ms = ms_since(t0);
-  r.prompt_processed = s.last_prompt_processed();
-  for (int32_t t : prompt) sampler.accept_prompt(t);
-  const size_t V = static_cast<size_t>(s.model().n_vocab());
-
-  // Emits a token; false when generation stops here (r.stop says why).
-  auto emit = [&](int32_t tok) {
-    if (s.tokenizer().is_eog(tok)) {
-      r.stop = StopReason::eog;
-      return false;
-    }
-    r.tokens.push_back(tok);
-    if (on_token && !on_token(tok)) {
-      r.stop = StopReason::callback;
-      return false;
-    }
-    return true;
-  };
-  auto budget_left = [&] {
-    return n_predict < 0 ? INT64_MAX : n_predict - static_cast<int64_t>(r.tokens.size());
-  };
-
-  const auto t1 = std::chrono::steady_clock::now();
-  int32_t pending = -1;  // the next token, already drawn by a rejected check
-  std::vector<int32_t> context, batch;
-  while (true) {
-    if (budget_left() <= 0) {
-      r.stop = StopReason::length;
-      break;
-    }
-    if (cancel && cancel->load()) {
-      r.stop = StopReason::cancelled;
-      break;
-    }
-    const int32_t tok = pending >= 0 ? pending : sampler.sample(cur.data());
-    pending = -1;
-    sampler.accept(tok);
-    if (!emit(tok)) break;
-
-    const int64_t base = static_cast<int64_t>(s.history().size());
-    const int64_t room = s.n_ctx() - base - 1;  // cache slots left after tok
-    const int64_t max = std::min({opts.draft_max, room, budget_left()});
-    std::vector<int32_t> d;
-    if (max >= 1) {
-      context.assign(s.history().begin(), s.history().end());
-      context.push_back(tok);
-      d = drafter.draft(context, max);
-      if (static_cast<int64_t>(d.size()) > max) d.resize(static_cast<size_t>(max));
-    }
-    if (d.empty() || static_cast<int64_t>(d.size()) < opts.draft_min) {
-      // Plain step, with generate()'s handling of a full context.
-      if (base >= s.n_ctx()) {
-        const int64_t dropped = s.options().context_shift ? s.shift_context() : 0;
-        if (dropped == 0) {
-          r.stop = StopReason::context_full;
-          break;
-        }
-        r.shifted_tokens += dropped;
-      }
-      cur = s.step(tok);
-      continue;
-    }
-
-    batch.assign(1, tok);
-    batch.insert(batch.end(), d.begin(), d.end());
-    const std::vector<float>& all = s.extend(batch);
-    ++st.batches;
-    st.drafted += static_cast<int64_t>(d.size());
-    // Row i of `all` is the target's prediction after batch token i: it checks draft i.
-    size_t kept = 0;
-    bool stop = false;
-    for (size_t i = 0; i < d.size(); ++i) {
-      bool accepted = false;
-      const int32_t t = sampler.verify_draft(all.data() + i * V, d[i], &accepted);
-      if (!accepted) {
-        pending = t;
-        break;
-      }
-      ++st.accepted;
-      sampler.accept(t);
-      if (!s.tokenizer().is_eog(t)) ++kept;  // an end of generation is not kept, as in generate()
-      if (!emit(t)) {
-        stop = true;
-        break;
-      }
-      if (budget_left() <= 0 || (cancel && cancel->load())) break;  // the loop head says which
-    }
-    if (kept == d.size() && !stop) cur.assign(all.begin() + static_cast<std::ptrdiff_t>(d.size() * V), all.end());
-    // The cache keeps tok and the drafts that were kept.
-    s.truncate(base + 1 + static_cast<int64_t>(kept));
-    if (stop) break;
-  }
-  r.gen_ms = ms_since(t1);
-  return r;
+std::unique_ptr<Drafter> make_drafter(const std::string& draft_model, int64_t lookup_ngram, const model::Model& target,
+                                      const SessionOptions& session, const model::LoadOptions& load,
+                                      float draft_p_min) {
+  if (!draft_model.empty() && lookup_ngram > 0) fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+  if (lookup_ngram > 0) return std::make_unique<LookupDrafter>(lookup_ngram);
+  if (draft_model.empty()) return nullptr;
+  const LoadedModel d = load_model(draft_model, load);
+  return std::make_unique<ModelDrafter>(d.model, d.tokenizer, target, session, draft_p_min);
 }
 
 }  // namespace hearth::engine

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/generate.h"
@@ -60,14 +61,22 @@ struct SpeculativeOptions {
   float draft_p_min = 0.75f;  // ModelDrafter's confidence cutoff
 };
 
+// The drafter --draft-model or --lookup-ngram asks for (nullptr when neither is given), the draft
+// model loaded with `load` and run in a session like `session`. Throws Error(invalid_argument) when
+// both are given, and the loader's and ModelDrafter's errors.
+std::unique_ptr<Drafter> make_drafter(const std::string& draft_model, int64_t lookup_ngram, const model::Model& target,
+                                      const SessionOptions& session, const model::LoadOptions& load,
+                                      float draft_p_min);
+
 struct SpeculativeStats {
   int64_t drafted = 0, accepted = 0, batches = 0;
 };
 
-// generate() with a drafter: same contract and stop reasons; `stats` (optional) counts drafted
-// and accepted tokens. Throws Error(invalid_argument) when the sampler has a grammar constraint.
+// generate() with a drafter (nullptr: plain decoding, exactly generate()): same contract and stop
+// reasons; `stats` (optional) counts drafted and accepted tokens. Throws Error(invalid_argument)
+// for a drafter together with a grammar constraint on the sampler. Defined in generate.cpp.
 GenerateResult generate_speculative(Session& s, sampling::Sampler& sampler, std::span<const int32_t> prompt,
-                                    int64_t n_predict, const TokenCallback& on_token, Drafter& drafter,
+                                    int64_t n_predict, const TokenCallback& on_token, Drafter* drafter,
                                     const SpeculativeOptions& opts, SpeculativeStats* stats = nullptr,
                                     const std::atomic<bool>* cancel = nullptr);
 

@@ -58,6 +58,8 @@ KvCache::KvCache(const HParams& hp, int64_t n_ctx, KvTypes types)
   check_types(hp, types);
   k_row_ = tensor::row_size(types.k, k_dim_);
   v_row_ = tensor::row_size(types.v, v_dim_);
+  if (types.k != Type::F32) k_from_ = converter(types.k);
+  if (types.v != Type::F32) v_from_ = converter(types.v);
   // new[] leaves the memory uninitialized, so the OS maps pages only when written.
   k_.reset(new uint8_t[static_cast<size_t>(n_layer_ * n_ctx_) * k_row_]);
   v_.reset(new uint8_t[static_cast<size_t>(n_layer_ * n_ctx_) * v_row_]);
@@ -66,10 +68,10 @@ KvCache::KvCache(const HParams& hp, int64_t n_ctx, KvTypes types)
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
   uint8_t* kd = k_.get() + (layer * n_ctx_ + pos) * k_row_;
   uint8_t* vd = v_.get() + (layer * n_ctx_ + pos) * v_row_;
-  if (types_.k == Type::F32) std::memcpy(kd, k, k_row_);
-  else converter(types_.k)(k, kd, k_dim_);
-  if (types_.v == Type::F32) std::memcpy(vd, v, v_row_);
-  else converter(types_.v)(v, vd, v_dim_);
+  if (k_from_) k_from_(k, kd, k_dim_);
+  else std::memcpy(kd, k, k_row_);
+  if (v_from_) v_from_(v, vd, v_dim_);
+  else std::memcpy(vd, v, v_row_);
 }
 
 void KvCache::truncate(int64_t n) {

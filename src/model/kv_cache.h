@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "model/hparams.h"
+#include "tensor/kernels.h"
 #include "tensor/types.h"
 
 namespace hearth::model {
@@ -57,6 +58,7 @@ class KvCache {
   int64_t n_ctx_ = 0, n_layer_ = 0, k_dim_ = 0, v_dim_ = 0, n_past_ = 0;
   KvTypes types_;
   size_t k_row_ = 0, v_row_ = 0;
+  tensor::from_float_fn k_from_ = nullptr, v_from_ = nullptr;  // F32 -> stored type (nullptr: F32 copy)
   std::unique_ptr<uint8_t[]> k_, v_;
 };
 

@@ -104,7 +104,7 @@ Outcome run(const LoadedModel& lm, Drafter* drafter, int64_t n, int64_t n_ctx, f
   if (drafter) {
     SpeculativeOptions so;
     so.draft_max = 8;
-    g = generate_speculative(s, sampler, prompt, n, nullptr, *drafter, so, &r.stats);
+    g = generate_speculative(s, sampler, prompt, n, nullptr, drafter, so, &r.stats);
   } else {
     g = generate(s, sampler, prompt, n, nullptr);
   }
