@@ -3,6 +3,7 @@
 // each. The registry is an explicit list (not static initializers) because the model code is a
 // static library and the linker would drop unreferenced self-registering objects.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,13 +13,6 @@ namespace hearth::model {
 enum class RopeStyle {
   adjacent,  // pairs (2i, 2i+1): llama
   neox,      // pairs (i, i + n_rot/2): qwen2, qwen3, gpt-neox
-};
-
-// Which layers attend only to the last attention.sliding_window positions.
-enum class SlidingWindow {
-  none,
-  even_layers,     // gemma2: layers 0, 2, 4, ...
-  five_of_six,     // gemma3: every layer but those with (il + 1) % 6 == 0
 };
 
 enum class FfnActivation {
@@ -52,13 +46,14 @@ struct ArchDef {
   bool post_norms = false;      // post_attention_norm / post_ffw_norm on each block's output (gemma)
   bool embed_scale = false;     // token embeddings times sqrt(n_embd) (gemma)
   FfnActivation ffn_act = FfnActivation::silu;
-  SlidingWindow swa = SlidingWindow::none;
-  // gemma3: sliding-window layers use RoPE base 10000 without scaling; the others the file's.
-  bool local_rope_default = false;
+  // Which layers attend only to the last attention.sliding_window positions (null: none).
+  bool (*sliding_layer)(int64_t il) = nullptr;
+  // > 0: sliding-window layers use this RoPE base without scaling; the others the file's (gemma3).
+  float local_rope_base = 0.0f;
   // Encoders (bert, nomic-bert): bidirectional attention, LayerNorm, hidden states only.
   bool encoder = false;
   bool learned_positions = false;  // position_embd.weight added to the input (bert)
-  bool encoder_rope = false;       // RoPE on q and k (nomic-bert)             // every layer is a mixture of experts (llama's is optional: expert_count)
+  bool encoder_rope = false;       // RoPE on q and k (nomic-bert)
   float default_rope_base = 10000.0f;
 };
 

@@ -1,4 +1,8 @@
 // qwen2: biases on the q/k/v projections and NeoX-style RoPE.
+// Tensors, ggml order [row length, rows]; E = n_embd, V = n_vocab, F = n_ff, H/Hk heads of D:
+//   token_embd [E, V], output_norm [E], output [E, V] (absent: tied)
+//   blk.N: attn_norm [E]; attn_q [E, H*D] + bias [H*D]; attn_k, attn_v [E, Hk*D] + bias [Hk*D]
+//          attn_output [H*D, E]; ffn_norm [E]; ffn_gate, ffn_up [E, F]; ffn_down [F, E]
 #include "model/arch.h"
 
 namespace hearth::model {

@@ -54,7 +54,7 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   }
   if (arch.moe && h.n_expert == 0) fail(Errc::format, f.name() + ": " + p + "expert_count is missing");
   h.n_swa = optional_int(f, p + "attention.sliding_window", 0, 0, int64_t(1) << 32);
-  if (arch.swa != SlidingWindow::none && h.n_swa == 0)
+  if (arch.sliding_layer && h.n_swa == 0)
     fail(Errc::format, f.name() + ": " + p + "attention.sliding_window is missing");
   h.attn_softcap = static_cast<float>(f.get_float(p + "attn_logit_softcapping", 0.0));
   h.final_softcap = static_cast<float>(f.get_float(p + "final_logit_softcapping", 0.0));
@@ -80,6 +80,45 @@ HParams read_hparams(const gguf::File& f, const ArchDef& arch) {
   if (!(h.rms_eps > 0.0f) || !(h.rope_base > 0.0f))
     fail(Errc::format, f.name() + ": rms epsilon and rope.freq_base must be positive");
   return h;
+}
+
+std::vector<std::pair<std::string, gguf::Value>> hparams_metadata(const ArchDef& arch, const HParams& h) {
+  using gguf::Value;
+  const std::string p = arch.name + ".";
+  std::vector<std::pair<std::string, Value>> kv;
+  auto u32 = [&](const std::string& key, int64_t v) { kv.emplace_back(p + key, Value::u32(static_cast<uint32_t>(v))); };
+  auto f32 = [&](const std::string& key, float v) { kv.emplace_back(p + key, Value::f32(v)); };
+  u32("block_count", h.n_layer);
+  u32("context_length", h.n_ctx_train);
+  u32("embedding_length", h.n_embd);
+  u32("feed_forward_length", h.n_ff);
+  u32("attention.head_count", h.n_head);
+  u32("attention.head_count_kv", h.n_head_kv);
+  f32("rope.freq_base", h.rope_base);
+  f32("attention.layer_norm_rms_epsilon", h.rms_eps);
+  u32("attention.key_length", h.head_dim_k);
+  u32("attention.value_length", h.head_dim_v);
+  u32("vocab_size", h.n_vocab);
+  u32("rope.dimension_count", h.n_rot);
+  if (h.n_expert > 0) {
+    u32("expert_count", h.n_expert);
+    u32("expert_used_count", h.n_expert_used);
+    u32("expert_feed_forward_length", h.n_ff_exp);
+  }
+  if (h.n_swa > 0) u32("attention.sliding_window", h.n_swa);
+  if (h.attn_softcap > 0) f32("attn_logit_softcapping", h.attn_softcap);
+  if (h.final_softcap > 0) f32("final_logit_softcapping", h.final_softcap);
+  if (h.rope_freq_scale != 1.0f) {
+    kv.emplace_back(p + "rope.scaling.type", Value::str(h.rope_yarn ? "yarn" : "linear"));
+    f32("rope.scaling.factor", 1.0f / h.rope_freq_scale);
+    if (h.rope_yarn) {
+      f32("rope.scaling.yarn_beta_fast", h.yarn_beta_fast);
+      f32("rope.scaling.yarn_beta_slow", h.yarn_beta_slow);
+    }
+  }
+  if (h.n_ctx_orig > 0) u32("rope.scaling.original_context_length", h.n_ctx_orig);
+  if (h.rope_attn_factor != 1.0f) f32("rope.scaling.attn_factor", h.rope_attn_factor);
+  return kv;
 }
 
 }  // namespace hearth::model

@@ -1,6 +1,9 @@
 // Hyper-parameters of a decoder-only transformer, read from the `<arch>.*` GGUF keys.
 #pragma once
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "gguf/gguf.h"
 #include "model/arch.h"
@@ -42,5 +45,8 @@ struct HParams {
 // Reads and validates the hyper-parameters (n_vocab is filled later from token_embd).
 // Throws Error(format) naming the key when a value is missing or impossible.
 HParams read_hparams(const gguf::File& file, const ArchDef& arch);
+
+// The `<arch>.*` keys that read_hparams reads back as `hp` (what `hearth synth` writes).
+std::vector<std::pair<std::string, gguf::Value>> hparams_metadata(const ArchDef& arch, const HParams& hp);
 
 }  // namespace hearth::model

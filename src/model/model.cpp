@@ -14,6 +14,7 @@
 #include "model/moe.h"
 #include "model/rmsnorm.h"
 #include "model/rope.h"
+#include "model/tensor_list.h"
 #include "tensor/ops.h"
 
 namespace hearth::model {
@@ -26,63 +27,9 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 Weights bind_weights(const gguf::File& f, const ArchDef& arch, HParams& hp) {
-  Weights w;
-  w.token_embd = bind_matrix(f, "token_embd.weight", hp.n_embd, 0);
-  hp.n_vocab = w.token_embd.rows;
-  w.output_norm = bind_vector(f, "output_norm.weight", hp.n_embd);
-  w.output = bind_optional_matrix(f, "output.weight", hp.n_embd, hp.n_vocab);
+  hp.n_vocab = bind_matrix(f, "token_embd.weight", hp.n_embd, 0).rows;
+  Weights w = bind_tensors(f, decoder_tensors(arch, hp), hp.n_layer);
   if (!w.output) w.output = w.token_embd;  // tied embeddings
-  if (arch.rope_freq_factors) w.rope_freqs = bind_optional_vector(f, "rope_freqs.weight", hp.n_rot / 2);
-  if (arch.longrope) {
-    w.rope_long = bind_optional_vector(f, "rope_factors_long.weight", hp.n_rot / 2);
-    w.rope_short = bind_optional_vector(f, "rope_factors_short.weight", hp.n_rot / 2);
-  }
-  for (int64_t il = 0; il < hp.n_layer; ++il) {
-    const std::string p = "blk." + std::to_string(il) + ".";
-    LayerWeights l;
-    l.attn_norm = bind_vector(f, p + "attn_norm.weight", hp.n_embd);
-    if (arch.fused_qkv) {
-      l.wqkv = bind_matrix(f, p + "attn_qkv.weight", hp.n_embd, hp.q_dim() + hp.k_dim() + hp.v_dim());
-    } else {
-      l.wq = bind_matrix(f, p + "attn_q.weight", hp.n_embd, hp.q_dim());
-      l.wk = bind_matrix(f, p + "attn_k.weight", hp.n_embd, hp.k_dim());
-      l.wv = bind_matrix(f, p + "attn_v.weight", hp.n_embd, hp.v_dim());
-    }
-    l.wo = bind_matrix(f, p + "attn_output.weight", hp.n_head * hp.head_dim_v, hp.n_embd);
-    if (arch.qkv_bias) {
-      l.bq = bind_vector(f, p + "attn_q.bias", hp.q_dim());
-      l.bk = bind_vector(f, p + "attn_k.bias", hp.k_dim());
-      l.bv = bind_vector(f, p + "attn_v.bias", hp.v_dim());
-    }
-    if (arch.qk_norm) {
-      l.q_norm = bind_vector(f, p + "attn_q_norm.weight", hp.head_dim_k);
-      l.k_norm = bind_vector(f, p + "attn_k_norm.weight", hp.head_dim_k);
-    }
-    l.ffn_norm = bind_vector(f, p + arch.ffn_norm_tensor + ".weight", hp.n_embd);
-    l.bo = bind_optional_vector(f, p + "attn_output.bias", hp.n_embd);
-    l.attn_sinks = bind_optional_vector(f, p + "attn_sinks.weight", hp.n_head);
-    if (arch.post_norms) {
-      l.post_attn_norm = bind_vector(f, p + "post_attention_norm.weight", hp.n_embd);
-      l.post_ffn_norm = bind_vector(f, p + "post_ffw_norm.weight", hp.n_embd);
-    }
-    if (hp.n_expert > 0) {
-      l.gate_inp = bind_matrix(f, p + "ffn_gate_inp.weight", hp.n_embd, hp.n_expert);
-      l.gate_exps = bind_experts(f, p + "ffn_gate_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
-      l.up_exps = bind_experts(f, p + "ffn_up_exps.weight", hp.n_embd, hp.n_ff_exp, hp.n_expert);
-      l.down_exps = bind_experts(f, p + "ffn_down_exps.weight", hp.n_ff_exp, hp.n_embd, hp.n_expert);
-      l.gate_inp_b = bind_optional_vector(f, p + "ffn_gate_inp.bias", hp.n_expert);
-      l.gate_exps_b = bind_optional_matrix(f, p + "ffn_gate_exps.bias", hp.n_ff_exp, hp.n_expert);
-      l.up_exps_b = bind_optional_matrix(f, p + "ffn_up_exps.bias", hp.n_ff_exp, hp.n_expert);
-      l.down_exps_b = bind_optional_matrix(f, p + "ffn_down_exps.bias", hp.n_embd, hp.n_expert);
-    } else if (arch.fused_gate_up) {
-      l.gate_up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, 2 * hp.n_ff);
-    } else {
-      l.gate = bind_matrix(f, p + "ffn_gate.weight", hp.n_embd, hp.n_ff);
-      l.up = bind_matrix(f, p + "ffn_up.weight", hp.n_embd, hp.n_ff);
-    }
-    if (hp.n_expert == 0) l.down = bind_matrix(f, p + "ffn_down.weight", hp.n_ff, hp.n_embd);
-    w.layers.push_back(std::move(l));
-  }
   return w;
 }
 
@@ -115,6 +62,7 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
     return m;
   }
   m->w_ = bind_weights(*m->file_, *arch, m->hp_);
+  m->layer_cfg_ = layer_configs(*arch, m->hp_);
   if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_);
   return m;
 }
@@ -196,18 +144,9 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       ff_of[s] = seqs[s].cache->n_ctx() > hp_.n_ctx_orig ? w_.rope_long.f32() : w_.rope_short.f32();
   for (int64_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
-    const bool local = (arch_->swa == SlidingWindow::even_layers && il % 2 == 0) ||
-                       (arch_->swa == SlidingWindow::five_of_six && (il + 1) % 6 != 0);
-    const AttnLayer attn_opt{local ? hp_.n_swa : 0, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
-    const bool default_rope = local && arch_->local_rope_default;
-    RopeParams rp;
-    rp.base = default_rope ? 10000.0f : hp_.rope_base;
-    rp.freq_scale = default_rope ? 1.0f : hp_.rope_freq_scale;
-    rp.attn_factor = hp_.rope_attn_factor;
-    if (hp_.rope_yarn && !default_rope) {
-      rp.ext_factor = 1.0f;
-      yarn_corr_dims(hp_.n_rot, hp_.n_ctx_orig, rp.base, hp_.yarn_beta_fast, hp_.yarn_beta_slow, rp);
-    }
+    const LayerConfig& lc = layer_cfg_[il];
+    const AttnLayer attn_opt{lc.window, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
+    RopeParams rp = lc.rope;
     for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     if (L.wqkv) {
       fused.resize(static_cast<size_t>(n * (QD + KD + VD)));

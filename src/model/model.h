@@ -12,6 +12,7 @@
 #include "model/encoder.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
+#include "model/layer_config.h"
 #include "model/weights.h"
 #include "tensor/dispatch.h"
 
@@ -77,6 +78,7 @@ class Model {
   const tensor::Kernels* kernels_ = nullptr;
   HParams hp_;
   Weights w_;
+  std::vector<LayerConfig> layer_cfg_;   // per decoder layer: window, RoPE
   std::unique_ptr<EncoderWeights> enc_;  // encoders (bert): used instead of w_
   std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)
 };

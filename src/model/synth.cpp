@@ -5,7 +5,9 @@
 #include <thread>
 
 #include "core/error.h"
+#include "model/hparams.h"
 #include "model/synth_gguf.h"
+#include "model/tensor_list.h"
 #include "tokenizer/synth_vocab.h"
 
 namespace hearth::model {
@@ -23,24 +25,41 @@ SynthPreset tiny(const std::string& arch) {
   p.n_layer = 4;
   p.n_head = arch == "llama" ? 8 : 4;
   p.n_head_kv = 2;
-  p.head_dim = arch == "qwen3" ? 64 : p.n_embd / p.n_head;
+  p.head_dim = arch == "llama" || arch == "qwen2" ? p.n_embd / p.n_head : 64;
   p.n_ff = 768;
   p.n_ctx = 4096;
-  p.rope_base = arch == "llama" ? 10000.0f : 1000000.0f;
-  p.rms_eps = arch == "llama" ? 1e-5f : 1e-6f;
-  p.tied = arch != "llama";
+  p.rope_base = arch == "llama" || arch == "phi3" ? 10000.0f : 1000000.0f;
+  p.rms_eps = arch == "llama" || arch == "phi3" ? 1e-5f : 1e-6f;
+  p.tied = arch != "llama" && arch != "phi3";
+  p.chatml = arch != "llama";
+  if (arch == "gemma3") {  // one global layer after five local ones, a window prompts cross
+    p.n_layer = 6;
+    p.n_head_kv = 1;
+    p.n_swa = 32;
+  } else if (arch == "phi3") {  // partial rotation, LongRoPE past 512 positions
+    p.n_head = 8;
+    p.head_dim = 32;
+    p.n_rot = 24;
+    p.longrope = true;
+    p.rope_orig_ctx = 512;
+    p.rope_attn_factor = 1.1f;
+  } else if (arch == "qwen3moe") {
+    p.n_expert = 8, p.n_expert_used = 2, p.n_ff_exp = 128;
+  }
   return p;
 }
 
 // Shapes as published for each model (config.json of the Hugging Face release).
 std::vector<SynthPreset> build_presets() {
-  std::vector<SynthPreset> v = {tiny("llama"), tiny("qwen2"), tiny("qwen3")};
+  std::vector<SynthPreset> v;
+  for (const char* a : {"llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe"}) v.push_back(tiny(a));
   SynthPreset l32;
   l32.name = "llama-3.2-1b";
   l32.arch = "llama";
   l32.n_vocab = 128256, l32.n_embd = 2048, l32.n_layer = 16, l32.n_head = 32, l32.n_head_kv = 8;
   l32.head_dim = 64, l32.n_ff = 8192, l32.n_ctx = 131072, l32.rope_base = 500000.0f, l32.rms_eps = 1e-5f;
   l32.tied = true;
+  l32.chatml = false;
   l32.rope_scale_factor = 32.0f, l32.rope_low_freq = 1.0f, l32.rope_high_freq = 4.0f, l32.rope_orig_ctx = 8192;
   v.push_back(l32);
   SynthPreset l31 = l32;
@@ -63,49 +82,81 @@ std::vector<SynthPreset> build_presets() {
   q3.head_dim = 128, q3.n_ff = 3072, q3.n_ctx = 40960, q3.rope_base = 1000000.0f, q3.rms_eps = 1e-6f;
   q3.tied = true;
   v.push_back(q3);
+  SynthPreset g3;  // google/gemma-3-1b-it
+  g3.name = "gemma3-1b";
+  g3.arch = "gemma3";
+  g3.n_vocab = 262144, g3.n_embd = 1152, g3.n_layer = 26, g3.n_head = 4, g3.n_head_kv = 1;
+  g3.head_dim = 256, g3.n_ff = 6912, g3.n_ctx = 32768, g3.rope_base = 1000000.0f, g3.rms_eps = 1e-6f;
+  g3.n_swa = 512, g3.tied = true;
+  v.push_back(g3);
+  SynthPreset p4;  // microsoft/Phi-4-mini-instruct: 3/4 of each head rotated, LongRoPE 4k -> 128k
+  p4.name = "phi4-mini";
+  p4.arch = "phi3";
+  p4.n_vocab = 200064, p4.n_embd = 3072, p4.n_layer = 32, p4.n_head = 24, p4.n_head_kv = 8;
+  p4.head_dim = 128, p4.n_rot = 96, p4.n_ff = 8192, p4.n_ctx = 131072, p4.rope_base = 10000.0f, p4.rms_eps = 1e-5f;
+  p4.tied = true, p4.longrope = true, p4.rope_orig_ctx = 4096;
+  p4.rope_attn_factor = 1.1902380714f;  // sqrt(1 + ln(131072 / 4096) / ln(4096)), as converters write it
+  v.push_back(p4);
+  // Qwen3-30B-A3B's layer (2048 wide, 32/4 heads of 128, experts 768 wide) with fewer layers
+  // and experts: ~7.0B parameters, ~1.1B of them read per token (attention, 4 of 64 experts,
+  // the output matrix).
+  SynthPreset qm;
+  qm.name = "qwen3-moe-small";
+  qm.arch = "qwen3moe";
+  qm.n_vocab = 151936, qm.n_embd = 2048, qm.n_layer = 20, qm.n_head = 32, qm.n_head_kv = 4;
+  qm.head_dim = 128, qm.n_ff = 6144, qm.n_ctx = 40960, qm.rope_base = 1000000.0f, qm.rms_eps = 1e-6f;
+  qm.n_expert = 64, qm.n_expert_used = 4, qm.n_ff_exp = 768;
+  v.push_back(qm);
   return v;
 }
 
-// What a tensor holds decides how its values are drawn.
-enum class Kind { matrix, norm, bias, rope_freqs };
+const ArchDef& synth_arch(const std::string& name) {
+  const ArchDef* a = find_arch(name);
+  if (!a || a->encoder) fail(Errc::invalid_argument, "'" + name + "' is not a decoder architecture hearth runs");
+  return *a;
+}
 
-struct Plan {
-  std::string name;
-  std::vector<int64_t> dims;
-  Kind kind;
-};
+HParams preset_hparams(const SynthPreset& p) {
+  HParams h;
+  h.n_vocab = p.n_vocab, h.n_embd = p.n_embd, h.n_layer = p.n_layer, h.n_ff = p.n_ff;
+  h.n_head = p.n_head, h.n_head_kv = p.n_head_kv, h.head_dim_k = h.head_dim_v = p.head_dim;
+  h.n_rot = p.n_rot > 0 ? p.n_rot : p.head_dim;
+  h.n_ctx_train = p.n_ctx, h.rms_eps = p.rms_eps, h.rope_base = p.rope_base;
+  h.n_expert = p.n_expert, h.n_expert_used = p.n_expert_used, h.n_ff_exp = p.n_ff_exp;
+  h.n_swa = p.n_swa;
+  if (p.longrope) h.n_ctx_orig = p.rope_orig_ctx;
+  h.rope_attn_factor = p.rope_attn_factor;
+  return h;
+}
 
-std::vector<Plan> tensor_plan(const SynthPreset& p) {
-  const int64_t q_dim = p.n_head * p.head_dim, kv_dim = p.n_head_kv * p.head_dim;
-  std::vector<Plan> v;
-  v.push_back({"token_embd.weight", {p.n_embd, p.n_vocab}, Kind::matrix});
-  if (p.rope_scale_factor > 0) v.push_back({"rope_freqs.weight", {p.head_dim / 2}, Kind::rope_freqs});
-  for (int64_t l = 0; l < p.n_layer; ++l) {
-    const std::string b = "blk." + std::to_string(l) + ".";
-    v.push_back({b + "attn_norm.weight", {p.n_embd}, Kind::norm});
-    v.push_back({b + "attn_q.weight", {p.n_embd, q_dim}, Kind::matrix});
-    v.push_back({b + "attn_k.weight", {p.n_embd, kv_dim}, Kind::matrix});
-    v.push_back({b + "attn_v.weight", {p.n_embd, kv_dim}, Kind::matrix});
-    if (p.arch == "qwen2") {
-      v.push_back({b + "attn_q.bias", {q_dim}, Kind::bias});
-      v.push_back({b + "attn_k.bias", {kv_dim}, Kind::bias});
-      v.push_back({b + "attn_v.bias", {kv_dim}, Kind::bias});
+// The architecture's tensor list with the optional tensors this preset has, in llama-quantize's
+// order.
+std::vector<TensorSpec> tensor_plan(const SynthPreset& p) {
+  std::vector<TensorSpec> v;
+  for (TensorSpec& t : decoder_tensors(synth_arch(p.arch), preset_hparams(p))) {
+    if (t.optional) {
+      const bool want = (t.model_slot == &Weights::output && !p.tied) ||
+                        (t.model_slot == &Weights::rope_freqs && p.rope_scale_factor > 0) ||
+                        ((t.model_slot == &Weights::rope_long || t.model_slot == &Weights::rope_short) && p.longrope);
+      if (!want) continue;
     }
-    if (p.arch == "qwen3") {
-      v.push_back({b + "attn_q_norm.weight", {p.head_dim}, Kind::norm});
-      v.push_back({b + "attn_k_norm.weight", {p.head_dim}, Kind::norm});
-    }
-    v.push_back({b + "attn_output.weight", {q_dim, p.n_embd}, Kind::matrix});
-    v.push_back({b + "ffn_norm.weight", {p.n_embd}, Kind::norm});
-    v.push_back({b + "ffn_gate.weight", {p.n_embd, p.n_ff}, Kind::matrix});
-    v.push_back({b + "ffn_up.weight", {p.n_embd, p.n_ff}, Kind::matrix});
-    v.push_back({b + "ffn_down.weight", {p.n_ff, p.n_embd}, Kind::matrix});
+    v.push_back(std::move(t));
   }
-  v.push_back({"output_norm.weight", {p.n_embd}, Kind::norm});
-  if (!p.tied) v.push_back({"output.weight", {p.n_embd, p.n_vocab}, Kind::matrix});
-  // Laid out as llama-quantize lays out its files.
-  std::stable_sort(v.begin(), v.end(), [](const Plan& a, const Plan& b) { return llama_cpp_tensor_less(a.name, b.name); });
+  std::stable_sort(v.begin(), v.end(), [](const TensorSpec& a, const TensorSpec& b) { return llama_cpp_tensor_less(a.name, b.name); });
   return v;
+}
+
+// LongRoPE's two factor sets (random-weight stand-ins with the real ones' trend): short ones
+// near 1, long ones rising from 1 on the fastest pair to the context ratio on the slowest.
+std::vector<float> longrope_factors(const SynthPreset& p, bool long_set) {
+  const int64_t n = (p.n_rot > 0 ? p.n_rot : p.head_dim) / 2;
+  const double ratio = static_cast<double>(p.n_ctx) / static_cast<double>(p.rope_orig_ctx);
+  std::vector<float> out;
+  for (int64_t i = 0; i < n; ++i) {
+    const double t = n > 1 ? static_cast<double>(i) / static_cast<double>(n - 1) : 0.0;
+    out.push_back(static_cast<float>(long_set ? 1.0 + (ratio - 1.0) * t * t : 1.0 + 0.05 * t));
+  }
+  return out;
 }
 
 // llama-3's frequency scaling as a per-dimension-pair divisor of the RoPE frequency: long
@@ -158,26 +209,12 @@ void fill_row(uint64_t seed, size_t tensor, int64_t row, float center, float hal
 std::vector<std::pair<std::string, Value>> metadata(const SynthPreset& p, FileType ft, uint64_t seed,
                                                      const tokenizer::SynthVocab& vocab) {
   std::vector<std::pair<std::string, Value>> kv;
-  const std::string a = p.arch + ".";
   kv.emplace_back("general.architecture", Value::str(p.arch));
   kv.emplace_back("general.type", Value::str("model"));
   kv.emplace_back("general.name", Value::str("hearth synth " + p.name + " (random weights, seed " +
                                              std::to_string(seed) + ")"));
-  kv.emplace_back(a + "block_count", Value::u32(static_cast<uint32_t>(p.n_layer)));
-  kv.emplace_back(a + "context_length", Value::u32(static_cast<uint32_t>(p.n_ctx)));
-  kv.emplace_back(a + "embedding_length", Value::u32(static_cast<uint32_t>(p.n_embd)));
-  kv.emplace_back(a + "feed_forward_length", Value::u32(static_cast<uint32_t>(p.n_ff)));
-  kv.emplace_back(a + "attention.head_count", Value::u32(static_cast<uint32_t>(p.n_head)));
-  kv.emplace_back(a + "attention.head_count_kv", Value::u32(static_cast<uint32_t>(p.n_head_kv)));
-  kv.emplace_back(a + "rope.freq_base", Value::f32(p.rope_base));
-  kv.emplace_back(a + "attention.layer_norm_rms_epsilon", Value::f32(p.rms_eps));
-  kv.emplace_back(a + "attention.key_length", Value::u32(static_cast<uint32_t>(p.head_dim)));
-  kv.emplace_back(a + "attention.value_length", Value::u32(static_cast<uint32_t>(p.head_dim)));
+  for (auto& e : hparams_metadata(synth_arch(p.arch), preset_hparams(p))) kv.push_back(std::move(e));
   kv.emplace_back("general.file_type", Value::u32(static_cast<uint32_t>(ft)));
-  kv.emplace_back(a + "vocab_size", Value::u32(static_cast<uint32_t>(p.n_vocab)));
-  kv.emplace_back(a + "rope.dimension_count", Value::u32(static_cast<uint32_t>(p.head_dim)));
-  // Llama 3 frequency scaling lives only in rope_freqs.weight: llama.cpp's converter writes no
-  // rope.scaling.* keys for it, and llama.cpp (like hearth) refuses a scaling type it does not know.
   kv.emplace_back("tokenizer.ggml.model", Value::str("gpt2"));
   kv.emplace_back("tokenizer.ggml.pre", Value::str(vocab.pre));
   kv.emplace_back("tokenizer.ggml.tokens", Value::strings(vocab.tokens));
@@ -207,9 +244,12 @@ const std::vector<SynthPreset>& synth_presets() {
 }
 
 const SynthPreset& resolve_synth_preset(const std::string& preset, const std::string& arch) {
-  if (!arch.empty() && arch != "llama" && arch != "qwen2" && arch != "qwen3")
-    fail(Errc::invalid_argument, "--arch '" + arch + "' is not one of llama, qwen2, qwen3");
-  std::string known;
+  std::string known, tiny_archs;
+  for (const auto& p : synth_presets())
+    if (p.name == "tiny") tiny_archs += (tiny_archs.empty() ? "" : ", ") + p.arch;
+  bool arch_known = arch.empty();
+  for (const auto& p : synth_presets()) arch_known = arch_known || p.arch == arch;
+  if (!arch_known) fail(Errc::invalid_argument, "--arch '" + arch + "' is not one of " + tiny_archs);
   for (const auto& p : synth_presets()) {
     if (p.name == "tiny") {
       if (preset == "tiny" && p.arch == (arch.empty() ? "llama" : arch)) return p;
@@ -226,13 +266,14 @@ const SynthPreset& resolve_synth_preset(const std::string& preset, const std::st
 
 SynthResult synthesize(const SynthOptions& o) {
   const SynthPreset& p = o.preset;
-  if (p.n_embd % 32 != 0 || p.n_ff % 32 != 0 || p.head_dim % 2 != 0 || p.n_head % p.n_head_kv != 0)
+  if (p.n_embd % 32 != 0 || p.n_ff % 32 != 0 || p.n_ff_exp % 32 != 0 || p.head_dim % 2 != 0 ||
+      p.n_rot % 2 != 0 || p.n_rot > p.head_dim || p.n_head % p.n_head_kv != 0 || p.n_expert_used > p.n_expert)
     fail(Errc::invalid_argument, "preset '" + p.name + "' has an impossible shape");
   const tokenizer::SynthVocabStyle style =
-      p.arch == "llama" ? tokenizer::SynthVocabStyle::llama3 : tokenizer::SynthVocabStyle::chatml;
+      p.chatml ? tokenizer::SynthVocabStyle::chatml : tokenizer::SynthVocabStyle::llama3;
   const tokenizer::SynthVocab vocab = tokenizer::make_synth_vocab(style, p.n_vocab);
 
-  const std::vector<Plan> plan = tensor_plan(p);
+  const std::vector<TensorSpec> plan = tensor_plan(p);
   std::vector<TensorPlanInput> inputs;
   for (const auto& t : plan) inputs.push_back({t.name, t.dims, Type::F32});
   const std::vector<Type> types = plan_types(o.type, inputs, MixContext{p.n_head, p.n_head_kv, p.arch});
@@ -250,18 +291,22 @@ SynthResult synthesize(const SynthOptions& o) {
 
   GgufStreamWriter w(o.out, metadata(p, o.type, o.seed, vocab), std::move(stream));
   const std::vector<float> rope = p.rope_scale_factor > 0 ? llama3_rope_factors(p) : std::vector<float>{};
+  const std::vector<float> rope_long = longrope_factors(p, true), rope_short = longrope_factors(p, false);
   auto produce = [&](size_t i, int64_t row0, int64_t nrows, float* out) {
-    const Plan& t = plan[i];
+    const TensorSpec& t = plan[i];
+    const std::vector<float>& factors = t.model_slot == &Weights::rope_long    ? rope_long
+                                        : t.model_slot == &Weights::rope_short ? rope_short
+                                                                               : rope;
     const int64_t cols = t.dims[0];
     for (int64_t r = 0; r < nrows; ++r) {
       float* row = out + r * cols;
-      switch (t.kind) {
-        case Kind::matrix:  // variance 1/cols keeps activations O(1) through every layer
+      switch (t.role) {
+        case TensorRole::matrix:  // variance 1/cols keeps activations O(1) through every layer
           fill_row(o.seed, i, row0 + r, 0.0f, std::sqrt(3.0f / static_cast<float>(cols)), row, cols);
           break;
-        case Kind::norm: fill_row(o.seed, i, row0 + r, 1.0f, 0.1f, row, cols); break;
-        case Kind::bias: fill_row(o.seed, i, row0 + r, 0.0f, 0.05f, row, cols); break;
-        case Kind::rope_freqs: std::copy(rope.begin(), rope.end(), row); break;
+        case TensorRole::norm: fill_row(o.seed, i, row0 + r, 1.0f, 0.1f, row, cols); break;
+        case TensorRole::bias: fill_row(o.seed, i, row0 + r, 0.0f, 0.05f, row, cols); break;
+        case TensorRole::rope_factors: std::copy(factors.begin(), factors.end(), row); break;
       }
     }
   };

@@ -14,8 +14,9 @@ namespace hearth::model {
 
 struct SynthPreset {
   std::string name;
-  std::string arch;  // llama | qwen2 | qwen3
+  std::string arch;  // a registered decoder architecture (model/arch.h)
   int64_t n_vocab = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_ff = 0;
+  int64_t n_rot = 0;  // rotated dimensions per head; 0: all of head_dim
   int64_t n_ctx = 0;
   float rope_base = 10000.0f;
   float rms_eps = 1e-5f;
@@ -23,10 +24,17 @@ struct SynthPreset {
   // llama-3 frequency scaling (rope_freqs.weight) when factor > 0.
   float rope_scale_factor = 0.0f, rope_low_freq = 1.0f, rope_high_freq = 4.0f;
   int64_t rope_orig_ctx = 8192;
+  // LongRoPE (phi3): rope_factors_long/short, the long ones past rope_orig_ctx.
+  bool longrope = false;
+  float rope_attn_factor = 1.0f;
+  int64_t n_swa = 0;  // sliding window of the layers the architecture marks local
+  // Mixture of experts: n_expert experts of width n_ff_exp, n_expert_used per token.
+  int64_t n_expert = 0, n_expert_used = 0, n_ff_exp = 0;
+  bool chatml = true;  // vocabulary and template style: ChatML, or llama-3's headers
 };
 
-// The named presets (tiny-* for each architecture, llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b,
-// qwen3-0.6b).
+// The named presets: "tiny" for each architecture that has one, and real models' shapes
+// (llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, qwen3-0.6b, gemma3-1b, phi4-mini, qwen3-moe-small).
 const std::vector<SynthPreset>& synth_presets();
 // Resolves `--preset` and `--arch`: "tiny" picks the tiny preset of `arch` (llama when empty);
 // other presets fix the architecture, and a different `arch` is an error. Throws

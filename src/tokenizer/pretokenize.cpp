@@ -72,8 +72,10 @@ const std::vector<Group>& groups() {
         "\\s?[!-/:-~\uff01-\uff0f\uff1a-\uff5e\u2018-\u201f\u3000-\u3002]+", "\\s+$", kCjk,
         "\\p{N}+"}},
       {{"deepseek-coder"}, {"[\r\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", kCjk, "\\p{N}"}},
+      // Unlike falcon's, the default punctuation set leaves out the backtick: "a  `" splits as
+      // "a", " ", " `" (the GPT-2 rule), not "a", "  ", "`".
       {{"default"},
-       {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2, "\\p{N}+", "[0-9][0-9][0-9]"}},
+       {"[\\p{P}\\$\\+<=>\\^~\\|]+", kGpt2, "\\p{N}+", "[0-9][0-9][0-9]"}},
   };
   return g;
 }

@@ -23,6 +23,9 @@ struct Fragment {
   size_t offset, len;
 };
 
+// C's isspace in the "C" locale, which is what llama.cpp's strip attributes test.
+bool is_ascii_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
 bool is_special_type(TokenType t) {
   return t == TokenType::control || t == TokenType::user_defined || t == TokenType::unknown;
 }
@@ -86,9 +89,14 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_special,
       std::string_view s = text.substr(f.offset, f.len);
       size_t pos = 0;
       for (size_t hit; (hit = s.find(needle, pos)) != std::string_view::npos;) {
-        if (hit > pos) next.push_back({-1, f.offset + pos, hit - pos});
+        size_t left_end = hit;
+        if (tok.lstrip)
+          while (left_end > pos && is_ascii_space(s[left_end - 1])) --left_end;
+        if (left_end > pos) next.push_back({-1, f.offset + pos, left_end - pos});
         next.push_back({id, 0, 0});
         pos = hit + needle.size();
+        if (tok.rstrip)
+          while (pos < s.size() && is_ascii_space(s[pos])) ++pos;
       }
       if (pos < s.size()) next.push_back({-1, f.offset + pos, s.size() - pos});
     }

@@ -1,6 +1,8 @@
 #include "tokenizer/vocab.h"
 
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 
 #include "core/error.h"
 #include "gguf/gguf.h"
@@ -90,6 +92,42 @@ void Vocab::finalize(const std::vector<std::string>& merges, const std::string& 
     }
   }
 }
+
+namespace {
+
+bool contains_any(const std::string& s, std::initializer_list<const char*> parts) {
+  for (const char* p : parts)
+    if (s.find(p) != std::string::npos) return true;
+  return false;
+}
+
+// Whitespace-eating special tokens, decided as llama.cpp decides them (by model name,
+// pre-tokenizer or architecture), since the GGUF metadata has no field for them.
+void set_strip_attributes(Vocab& v, const gguf::File& file) {
+  std::string name = file.get_string("general.name", "");
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string arch = file.get_string("general.architecture", "");
+  auto set = [&](std::string_view text, bool TokenData::*attr, bool on) {
+    const int32_t id = v.find(text);
+    if (id >= 0) v.tokens[id].*attr = on;
+  };
+  if (contains_any(v.pre, {"jina-v2-de", "jina-v2-es", "jina-v2-code"}) ||
+      contains_any(arch, {"nomic-bert-moe", "jina-bert-v3"})) {
+    set("<mask>", &TokenData::lstrip, true);
+  } else if (contains_any(name, {"phi-3", "phi3"})) {
+    // Every special token eats the whitespace after it, except the unknown, BOS and
+    // end-of-text tokens.
+    for (TokenData& t : v.tokens)
+      if (t.type == TokenType::control || t.type == TokenType::user_defined || t.type == TokenType::unknown)
+        t.rstrip = true;
+    set("</s>", &TokenData::rstrip, true);
+    for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, &TokenData::rstrip, false);
+  } else if (contains_any(name, {"modern-bert"})) {
+    set("[MASK]", &TokenData::lstrip, true);
+  }
+}
+
+}  // namespace
 
 Vocab load_vocab(const gguf::File& file) {
   const std::string& where = file.name();
@@ -193,6 +231,7 @@ Vocab load_vocab(const gguf::File& file) {
                              std::string(type_key(v.type)) + "' vocabularies)");
   }
   v.finalize(merges, where);
+  set_strip_attributes(v, file);
   return v;
 }
 

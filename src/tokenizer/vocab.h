@@ -24,6 +24,9 @@ struct TokenData {
   std::string text;
   float score = 0.0f;
   TokenType type = TokenType::normal;
+  // When cut out of a text as a special token, it swallows the whitespace on its left (lstrip)
+  // or right (rstrip). GGUF does not store these; load_vocab sets them per model family.
+  bool lstrip = false, rstrip = false;
 };
 
 // string_view lookups into a map keyed by std::string without allocating.

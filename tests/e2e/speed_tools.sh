@@ -24,7 +24,7 @@ status() {  # status WANT CMD...: run CMD, it must exit WANT; stderr goes to $tm
 }
 
 # --- synth: same arguments, byte-identical file whatever the thread count; loads and runs.
-for arch in llama qwen2 qwen3; do
+for arch in llama qwen2 qwen3 gemma3 phi3 qwen3moe; do
   "$hearth" synth --arch "$arch" --preset tiny --type q8_0 --seed 7 -t 1 -o "$tmp/$arch-a.gguf" >/dev/null
   "$hearth" synth --arch "$arch" --preset tiny --type q8_0 --seed 7 -t 2 -o "$tmp/$arch-b.gguf" --json >"$tmp/synth.json"
   cmp "$tmp/$arch-a.gguf" "$tmp/$arch-b.gguf" || fail "$arch: same synth arguments gave different files"

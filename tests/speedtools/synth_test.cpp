@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -13,6 +14,7 @@
 #include "model/model.h"
 #include "model/quant_mix.h"
 #include "model/synth.h"
+#include "model/tensor_list.h"
 #include "support/shared_data.h"
 #include "tokenizer/tokenizer.h"
 
@@ -76,7 +78,47 @@ TEST_P(SynthArch, VocabularyRoundTripsText) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, SynthArch, ::testing::Values("llama", "qwen2", "qwen3"));
+TEST_P(SynthArch, LoadsWithThePresetsShapeAndRuns) {
+  // The architecture's tensor list wrote the file and binds it back: every tensor in the file is
+  // one the model reads, the hyper-parameter keys read back as the preset, and a forward pass
+  // gives finite logits.
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  const std::string arch = GetParam();
+  const model::SynthPreset& p = model::resolve_synth_preset("tiny", arch);
+  synth(arch, model::FileType::Q8_0, 3, 2, dir / "m.gguf");
+  const auto m = model::Model::load((dir / "m.gguf").string());
+  const model::HParams& h = m->hparams();
+  EXPECT_EQ(h.n_vocab, p.n_vocab);
+  EXPECT_EQ(h.n_layer, p.n_layer);
+  EXPECT_EQ(h.n_head_kv, p.n_head_kv);
+  EXPECT_EQ(h.head_dim_k, p.head_dim);
+  EXPECT_EQ(h.n_rot, p.n_rot > 0 ? p.n_rot : p.head_dim);
+  EXPECT_EQ(h.n_expert, p.n_expert);
+  EXPECT_EQ(h.n_expert_used, p.n_expert_used);
+  EXPECT_EQ(h.n_swa, p.n_swa);
+  EXPECT_EQ(h.n_ctx_orig, p.longrope ? p.rope_orig_ctx : 0);
+  EXPECT_FLOAT_EQ(h.rope_attn_factor, p.rope_attn_factor);
+  EXPECT_EQ(m->weights().output.data == m->weights().token_embd.data, p.tied);
+  if (p.longrope) EXPECT_TRUE(m->weights().rope_long && m->weights().rope_short);
+  if (p.n_expert > 0) EXPECT_EQ(m->weights().layers[0].gate_exps.n_expert, p.n_expert);
+
+  std::vector<std::string> listed;
+  for (const auto& t : model::decoder_tensors(m->arch(), h)) listed.push_back(t.name);
+  const gguf::File f = gguf::File::open((dir / "m.gguf").string());
+  for (const auto& t : f.tensors())
+    EXPECT_NE(std::find(listed.begin(), listed.end(), t.name), listed.end()) << t.name << " is not read by " << arch;
+
+  model::KvCache cache(h, 64);
+  std::vector<int32_t> toks;
+  for (int i = 0; i < 40; ++i) toks.push_back((i * 37 + 5) % static_cast<int>(p.n_vocab));  // crosses gemma3's window
+  std::vector<float> logits;
+  m->forward(cache, toks, true, logits);
+  ASSERT_EQ(logits.size(), toks.size() * static_cast<size_t>(p.n_vocab));
+  for (float l : logits) ASSERT_TRUE(std::isfinite(l));
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Archs, SynthArch, ::testing::Values("llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe"));
 
 TEST(Synth, TinyLlamaMixesMatchLlamaQuantizeFiles) {
   // hearth's tiny llama has the shared tiny-llama's layer shapes (256 / 4 layers / 8 heads / 2 KV
@@ -190,7 +232,11 @@ TEST(Synth, BadPresetOrArchIsAnError) {
   EXPECT_THROW(model::resolve_synth_preset("nope", ""), Error);
   EXPECT_THROW(model::resolve_synth_preset("llama-3.2-1b", "qwen2"), Error);
   EXPECT_THROW(model::resolve_synth_preset("tiny", "gpt2"), Error);
+  EXPECT_THROW(model::resolve_synth_preset("tiny", "bert"), Error);  // encoders have no preset
+  EXPECT_THROW(model::resolve_synth_preset("phi4-mini", "llama"), Error);
   EXPECT_EQ(model::resolve_synth_preset("llama-3.2-1b", "").n_vocab, 128256);
+  EXPECT_EQ(model::resolve_synth_preset("gemma3-1b", "").arch, "gemma3");
+  EXPECT_EQ(model::resolve_synth_preset("qwen3-moe-small", "qwen3moe").n_expert, 64);
 }
 
 }  // namespace

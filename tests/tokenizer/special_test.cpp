@@ -52,6 +52,36 @@ TEST(SpecialTokens, SpmControlTokenSplitsText) {
   EXPECT_EQ(tok->decode({1, 265, 2}, true), "<s> ab</s>");
 }
 
+TEST(SpecialTokens, Phi3SpecialTokensEatTheWhitespaceAfterThem) {
+  // llama.cpp marks every special token of a model named phi-3/phi3 as right-stripping, except
+  // <unk>, <s> and <|endoftext|>: "\n " after <|user|> or </s> is dropped, after <s> kept.
+  gguf::Writer phi = spm_writer();
+  phi.set("general.name", gguf::Value::str("Phi-3-mini-4k-instruct"));
+  auto p = load(phi);
+  auto plain = load(spm_writer());
+  EXPECT_EQ(p->encode("<|user|>\n ab</s> ab", false, true), (Ids{267, 265, 2, 265}));
+  EXPECT_EQ(p->encode("<|user|>\n\t\r ab", false, false), (Ids{267, 265}));  // user-defined: cut anyway
+  EXPECT_NE(plain->encode("<|user|>\n ab</s> ab", false, true), (Ids{267, 265, 2, 265}));
+  EXPECT_EQ(p->encode("<s>\n ab", false, true), plain->encode("<s>\n ab", false, true));
+  // Only whitespace to the right: text before the token keeps its spaces.
+  EXPECT_EQ(p->encode("ab </s>", false, true), plain->encode("ab </s>", false, true));
+}
+
+TEST(SpecialTokens, MaskTokenEatsTheWhitespaceBeforeIt) {
+  // nomic-bert-moe (and jina-v2 pre-tokenizers): <mask> left-strips.
+  std::vector<Tok> toks = spm_tokens();
+  toks.push_back({"<mask>", 0, 4});  // 268
+  gguf::Writer w;
+  w.set("tokenizer.ggml.model", gguf::Value::str("llama"));
+  set_tokens(w, toks);
+  auto plain = load(w);
+  w.set("general.architecture", gguf::Value::str("nomic-bert-moe"));
+  auto moe = load(w);
+  EXPECT_EQ(moe->encode("ab \n<mask>", false, false), (Ids{265, 268}));
+  EXPECT_NE(plain->encode("ab \n<mask>", false, false), (Ids{265, 268}));
+  EXPECT_EQ(moe->encode("<mask> ab", false, false), plain->encode("<mask> ab", false, false));
+}
+
 TEST(SpecialTokens, EndOfGenerationSet) {
   HEARTH_REQUIRE_SHARED();
   auto q = gguf::File::open(test::shared_path("vocab/ggml-vocab-qwen2-rebuilt.gguf").string());
