@@ -112,7 +112,7 @@ TEST_P(SynthArch, LoadsWithThePresetsShapeAndRuns) {
   std::vector<int32_t> toks;
   for (int i = 0; i < 40; ++i) toks.push_back((i * 37 + 5) % static_cast<int>(p.n_vocab));  // crosses gemma3's window
   std::vector<float> logits;
-  m->forward(cache, toks, true, logits);
+  m->forward(cache, toks, true, logits, nullptr);
   ASSERT_EQ(logits.size(), toks.size() * static_cast<size_t>(p.n_vocab));
   for (float l : logits) ASSERT_TRUE(std::isfinite(l));
   fs::remove_all(dir);

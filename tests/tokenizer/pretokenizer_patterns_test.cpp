@@ -20,7 +20,8 @@ const char* const kPunctuationRuns = R"JSON({"default": [["x  `", ["x", " ", " `
 
 TEST(PreTokenizerPatterns, SplitLikeAReferenceRegexEngine) {
   for (const char* expected : {kExpected, kPunctuationRuns}) {
-    for (const auto& [name, cases] : hearth::json::parse(expected).items()) {
+    const auto all = hearth::json::parse(expected);
+    for (const auto& [name, cases] : all.items()) {
       hearth::tokenizer::PreTokenizer pre(name);
       for (const auto& c : cases) {
         const std::string text = c[0];
