@@ -39,13 +39,19 @@ TEST(MemoryCrash, AcknowledgedWritesSurviveSigkill) {
     }
     setpgid(pid, pid);
     close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 600));
-    kill(-pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
+    // Kill at a random point after the first acknowledged write (a loaded machine, or a
+    // sanitizer build, may take longer than any fixed delay to get there).
     std::string out;
     char buf[4096];
     ssize_t n;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (out.find('\n') == std::string::npos && std::chrono::steady_clock::now() < give_up &&
+           (n = read(fds[0], buf, sizeof buf)) > 0)
+      out.append(buf, static_cast<size_t>(n));
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    kill(-pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
     while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
     close(fds[0]);
     std::istringstream lines(out);
