@@ -32,7 +32,8 @@ void interleave_weights(const tensor::Kernels& kernels, Weights& w, const Mapped
                         std::vector<OwnedBytes>& owned) {
   std::vector<Weight*> todo;
   for (LayerWeights& l : w.layers)
-    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down})
+    for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down, &l.gate_exps,
+                      &l.up_exps, &l.down_exps})
       if (*m) todo.push_back(m);
   // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one is
   // interleaved with the output and looked up there, so no file page of it stays resident.
@@ -48,9 +49,12 @@ void interleave_weights(const tensor::Kernels& kernels, Weights& w, const Mapped
   // changes, so running out of memory leaves the model as it was.
   std::vector<size_t> offset;
   size_t total = 0;
+  // Stacked experts are interleaved as one matrix of n_expert * rows rows: each expert's rows
+  // are a whole number of 16-row groups, so expert e still starts at e times its (new) size.
+  auto all_rows = [](const Weight& m) { return m.rows * m.n_expert; };
   for (const Weight* m : todo) {
     offset.push_back(total);
-    total += (tensor::interleaved_size(m->type, m->rows, m->cols) + 63) / 64 * 64;
+    total += (tensor::interleaved_size(m->type, all_rows(*m), m->cols) + 63) / 64 * 64;
   }
   OwnedBytes arena = allocate(total);
   if (!arena) fail(Errc::io, "out of memory repacking weights (" + std::to_string(total) + " bytes)");
@@ -67,7 +71,7 @@ void interleave_weights(const tensor::Kernels& kernels, Weights& w, const Mapped
     const Weight& m = *todo[t];
     const size_t rs = tensor::row_size(m.type, m.cols);
     const int64_t step = std::max<int64_t>(1, static_cast<int64_t>((size_t(2) << 20) / (rs * 16))) * 16;
-    for (int64_t r0 = 0; r0 < m.rows; r0 += step) slices.push_back({t, r0, std::min(m.rows, r0 + step)});
+    for (int64_t r0 = 0; r0 < all_rows(m); r0 += step) slices.push_back({t, r0, std::min(all_rows(m), r0 + step)});
   }
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -89,6 +93,7 @@ void interleave_weights(const tensor::Kernels& kernels, Weights& w, const Mapped
   for (size_t t = 0; t < todo.size(); ++t) {
     todo[t]->data = arena.get() + offset[t];
     todo[t]->layout = tensor::Layout::interleaved16;
+    if (todo[t]->n_expert > 1) todo[t]->expert_stride = tensor::interleaved_size(todo[t]->type, todo[t]->rows, todo[t]->cols);
   }
   owned.push_back(std::move(arena));
   if (tied && w.output.layout == tensor::Layout::interleaved16) {

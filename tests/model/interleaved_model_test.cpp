@@ -1,5 +1,5 @@
 // Load-time repacking (model/weights_interleave.cpp): on the AVX-512 path Q4_0 and Q8_0 matrices
-// move into the interleaved layout, the logits stay within rounding of the row layout, and the
+// (stacked experts too) move into the interleaved layout, the logits stay within rounding of the row layout, and the
 // process does not keep two copies of the weights.
 #include <gtest/gtest.h>
 
@@ -37,8 +37,12 @@ TEST_P(InterleavedModel, RepacksOnAvx512AndAgreesWithRowLayout) {
   auto packed = load(GetParam(), true);
   const auto& L = packed->weights().layers[0];
   const Layout want = avx512() ? Layout::interleaved16 : Layout::rows;
-  for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down})
-    if (w->type != hearth::tensor::Type::Q5_K) EXPECT_EQ(w->layout, want) << w->name;
+  for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down, &L.gate_exps, &L.up_exps, &L.down_exps})
+    if (*w) {
+      using hearth::tensor::Type;
+      const bool has_layout = w->type == Type::Q4_0 || w->type == Type::Q8_0 || w->type == Type::Q4_K || w->type == Type::Q6_K;
+      EXPECT_EQ(w->layout, has_layout ? want : Layout::rows) << w->name;
+    }
   // An untied token_embd keeps the file's rows; a tied one is the output's interleaved copy.
   const auto& W = packed->weights();
   if (W.output.name == W.token_embd.name) {
@@ -76,7 +80,8 @@ TEST_P(InterleavedModel, RepacksOnAvx512AndAgreesWithRowLayout) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, InterleavedModel, ::testing::Values("tiny-llama-Q4_0.gguf", "tiny-llama-Q8_0.gguf",
-                                                                          "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q8_0.gguf"),
+                                                                          "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q8_0.gguf",
+                                                                          "tiny-qwen3moe-Q4_K_M.gguf", "tiny-llamamoe-Q8_0.gguf"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (char& c : s)
