@@ -41,15 +41,15 @@ struct Group {
 const std::vector<Group>& groups() {
   static const std::vector<Group> g = {
       {{"llama3", "llama-v3", "llama-bpe", "falcon3", "dbrx", "smaug-bpe"}, {kLlama3}},
-      {{"qwen2", "deepseek-r1-qwen", "stablelm2", "hunyuan"}, {kQwen2}},
-      {{"gpt-2", "phi-2", "roberta-bpe", "gigachat", "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
+      {{"qwen2", "deepseek-r1-qwen", "kormo", "openpangu", "f2llmv2", "stablelm2", "hunyuan"}, {kQwen2}},
+      {{"gpt-2", "phi-2", "a.x-4.0", "mellum", "modern-bert", "exaone4", "roberta-bpe", "gigachat", "jina-es", "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de",
         "jina-v2-code", "mpt", "olmo", "jais", "trillion"},
        {kGpt2}},
-      {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
+      {{"starcoder", "refact", "command-r", "cohere2_moe", "smollm", "codeshell", "exaone", "minerva-7b"},
        {"\\p{N}", kGpt2}},
       {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2, "[0-9][0-9][0-9]"}},
       {{"tekken"}, {kTekken}},
-      {{"gpt-4o", "llama4"}, {kGpt4o}},
+      {{"gpt-4o", "llama4", "kanana2"}, {kGpt4o}},
       {{"deepseek-v3"},
        {"\\p{N}{1,3}", "[\u4e00-\u9fa5\u3040-\u309f\u30a0-\u30ff]+",
         "[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+|"
