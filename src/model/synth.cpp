@@ -124,6 +124,8 @@ HParams preset_hparams(const SynthPreset& p) {
   h.n_ctx_train = p.n_ctx, h.rms_eps = p.rms_eps, h.rope_base = p.rope_base;
   h.n_expert = p.n_expert, h.n_expert_used = p.n_expert_used, h.n_ff_exp = p.n_ff_exp;
   h.n_swa = p.n_swa;
+  // Llama 3 frequency scaling lives only in rope_freqs.weight: llama.cpp's converter writes no
+  // rope.scaling.* keys for it (and refuses a scaling type named "llama3"), so none is set here.
   if (p.longrope) h.n_ctx_orig = p.rope_orig_ctx;
   h.rope_attn_factor = p.rope_attn_factor;
   return h;
@@ -131,9 +133,9 @@ HParams preset_hparams(const SynthPreset& p) {
 
 // The architecture's tensor list with the optional tensors this preset has, in llama-quantize's
 // order.
-std::vector<TensorSpec> tensor_plan(const SynthPreset& p) {
+std::vector<TensorSpec> tensor_plan(const SynthPreset& p, const ArchDef& arch, const HParams& hp) {
   std::vector<TensorSpec> v;
-  for (TensorSpec& t : decoder_tensors(synth_arch(p.arch), preset_hparams(p))) {
+  for (TensorSpec& t : decoder_tensors(arch, hp)) {
     if (t.optional) {
       const bool want = (t.model_slot == &Weights::output && !p.tied) ||
                         (t.model_slot == &Weights::rope_freqs && p.rope_scale_factor > 0) ||
@@ -206,14 +208,15 @@ void fill_row(uint64_t seed, size_t tensor, int64_t row, float center, float hal
   }
 }
 
-std::vector<std::pair<std::string, Value>> metadata(const SynthPreset& p, FileType ft, uint64_t seed,
+std::vector<std::pair<std::string, Value>> metadata(const SynthPreset& p, const ArchDef& arch, const HParams& hp,
+                                                     FileType ft, uint64_t seed,
                                                      const tokenizer::SynthVocab& vocab) {
   std::vector<std::pair<std::string, Value>> kv;
   kv.emplace_back("general.architecture", Value::str(p.arch));
   kv.emplace_back("general.type", Value::str("model"));
   kv.emplace_back("general.name", Value::str("hearth synth " + p.name + " (random weights, seed " +
                                              std::to_string(seed) + ")"));
-  for (auto& e : hparams_metadata(synth_arch(p.arch), preset_hparams(p))) kv.push_back(std::move(e));
+  for (auto& e : hparams_metadata(arch, hp)) kv.push_back(std::move(e));
   kv.emplace_back("general.file_type", Value::u32(static_cast<uint32_t>(ft)));
   kv.emplace_back("tokenizer.ggml.model", Value::str("gpt2"));
   kv.emplace_back("tokenizer.ggml.pre", Value::str(vocab.pre));
@@ -273,7 +276,9 @@ SynthResult synthesize(const SynthOptions& o) {
       p.chatml ? tokenizer::SynthVocabStyle::chatml : tokenizer::SynthVocabStyle::llama3;
   const tokenizer::SynthVocab vocab = tokenizer::make_synth_vocab(style, p.n_vocab);
 
-  const std::vector<TensorSpec> plan = tensor_plan(p);
+  const ArchDef& arch = synth_arch(p.arch);
+  const HParams hp = preset_hparams(p);
+  const std::vector<TensorSpec> plan = tensor_plan(p, arch, hp);
   std::vector<TensorPlanInput> inputs;
   for (const auto& t : plan) inputs.push_back({t.name, t.dims, Type::F32});
   const std::vector<Type> types = plan_types(o.type, inputs, MixContext{p.n_head, p.n_head_kv, p.arch});
@@ -289,9 +294,10 @@ SynthResult synthesize(const SynthOptions& o) {
   }
   res.n_tensors = static_cast<int64_t>(plan.size());
 
-  GgufStreamWriter w(o.out, metadata(p, o.type, o.seed, vocab), std::move(stream));
+  GgufStreamWriter w(o.out, metadata(p, arch, hp, o.type, o.seed, vocab), std::move(stream));
   const std::vector<float> rope = p.rope_scale_factor > 0 ? llama3_rope_factors(p) : std::vector<float>{};
-  const std::vector<float> rope_long = longrope_factors(p, true), rope_short = longrope_factors(p, false);
+  const std::vector<float> rope_long = p.longrope ? longrope_factors(p, true) : std::vector<float>{};
+  const std::vector<float> rope_short = p.longrope ? longrope_factors(p, false) : std::vector<float>{};
   auto produce = [&](size_t i, int64_t row0, int64_t nrows, float* out) {
     const TensorSpec& t = plan[i];
     const std::vector<float>& factors = t.model_slot == &Weights::rope_long    ? rope_long

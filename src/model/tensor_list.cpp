@@ -86,8 +86,7 @@ Weights bind_tensors(const gguf::File& f, const std::vector<TensorSpec>& list, i
   w.layers.resize(static_cast<size_t>(n_layer));
   for (const TensorSpec& t : list) {
     Weight b;
-    if (t.dims.size() == 3) {
-      if (t.optional && !f.find_tensor(t.name)) continue;
+    if (t.dims.size() == 3) {  // stacked experts, always required
       b = bind_experts(f, t.name, t.dims[0], t.dims[1], t.dims[2]);
     } else if (t.dims.size() == 2) {
       b = t.optional ? bind_optional_matrix(f, t.name, t.dims[0], t.dims[1]) : bind_matrix(f, t.name, t.dims[0], t.dims[1]);
