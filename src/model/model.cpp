@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/thread_pool.h"
 #include "model/attention.h"
 #include "model/ffn.h"
@@ -57,6 +58,13 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   m->arch_ = arch;
   m->kernels_ = &tensor::kernels_for(opts.isa);
   m->hp_ = read_hparams(*m->file_, *arch);
+  if (m->hp_.n_swa > 0 && !arch->sliding_layer)
+    // Phi-3 files carry a window (2047) their converters wrote; llama.cpp runs them with full
+    // attention on every layer and so does hearth, but the user should know past that length.
+    log::warn(m->file_->name() + ": " + arch->name + ".attention.sliding_window = " + std::to_string(m->hp_.n_swa) +
+              " is ignored: hearth runs " + arch->name +
+              " with full attention on every layer, as llama.cpp does, so outputs past that many tokens may "
+              "differ from the original model's");
   if (arch->encoder) {
     m->enc_ = std::make_unique<EncoderWeights>(bind_encoder(*m->file_, *arch, m->hp_));
     return m;

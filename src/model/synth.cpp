@@ -95,6 +95,7 @@ std::vector<SynthPreset> build_presets() {
   p4.n_vocab = 200064, p4.n_embd = 3072, p4.n_layer = 32, p4.n_head = 24, p4.n_head_kv = 8;
   p4.head_dim = 128, p4.n_rot = 96, p4.n_ff = 8192, p4.n_ctx = 131072, p4.rope_base = 10000.0f, p4.rms_eps = 1e-5f;
   p4.tied = true, p4.longrope = true, p4.rope_orig_ctx = 4096;
+  p4.n_swa = 262144;  // as its converted files carry it (hearth ignores it; ik_llama.cpp requires it)
   p4.rope_attn_factor = 1.1902380714f;  // sqrt(1 + ln(131072 / 4096) / ln(4096)), as converters write it
   v.push_back(p4);
   // Qwen3-30B-A3B's layer (2048 wide, 32/4 heads of 128, experts 768 wide) with fewer layers

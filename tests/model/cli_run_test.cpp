@@ -62,6 +62,19 @@ TEST(CliRun, SampledRunIsReproducibleWithASeed) {
   EXPECT_EQ(json::parse(a)["tokens"], json::parse(b)["tokens"]);
 }
 
+TEST(CliRun, IgnoredSlidingWindowIsReported) {
+  HEARTH_REQUIRE_SHARED();
+  // The shared Phi-3 file carries attention.sliding_window = 2047, which llama.cpp (and so hearth)
+  // does not apply: the user is told, not left to guess; files without the key run quietly.
+  std::string out, err;
+  int rc = run_command(hearth_bin() + " run -m " + model("tiny-phi3-Q8_0.gguf") + " -p hi -n 2 --temp 0", &out, &err);
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_NE(err.find("phi3.attention.sliding_window = 2047 is ignored"), std::string::npos) << err;
+  rc = run_command(hearth_bin() + " run -m " + model("tiny-llama-Q8_0.gguf") + " -p hi -n 2 --temp 0", &out, &err);
+  ASSERT_EQ(rc, 0) << err;
+  EXPECT_EQ(err.find("sliding_window"), std::string::npos) << err;
+}
+
 TEST(CliLogits, JsonMatchesGoldenFormatAndValues) {
   HEARTH_REQUIRE_SHARED();
   json g = golden("tiny-llama-F32.json");
