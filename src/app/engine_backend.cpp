@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "app/harmony_stream.h"
 #include "app/local_tools.h"
 #include "app/output_grammar.h"
 #include "app/reasoning_stream.h"
@@ -187,7 +188,7 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   engine::GenRequest gen;
   std::string prompt;
   try {
-    prompt = formatter_.render(engine_messages(req.messages), true, {tools, req.thinking});
+    prompt = formatter_.render(engine_messages(req.messages), true, {tools, req.thinking, req.reasoning_effort});
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }
@@ -198,18 +199,26 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   gen.logprobs = req.sampling.logprobs;
   gen.top_logprobs = req.sampling.top_logprobs;
   gen.grammar = output_grammar(req.format);
-  // Events go: engine -> <think> split (templates with reasoning) -> tool-call parsing -> caller.
+  // Events go: engine -> <think> split (templates with reasoning) or harmony channels -> tool-call
+  // parsing -> caller.
   router::StreamSink out = sink;
   std::optional<ToolCallStream> tool_stream;
   if (calls) {
     const engine::ToolGrammar tg = engine::tool_call_grammar(formatter_.tool_syntax(), tools, choice);
     gen.grammar = sampling::Grammar::parse(tg.gbnf);
     gen.grammar_triggers = tg.triggers;
+    const auto& tok = sched_->tokenizer();
+    for (const auto& text : engine::tool_marker_tokens(formatter_.tool_syntax()))
+      if (const int32_t id = tok.find_token(text); id >= 0 && tok.is_control(id)) gen.text_tokens.push_back(id);
     tool_stream.emplace(formatter_.tool_syntax(), tools, out);
     out = [&](const StreamEvent& e) { return (*tool_stream)(e); };
   }
   std::optional<ReasoningStream> reasoning;
-  if (formatter_.has_reasoning()) {
+  std::optional<HarmonyStream> harmony;
+  if (formatter_.tool_syntax() == engine::ToolSyntax::harmony) {
+    harmony.emplace(calls, out);
+    out = [&](const StreamEvent& e) { return (*harmony)(e); };
+  } else if (formatter_.has_reasoning()) {
     reasoning.emplace(engine::prompt_opens_reasoning(prompt), out);
     out = [&](const StreamEvent& e) { return (*reasoning)(e); };
   }
@@ -267,7 +276,7 @@ int64_t EngineBackend::count_tokens(const router::ChatRequest& req) {
   check_model(req.model);
   try {
     return static_cast<int64_t>(
-        formatter_.tokenize(engine_messages(req.messages), true, {engine_tools(req.tools), req.thinking}).size());
+        formatter_.tokenize(engine_messages(req.messages), true, {engine_tools(req.tools), req.thinking, req.reasoning_effort}).size());
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }

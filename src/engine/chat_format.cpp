@@ -119,6 +119,7 @@ std::string ChatFormatter::render_as_given(const std::vector<ChatMessage>& messa
   in.bos_token = bos_text_;
   in.eos_token = eos_text_;
   if (opt.thinking) in.extra_context["enable_thinking"] = *opt.thinking;
+  if (!opt.effort.empty()) in.extra_context["reasoning_effort"] = opt.effort;
   return jinja::render_chat(source_, in);
 }
 

@@ -30,6 +30,8 @@ struct RenderOptions {
   std::vector<ToolSpec> tools;
   // Sets the template's enable_thinking (Qwen3, SmolLM3, Granite, ...); unset: the template's default.
   std::optional<bool> thinking;
+  // Sets the template's reasoning_effort (gpt-oss: low, medium, high); empty: the template's default.
+  std::string effort;
 };
 
 class ChatFormatter {

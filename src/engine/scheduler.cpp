@@ -262,11 +262,14 @@ void Scheduler::loop() {
       s->stats.queue_ms = s->t_admit - p.submitted_ms;
       s->sampler = std::make_unique<sampling::Sampler>(p.req.sampling, static_cast<int32_t>(model_.model->n_vocab()));
       for (int32_t t : p.req.prompt) s->sampler->accept_prompt(t);
-      if (p.req.grammar)
-        s->sampler->set_constraint(std::make_unique<sampling::GrammarConstraint>(p.req.grammar, model_.token_bytes,
-                                                                                 p.req.grammar_triggers));
+      if (p.req.grammar) {
+        auto c = std::make_unique<sampling::GrammarConstraint>(p.req.grammar, model_.token_bytes, p.req.grammar_triggers);
+        for (int32_t t : p.req.text_tokens) c->add_text_token(t, model_.tokenizer->token_to_piece(t, true));
+        s->sampler->set_constraint(std::move(c));
+      }
       s->decoder = std::make_unique<tokenizer::StreamDecoder>(*model_.tokenizer);
       s->decoder->push(p.req.prompt.back());  // so the first output piece keeps its leading space
+      for (int32_t t : p.req.text_tokens) s->decoder->add_text_token(t);
       s->cur = std::move(p);
       if (s->cur.req.echo && s->cur.req.logprobs && reuse == 0) {
         GenEvent e;  // the first prompt token has no predecessor to score it

@@ -36,6 +36,9 @@ struct GenRequest {
   std::shared_ptr<const sampling::Grammar> grammar;  // output must be a sentence of this grammar
   // Lazy grammar: free output until one of these strings appears, the grammar from there on.
   std::vector<std::string> grammar_triggers;
+  // Control tokens that are text in this reply (tool-call markers such as Mistral's [TOOL_CALLS]):
+  // decoded as their text and matched by the grammar as such.
+  std::vector<int32_t> text_tokens;
 };
 
 enum class FinishReason { stop, length, context_full, cancelled };

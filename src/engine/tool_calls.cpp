@@ -23,6 +23,7 @@ std::vector<std::string> markers(ToolSyntax s) {
     case ToolSyntax::llama3: return {"{\"name\"", "<|python_tag|>"};
     case ToolSyntax::mistral:
     case ToolSyntax::mistral_args: return {"[TOOL_CALLS]"};
+    case ToolSyntax::harmony: return {"<|channel|>commentary to="};
   }
   return {};
 }
@@ -126,15 +127,15 @@ const ToolSpec* find_tool(const std::vector<ToolSpec>& tools, const std::string&
 
 // {"name": N, "arguments"|"parameters": {...}} -> a call, when N is a tool and the arguments an object
 // (or a string holding one, as some models write).
-bool call_from_json(const json& j, const std::vector<ToolSpec>& tools, ParsedToolCall& out) {
+bool call_from_json(const ordered_json& j, const std::vector<ToolSpec>& tools, ParsedToolCall& out) {
   if (!j.is_object() || !j.contains("name") || !j["name"].is_string()) return false;
   if (!find_tool(tools, j["name"].get<std::string>())) return false;
-  json args = json::object();
+  ordered_json args = ordered_json::object();
   for (const char* k : {"arguments", "parameters"})
     if (j.contains(k)) args = j[k];
   if (args.is_string()) {
     try {
-      args = json::parse(args.get<std::string>());
+      args = ordered_json::parse(args.get<std::string>());
     } catch (const json::exception&) {
       return false;
     }
@@ -146,7 +147,7 @@ bool call_from_json(const json& j, const std::vector<ToolSpec>& tools, ParsedToo
 }
 
 // Parses one JSON value at the start of s (after spaces); returns the bytes it took, 0 when none.
-size_t json_prefix(std::string_view s, json& out) {
+size_t json_prefix(std::string_view s, ordered_json& out) {
   size_t i = 0;
   while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t' || s[i] == '\r')) ++i;
   if (i == s.size() || (s[i] != '{' && s[i] != '[')) return 0;
@@ -164,7 +165,7 @@ size_t json_prefix(std::string_view s, json& out) {
     else if (c == '{' || c == '[') ++depth;
     else if ((c == '}' || c == ']') && --depth == 0) {
       try {
-        out = json::parse(s.substr(i, k + 1 - i));
+        out = ordered_json::parse(s.substr(i, k + 1 - i));
       } catch (const json::exception&) {
         return 0;
       }
@@ -190,7 +191,7 @@ ParsedReply parse_tagged(std::string_view text, const std::vector<ToolSpec>& too
       if (fe != std::string_view::npos) {
         call.name = std::string(inner.substr(f + 10, fe - f - 10));
         const ToolSpec* t = find_tool(tools, call.name);
-        json args = json::object();
+        ordered_json args = ordered_json::object();
         ok = t != nullptr;
         size_t p = fe;
         while (ok) {
@@ -214,7 +215,7 @@ ParsedReply parse_tagged(std::string_view text, const std::vector<ToolSpec>& too
             args[name] = value;
           } else {
             try {
-              args[name] = json::parse(trim(value));
+              args[name] = ordered_json::parse(trim(value));
             } catch (const json::exception&) {
               args[name] = value;
             }
@@ -224,7 +225,7 @@ ParsedReply parse_tagged(std::string_view text, const std::vector<ToolSpec>& too
         if (ok) call.arguments = args.dump();
       }
     } else {
-      json j;
+      ordered_json j;
       const size_t n = json_prefix(inner, j);
       ok = n > 0 && trim(inner.substr(n)).empty() && call_from_json(j, tools, call);
     }
@@ -248,7 +249,7 @@ ParsedReply parse_tagged(std::string_view text, const std::vector<ToolSpec>& too
 void take_calls(std::string_view& rest, const std::vector<ToolSpec>& tools, const char* separators,
                 std::vector<ParsedToolCall>& out) {
   while (true) {
-    json j;
+    ordered_json j;
     const size_t n = json_prefix(rest, j);
     ParsedToolCall call;
     if (n == 0 || !call_from_json(j, tools, call)) return;
@@ -306,10 +307,10 @@ ParsedReply parse_mistral(std::string_view text, const std::vector<ToolSpec>& to
     std::string name(rest.substr(0, a));
     if (const size_t cid = name.find("[CALL_ID]"); cid != std::string::npos) name.resize(cid);
     rest.remove_prefix(a + 6);
-    json args;
+    ordered_json args;
     const size_t n = json_prefix(rest, args);
     ParsedToolCall call;
-    if (n == 0 || !call_from_json(json{{"name", name}, {"arguments", args}}, tools, call)) {
+    if (n == 0 || !call_from_json(ordered_json{{"name", name}, {"arguments", args}}, tools, call)) {
       rest = call_start;
       break;
     }
@@ -323,7 +324,116 @@ ParsedReply parse_mistral(std::string_view text, const std::vector<ToolSpec>& to
   return r;
 }
 
+// Calls are the messages addressed to a function; the answer is the final channel's text (and
+// commentary without a recipient: preambles); analysis is reasoning and not content.
+ParsedReply parse_harmony_calls(std::string_view text, const std::vector<ToolSpec>& tools) {
+  ParsedReply r;
+  for (const auto& m : parse_harmony(text)) {
+    if (m.channel == "analysis") continue;
+    if (m.recipient.rfind("functions.", 0) == 0) {
+      ordered_json args;
+      const size_t n = json_prefix(m.body, args);
+      ParsedToolCall call;
+      if (n > 0 && trim(std::string_view(m.body).substr(n)).empty() &&
+          call_from_json(ordered_json{{"name", m.recipient.substr(10)}, {"arguments", args}}, tools, call)) {
+        r.calls.push_back(std::move(call));
+        continue;
+      }
+      // Not a call after all (cut off, or an unknown tool): shown as written, as other syntaxes do.
+      r.content += "<|channel|>commentary to=" + m.recipient + " <|constrain|>json<|message|>" + m.body;
+      continue;
+    }
+    if (!m.body.empty()) r.content += (r.content.empty() ? "" : "\n") + m.body;
+  }
+  return r;
+}
+
 }  // namespace
+
+namespace {
+
+constexpr std::string_view kChannel = "<|channel|>", kMessage = "<|message|>", kStart = "<|start|>",
+                           kEnd = "<|end|>", kConstrain = "<|constrain|>";
+
+// A message header starts at `p` ("<|start|>ROLE", "<|channel|>", or " to=" for a recipient
+// right after the prompt's role) and runs to its <|message|>; returns where that is, or npos.
+size_t harmony_header_end(std::string_view text, size_t p) {
+  const std::string_view at = text.substr(p);
+  if (at.substr(0, kChannel.size()) != kChannel && at.substr(0, kStart.size()) != kStart && at.substr(0, 4) != " to=")
+    return std::string_view::npos;
+  const size_t msg = text.find(kMessage, p);
+  if (msg == std::string_view::npos) return msg;
+  const std::string_view header = text.substr(p, msg - p);
+  if (header.find(kChannel) == std::string_view::npos || header.find(kEnd) != std::string_view::npos)
+    return std::string_view::npos;
+  return msg;
+}
+
+}  // namespace
+
+std::vector<HarmonyMessage> parse_harmony(std::string_view text) {
+  std::vector<HarmonyMessage> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    // Between messages: "<|end|>" carries nothing the reader needs.
+    if (text.substr(pos, kEnd.size()) == kEnd) {
+      pos += kEnd.size();
+      continue;
+    }
+    const size_t msg = harmony_header_end(text, pos);
+    if (msg == std::string_view::npos) {  // not the format: plain text up to the next header
+      size_t next = pos;
+      while (true) {
+        next = std::min(text.find(kChannel, next + 1), text.find(kStart, next + 1));
+        if (next == std::string_view::npos || harmony_header_end(text, next) != std::string_view::npos) break;
+      }
+      out.push_back({"", "", std::string(text.substr(pos, next == std::string_view::npos ? next : next - pos))});
+      pos = next;
+      continue;
+    }
+    const std::string_view header = text.substr(pos, msg - pos);
+    HarmonyMessage m;
+    const size_t ch = header.find(kChannel);
+    // The recipient may be written after the role ("<|start|>assistant to=functions.f<|channel|>")
+    // or after the channel ("<|channel|>commentary to=functions.f <|constrain|>json").
+    auto recipient_in = [&](std::string_view part) {
+      const size_t to = part.find(" to=");
+      if (to == std::string_view::npos) return;
+      const std::string_view rest = part.substr(to + 4);
+      m.recipient = std::string(rest.substr(0, rest.find_first_of(" <")));
+    };
+    recipient_in(header.substr(0, ch));
+    std::string_view channel = header.substr(ch + kChannel.size());
+    if (const size_t c = channel.find(kConstrain); c != std::string_view::npos) channel = channel.substr(0, c);
+    recipient_in(channel);
+    m.channel = std::string(channel.substr(0, channel.find(' ')));
+    const size_t body = msg + kMessage.size();
+    // A body ends at <|end|>, or where the next message begins if the model left <|end|> out.
+    size_t end = text.size();
+    for (std::string_view stop : {kEnd, kStart, kChannel}) end = std::min(end, text.find(stop, body));
+    m.body = std::string(text.substr(body, end - body));
+    out.push_back(std::move(m));
+    pos = end;
+  }
+  return out;
+}
+
+size_t harmony_stable_prefix(std::string_view text) {
+  size_t cut = text.size();
+  for (std::string_view tag : {kEnd, kStart, kChannel, kMessage, kConstrain})
+    cut = std::min(cut, text.size() - partial_match(text, tag));
+  // A header whose <|message|> has not come yet could still turn out to be one.
+  const size_t last_msg = text.rfind(kMessage);
+  for (std::string_view open : {kChannel, kStart}) {
+    const size_t at = text.rfind(open);
+    if (at != std::string_view::npos && (last_msg == std::string_view::npos || at > last_msg)) cut = std::min(cut, at);
+  }
+  if (text.substr(0, 4) == " to=" && last_msg == std::string_view::npos) cut = 0;
+  if (cut > 0 && text.substr(0, cut).size() < 4 && std::string_view(" to=").substr(0, cut) == text.substr(0, cut) &&
+      last_msg == std::string_view::npos)
+    cut = 0;
+  return cut;
+}
 
 const char* tool_syntax_name(ToolSyntax s) {
   switch (s) {
@@ -333,11 +443,13 @@ const char* tool_syntax_name(ToolSyntax s) {
     case ToolSyntax::llama3: return "llama3";
     case ToolSyntax::mistral: return "mistral";
     case ToolSyntax::mistral_args: return "mistral-args";
+    case ToolSyntax::harmony: return "harmony";
   }
   return "?";
 }
 
 ToolSyntax detect_tool_syntax(std::string_view src) {
+  if (has(src, "<|channel|>") && has(src, "<|message|>")) return ToolSyntax::harmony;
   if (has(src, "[TOOL_CALLS]")) return has(src, "[ARGS]") ? ToolSyntax::mistral_args : ToolSyntax::mistral;
   if (has(src, "<tool_call>") && has(src, "<function=") && has(src, "<parameter=")) return ToolSyntax::qwen3_coder;
   if (has(src, "<tool_call>") && has(src, "tools")) return ToolSyntax::hermes;
@@ -367,6 +479,19 @@ void validate_tools(const std::vector<ToolSpec>& tools) {
   }
 }
 
+std::vector<std::string> tool_marker_tokens(ToolSyntax syntax) {
+  switch (syntax) {
+    case ToolSyntax::generic:
+    case ToolSyntax::hermes:
+    case ToolSyntax::qwen3_coder: return {"<tool_call>", "</tool_call>"};
+    case ToolSyntax::llama3: return {"<|python_tag|>"};
+    case ToolSyntax::mistral: return {"[TOOL_CALLS]"};
+    case ToolSyntax::mistral_args: return {"[TOOL_CALLS]", "[ARGS]", "[CALL_ID]"};
+    case ToolSyntax::harmony: return {};  // the vocabulary already reads its structure as text
+  }
+  return {};
+}
+
 ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& tools, const ToolChoice& choice) {
   ToolGrammar g;
   if (choice.mode == ToolMode::none || tools.empty()) return g;
@@ -387,6 +512,8 @@ ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& to
       const std::string name = gbnf_literal("\"" + t.name + "\"");
       if (syntax == ToolSyntax::mistral_args) {
         call = gbnf_literal(t.name + "[ARGS]") + " " + args_rule(i);
+      } else if (syntax == ToolSyntax::harmony) {
+        call = gbnf_literal(t.name + " <|constrain|>json<|message|>") + " " + args_rule(i);
       } else {
         const char* key = syntax == ToolSyntax::llama3 ? "\"parameters\"" : "\"arguments\"";
         call = "\"{\" hc-sp \"\\\"name\\\"\" hc-sp \":\" hc-sp " + name + " hc-sp \",\" hc-sp " +
@@ -414,6 +541,12 @@ ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& to
     case ToolSyntax::mistral_args:
       rules += "root ::= \"[TOOL_CALLS]\" hc-call" + std::string(choice.parallel ? " ( \"[TOOL_CALLS]\" hc-call )*" : "") + "\n";
       break;
+    case ToolSyntax::harmony:
+      // One call per reply (<|call|> ends it), optionally after the model's analysis; the
+      // analysis is free text up to its <|end|>.
+      rules += "root ::= hc-analysis? \"<|channel|>commentary to=functions.\" hc-call\n";
+      rules += "hc-analysis ::= \"<|channel|>analysis<|message|>\" ( [^<] | \"<\" [^|] )* \"<|end|><|start|>assistant\"\n";
+      break;
   }
   g.gbnf = dedupe_lines(rules);
   if (choice.mode == ToolMode::automatic) g.triggers = markers(syntax);
@@ -431,6 +564,7 @@ ParsedReply parse_tool_calls(ToolSyntax syntax, std::string_view text, const std
     case ToolSyntax::llama3: r = parse_llama3(text, tools); break;
     case ToolSyntax::mistral: r = parse_mistral(text, tools, false); break;
     case ToolSyntax::mistral_args: r = parse_mistral(text, tools, true); break;
+    case ToolSyntax::harmony: r = parse_harmony_calls(text, tools); break;
   }
   if (!r.calls.empty()) r.content = trim(r.content);
   return r;

@@ -17,7 +17,8 @@ enum class ToolSyntax {
   qwen3_coder,  // Qwen3-Coder: <tool_call><function=NAME><parameter=P>value</parameter>...
   llama3,       // Llama 3.1+: {"name": ..., "parameters": {...}}
   mistral,      // Mistral Nemo: [TOOL_CALLS][{"name": ..., "arguments": {...}}, ...]
-  mistral_args  // Mistral Small 3.2, Devstral, Ministral 3: [TOOL_CALLS]NAME[ARGS]{...}
+  mistral_args,  // Mistral Small 3.2, Devstral, Ministral 3: [TOOL_CALLS]NAME[ARGS]{...}
+  harmony        // gpt-oss: <|channel|>commentary to=functions.NAME <|constrain|>json<|message|>{...}
 };
 const char* tool_syntax_name(ToolSyntax s);
 // From the template's text; an empty source (no template) is generic.
@@ -46,6 +47,11 @@ struct ToolGrammar {
   // from the first token (required or named).
   std::vector<std::string> triggers;
 };
+// Marker texts of a syntax that vocabularies often hold as control tokens ([TOOL_CALLS],
+// <|python_tag|>): a reply that may call tools reads them as text, so the model writes a marker
+// as the one token it learned, the grammar matches it and the parser sees it.
+std::vector<std::string> tool_marker_tokens(ToolSyntax syntax);
+
 // The grammar of the call(s) the choice allows, in the syntax's format. mode none has no grammar.
 ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& tools, const ToolChoice& choice);
 
@@ -59,6 +65,18 @@ struct ParsedReply {
 };
 // Takes the calls out of a finished reply. Text that does not form a complete call stays content.
 ParsedReply parse_tool_calls(ToolSyntax syntax, std::string_view text, const std::vector<ToolSpec>& tools);
+
+// One message of a harmony reply (gpt-oss): its channel (analysis, commentary, final), its
+// recipient ("functions.NAME" for a tool call, else empty) and its body.
+struct HarmonyMessage {
+  std::string channel, recipient, body;
+};
+// Reads a harmony reply (the text after the prompt's "<|start|>assistant"). Text that does not
+// follow the format, before or instead of any message, comes back as one message without a channel.
+std::vector<HarmonyMessage> parse_harmony(std::string_view text);
+// How much of a streaming harmony reply parse_harmony can read for sure: a trailing piece that
+// may still grow into a marker or a message header is left out.
+size_t harmony_stable_prefix(std::string_view text);
 
 // Where a call may begin in `text`: the first complete call marker, or else a trailing prefix of
 // one (streaming holds that much back). npos: everything so far is plain text.

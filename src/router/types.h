@@ -86,6 +86,9 @@ struct ChatRequest {
   // Reasoning on or off where the model can switch it (OpenAI reasoning_effort, llama.cpp's
   // chat_template_kwargs.enable_thinking, Anthropic thinking, Ollama think); unset = model default.
   std::optional<bool> thinking;
+  // How hard to reason, for templates that take a level (gpt-oss's "Reasoning: low|medium|high");
+  // empty = the template's default. "minimal" asks for "low".
+  std::string reasoning_effort;
   std::optional<int> max_tokens;
   std::optional<double> temperature;
   std::optional<double> top_p;

@@ -252,8 +252,15 @@ ChatRequest request_from_json(const json& j, bool* stream) {
   // think: true/false, or an effort ("low", "medium", "high") for models that take one.
   if (j.contains("think") && !j["think"].is_null()) {
     if (j["think"].is_boolean()) r.thinking = j["think"].get<bool>();
-    else if (j["think"].is_string()) r.thinking = true;
-    else throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
+    else if (j["think"].is_string()) {
+      const std::string e = j["think"];
+      if (e != "low" && e != "medium" && e != "high")
+        throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
+      r.thinking = true;
+      r.reasoning_effort = e;
+    } else {
+      throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
+    }
   }
   // Not in Ollama's API (its models choose for themselves): hearth takes OpenAI's tool_choice here
   // too, so a client can insist on a call.

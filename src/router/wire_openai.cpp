@@ -157,6 +157,7 @@ ChatRequest request_from_json(const json& j) {
     if (e != "none" && e != "minimal" && e != "low" && e != "medium" && e != "high")
       bad("'reasoning_effort' must be none, minimal, low, medium or high");
     r.thinking = e != "none";
+    if (e != "none") r.reasoning_effort = e == "minimal" ? "low" : e;
   }
   for (const json* o : {&j, j.contains("chat_template_kwargs") ? &j["chat_template_kwargs"] : nullptr})
     if (o && o->is_object() && o->contains("enable_thinking")) {

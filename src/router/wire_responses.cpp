@@ -176,6 +176,7 @@ Request parse_request(const json& j) {
     if (e != "none" && e != "minimal" && e != "low" && e != "medium" && e != "high")
       bad("reasoning.effort", "must be none, minimal, low, medium or high");
     c.thinking = e != "none";
+    if (e != "none") c.reasoning_effort = e == "minimal" ? "low" : e;
   }
   for (const char* k : {"instructions", "tools", "tool_choice", "parallel_tool_calls", "temperature", "top_p",
                         "max_output_tokens", "text", "metadata", "reasoning", "previous_response_id", "store"})

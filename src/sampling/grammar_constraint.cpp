@@ -33,6 +33,17 @@ GrammarConstraint::GrammarConstraint(std::shared_ptr<const Grammar> g, std::shar
   active_ = triggers_.empty();
 }
 
+void GrammarConstraint::add_text_token(int32_t token, std::string text) {
+  if (token < 0 || static_cast<size_t>(token) >= vocab_->size() || vocab_->eog(token) || text.empty()) return;
+  text_tokens_.emplace_back(token, std::move(text));
+}
+
+const std::string& GrammarConstraint::piece(int32_t token) const {
+  for (const auto& [id, text] : text_tokens_)
+    if (id == token) return text;
+  return vocab_->piece(token);
+}
+
 size_t GrammarConstraint::trigger_at(const std::string& text) const {
   size_t best = std::string::npos;
   for (const auto& t : triggers_) best = std::min(best, text.find(t));
@@ -43,14 +54,14 @@ bool GrammarConstraint::allows(int32_t token) const {
   if (token < 0 || static_cast<size_t>(token) >= vocab_->size()) return false;
   if (!active_) {
     if (vocab_->eog(token)) return true;
-    const std::string text = tail_ + vocab_->piece(token);
+    const std::string text = tail_ + piece(token);
     const size_t at = trigger_at(text);
     if (at == std::string::npos) return true;
     GrammarMatcher m = m_;
     return m.accept(std::string_view(text).substr(at));
   }
   if (vocab_->eog(token)) return m_.complete();
-  const std::string& p = vocab_->piece(token);
+  const std::string& p = piece(token);
   if (p.empty()) return false;
   GrammarMatcher m = m_;
   return m.accept(p);
@@ -88,6 +99,10 @@ std::vector<bool> GrammarConstraint::allowed() const {
     valid = dead == SIZE_MAX ? p.size() : dead - 1;
     if (dead == SIZE_MAX) ok[static_cast<size_t>(id)] = true;
   }
+  for (const auto& [id, text] : text_tokens_) {
+    GrammarMatcher m = m_;
+    ok[static_cast<size_t>(id)] = m.accept(text);
+  }
   return ok;
 }
 
@@ -107,10 +122,10 @@ void GrammarConstraint::accept(int32_t token) {
   if (!allows(token)) fail(Errc::internal, "grammar: token " + std::to_string(token) + " does not fit the grammar");
   if (vocab_->eog(token)) return;
   if (active_) {
-    m_.accept(vocab_->piece(token));
+    m_.accept(piece(token));
     return;
   }
-  std::string text = tail_ + vocab_->piece(token);
+  std::string text = tail_ + piece(token);
   const size_t at = trigger_at(text);
   if (at != std::string::npos) {
     active_ = true;

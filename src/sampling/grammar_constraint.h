@@ -40,6 +40,10 @@ class GrammarConstraint {
   GrammarConstraint(std::shared_ptr<const Grammar> g, std::shared_ptr<const TokenBytes> vocab,
                     std::vector<std::string> triggers);
 
+  // Reads a control token (no bytes in the vocabulary's view) as `text`: a tool-call marker such
+  // as Mistral's [TOOL_CALLS], which the grammar spells and the model writes as one token.
+  void add_text_token(int32_t token, std::string text);
+
   bool allows(int32_t token) const;
   // Sets the logit of every candidate the grammar does not allow to -infinity.
   void mask(std::vector<Candidate>& c) const;
@@ -51,11 +55,13 @@ class GrammarConstraint {
 
  private:
   std::vector<bool> allowed() const;
+  const std::string& piece(int32_t token) const;
   // Lazy and not yet triggered: where a trigger starts in tail_ + piece (npos: none).
   size_t trigger_at(const std::string& text) const;
   std::shared_ptr<const TokenBytes> vocab_;
   GrammarMatcher m_;
   std::vector<std::string> triggers_;
+  std::vector<std::pair<int32_t, std::string>> text_tokens_;
   bool active_ = true;
   std::string tail_;  // lazy: the last output bytes, enough to see a trigger split across tokens
 };

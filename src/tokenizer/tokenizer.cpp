@@ -216,7 +216,8 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids, bool render_speci
 }
 
 std::string StreamDecoder::push(int32_t id) {
-  std::string piece = tok_.token_to_piece(id, render_special_);
+  const bool as_text = render_special_ || std::find(text_tokens_.begin(), text_tokens_.end(), id) != text_tokens_.end();
+  std::string piece = tok_.token_to_piece(id, as_text);
   const Vocab& v = tok_.vocab();
   if (first_) {
     if (!piece.empty() && piece[0] == ' ' && (v.add_space_prefix || v.type == VocabType::wpm))

@@ -70,10 +70,13 @@ class StreamDecoder {
   std::string push(int32_t id);
   // Whatever is still pending (invalid/incomplete bytes come out as U+FFFD).
   std::string flush();
+  // Renders this control token as its text (a tool-call marker the reply parser reads).
+  void add_text_token(int32_t id) { text_tokens_.push_back(id); }
 
  private:
   const Tokenizer& tok_;
   bool render_special_;
+  std::vector<int32_t> text_tokens_;
   bool first_ = true;
   std::string pending_;
 };

@@ -14,7 +14,15 @@ namespace {
 const char* const kEogTexts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
     "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<｜end▁of▁sentence｜>",
+    "<|return|>", "<|call|>",  // o200k_harmony (gpt-oss): a final answer, a tool call
+    "<|calls|>", "<|flush|>",  // solar-open's equivalents
+    "[EOT]", "[EOS]",          // Kimi-K2
 };
+
+// Harmony's message structure tokens (gpt-oss). They are control tokens in the files, but the
+// reply's channels (analysis, final, a call's recipient) are only readable with them, so they
+// are text, as llama.cpp makes them.
+const char* const kHarmonyStructure[] = {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"};
 
 const char* type_key(VocabType t) {
   switch (t) {
@@ -82,10 +90,21 @@ void Vocab::finalize(const std::vector<std::string>& merges, const std::string& 
   add_eog(eos_id);
   add_eog(eot_id);
   for (const char* t : kEogTexts) add_eog(find(t));
+  for (const char* t : kHarmonyStructure)
+    if (const int32_t id = find(t); id >= 0) tokens[id].type = TokenType::user_defined;
+  // A vocabulary that ends replies with <|return|> or <|call|> (harmony) or <|calls|>/<|flush|>
+  // uses <|end|> between the messages of one reply (analysis, then final): not an end there.
+  const int32_t end_id = find("<|end|>");
+  const bool has_call = find("<|call|>") >= 0 || find("<|calls|>") >= 0;
+  if (end_id >= 0 && has_call && (find("<|return|>") >= 0 || find("<|flush|>") >= 0)) {
+    std::erase(eog_ids, end_id);
+    tokens[end_id].type = TokenType::user_defined;
+    if (eot_id == end_id) eot_id = -1;
+  }
   if (eot_id < 0) {
     for (const char* t : kEogTexts) {
       int32_t id = find(t);
-      if (id >= 0 && id != eos_id) {
+      if (id >= 0 && id != eos_id && std::find(eog_ids.begin(), eog_ids.end(), id) != eog_ids.end()) {
         eot_id = id;
         break;
       }

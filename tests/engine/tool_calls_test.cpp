@@ -41,12 +41,14 @@ std::string canonical(ToolSyntax s) {
     case ToolSyntax::llama3: return "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", \"days\": 3}}";
     case ToolSyntax::mistral: return "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\", \"days\": 3}}]";
     case ToolSyntax::mistral_args: return "[TOOL_CALLS]get_weather[ARGS]{\"city\": \"Paris\", \"days\": 3}";
+    case ToolSyntax::harmony:
+      return "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"city\": \"Paris\", \"days\": 3}";
   }
   return "";
 }
 
 const ToolSyntax kAll[] = {ToolSyntax::generic, ToolSyntax::hermes, ToolSyntax::qwen3_coder,
-                           ToolSyntax::llama3, ToolSyntax::mistral, ToolSyntax::mistral_args};
+                           ToolSyntax::llama3, ToolSyntax::mistral, ToolSyntax::mistral_args, ToolSyntax::harmony};
 
 TEST(ToolCalls, SyntaxIsReadFromTheFamilysTemplate) {
   HEARTH_REQUIRE_SHARED();
@@ -62,6 +64,7 @@ TEST(ToolCalls, SyntaxIsReadFromTheFamilysTemplate) {
       {"Mistral-Small-3.2-24B-Instruct-2506.jinja", ToolSyntax::mistral_args},
       {"unsloth-mistral-Devstral-Small-2507.jinja", ToolSyntax::mistral_args},
       {"google-gemma-2-2b-it.jinja", ToolSyntax::generic},
+      {"openai-gpt-oss-120b.jinja", ToolSyntax::harmony},
   };
   for (const auto& [file, want] : cases) {
     std::ifstream in(hearth::test::shared_dir() / "templates" / "jinja" / file);
@@ -158,6 +161,69 @@ TEST(ToolCalls, ParsingTakesCallsOutOfText) {
   const auto l = parse_tool_calls(ToolSyntax::llama3, "<|python_tag|>{\"name\": \"get_time\", \"arguments\": \"{\\\"utc\\\": true}\"}", tools);
   ASSERT_EQ(l.calls.size(), 1u);
   EXPECT_EQ(l.calls[0].arguments, R"({"utc":true})");
+}
+
+// gpt-oss's harmony replies: channels, the two places a recipient can be written, reasoning
+// before a call, text that does not follow the format, and what streaming may pass on.
+TEST(ToolCalls, HarmonyMessagesAndCalls) {
+  const auto tools = weather_tools();
+  auto m = parse_harmony("<|channel|>analysis<|message|>The user greets.<|end|><|start|>assistant<|channel|>final<|message|>Hi!");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].channel, "analysis");
+  EXPECT_EQ(m[0].body, "The user greets.");
+  EXPECT_EQ(m[1].channel, "final");
+  EXPECT_EQ(m[1].body, "Hi!");
+  EXPECT_EQ(m[1].recipient, "");
+  // A model that leaves out <|end|> still starts a new message at the next header.
+  m = parse_harmony("<|channel|>analysis<|message|>think<|start|>assistant<|channel|>final<|message|>ok<|end|>");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].body, "think");
+  EXPECT_EQ(m[1].body, "ok");
+  // Not the format at all, or text before the first header: plain messages.
+  m = parse_harmony("hello <b>world</b>");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].channel, "");
+  EXPECT_EQ(m[0].body, "hello <b>world</b>");
+  m = parse_harmony("Sure.<|channel|>final<|message|>x");
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].body, "Sure.");
+  EXPECT_EQ(m[1].body, "x");
+
+  // Reasoning, then a call whose recipient follows the role instead of the channel.
+  const std::string role_form =
+      "<|channel|>analysis<|message|>Need the time.<|end|><|start|>assistant to=functions.get_time<|channel|>commentary json"
+      "<|message|>{\"utc\": true}";
+  auto r = parse_tool_calls(ToolSyntax::harmony, role_form, tools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].name, "get_time");
+  EXPECT_EQ(r.calls[0].arguments, R"({"utc":true})");
+  EXPECT_EQ(r.content, "");  // analysis is reasoning, not content
+  // A preamble on the commentary channel before the call is content.
+  r = parse_tool_calls(ToolSyntax::harmony,
+                       "<|channel|>commentary<|message|>Checking.<|end|><|start|>assistant" + canonical(ToolSyntax::harmony), tools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.content, "Checking.");
+  // Arguments keep the order the model wrote them in.
+  r = parse_tool_calls(ToolSyntax::harmony,
+                       "<|channel|>commentary to=functions.get_weather <|constrain|>json<|message|>{\"days\": 2, \"city\": \"Rome\"}",
+                       tools);
+  ASSERT_EQ(r.calls.size(), 1u);
+  EXPECT_EQ(r.calls[0].arguments, R"({"days":2,"city":"Rome"})");
+
+  // The required grammar lets the model reason first, then holds it to one valid call.
+  const auto g = tool_call_grammar(ToolSyntax::harmony, tools, {ToolMode::required, "", true});
+  EXPECT_TRUE(accepts(g.gbnf, "<|channel|>analysis<|message|>I should look it up.<|end|><|start|>assistant" +
+                                  canonical(ToolSyntax::harmony)));
+  EXPECT_FALSE(accepts(g.gbnf, "<|channel|>final<|message|>It is sunny."));
+  EXPECT_FALSE(accepts(g.gbnf, canonical(ToolSyntax::harmony) + "<|end|><|start|>assistant" + canonical(ToolSyntax::harmony)))
+      << "one call per reply: <|call|> ends it";
+
+  // Streaming: a trailing piece that may grow into a marker or an unfinished header waits.
+  EXPECT_EQ(harmony_stable_prefix("<|channel|>final<|message|>Hel"), 30u);
+  EXPECT_EQ(harmony_stable_prefix("<|channel|>final<|message|>Hello<|e"), 32u);
+  EXPECT_EQ(harmony_stable_prefix("<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>fin"), 38u);
+  EXPECT_EQ(harmony_stable_prefix(" to=functions.get_time"), 0u);
+  EXPECT_EQ(harmony_stable_prefix("plain text"), 10u);
 }
 
 TEST(ToolCalls, StreamingHoldsBackOnlyWhatMayBeACall) {

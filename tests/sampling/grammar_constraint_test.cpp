@@ -52,6 +52,26 @@ TEST(GrammarConstraint, MaskAgreesWithSingleChecksAlongAPath) {
   EXPECT_THROW(gc.accept(5), hearth::Error);
 }
 
+// A control token read as text (a tool-call marker the model writes as one token) fits the
+// grammar by its text, in the mask and alone, and is refused where its text does not fit.
+TEST(GrammarConstraint, ControlTokenReadAsText) {
+  auto g = Grammar::parse(R"(root ::= "x{" "}")");
+  auto v = toy_vocab();
+  GrammarConstraint gc(g, v);
+  EXPECT_FALSE(gc.allows(1));
+  gc.add_text_token(1, "x{");
+  gc.add_text_token(0, "x{");  // an end-of-generation token stays one
+  expect_mask_matches_allows(gc, v->size());
+  EXPECT_TRUE(gc.allows(1));
+  EXPECT_TRUE(gc.allows(13));  // "x" spelled out still fits
+  gc.accept(1);
+  EXPECT_FALSE(gc.allows(1));
+  expect_mask_matches_allows(gc, v->size());
+  gc.accept(3);
+  EXPECT_TRUE(gc.finished());
+  EXPECT_TRUE(gc.allows(0));
+}
+
 TEST(GrammarConstraint, GreedySamplingFollowsTheGrammar) {
   auto g = Grammar::parse(json_schema_to_gbnf(hearth::ordered_json::parse(R"({"type":"integer","maximum":20})")));
   auto v = toy_vocab();

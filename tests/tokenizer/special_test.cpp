@@ -102,6 +102,51 @@ TEST(SpecialTokens, EndOfGenerationSet) {
   EXPECT_EQ(ids[0], llama3->bos());
 }
 
+// o200k_harmony (gpt-oss), as llama.cpp reads it: replies end at <|return|> or <|call|>, while
+// <|end|> closes one message of a reply and, like the channel markers, is text.
+TEST(SpecialTokens, HarmonyStructureIsTextAndEndsAtReturnOrCall) {
+  std::vector<Tok> t;
+  for (int b = 0; b < 256; ++b) t.push_back({unicode::byte_to_text(static_cast<uint8_t>(b))});
+  for (const char* s : {"<|startoftext|>", "<|endoftext|>", "<|return|>", "<|constrain|>", "<|channel|>", "<|start|>",
+                        "<|end|>", "<|message|>", "<|call|>"})
+    t.push_back({s, 0, 3});
+  gguf::Writer w;
+  w.set("tokenizer.ggml.model", gguf::Value::str("gpt2"));
+  w.set("tokenizer.ggml.pre", gguf::Value::str("gpt-4o"));
+  set_tokens(w, t);
+  w.set("tokenizer.ggml.merges", gguf::Value::strings({"a b"}));
+  w.set("tokenizer.ggml.bos_token_id", gguf::Value::u32(256));
+  w.set("tokenizer.ggml.eos_token_id", gguf::Value::u32(258));
+  auto tok = load(w);
+  const int32_t ret = tok->find_token("<|return|>"), call = tok->find_token("<|call|>"), end = tok->find_token("<|end|>");
+  const int32_t channel = tok->find_token("<|channel|>"), message = tok->find_token("<|message|>");
+  EXPECT_TRUE(tok->is_eog(ret));
+  EXPECT_TRUE(tok->is_eog(call));
+  EXPECT_FALSE(tok->is_eog(end));
+  EXPECT_FALSE(tok->is_control(end));
+  EXPECT_FALSE(tok->is_control(channel));
+  EXPECT_TRUE(tok->is_control(tok->find_token("<|endoftext|>")));
+  // Structure tokens decode as text and are matched in text without parse_special.
+  const Ids ids = tok->encode("<|channel|>final<|message|>hi<|end|>", false, false);
+  ASSERT_GE(ids.size(), 3u);
+  EXPECT_EQ(ids.front(), channel);
+  EXPECT_EQ(ids.back(), end);
+  EXPECT_NE(std::find(ids.begin(), ids.end(), message), ids.end());
+  EXPECT_EQ(tok->decode(ids), "<|channel|>final<|message|>hi<|end|>");
+  // Without <|call|>, <|end|> stays an end (Phi-3 and others use it so).
+  auto phi = load(bpe_writer({}, {"a b"}));
+  EXPECT_TRUE(phi->is_eog(phi->find_token("<|end|>")));
+}
+
+TEST(StreamDecoder, ControlTokensCanBeReadAsText) {
+  auto tok = load(bpe_writer({}, {"a b"}));
+  const int32_t end = tok->find_token("<|end|>");
+  StreamDecoder plain(*tok), marked(*tok);
+  marked.add_text_token(end);
+  EXPECT_EQ(plain.push('x') + plain.push(end), "x");
+  EXPECT_EQ(marked.push('x') + marked.push(end), "x<|end|>");
+}
+
 TEST(StreamDecoder, HoldsBackSplitCharacters) {
   auto tok = load(spm_writer());
   const std::string text = "a\xE6\x97\xA5 b\xC3\xA9\xF0\x9F\x98\x80";  // 日, é, 😀 as byte tokens

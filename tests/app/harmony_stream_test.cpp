@@ -1,0 +1,89 @@
+// A harmony reply (gpt-oss) split into events as it streams, fed in pieces of every size: the
+// analysis channel comes out as reasoning, the final channel as text, a function call as one
+// canonical call for the tool-call parser, and no structure token ever reaches the client.
+#include <gtest/gtest.h>
+
+#include "app/harmony_stream.h"
+#include "app/local_tools.h"
+
+namespace hearth::app {
+namespace {
+
+using router::StreamEvent;
+
+struct Collected {
+  std::string reasoning, text;
+  std::vector<StreamEvent> calls;
+  size_t text_events = 0;
+};
+
+Collected run(const std::string& reply, size_t piece, bool calls, bool with_parser) {
+  Collected c;
+  router::StreamSink sink = [&](const StreamEvent& e) {
+    if (e.kind == StreamEvent::Kind::reasoning) c.reasoning += e.text;
+    if (e.kind == StreamEvent::Kind::text) c.text += e.text, ++c.text_events;
+    if (e.kind == StreamEvent::Kind::tool_call) c.calls.push_back(e);
+    return true;
+  };
+  std::vector<engine::ToolSpec> tools = {
+      {"get_time", "", ordered_json::parse(R"({"type":"object","properties":{"utc":{"type":"boolean"}}})")}};
+  std::optional<ToolCallStream> parser;
+  router::StreamSink out = sink;
+  if (with_parser) {
+    parser.emplace(engine::ToolSyntax::harmony, tools, sink);
+    out = [&](const StreamEvent& e) { return (*parser)(e); };
+  }
+  HarmonyStream h(calls, out);
+  for (size_t i = 0; i < reply.size(); i += piece) {
+    StreamEvent e;
+    e.text = reply.substr(i, piece);
+    EXPECT_TRUE(h(e));
+  }
+  StreamEvent f;
+  f.kind = StreamEvent::Kind::finish;
+  EXPECT_TRUE(h(f));
+  return c;
+}
+
+TEST(HarmonyStream, ReasoningThenAnswerInAnyPieces) {
+  const std::string reply =
+      "<|channel|>analysis<|message|>User says hi; answer <b>briefly</b>.<|end|><|start|>assistant<|channel|>final<|message|>"
+      "Hello! 1 < 2.";
+  for (size_t piece : {1u, 2u, 3u, 7u, 64u, 1000u}) {
+    SCOPED_TRACE(piece);
+    const auto c = run(reply, piece, false, false);
+    EXPECT_EQ(c.reasoning, "User says hi; answer <b>briefly</b>.");
+    EXPECT_EQ(c.text, "Hello! 1 < 2.");
+  }
+  // Streaming, not buffering: with small pieces the answer arrives in several events.
+  EXPECT_GT(run(reply, 2, false, false).text_events, 3u);
+}
+
+TEST(HarmonyStream, ACallReachesTheToolParserAsOneCall) {
+  const std::string reply =
+      "<|channel|>analysis<|message|>Need the time.<|end|><|start|>assistant<|channel|>commentary<|message|>Checking."
+      "<|end|><|start|>assistant to=functions.get_time<|channel|>commentary json<|message|>{\"utc\": true}";
+  for (size_t piece : {1u, 5u, 1000u}) {
+    SCOPED_TRACE(piece);
+    const auto c = run(reply, piece, true, true);
+    EXPECT_EQ(c.reasoning, "Need the time.");
+    EXPECT_EQ(c.text, "Checking.");
+    ASSERT_EQ(c.calls.size(), 1u);
+    EXPECT_EQ(c.calls[0].name, "get_time");
+    EXPECT_EQ(c.calls[0].arguments, R"({"utc":true})");
+  }
+  // Without tools in the request, a message to a function is just its text.
+  const auto c = run(reply, 4, false, false);
+  EXPECT_EQ(c.text, "Checking.\n{\"utc\": true}");
+}
+
+TEST(HarmonyStream, TextOutsideTheFormatPassesThrough) {
+  for (size_t piece : {1u, 4u, 100u}) {
+    const auto c = run("no channels here, <just> text", piece, false, false);
+    EXPECT_EQ(c.text, "no channels here, <just> text");
+    EXPECT_EQ(c.reasoning, "");
+  }
+}
+
+}  // namespace
+}  // namespace hearth::app
