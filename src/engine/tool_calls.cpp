@@ -513,7 +513,10 @@ ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& to
       if (syntax == ToolSyntax::mistral_args) {
         call = gbnf_literal(t.name + "[ARGS]") + " " + args_rule(i);
       } else if (syntax == ToolSyntax::harmony) {
-        call = gbnf_literal(t.name + " <|constrain|>json<|message|>") + " " + args_rule(i);
+        // The recipient goes after the channel (as OpenAI documents) or after the role (as the
+        // gpt-oss template writes past calls); the model may write either.
+        call = "( " + gbnf_literal("<|channel|>commentary to=functions." + t.name) + " | " +
+               gbnf_literal(" to=functions." + t.name + "<|channel|>commentary") + " ) hc-fmt \"<|message|>\" " + args_rule(i);
       } else {
         const char* key = syntax == ToolSyntax::llama3 ? "\"parameters\"" : "\"arguments\"";
         call = "\"{\" hc-sp \"\\\"name\\\"\" hc-sp \":\" hc-sp " + name + " hc-sp \",\" hc-sp " +
@@ -544,12 +547,14 @@ ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& to
     case ToolSyntax::harmony:
       // One call per reply (<|call|> ends it), optionally after the model's analysis; the
       // analysis is free text up to its <|end|>.
-      rules += "root ::= hc-analysis? \"<|channel|>commentary to=functions.\" hc-call\n";
+      rules += "root ::= hc-analysis? hc-call\n";
+      rules += "hc-fmt ::= ( \" <|constrain|>json\" | \" json\" )?\n";
       rules += "hc-analysis ::= \"<|channel|>analysis<|message|>\" ( [^<] | \"<\" [^|] )* \"<|end|><|start|>assistant\"\n";
       break;
   }
   g.gbnf = dedupe_lines(rules);
   if (choice.mode == ToolMode::automatic) g.triggers = markers(syntax);
+  if (syntax == ToolSyntax::harmony && !g.triggers.empty()) g.triggers.push_back(" to=functions.");
   // Llama's tag is a control token the grammar never sees as text; its JSON opening is the trigger.
   if (syntax == ToolSyntax::llama3 && !g.triggers.empty()) g.triggers = {"{\"name\""};
   return g;

@@ -214,6 +214,8 @@ TEST(ToolCalls, HarmonyMessagesAndCalls) {
   const auto g = tool_call_grammar(ToolSyntax::harmony, tools, {ToolMode::required, "", true});
   EXPECT_TRUE(accepts(g.gbnf, "<|channel|>analysis<|message|>I should look it up.<|end|><|start|>assistant" +
                                   canonical(ToolSyntax::harmony)));
+  EXPECT_TRUE(accepts(g.gbnf, " to=functions.get_time<|channel|>commentary json<|message|>{\"utc\": false}"));
+  EXPECT_TRUE(accepts(g.gbnf, "<|channel|>commentary to=functions.get_time<|message|>{\"utc\": false}"));
   EXPECT_FALSE(accepts(g.gbnf, "<|channel|>final<|message|>It is sunny."));
   EXPECT_FALSE(accepts(g.gbnf, canonical(ToolSyntax::harmony) + "<|end|><|start|>assistant" + canonical(ToolSyntax::harmony)))
       << "one call per reply: <|call|> ends it";
