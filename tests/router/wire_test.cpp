@@ -112,6 +112,24 @@ TEST(RouterWire, OllamaRequestRoundTrip) {
   EXPECT_EQ(json::parse(back.messages[2].tool_calls[0].arguments)["city"], "Paris");
 }
 
+// Reasoning switches: on/off for every template, the effort for templates that take one (gpt-oss).
+TEST(RouterWire, ReasoningEffortIsKeptForTemplatesThatTakeIt) {
+  const json msgs = json::array({{{"role", "user"}, {"content", "hi"}}});
+  auto r = openai::request_from_json(json{{"model", "x"}, {"messages", msgs}, {"reasoning_effort", "high"}});
+  EXPECT_EQ(r.thinking, true);
+  EXPECT_EQ(r.reasoning_effort, "high");
+  r = openai::request_from_json(json{{"model", "x"}, {"messages", msgs}, {"reasoning_effort", "minimal"}});
+  EXPECT_EQ(r.reasoning_effort, "low");
+  r = openai::request_from_json(json{{"model", "x"}, {"messages", msgs}, {"reasoning_effort", "none"}});
+  EXPECT_EQ(r.thinking, false);
+  EXPECT_EQ(r.reasoning_effort, "");
+  bool stream = false;
+  r = ollama::request_from_json(json{{"model", "x"}, {"messages", msgs}, {"think", "low"}}, &stream);
+  EXPECT_EQ(r.thinking, true);
+  EXPECT_EQ(r.reasoning_effort, "low");
+  EXPECT_THROW(ollama::request_from_json(json{{"model", "x"}, {"messages", msgs}, {"think", "max"}}, &stream), ProviderError);
+}
+
 TEST(RouterWire, BadRequestsNameTheField) {
   try {
     openai::request_from_json(json{{"model", "x"}, {"messages", json::array({{{"content", "no role"}}})}});
