@@ -51,10 +51,11 @@ int run(const SynthFlags& f) {
 Command synth_command() {
   return {"synth", "Write a deterministic random-weight model (benchmarks, tests)", [](CLI::App& app) {
     auto f = std::make_shared<SynthFlags>();
-    app.add_option("--arch", f->arch, "Architecture of a tiny preset: llama, qwen2, qwen3, gemma3, phi3, qwen3moe (default: the preset's)");
+    app.add_option("--arch", f->arch, "Architecture of a tiny preset: llama, qwen2, qwen3, gemma3, phi3, qwen3moe, gpt-oss "
+                   "(default: the preset's)");
     app.add_option("--preset", f->preset,
                    "Shape: tiny, llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, qwen3-0.6b, gemma3-1b, phi4-mini, "
-                   "qwen3-moe-small")
+                   "qwen3-moe-small, gpt-oss-20b")
         ->capture_default_str();
     app.add_option("--type", f->type, "File type: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k_m, "
                                       "q4_k_m, q4_k_s, q5_k_m, q6_k, ...")

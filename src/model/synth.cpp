@@ -31,7 +31,7 @@ SynthPreset tiny(const std::string& arch) {
   p.rope_base = arch == "llama" || arch == "phi3" ? 10000.0f : 1000000.0f;
   p.rms_eps = arch == "llama" || arch == "phi3" ? 1e-5f : 1e-6f;
   p.tied = arch != "llama" && arch != "phi3";
-  p.chatml = arch != "llama";
+  p.vocab_style = arch == "llama" ? tokenizer::SynthVocabStyle::llama3 : tokenizer::SynthVocabStyle::chatml;
   if (arch == "gemma3") {  // one global layer after five local ones, a window prompts cross
     p.n_layer = 6;
     p.n_head_kv = 1;
@@ -45,6 +45,19 @@ SynthPreset tiny(const std::string& arch) {
     p.rope_attn_factor = 1.1f;
   } else if (arch == "qwen3moe") {
     p.n_expert = 8, p.n_expert_used = 2, p.n_ff_exp = 128;
+  } else if (arch == "gpt-oss") {
+    // gpt-oss-20b's layer in small: queries wider than the embedding, biases and sinks, a window
+    // on even layers that prompts cross, YaRN 8x past 512 positions, a harmony vocabulary.
+    p.n_head = 8;
+    p.n_ff = p.n_ff_exp = 256;
+    p.n_expert = 4, p.n_expert_used = 2;
+    p.n_swa = 32;
+    p.rope_base = 150000.0f;
+    p.rms_eps = 1e-5f;
+    p.tied = false;
+    p.rope_yarn_factor = 8.0f, p.rope_orig_ctx = 512;
+    p.attn_out_bias = p.attn_sinks = p.expert_biases = true;
+    p.vocab_style = tokenizer::SynthVocabStyle::harmony;
   }
   return p;
 }
@@ -52,14 +65,14 @@ SynthPreset tiny(const std::string& arch) {
 // Shapes as published for each model (config.json of the Hugging Face release).
 std::vector<SynthPreset> build_presets() {
   std::vector<SynthPreset> v;
-  for (const char* a : {"llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe"}) v.push_back(tiny(a));
+  for (const char* a : {"llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe", "gpt-oss"}) v.push_back(tiny(a));
   SynthPreset l32;
   l32.name = "llama-3.2-1b";
   l32.arch = "llama";
   l32.n_vocab = 128256, l32.n_embd = 2048, l32.n_layer = 16, l32.n_head = 32, l32.n_head_kv = 8;
   l32.head_dim = 64, l32.n_ff = 8192, l32.n_ctx = 131072, l32.rope_base = 500000.0f, l32.rms_eps = 1e-5f;
   l32.tied = true;
-  l32.chatml = false;
+  l32.vocab_style = tokenizer::SynthVocabStyle::llama3;
   l32.rope_scale_factor = 32.0f, l32.rope_low_freq = 1.0f, l32.rope_high_freq = 4.0f, l32.rope_orig_ctx = 8192;
   v.push_back(l32);
   SynthPreset l31 = l32;
@@ -108,6 +121,16 @@ std::vector<SynthPreset> build_presets() {
   qm.head_dim = 128, qm.n_ff = 6144, qm.n_ctx = 40960, qm.rope_base = 1000000.0f, qm.rms_eps = 1e-6f;
   qm.n_expert = 64, qm.n_expert_used = 4, qm.n_ff_exp = 768;
   v.push_back(qm);
+  SynthPreset go;  // openai/gpt-oss-20b (its experts are MXFP4 there; synth writes --type)
+  go.name = "gpt-oss-20b";
+  go.arch = "gpt-oss";
+  go.n_vocab = 201088, go.n_embd = 2880, go.n_layer = 24, go.n_head = 64, go.n_head_kv = 8;
+  go.head_dim = 64, go.n_ff = 2880, go.n_ctx = 131072, go.rope_base = 150000.0f, go.rms_eps = 1e-5f;
+  go.n_expert = 32, go.n_expert_used = 4, go.n_ff_exp = 2880, go.n_swa = 128;
+  go.rope_yarn_factor = 32.0f, go.rope_orig_ctx = 4096;
+  go.attn_out_bias = go.attn_sinks = go.expert_biases = true;
+  go.vocab_style = tokenizer::SynthVocabStyle::harmony;
+  v.push_back(go);
   return v;
 }
 
@@ -128,6 +151,11 @@ HParams preset_hparams(const SynthPreset& p) {
   // Llama 3 frequency scaling lives only in rope_freqs.weight: llama.cpp's converter writes no
   // rope.scaling.* keys for it (and refuses a scaling type named "llama3"), so none is set here.
   if (p.longrope) h.n_ctx_orig = p.rope_orig_ctx;
+  if (p.rope_yarn_factor > 0) {
+    h.rope_yarn = true;
+    h.rope_freq_scale = 1.0f / p.rope_yarn_factor;
+    h.n_ctx_orig = p.rope_orig_ctx;
+  }
   h.rope_attn_factor = p.rope_attn_factor;
   return h;
 }
@@ -138,9 +166,14 @@ std::vector<TensorSpec> tensor_plan(const SynthPreset& p, const ArchDef& arch, c
   std::vector<TensorSpec> v;
   for (TensorSpec& t : decoder_tensors(arch, hp)) {
     if (t.optional) {
+      const auto ls = t.layer_slot;
       const bool want = (t.model_slot == &Weights::output && !p.tied) ||
                         (t.model_slot == &Weights::rope_freqs && p.rope_scale_factor > 0) ||
-                        ((t.model_slot == &Weights::rope_long || t.model_slot == &Weights::rope_short) && p.longrope);
+                        ((t.model_slot == &Weights::rope_long || t.model_slot == &Weights::rope_short) && p.longrope) ||
+                        (ls == &LayerWeights::bo && p.attn_out_bias) || (ls == &LayerWeights::attn_sinks && p.attn_sinks) ||
+                        ((ls == &LayerWeights::gate_inp_b || ls == &LayerWeights::gate_exps_b ||
+                          ls == &LayerWeights::up_exps_b || ls == &LayerWeights::down_exps_b) &&
+                         p.expert_biases);
       if (!want) continue;
     }
     v.push_back(std::move(t));
@@ -273,9 +306,7 @@ SynthResult synthesize(const SynthOptions& o) {
   if (p.n_embd % 32 != 0 || p.n_ff % 32 != 0 || p.n_ff_exp % 32 != 0 || p.head_dim % 2 != 0 ||
       p.n_rot % 2 != 0 || p.n_rot > p.head_dim || p.n_head % p.n_head_kv != 0 || p.n_expert_used > p.n_expert)
     fail(Errc::invalid_argument, "preset '" + p.name + "' has an impossible shape");
-  const tokenizer::SynthVocabStyle style =
-      p.chatml ? tokenizer::SynthVocabStyle::chatml : tokenizer::SynthVocabStyle::llama3;
-  const tokenizer::SynthVocab vocab = tokenizer::make_synth_vocab(style, p.n_vocab);
+  const tokenizer::SynthVocab vocab = tokenizer::make_synth_vocab(p.vocab_style, p.n_vocab);
 
   const ArchDef& arch = synth_arch(p.arch);
   const HParams hp = preset_hparams(p);

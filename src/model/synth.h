@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model/quant_mix.h"
+#include "tokenizer/synth_vocab.h"
 
 namespace hearth::model {
 
@@ -23,18 +24,24 @@ struct SynthPreset {
   bool tied = false;  // token_embd doubles as the output matrix
   // llama-3 frequency scaling (rope_freqs.weight) when factor > 0.
   float rope_scale_factor = 0.0f, rope_low_freq = 1.0f, rope_high_freq = 4.0f;
-  int64_t rope_orig_ctx = 8192;
+  int64_t rope_orig_ctx = 8192;  // the trained context llama-3 scaling, LongRoPE and YaRN extend
+  // YaRN (rope.scaling.type yarn, factor, original_context_length = rope_orig_ctx) when > 0.
+  float rope_yarn_factor = 0.0f;
   // LongRoPE (phi3): rope_factors_long/short, the long ones past rope_orig_ctx.
   bool longrope = false;
   float rope_attn_factor = 1.0f;
   int64_t n_swa = 0;  // sliding window of the layers the architecture marks local
   // Mixture of experts: n_expert experts of width n_ff_exp, n_expert_used per token.
   int64_t n_expert = 0, n_expert_used = 0, n_ff_exp = 0;
-  bool chatml = true;  // vocabulary and template style: ChatML, or llama-3's headers
+  // gpt-oss's optional tensors: attn_output.bias, attn_sinks, the router's and experts' biases.
+  bool attn_out_bias = false, attn_sinks = false, expert_biases = false;
+  // Vocabulary, special tokens and chat template: ChatML, llama-3's headers, or harmony.
+  tokenizer::SynthVocabStyle vocab_style = tokenizer::SynthVocabStyle::chatml;
 };
 
 // The named presets: "tiny" for each architecture that has one, and real models' shapes
-// (llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, qwen3-0.6b, gemma3-1b, phi4-mini, qwen3-moe-small).
+// (llama-3.2-1b, llama-3.1-8b, qwen2.5-0.5b, qwen3-0.6b, gemma3-1b, phi4-mini, qwen3-moe-small,
+// gpt-oss-20b).
 const std::vector<SynthPreset>& synth_presets();
 // Resolves `--preset` and `--arch`: "tiny" picks the tiny preset of `arch` (llama when empty);
 // other presets fix the architecture, and a different `arch` is an error. Throws

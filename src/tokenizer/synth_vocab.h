@@ -12,6 +12,8 @@ namespace hearth::tokenizer {
 enum class SynthVocabStyle {
   llama3,  // <|begin_of_text|>, <|eot_id|>, header ids; pre-tokenizer "llama-bpe"; BOS added
   chatml,  // <|endoftext|>, <|im_start|>, <|im_end|>; pre-tokenizer "qwen2"; no BOS
+  harmony, // o200k_harmony (gpt-oss): <|start|>, <|channel|>, <|message|>, <|end|>, <|return|>,
+           // <|call|>, ...; pre-tokenizer "gpt-4o"; no BOS; EOS <|return|>
 };
 
 struct SynthVocab {
@@ -25,7 +27,10 @@ struct SynthVocab {
 };
 
 // Deterministic: the same arguments give the same vocabulary. n_vocab must be at least 1024.
-// Throws Error(invalid_argument) otherwise.
+// Throws Error(invalid_argument) otherwise. The special tokens are a block at the end of the
+// vocabulary (16 ids below 65536 tokens, else 256), the style's named ones first; a harmony
+// vocabulary of 200254 tokens or more (o200k_harmony has 201088) puts them at o200k_harmony's
+// ids, from 199998.
 SynthVocab make_synth_vocab(SynthVocabStyle style, int64_t n_vocab);
 
 }  // namespace hearth::tokenizer

@@ -24,7 +24,7 @@ status() {  # status WANT CMD...: run CMD, it must exit WANT; stderr goes to $tm
 }
 
 # --- synth: same arguments, byte-identical file whatever the thread count; loads and runs.
-for arch in llama qwen2 qwen3 gemma3 phi3 qwen3moe; do
+for arch in llama qwen2 qwen3 gemma3 phi3 qwen3moe gpt-oss; do
   "$hearth" synth --arch "$arch" --preset tiny --type q8_0 --seed 7 -t 1 -o "$tmp/$arch-a.gguf" >/dev/null
   "$hearth" synth --arch "$arch" --preset tiny --type q8_0 --seed 7 -t 2 -o "$tmp/$arch-b.gguf" --json >"$tmp/synth.json"
   cmp "$tmp/$arch-a.gguf" "$tmp/$arch-b.gguf" || fail "$arch: same synth arguments gave different files"
@@ -51,6 +51,15 @@ assert "".join(d["pieces"]) == sys.argv[2], d["pieces"]
 assert len(d["tokens"]) == len(d["pieces"]) and 0 < len(d["tokens"]) < len(sys.argv[2]), "no merges applied"
 EOF2
 done
+
+# gpt-oss's tiny model carries a harmony vocabulary: its structure tokens read as their ids
+# (2032 + o200k_harmony's id - 199998) and a short chat prompt runs.
+printf '<|start|>assistant<|channel|>final<|message|>hi<|end|><|return|><|call|>' |
+  "$hearth" tokenize -m "$tmp/gpt-oss-a.gguf" --no-special --parse-special --json >"$tmp/tok.json"
+[ "$(jq_ "$tmp/tok.json" '[t for t in d["tokens"] if t >= 2032]')" = "[2040, 2039, 2042, 2041, 2036, 2046]" ] \
+  || { cat "$tmp/tok.json"; fail "gpt-oss: harmony special tokens"; }
+"$hearth" run -m "$tmp/gpt-oss-a.gguf" -p hi -n 4 -t 2 >"$tmp/out" 2>"$tmp/err" \
+  || { cat "$tmp/err"; fail "gpt-oss: hearth run -p hi -n 4"; }
 
 # Presets and types are checked.
 status 2 "$hearth" synth --preset nope -o "$tmp/x.gguf"

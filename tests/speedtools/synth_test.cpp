@@ -16,6 +16,7 @@
 #include "model/synth.h"
 #include "model/tensor_list.h"
 #include "support/shared_data.h"
+#include "tokenizer/synth_vocab.h"
 #include "tokenizer/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -96,11 +97,22 @@ TEST_P(SynthArch, LoadsWithThePresetsShapeAndRuns) {
   EXPECT_EQ(h.n_expert, p.n_expert);
   EXPECT_EQ(h.n_expert_used, p.n_expert_used);
   EXPECT_EQ(h.n_swa, p.n_swa);
-  EXPECT_EQ(h.n_ctx_orig, p.longrope ? p.rope_orig_ctx : 0);
+  EXPECT_EQ(h.n_ctx_orig, p.longrope || p.rope_yarn_factor > 0 ? p.rope_orig_ctx : 0);
+  EXPECT_EQ(h.rope_yarn, p.rope_yarn_factor > 0);
+  EXPECT_FLOAT_EQ(h.rope_freq_scale, p.rope_yarn_factor > 0 ? 1.0f / p.rope_yarn_factor : 1.0f);
   EXPECT_FLOAT_EQ(h.rope_attn_factor, p.rope_attn_factor);
   EXPECT_EQ(m->weights().output.data == m->weights().token_embd.data, p.tied);
-  if (p.longrope) EXPECT_TRUE(m->weights().rope_long && m->weights().rope_short);
-  if (p.n_expert > 0) EXPECT_EQ(m->weights().layers[0].gate_exps.n_expert, p.n_expert);
+  if (p.longrope) {
+    EXPECT_TRUE(m->weights().rope_long && m->weights().rope_short);
+  }
+  if (p.n_expert > 0) {
+    EXPECT_EQ(m->weights().layers[0].gate_exps.n_expert, p.n_expert);
+  }
+  for (const auto& L : m->weights().layers) {  // gpt-oss's optional tensors, when the preset has them
+    EXPECT_EQ(static_cast<bool>(L.bo), p.attn_out_bias);
+    EXPECT_EQ(static_cast<bool>(L.attn_sinks), p.attn_sinks);
+    EXPECT_EQ(static_cast<bool>(L.gate_inp_b) && L.gate_exps_b && L.up_exps_b && L.down_exps_b, p.expert_biases);
+  }
 
   std::vector<std::string> listed;
   for (const auto& t : model::decoder_tensors(m->arch(), h)) listed.push_back(t.name);
@@ -110,7 +122,7 @@ TEST_P(SynthArch, LoadsWithThePresetsShapeAndRuns) {
 
   model::KvCache cache(h, 64);
   std::vector<int32_t> toks;
-  for (int i = 0; i < 40; ++i) toks.push_back((i * 37 + 5) % static_cast<int>(p.n_vocab));  // crosses gemma3's window
+  for (int i = 0; i < 40; ++i) toks.push_back((i * 37 + 5) % static_cast<int>(p.n_vocab));  // crosses the windows (32)
   std::vector<float> logits;
   m->forward(cache, toks, true, logits, nullptr);
   ASSERT_EQ(logits.size(), toks.size() * static_cast<size_t>(p.n_vocab));
@@ -118,7 +130,53 @@ TEST_P(SynthArch, LoadsWithThePresetsShapeAndRuns) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Archs, SynthArch, ::testing::Values("llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe"));
+INSTANTIATE_TEST_SUITE_P(Archs, SynthArch, ::testing::Values("llama", "qwen2", "qwen3", "gemma3", "phi3", "qwen3moe",
+                                                                  "gpt-oss"));
+
+TEST(Synth, TinyGptOssHasTheHarmonyVocabulary) {
+  // o200k_harmony's named specials in its order at the start of the special block, all control
+  // tokens as in real gpt-oss files; BOS <|startoftext|>, EOS <|return|>, PAD <|endoftext|>, no
+  // EOT key, no BOS added; the harmony chat template.
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  synth("gpt-oss", model::FileType::Q8_0, 1, 2, dir / "m.gguf");
+  const gguf::File f = gguf::File::open((dir / "m.gguf").string());
+  const std::vector<std::string> named = {
+      "<|startoftext|>", "<|endoftext|>", "<|reserved_200000|>", "<|reserved_200001|>", "<|return|>",
+      "<|constrain|>", "<|reserved_200004|>", "<|channel|>", "<|start|>", "<|end|>", "<|message|>",
+      "<|reserved_200009|>", "<|reserved_200010|>", "<|reserved_200011|>", "<|call|>"};
+  const std::vector<std::string> tokens = f.get_strings("tokenizer.ggml.tokens");
+  const std::vector<int64_t> types = f.get_ints("tokenizer.ggml.token_type");
+  ASSERT_EQ(tokens.size(), 2048u);
+  ASSERT_EQ(types.size(), 2048u);
+  const size_t base = 2048 - 16;
+  for (size_t i = 0; i < named.size(); ++i) {
+    EXPECT_EQ(tokens[base + i], named[i]) << i;
+    EXPECT_EQ(types[base + i], 3) << named[i];
+  }
+  EXPECT_EQ(tokens.back(), "<|reserved_200013|>");
+  EXPECT_EQ(types[base - 1], 1);
+  EXPECT_EQ(f.get_string("tokenizer.ggml.pre"), "gpt-4o");
+  EXPECT_EQ(f.get_int("tokenizer.ggml.bos_token_id", -1), static_cast<int64_t>(base));
+  EXPECT_EQ(f.get_int("tokenizer.ggml.eos_token_id", -1), static_cast<int64_t>(base + 4));
+  EXPECT_EQ(f.get_int("tokenizer.ggml.padding_token_id", -1), static_cast<int64_t>(base + 1));
+  EXPECT_FALSE(f.has("tokenizer.ggml.eot_token_id"));
+  EXPECT_FALSE(f.require("tokenizer.ggml.add_bos_token").as_bool());
+  EXPECT_NE(f.get_string("tokenizer.chat_template").find("<|channel|>commentary to=functions."), std::string::npos);
+
+  const auto tok = tokenizer::Tokenizer::from_gguf(f);
+  EXPECT_EQ(tok->bos(), static_cast<int32_t>(base));
+  EXPECT_EQ(tok->eos(), static_cast<int32_t>(base + 4));
+  EXPECT_TRUE(tok->is_eog(tok->eos()));
+  for (size_t i = 0; i < named.size(); ++i) EXPECT_EQ(tok->find_token(named[i]), static_cast<int32_t>(base + i));
+  // A harmony tool call reads back as its structure tokens around ordinary text.
+  const auto ids = tok->encode("<|start|>assistant<|channel|>commentary to=functions.f <|constrain|>json<|message|>{}<|call|>",
+                               false, true);
+  ASSERT_GE(ids.size(), 6u);
+  EXPECT_EQ(ids.front(), static_cast<int32_t>(base + 8));
+  EXPECT_EQ(ids.back(), static_cast<int32_t>(base + 14));
+  EXPECT_NE(std::find(ids.begin(), ids.end(), static_cast<int32_t>(base + 5)), ids.end());
+  fs::remove_all(dir);
+}
 
 TEST(Synth, TinyLlamaMixesMatchLlamaQuantizeFiles) {
   // hearth's tiny llama has the shared tiny-llama's layer shapes (256 / 4 layers / 8 heads / 2 KV
@@ -216,6 +274,53 @@ TEST(Synth, Llama3ScaledPresetWritesWhatLlamaCppWritesAndLoads) {
   fs::remove_all(dir);
 }
 
+TEST(Synth, GptOss20bPresetIsTheReleasesShape) {
+  // openai/gpt-oss-20b's config, with o200k_harmony's special ids; the file's keys (YaRN 32x
+  // past 4096) checked on a shrunk copy that loads.
+  const model::SynthPreset& p = model::resolve_synth_preset("gpt-oss-20b", "gpt-oss");
+  EXPECT_EQ(p.n_vocab, 201088);
+  EXPECT_EQ(p.n_embd, 2880);
+  EXPECT_EQ(p.n_layer, 24);
+  EXPECT_EQ(p.n_head, 64);
+  EXPECT_EQ(p.n_head_kv, 8);
+  EXPECT_EQ(p.head_dim, 64);
+  EXPECT_EQ(p.n_expert, 32);
+  EXPECT_EQ(p.n_expert_used, 4);
+  EXPECT_EQ(p.n_ff_exp, 2880);
+  EXPECT_EQ(p.n_swa, 128);
+  EXPECT_EQ(p.n_ctx, 131072);
+  EXPECT_FLOAT_EQ(p.rope_base, 150000.0f);
+  EXPECT_FLOAT_EQ(p.rope_yarn_factor, 32.0f);
+  EXPECT_EQ(p.rope_orig_ctx, 4096);
+  EXPECT_FALSE(p.tied);
+  const auto v = tokenizer::make_synth_vocab(p.vocab_style, p.n_vocab);
+  EXPECT_EQ(v.tokens[199998], "<|startoftext|>");
+  EXPECT_EQ(v.tokens[200012], "<|call|>");
+  EXPECT_EQ(v.eos_id, 200002);
+
+  model::SynthOptions o;
+  o.preset = p;
+  o.preset.n_vocab = 1024, o.preset.n_embd = 64, o.preset.n_layer = 2, o.preset.n_head = 4, o.preset.n_head_kv = 2;
+  o.preset.head_dim = 16, o.preset.n_ff = o.preset.n_ff_exp = 64, o.preset.n_expert = 4, o.preset.n_expert_used = 2;
+  o.type = model::FileType::Q8_0;
+  const fs::path dir = test::make_temp_dir("hearth-synth");
+  o.out = (dir / "go.gguf").string();
+  model::synthesize(o);
+  {
+    const gguf::File f = gguf::File::open(o.out);
+    EXPECT_EQ(f.get_string("gpt-oss.rope.scaling.type"), "yarn");
+    EXPECT_DOUBLE_EQ(f.require("gpt-oss.rope.scaling.factor").as_float(), 32.0);
+    EXPECT_EQ(f.get_int("gpt-oss.rope.scaling.original_context_length", 0), 4096);
+    EXPECT_EQ(f.get_int("gpt-oss.attention.sliding_window", 0), 128);
+    EXPECT_NE(f.find_tensor("blk.1.attn_sinks.weight"), nullptr);
+    EXPECT_NE(f.find_tensor("blk.1.ffn_down_exps.bias"), nullptr);
+  }
+  const auto m = model::Model::load(o.out);
+  EXPECT_TRUE(m->hparams().rope_yarn);
+  EXPECT_EQ(m->hparams().n_ctx_orig, 4096);
+  fs::remove_all(dir);
+}
+
 TEST(Synth, TensorOrderIsLayerThenName) {
   using model::llama_cpp_tensor_less;
   EXPECT_TRUE(llama_cpp_tensor_less("token_embd.weight", "blk.0.attn_k.weight"));
@@ -237,6 +342,8 @@ TEST(Synth, BadPresetOrArchIsAnError) {
   EXPECT_EQ(model::resolve_synth_preset("llama-3.2-1b", "").n_vocab, 128256);
   EXPECT_EQ(model::resolve_synth_preset("gemma3-1b", "").arch, "gemma3");
   EXPECT_EQ(model::resolve_synth_preset("qwen3-moe-small", "qwen3moe").n_expert, 64);
+  EXPECT_EQ(model::resolve_synth_preset("tiny", "gpt-oss").vocab_style, tokenizer::SynthVocabStyle::harmony);
+  EXPECT_THROW(model::resolve_synth_preset("gpt-oss-20b", "qwen3moe"), Error);
 }
 
 }  // namespace
