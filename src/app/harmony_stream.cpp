@@ -50,7 +50,12 @@ bool HarmonyStream::operator()(const StreamEvent& e) {
   }
   if ((e.kind == StreamEvent::Kind::usage || e.kind == StreamEvent::Kind::finish) && !flushed_) {
     flushed_ = true;
-    if (!send(all_.size(), nullptr)) return false;
+    // A reply cut off inside a marker or a message header ends there: structure, not text.
+    const size_t cut = engine::harmony_stable_prefix(all_);
+    const std::string_view rest = std::string_view(all_).substr(cut);
+    const bool structure = rest.substr(0, 2) == "<|" || rest.substr(0, 4) == " to=" ||
+                           (cut == 0 && std::string_view(" to=").substr(0, rest.size()) == rest);
+    if (!send(structure ? cut : all_.size(), nullptr)) return false;
   }
   return out_(e);
 }

@@ -77,6 +77,17 @@ TEST(HarmonyStream, ACallReachesTheToolParserAsOneCall) {
   EXPECT_EQ(c.text, "Checking.\n{\"utc\": true}");
 }
 
+TEST(HarmonyStream, AReplyCutOffInsideAHeaderEndsBeforeIt) {
+  for (size_t piece : {1u, 3u, 100u}) {
+    SCOPED_TRACE(piece);
+    auto c = run("<|channel|>analysis<|message|>plan<|end|><|start|>assista", piece, false, false);
+    EXPECT_EQ(c.reasoning, "plan");
+    EXPECT_EQ(c.text, "");
+    c = run("<|channel|>final<|message|>the answer<|e", piece, false, false);
+    EXPECT_EQ(c.text, "the answer");
+  }
+}
+
 TEST(HarmonyStream, TextOutsideTheFormatPassesThrough) {
   for (size_t piece : {1u, 4u, 100u}) {
     const auto c = run("no channels here, <just> text", piece, false, false);
