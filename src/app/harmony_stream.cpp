@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 #include "engine/tool_calls.h"
 
 namespace hearth::app {
@@ -15,6 +17,9 @@ bool HarmonyStream::send(size_t upto, const StreamEvent* carrying) {
   for (size_t i = 0; i < msgs.size(); ++i) {
     const auto& m = msgs[i];
     Sent& done = sent_[i];
+    // Earlier messages never change as the reply grows (harmony_stable_prefix holds back what
+    // could); a shorter body would be a bug, and must not read past the end.
+    if (done.body > m.body.size()) fail(Errc::internal, "harmony: a message that was sent changed");
     if (m.channel == "analysis") {
       reasoning += m.body.substr(done.body);
       done.body = m.body.size();

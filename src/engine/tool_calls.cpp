@@ -359,7 +359,9 @@ constexpr std::string_view kChannel = "<|channel|>", kMessage = "<|message|>", k
 // right after the prompt's role) and runs to its <|message|>; returns where that is, or npos.
 size_t harmony_header_end(std::string_view text, size_t p) {
   const std::string_view at = text.substr(p);
-  if (at.substr(0, kChannel.size()) != kChannel && at.substr(0, kStart.size()) != kStart && at.substr(0, 4) != " to=")
+  // " to=" continues the prompt's "<|start|>assistant", so only the reply's first message has it.
+  if (at.substr(0, kChannel.size()) != kChannel && at.substr(0, kStart.size()) != kStart &&
+      !(p == 0 && at.substr(0, 4) == " to="))
     return std::string_view::npos;
   const size_t msg = text.find(kMessage, p);
   if (msg == std::string_view::npos) return msg;
@@ -422,12 +424,11 @@ size_t harmony_stable_prefix(std::string_view text) {
   size_t cut = text.size();
   for (std::string_view tag : {kEnd, kStart, kChannel, kMessage, kConstrain})
     cut = std::min(cut, text.size() - partial_match(text, tag));
-  // A header whose <|message|> has not come yet could still turn out to be one.
+  // A header whose <|message|> has not come yet could still turn out to be one: hold back from
+  // the first place one could start after the last <|message|>.
   const size_t last_msg = text.rfind(kMessage);
-  for (std::string_view open : {kChannel, kStart}) {
-    const size_t at = text.rfind(open);
-    if (at != std::string_view::npos && (last_msg == std::string_view::npos || at > last_msg)) cut = std::min(cut, at);
-  }
+  const size_t from = last_msg == std::string_view::npos ? 0 : last_msg + kMessage.size();
+  for (std::string_view open : {kChannel, kStart}) cut = std::min(cut, text.find(open, from));
   if (text.substr(0, 4) == " to=" && last_msg == std::string_view::npos) cut = 0;
   if (cut > 0 && text.substr(0, cut).size() < 4 && std::string_view(" to=").substr(0, cut) == text.substr(0, cut) &&
       last_msg == std::string_view::npos)

@@ -96,5 +96,31 @@ TEST(HarmonyStream, TextOutsideTheFormatPassesThrough) {
   }
 }
 
+// Replies made of random pieces of the format (and stray bytes): whatever the model writes,
+// streaming it token by token gives what reading it whole gives, and the parser never fails.
+TEST(HarmonyStream, StreamingAgreesWithReadingWholeOnRandomReplies) {
+  const char* parts[] = {"<|channel|>", "<|message|>", "<|start|>", "<|end|>", "<|constrain|>", "analysis", "final",
+                         "commentary", " to=functions.get_time", " json", "assistant", "{\"utc\": true}", "hi", "<", "|",
+                         " ", "\n", "to=", "<|"};
+  uint64_t state = 42;
+  for (int round = 0; round < 10000; ++round) {
+    std::string reply;
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int n = static_cast<int>((state >> 33) % 12);
+    for (int i = 0; i < n; ++i) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      reply += parts[(state >> 33) % std::size(parts)];
+    }
+    SCOPED_TRACE(reply);
+    for (bool calls : {false, true}) {
+      const auto whole = run(reply, reply.size() + 1, calls, calls);
+      const auto tokens = run(reply, 1, calls, calls);
+      EXPECT_EQ(tokens.reasoning, whole.reasoning);
+      EXPECT_EQ(tokens.text, whole.text);
+      EXPECT_EQ(tokens.calls.size(), whole.calls.size());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hearth::app
