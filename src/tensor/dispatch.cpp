@@ -66,6 +66,7 @@ struct Tables {
     if (isa_supported(Isa::avx2)) {
       register_avx2(avx2);
       register_iq_avx2(avx2);
+      register_gemm_avx2(avx2);
       register_gemm_interleaved_avx2(avx2);
     }
     avx512 = avx2;

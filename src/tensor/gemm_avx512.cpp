@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tensor/blocks.h"
+#include "tensor/gemm_tiled.h"
 #include "tensor/kernels.h"
 #include "tensor/quant_k.h"
 #include "tensor/simd_avx.h"
@@ -28,12 +29,11 @@
 namespace hearth::tensor {
 namespace {
 
-inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+using gemm::Args;
+using gemm::block_row;
+using gemm::tiled;
 
-template <typename B>
-inline const B* block_row(const void* base, size_t stride, int64_t row) {
-  return reinterpret_cast<const B*>(static_cast<const uint8_t*>(base) + static_cast<size_t>(row) * stride);
-}
+inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 // Generation (one token) streams every weight from DRAM once, and the hardware prefetcher alone
 // leaves the core waiting on loads (Q4_0 mat-vec from DRAM: ~20 GB/s without, ~40 GB/s with).
@@ -43,52 +43,6 @@ inline void prefetch_ahead(const void* p, size_t bytes) {
   _mm_prefetch(static_cast<const char*>(p) + bytes, _MM_HINT_T0);
 }
 
-// Calls Tile<R, C>::run for every tile of an nr x nc product: full R x C tiles, then the edges
-// with the largest smaller instantiation. Tokens are the outer loop so a tile's activations stay
-// in L1 while the weight rows (a few tens, sized by the caller to fit L2) pass over them.
-template <template <int, int> class Tile, int R, int C, typename... A>
-void tiled(int64_t nr, int64_t nc, A... args) {
-  for (int64_t c = 0; c < nc;) {
-    const int64_t cl = nc - c;
-    const int cw = cl >= C ? C : static_cast<int>(cl);
-    for (int64_t r = 0; r < nr;) {
-      const int64_t rl = nr - r;
-      const int rw = rl >= R ? R : static_cast<int>(rl);
-      // Dispatch on (rw, cw) to a compile-time tile; edges are rare, so a switch is enough.
-      auto go = [&](auto rt, auto ct) { Tile<decltype(rt)::value, decltype(ct)::value>::run(r, c, args...); };
-      auto pick_c = [&](auto rt) {
-        switch (cw) {
-          case 1: go(rt, std::integral_constant<int, 1>{}); break;
-          case 2: if constexpr (C >= 2) go(rt, std::integral_constant<int, 2>{}); break;
-          case 3: if constexpr (C >= 3) go(rt, std::integral_constant<int, 3>{}); break;
-          default: if constexpr (C >= 4) go(rt, std::integral_constant<int, C>{}); break;
-        }
-      };
-      if constexpr (R == 1) {
-        pick_c(std::integral_constant<int, 1>{});
-      } else {
-        switch (rw) {
-          case 1: pick_c(std::integral_constant<int, 1>{}); break;
-          case 2: if constexpr (R >= 2) pick_c(std::integral_constant<int, 2>{}); break;
-          case 3: if constexpr (R >= 3) pick_c(std::integral_constant<int, 3>{}); break;
-          default: if constexpr (R >= 4) pick_c(std::integral_constant<int, R>{}); break;
-        }
-      }
-      r += rw;
-    }
-    c += cw;
-  }
-}
-
-struct Args {
-  int64_t n;
-  const void* w;
-  size_t ws;
-  const void* x;
-  size_t xs;
-  float* y;
-  int64_t ys;
-};
 
 // ---- Q8_0 and Q4_0 weights x Q8_0 activations ------------------------------------------------
 // Two blocks per 512-bit register: lanes 0-7 hold block i's int32 partial sums, lanes 8-15 block

@@ -1,0 +1,87 @@
+// Register-tiled matmul kernels for the AVX2 path (row layout). As on AVX-512, each result is
+// computed exactly as the tier's vec_dot computes it (same lanes, same float order), so a result
+// does not depend on the tiling. The quantized types use the interleaved layout on this tier
+// (gemm_interleaved_avx2.cpp); F16 stays in rows and is tiled here.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "tensor/fp16.h"
+#include "tensor/gemm_tiled.h"
+#include "tensor/kernels.h"
+#include "tensor/simd_avx.h"
+
+namespace hearth::tensor {
+namespace {
+
+using gemm::Args;
+using gemm::block_row;
+using gemm::tiled;
+
+// ---- F16 weights x F16 activations -----------------------------------------------------------
+// The AVX2 f16_dot keeps two 8-lane accumulators per pair (elements 0-7 and 8-15 of every 16),
+// so a tile of R rows x C tokens holds 2RC accumulators: 2 x 2 for prompts (8 registers, plus 4
+// converted weight halves and an activation), 4 x 1 for one token (the activation is loaded once
+// for four rows). Activations are widened to F32 once per token group (exact), so the inner loop
+// converts weights only: 4 conversions per 8 FMAs instead of the one-pair kernel's 4 per 2.
+template <int R, int C>
+struct F16Tile {
+  static void run(int64_t r0, int64_t c0, const Args& a, const float* xf, int64_t n16) {
+    const uint16_t* wr[R];
+    for (int r = 0; r < R; ++r) wr[r] = block_row<uint16_t>(a.w, a.ws, r0 + r);
+    const float* xc[C];
+    for (int c = 0; c < C; ++c) xc[c] = xf + static_cast<size_t>(c0 + c) * a.n;
+    __m256 lo[R][C], hi[R][C];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) lo[r][c] = hi[r][c] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n16; i += 16) {
+      __m256 wl[R], wh[R];
+      for (int r = 0; r < R; ++r) {
+        wl[r] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r] + i)));
+        wh[r] = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr[r] + i + 8)));
+      }
+      for (int c = 0; c < C; ++c) {
+        const __m256 xl = _mm256_loadu_ps(xc[c] + i);
+        for (int r = 0; r < R; ++r) lo[r][c] = _mm256_fmadd_ps(wl[r], xl, lo[r][c]);
+        const __m256 xh = _mm256_loadu_ps(xc[c] + i + 8);
+        for (int r = 0; r < R; ++r) hi[r][c] = _mm256_fmadd_ps(wh[r], xh, hi[r][c]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < C; ++c) {
+        float sum = simd::hsum256(_mm256_add_ps(lo[r][c], hi[r][c]));
+        for (int64_t i = n16; i < a.n; ++i) sum += fp16_to_fp32(wr[r][i]) * xc[c][i];
+        a.y[(c0 + c) * a.ys + r0 + r] = sum;
+      }
+  }
+};
+
+void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+              int64_t ys) {
+  // Widen a group of tokens at a time (it stays in L2), then sweep every row over them.
+  constexpr int64_t kTokens = 16;
+  thread_local std::vector<float> xf;
+  const int64_t n16 = n - n % 16;
+  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
+    const int64_t cn = std::min(kTokens, nc - c0);
+    xf.resize(static_cast<size_t>(cn * n));
+    for (int64_t c = 0; c < cn; ++c) {
+      const uint16_t* src = block_row<uint16_t>(x, xs, c0 + c);
+      float* dst = xf.data() + c * n;
+      int64_t i = 0;
+      for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+      for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
+    }
+    const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
+    if (cn == 1) tiled<F16Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
+    else tiled<F16Tile, 2, 2>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
+  }
+}
+
+}  // namespace
+
+void register_gemm_avx2(KernelTable& t) { entry(t, Type::F16).gemm = gemm_f16; }
+
+}  // namespace hearth::tensor
