@@ -61,6 +61,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     for (float& p : w) p *= inv;
     float* o = out + t * (hp.n_head * hd_v) + h * hd_v;
     if (v_f32) {
+      std::fill(o, o + hd_v, 0.0f);
       tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v, o);
     } else {
       // Values in another type: each row is expanded to floats and added with its weight. For
@@ -77,25 +78,86 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       }
     }
   };
-  const int64_t n_tasks = n_tokens * hp.n_head;
+  // F32 caches: the heads sharing a KV head (grouped-query attention) and a few neighbouring
+  // tokens run together, keys and values in chunks that stay in L2 while every (token, head) of
+  // the block uses them, instead of each head of each token streaming the whole range from
+  // memory. Each head's arithmetic is the one above, in the same order (scores are independent;
+  // weighted_sum accumulates exactly across chunks), so results do not change.
+  constexpr int64_t kChunk = 256, kTokens = 4;
+  auto block_task = [&](int64_t t0, int64_t g, std::vector<float>& w, std::vector<uint8_t>& scratch) {
+    const int64_t nt = std::min(kTokens, n_tokens - t0);
+    if (!k_f32 || !v_f32) {
+      for (int64_t t = t0; t < t0 + nt; ++t)
+        for (int64_t h = g * group; h < (g + 1) * group; ++h) task(t, h, w, scratch);
+      return;
+    }
+    int64_t first[kTokens], end[kTokens], off[kTokens + 1];
+    off[0] = 0;
+    for (int64_t i = 0; i < nt; ++i) {
+      const int64_t pos = pos0 + t0 + i;
+      first[i] = opt.window > 0 ? std::max<int64_t>(0, pos - opt.window + 1) : 0;
+      end[i] = pos + 1;
+      off[i + 1] = off[i] + group * (end[i] - first[i]);
+    }
+    w.resize(static_cast<size_t>(off[nt]));
+    // Scores of (token i, head j) live at w[off[i] + j * n_i], n_i = end[i] - first[i].
+    auto scores_of = [&](int64_t i, int64_t j) { return w.data() + off[i] + j * (end[i] - first[i]); };
+    auto out_of = [&](int64_t i, int64_t j) { return out + (t0 + i) * (hp.n_head * hd_v) + (g * group + j) * hd_v; };
+    const int64_t a0 = *std::min_element(first, first + nt), a1 = end[nt - 1];
+    const float* kg = kbase + g * hd_k;
+    const float* vg = vbase + g * hd_v;
+    for (int64_t a = a0; a < a1; a += kChunk)
+      for (int64_t i = 0; i < nt; ++i) {
+        const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
+        if (lo >= hi) continue;
+        for (int64_t j = 0; j < group; ++j)
+          tensor::attn_scores(kernels, q + (t0 + i) * hp.q_dim() + (g * group + j) * hd_k, kg + lo * kd, kd, hi - lo,
+                              hd_k, scale, scores_of(i, j) + (lo - first[i]));
+      }
+    for (int64_t i = 0; i < nt; ++i)
+      for (int64_t j = 0; j < group; ++j) {
+        const int64_t h = g * group + j, n_kv = end[i] - first[i];
+        float* wh = scores_of(i, j);
+        if (opt.softcap > 0) {
+          const float inv = 1.0f / opt.softcap;
+          for (int64_t k = 0; k < n_kv; ++k) wh[k] = opt.softcap * std::tanh(wh[k] * inv);
+        }
+        float mx = *std::max_element(wh, wh + n_kv);
+        if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
+        float sum = tensor::exp_sum(kernels, wh, n_kv, mx);
+        if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
+        const float inv = 1.0f / sum;
+        for (int64_t k = 0; k < n_kv; ++k) wh[k] *= inv;
+        std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
+      }
+    for (int64_t a = a0; a < a1; a += kChunk)
+      for (int64_t i = 0; i < nt; ++i) {
+        const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
+        if (lo >= hi) continue;
+        for (int64_t j = 0; j < group; ++j)
+          tensor::weighted_sum(kernels, scores_of(i, j) + (lo - first[i]), vg + lo * vd, vd, hi - lo, hd_v, out_of(i, j));
+      }
+  };
+  const int64_t n_kv_head = hp.n_head / group;
+  const int64_t n_blocks = (n_tokens + kTokens - 1) / kTokens;
+  const int64_t n_tasks = n_blocks * n_kv_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
-  const int64_t work_size = n_tasks * (pos0 + n_tokens) * (hd_k + hd_v);
+  const int64_t work_size = n_tokens * hp.n_head * (pos0 + n_tokens) * (hd_k + hd_v);
   if (!pool || pool->size() == 1 || n_tasks == 1 || work_size < (int64_t(1) << 18)) {
     std::vector<float> w;
     std::vector<uint8_t> scratch;
-    for (int64_t i = 0; i < n_tasks; ++i) task(i / hp.n_head, i % hp.n_head, w, scratch);
+    for (int64_t i = 0; i < n_tasks; ++i) block_task((i / n_kv_head) * kTokens, i % n_kv_head, w, scratch);
     return;
   }
   // Causal rows grow with the token index, so equal contiguous halves would be unbalanced:
-  // threads take the heads of one token at a time from a shared counter, longest rows first.
+  // threads take the KV groups of one token block at a time from a shared counter, longest rows
+  // first.
   std::atomic<int64_t> next{0};
   pool->run([&](int, int) {
     std::vector<float> w;
     std::vector<uint8_t> scratch;
-    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;) {
-      const int64_t t = n_tokens - 1 - i / hp.n_head;
-      task(t, i % hp.n_head, w, scratch);
-    }
+    for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;)
+      block_task((n_blocks - 1 - i / n_kv_head) * kTokens, i % n_kv_head, w, scratch);
   });
 }
 

@@ -133,8 +133,9 @@ void encode(const tensor::Kernels& k, const EncoderWeights& w, const HParams& hp
         const float mx = *std::max_element(scores.begin(), scores.end());
         const float inv = 1.0f / tensor::exp_sum(k, scores.data(), n, mx);
         for (float& s : scores) s *= inv;
-        tensor::weighted_sum(k, scores.data(), &v[g * hp.head_dim_v], VD, n, hp.head_dim_v,
-                             &att[t * AO + hh * hp.head_dim_v]);
+        float* o = &att[t * AO + hh * hp.head_dim_v];
+        std::fill(o, o + hp.head_dim_v, 0.0f);
+        tensor::weighted_sum(k, scores.data(), &v[g * hp.head_dim_v], VD, n, hp.head_dim_v, o);
       }
     matmul(k, L.wo, att.data(), n, h.data(), pool);
     add_bias(h.data(), L.bo, n, E);

@@ -28,7 +28,6 @@ float exp_sum_ref(float* y, int64_t n, float max) {
 }
 
 void weighted_sum_ref(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
-  for (int64_t d = 0; d < dim; ++d) out[d] = 0.0f;
   for (int64_t j = 0; j < n; ++j) {
     const float* vj = v + j * stride;
     for (int64_t d = 0; d < dim; ++d) out[d] += w[j] * vj[d];

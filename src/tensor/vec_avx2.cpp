@@ -67,7 +67,8 @@ void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int
   const int64_t d8 = dim - dim % 8;
   for (int64_t d0 = 0; d0 < d8; d0 += 32) {
     const int nc = static_cast<int>(std::min<int64_t>(4, (d8 - d0) / 8));
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 acc[4];
+    for (int c = 0; c < nc; ++c) acc[c] = _mm256_loadu_ps(out + d0 + 8 * c);
     for (int64_t j = 0; j < n; ++j) {
       const __m256 wj = _mm256_set1_ps(w[j]);
       const float* vj = v + j * stride + d0;
@@ -76,7 +77,7 @@ void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int
     for (int c = 0; c < nc; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
   }
   for (int64_t d = d8; d < dim; ++d) {
-    float s = 0.0f;
+    float s = out[d];
     for (int64_t j = 0; j < n; ++j) s += w[j] * v[j * stride + d];
     out[d] = s;
   }

@@ -76,9 +76,10 @@ float exp_sum(float* y, int64_t n, float max) {
 void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
   // Up to 64 output floats per pass stay in registers while every row streams by.
   for (int64_t d0 = 0; d0 < dim; d0 += 64) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    __m512 acc[4];
     __mmask16 m[4];
     for (int c = 0; c < 4; ++c) m[c] = d0 + 16 * c < dim ? tail_mask(dim - d0 - 16 * c) : 0;
+    for (int c = 0; c < 4; ++c) acc[c] = _mm512_maskz_loadu_ps(m[c], out + d0 + 16 * c);
     for (int64_t j = 0; j < n; ++j) {
       const __m512 wj = _mm512_set1_ps(w[j]);
       const float* vj = v + j * stride + d0;

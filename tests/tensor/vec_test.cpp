@@ -78,12 +78,21 @@ TEST(VecKernels, WeightedSumMatchesScalar) {
     for (int64_t n : {1, 9, 50}) {
       const int64_t stride = dim + 5;
       auto w = randn(n, rng), v = randn(stride * n, rng);
-      std::vector<float> want(dim), got(dim, 99.0f);
+      // It accumulates: start both from the same values.
+      std::vector<float> start = randn(dim, rng);
+      std::vector<float> want = start;
       vec_kernels(Isa::scalar).weighted_sum(w.data(), v.data(), stride, n, dim, want.data());
       for (Isa isa : simd_isas()) {
+        std::vector<float> got = start;
         vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n, dim, got.data());
+        // Split into two calls, the result is the same bits.
+        std::vector<float> split = start;
+        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n / 2, dim, split.data());
+        vec_kernels(isa).weighted_sum(w.data() + n / 2, v.data() + (n / 2) * stride, stride, n - n / 2, dim, split.data());
+        ASSERT_EQ(split, got) << isa_name(isa);
         for (int64_t d = 0; d < dim; ++d) {
           double mag = 0;
+          mag += std::fabs(start[d]);
           for (int64_t j = 0; j < n; ++j) mag += std::fabs(w[j] * v[j * stride + d]);
           ASSERT_NEAR(got[d], want[d], kDotRelTol * mag + 1e-7) << isa_name(isa) << " dim " << dim << " d " << d;
         }
