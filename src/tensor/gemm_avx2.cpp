@@ -4,9 +4,6 @@
 // (gemm_interleaved_avx2.cpp); F16 stays in rows and is tiled here.
 #include <immintrin.h>
 
-#include <algorithm>
-#include <vector>
-
 #include "tensor/fp16.h"
 #include "tensor/gemm_tiled.h"
 #include "tensor/kernels.h"
@@ -59,25 +56,12 @@ struct F16Tile {
 
 void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
               int64_t ys) {
-  // Widen a group of tokens at a time (it stays in L2), then sweep every row over them.
-  constexpr int64_t kTokens = 16;
-  thread_local std::vector<float> xf;
-  const int64_t n16 = n - n % 16;
-  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
-    const int64_t cn = std::min(kTokens, nc - c0);
-    xf.resize(static_cast<size_t>(cn * n));
-    for (int64_t c = 0; c < cn; ++c) {
-      const uint16_t* src = block_row<uint16_t>(x, xs, c0 + c);
-      float* dst = xf.data() + c * n;
-      int64_t i = 0;
-      for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
-      for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);
-    }
-    const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
-    if (cn == 1) tiled<F16Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-    else tiled<F16Tile, 2, 2>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-  }
+  gemm::f16_widened<F16Tile, 2, 2, 16>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
+    int64_t i = 0;
+    for (; i + 8 <= len; i += 8)
+      _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+    for (; i < len; ++i) dst[i] = fp16_to_fp32(src[i]);
+  });
 }
 
 }  // namespace

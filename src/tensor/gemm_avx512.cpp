@@ -211,25 +211,12 @@ struct F16Tile {
 
 void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
               int64_t ys) {
-  // Widen a group of tokens at a time, then sweep every row over them.
-  constexpr int64_t kTokens = 24;
-  thread_local std::vector<float> xf;
-  const int64_t n16 = n - n % 16;
-  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
-    const int64_t cn = std::min(kTokens, nc - c0);
-    xf.resize(static_cast<size_t>(cn * n));
-    for (int64_t c = 0; c < cn; ++c) {
-      const uint16_t* src = block_row<uint16_t>(x, xs, c0 + c);
-      float* dst = xf.data() + c * n;
-      int64_t i = 0;
-      for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
-      for (; i < n; ++i) dst[i] = h2f(src[i]);
-    }
-    const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
-    if (cn == 1) tiled<F16Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-    else tiled<F16Tile, 4, 4>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-  }
+  gemm::f16_widened<F16Tile, 4, 4, 24>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
+    int64_t i = 0;
+    for (; i + 16 <= len; i += 16)
+      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+    for (; i < len; ++i) dst[i] = h2f(src[i]);
+  });
 }
 
 // ---- Q4_K and Q6_K weights x Q8_K activations --------------------------------------------------

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 namespace hearth::tensor::gemm {
 
@@ -57,6 +58,25 @@ void tiled(int64_t nr, int64_t nc, A... args) {
       r += rw;
     }
     c += cw;
+  }
+}
+
+// F16 weights x F16 activations on any tier: a group of kTokens activation rows is widened to F32
+// once (exact; `widen(src, dst, n)` is the tier's conversion), then Tile sweeps every weight row
+// over it: R x C tiles for several tokens, 4 x 1 for one. Tile::run gets (row, token, args, the
+// widened rows, n rounded down to 16).
+template <template <int, int> class Tile, int R, int C, int64_t kTokens, typename Widen>
+void f16_widened(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
+                 int64_t ys, Widen widen) {
+  thread_local std::vector<float> xf;
+  const int64_t n16 = n - n % 16;
+  for (int64_t c0 = 0; c0 < nc; c0 += kTokens) {
+    const int64_t cn = nc - c0 < kTokens ? nc - c0 : kTokens;
+    xf.resize(static_cast<size_t>(cn * n));
+    for (int64_t c = 0; c < cn; ++c) widen(block_row<uint16_t>(x, xs, c0 + c), xf.data() + c * n, n);
+    const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
+    if (cn == 1) tiled<Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
+    else tiled<Tile, R, C>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
   }
 }
 

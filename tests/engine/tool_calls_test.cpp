@@ -167,27 +167,25 @@ TEST(ToolCalls, ParsingTakesCallsOutOfText) {
 // before a call, text that does not follow the format, and what streaming may pass on.
 TEST(ToolCalls, HarmonyMessagesAndCalls) {
   const auto tools = weather_tools();
-  auto m = parse_harmony("<|channel|>analysis<|message|>The user greets.<|end|><|start|>assistant<|channel|>final<|message|>Hi!");
-  ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(m[0].channel, "analysis");
-  EXPECT_EQ(m[0].body, "The user greets.");
-  EXPECT_EQ(m[1].channel, "final");
-  EXPECT_EQ(m[1].body, "Hi!");
-  EXPECT_EQ(m[1].recipient, "");
+  auto expect_messages = [](const std::string& text, const std::vector<HarmonyMessage>& want) {
+    const auto got = parse_harmony(text);
+    ASSERT_EQ(got.size(), want.size()) << text;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(got[i].channel, want[i].channel) << text;
+      EXPECT_EQ(got[i].recipient, want[i].recipient) << text;
+      EXPECT_EQ(got[i].body, want[i].body) << text;
+    }
+  };
+  expect_messages("<|channel|>analysis<|message|>The user greets.<|end|><|start|>assistant<|channel|>final<|message|>Hi!",
+                  {{"analysis", "", "The user greets."}, {"final", "", "Hi!"}});
   // A model that leaves out <|end|> still starts a new message at the next header.
-  m = parse_harmony("<|channel|>analysis<|message|>think<|start|>assistant<|channel|>final<|message|>ok<|end|>");
-  ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(m[0].body, "think");
-  EXPECT_EQ(m[1].body, "ok");
+  expect_messages("<|channel|>analysis<|message|>think<|start|>assistant<|channel|>final<|message|>ok<|end|>",
+                  {{"analysis", "", "think"}, {"final", "", "ok"}});
   // Not the format at all, or text before the first header: plain messages.
-  m = parse_harmony("hello <b>world</b>");
-  ASSERT_EQ(m.size(), 1u);
-  EXPECT_EQ(m[0].channel, "");
-  EXPECT_EQ(m[0].body, "hello <b>world</b>");
-  m = parse_harmony("Sure.<|channel|>final<|message|>x");
-  ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(m[0].body, "Sure.");
-  EXPECT_EQ(m[1].body, "x");
+  expect_messages("hello <b>world</b>", {{"", "", "hello <b>world</b>"}});
+  expect_messages("Sure.<|channel|>final<|message|>x", {{"", "", "Sure."}, {"final", "", "x"}});
+  expect_messages(" to=functions.get_time<|channel|>commentary json<|message|>{}",
+                  {{"commentary", "functions.get_time", "{}"}});
 
   // Reasoning, then a call whose recipient follows the role instead of the channel.
   const std::string role_form =

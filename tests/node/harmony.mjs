@@ -11,6 +11,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { Ollama } from 'ollama';
 import { startServe } from './serve_process.mjs';
+import { tools, validArgs, readReasoningStream } from './tool_fixtures.mjs';
 
 const [bin, modelPath, realTemplate] = process.argv.slice(2);
 if (!bin || !modelPath || !realTemplate) { console.error('usage: harmony.mjs HEARTH_BIN MODEL.gguf GPT_OSS_TEMPLATE'); process.exit(2); }
@@ -20,26 +21,6 @@ async function check(name, fn) {
   try { await fn(); console.log(`ok - ${name}`); } catch (e) { failed++; console.log(`not ok - ${name}: ${e.stack || e}`); }
 }
 
-const weatherSchema = {
-  type: 'object',
-  properties: { city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] }, days: { type: 'integer', minimum: 1, maximum: 7 } },
-  required: ['city', 'days'],
-};
-const timeSchema = { type: 'object', properties: { zone: { type: 'string', enum: ['UTC', 'CET'] } }, required: ['zone'] };
-const tools = [
-  { type: 'function', function: { name: 'get_weather', description: 'Weather forecast for a city', parameters: weatherSchema } },
-  { type: 'function', function: { name: 'get_time', description: 'Current time in a zone', parameters: timeSchema } },
-];
-function validArgs(name, text) {
-  const a = JSON.parse(text);
-  if (name === 'get_weather') {
-    assert.ok(['Paris', 'Rome', 'Oslo'].includes(a.city), text);
-    assert.ok(Number.isInteger(a.days) && a.days >= 1 && a.days <= 7, text);
-  } else {
-    assert.equal(name, 'get_time');
-    assert.ok(['UTC', 'CET'].includes(a.zone), text);
-  }
-}
 const noMarkup = (s) => assert.ok(!/<\|(channel|message|start|end|constrain|return|call)\|>/.test(s ?? ''), `markup leaked: ${s}`);
 const model = 'tiny';
 const user = (text) => [{ role: 'user', content: text }];
@@ -112,12 +93,7 @@ for (const [label, extra] of [['own template', []], ['gpt-oss template', ['--cha
   });
   await check('openai: streamed reasoning deltas come before content deltas', async () => {
     const stream = await openai.chat.completions.create({ model, messages: user('2+2?'), max_tokens: 200, grammar, stream: true });
-    let reasoning = '', content = '';
-    const order = [];
-    for await (const c of stream) for (const ch of c.choices) {
-      if (ch.delta.reasoning_content) { reasoning += ch.delta.reasoning_content; order.push('r'); }
-      if (ch.delta.content) { content += ch.delta.content; order.push('c'); }
-    }
+    const { reasoning, content, order } = await readReasoningStream(stream);
     assert.equal(reasoning, 'plan it');
     assert.equal(content, 'the answer');
     assert.ok(order.indexOf('c') > order.lastIndexOf('r'), order.join(''));

@@ -9,6 +9,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { Ollama } from 'ollama';
 import { startServe } from './serve_process.mjs';
+import { readReasoningStream } from './tool_fixtures.mjs';
 
 const [bin, modelPath, templates] = process.argv.slice(2);
 if (!bin || !modelPath || !templates) { console.error('usage: reasoning.mjs HEARTH_BIN MODEL.gguf TEMPLATES_DIR'); process.exit(2); }
@@ -39,11 +40,7 @@ const grammar = 'root ::= "plan it" "</think>" "\\n\\nthe answer"';
   await check('openai: streamed reasoning_content deltas, then content deltas', async () => {
     const stream = await openai.chat.completions.create({ model, messages: user('2+2?'), max_tokens: 40, grammar,
       reasoning_effort: 'high', stream: true });
-    let reasoning = '', content = '', order = [];
-    for await (const c of stream) for (const ch of c.choices) {
-      if (ch.delta.reasoning_content) { reasoning += ch.delta.reasoning_content; order.push('r'); }
-      if (ch.delta.content) { content += ch.delta.content; order.push('c'); }
-    }
+    const { reasoning, content, order } = await readReasoningStream(stream);
     assert.equal(reasoning, 'plan it');
     assert.equal(content, 'the answer');
     assert.ok(order.indexOf('c') > order.lastIndexOf('r'), order.join(''));

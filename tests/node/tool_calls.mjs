@@ -10,6 +10,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { Ollama } from 'ollama';
 import { startServe } from './serve_process.mjs';
+import { tools, validArgs } from './tool_fixtures.mjs';
 
 const [bin, modelPath, templates] = process.argv.slice(2);
 if (!bin || !modelPath || !templates) { console.error('usage: tool_calls.mjs HEARTH_BIN MODEL.gguf TEMPLATES_DIR'); process.exit(2); }
@@ -19,35 +20,6 @@ async function check(name, fn) {
   try { await fn(); console.log(`ok - ${name}`); } catch (e) { failed++; console.log(`not ok - ${name}: ${e.stack || e}`); }
 }
 
-const weatherSchema = {
-  type: 'object',
-  properties: {
-    city: { type: 'string', enum: ['Paris', 'Rome', 'Oslo'] },
-    days: { type: 'integer', minimum: 1, maximum: 7 },
-  },
-  required: ['city', 'days'],
-};
-const timeSchema = {
-  type: 'object',
-  properties: { zone: { type: 'string', enum: ['UTC', 'CET'] }, precise: { type: 'boolean' } },
-  required: ['zone', 'precise'],
-};
-const tools = [
-  { type: 'function', function: { name: 'get_weather', description: 'Weather forecast for a city', parameters: weatherSchema } },
-  { type: 'function', function: { name: 'get_time', description: 'Current time in a zone', parameters: timeSchema } },
-];
-function validArgs(name, text) {
-  const a = JSON.parse(text);
-  if (name === 'get_weather') {
-    assert.ok(['Paris', 'Rome', 'Oslo'].includes(a.city), text);
-    assert.ok(Number.isInteger(a.days) && a.days >= 1 && a.days <= 7, text);
-  } else {
-    assert.equal(name, 'get_time');
-    assert.ok(['UTC', 'CET'].includes(a.zone), text);
-    assert.equal(typeof a.precise, 'boolean', text);
-  }
-  return a;
-}
 
 // Family -> a shared template that writes calls that way.
 const families = {
