@@ -85,7 +85,11 @@ ProviderError provider_error(const Error& e) {
 EngineBackend::EngineBackend(std::shared_ptr<engine::Scheduler> sched, std::string name, std::string chat_template)
     : sched_(std::move(sched)),
       name_(std::move(name)),
-      formatter_(sched_->model().file(), sched_->tokenizer(), std::move(chat_template)) {}
+      formatter_(sched_->model().file(), sched_->tokenizer(), std::move(chat_template)) {
+  const auto& tok = sched_->tokenizer();
+  for (const auto& text : engine::tool_marker_tokens(formatter_.tool_syntax()))
+    if (const int32_t id = tok.find_token(text); id >= 0 && tok.is_control(id)) marker_tokens_.push_back(id);
+}
 
 void EngineBackend::check_model(const std::string& model) const {
   if (!model.empty() && model != name_)
@@ -207,9 +211,7 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
     const engine::ToolGrammar tg = engine::tool_call_grammar(formatter_.tool_syntax(), tools, choice);
     gen.grammar = sampling::Grammar::parse(tg.gbnf);
     gen.grammar_triggers = tg.triggers;
-    const auto& tok = sched_->tokenizer();
-    for (const auto& text : engine::tool_marker_tokens(formatter_.tool_syntax()))
-      if (const int32_t id = tok.find_token(text); id >= 0 && tok.is_control(id)) gen.text_tokens.push_back(id);
+    gen.text_tokens = marker_tokens_;
     tool_stream.emplace(formatter_.tool_syntax(), tools, out);
     out = [&](const StreamEvent& e) { return (*tool_stream)(e); };
   }

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/chat_format.h"
 #include "engine/scheduler.h"
@@ -36,6 +37,7 @@ class EngineBackend : public router::LocalBackend {
   std::shared_ptr<engine::Scheduler> sched_;
   std::string name_;
   engine::ChatFormatter formatter_;
+  std::vector<int32_t> marker_tokens_;  // the tool syntax's call markers this vocabulary holds as control tokens
   std::atomic<uint64_t> next_id_{0};  // response ids
 };
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/error.h"
-
 #include "engine/tool_calls.h"
 
 namespace hearth::app {
@@ -28,7 +27,7 @@ bool HarmonyStream::send(size_t upto, const StreamEvent* carrying) {
     const bool call = calls_ && m.recipient.rfind("functions.", 0) == 0;
     if (!done.started && (call || !m.body.empty())) {
       done.started = true;
-      if (call) text += "<|channel|>commentary to=" + m.recipient + " <|constrain|>json<|message|>";
+      if (call) text += engine::harmony_call_header(m.recipient);
       else if (any_text_ || !text.empty()) text += "\n";  // messages apart
     }
     text += m.body.substr(done.body);

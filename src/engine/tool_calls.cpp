@@ -23,7 +23,9 @@ std::vector<std::string> markers(ToolSyntax s) {
     case ToolSyntax::llama3: return {"{\"name\"", "<|python_tag|>"};
     case ToolSyntax::mistral:
     case ToolSyntax::mistral_args: return {"[TOOL_CALLS]"};
-    case ToolSyntax::harmony: return {"<|channel|>commentary to="};
+    // The recipient after the channel (as OpenAI documents) or after the role (as the gpt-oss
+    // template writes past calls).
+    case ToolSyntax::harmony: return {"<|channel|>commentary to=", " to=functions."};
   }
   return {};
 }
@@ -340,17 +342,13 @@ ParsedReply parse_harmony_calls(std::string_view text, const std::vector<ToolSpe
         continue;
       }
       // Not a call after all (cut off, or an unknown tool): shown as written, as other syntaxes do.
-      r.content += "<|channel|>commentary to=" + m.recipient + " <|constrain|>json<|message|>" + m.body;
+      r.content += harmony_call_header(m.recipient) + m.body;
       continue;
     }
     if (!m.body.empty()) r.content += (r.content.empty() ? "" : "\n") + m.body;
   }
   return r;
 }
-
-}  // namespace
-
-namespace {
 
 constexpr std::string_view kChannel = "<|channel|>", kMessage = "<|message|>", kStart = "<|start|>",
                            kEnd = "<|end|>", kConstrain = "<|constrain|>";
@@ -420,6 +418,10 @@ std::vector<HarmonyMessage> parse_harmony(std::string_view text) {
   return out;
 }
 
+std::string harmony_call_header(std::string_view recipient) {
+  return "<|channel|>commentary to=" + std::string(recipient) + " <|constrain|>json<|message|>";
+}
+
 size_t harmony_stable_prefix(std::string_view text) {
   size_t cut = text.size();
   for (std::string_view tag : {kEnd, kStart, kChannel, kMessage, kConstrain})
@@ -429,9 +431,10 @@ size_t harmony_stable_prefix(std::string_view text) {
   const size_t last_msg = text.rfind(kMessage);
   const size_t from = last_msg == std::string_view::npos ? 0 : last_msg + kMessage.size();
   for (std::string_view open : {kChannel, kStart}) cut = std::min(cut, text.find(open, from));
-  if (text.substr(0, 4) == " to=" && last_msg == std::string_view::npos) cut = 0;
-  if (cut > 0 && text.substr(0, cut).size() < 4 && std::string_view(" to=").substr(0, cut) == text.substr(0, cut) &&
-      last_msg == std::string_view::npos)
+  // A reply opening with (a piece of) " to=" may be naming a recipient after the role.
+  constexpr std::string_view kTo = " to=";
+  if (last_msg == std::string_view::npos &&
+      (text.substr(0, kTo.size()) == kTo || (cut > 0 && cut < kTo.size() && kTo.substr(0, cut) == text.substr(0, cut))))
     cut = 0;
   return cut;
 }
@@ -555,7 +558,6 @@ ToolGrammar tool_call_grammar(ToolSyntax syntax, const std::vector<ToolSpec>& to
   }
   g.gbnf = dedupe_lines(rules);
   if (choice.mode == ToolMode::automatic) g.triggers = markers(syntax);
-  if (syntax == ToolSyntax::harmony && !g.triggers.empty()) g.triggers.push_back(" to=functions.");
   // Llama's tag is a control token the grammar never sees as text; its JSON opening is the trigger.
   if (syntax == ToolSyntax::llama3 && !g.triggers.empty()) g.triggers = {"{\"name\""};
   return g;

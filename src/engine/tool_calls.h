@@ -74,6 +74,9 @@ struct HarmonyMessage {
 // Reads a harmony reply (the text after the prompt's "<|start|>assistant"). Text that does not
 // follow the format, before or instead of any message, comes back as one message without a channel.
 std::vector<HarmonyMessage> parse_harmony(std::string_view text);
+// The canonical header of a call to `recipient` ("functions.NAME"): what HarmonyStream passes on
+// and what a reply that was not a call after all is shown with.
+std::string harmony_call_header(std::string_view recipient);
 // How much of a streaming harmony reply parse_harmony can read for sure: a trailing piece that
 // may still grow into a marker or a message header is left out.
 size_t harmony_stable_prefix(std::string_view text);

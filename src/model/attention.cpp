@@ -30,6 +30,20 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const size_t q_bytes = (tensor::row_size(kk.vec_dot_type, hd_k) + 63) & ~size_t(63);  // keeps the float row aligned
   const tensor::to_float_fn v_to_float = kernels.table[static_cast<uint32_t>(vt)].to_float;
 
+  // Scores of head h -> probabilities, in place: soft-cap, softmax with the head's sink.
+  auto softmax = [&](int64_t h, float* w, int64_t n_kv) {
+    if (opt.softcap > 0) {
+      const float inv = 1.0f / opt.softcap;
+      for (int64_t j = 0; j < n_kv; ++j) w[j] = opt.softcap * std::tanh(w[j] * inv);
+    }
+    float mx = *std::max_element(w, w + n_kv);
+    if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
+    float sum = tensor::exp_sum(kernels, w, n_kv, mx);
+    if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
+    const float inv = 1.0f / sum;
+    for (int64_t j = 0; j < n_kv; ++j) w[j] *= inv;
+  };
+
   // One task per (token, head): scores against every visible key (SIMD dot products), softmax,
   // then the probability-weighted sum of the values. Tasks are independent, so any split gives
   // the same result.
@@ -49,16 +63,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t j = 0; j < n_kv; ++j)
         w[static_cast<size_t>(j)] = kk.vec_dot(hd_k, cache.k_row(layer, first + j) + off, scratch.data()) * scale;
     }
-    if (opt.softcap > 0) {
-      const float inv = 1.0f / opt.softcap;
-      for (float& s : w) s = opt.softcap * std::tanh(s * inv);
-    }
-    float mx = *std::max_element(w.begin(), w.end());
-    if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
-    float sum = tensor::exp_sum(kernels, w.data(), n_kv, mx);
-    if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
-    const float inv = 1.0f / sum;
-    for (float& p : w) p *= inv;
+    softmax(h, w.data(), n_kv);
     float* o = out + t * (hp.n_head * hd_v) + h * hd_v;
     if (v_f32) {
       std::fill(o, o + hd_v, 0.0f);
@@ -116,18 +121,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       }
     for (int64_t i = 0; i < nt; ++i)
       for (int64_t j = 0; j < group; ++j) {
-        const int64_t h = g * group + j, n_kv = end[i] - first[i];
-        float* wh = scores_of(i, j);
-        if (opt.softcap > 0) {
-          const float inv = 1.0f / opt.softcap;
-          for (int64_t k = 0; k < n_kv; ++k) wh[k] = opt.softcap * std::tanh(wh[k] * inv);
-        }
-        float mx = *std::max_element(wh, wh + n_kv);
-        if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
-        float sum = tensor::exp_sum(kernels, wh, n_kv, mx);
-        if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
-        const float inv = 1.0f / sum;
-        for (int64_t k = 0; k < n_kv; ++k) wh[k] *= inv;
+        softmax(g * group + j, scores_of(i, j), end[i] - first[i]);
         std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
       }
     for (int64_t a = a0; a < a1; a += kChunk)

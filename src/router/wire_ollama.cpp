@@ -251,13 +251,12 @@ ChatRequest request_from_json(const json& j, bool* stream) {
   }
   // think: true/false, or an effort ("low", "medium", "high") for models that take one.
   if (j.contains("think") && !j["think"].is_null()) {
-    if (j["think"].is_boolean()) r.thinking = j["think"].get<bool>();
-    else if (j["think"].is_string()) {
-      const std::string e = j["think"];
-      if (e != "low" && e != "medium" && e != "high")
-        throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
+    const json& t = j["think"];
+    if (t.is_boolean()) {
+      r.thinking = t.get<bool>();
+    } else if (t == "low" || t == "medium" || t == "high") {
       r.thinking = true;
-      r.reasoning_effort = e;
+      r.reasoning_effort = t.get<std::string>();
     } else {
       throw bad_field("think", "must be a boolean or \"low\", \"medium\", \"high\"");
     }
