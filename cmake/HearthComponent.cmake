@@ -4,7 +4,7 @@
 set(HEARTH_COMPONENTS "" CACHE INTERNAL "")
 
 function(hearth_component name dir)
-  cmake_parse_arguments(ARG "" "" "DEPS;SOURCES" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;SOURCES;PCH" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.cpp ${CMAKE_SOURCE_DIR}/${dir}/*.c)
   list(APPEND sources ${ARG_SOURCES})
   if(NOT sources)
@@ -17,26 +17,47 @@ function(hearth_component name dir)
   add_library(hearth_${name} STATIC ${sources})
   target_include_directories(hearth_${name} PUBLIC ${CMAKE_SOURCE_DIR}/src)
   target_link_libraries(hearth_${name} PUBLIC ${ARG_DEPS})
+  hearth_precompile(hearth_${name} ${ARG_PCH})
   set(HEARTH_COMPONENTS ${HEARTH_COMPONENTS} hearth_${name} CACHE INTERNAL "")
 endfunction()
 
-# hearth_program(NAME DIR DEPS ...) builds DIR/*.cpp into the executable NAME (a front end).
+# hearth_program(NAME DIR DEPS ... [PCH headers]) builds DIR/*.cpp into the executable NAME (a
+# front end).
 function(hearth_program name dir)
-  cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPS;PCH" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*.cpp)
   hearth_isa_flags("${sources}")
   add_executable(${name} ${sources})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  hearth_precompile(${name} ${ARG_PCH})
+endfunction()
+
+# hearth_precompile(TARGET [extra headers]) precompiles the standard headers most files use, JSON,
+# and the given extras once per target. Build time, not behaviour: on two cores the clean build
+# spent about a third of each file re-parsing these (HEARTH_PCH=OFF turns it off). Kernel files
+# built with ISA flags skip it (a header precompiled for baseline x86-64 does not apply to them).
+set(HEARTH_PCH_COMMON <algorithm> <atomic> <chrono> <cmath> <cstdint> <cstdio> <cstring>
+    <filesystem> <fstream> <functional> <map> <memory> <mutex> <optional> <set> <sstream>
+    <string> <string_view> <thread> <unordered_map> <vector> <nlohmann/json.hpp>)
+function(hearth_precompile target)
+  get_target_property(sources ${target} SOURCES)
+  list(LENGTH sources count)
+  if(NOT HEARTH_PCH OR count LESS 3)  # one or two files gain nothing from a shared header
+    return()
+  endif()
+  target_precompile_headers(${target} PRIVATE ${HEARTH_PCH_COMMON} ${ARGN})
 endfunction()
 
 # Files ending in _avx2.cpp / _avx512.cpp get that ISA's compiler flags.
 function(hearth_isa_flags sources)
   foreach(src IN LISTS sources)
     if(src MATCHES "_avx2\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2"
+                                  SKIP_PRECOMPILE_HEADERS ON)
     elseif(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
-        "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16")
+        "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16"
+        SKIP_PRECOMPILE_HEADERS ON)
     endif()
   endforeach()
 endfunction()

@@ -11,8 +11,6 @@
 namespace hearth::router::ollama {
 namespace {
 
-[[noreturn]] void bad(const std::string& m) { throw ProviderError(ErrorKind::bad_request, m); }
-
 std::string now_iso() {
   char buf[32];
   std::time_t t = std::time(nullptr);
