@@ -2,7 +2,7 @@
 # Serving benchmark: hearth serve on the llama-3.2-1b-shaped Q4_0 bench model (synthesised once
 # into $HEARTH_BENCH_DIR), 1/4/8 concurrent streams, like llama-server's figures in
 # ../shared/bench/README.md (-t 2 -c 4096 -np 8).
-# Usage: bench/serve/run.sh [path/to/hearth] [levels, default 1,4,8]
+# Usage: bench/serve/run.sh [path/to/hearth] [levels, default 1,4,8]   (extra serve flags: $HEARTH_SERVE_ARGS)
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 hearth="${1:-$src/build/release/hearth}"
@@ -12,7 +12,8 @@ mkdir -p "$dir"
 model="$dir/llama-3.2-1b-q4_0.gguf"
 [ -f "$model" ] || "$hearth" synth --arch llama --preset llama-3.2-1b --type q4_0 --seed 1 -o "$model"
 log="$dir/serve.log"
-"$hearth" serve -m "$model" --port 0 -t 2 -c 4096 --parallel 8 >"$log" 2>&1 &
+# shellcheck disable=SC2086  # HEARTH_SERVE_ARGS is a list of flags
+"$hearth" serve -m "$model" --port 0 -t 2 -c 4096 --parallel 8 ${HEARTH_SERVE_ARGS:-} >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 url=""

@@ -17,6 +17,19 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using router::ErrorKind;
+
+// A scheduler's running totals added to the pool's (gauges are summed where they are read).
+void add_totals(server::EngineCounters& c, const engine::SchedulerMetrics& m) {
+  c.requests_total += m.requests_total;
+  c.rejected_total += m.rejected_total;
+  c.cancelled_total += m.cancelled_total;
+  c.prompt_tokens_total += m.prompt_tokens_total;
+  c.cached_tokens_total += m.cached_tokens_total;
+  c.generated_tokens_total += m.generated_tokens_total;
+  c.steps_total += m.steps_total;
+  c.draft_tokens_total += m.draft_tokens_total;
+  c.draft_accepted_total += m.draft_accepted_total;
+}
 using router::ProviderError;
 
 uint64_t physical_memory() {
@@ -52,7 +65,13 @@ uint64_t estimate_model_bytes(const std::string& path, const engine::SchedulerOp
   const model::HParams hp = model::read_hparams(f, *arch);
   const int64_t per_slot = std::min<int64_t>(hp.n_ctx_train, 4096);
   const int64_t tokens = sched.n_ctx > 0 ? sched.n_ctx : per_slot * std::max(1, sched.parallel);
-  return bytes + model::KvCache::bytes(hp, tokens, sched.kv_types);
+  bytes += model::KvCache::bytes(hp, tokens, sched.kv_types);
+  if (!sched.draft_model.empty()) {  // the draft's weights and its cache in every slot
+    engine::SchedulerOptions d = sched;
+    d.draft_model.clear();
+    bytes += estimate_model_bytes(sched.draft_model, d);
+  }
+  return bytes;
 }
 
 struct ModelPool::Entry {
@@ -169,14 +188,7 @@ void ModelPool::make_room(const Entry& incoming, std::unique_lock<std::mutex>& l
 
 void ModelPool::drop(Entry& e) {
   if (auto s = e.sched) {
-    const auto m = s->metrics();
-    retired_.requests_total += m.requests_total;
-    retired_.rejected_total += m.rejected_total;
-    retired_.cancelled_total += m.cancelled_total;
-    retired_.prompt_tokens_total += m.prompt_tokens_total;
-    retired_.cached_tokens_total += m.cached_tokens_total;
-    retired_.generated_tokens_total += m.generated_tokens_total;
-    retired_.steps_total += m.steps_total;
+    add_totals(retired_, s->metrics());
   }
   e.backend.reset();
   e.sched.reset();
@@ -194,13 +206,16 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
   std::string err;
   uint64_t bytes = 0;
   try {
-    bytes = estimate_model_bytes(m.path, opts_.sched);
+    engine::SchedulerOptions so = opts_.sched;
+    // A draft model shares one model's vocabulary: it pairs with the default model.
+    if (opts_.models.empty() || m.path != opts_.models.front().path) so.draft_model.clear();
+    bytes = estimate_model_bytes(m.path, so);
     {
       std::unique_lock<std::mutex> lk2(mu_);
       e.bytes = bytes;
       make_room(e, lk2);
     }
-    sched = std::make_shared<engine::Scheduler>(engine::load_model(m.path, opts_.load), opts_.sched);
+    sched = std::make_shared<engine::Scheduler>(engine::load_model(m.path, opts_.load), so);
     backend = std::make_shared<EngineBackend>(sched, m.name, opts_.chat_template);
   } catch (const ProviderError&) {
     lk.lock();
@@ -406,13 +421,7 @@ server::EngineCounters ModelPool::counters() const {
   for (const auto& [n, e] : entries_) {
     if (!e->sched) continue;
     const auto m = e->sched->metrics();
-    c.requests_total += m.requests_total;
-    c.rejected_total += m.rejected_total;
-    c.cancelled_total += m.cancelled_total;
-    c.prompt_tokens_total += m.prompt_tokens_total;
-    c.cached_tokens_total += m.cached_tokens_total;
-    c.generated_tokens_total += m.generated_tokens_total;
-    c.steps_total += m.steps_total;
+    add_totals(c, m);
     c.queue_depth += m.queue_depth;
     c.slots_busy += m.slots_busy;
     c.generation_tps += m.generation_tps;

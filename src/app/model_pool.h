@@ -33,7 +33,7 @@ struct ModelPoolOptions {
   std::vector<PoolModel> models;  // the first is the default model, loaded at start
   // Called on lookups of unknown names to find models added since (e.g. pulled): the model folder.
   std::function<std::vector<PoolModel>()> discover;
-  engine::SchedulerOptions sched;
+  engine::SchedulerOptions sched;  // sched.draft_model drafts for the default model only
   model::LoadOptions load;
   std::string chat_template;  // overrides every model's own
   double keep_alive_s = 300;  // default keep-alive; < 0: forever

@@ -74,6 +74,7 @@ Command serve_command() {
       std::vector<std::string> models;
       std::string api_key, api_key_file, template_file, embed_model, keep_alive = "5m", max_memory;
       KvCacheFlags kv;
+      std::string draft_model;
     };
     auto o = std::make_shared<Opts>();
     app.add_option("-m,--model", o->models,
@@ -101,6 +102,7 @@ Command serve_command() {
                    "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");
     app.add_option("-t,--threads", o->s.sched.n_threads, "Compute threads (default: all cores)");
     add_kv_cache_flags(app, o->kv);
+    add_speculative_flags(app, o->draft_model, o->s.sched.lookup_ngram, o->s.sched.speculative);
     app.add_option("--queue", o->s.sched.queue_limit, "Requests that may wait for a slot before 503")
         ->capture_default_str()->check(CLI::Range(0, 100000));
     app.add_option("-b,--batch-size", o->s.sched.n_batch, "Most prompt tokens run in one step")
@@ -142,6 +144,12 @@ Command serve_command() {
         }
         o->s.load = load_options_from_env();
         o->s.sched.kv_types = kv_types(o->kv);
+        if (!o->draft_model.empty() && o->s.sched.lookup_ngram > 0)
+          fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+        if (!o->draft_model.empty()) {
+          o->s.sched.draft_model = hub::resolve_model_path(o->draft_model);
+          o->s.sched.draft_load = o->s.load;
+        }
         o->s.hf_endpoint = hf_endpoint_from_env();
         o->s.memory_embedder = embedder_choice(o->embed_model);
         o->s.keep_alive_s = router::ollama::parse_keep_alive(o->keep_alive);

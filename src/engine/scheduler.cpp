@@ -100,6 +100,7 @@ struct Scheduler::Slot {
   std::string text;         // decoded output not yet sent (a possible stop-string prefix)
   std::vector<TokenProb> probs;
   std::vector<float> prev_row;  // logits of the last prompt row run (echo logprobs across chunks)
+  std::unique_ptr<Drafter> drafter;  // speculative decoding (nullptr: off)
   GenStats stats;
   double t_admit = 0, t_first = 0;
 };
@@ -120,8 +121,33 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts) : model_(std::mov
                                      std::to_string(m.hparams().n_ctx_train));
   pool_ = std::make_unique<ThreadPool>(opts_.n_threads);
   for (int i = 0; i < opts_.parallel; ++i) slots_.push_back(std::make_unique<Slot>(m.hparams(), slot_ctx_, opts_.kv_types));
+  make_drafters();
   metrics_.slots_total = opts_.parallel;
   thread_ = std::thread([this] { loop(); });
+}
+
+void Scheduler::make_drafters() {
+  const SpeculativeOptions& so = opts_.speculative;
+  if (opts_.lookup_ngram <= 0 && opts_.draft_model.empty()) return;
+  if (opts_.lookup_ngram > 0 && !opts_.draft_model.empty())
+    fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+  if (so.draft_max < 1) fail(Errc::invalid_argument, "--draft-max must be at least 1");
+  if (so.draft_min < 0) fail(Errc::invalid_argument, "--draft-min must not be negative");
+  LoadedModel draft;
+  SessionOptions session;
+  if (!opts_.draft_model.empty()) {
+    draft = load_model(opts_.draft_model, opts_.draft_load);
+    // Each slot drafts in its own session, as long as the slot (or the draft's trained context).
+    session.n_ctx = std::min(slot_ctx_, draft.model->hparams().n_ctx_train);
+    session.kv_types = opts_.kv_types;
+    session.pool = pool_.get();  // drafting runs on the inference thread, between steps
+  }
+  for (auto& s : slots_) {
+    if (opts_.lookup_ngram > 0)
+      s->drafter = std::make_unique<LookupDrafter>(opts_.lookup_ngram);
+    else
+      s->drafter = std::make_unique<ModelDrafter>(draft.model, draft.tokenizer, *model_.model, session, so.draft_p_min);
+  }
 }
 
 Scheduler::~Scheduler() {
@@ -359,9 +385,89 @@ void Scheduler::fail_slot(Slot& s, const Error& e) {
   s.history.clear();
 }
 
+std::vector<int32_t> Scheduler::draft_for(Slot& s) {
+  if (!s.drafter || s.sampler->constraint()) return {};  // drafts are not checked against grammars
+  const SpeculativeOptions& so = opts_.speculative;
+  const int64_t room = s.cache.n_ctx() - s.cache.size() - 1;  // cache slots left after last_token
+  const int64_t left = s.cur.req.max_tokens > 0 ? s.cur.req.max_tokens - s.stats.completion_tokens : INT64_MAX;
+  const int64_t max = std::min({so.draft_max, room, left});
+  if (max < 1) return {};
+  std::vector<int32_t> context = s.history;
+  context.push_back(s.last_token);
+  std::vector<int32_t> d;
+  try {
+    d = s.drafter->draft(context, max);
+  } catch (const Error& e) {  // a failing drafter costs speed, never the reply
+    log::warn(std::string("drafting failed, decoding plainly: ") + e.what());
+    return {};
+  }
+  if (static_cast<int64_t>(d.size()) > max) d.resize(static_cast<size_t>(max));
+  if (static_cast<int64_t>(d.size()) < std::max<int64_t>(1, so.draft_min)) return {};
+  return d;
+}
+
+int32_t Scheduler::sample_one(Slot& s, const float* row, const int32_t* draft, bool* agreed) {
+  try {
+    const int32_t t = draft ? s.sampler->verify_draft(row, *draft, agreed) : s.sampler->sample(row);
+    s.sampler->accept(t);
+    return t;
+  } catch (const Error& e) {  // a grammar that no token can continue
+    fail_slot(s, e);
+    return -1;
+  }
+}
+
+bool Scheduler::deliver(Slot& s, int32_t t, const float* row, int64_t cached) {
+  const int64_t V = model_.model->n_vocab();
+  if (model_.tokenizer->is_eog(t)) {
+    finish(s, FinishReason::stop);
+    return false;
+  }
+  {
+    // Counted now, not at the end of the step: the stream may finish below, and a client that
+    // reads /metrics right after its reply must see its tokens.
+    std::lock_guard<std::mutex> lk(mu_);
+    ++metrics_.generated_tokens_total;
+  }
+  ++s.stats.completion_tokens;
+  s.last_token = t;
+  if (s.cur.req.logprobs) s.probs.push_back(token_prob(row, V, t, s.cur.req.top_logprobs));
+  s.text += s.decoder->push(t);
+
+  // The earliest stop string in the text ends it there.
+  size_t stop_at = std::string::npos;
+  const std::string* matched = nullptr;
+  for (const auto& st : s.cur.req.stop) {
+    const size_t at = s.text.find(st);
+    if (at < stop_at) stop_at = at, matched = &st;
+  }
+  if (matched) {
+    s.text.resize(stop_at);
+    finish(s, FinishReason::stop, false, *matched);
+    return false;
+  }
+  const size_t keep = held_back(s.text, s.cur.req.stop);
+  if (s.text.size() > keep || !s.probs.empty()) {
+    GenEvent e;
+    e.text = s.text.substr(0, s.text.size() - keep);
+    s.text.erase(0, s.text.size() - keep);
+    e.probs = std::move(s.probs);
+    s.probs.clear();
+    s.cur.job->push(std::move(e));
+  }
+  if (s.cur.req.max_tokens > 0 && s.stats.completion_tokens >= s.cur.req.max_tokens) {
+    finish(s, FinishReason::length);
+    return false;
+  }
+  if (cached >= s.cache.n_ctx()) {  // no room to run t
+    finish(s, FinishReason::context_full);
+    return false;
+  }
+  return true;
+}
+
 void Scheduler::step() {
   const auto& m = *model_.model;
-  const auto& tok = *model_.tokenizer;
   const int64_t V = m.n_vocab();
 
   // Cancelled requests leave before any work is spent on them.
@@ -386,14 +492,16 @@ void Scheduler::step() {
   if (active.empty()) return;
 
   std::vector<model::Model::SeqBatch> batch;
-  std::vector<std::vector<int32_t>> one(active.size());
+  std::vector<std::vector<int32_t>> one(active.size());  // a decoding slot's token and its draft
   for (size_t i = 0; i < active.size(); ++i) {
     Slot& s = *active[i];
     model::Model::SeqBatch b;
     b.cache = &s.cache;
     if (s.decoding) {
-      one[i] = {s.last_token};
+      one[i] = draft_for(s);
+      one[i].insert(one[i].begin(), s.last_token);
       b.tokens = one[i];
+      b.all_logits = one[i].size() > 1;  // row k checks draft token k
     } else {
       const auto& pr = s.cur.req.prompt;
       b.tokens = std::span<const int32_t>(pr.data() + s.prompt_pos, take[i]);
@@ -413,14 +521,16 @@ void Scheduler::step() {
   }
   const double t1 = now_ms();
 
-  int64_t generated = 0, prompted = 0;
+  int64_t generated = 0, prompted = 0, drafted = 0, accepted = 0;
   const float* row = logits.data();
   for (size_t i = 0; i < active.size(); ++i) {
     Slot& s = *active[i];
     const auto& b = batch[i];
     const int64_t n = static_cast<int64_t>(b.tokens.size());
     const int64_t rows = b.all_logits ? n : 1;
-    const float* last = row + (rows - 1) * V;
+    const float* first = row;  // the row the next token is drawn from (a decoding slot's)
+    row += rows * V;
+    const int64_t base = static_cast<int64_t>(s.history.size());
     s.history.insert(s.history.end(), b.tokens.begin(), b.tokens.end());
     if (!s.decoding) {
       prompted += n;
@@ -431,14 +541,14 @@ void Scheduler::step() {
         for (int64_t t = 0; t < n; ++t) {
           const size_t g = s.prompt_pos + static_cast<size_t>(t);
           if (g == 0) continue;
-          const float* prev = t == 0 ? s.prev_row.data() : row + (t - 1) * V;
+          const float* prev = t == 0 ? s.prev_row.data() : first + (t - 1) * V;
           e.probs.push_back(token_prob(prev, V, s.cur.req.prompt[g], s.cur.req.top_logprobs));
         }
+        const float* last = first + (rows - 1) * V;
         s.prev_row.assign(last, last + V);
         if (!e.probs.empty()) s.cur.job->push(std::move(e));
       }
       s.prompt_pos += static_cast<size_t>(n);
-      row += rows * V;
       if (s.prompt_pos < s.cur.req.prompt.size()) continue;  // more prompt next step
       s.decoding = true;
       s.stats.prompt_ms = now_ms() - s.t_admit;
@@ -446,65 +556,53 @@ void Scheduler::step() {
         finish(s, FinishReason::length);
         continue;
       }
-    } else {
-      row += V;
+      first += (rows - 1) * V;  // the first output token comes from the prompt's last row
+      if (s.t_first == 0) s.t_first = now_ms();
+      const int64_t before = s.stats.completion_tokens;
+      const int32_t t = sample_one(s, first, nullptr);
+      if (t >= 0) deliver(s, t, first, s.cache.size());
+      generated += s.stats.completion_tokens - before;
+      continue;
     }
 
-    int32_t t = 0;
-    try {
-      t = s.sampler->sample(last);
-      s.sampler->accept(t);
-    } catch (const Error& e) {  // a grammar that no token can continue
-      fail_slot(s, e);
-      continue;
+    // Decoding: row k draws the token after batch token k. While the draft agrees, each verified
+    // token is kept and the next row is read; the first disagreement (or the row after the
+    // whole draft) gives the next token, drawn from the target's distribution.
+    const size_t n_draft = one[i].size() - 1;
+    const int64_t before = s.stats.completion_tokens;
+    s.stats.draft_tokens += static_cast<int64_t>(n_draft);  // counted before deliver() may finish
+    size_t kept = 0;
+    bool failed = false;
+    for (size_t k = 0;; ++k) {
+      const float* r = first + static_cast<int64_t>(k) * V;
+      bool agreed = false;
+      const int32_t t = sample_one(s, r, k < n_draft ? &one[i][k + 1] : nullptr, &agreed);
+      if (t < 0) {
+        failed = true;
+        break;
+      }
+      if (agreed) {
+        ++kept;
+        ++s.stats.draft_accepted;
+      }
+      if (!deliver(s, t, r, base + 1 + static_cast<int64_t>(k)) || !agreed) break;
     }
-    if (s.t_first == 0) s.t_first = now_ms();
-    if (tok.is_eog(t)) {
-      finish(s, FinishReason::stop);
-      continue;
-    }
-    ++generated;
-    {
-      // Counted now, not at the end of the step: the stream may finish below, and a client that
-      // reads /metrics right after its reply must see its tokens.
-      std::lock_guard<std::mutex> lk(mu_);
-      ++metrics_.generated_tokens_total;
-    }
-    ++s.stats.completion_tokens;
-    s.last_token = t;
-    if (s.cur.req.logprobs) s.probs.push_back(token_prob(last, V, t, s.cur.req.top_logprobs));
-    s.text += s.decoder->push(t);
-
-    // The earliest stop string in the text ends it there.
-    size_t stop_at = std::string::npos;
-    const std::string* matched = nullptr;
-    for (const auto& st : s.cur.req.stop) {
-      const size_t at = s.text.find(st);
-      if (at < stop_at) stop_at = at, matched = &st;
-    }
-    if (matched) {
-      s.text.resize(stop_at);
-      finish(s, FinishReason::stop, false, *matched);
-      continue;
-    }
-    const size_t keep = held_back(s.text, s.cur.req.stop);
-    if (s.text.size() > keep || !s.probs.empty()) {
-      GenEvent e;
-      e.text = s.text.substr(0, s.text.size() - keep);
-      s.text.erase(0, s.text.size() - keep);
-      e.probs = std::move(s.probs);
-      s.probs.clear();
-      s.cur.job->push(std::move(e));
-    }
-    if (s.cur.req.max_tokens > 0 && s.stats.completion_tokens >= s.cur.req.max_tokens) {
-      finish(s, FinishReason::length);
-    } else if (s.cache.size() >= s.cache.n_ctx()) {
-      finish(s, FinishReason::context_full);
+    generated += s.stats.completion_tokens - before;
+    drafted += static_cast<int64_t>(n_draft);
+    accepted += static_cast<int64_t>(kept);
+    if (failed) continue;  // fail_slot has cleared the cache
+    if (n_draft > 0) {
+      // The cache keeps the token run last step and the draft tokens that were kept.
+      const int64_t keep = base + 1 + static_cast<int64_t>(kept);
+      s.cache.truncate(keep);
+      s.history.resize(static_cast<size_t>(keep));
     }
   }
 
   std::lock_guard<std::mutex> lk(mu_);
   ++metrics_.steps_total;
+  metrics_.draft_tokens_total += drafted;
+  metrics_.draft_accepted_total += accepted;
   const double dt = (t1 - t0) / 1000.0;
   if (dt > 0) {
     // Smooth over steps: one step is one token per decoding stream.

@@ -18,6 +18,7 @@
 
 #include "core/error.h"
 #include "engine/loader.h"
+#include "engine/speculative.h"
 #include "sampling/grammar.h"
 #include "sampling/sampler.h"
 
@@ -56,6 +57,7 @@ struct GenStats {
   int64_t cached_tokens = 0;  // of prompt_tokens, reused from a slot's cache
   int64_t completion_tokens = 0;
   double queue_ms = 0, prompt_ms = 0, gen_ms = 0;  // prompt_ms ends at the first sampled token
+  int64_t draft_tokens = 0, draft_accepted = 0;    // speculative decoding
 };
 
 struct GenEvent {
@@ -102,12 +104,20 @@ struct SchedulerOptions {
   // kernels efficient, few enough that short prompts finish one after another (see step()).
   int64_t prompt_target = 32;
   model::KvTypes kv_types;  // --cache-type-k / --cache-type-v
+  // Speculative decoding, per slot (speculative.h): prompt lookup (lookup_ngram > 0) or a draft
+  // model with the target's vocabulary, loaded once with draft_load and given a session (its own
+  // cache, the scheduler's threads) in every slot. Requests with a grammar decode plainly.
+  int64_t lookup_ngram = 0;
+  std::string draft_model;
+  model::LoadOptions draft_load;
+  SpeculativeOptions speculative;
 };
 
 struct SchedulerMetrics {
   int64_t requests_total = 0, rejected_total = 0, cancelled_total = 0;
   int64_t prompt_tokens_total = 0, cached_tokens_total = 0, generated_tokens_total = 0;
   int64_t steps_total = 0;
+  int64_t draft_tokens_total = 0, draft_accepted_total = 0;  // speculative decoding
   int queue_depth = 0, slots_busy = 0, slots_total = 0;
   double generation_tps = 0;  // generated tokens/s over the last busy stretch (moving average)
   double prompt_tps = 0;
@@ -141,12 +151,22 @@ class Scheduler {
     std::shared_ptr<Job> job;
     double submitted_ms = 0;
   };
+  void make_drafters();  // one per slot when opts_ ask for speculative decoding
+  // The slot's draft for its next step (empty: a plain step).
+  std::vector<int32_t> draft_for(Slot& s);
   void loop();
   bool admit(std::vector<Pending>& incoming);
   void step();
   void run_embedding(Pending& p);
   void finish(Slot& s, FinishReason why, bool flush = true, const std::string& stop_sequence = {});
   void fail_slot(Slot& s, const Error& e);
+  // Hands a sampled token to the slot's client (end of generation, stop strings, limits). False
+  // when the request ended with it.
+  // `row` is the logits t was drawn from; `cached` the tokens the slot's cache holds before t.
+  bool deliver(Slot& s, int32_t t, const float* row, int64_t cached);
+  // Draws the slot's next token from `row` (checking `draft` when given: `agreed` says whether
+  // it was kept) and records it with the sampler; -1 after failing the slot.
+  int32_t sample_one(Slot& s, const float* row, const int32_t* draft, bool* agreed = nullptr);
   Slot* pick_slot(const std::vector<int32_t>& prompt, bool use_cache, int64_t* reuse);
 
   LoadedModel model_;

@@ -22,7 +22,8 @@ Session::Session(std::shared_ptr<const model::Model> model, std::shared_ptr<cons
     : model_(std::move(model)),
       tok_(std::move(tok)),
       opts_(opts),
-      pool_(opts.n_threads),
+      own_pool_(opts.pool ? nullptr : std::make_unique<ThreadPool>(opts.n_threads)),
+      pool_(opts.pool ? opts.pool : own_pool_.get()),
       cache_(model_->hparams(), pick_ctx(*model_, opts.n_ctx), opts.kv_types) {}
 
 const std::vector<float>& Session::prompt(std::span<const int32_t> tokens) {
@@ -43,7 +44,7 @@ const std::vector<float>& Session::prompt(std::span<const int32_t> tokens) {
   truncate(static_cast<int64_t>(common));
   logits_valid_ = false;
   auto rest = tokens.subspan(common);
-  model_->forward(cache_, rest, false, logits_, &pool_);
+  model_->forward(cache_, rest, false, logits_, pool_);
   history_.insert(history_.end(), rest.begin(), rest.end());
   logits_valid_ = true;
   last_processed_ = static_cast<int64_t>(rest.size());
@@ -54,7 +55,7 @@ const std::vector<float>& Session::prompt(std::span<const int32_t> tokens) {
 const std::vector<float>& Session::step(int32_t token) {
   const int32_t one[1] = {token};
   logits_valid_ = false;
-  model_->forward(cache_, one, false, logits_, &pool_);
+  model_->forward(cache_, one, false, logits_, pool_);
   history_.push_back(token);
   logits_valid_ = true;
   return logits_;
@@ -66,7 +67,7 @@ const std::vector<float>& Session::extend(std::span<const int32_t> tokens) {
     fail(Errc::out_of_range, std::to_string(tokens.size()) + " more tokens do not fit in the context size of " +
                                  std::to_string(cache_.n_ctx()));
   logits_valid_ = false;
-  model_->forward(cache_, tokens, true, batch_logits_, &pool_);
+  model_->forward(cache_, tokens, true, batch_logits_, pool_);
   history_.insert(history_.end(), tokens.begin(), tokens.end());
   const size_t V = static_cast<size_t>(model_->n_vocab());
   logits_.assign(batch_logits_.end() - static_cast<std::ptrdiff_t>(V), batch_logits_.end());

@@ -22,6 +22,9 @@ struct SessionOptions {
   bool context_shift = false;
   int64_t n_keep = 0;
   model::KvTypes kv_types;  // --cache-type-k / --cache-type-v
+  // Run on this pool instead of one of the session's own (it must outlive the session): a
+  // serving slot's draft session shares the scheduler's threads.
+  ThreadPool* pool = nullptr;
 };
 
 class Session {
@@ -58,13 +61,14 @@ class Session {
 
   const model::Model& model() const { return *model_; }
   const tokenizer::Tokenizer& tokenizer() const { return *tok_; }
-  ThreadPool& pool() { return pool_; }
+  ThreadPool& pool() { return *pool_; }
 
  private:
   std::shared_ptr<const model::Model> model_;
   std::shared_ptr<const tokenizer::Tokenizer> tok_;
   SessionOptions opts_;
-  ThreadPool pool_;
+  std::unique_ptr<ThreadPool> own_pool_;
+  ThreadPool* pool_;
   model::KvCache cache_;
   std::vector<int32_t> history_;
   std::vector<float> logits_, batch_logits_;

@@ -14,6 +14,7 @@ struct EngineCounters {
   int64_t requests_total = 0, rejected_total = 0, cancelled_total = 0;
   int64_t prompt_tokens_total = 0, cached_tokens_total = 0, generated_tokens_total = 0;
   int64_t steps_total = 0;
+  int64_t draft_tokens_total = 0, draft_accepted_total = 0;  // speculative decoding
   int queue_depth = 0, slots_busy = 0, slots_total = 0;
   double generation_tps = 0;  // generated tokens/s over the last busy stretch
   double prompt_tps = 0;

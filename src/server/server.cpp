@@ -174,6 +174,8 @@ void Server::mount_health_and_metrics(httplib::Server& s) {
     metric(o, "hearth_prompt_tokens_cached_total", "counter", "Prompt tokens reused from the prompt cache.", double(m.cached_tokens_total));
     metric(o, "hearth_generated_tokens_total", "counter", "Tokens generated.", double(m.generated_tokens_total));
     metric(o, "hearth_batch_steps_total", "counter", "Batched forward passes run.", double(m.steps_total));
+    metric(o, "hearth_draft_tokens_total", "counter", "Tokens drafted for speculative decoding.", double(m.draft_tokens_total));
+    metric(o, "hearth_draft_tokens_accepted_total", "counter", "Drafted tokens the model accepted.", double(m.draft_accepted_total));
     metric(o, "hearth_generation_tokens_per_second", "gauge", "Recent generation speed, all streams together.", m.generation_tps);
     metric(o, "hearth_prompt_tokens_per_second", "gauge", "Recent prompt processing speed.", m.prompt_tps);
     metric(o, "hearth_queue_depth", "gauge", "Requests waiting for a slot.", m.queue_depth);

@@ -238,6 +238,105 @@ TEST(Scheduler, GeneratedLogprobsDescribeTheSampledTokens) {
   }
 }
 
+// Speculative decoding per slot: drafts checked inside the batched step must leave greedy output,
+// logprobs, stop strings and limits exactly as plain decoding gives them, with streams running
+// together (some drafting, one with a grammar that decodes plainly).
+std::vector<Result> run_all(Scheduler& sched, const std::vector<GenRequest>& reqs) {
+  std::vector<std::shared_ptr<Job>> jobs;
+  for (const auto& r : reqs) jobs.push_back(sched.submit(r));
+  std::vector<Result> out;
+  for (auto& j : jobs) out.push_back(drain(*j));
+  return out;
+}
+
+std::vector<GenRequest> speculative_requests(const LoadedModel& m) {
+  // Story text repeats itself, so prompt lookup finds drafts; a stop string and a token limit
+  // must cut inside an accepted draft as they cut plain output.
+  std::vector<GenRequest> reqs = {greedy(m, "Once upon a time, there was a little girl. She liked to play.", 96),
+                                  greedy(m, "The little dog", 57), greedy(m, "Lily and Ben went to the park", 80),
+                                  greedy(m, "One day", 64)};
+  reqs[1].logprobs = true;
+  reqs[1].top_logprobs = 2;
+  reqs[2].stop = {"park."};
+  return reqs;
+}
+
+void expect_same(const std::vector<Result>& got, const std::vector<Result>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_TRUE(got[i].error.empty()) << got[i].error;
+    EXPECT_EQ(got[i].text, want[i].text) << "request " << i;
+    EXPECT_EQ(got[i].finish, want[i].finish) << "request " << i;
+    EXPECT_EQ(got[i].stats.completion_tokens, want[i].stats.completion_tokens) << "request " << i;
+    ASSERT_EQ(got[i].probs.size(), want[i].probs.size()) << "request " << i;
+    for (size_t k = 0; k < got[i].probs.size(); ++k) {
+      EXPECT_EQ(got[i].probs[k].id, want[i].probs[k].id);
+      EXPECT_NEAR(got[i].probs[k].logprob, want[i].probs[k].logprob, 1e-3);
+      ASSERT_EQ(got[i].probs[k].top.size(), 2u);
+    }
+  }
+}
+
+TEST(Scheduler, PromptLookupDraftsLeaveGreedyOutputUnchanged) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  const auto reqs = speculative_requests(m);
+  Scheduler plain(m, {.parallel = 3, .n_ctx = 3 * 256, .n_threads = 2});
+  const auto want = run_all(plain, reqs);
+  Scheduler spec(m, {.parallel = 3, .n_ctx = 3 * 256, .n_threads = 2, .lookup_ngram = 2,
+                     .speculative = {.draft_max = 8}});
+  const auto got = run_all(spec, reqs);
+  expect_same(got, want);
+  const auto mt = spec.metrics();
+  EXPECT_GT(mt.draft_tokens_total, 0);
+  EXPECT_GT(mt.draft_accepted_total, 0);
+  EXPECT_LE(mt.draft_accepted_total, mt.draft_tokens_total);
+  // Fewer forward passes than tokens: accepted drafts came from shared batches.
+  EXPECT_EQ(mt.generated_tokens_total, plain.metrics().generated_tokens_total);
+  EXPECT_LT(mt.steps_total, plain.metrics().steps_total);
+  int64_t per_request = 0;
+  for (const auto& r : got) per_request += r.stats.draft_accepted;
+  EXPECT_EQ(per_request, mt.draft_accepted_total);
+}
+
+TEST(Scheduler, DraftModelRunsPerSlotAndLeavesGreedyOutputUnchanged) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  auto reqs = speculative_requests(m);
+  // A grammar request decodes plainly beside the drafting ones.
+  GenRequest g = greedy(m, "Once upon a time", 12);
+  g.grammar = sampling::Grammar::parse("root ::= [a-z ]+");
+  reqs.push_back(g);
+  Scheduler plain(m, {.parallel = 2, .n_ctx = 2 * 256, .n_threads = 2});
+  const auto want = run_all(plain, reqs);
+  // The model as its own draft: every draft it is sure of is the target's argmax.
+  Scheduler spec(m, {.parallel = 2, .n_ctx = 2 * 256, .n_threads = 2,
+                     .draft_model = test::shared_path("models/stories260K.gguf").string(),
+                     .speculative = {.draft_max = 6, .draft_p_min = 0.5f}});
+  const auto got = run_all(spec, reqs);
+  expect_same(got, want);
+  const auto mt = spec.metrics();
+  EXPECT_GT(mt.draft_tokens_total, 0);
+  EXPECT_EQ(mt.draft_accepted_total, mt.draft_tokens_total);
+  EXPECT_EQ(got.back().stats.draft_tokens, 0);  // the grammar request
+}
+
+TEST(Scheduler, SpeculativeOptionsAreChecked) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = stories();
+  EXPECT_THROW(Scheduler(m, {.parallel = 1, .n_ctx = 256, .lookup_ngram = 2,
+                             .draft_model = test::shared_path("models/stories260K.gguf").string()}),
+               Error);
+  EXPECT_THROW(Scheduler(m, {.parallel = 1, .n_ctx = 256, .lookup_ngram = 2, .speculative = {.draft_max = 0}}),
+               Error);
+  try {
+    Scheduler(m, {.parallel = 1, .n_ctx = 256, .draft_model = test::shared_path("models/tiny-qwen2-bpe-Q8_0.gguf").string()});
+    ADD_FAILURE() << "a draft with another vocabulary was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("vocabulary"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Scheduler, EmbeddingsAreUnitLengthAndDeterministic) {
   HEARTH_REQUIRE_SHARED();
   auto m = stories();
