@@ -240,8 +240,7 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
   if (!err.empty()) throw ProviderError(ErrorKind::server, "cannot load model '" + m.name + "': " + err, 500);
 }
 
-ModelPool::Lease ModelPool::acquire(const std::string& name, std::optional<double> keep_alive_s) {
-  std::unique_lock<std::mutex> lk(mu_);
+ModelPool::Entry& ModelPool::loaded(const std::string& name, std::unique_lock<std::mutex>& lk) {
   Entry* e = find(name);
   if (!e) {
     std::string known;
@@ -251,11 +250,17 @@ ModelPool::Lease ModelPool::acquire(const std::string& name, std::optional<doubl
   cv_.wait(lk, [&] { return !e->loading || stopping_; });
   if (stopping_) throw ProviderError(ErrorKind::overloaded, "the server is shutting down", 503);
   if (!e->backend) load(*e, lk);
-  ++e->active;
-  e->last_used = Clock::now();
+  return *e;
+}
+
+ModelPool::Lease ModelPool::acquire(const std::string& name, std::optional<double> keep_alive_s) {
+  std::unique_lock<std::mutex> lk(mu_);
+  Entry& e = loaded(name, lk);
+  ++e.active;
+  e.last_used = Clock::now();
   // The default model stays loaded unless a request says otherwise (Ollama's keep_alive).
-  const double fallback = e->model.name == default_name_ ? -1.0 : opts_.keep_alive_s;
-  return Lease(this, e, keep_alive_s.value_or(fallback));
+  const double fallback = e.model.name == default_name_ ? -1.0 : opts_.keep_alive_s;
+  return Lease(this, &e, keep_alive_s.value_or(fallback));
 }
 
 void ModelPool::reap_loop() {
@@ -278,7 +283,12 @@ void ModelPool::load_default_async(std::function<void(const std::string&)> on_re
   initial_ = std::thread([this, on_ready] {
     std::string err;
     try {
-      acquire(default_name_, std::nullopt);
+      // Loaded without a lease: a request for another model that arrives the moment this one is
+      // ready may unload it (with --max-models 1) instead of finding it busy.
+      std::unique_lock<std::mutex> lk(mu_);
+      Entry& e = loaded(default_name_, lk);
+      e.last_used = Clock::now();
+      e.keep_alive_s = -1;
     } catch (const std::exception& e) {
       err = e.what();
     }

@@ -91,6 +91,8 @@ class ModelPool : public router::LocalBackend, public server::EngineView {
   Entry* find(const std::string& name);  // known, after discovery if needed; nullptr if not
   void discover();                       // adds the folder's new models (lock held)
   Lease acquire(const std::string& name, std::optional<double> keep_alive_s);
+  // The entry called `name`, loaded (waits for a load under way); throws not_found or overloaded.
+  Entry& loaded(const std::string& name, std::unique_lock<std::mutex>& lk);
   void load(Entry& e, std::unique_lock<std::mutex>& lk);
   void make_room(const Entry& incoming, std::unique_lock<std::mutex>& lk);
   void drop(Entry& e);  // unload now (idle only)

@@ -1,4 +1,4 @@
-// Command-line flags shared by `hearth run` and `hearth chat`.
+// Command-line flags shared by `hearth run` and `hearth chat` (and some by `serve` and `bench`).
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdint>
@@ -34,7 +34,7 @@ inline model::KvTypes kv_types(const KvCacheFlags& f) {
   return {model::parse_kv_type(f.k, "--cache-type-k"), model::parse_kv_type(f.v, "--cache-type-v")};
 }
 
-// --draft-model, --lookup-ngram, --draft-max/-min/-p-min: shared by run, chat and bench.
+// --draft-model, --lookup-ngram, --draft-max/-min/-p-min: shared by run, chat, serve and bench.
 inline void add_speculative_flags(CLI::App& app, std::string& draft_model, int64_t& lookup_ngram,
                                   engine::SpeculativeOptions& o) {
   app.add_option("--draft-model,--md", draft_model,
