@@ -258,12 +258,28 @@ int sub_forget(Store& st, const Ctx& ctx, const Opts& o) {
 }
 
 int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
-  auto ids = st.undo();
-  if (ids.empty()) {
+  const auto done = st.undo();
+  if (o.json_out) {
+    std::printf("%s\n", json{{"undone", done}}.dump().c_str());
+    return done.empty() ? kExitFailure : kExitOk;
+  }
+  if (done.empty()) {
     std::printf("nothing to undo\n");
     return kExitFailure;
   }
-  std::printf("undid the last change (%zu record%s)\n", ids.size(), ids.size() == 1 ? "" : "s");
+  std::printf("undid the last change (%zu record%s):\n", done.size(), done.size() == 1 ? "" : "s");
+  for (const auto& u : done) {
+    // One line each, cut (at a character boundary) to keep a long memory from flooding the terminal.
+    std::string text = u.text;
+    if (text.size() > 70) {
+      size_t cut = 67;
+      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+      text = text.substr(0, cut) + "...";
+    }
+    for (char& c : text)
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    std::printf("  %s %s: %s\n", u.action.c_str(), u.id.c_str(), text.c_str());
+  }
   return kExitOk;
 }
 
@@ -274,7 +290,8 @@ int sub_extract(Store& st, const Ctx& ctx, const Opts& o) {
 }
 
 int sub_purge(Store& st, const Ctx& ctx, const Opts& o) {
-  std::printf("purged %zu deleted memories\n", st.purge());
+  const size_t n = st.purge();
+  std::printf("purged %zu deleted memories%s\n", n, n ? " (the undo history starts again here)" : "");
   return kExitOk;
 }
 

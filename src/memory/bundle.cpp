@@ -134,6 +134,7 @@ ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOp
     if (o.require_signature && rep.signer.empty()) fail(Errc::auth, o.name + " is not signed");
   } else {
     recs = import_foreign(rep.format, text, o.name);
+    split_oversized(recs, store.max_memory_bytes());  // a hearth bundle's records are refused instead
   }
   rep.read = recs.size();
   for (auto& r : recs) {

@@ -61,6 +61,15 @@ std::optional<std::string> load_embed_setting() {
   return spec;
 }
 
+size_t load_max_memory_bytes(const std::filesystem::path& config) {
+  json j = read_config(config);
+  if (!j.contains("max_memory_bytes")) return kDefaultMaxMemoryBytes;
+  const json& v = j["max_memory_bytes"];
+  if (!v.is_number_integer() || v.get<int64_t>() < 1)
+    fail(Errc::format, config.string() + ": \"max_memory_bytes\" must be a positive integer");
+  return static_cast<size_t>(v.get<int64_t>());
+}
+
 void save_embed_setting(const std::string& spec) {
   auto p = embed_config_path();
   json j = read_config(p);

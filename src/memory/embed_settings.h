@@ -25,4 +25,11 @@ std::optional<std::string> load_embed_setting();
 // Saves (validated) `spec`; an empty spec removes the setting. Written atomically.
 void save_embed_setting(const std::string& spec);
 
+// The largest memory text a store accepts, in bytes: {"max_memory_bytes": N} in `config` (the
+// config.json beside the database), else 16 KiB. A memory is a fact, preference or note; longer
+// text belongs in a document, and one huge memory slows every search. Throws Error(format) for a
+// value that is not a positive integer.
+constexpr size_t kDefaultMaxMemoryBytes = 16 * 1024;
+size_t load_max_memory_bytes(const std::filesystem::path& config);
+
 }  // namespace hearth::memory

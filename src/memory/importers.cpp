@@ -318,4 +318,40 @@ std::vector<Record> import_chat_jsonl(const std::string& text, const std::string
   return out;
 }
 
+void split_oversized(std::vector<Record>& recs, size_t max_bytes) {
+  if (max_bytes < 8) max_bytes = 8;  // room for at least one character of any width per part
+  std::vector<Record> out;
+  out.reserve(recs.size());
+  for (auto& r : recs) {
+    if (r.text.size() <= max_bytes) {
+      out.push_back(std::move(r));
+      continue;
+    }
+    const std::string text = std::move(r.text);
+    size_t pos = 0;
+    for (int part = 1; pos < text.size(); ++part) {
+      size_t end = std::min(text.size(), pos + max_bytes);
+      if (end < text.size()) {
+        while (end > pos && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // not inside a character
+        // Prefer to end after a space in the last quarter of the part.
+        const size_t floor = pos + max_bytes * 3 / 4;
+        for (size_t k = end; k > floor; --k)
+          if (text[k - 1] == ' ' || text[k - 1] == '\n') {
+            end = k;
+            break;
+          }
+      }
+      Record p = r;
+      p.text = text.substr(pos, end - pos);
+      if (part > 1) {
+        p.id = r.id + "~" + std::to_string(part);
+        p.tags.push_back("continued");
+      }
+      out.push_back(std::move(p));
+      pos = end;
+    }
+  }
+  recs = std::move(out);
+}
+
 }  // namespace hearth::memory

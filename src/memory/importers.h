@@ -15,6 +15,12 @@ std::string detect_format(const std::string& text, const std::string& name);
 // format is one of the non-hearth names above. Errors name the file and line.
 std::vector<Record> import_foreign(const std::string& format, const std::string& text, const std::string& name);
 
+// Splits each record whose text is longer than `max_bytes` into consecutive parts that fit (at
+// character boundaries, preferring a space): an imported message longer than a memory may be is
+// kept whole across parts instead of refusing the file. Part k > 1 gets the id "ID~k" (stable, so
+// re-importing stays idempotent), the same metadata, and the tag "continued".
+void split_oversized(std::vector<Record>& recs, size_t max_bytes);
+
 std::vector<Record> import_chatgpt(const std::string& text, const std::string& name);
 std::vector<Record> import_claude(const std::string& text, const std::string& name);
 std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name);

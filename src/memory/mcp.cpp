@@ -228,7 +228,10 @@ json Server::run_tool(const std::string& name, const json& aj, const Session& se
     std::string id = a.str("id", true);
     return {{"memory", record_json(store_.forget(id, by))}};
   }
-  if (name == "memory_undo") return {{"reverted", store_.undo()}};
+  if (name == "memory_undo") {
+    const auto done = store_.undo();
+    return {{"reverted", ids_of(done)}, {"changes", done}};
+  }
   bad_params("unknown tool \"" + name + "\"");
 }
 

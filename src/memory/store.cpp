@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/paths.h"
+#include "memory/embed_settings.h"
 #include "memory/sqlite_util.h"
 #include "memory/vector_cache.h"
 
@@ -99,6 +100,7 @@ Store::Store(const std::filesystem::path& db_path, Embedder* embedder)
     exec("PRAGMA cache_size=-65536");
     migrate();
     register_fts_rank(db_);
+    max_bytes_ = load_max_memory_bytes(db_path.parent_path() / "config.json");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -217,8 +219,16 @@ std::vector<float> Store::embed_text(const std::string& text) {
   return vs.empty() ? std::vector<float>{} : std::move(vs[0]);
 }
 
+void Store::check_size(const Record& r) const {
+  if (r.deleted || r.text.size() <= max_bytes_) return;
+  fail(Errc::invalid_argument, "memory " + r.id + " is " + std::to_string(r.text.size()) +
+                                   " bytes; a memory may hold at most " + std::to_string(max_bytes_) +
+                                   " (max_memory_bytes in the memory folder's config.json)");
+}
+
 void Store::put(const Record& r, bool embed_now) {
   std::lock_guard lock(mu_);
+  check_size(r);
   auto before = get(r.id);
   // Without embed_now the vector is computed by the next vector search, in batches.
   auto v = r.deleted || !embed_now ? std::vector<float>{} : embed_text(r.text);
@@ -262,6 +272,7 @@ Record Store::update(const std::string& id, const RecordPatch& p, const std::str
   if (p.importance) r.importance = *p.importance;
   if (p.expires) r.expires = *p.expires;
   if (r == *cur) return r;
+  if (text_changed) check_size(r);
   r.updated = std::max(now_ms(), cur->updated + 1);
   r.history.push_back({r.updated, "update", cur->text, by});
   record_from_json(json::parse(to_json(r).dump()), "edited memory " + id);
@@ -297,19 +308,26 @@ Record Store::forget(const std::string& id, const std::string& by) {
   return r;
 }
 
-std::vector<std::string> Store::undo() {
+std::vector<std::string> ids_of(const std::vector<Undone>& undone) {
+  std::vector<std::string> ids;
+  for (const auto& u : undone) ids.push_back(u.id);
+  return ids;
+}
+
+std::vector<Undone> Store::undo() {
   std::lock_guard lock(mu_);
   std::vector<std::string> touched;
+  std::vector<Undone> done;
   exec("BEGIN IMMEDIATE");
   try {
     Stmt last(db_, "SELECT MAX(batch) FROM changes");
     last.step();
     if (last.is_null(0)) {
       exec("COMMIT");
-      return touched;
+      return done;
     }
     int64_t batch = last.i64(0);
-    Stmt rows(db_, "SELECT id, before FROM changes WHERE batch=?1 ORDER BY seq DESC");
+    Stmt rows(db_, "SELECT id, before, after FROM changes WHERE batch=?1 ORDER BY seq DESC");
     rows.bind(1, batch);
     Stmt del(db_, "DELETE FROM memories WHERE id=?1");
     Stmt delv(db_, "DELETE FROM vectors WHERE id=?1");
@@ -327,9 +345,12 @@ std::vector<std::string> Store::undo() {
       if (rows.is_null(1)) {
         del.reset();
         del.bind(1, id).run();
+        done.push_back({id, "removed", rows.is_null(2) ? "" : parse_doc(rows.text(2), id).text});
         continue;
       }
       Record r = parse_doc(rows.text(1), id);
+      const bool was_deleted = !rows.is_null(2) && parse_doc(rows.text(2), id).deleted;
+      done.push_back({id, was_deleted && !r.deleted ? "restored" : "reverted", r.text});
       up.reset();
       up.bind(1, r.id).bind(2, r.kind).bind(3, r.scope).bind(4, r.text).bind(5, json(r.tags).dump());
       up.bind(6, r.created).bind(7, r.updated).bind(8, r.expires).bind(9, r.importance);
@@ -346,7 +367,7 @@ std::vector<std::string> Store::undo() {
   }
   touched_ = touched;
   sync_cache();
-  return touched;
+  return done;
 }
 
 size_t Store::purge() {
@@ -355,9 +376,11 @@ size_t Store::purge() {
   size_t n = 0;
   try {
     exec("DELETE FROM vectors WHERE id IN (SELECT id FROM memories WHERE deleted=1)");
-    exec("DELETE FROM changes WHERE id IN (SELECT id FROM memories WHERE deleted=1)");
     exec("DELETE FROM memories WHERE deleted=1");
     n = static_cast<size_t>(sqlite3_changes(db_));
+    // Undo steps older than the purge would now revert changes the user did not just make (the
+    // forget that the purge made permanent is gone): the log starts again after a purge.
+    if (n > 0) exec("DELETE FROM changes");
     exec("COMMIT");
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -60,6 +60,18 @@ struct RecordPatch {
   std::optional<int64_t> expires;
 };
 
+// One record's part in an undone change.
+struct Undone {
+  std::string id;
+  std::string action;  // "removed" (an add undone), "restored" (a forget undone), "reverted" (an edit)
+  std::string text;    // the record's text after the undo (before it, for "removed")
+};
+template <typename Json>  // json or ordered_json
+void to_json(Json& j, const Undone& u) {
+  j = Json{{"id", u.id}, {"action", u.action}, {"text", u.text}};
+}
+std::vector<std::string> ids_of(const std::vector<Undone>& undone);
+
 struct Stats {
   size_t live = 0, deleted = 0, vectors = 0, undo_steps = 0;
   std::vector<std::pair<std::string, size_t>> by_kind, by_scope;
@@ -84,11 +96,16 @@ class Store {
   Record add(Record r, const std::string& by);
   Record update(const std::string& id, const RecordPatch& patch, const std::string& by);
   Record forget(const std::string& id, const std::string& by);
-  // Reverts the most recent change batch (an add, edit, forget or whole import); returns the
-  // ids it touched, empty when there is nothing to undo.
-  std::vector<std::string> undo();
-  // Permanently removes tombstoned records (and their undo entries); returns how many.
+  // Reverts the most recent change batch (an add, edit, forget or whole import); returns what it
+  // did to each record, empty when there is nothing to undo.
+  std::vector<Undone> undo();
+  // Permanently removes tombstoned records; returns how many. When it removes any, the undo log
+  // is cleared too: undo never reaches back across a purge to older changes.
   size_t purge();
+  // Texts longer than this are refused (Error(invalid_argument)); set from config.json beside the
+  // database (load_max_memory_bytes), default 16 KiB.
+  size_t max_memory_bytes() const { return max_bytes_; }
+  void set_max_memory_bytes(size_t n) { max_bytes_ = n; }
 
   std::optional<Record> get(const std::string& id);
   std::vector<Record> list(const ListOptions& opts);
@@ -111,6 +128,7 @@ class Store {
 
  private:
   void exec(const char* sql);
+  void check_size(const Record& r) const;  // throws for a live record over max_bytes_
   void migrate();
   void begin_write();
   void commit();
@@ -144,6 +162,7 @@ class Store {
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> df_cache_;  // word -> (df, store size then)
   // One connection, used from any thread (server handlers, MCP sessions): public methods lock.
   std::recursive_mutex mu_;
+  size_t max_bytes_ = 16 * 1024;
 };
 
 // Renders memories for a system prompt (used by the server when a request opts in).

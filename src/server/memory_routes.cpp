@@ -158,7 +158,8 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
   }));
 
   server.Post(prefix + "/undo", guarded(auth, [st](const httplib::Request&, httplib::Response& res) {
-    send(res, 200, {{"undone", st->undo()}});
+    const auto done = st->undo();
+    send(res, 200, {{"undone", ids_of(done)}, {"changes", done}});
   }));
 
   server.Post(prefix, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {

@@ -15,9 +15,21 @@ id=$("$H" memory add "Lives in Paris" --tags home)
 "$H" memory search "where does the user live" --json | grep -q "Berlin" || fail "search"
 "$H" memory forget "$id" >/dev/null
 "$H" memory list --json | grep -q Berlin && fail "forgotten memory still listed"
-"$H" memory undo >/dev/null
+"$H" memory undo >"$T/undo"
+grep -q "restored $id: Lives in Berlin" "$T/undo" || { cat "$T/undo"; fail "undo did not say what it restored"; }
 "$H" memory list --json | grep -q Berlin || fail "undo did not restore"
+# A memory over the size limit (16 KiB by default) is refused, saying so; nothing is stored.
+big=$(head -c 20000 /dev/zero | tr '\0' x)
+rc=0; "$H" memory add "$big" >/dev/null 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "at most 16384" "$T/err" || { cat "$T/err"; fail "oversized memory: exit $rc"; }
 "$H" memory stats --json | grep -q '"live":2' || fail "stats"
+# After a purge, undo does not reach back to older changes.
+tmp_id=$("$H" memory add "Temporary note")
+"$H" memory forget "$tmp_id" >/dev/null
+"$H" memory purge >/dev/null
+rc=0; "$H" memory undo >"$T/undo" || rc=$?
+[ "$rc" = 1 ] && grep -q "nothing to undo" "$T/undo" || { cat "$T/undo"; fail "undo crossed a purge (exit $rc)"; }
+"$H" memory stats --json | grep -q '"live":2' || fail "purge or undo changed other memories"
 
 "$H" memory export -o "$T/a.jsonl"
 HEARTH_HOME="$T/b" "$H" memory import "$T/a.jsonl" >/dev/null

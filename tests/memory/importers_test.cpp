@@ -3,6 +3,7 @@
 #include "helpers.h"
 #include "memory/bundle.h"
 #include "memory/importers.h"
+#include "core/utf8.h"
 
 using namespace hearth::memory;
 using hearth::memory::test::data_file;
@@ -89,6 +90,44 @@ TEST(MemoryImport, ChatLogWithoutTimesKeepsItsOrder) {
   ASSERT_EQ(all.size(), 12u);
   for (size_t i = 0; i < all.size(); ++i)
     EXPECT_EQ(all[i].text, std::string(i % 2 ? "Assistant: " : "User: ") + "turn " + std::to_string(i));
+}
+
+TEST(MemoryImport, MessagesLongerThanAMemoryAreSplitNotRefused) {
+  // A pasted document in a chat is longer than a memory may be (16 KiB): it is kept whole across
+  // parts that fit, in order, and re-importing stays idempotent.
+  std::string body;
+  for (int i = 0; body.size() < 40000; ++i) body += "line " + std::to_string(i) + " of a pasted report with ümlauts\n";
+  const std::string log = hearth::json{{"role", "user"}, {"content", body}, {"conversation", "c"}}.dump() + "\n" +
+                          hearth::json{{"role", "assistant"}, {"content", "Thanks, noted."}, {"conversation", "c"}}.dump() + "\n";
+  TempStore t;
+  ImportOptions io;
+  io.name = "log.jsonl";
+  auto rep = import_bytes(*t.store, log, io);
+  EXPECT_EQ(rep.added, 4u);  // 40 KB in three parts, and the reply
+  auto all = t.store->all_records(false);
+  ASSERT_EQ(all.size(), 4u);
+  std::string joined;
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_LE(all[k].text.size(), t.store->max_memory_bytes());
+    EXPECT_EQ(all[k].id, k == 0 ? all[0].id : all[0].id + "~" + std::to_string(k + 1));
+    joined += all[k].text;
+  }
+  EXPECT_EQ(joined, "User: " + body);
+  EXPECT_EQ(all[3].text, "Assistant: Thanks, noted.");
+  EXPECT_EQ(import_bytes(*t.store, log, io).skipped, 4u);
+  // Parts end at character boundaries even when no space is near.
+  std::vector<Record> recs(1);
+  recs[0].id = "x";
+  recs[0].text = std::string(30, 'a') + std::string(40, '\xc3') ;
+  for (size_t k = 30; k < recs[0].text.size(); k += 2) recs[0].text[k + 1] = '\xa9';  // "é" x 20
+  split_oversized(recs, 9);
+  std::string back;
+  for (const auto& r : recs) {
+    EXPECT_LE(r.text.size(), 9u);
+    EXPECT_TRUE(hearth::utf8::valid(r.text)) << r.id;
+    back += r.text;
+  }
+  EXPECT_EQ(back, std::string(30, 'a') + [] { std::string e; for (int k = 0; k < 20; ++k) e += "\xc3\xa9"; return e; }());
 }
 
 TEST(MemoryImport, MalformedFilesNameTheLine) {

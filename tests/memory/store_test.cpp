@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "helpers.h"
+#include "memory/embed_settings.h"
 #include "memory/sqlite_util.h"
+
+#include <fstream>
 
 using namespace hearth::memory;
 using hearth::memory::test::TempStore;
@@ -85,6 +88,100 @@ TEST(MemoryStore, ForgetIsATombstoneUntilPurge) {
   t.store->forget(a.id, "test");
   EXPECT_EQ(t.store->purge(), 1u);
   EXPECT_FALSE(t.store->get(a.id));
+}
+
+TEST(MemoryStore, UndoSaysWhatItDidToEachRecord) {
+  TempStore t;
+  auto a = t.add("Lives in Paris");
+  RecordPatch p;
+  p.text = "Lives in Berlin";
+  t.store->update(a.id, p, "test");
+  t.store->forget(a.id, "test");
+  auto u = t.store->undo();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].id, a.id);
+  EXPECT_EQ(u[0].action, "restored");
+  EXPECT_EQ(u[0].text, "Lives in Berlin");
+  u = t.store->undo();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].action, "reverted");
+  EXPECT_EQ(u[0].text, "Lives in Paris");
+  u = t.store->undo();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].action, "removed");
+  EXPECT_EQ(u[0].text, "Lives in Paris");
+  EXPECT_EQ(hearth::json(u[0]).dump(), R"({"action":"removed","id":")" + a.id + R"(","text":"Lives in Paris"})");
+}
+
+TEST(MemoryStore, UndoNeverReachesBackAcrossAPurge) {
+  TempStore t;
+  auto keep = t.add("Has a cat named Miso");
+  auto gone = t.add("Old phone number 555-0100");
+  t.store->forget(gone.id, "test");
+  EXPECT_EQ(t.store->purge(), 1u);
+  // The forget was made permanent; the add before it is not the user's last change to undo.
+  EXPECT_TRUE(t.store->undo().empty());
+  ASSERT_TRUE(t.store->get(keep.id));
+  EXPECT_FALSE(t.store->get(keep.id)->deleted);
+  EXPECT_EQ(t.store->stats().undo_steps, 0u);
+  // New changes are undoable again; a purge with nothing to remove keeps them.
+  auto next = t.add("Likes hiking");
+  EXPECT_EQ(t.store->purge(), 0u);
+  auto u = t.store->undo();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].id, next.id);
+}
+
+TEST(MemoryStore, OversizedMemoriesAreRefusedWithTheLimit) {
+  TempStore t;
+  EXPECT_EQ(t.store->max_memory_bytes(), kDefaultMaxMemoryBytes);
+  EXPECT_NO_THROW(t.add(std::string(16 * 1024, 'a')));
+  try {
+    t.add(std::string(16 * 1024 + 1, 'b'));
+    FAIL() << "an oversized memory was stored";
+  } catch (const hearth::Error& e) {
+    EXPECT_EQ(e.code(), hearth::Errc::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("16385 bytes"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("at most 16384"), std::string::npos) << e.what();
+  }
+  auto small = t.add("short");
+  RecordPatch p;
+  p.text = std::string(20000, 'c');
+  EXPECT_THROW(t.store->update(small.id, p, "test"), hearth::Error);
+  EXPECT_EQ(t.store->get(small.id)->text, "short");
+  // Imports go through put(): refused too, naming the record.
+  Record r = *t.store->get(small.id);
+  r.id = "m_big";
+  r.text = std::string(20000, 'd');
+  try {
+    t.store->put(r);
+    FAIL();
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("m_big"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(t.store->stats().live, 2u);
+}
+
+TEST(MemoryStore, MemoryLimitComesFromTheFoldersConfig) {
+  TempStore t;
+  t.store.reset();
+  {
+    std::ofstream(t.dir / "config.json") << R"({"max_memory_bytes": 10})";
+  }
+  t.store = std::make_unique<Store>(t.dir / "memory.db", &t.embedder);
+  EXPECT_EQ(t.store->max_memory_bytes(), 10u);
+  EXPECT_NO_THROW(t.add("ten bytes!"));
+  EXPECT_THROW(t.add("eleven byte"), hearth::Error);
+  t.store.reset();
+  {
+    std::ofstream(t.dir / "config.json") << R"({"max_memory_bytes": "big"})";
+  }
+  try {
+    Store s(t.dir / "memory.db", &t.embedder);
+    FAIL() << "a bad limit was accepted";
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("max_memory_bytes"), std::string::npos) << e.what();
+  }
 }
 
 TEST(MemoryStore, TwoConnectionsSeeEachOthersWrites) {

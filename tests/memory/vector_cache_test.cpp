@@ -68,7 +68,7 @@ TEST(MemoryVectorCache, StaysConsistentAcrossAddEditForgetUndoPurge) {
   EXPECT_FALSE(has(*t.store, "sister in Vienna", anna.id));
   expect_same_as_fresh(t, "after forget");
 
-  ASSERT_EQ(t.store->undo(), std::vector<std::string>{anna.id});
+  ASSERT_EQ(ids_of(t.store->undo()), std::vector<std::string>{anna.id});
   EXPECT_TRUE(has(*t.store, "sister in Vienna", anna.id));
   expect_same_as_fresh(t, "after undoing the forget");
 
