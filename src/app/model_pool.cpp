@@ -17,6 +17,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using router::ErrorKind;
+using router::ProviderError;
 
 // A scheduler's running totals added to the pool's (gauges are summed where they are read).
 void add_totals(server::EngineCounters& c, const engine::SchedulerMetrics& m) {
@@ -30,7 +31,6 @@ void add_totals(server::EngineCounters& c, const engine::SchedulerMetrics& m) {
   c.draft_tokens_total += m.draft_tokens_total;
   c.draft_accepted_total += m.draft_accepted_total;
 }
-using router::ProviderError;
 
 uint64_t physical_memory() {
   const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);

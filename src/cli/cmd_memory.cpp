@@ -11,6 +11,7 @@
 #include "cli/memory_extract.h"
 #include "app/memory_embedder.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "core/json.h"
 #include "memory/bundle.h"
 #include "memory/embed_settings.h"
@@ -271,11 +272,7 @@ int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
   for (const auto& u : done) {
     // One line each, cut (at a character boundary) to keep a long memory from flooding the terminal.
     std::string text = u.text;
-    if (text.size() > 70) {
-      size_t cut = 67;
-      while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-      text = text.substr(0, cut) + "...";
-    }
+    if (text.size() > 70) text = text.substr(0, utf8::char_start(text, 67)) + "...";
     for (char& c : text)
       if (c == '\n' || c == '\r' || c == '\t') c = ' ';
     std::printf("  %s %s: %s\n", u.action.c_str(), u.id.c_str(), text.c_str());

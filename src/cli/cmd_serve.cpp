@@ -144,8 +144,7 @@ Command serve_command() {
         }
         o->s.load = load_options_from_env();
         o->s.sched.kv_types = kv_types(o->kv);
-        if (!o->draft_model.empty() && o->s.sched.lookup_ngram > 0)
-          fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+        engine::require_one_drafter(o->draft_model, o->s.sched.lookup_ngram);  // bad usage before serving
         if (!o->draft_model.empty()) {
           o->s.sched.draft_model = hub::resolve_model_path(o->draft_model);
           o->s.sched.draft_load = o->s.load;

@@ -26,6 +26,13 @@ int decode_strict(std::string_view s, size_t pos, uint32_t* cp);
 
 void append(std::string& out, uint32_t cp);
 
+// The start of the character holding byte `pos` (pos itself unless it is a continuation byte):
+// where to cut `s` without splitting a sequence. pos may be s.size().
+inline size_t char_start(std::string_view s, size_t pos) {
+  while (pos > 0 && pos < s.size() && (static_cast<unsigned char>(s[pos]) & 0xC0) == 0x80) --pos;
+  return pos;
+}
+
 // `s` as a JSON string literal the way Python's json.dumps writes it: \" \\ \n \r \t \b \f,
 // other controls as \u00XX, and with `ascii` (ensure_ascii) every non-ASCII character as \uXXXX
 // (surrogate pairs above U+FFFF). Chat templates' tojson and JSON-schema const values use it.

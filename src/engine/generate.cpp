@@ -28,8 +28,7 @@ GenerateResult generate_speculative(Session& s, sampling::Sampler& sampler, std:
                                     const std::atomic<bool>* cancel) {
   if (drafter && sampler.constraint())
     fail(Errc::invalid_argument, "speculative decoding (--draft-model, --lookup-ngram) does not combine with a grammar");
-  if (opts.draft_max < 1) fail(Errc::invalid_argument, "--draft-max must be at least 1");
-  if (opts.draft_min < 0) fail(Errc::invalid_argument, "--draft-min must not be negative");
+  validate_speculative(opts);
   SpeculativeStats local;
   SpeculativeStats& st = stats ? *stats : local;
   GenerateResult r;

@@ -129,10 +129,8 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts) : model_(std::mov
 void Scheduler::make_drafters() {
   const SpeculativeOptions& so = opts_.speculative;
   if (opts_.lookup_ngram <= 0 && opts_.draft_model.empty()) return;
-  if (opts_.lookup_ngram > 0 && !opts_.draft_model.empty())
-    fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
-  if (so.draft_max < 1) fail(Errc::invalid_argument, "--draft-max must be at least 1");
-  if (so.draft_min < 0) fail(Errc::invalid_argument, "--draft-min must not be negative");
+  require_one_drafter(opts_.draft_model, opts_.lookup_ngram);
+  validate_speculative(so);
   LoadedModel draft;
   SessionOptions session;
   if (!opts_.draft_model.empty()) {
@@ -392,15 +390,16 @@ std::vector<int32_t> Scheduler::draft_for(Slot& s) {
   const int64_t left = s.cur.req.max_tokens > 0 ? s.cur.req.max_tokens - s.stats.completion_tokens : INT64_MAX;
   const int64_t max = std::min({so.draft_max, room, left});
   if (max < 1) return {};
-  std::vector<int32_t> context = s.history;
-  context.push_back(s.last_token);
+  // The drafter sees the context with last_token appended (not yet in the cache); appended and
+  // removed in place rather than copying the history every step.
+  s.history.push_back(s.last_token);
   std::vector<int32_t> d;
   try {
-    d = s.drafter->draft(context, max);
-  } catch (const Error& e) {  // a failing drafter costs speed, never the reply
+    d = s.drafter->draft(s.history, max);
+  } catch (const std::exception& e) {  // a failing drafter costs speed, never the reply
     log::warn(std::string("drafting failed, decoding plainly: ") + e.what());
-    return {};
   }
+  s.history.pop_back();
   if (static_cast<int64_t>(d.size()) > max) d.resize(static_cast<size_t>(max));
   if (static_cast<int64_t>(d.size()) < std::max<int64_t>(1, so.draft_min)) return {};
   return d;

@@ -9,6 +9,15 @@
 
 namespace hearth::engine {
 
+void validate_speculative(const SpeculativeOptions& o) {
+  if (o.draft_max < 1) fail(Errc::invalid_argument, "--draft-max must be at least 1");
+  if (o.draft_min < 0) fail(Errc::invalid_argument, "--draft-min must not be negative");
+}
+
+void require_one_drafter(const std::string& draft_model, int64_t lookup_ngram) {
+  if (!draft_model.empty() && lookup_ngram > 0) fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+}
+
 LookupDrafter::LookupDrafter(int64_t ngram) : ngram_(ngram) {
   if (ngram < 1) fail(Errc::invalid_argument, "--lookup-ngram must be at least 1, got " + std::to_string(ngram));
 }
@@ -74,7 +83,7 @@ std::vector<int32_t> ModelDrafter::draft(std::span<const int32_t> history, int64
 std::unique_ptr<Drafter> make_drafter(const std::string& draft_model, int64_t lookup_ngram, const model::Model& target,
                                       const SessionOptions& session, const model::LoadOptions& load,
                                       float draft_p_min) {
-  if (!draft_model.empty() && lookup_ngram > 0) fail(Errc::invalid_argument, "give --draft-model or --lookup-ngram, not both");
+  require_one_drafter(draft_model, lookup_ngram);
   if (lookup_ngram > 0) return std::make_unique<LookupDrafter>(lookup_ngram);
   if (draft_model.empty()) return nullptr;
   const LoadedModel d = load_model(draft_model, load);

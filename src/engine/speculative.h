@@ -60,6 +60,10 @@ struct SpeculativeOptions {
   int64_t draft_min = 0;   // a shorter draft is not worth a batch: decode plainly instead
   float draft_p_min = 0.75f;  // ModelDrafter's confidence cutoff
 };
+// Error(invalid_argument) naming the flag for --draft-max < 1 or --draft-min < 0.
+void validate_speculative(const SpeculativeOptions& o);
+// Error(invalid_argument) when both --draft-model and --lookup-ngram are given.
+void require_one_drafter(const std::string& draft_model, int64_t lookup_ngram);
 
 // The drafter --draft-model or --lookup-ngram asks for (nullptr when neither is given), the draft
 // model loaded with `load` and run in a session like `session`. Throws Error(invalid_argument) when

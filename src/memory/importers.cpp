@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "memory/crypto.h"
 
 namespace hearth::memory {
@@ -332,7 +333,7 @@ void split_oversized(std::vector<Record>& recs, size_t max_bytes) {
     for (int part = 1; pos < text.size(); ++part) {
       size_t end = std::min(text.size(), pos + max_bytes);
       if (end < text.size()) {
-        while (end > pos && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // not inside a character
+        end = std::max(utf8::char_start(text, end), pos + 1);  // not inside a character
         // Prefer to end after a space in the last quarter of the part.
         const size_t floor = pos + max_bytes * 3 / 4;
         for (size_t k = end; k > floor; --k)

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "memory/embed_settings.h"
 #include "memory/embedder.h"
 #include "memory/fts_rank.h"
 #include "memory/record.h"
@@ -162,7 +163,7 @@ class Store {
   std::unordered_map<std::string, std::pair<int64_t, int64_t>> df_cache_;  // word -> (df, store size then)
   // One connection, used from any thread (server handlers, MCP sessions): public methods lock.
   std::recursive_mutex mu_;
-  size_t max_bytes_ = 16 * 1024;
+  size_t max_bytes_ = kDefaultMaxMemoryBytes;
 };
 
 // Renders memories for a system prompt (used by the server when a request opts in).
