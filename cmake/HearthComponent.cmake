@@ -1,5 +1,5 @@
 # hearth_component(NAME DIR DEPS ...) builds DIR/*.cpp into the static library hearth_NAME.
-# Files ending in _avx2.cpp / _avx512.cpp / _avx512bf16.cpp get that ISA's flags and only that
+# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp get that ISA's flags and only that
 # file does: the rest of the binary stays baseline x86-64 and picks kernels at run time.
 set(HEARTH_COMPONENTS "" CACHE INTERNAL "")
 
@@ -48,11 +48,14 @@ function(hearth_precompile target)
   target_precompile_headers(${target} PRIVATE ${HEARTH_PCH_COMMON} ${ARGN})
 endfunction()
 
-# Files ending in _avx2.cpp / _avx512.cpp get that ISA's compiler flags.
+# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp get that ISA's compiler flags.
 function(hearth_isa_flags sources)
   foreach(src IN LISTS sources)
     if(src MATCHES "_avx2\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2"
+                                  SKIP_PRECOMPILE_HEADERS ON)
+    elseif(src MATCHES "_avxvnni\\.cpp$")
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2;-mavxvnni"
                                   SKIP_PRECOMPILE_HEADERS ON)
     elseif(src MATCHES "_avx512\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS

@@ -81,7 +81,7 @@ struct Shape {
 
 int register_all() {
   const Type types[] = {Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K};
-  const Isa isas[] = {Isa::scalar, Isa::avx2, Isa::avx512};
+  const auto& isas = kAllIsas;
   const Shape shapes[] = {{2048, 2048}, {512, 2048}, {8192, 2048}, {2048, 8192}, {128256, 2048}};
   for (Type t : types)
     for (Isa isa : isas)

@@ -42,6 +42,7 @@ std::vector<std::string> feature_names() {
   add(f.fma, "fma");
   add(f.f16c, "f16c");
   add(f.bmi2, "bmi2");
+  add(f.avxvnni, "avxvnni");
   add(f.avx512f, "avx512f");
   add(f.avx512bw, "avx512bw");
   add(f.avx512vl, "avx512vl");

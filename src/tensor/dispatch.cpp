@@ -1,5 +1,7 @@
 #include "tensor/dispatch.h"
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 
 #include "core/error.h"
@@ -38,16 +40,17 @@ CpuFeatures detect() {
     f.avx512bw = b & (1u << 30);
     f.avx512vl = b & (1u << 31);
     f.avx512vnni = c & (1u << 11);
-    unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
-    __cpuid_count(7, 1, a1, b1, c1, d1);
-    f.avx512bf16 = a1 & (1u << 5);
   }
+  unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+  __cpuid_count(7, 1, a1, b1, c1, d1);
+  f.avxvnni = a1 & (1u << 4);
+  f.avx512bf16 = zmm_ok && (a1 & (1u << 5));
 #endif
   return f;
 }
 
 struct Tables {
-  KernelTable scalar{}, avx2{}, avx512{};
+  KernelTable scalar{}, avx2{}, avx2vnni{}, avx512{};
   VecKernels vscalar{}, vavx2{}, vavx512{};
   Tables() {
     // One registration line per type family.
@@ -69,6 +72,8 @@ struct Tables {
       register_gemm_avx2(avx2);
       register_gemm_interleaved_avx2(avx2);
     }
+    avx2vnni = avx2;
+    if (isa_supported(Isa::avx2vnni)) register_gemm_interleaved_avxvnni(avx2vnni);
     avx512 = avx2;
     if (isa_supported(Isa::avx512)) {
       register_avx512(avx512);
@@ -98,6 +103,7 @@ std::string_view isa_name(Isa isa) {
   switch (isa) {
     case Isa::scalar: return "scalar";
     case Isa::avx2: return "avx2";
+    case Isa::avx2vnni: return "avx2+vnni";
     case Isa::avx512: return "avx512";
   }
   return "unknown";
@@ -109,6 +115,7 @@ bool isa_supported(Isa isa) {
   switch (isa) {
     case Isa::scalar: return true;
     case Isa::avx2: return avx2;
+    case Isa::avx2vnni: return avx2 && f.avxvnni;
     // The avx512 files are compiled with all of these, so all are required.
     case Isa::avx512:
       return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.avx512bf16;
@@ -117,22 +124,22 @@ bool isa_supported(Isa isa) {
 }
 
 Isa best_isa() {
-  if (isa_supported(Isa::avx512)) return Isa::avx512;
-  if (isa_supported(Isa::avx2)) return Isa::avx2;
+  for (size_t i = std::size(kAllIsas); i-- > 0;)
+    if (isa_supported(kAllIsas[i])) return kAllIsas[i];
   return Isa::scalar;
 }
 
 Isa choose_isa(std::string_view requested, std::string* warning) {
   if (requested.empty()) return best_isa();
   const std::string v(requested);
-  Isa want;
-  if (v == "scalar") want = Isa::scalar;
-  else if (v == "avx2") want = Isa::avx2;
-  else if (v == "avx512") want = Isa::avx512;
-  else {
-    if (warning) *warning = "ISA '" + v + "' is not one of scalar|avx2|avx512; using " + std::string(isa_name(best_isa()));
+  const Isa* found = std::find_if(std::begin(kAllIsas), std::end(kAllIsas), [&](Isa i) { return isa_name(i) == v; });
+  if (found == std::end(kAllIsas)) {
+    std::string names;
+    for (Isa i : kAllIsas) names += (names.empty() ? "" : "|") + std::string(isa_name(i));
+    if (warning) *warning = "ISA '" + v + "' is not one of " + names + "; using " + std::string(isa_name(best_isa()));
     return best_isa();
   }
+  const Isa want = *found;
   if (!isa_supported(want)) {
     if (warning) *warning = "ISA '" + v + "' is not supported by this CPU; using " + std::string(isa_name(best_isa()));
     return best_isa();
@@ -146,6 +153,7 @@ const KernelTable& kernel_table(Isa isa) {
   const Tables& t = tables();
   switch (isa) {
     case Isa::avx2: return t.avx2;
+    case Isa::avx2vnni: return t.avx2vnni;
     case Isa::avx512: return t.avx512;
     default: return t.scalar;
   }
@@ -157,7 +165,8 @@ const VecKernels& vec_kernels(Isa isa) {
     fail(Errc::unsupported, "ISA path " + std::string(isa_name(isa)) + " is not supported by this CPU");
   const Tables& t = tables();
   switch (isa) {
-    case Isa::avx2: return t.vavx2;
+    case Isa::avx2:
+    case Isa::avx2vnni: return t.vavx2;
     case Isa::avx512: return t.vavx512;
     default: return t.vscalar;
   }
@@ -168,6 +177,10 @@ const Kernels& kernels_for(Isa isa) {
   switch (isa) {
     case Isa::avx2: {
       static const Kernels k{Isa::avx2, kernel_table(Isa::avx2), vec_kernels(Isa::avx2)};
+      return k;
+    }
+    case Isa::avx2vnni: {
+      static const Kernels k{Isa::avx2vnni, kernel_table(Isa::avx2vnni), vec_kernels(Isa::avx2vnni)};
       return k;
     }
     case Isa::avx512: {

@@ -9,10 +9,13 @@
 
 namespace hearth::tensor {
 
-enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+// Tiers from plainest to widest. avx2vnni ("avx2+vnni") is AVX2 plus AVX-VNNI (256-bit vpdpbusd:
+// Intel client chips since Alder Lake, Zen 5); it changes only the integer GEMM kernels.
+enum class Isa { scalar = 0, avx2 = 1, avx2vnni = 2, avx512 = 3 };
+inline constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2, Isa::avx2vnni, Isa::avx512};
 
 struct CpuFeatures {
-  bool avx2 = false, fma = false, f16c = false, bmi2 = false;
+  bool avx2 = false, fma = false, f16c = false, bmi2 = false, avxvnni = false;
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512dq = false;
   bool avx512vnni = false, avx512bf16 = false;
 };
@@ -22,7 +25,7 @@ std::string_view isa_name(Isa isa);
 bool isa_supported(Isa isa);  // the CPU (and OS) can run this path
 Isa best_isa();               // best supported path
 
-// The path a user asked for by name ("scalar", "avx2", "avx512"; empty means best). A name that
+// The path a user asked for by name ("scalar", "avx2", "avx2+vnni", "avx512"; empty means best). A name that
 // is unknown or that the CPU cannot run falls back to the best path and says why in `warning`.
 Isa choose_isa(std::string_view requested, std::string* warning = nullptr);
 

@@ -76,6 +76,7 @@ void register_interleaved(KernelTable& t);  // interleave.cpp: Q4_0, Q8_0 refere
 void register_avx2(KernelTable& t);
 void register_gemm_avx2(KernelTable& t);  // gemm_avx2.cpp
 void register_gemm_interleaved_avx2(KernelTable& t);  // gemm_interleaved_avx2.cpp
+void register_gemm_interleaved_avxvnni(KernelTable& t);  // gemm_interleaved_avxvnni.cpp
 void register_iq_avx2(KernelTable& t);    // quant_iq_avx2.cpp
 void register_iq_avx512(KernelTable& t);  // quant_iq_avx512.cpp
 void register_avx512(KernelTable& t);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "support/isa_paths.h"
 #include "engine/loader.h"
 #include "eval/backend_local.h"
 #include "eval/runner.h"
@@ -112,11 +113,7 @@ double wikitext_ppl(size_t bytes, int64_t* n_tokens, hearth::tensor::Isa isa = h
 
 TEST(EvalLocal, WikitextPrefixPerplexityMatchesTheStoredFigure) {
   HEARTH_REQUIRE_SHARED();
-  for (auto isa : {hearth::tensor::Isa::scalar, hearth::tensor::Isa::avx2, hearth::tensor::Isa::avx512}) {
-    if (!hearth::tensor::isa_supported(isa)) {
-      std::printf("[wikitext] ISA path %s not run (this CPU lacks it)\n", std::string(hearth::tensor::isa_name(isa)).c_str());
-      continue;
-    }
+  for (auto isa : hearth::test::isa_paths()) {
     int64_t n = 0;
     const double ppl = wikitext_ppl(20000, &n, isa);
     std::printf("[wikitext] %s: ppl %.6f over %lld tokens\n", std::string(hearth::tensor::isa_name(isa)).c_str(), ppl,

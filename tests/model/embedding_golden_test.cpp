@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "support/isa_paths.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "model/model.h"
@@ -21,8 +22,7 @@ TEST_P(EmbeddingGolden, MatchesLlamaCpp) {
   const json golden = json::parse(read_file(shared_path("golden/" + name + ".json")));
   ASSERT_EQ(golden["format"], "llamacpp-embed-v1");
   ASSERT_EQ(golden["pooling"], "mean");
-  for (tensor::Isa isa : {tensor::Isa::scalar, tensor::Isa::avx2, tensor::Isa::avx512}) {
-    if (!tensor::isa_supported(isa)) continue;
+  for (tensor::Isa isa : test::isa_paths()) {
     SCOPED_TRACE(std::string("ISA path ") + std::string(tensor::isa_name(isa)));
     model::LoadOptions lo;
     lo.isa = isa;

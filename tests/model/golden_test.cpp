@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "support/isa_paths.h"
 #include "golden.h"
 #include "support/shared_data.h"
 #include "tensor/dispatch.h"
@@ -61,12 +62,8 @@ TEST_P(Golden, MatchesLlamaCpp) {
   HEARTH_REQUIRE_SHARED();
   const GoldenCase& gc = GetParam();
   json golden = json::parse(read_file(shared_path("golden/" + gc.golden)));
-  for (tensor::Isa isa : {tensor::Isa::scalar, tensor::Isa::avx2, tensor::Isa::avx512}) {
+  for (tensor::Isa isa : test::isa_paths()) {
     const std::string path_name(tensor::isa_name(isa));
-    if (!tensor::isa_supported(isa)) {
-      std::printf("[golden] %s: ISA path %s not run (this CPU lacks it)\n", gc.model.c_str(), path_name.c_str());
-      continue;
-    }
     SCOPED_TRACE("ISA path " + path_name);
     model::LoadOptions lo;
     lo.isa = isa;

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "support/isa_paths.h"
 #include "core/thread_pool.h"
 #include "tensor/blocks.h"
 #include "tensor/dispatch.h"
@@ -46,8 +47,7 @@ TEST_P(Gemm, TilesEqualVecDotAndMatchScalar) {
   const TypeKernels& ks = scalar[static_cast<uint32_t>(t)];
   const Type xt = ks.vec_dot_type;
   const size_t xs = row_size(xt, cols);
-  for (Isa isa : {Isa::avx2, Isa::avx512}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : hearth::test::isa_paths(false)) {
     const TypeKernels& k = kernel_table(isa)[static_cast<uint32_t>(t)];
     if (!k.gemm) continue;
     for (int64_t n : {1, 3, 4, 9}) {

@@ -2,6 +2,7 @@
 // the row-layout kernels (named tolerance), and every ISA path against its definition bit for bit
 // (Q4_0/Q8_0: the reference; Q4_K: the same path's row kernel), one token and batches alike,
 // directly and through matmul on a pool.
+#include "support/isa_paths.h"
 #include "tensor/interleave.h"
 
 #include <gtest/gtest.h>
@@ -124,8 +125,7 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
         EXPECT_NEAR(ref[i * rows + r], plain, kInterleavedVsRowsRelTol * mag + 1e-6)
             << type_name(t) << " n=" << n << " row " << r << " token " << i;
       }
-    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
-      if (!isa_supported(isa)) continue;
+    for (Isa isa : hearth::test::isa_paths()) {
       const TypeKernels& k = kernel_table(isa)[static_cast<uint32_t>(t)];
       std::vector<float> y(ref.size(), NAN);
       k.gemm_interleaved(cols, wi.data(), wis, rows, xq.data(), xs, n, y.data(), rows);
@@ -174,11 +174,8 @@ TEST(InterleaveTypes, OnlyQ4_0Q8_0Q4_KAndQ6_KHaveTheLayout) {
   // The SIMD paths are faster in this layout; the scalar reference is slower than row layout.
   for (Type t : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) {
     EXPECT_FALSE(kernel_table(Isa::scalar)[static_cast<uint32_t>(t)].interleave_pays);
-    for (Isa isa : {Isa::avx2, Isa::avx512}) {
-      if (isa_supported(isa)) {
-        EXPECT_TRUE(kernel_table(isa)[static_cast<uint32_t>(t)].interleave_pays) << isa_name(isa);
-      }
-    }
+    for (Isa isa : hearth::test::isa_paths(false))
+      EXPECT_TRUE(kernel_table(isa)[static_cast<uint32_t>(t)].interleave_pays) << isa_name(isa);
   }
 }
 

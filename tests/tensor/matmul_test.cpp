@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "support/isa_paths.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "tensor/blocks.h"
@@ -109,10 +110,7 @@ void reference(const std::vector<uint8_t>& w, Type t, int64_t rows, int64_t cols
 }
 
 std::vector<Isa> supported_isas() {
-  std::vector<Isa> v;
-  for (Isa i : {Isa::scalar, Isa::avx2, Isa::avx512})
-    if (isa_supported(i)) v.push_back(i);
-  return v;
+  return hearth::test::isa_paths();
 }
 
 class MatmulAllTypes : public ::testing::TestWithParam<Type> {};
@@ -291,7 +289,7 @@ TEST(Dispatch, ChoosesTheRequestedPathOrFallsBackWithAWarning) {
   EXPECT_TRUE(warning.empty());
   EXPECT_EQ(choose_isa("sse9", &warning), best_isa());
   EXPECT_NE(warning.find("sse9"), std::string::npos) << warning;
-  for (Isa isa : {Isa::avx2, Isa::avx512}) {
+  for (Isa isa : kAllIsas) {
     warning.clear();
     const Isa got = choose_isa(isa_name(isa), &warning);
     if (isa_supported(isa)) {

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "support/isa_paths.h"
 #include "tensor/dispatch.h"
 #include "tensor/vec.h"
 
@@ -21,10 +22,7 @@ constexpr double kExpRelTol = 2e-6;
 constexpr double kSumRelTol = 1e-5;
 
 std::vector<Isa> simd_isas() {
-  std::vector<Isa> v;
-  for (Isa i : {Isa::avx2, Isa::avx512})
-    if (isa_supported(i)) v.push_back(i);
-  return v;
+  return hearth::test::isa_paths(false);
 }
 
 std::vector<float> randn(size_t n, std::mt19937& rng, float sd = 1.0f) {
