@@ -142,6 +142,7 @@ void ModelServer::open_memory() {
       opts_.memory_db.empty() ? memory::Store::default_path() : std::filesystem::path(opts_.memory_db);
   std::filesystem::create_directories(db.parent_path());
   mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());
+  mem_policies_ = std::make_unique<memory::ScopePolicyFile>(db.parent_path() / "config.json");
   mem_model_ = std::make_unique<memory::ProviderModel>(*router_, opts_.model_name);
   memory::ExtractAfterOptions xo;
   xo.default_on = opts_.memory_default_on;
@@ -174,7 +175,11 @@ server::Server& ModelServer::http() {
     if (mem_store_) {
       memory::AugmentOptions ao;
       ao.default_on = opts_.memory_default_on;
-      g.before_chat = [this, ao](router::ChatRequest& r) { memory::augment_chat(*mem_store_, r, ao); };
+      g.before_chat = [this, ao](router::ChatRequest& r) {
+        memory::AugmentOptions o = ao;
+        o.policies = mem_policies_->current();
+        memory::prepare_memories(*mem_store_, r, o);
+      };
       // Only exchanges that opted in are queued (extraction's own chats bypass the gateway).
       g.after_chat = [this](const router::ChatRequest& q, const router::ChatResponse& a) { mem_worker_->submit(q, a); };
     }

@@ -21,6 +21,7 @@ class Router;
 namespace hearth::memory {
 class Embedder;
 class Store;
+class ScopePolicyFile;
 class ProviderModel;
 class ExtractWorker;
 }  // namespace hearth::memory
@@ -110,6 +111,7 @@ class ModelServer {
   std::unique_ptr<memory::Embedder> mem_embedder_;
   std::string mem_embedder_desc_;
   std::unique_ptr<memory::Store> mem_store_;
+  std::unique_ptr<memory::ScopePolicyFile> mem_policies_;  // which memories may reach which provider
   std::unique_ptr<memory::ProviderModel> mem_model_;
   std::unique_ptr<memory::ExtractWorker> mem_worker_;
   std::unique_ptr<server::Server> http_;

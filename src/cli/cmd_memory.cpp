@@ -16,6 +16,7 @@
 #include "memory/bundle.h"
 #include "memory/embed_settings.h"
 #include "memory/retrieval_bench.h"
+#include "memory/scope_policy.h"
 #include "memory/store.h"
 
 namespace hearth::cli {
@@ -31,6 +32,8 @@ struct Opts {
   std::string passphrase_file, by = "cli", expires;
   std::string embed_model, set_embedder;  // --embed-model; `embedder SPEC`
   bool reset_embedder = false;
+  std::string policy_scope, policy;  // `policy [SCOPE [POLICY]]`
+  bool unset_policy = false;
   std::vector<std::string> remap;
   // bench
   std::string data, work_dir;
@@ -119,6 +122,49 @@ int run_embedder(const Opts& o) {
   } else if (o.set_embedder.empty() && !o.reset_embedder) {
     std::printf("%s\n", embedder_line(e).c_str());
   }
+  return kExitOk;
+}
+
+// `hearth memory policy [SCOPE [POLICY] | SCOPE --unset]`: lists, looks up or sets where each
+// scope's memories may be sent (scope_policy.h), in the config.json beside the database.
+int run_policy(const Opts& o) {
+  const std::filesystem::path config =
+      (o.db.empty() ? Store::default_path() : std::filesystem::path(o.db)).parent_path() / "config.json";
+  ScopePolicies p = load_scope_policies(config);
+  if (o.unset_policy && (o.policy_scope.empty() || !o.policy.empty()))
+    fail(Errc::invalid_argument, "memory policy: --unset takes a scope pattern and no policy");
+  if (!o.policy.empty() || o.unset_policy) {
+    if (o.unset_policy) {
+      if (!p.unset(o.policy_scope)) fail(Errc::not_found, "memory policy: no saved policy for \"" + o.policy_scope + "\"");
+    } else {
+      p.set(o.policy_scope, parse_scope_policy(o.policy, "memory policy"));
+    }
+    save_scope_policies(config, p);
+  }
+  if (!o.policy_scope.empty()) {
+    const auto d = p.lookup(o.policy_scope);
+    if (o.json_out) {
+      std::printf("%s\n", json{{"scope", o.policy_scope}, {"pattern", d.pattern}, {"policy", d.policy.text()}, {"config", config.string()}}.dump().c_str());
+    } else {
+      std::printf("%s: %s (%s)\n", o.policy_scope.c_str(), d.policy.text().c_str(),
+                  d.pattern.empty() ? "no pattern matches: the default" : ("pattern " + d.pattern).c_str());
+    }
+    return kExitOk;
+  }
+  const ScopePolicies builtin;
+  json rows = json::array();
+  for (const auto& [pattern, policy] : p.entries()) {
+    auto b = builtin.entries().find(pattern);
+    rows.push_back({{"pattern", pattern}, {"policy", policy.text()}, {"builtin", b != builtin.entries().end() && b->second == policy}});
+  }
+  if (o.json_out) {
+    std::printf("%s\n", json{{"policies", rows}, {"default", "any-provider"}, {"config", config.string()}}.dump().c_str());
+    return kExitOk;
+  }
+  for (const auto& r : rows)
+    std::printf("%-20s %s%s\n", r["pattern"].get<std::string>().c_str(), r["policy"].get<std::string>().c_str(),
+                r["builtin"].get<bool>() ? " (built in)" : "");
+  std::printf("%-20s any-provider (every other scope)\n", "*");
   return kExitOk;
 }
 
@@ -381,6 +427,7 @@ const std::pair<const char*, StoreCommand> kStoreCommands[] = {
 int run(const std::string& sub, const Opts& o) {
   if (sub == "bench") return run_bench(o);
   if (sub == "embedder") return run_embedder(o);
+  if (sub == "policy") return run_policy(o);
   Ctx ctx(o);
   for (const auto& [name, fn] : kStoreCommands)
     if (sub == name) return fn(*ctx.store, ctx, o);
@@ -405,7 +452,7 @@ Command memory_command() {
     };
     auto common = [&](CLI::App* s, bool filters) {
       if (filters) {
-        s->add_option("--scope", o->scope, "user, agent:<name>, app:<name> or project:<name>");
+        s->add_option("--scope", o->scope, "user, private, agent:<name>, app:<name> or project:<name>");
         s->add_option("--kind", o->kind, "fact, preference, instruction, task or episode");
         s->add_option("--tags", o->tags, "Comma-separated tags");
       }
@@ -453,6 +500,12 @@ Command memory_command() {
     emb->add_option("model", o->set_embedder, "Model to save in $HEARTH_HOME/memory/config.json");
     emb->add_flag("--reset", o->reset_embedder, "Remove the saved setting (back to the default)");
     emb->add_flag("--json", o->json_out, "JSON output");
+
+    auto* pol = sub("policy", "Show or set where a scope's memories may be sent: local-only, any-provider or PROVIDER[,PROVIDER]");
+    pol->add_option("scope", o->policy_scope, "A scope, PREFIX* (e.g. project:*) or *; alone: which policy applies to it");
+    pol->add_option("policy", o->policy, "local-only, any-provider or a comma-separated list of router provider names");
+    pol->add_flag("--unset", o->unset_policy, "Remove the saved policy of this pattern (a built-in one returns to its default)");
+    pol->add_flag("--json", o->json_out, "JSON output");
 
     auto* exp = sub("export", "Write a memory bundle");
     exp->add_option("-o,--output", o->out, "File (default stdout)");

@@ -37,9 +37,7 @@ EmbedSpec parse_embed_spec(const std::string& spec, const std::string& where) {
 
 std::filesystem::path embed_config_path() { return hearth_home() / "memory" / "config.json"; }
 
-namespace {
-
-json read_config(const std::filesystem::path& p) {
+json read_memory_config(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return json::object();
   std::stringstream ss;
@@ -49,36 +47,7 @@ json read_config(const std::filesystem::path& p) {
   return j;
 }
 
-}  // namespace
-
-std::optional<std::string> load_embed_setting() {
-  auto p = embed_config_path();
-  json j = read_config(p);
-  if (!j.contains("embed_model")) return std::nullopt;
-  if (!j["embed_model"].is_string()) fail(Errc::format, p.string() + ": \"embed_model\" must be a string");
-  std::string spec = j["embed_model"].get<std::string>();
-  parse_embed_spec(spec, p.string());
-  return spec;
-}
-
-size_t load_max_memory_bytes(const std::filesystem::path& config) {
-  json j = read_config(config);
-  if (!j.contains("max_memory_bytes")) return kDefaultMaxMemoryBytes;
-  const json& v = j["max_memory_bytes"];
-  if (!v.is_number_integer() || v.get<int64_t>() < 1)
-    fail(Errc::format, config.string() + ": \"max_memory_bytes\" must be a positive integer");
-  return static_cast<size_t>(v.get<int64_t>());
-}
-
-void save_embed_setting(const std::string& spec) {
-  auto p = embed_config_path();
-  json j = read_config(p);
-  if (spec.empty()) {
-    j.erase("embed_model");
-  } else {
-    parse_embed_spec(spec, "embedding model");
-    j["embed_model"] = spec;
-  }
+void write_memory_config(const std::filesystem::path& p, const json& j) {
   std::filesystem::create_directories(p.parent_path());
   auto tmp = p;
   tmp += ".tmp";
@@ -90,6 +59,37 @@ void save_embed_setting(const std::string& spec) {
   std::error_code ec;
   std::filesystem::rename(tmp, p, ec);
   if (ec) fail(Errc::io, "cannot replace " + p.string() + ": " + ec.message());
+}
+
+std::optional<std::string> load_embed_setting() {
+  auto p = embed_config_path();
+  json j = read_memory_config(p);
+  if (!j.contains("embed_model")) return std::nullopt;
+  if (!j["embed_model"].is_string()) fail(Errc::format, p.string() + ": \"embed_model\" must be a string");
+  std::string spec = j["embed_model"].get<std::string>();
+  parse_embed_spec(spec, p.string());
+  return spec;
+}
+
+size_t load_max_memory_bytes(const std::filesystem::path& config) {
+  json j = read_memory_config(config);
+  if (!j.contains("max_memory_bytes")) return kDefaultMaxMemoryBytes;
+  const json& v = j["max_memory_bytes"];
+  if (!v.is_number_integer() || v.get<int64_t>() < 1)
+    fail(Errc::format, config.string() + ": \"max_memory_bytes\" must be a positive integer");
+  return static_cast<size_t>(v.get<int64_t>());
+}
+
+void save_embed_setting(const std::string& spec) {
+  auto p = embed_config_path();
+  json j = read_memory_config(p);
+  if (spec.empty()) {
+    j.erase("embed_model");
+  } else {
+    parse_embed_spec(spec, "embedding model");
+    j["embed_model"] = spec;
+  }
+  write_memory_config(p, j);
 }
 
 }  // namespace hearth::memory

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "core/json.h"
+
 namespace hearth::memory {
 
 struct EmbedSpec {
@@ -31,5 +33,10 @@ void save_embed_setting(const std::string& spec);
 // value that is not a positive integer.
 constexpr size_t kDefaultMaxMemoryBytes = 16 * 1024;
 size_t load_max_memory_bytes(const std::filesystem::path& config);
+
+// The memory folder's config.json as an object ({} when the file is missing; Error(format) when it
+// is not a JSON object), and its atomic replacement (temporary file, then rename).
+json read_memory_config(const std::filesystem::path& config);
+void write_memory_config(const std::filesystem::path& config, const json& j);
 
 }  // namespace hearth::memory

@@ -70,7 +70,7 @@ json schema(json props, std::vector<std::string> required = {}) {
 const json kKind = {{"type", "string"},
                     {"enum", {"fact", "preference", "instruction", "task", "episode"}},
                     {"description", "What sort of memory"}};
-const json kScope = {{"type", "string"}, {"description", "user, agent:<name>, app:<name> or project:<name>"}};
+const json kScope = {{"type", "string"}, {"description", "user, private, agent:<name>, app:<name> or project:<name>"}};
 const json kTags = {{"type", "array"}, {"items", {{"type", "string"}}}};
 const json kId = {{"type", "string"}, {"description", "Memory id (m_...)"}};
 const json kUnit = {{"type", "number"}, {"minimum", 0}, {"maximum", 1}};

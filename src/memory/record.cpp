@@ -16,7 +16,7 @@ bool valid_kind(const std::string& k) {
 }
 
 bool valid_scope(const std::string& s) {
-  if (s == "user") return true;
+  if (s == "user" || s == "private") return true;
   for (const char* p : {"agent:", "app:", "project:"}) {
     std::string prefix = p;
     if (s.size() > prefix.size() && s.compare(0, prefix.size(), prefix) == 0) return true;
@@ -173,7 +173,7 @@ Record record_from_json(const json& j, const std::string& where) {
   r.text = get_string(j, "text", where, true);
   if (r.text.empty()) bad(where, "field \"text\" is empty");
   r.scope = get_string(j, "scope", where, true);
-  if (!valid_scope(r.scope)) bad(where, "bad scope \"" + r.scope + "\" (user, agent:<name>, app:<name>, project:<name>)");
+  if (!valid_scope(r.scope)) bad(where, "bad scope \"" + r.scope + "\" (user, private, agent:<name>, app:<name>, project:<name>)");
   if (auto it = j.find("source"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) bad(where, "field \"source\" must be an object");
     r.source.conversation = get_string(*it, "conversation", where, false);

@@ -10,8 +10,8 @@
 
 namespace hearth::memory {
 
-// Kinds and scopes accepted by the format; scopes are "user", "agent:<name>", "app:<name>" or
-// "project:<name>".
+// Kinds and scopes accepted by the format; scopes are "user", "private", "agent:<name>",
+// "app:<name>" or "project:<name>".
 bool valid_kind(const std::string& kind);
 bool valid_scope(const std::string& scope);
 

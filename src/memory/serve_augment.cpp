@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -37,25 +38,35 @@ std::vector<SearchHit> fitting(std::vector<SearchHit> hits, size_t max_chars, st
 
 }  // namespace
 
-size_t augment_chat(Store& store, router::ChatRequest& req, const AugmentOptions& opts) {
-  if (!req.use_memory.value_or(opts.default_on) || opts.max_memories == 0) return 0;
+std::vector<SearchHit> find_memories(Store& store, const router::ChatRequest& req, const AugmentOptions& opts) {
+  if (!req.use_memory.value_or(opts.default_on) || opts.max_memories == 0) return {};
   std::string query = query_from(req, std::max<size_t>(1, opts.user_turns));
-  if (query.empty()) return 0;
+  if (query.empty()) return {};
   std::vector<SearchHit> hits;
   try {
     SearchOptions so;
     so.query = query;
-    so.limit = opts.max_memories;
+    so.limit = opts.max_memories * 3;
     so.mode = store.embedder() ? opts.mode : SearchMode::bm25;
     so.scope = opts.scope;
     hits = store.search(so);
   } catch (const std::exception& e) {
     log::warn(std::string("memory: search for the chat failed, continuing without memories: ") + e.what());
-    return 0;
+    return {};
   }
   hits.erase(std::remove_if(hits.begin(), hits.end(),
                             [&](const SearchHit& h) { return h.bm25 <= 0 && h.vector < opts.min_vector; }),
              hits.end());
+  return hits;
+}
+
+size_t add_memories(router::ChatRequest& req, const std::vector<SearchHit>& all, const AugmentOptions& opts,
+                    const std::string& provider, bool remote) {
+  std::vector<SearchHit> hits;
+  for (const auto& h : all) {
+    if (hits.size() == opts.max_memories) break;
+    if (opts.policies.allows(h.record.scope, provider, remote)) hits.push_back(h);
+  }
   std::string block;
   hits = fitting(std::move(hits), opts.max_chars, &block);
   if (hits.empty()) return 0;
@@ -72,6 +83,19 @@ size_t augment_chat(Store& store, router::ChatRequest& req, const AugmentOptions
     if (std::find(req.memory_ids.begin(), req.memory_ids.end(), h.record.id) == req.memory_ids.end())
       req.memory_ids.push_back(h.record.id);
   return hits.size();
+}
+
+size_t prepare_memories(Store& store, router::ChatRequest& req, const AugmentOptions& opts) {
+  auto hits = std::make_shared<const std::vector<SearchHit>>(find_memories(store, req, opts));
+  if (hits->empty()) return 0;
+  req.for_target = [hits, opts](router::ChatRequest& sent, const std::string& provider, bool remote) {
+    add_memories(sent, *hits, opts, provider, remote);
+  };
+  return hits->size();
+}
+
+size_t augment_chat(Store& store, router::ChatRequest& req, const AugmentOptions& opts) {
+  return add_memories(req, find_memories(store, req, opts), opts, "", false);
 }
 
 }  // namespace hearth::memory

@@ -1,9 +1,12 @@
-// Memory for `hearth serve`: before a chat is routed, memories relevant to the latest user turns
-// are added to its system prompt (any provider, local or remote), and the ids that went out are
-// recorded on the request so the ledger can show which memories reached which provider.
+// Memory for `hearth serve`: before a chat is routed, the memories relevant to the latest user
+// turns are found once; each provider the router then tries gets those its scope policies allow
+// (scope_policy.h) in its system prompt, and the ids that went out are recorded on the request it
+// is sent, so the ledger shows which memories reached which provider.
 #pragma once
 #include <string>
+#include <vector>
 
+#include "memory/scope_policy.h"
 #include "memory/store.h"
 #include "router/types.h"
 
@@ -19,12 +22,25 @@ struct AugmentOptions {
   // A hit is relevant when it shares a word with the query or its cosine reaches this; recency
   // and importance alone never pull a memory into a prompt.
   double min_vector = 0.3;
+  ScopePolicies policies;    // which memories may go to which provider
 };
 
-// When `req` opts in (req.use_memory, else opts.default_on), searches the store and adds the hits
-// to the system message (creating one at the front if there is none), appending their ids to
-// req.memory_ids. Returns how many memories were added. A store failure is logged and the chat
-// goes ahead without memories: memory must never take the chat down with it.
+// The memories relevant to `req` when it opts in (req.use_memory, else opts.default_on), best
+// first; more than max_memories, so that a provider some are withheld from still gets enough.
+// A store failure is logged and gives none: memory must never take the chat down with it.
+std::vector<SearchHit> find_memories(Store& store, const router::ChatRequest& req, const AugmentOptions& opts);
+
+// Adds to `req`'s system message (creating one at the front if there is none) the first
+// max_memories of `hits` that opts.policies let go to `provider` (remote: the provider's remote
+// flag) and that fit max_chars, appending their ids to req.memory_ids. Returns how many.
+size_t add_memories(router::ChatRequest& req, const std::vector<SearchHit>& hits, const AugmentOptions& opts,
+                    const std::string& provider, bool remote);
+
+// find_memories, then sets req.for_target so that every provider the router tries gets
+// add_memories for itself. Returns how many memories were found.
+size_t prepare_memories(Store& store, router::ChatRequest& req, const AugmentOptions& opts);
+
+// find_memories + add_memories for a model on this machine (no policy withholds anything).
 size_t augment_chat(Store& store, router::ChatRequest& req, const AugmentOptions& opts);
 
 }  // namespace hearth::memory

@@ -294,6 +294,9 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
       if (!last) last = ProviderError(ErrorKind::overloaded, "the circuit for '" + circuit + "' is open");
       continue;
     }
+    ChatRequest sent = req;
+    sent.model = t.entry.model;
+    if (req.for_target) req.for_target(sent, pname, t.remote);
     bool moved_on = false;
     for (int attempt = 0; attempt <= cfg_.retry.retries_per_model && !moved_on; ++attempt) {
       if (total >= cfg_.retry.max_attempts) break;
@@ -308,7 +311,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
       Attempt a{pname, t.entry.model, "ok", "", 0, 0};
       try {
         RouteInfo one;
-        call(t, *provider(pname), one, &delivered);
+        call(t, *provider(pname), one, &delivered, sent);
         a.latency_ms = now() - t0;
         info.attempts.push_back(a);
         {
@@ -340,7 +343,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
           breaker_result(circuit, true);  // the client left; not the provider's fault
           throw RouteError(e, info);
         }
-        if (t.remote) record_ledger(req, t, a.status, {}, 0);
+        if (t.remote) record_ledger(sent, t, a.status, {}, 0);
         // An in-process engine that is full is this server's own queue speaking: answer the
         // client at once (503 + Retry-After) rather than holding it here, and do not count it
         // against the provider's health.
@@ -379,16 +382,14 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
 ChatResponse Router::chat(const ChatRequest& req) {
   ChatResponse out;
   auto targets = plan(req);
-  auto info = run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
-    ChatRequest up = req;
-    up.model = t.entry.model;
+  auto info = run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest& sent) {
     double t0 = now();
-    out = p.chat(up);
+    out = p.chat(sent);
     double total = now() - t0;
     record_latency(t.ref(), total, total, out.usage.output_tokens);
     one.cost_usd = cost_of(t.entry, out.usage);
     budget_->add(req.api_key_id, one.cost_usd);
-    record_ledger(req, t, "ok", out.usage, one.cost_usd);
+    record_ledger(sent, t, "ok", out.usage, one.cost_usd);
   });
   out.route = std::move(info);
   return out;
@@ -422,12 +423,9 @@ void Router::relay(const ChatRequest& req, const Target& t, Provider& p, RouteIn
 RouteInfo Router::stream(const ChatRequest& req, const StreamSink& sink) {
   auto targets = plan(req);
   bool started = false;
-  return run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered) {
-    relay(req, t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
-      ChatRequest up = req;
-      up.model = model;
-      prov.chat_stream(up, s);
-    });
+  return run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered, const ChatRequest& sent) {
+    relay(sent, t, p, one, delivered, &started, sink,
+          [&](Provider& prov, const std::string&, const StreamSink& s) { prov.chat_stream(sent, s); });
   });
 }
 
@@ -447,7 +445,7 @@ RouteInfo Router::stream_completion(const CompletionRequest& req, const StreamSi
   ChatRequest view = routing_view(req);
   auto targets = plan(view);
   bool started = false;
-  return run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered) {
+  return run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered, const ChatRequest&) {
     relay(view, t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
       CompletionRequest up = req;
       up.model = model;
@@ -462,7 +460,7 @@ ChatResponse Router::completion(const CompletionRequest& req) {
   ChatRequest view = routing_view(req);
   ChatResponse out;
   auto targets = plan(view);
-  auto info = run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
+  auto info = run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest&) {
     CompletionRequest up = req;
     up.model = t.entry.model;
     double t0 = now();
@@ -526,7 +524,7 @@ EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
                                                     " has no embeddings API; route embeddings to an openai, gemini, ollama or local model")
         .with_param("model");
   EmbeddingResponse out;
-  auto info = run(probe, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*) {
+  auto info = run(probe, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest&) {
     EmbeddingRequest up = req;
     up.model = t.entry.model;
     out = p.embed(up);

@@ -96,7 +96,8 @@ class Router : public Provider {
   Budget& budget() { return *budget_; }
 
  private:
-  using Call = std::function<void(const Target&, Provider&, RouteInfo&, bool* delivered)>;
+  // `sent` is the request as this target gets it: model set to the target's, for_target applied.
+  using Call = std::function<void(const Target&, Provider&, RouteInfo&, bool* delivered, const ChatRequest& sent)>;
   RouteInfo run(const ChatRequest& req, std::vector<Target> targets, const Call& call);
   // One streamed attempt: relays events (a fallback's start is not repeated), marks delivery,
   // then records latency, cost, budget and ledger. `start` runs the provider's stream.

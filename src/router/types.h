@@ -99,6 +99,10 @@ struct ChatRequest {
   std::string request_id;
   std::string api_key_id;               // which gateway key made the call (budgets, ledger)
   std::vector<std::string> memory_ids;  // memories included in the prompt (ledger)
+  // Called on the copy of the request sent to each provider the router tries, just before it is
+  // sent, with the provider's name and remote flag: `hearth serve` adds the memories that
+  // provider may see here (and their ids to memory_ids, which the ledger records). Unset = none.
+  std::function<void(ChatRequest& sent, const std::string& provider, bool remote)> for_target;
   // Per-request memory opt-in/out (header X-Hearth-Memory: on|off, or body field
   // "hearth_memory": true|false); unset = the server's default.
   std::optional<bool> use_memory;

@@ -5,12 +5,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <thread>
 
 #include "core/json.h"
 #include "app/model_server.h"
+#include "memory/scope_policy.h"
+#include "router/ledger.h"
+#include "router/scripts.h"
 #include "support/shared_data.h"
 
 namespace hearth::app {
@@ -517,6 +521,69 @@ TEST(Serve, MemoryApiAndOptInPromptMemory) {
   httplib::Headers bad = auth;
   bad.emplace("X-Hearth-Memory", "maybe");
   EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), bad)->status, 400);
+}
+
+// Scope policies end to end: a project memory reaches the local model but never the remote
+// provider the same server routes to, the ledger names what did go out, and a changed policy
+// applies to the next request.
+TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
+  HEARTH_REQUIRE_SHARED();
+  test::FakeUpstream cloud;
+  cloud.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& res) {
+    cloud.record(q);
+    test::openai_reply(q, res, "cloud answer");
+  });
+  const auto dir = test::make_temp_dir("hearth-serve-policy");
+  {
+    std::ofstream(dir / "router.yaml") << "providers:\n  cloud: {type: openai, base_url: '" << cloud.url()
+                                       << "', timeout_ms: 5000}\nmodels:\n  - {name: cloud-model, provider: cloud, model: gpt-x}\n"
+                                       << "ledger_dir: '" << (dir / "ledger").string() << "'\n";
+  }
+  ServeOptions o = opts();
+  o.memory = true;
+  o.memory_db = (dir / "memory.db").string();
+  o.router_config = (dir / "router.yaml").string();
+  Serve s(o);
+  auto add = [&](const std::string& text, const std::string& scope) {
+    auto r = s.post("/api/hearth/memory", json{{"text", text}, {"scope", scope}});
+    EXPECT_EQ(r->status, 201) << r->body;
+    return json::parse(r->body)["id"].get<std::string>();
+  };
+  const std::string secret = add("The launch codename for the rocket is Bluebird", "project:rocket");
+  const std::string cat = add("The cat Mittens sleeps beside the rocket launch toy", "user");
+  const httplib::Headers on = {{"X-Hearth-Memory", "on"}};
+  auto ask = [&](const std::string& model, const httplib::Headers& h) {
+    json body = chat_body("What is the rocket launch codename?", 2);
+    body["model"] = model;
+    auto r = s.post("/v1/chat/completions", body, h);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body);
+  };
+  ask("cloud-model", on);
+  const std::string sent = cloud.last_body();
+  EXPECT_NE(sent.find("Mittens"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("Bluebird"), std::string::npos) << sent;
+  // The local model gets both: more prompt tokens than without memory, and more than the one
+  // memory the cloud got would add.
+  const int plain = ask("stories260K", {})["usage"]["prompt_tokens"].get<int>();
+  const int with = ask("stories260K", on)["usage"]["prompt_tokens"].get<int>();
+  EXPECT_GT(with, plain + 20);
+
+  router::Ledger ledger(dir / "ledger");
+  auto recs = ledger.read();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].provider, "cloud");
+  EXPECT_EQ(recs[0].memory_ids, std::vector<std::string>{cat});
+
+  // Let project memories go anywhere: the next request carries it (the file is re-read).
+  memory::ScopePolicies p;
+  p.set("project:*", memory::parse_scope_policy("any-provider", "test"));
+  memory::save_scope_policies(dir / "config.json", p);
+  ask("cloud-model", on);
+  EXPECT_NE(cloud.last_body().find("Bluebird"), std::string::npos);
+  recs = ledger.read();
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_NE(std::find(recs[1].memory_ids.begin(), recs[1].memory_ids.end(), secret), recs[1].memory_ids.end());
 }
 
 }  // namespace

@@ -49,4 +49,19 @@ HEARTH_HOME="$T/c" HEARTH_PASSPHRASE="s3cret phrase" "$H" memory import "$T/a.en
 if "$H" memory import "$SRC/tests/memory/data/bad_chat_log.jsonl" 2>"$T/err"; then fail "malformed import accepted"; fi
 grep -q "bad_chat_log.jsonl:2" "$T/err" || fail "no line number in error"
 "$H" memory import "$T/a.jsonl" --mode keep-both --remap-scope user=project:x | grep -q "2 kept both" || fail keep-both
+# Scope policies: the built-ins, a saved one (kept beside other settings), a lookup, unset, errors.
+"$H" memory policy >"$T/pol"
+grep -q "^project:\*  *local-only (built in)" "$T/pol" && grep -q "^private  *local-only (built in)" "$T/pol" \
+  || { cat "$T/pol"; fail "built-in policies not listed"; }
+"$H" memory policy "work" "openai, anthropic" >/dev/null
+"$H" memory policy "project:acme" | grep -q "project:acme: local-only (pattern project:\*)" || fail "policy lookup"
+"$H" memory policy "work" --json | grep -q '"policy":"openai,anthropic"' || fail "saved policy"
+grep -q '"work": "openai,anthropic"' "$HEARTH_HOME/memory/config.json" || fail "policy not in config.json"
+rc=0; "$H" memory policy "work" "every where" 2>"$T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "local-only, any-provider" "$T/err" || { cat "$T/err"; fail "bad policy: exit $rc"; }
+"$H" memory policy "work" --unset >/dev/null
+"$H" memory policy --json | grep -q '"work"' && fail "unset policy still listed"
+rc=0; "$H" memory policy "work" --unset 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q 'no saved policy for "work"' "$T/err" || { cat "$T/err"; fail "unset twice: exit $rc"; }
+"$H" memory add "Private note" --scope private --json | grep -q '"scope":"private"' || fail "private scope"
 echo "memory CLI e2e ok"

@@ -423,3 +423,61 @@ TEST(RouterRouting, ConfigErrorsNameTheField) {
   EXPECT_THROW(parse_config("policies:\n  p: {strategy: random, models: [a:b]}\n"), Error);
   EXPECT_THROW(parse_config("[1, 2"), Error);
 }
+
+// for_target gives each provider tried its own copy of the request (memories it may see), and the
+// ledger records the memory ids that went to that provider, not the ones another one got.
+TEST(RouterRouting, EachTargetGetsItsOwnPreparedRequestAndLedgerIds) {
+  FakeUpstream a, b;
+  b.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    b.record(q);
+    test::openai_reply(q, s, "from b");
+  });
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    a.record(q);
+    test::openai_error(s, 500, "down");
+  });
+  Env env;
+  const std::string y = "providers:\n"
+                        "  a: {type: openai, base_url: '" + a.url() + "', timeout_ms: 2000}\n"
+                        "  b: {type: openai, base_url: '" + b.url() + "', timeout_ms: 2000, remote: false}\n"
+                        "models:\n"
+                        "  - {name: am, provider: a, model: a-model}\n"
+                        "  - {name: bm, provider: b, model: b-model}\n"
+                        "policies:\n  chain: {strategy: fallback, models: [am, bm]}\n"
+                        "retry: {max_attempts: 4, retries_per_model: 1, backoff_ms: 1, backoff_max_ms: 1}\n"
+                        "circuit_breaker: {failures: 100, cooldown_ms: 1000}\n"
+                        "ledger_dir: '" + (env.dir / "ledger").string() + "'\n";
+  Router r(parse_config(y), env.opts());
+  auto req = ask("chain");
+  std::vector<std::pair<std::string, bool>> calls;
+  req.for_target = [&](ChatRequest& sent, const std::string& provider, bool remote) {
+    calls.emplace_back(provider, remote);
+    sent.messages.insert(sent.messages.begin(), {Role::system, remote ? "public note" : "local secret"});
+    sent.memory_ids.push_back(remote ? "m-public" : "m-secret");
+  };
+  EXPECT_EQ(r.chat(req).message.content, "from b");
+  EXPECT_EQ(stream_text(r, req), "from b");
+  // Once per target and call, not per attempt.
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0], std::make_pair(std::string("a"), true));
+  EXPECT_EQ(calls[1], std::make_pair(std::string("b"), false));
+  ASSERT_EQ(a.bodies.size(), 4u);  // two attempts per call
+  for (const auto& body : a.bodies) {
+    EXPECT_NE(body.find("public note"), std::string::npos);
+    EXPECT_EQ(body.find("local secret"), std::string::npos);
+  }
+  ASSERT_EQ(b.bodies.size(), 2u);
+  for (const auto& body : b.bodies) {
+    EXPECT_NE(body.find("local secret"), std::string::npos);
+    EXPECT_EQ(body.find("public note"), std::string::npos);
+    EXPECT_NE(body.find("b-model"), std::string::npos);
+  }
+  EXPECT_TRUE(req.memory_ids.empty());  // the caller's request is left as it was
+  Ledger ledger(env.dir / "ledger");
+  auto recs = ledger.read();
+  ASSERT_EQ(recs.size(), 4u);  // a's failed attempts; b is not remote
+  for (const auto& rec : recs) {
+    EXPECT_EQ(rec.provider, "a");
+    EXPECT_EQ(rec.memory_ids, std::vector<std::string>{"m-public"});
+  }
+}
