@@ -42,6 +42,7 @@ struct Opts {
   bool no_recall = false, hash_only = false;
   size_t limit = 10;
   double importance = -1, confidence = -1;
+  double min_similarity = kDefaultMinSimilarity;
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
   ExtractCliOptions ex;  // `extract`
 };
@@ -241,6 +242,7 @@ int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
   so.scope = o.scope;
   so.kind = o.kind;
   so.tags = split_tags(o.tags);
+  so.min_similarity = o.min_similarity;
   auto hits = st.search(so);
   if (o.json_out) {
     json arr = json::array();
@@ -453,7 +455,7 @@ Command memory_command() {
     auto common = [&](CLI::App* s, bool filters) {
       if (filters) {
         s->add_option("--scope", o->scope, "user, private, agent:<name>, app:<name> or project:<name>");
-        s->add_option("--kind", o->kind, "fact, preference, instruction, task or episode");
+        s->add_option("--kind", o->kind, "fact, preference, instruction, task, episode or core (always given to the model)");
         s->add_option("--tags", o->tags, "Comma-separated tags");
       }
     };
@@ -471,6 +473,9 @@ Command memory_command() {
     common(search, true);
     search->add_option("-n,--limit", o->limit, "How many results");
     search->add_option("--mode", o->mode, "hybrid (default), bm25 or vector");
+    search->add_option("--min-similarity", o->min_similarity,
+                       "Hybrid mode: hits without a keyword of the query need at least this cosine (default 0.3; -1: no floor)")
+        ->check(CLI::Range(-1.0, 1.0));
     search->add_flag("--json", o->json_out, "JSON output with scores and reasons");
 
     auto* list = sub("list", "List memories, newest first");

@@ -68,7 +68,7 @@ json schema(json props, std::vector<std::string> required = {}) {
 }
 
 const json kKind = {{"type", "string"},
-                    {"enum", {"fact", "preference", "instruction", "task", "episode"}},
+                    {"enum", {"fact", "preference", "instruction", "task", "episode", "core"}},
                     {"description", "What sort of memory"}};
 const json kScope = {{"type", "string"}, {"description", "user, private, agent:<name>, app:<name> or project:<name>"}};
 const json kTags = {{"type", "array"}, {"items", {{"type", "string"}}}};
@@ -85,7 +85,7 @@ struct ToolSpec {
 
 const std::vector<ToolSpec>& tool_specs() {
   static const std::vector<ToolSpec> specs = {
-      {"memory_add", "Remember", "Store a new memory about the user (a fact, preference, instruction, task or episode).",
+      {"memory_add", "Remember", "Store a new memory about the user (a fact, preference, instruction, task or episode; kind core for who the user is and standing instructions, given in every chat).",
        schema({{"text", {{"type", "string"}, {"description", "What to remember, one self-contained statement"}}},
                {"kind", kKind}, {"scope", kScope}, {"tags", kTags}, {"importance", kUnit}, {"confidence", kUnit}},
               {"text"}),

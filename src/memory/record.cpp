@@ -12,7 +12,7 @@
 namespace hearth::memory {
 
 bool valid_kind(const std::string& k) {
-  return k == "fact" || k == "preference" || k == "instruction" || k == "task" || k == "episode";
+  return k == "fact" || k == "preference" || k == "instruction" || k == "task" || k == "episode" || k == "core";
 }
 
 bool valid_scope(const std::string& s) {
@@ -169,7 +169,7 @@ Record record_from_json(const json& j, const std::string& where) {
   r.id = get_string(j, "id", where, true);
   if (r.id.empty() || r.id.size() > 128) bad(where, "field \"id\" must be 1-128 characters");
   r.kind = get_string(j, "kind", where, true);
-  if (!valid_kind(r.kind)) bad(where, "unknown kind \"" + r.kind + "\" (fact, preference, instruction, task, episode)");
+  if (!valid_kind(r.kind)) bad(where, "unknown kind \"" + r.kind + "\" (fact, preference, instruction, task, episode, core)");
   r.text = get_string(j, "text", where, true);
   if (r.text.empty()) bad(where, "field \"text\" is empty");
   r.scope = get_string(j, "scope", where, true);

@@ -338,6 +338,7 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
       });
       if (!ok) continue;
     }
+    if (o.mode == SearchMode::hybrid && h.bm25 <= 0 && h.vector < o.min_similarity) continue;
     double age_days = std::max<double>(0, double(now - s.i64(1)) / 86400000.0);
     h.recency = std::pow(0.5, age_days / o.recency_half_life_days);
     h.importance = s.dbl(2);
@@ -380,13 +381,17 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   return out;
 }
 
+std::string prompt_line(const Record& r) {
+  return "- [" + r.kind + "] " + r.text + " (" + format_time(r.updated).substr(0, 10) + ")\n";
+}
+
 std::string format_for_prompt(const std::vector<SearchHit>& hits, size_t max_chars) {
   if (hits.empty()) return {};
   std::string out =
       "Things you remember about the user (from their hearth memory; newer statements override older "
       "ones):\n";
   for (const auto& h : hits) {
-    std::string line = "- [" + h.record.kind + "] " + h.record.text + " (" + format_time(h.record.updated).substr(0, 10) + ")\n";
+    const std::string line = prompt_line(h.record);
     if (out.size() + line.size() > max_chars) break;
     out += line;
   }

@@ -39,36 +39,58 @@ std::vector<SearchHit> fitting(std::vector<SearchHit> hits, size_t max_chars, st
 }  // namespace
 
 std::vector<SearchHit> find_memories(Store& store, const router::ChatRequest& req, const AugmentOptions& opts) {
-  if (!req.use_memory.value_or(opts.default_on) || opts.max_memories == 0) return {};
-  std::string query = query_from(req, std::max<size_t>(1, opts.user_turns));
-  if (query.empty()) return {};
+  if (!req.use_memory.value_or(opts.default_on)) return {};
   std::vector<SearchHit> hits;
   try {
-    SearchOptions so;
-    so.query = query;
-    so.limit = opts.max_memories * 3;
-    so.mode = store.embedder() ? opts.mode : SearchMode::bm25;
-    so.scope = opts.scope;
-    hits = store.search(so);
+    if (opts.core_max_chars > 0) {
+      ListOptions lo;
+      lo.kind = "core";
+      lo.scope = opts.scope;
+      lo.limit = 200;
+      const int64_t now = now_ms();
+      for (auto& r : store.list(lo)) {
+        if (r.expires != 0 && r.expires <= now) continue;
+        SearchHit h;
+        h.record = std::move(r);
+        h.why.push_back("core memory");
+        hits.push_back(std::move(h));
+      }
+    }
+    const std::string query = query_from(req, std::max<size_t>(1, opts.user_turns));
+    if (!query.empty() && opts.max_memories > 0) {
+      SearchOptions so;
+      so.query = query;
+      so.limit = opts.max_memories * 3;
+      so.mode = store.embedder() ? opts.mode : SearchMode::bm25;
+      so.scope = opts.scope;
+      so.min_similarity = opts.min_similarity;
+      for (auto& h : store.search(so))
+        if (h.record.kind != "core") hits.push_back(std::move(h));
+    }
   } catch (const std::exception& e) {
     log::warn(std::string("memory: search for the chat failed, continuing without memories: ") + e.what());
     return {};
   }
-  hits.erase(std::remove_if(hits.begin(), hits.end(),
-                            [&](const SearchHit& h) { return h.bm25 <= 0 && h.vector < opts.min_vector; }),
-             hits.end());
   return hits;
 }
 
 size_t add_memories(router::ChatRequest& req, const std::vector<SearchHit>& all, const AugmentOptions& opts,
                     const std::string& provider, bool remote) {
   std::vector<SearchHit> hits;
+  size_t core_chars = 0, retrieved = 0;
   for (const auto& h : all) {
-    if (hits.size() == opts.max_memories) break;
-    if (opts.policies.allows(h.record.scope, provider, remote)) hits.push_back(h);
+    if (!opts.policies.allows(h.record.scope, provider, remote)) continue;
+    if (h.record.kind == "core") {
+      const size_t line = prompt_line(h.record).size();
+      if (core_chars + line > opts.core_max_chars) continue;  // a shorter, older one may still fit
+      core_chars += line;
+    } else if (retrieved++ == opts.max_memories) {
+      break;
+    }
+    hits.push_back(h);
   }
   std::string block;
-  hits = fitting(std::move(hits), opts.max_chars, &block);
+  hits = fitting(std::move(hits), core_chars + opts.max_chars, &block);
   if (hits.empty()) return 0;
   if (!req.messages.empty() && req.messages.front().role == router::Role::system) {
     auto& sys = req.messages.front().content;

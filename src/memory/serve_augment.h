@@ -15,24 +15,29 @@ namespace hearth::memory {
 struct AugmentOptions {
   bool default_on = false;   // used when the request has no X-Hearth-Memory / hearth_memory
   size_t max_memories = 6;
-  size_t max_chars = 2000;   // of the added memory block
+  size_t max_chars = 2000;   // of the retrieved memories in the added block
+  // Core memories (kind "core": who the user is, standing preferences and instructions) go into
+  // every opted-in chat ahead of the retrieved ones, newest first, within this many characters.
+  size_t core_max_chars = 1200;
   size_t user_turns = 2;     // how many of the latest user messages form the search query
   SearchMode mode = SearchMode::hybrid;
   std::string scope;         // empty = every scope
   // A hit is relevant when it shares a word with the query or its cosine reaches this; recency
-  // and importance alone never pull a memory into a prompt.
-  double min_vector = 0.3;
+  // and importance alone never pull a memory into a prompt (SearchOptions::min_similarity).
+  double min_similarity = kDefaultMinSimilarity;
   ScopePolicies policies;    // which memories may go to which provider
 };
 
-// The memories relevant to `req` when it opts in (req.use_memory, else opts.default_on), best
-// first; more than max_memories, so that a provider some are withheld from still gets enough.
+// The memories for `req` when it opts in (req.use_memory, else opts.default_on): its scope's core
+// memories, then the ones relevant to the latest user turns, best first; more than max_memories,
+// so that a provider some are withheld from still gets enough.
 // A store failure is logged and gives none: memory must never take the chat down with it.
 std::vector<SearchHit> find_memories(Store& store, const router::ChatRequest& req, const AugmentOptions& opts);
 
-// Adds to `req`'s system message (creating one at the front if there is none) the first
-// max_memories of `hits` that opts.policies let go to `provider` (remote: the provider's remote
-// flag) and that fit max_chars, appending their ids to req.memory_ids. Returns how many.
+// Adds to `req`'s system message (creating one at the front if there is none) the memories of
+// `hits` that opts.policies let go to `provider` (remote: the provider's remote flag): the core
+// ones within core_max_chars, then the first max_memories others within max_chars; appends their
+// ids to req.memory_ids. Returns how many.
 size_t add_memories(router::ChatRequest& req, const std::vector<SearchHit>& hits, const AugmentOptions& opts,
                     const std::string& provider, bool remote);
 

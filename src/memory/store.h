@@ -32,6 +32,8 @@ struct ListOptions {
 enum class SearchMode { bm25, vector, hybrid };
 SearchMode parse_search_mode(const std::string& s);
 
+inline constexpr double kDefaultMinSimilarity = 0.3;
+
 struct SearchOptions {
   std::string query;
   size_t limit = 10;
@@ -39,6 +41,10 @@ struct SearchOptions {
   std::string scope, kind;
   std::vector<std::string> tags;
   bool include_expired = false;
+  // Relevance floor (hybrid mode): a hit that shares no keyword with the query must reach this
+  // cosine, so recency and importance alone never bring back an unrelated memory. Negative: no
+  // floor (pure ranking, as the retrieval benchmark measures). Vector mode ranks by cosine alone.
+  double min_similarity = kDefaultMinSimilarity;
   // Hybrid weights (normalised BM25, cosine, recency, importance).
   double w_bm25 = 0.45, w_vector = 0.45, w_recency = 0.05, w_importance = 0.05;
   double recency_half_life_days = 30;
@@ -166,7 +172,9 @@ class Store {
   size_t max_bytes_ = kDefaultMaxMemoryBytes;
 };
 
-// Renders memories for a system prompt (used by the server when a request opts in).
+// Renders memories for a system prompt (used by the server when a request opts in): a header,
+// then one prompt_line per memory while the text stays within max_chars.
+std::string prompt_line(const Record& r);
 std::string format_for_prompt(const std::vector<SearchHit>& hits, size_t max_chars = 4000);
 
 }  // namespace hearth::memory

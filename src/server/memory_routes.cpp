@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cstdlib>
+
 #include "core/error.h"
 #include "core/json.h"
 
@@ -145,6 +147,14 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     o.scope = req.get_param_value("scope");
     o.kind = req.get_param_value("kind");
     o.tags = tag_params(req);
+    if (req.has_param("min_similarity")) {
+      const std::string v = req.get_param_value("min_similarity");
+      char* end = nullptr;
+      const double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(d >= -1 && d <= 1))
+        fail(Errc::invalid_argument, "min_similarity must be a number from -1 to 1, got \"" + v + "\"");
+      o.min_similarity = d;
+    }
     ordered_json out = ordered_json::array();
     for (const auto& h : st->search(o)) out.push_back(hit_json(h));
     send(res, 200, {{"results", out}});

@@ -540,6 +540,7 @@ TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
                                        << "ledger_dir: '" << (dir / "ledger").string() << "'\n";
   }
   ServeOptions o = opts();
+  o.sched.n_ctx = 2048;  // room for the memories in the local model's prompt
   o.memory = true;
   o.memory_db = (dir / "memory.db").string();
   o.router_config = (dir / "router.yaml").string();
@@ -551,6 +552,10 @@ TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
   };
   const std::string secret = add("The launch codename for the rocket is Bluebird", "project:rocket");
   const std::string cat = add("The cat Mittens sleeps beside the rocket launch toy", "user");
+  {
+    auto r = s.post("/api/hearth/memory", json{{"text", "Always answer with British spelling"}, {"kind", "core"}});
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
   const httplib::Headers on = {{"X-Hearth-Memory", "on"}};
   auto ask = [&](const std::string& model, const httplib::Headers& h) {
     json body = chat_body("What is the rocket launch codename?", 2);
@@ -563,6 +568,7 @@ TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
   const std::string sent = cloud.last_body();
   EXPECT_NE(sent.find("Mittens"), std::string::npos) << sent;
   EXPECT_EQ(sent.find("Bluebird"), std::string::npos) << sent;
+  EXPECT_NE(sent.find("British spelling"), std::string::npos) << sent;  // core: in every chat
   // The local model gets both: more prompt tokens than without memory, and more than the one
   // memory the cloud got would add.
   const int plain = ask("stories260K", {})["usage"]["prompt_tokens"].get<int>();
@@ -573,7 +579,8 @@ TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
   auto recs = ledger.read();
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].provider, "cloud");
-  EXPECT_EQ(recs[0].memory_ids, std::vector<std::string>{cat});
+  ASSERT_EQ(recs[0].memory_ids.size(), 2u);  // the core memory and the cat
+  EXPECT_EQ(recs[0].memory_ids[1], cat);
 
   // Let project memories go anywhere: the next request carries it (the file is re-read).
   memory::ScopePolicies p;

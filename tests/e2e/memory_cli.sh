@@ -64,4 +64,8 @@ rc=0; "$H" memory policy "work" "every where" 2>"$T/err" || rc=$?
 rc=0; "$H" memory policy "work" --unset 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] && grep -q 'no saved policy for "work"' "$T/err" || { cat "$T/err"; fail "unset twice: exit $rc"; }
 "$H" memory add "Private note" --scope private --json | grep -q '"scope":"private"' || fail "private scope"
+"$H" memory add "Always answer with British spelling" --kind core --json | grep -q '"kind":"core"' || fail "core kind"
+# The relevance floor: a query sharing nothing with any memory finds nothing (not the newest ones).
+"$H" memory search "zeppelin xylophone" | grep -q "no matching memories" || fail "relevance floor"
+"$H" memory search "zeppelin xylophone" --min-similarity -1 --json | grep -q '"id"' || fail "no floor with -1"
 echo "memory CLI e2e ok"

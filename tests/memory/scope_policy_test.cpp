@@ -154,3 +154,41 @@ TEST(ScopePolicy, ServingWithholdsMemoriesFromProvidersThePolicyExcludes) {
   (void)priv;
   (void)agent;
 }
+
+// Core memories go into every opted-in chat, related or not, ahead of the retrieved ones, within
+// their own budget and under the same scope policies.
+TEST(ScopePolicy, CoreMemoriesAreGivenEveryTimeWithinBudgetAndPolicy) {
+  TempStore t;
+  const Record spelling = t.add("Always write with British spelling", "core", "user");
+  const Record secret = t.add("The user works on Project Falcon at Acme", "core", "private");
+  t.add("Their sister Anna lives in Vienna", "fact", "user");
+  AugmentOptions o;
+  auto req = ask("Where does Anna live?");
+  ASSERT_EQ(prepare_memories(*t.store, req, o), 3u);
+  auto remote = req;
+  req.for_target(remote, "openai", true);
+  ASSERT_EQ(remote.memory_ids.size(), 2u);
+  EXPECT_EQ(remote.memory_ids[0], spelling.id);  // core first
+  const std::string& sys = remote.messages[0].content;
+  EXPECT_LT(sys.find("British spelling"), sys.find("Vienna"));
+  EXPECT_EQ(sys.find("Falcon"), std::string::npos);  // private: local only
+  auto local = req;
+  req.for_target(local, "local", false);
+  EXPECT_EQ(local.memory_ids.size(), 3u);
+
+  // An unrelated question still gets the core memories, and only them.
+  auto unrelated = ask("Write a haiku about autumn leaves");
+  EXPECT_EQ(augment_chat(*t.store, unrelated, o), 2u);
+  EXPECT_NE(unrelated.messages[0].content.find("British spelling"), std::string::npos);
+  EXPECT_EQ(unrelated.messages[0].content.find("Vienna"), std::string::npos);
+
+  // The budget: a core memory that does not fit is left out, a shorter one still goes in.
+  o.core_max_chars = prompt_line(spelling).size() + 5;
+  auto small = ask("Write a haiku about autumn leaves");
+  EXPECT_EQ(augment_chat(*t.store, small, o), 1u);
+  // Off when the request does not opt in.
+  auto off = ask("Where does Anna live?");
+  off.use_memory = false;
+  EXPECT_EQ(augment_chat(*t.store, off, o), 0u);
+  (void)secret;
+}

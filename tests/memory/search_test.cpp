@@ -76,3 +76,27 @@ TEST(MemorySearch, ReembedsWhenTheEmbedderChanges) {
   EXPECT_EQ(s.stats().vectors, 5u);
   EXPECT_NE(hits[0].why.back().find("other-model"), std::string::npos);
 }
+
+// The relevance floor: a memory sharing no word with the query and below the cosine floor does
+// not come back just because it is recent or important; without the floor (-1) it does.
+TEST(MemorySearch, UnrelatedMemoriesStayBelowTheRelevanceFloor) {
+  TempStore t;
+  fill(t);
+  Record r;
+  r.text = "Quarterly tax forms are due";
+  r.importance = 1.0;
+  t.store->add(r, "test");
+  for (auto m : {SearchMode::hybrid}) {
+    auto o = q("peanut allergy", m);
+    for (const auto& h : t.store->search(o)) {
+      EXPECT_EQ(h.record.text.find("tax"), std::string::npos) << int(m) << " " << h.vector;
+      EXPECT_TRUE(h.bm25 > 0 || h.vector >= kDefaultMinSimilarity) << h.record.text;
+    }
+    o.min_similarity = -1;
+    bool found = false;
+    for (const auto& h : t.store->search(o)) found = found || h.record.text.find("tax") != std::string::npos;
+    EXPECT_TRUE(found) << int(m);
+  }
+  // A query matching nothing at all gives nothing, not the newest memories.
+  EXPECT_TRUE(t.store->search(q("zeppelin xylophone", SearchMode::hybrid)).empty());
+}

@@ -198,6 +198,8 @@ TEST(MemoryServe, RestApiRefusesBadRequestsClearly) {
   expect_error("POST", "/api/hearth/memory", R"({"text": "x", "tags": [1]})", 400, "tags");
   expect_error("GET", "/api/hearth/memory/search", "", 400, "q is required");
   expect_error("GET", "/api/hearth/memory/search?q=x&mode=psychic", "", 400, "psychic");
+  expect_error("GET", "/api/hearth/memory/search?q=x&min_similarity=high", "", 400, "min_similarity");
+  expect_error("GET", "/api/hearth/memory/search?q=x&min_similarity=2", "", 400, "from -1 to 1");
   expect_error("GET", "/api/hearth/memory?limit=-1", "", 400, "limit");
   EXPECT_EQ(api.call("POST", "/api/hearth/memory/undo").second["undone"], json::array());
   EXPECT_EQ(api.t.store->stats().live, 0u);  // nothing was stored by the refused requests

@@ -6,7 +6,7 @@ import { ApiError } from './sse';
 import { Settings, requestHeaders } from './settings';
 
 export const MEMORY_API = '/api/hearth/memory';
-export const MEMORY_KINDS = ['fact', 'preference', 'instruction', 'task', 'episode'] as const;
+export const MEMORY_KINDS = ['fact', 'preference', 'instruction', 'task', 'episode', 'core'] as const;
 
 export interface Memory {
   id: string;
