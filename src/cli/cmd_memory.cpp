@@ -16,6 +16,7 @@
 #include "memory/bundle.h"
 #include "memory/embed_settings.h"
 #include "memory/retrieval_bench.h"
+#include "memory/reconcile.h"
 #include "memory/scope_policy.h"
 #include "memory/store.h"
 
@@ -43,6 +44,8 @@ struct Opts {
   size_t limit = 10;
   double importance = -1, confidence = -1;
   double min_similarity = kDefaultMinSimilarity;
+  bool history = false;  // search: superseded and expired memories too
+  std::string as_of;     // search: what was valid at this time
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
   ExtractCliOptions ex;  // `extract`
 };
@@ -227,9 +230,21 @@ int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
   if (o.confidence >= 0) r.confidence = o.confidence;
   if (!o.expires.empty()) r.expires = parse_time(o.expires);
   if (!o.id.empty()) r.id = o.id;
-  r = st.add(r, o.by);
-  if (o.json_out) std::printf("%s\n", to_json(r).dump().c_str());
-  else std::printf("%s\n", r.id.c_str());
+  const Remembered rem = remember(st, r, o.by);
+  if (o.json_out) {
+    json j = to_json(rem.record);
+    json old = json::array();
+    for (const auto& s : rem.superseded) old.push_back(s.id);
+    j["reconcile"] = {{"action", action_name(rem.action)}, {"superseded", old}};
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n", rem.record.id.c_str());
+    // Notes on stderr: stdout stays the id, for scripts.
+    if (rem.action == Remembered::Action::duplicate)
+      std::fprintf(stderr, "already remembered as %s: %s\n", rem.record.id.c_str(), rem.record.text.c_str());
+    for (const auto& s : rem.superseded)
+      std::fprintf(stderr, "supersedes %s: %s (kept in history: memory search --history)\n", s.id.c_str(), s.text.c_str());
+  }
   std::fflush(stdout);
   return kExitOk;
 }
@@ -243,6 +258,9 @@ int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
   so.kind = o.kind;
   so.tags = split_tags(o.tags);
   so.min_similarity = o.min_similarity;
+  if (o.history && !o.as_of.empty()) fail(Errc::invalid_argument, "memory search: --history and --as-of exclude each other");
+  so.include_expired = o.history;
+  if (!o.as_of.empty()) so.as_of = parse_time(o.as_of);
   auto hits = st.search(so);
   if (o.json_out) {
     json arr = json::array();
@@ -476,6 +494,8 @@ Command memory_command() {
     search->add_option("--min-similarity", o->min_similarity,
                        "Hybrid mode: hits without a keyword of the query need at least this cosine (default 0.3; -1: no floor)")
         ->check(CLI::Range(-1.0, 1.0));
+    search->add_flag("--history", o->history, "Also superseded and expired memories, as they were");
+    search->add_option("--as-of", o->as_of, "The memories valid at this RFC 3339 time (before a later statement superseded them)");
     search->add_flag("--json", o->json_out, "JSON output with scores and reasons");
 
     auto* list = sub("list", "List memories, newest first");

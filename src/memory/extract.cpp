@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "memory/http_json.h"
+#include "memory/reconcile.h"
 
 namespace hearth::memory {
 
@@ -101,7 +102,7 @@ ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<
             if (t.is_string()) r.tags.push_back(t);
         r.source = {conversation_id, "extraction", model.name(), 0};
         if (apply) {
-          r = store.add(r, by);
+          r = remember(store, r, by).record;
           shown.insert(r.id);  // later operations in the same reply may refine it
           rep.touched.push_back(r.id);
         }

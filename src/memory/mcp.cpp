@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "memory/reconcile.h"
 
 namespace hearth::memory::mcp {
 
@@ -182,7 +183,10 @@ json Server::run_tool(const std::string& name, const json& aj, const Session& se
     r.importance = a.num("importance", 0, 1, r.importance);
     r.confidence = a.num("confidence", 0, 1, r.confidence);
     r.source.provider = by;
-    return {{"memory", record_json(store_.add(r, by))}};
+    const Remembered rem = remember(store_, r, by);
+    json old = json::array();
+    for (const auto& s : rem.superseded) old.push_back(s.id);
+    return {{"memory", record_json(rem.record)}, {"action", action_name(rem.action)}, {"superseded", old}};
   }
   if (name == "memory_search") {
     SearchOptions o;

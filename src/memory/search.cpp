@@ -289,14 +289,18 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
     fail(Errc::invalid_argument, "vector search needs an embedder");
   // Filters on tags are applied after ranking, so fetch more candidates when they are set.
   size_t n = std::max<size_t>(50, o.limit * (o.tags.empty() ? 5 : 40));
+  // Candidates include expired memories: a superseded one stands for its successor, and a time in
+  // as_of may make an expired one valid again; validity is decided below.
+  SearchOptions co = o;
+  co.include_expired = true;
   std::vector<std::pair<std::string, double>> lex, vec;
-  if (o.mode != SearchMode::vector) lex = bm25_candidates(o, n);
+  if (o.mode != SearchMode::vector) lex = bm25_candidates(co, n);
   // The query is embedded once (a model call with a real embedder) and used by both passes.
   std::vector<float> qv;
   if (o.mode != SearchMode::bm25) {
     ensure_vectors();
     if (!cache_->ids.empty()) qv = embed_text(o.query);
-    vec = vector_candidates(o, n, qv);
+    vec = vector_candidates(co, n, qv);
   }
 
   std::unordered_map<std::string, SearchHit> hits;
@@ -318,19 +322,39 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   if (hits.empty()) return {};
 
   // Score from the cheap columns first; only the winners' full records are read and parsed.
-  std::string sql = "SELECT id, updated, importance, tags, deleted FROM memories WHERE id IN (";
+  std::string sql = "SELECT id, updated, importance, tags, deleted, created, expires FROM memories WHERE id IN (";
   for (size_t i = 0; i < hits.size(); ++i) sql += i ? ",?" : "?";
   sql += ")";
   Stmt s(db_, sql.c_str());
   int bi = 1;
   for (auto& [id, h] : hits) s.bind(bi++, id);
   int64_t now = now_ms();
+  const int64_t at = o.as_of ? o.as_of : now;
   std::vector<std::pair<std::string, SearchHit*>> ranked;
+  std::vector<std::pair<std::string, SearchHit*>> replaced;  // superseded: their successors stand in
+  auto score = [&](SearchHit& h, int64_t updated, double importance) {
+    double age_days = std::max<double>(0, double(now - updated) / 86400000.0);
+    h.recency = std::pow(0.5, age_days / o.recency_half_life_days);
+    h.importance = importance;
+    if (o.mode == SearchMode::bm25) h.score = h.bm25;
+    else if (o.mode == SearchMode::vector) h.score = h.vector;
+    else
+      h.score = o.w_bm25 * h.bm25 + o.w_vector * h.vector + o.w_recency * h.recency + o.w_importance * h.importance;
+  };
   while (s.step()) {
     std::string id = s.text(0);
     auto it = hits.find(id);
     if (it == hits.end() || s.i64(4) != 0) continue;
     SearchHit& h = it->second;
+    const int64_t created = s.i64(5), expires = s.i64(6);
+    if (!o.include_expired) {
+      if (o.as_of && created > at) continue;
+      if (expires != 0 && expires <= at) {
+        if (!o.as_of && (o.mode != SearchMode::hybrid || h.bm25 > 0 || h.vector >= o.min_similarity))
+          replaced.emplace_back(id, &h);
+        continue;
+      }
+    }
     if (!o.tags.empty()) {
       json tags = json::parse(s.text(3), nullptr, false);
       bool ok = tags.is_array() && std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
@@ -339,14 +363,42 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
       if (!ok) continue;
     }
     if (o.mode == SearchMode::hybrid && h.bm25 <= 0 && h.vector < o.min_similarity) continue;
-    double age_days = std::max<double>(0, double(now - s.i64(1)) / 86400000.0);
-    h.recency = std::pow(0.5, age_days / o.recency_half_life_days);
-    h.importance = s.dbl(2);
-    if (o.mode == SearchMode::bm25) h.score = h.bm25;
-    else if (o.mode == SearchMode::vector) h.score = h.vector;
-    else
-      h.score = o.w_bm25 * h.bm25 + o.w_vector * h.vector + o.w_recency * h.recency + o.w_importance * h.importance;
+    score(h, s.i64(1), s.dbl(2));
     ranked.emplace_back(std::move(id), &h);
+  }
+  // A superseded memory that matched brings its current successor, with the match's relevance.
+  std::unordered_map<std::string, std::string> replaces;  // successor id -> superseded text
+  for (auto& [old_id, oh] : replaced) {
+    auto rec = get(old_id);
+    std::optional<Record> cur;
+    for (int hop = 0; rec && hop < 16; ++hop) {
+      auto link = std::find_if(rec->links.begin(), rec->links.end(), [](const Link& l) { return l.rel == "superseded_by"; });
+      if (link == rec->links.end()) break;
+      auto next = get(link->to);
+      if (next && !next->deleted && (next->expires == 0 || next->expires > now)) {
+        cur = std::move(next);
+        break;
+      }
+      rec = std::move(next);
+    }
+    if (!cur || (!o.scope.empty() && cur->scope != o.scope) || (!o.kind.empty() && cur->kind != o.kind)) continue;
+    if (!o.tags.empty() && !std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
+          return std::find(cur->tags.begin(), cur->tags.end(), t) != cur->tags.end();
+        }))
+      continue;
+    SearchHit sh;
+    sh.bm25 = oh->bm25;
+    sh.vector = oh->vector;
+    score(sh, cur->updated, cur->importance);
+    auto in = std::find_if(ranked.begin(), ranked.end(), [&](const auto& p) { return p.first == cur->id; });
+    if (in != ranked.end()) {
+      if (sh.score > in->second->score) *in->second = sh;
+    } else {
+      hits[cur->id] = sh;
+      ranked.emplace_back(cur->id, &hits[cur->id]);
+    }
+    auto old = get(old_id);
+    if (old && !replaces.count(cur->id)) replaces[cur->id] = old->text;
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second->score != b.second->score ? a.second->score > b.second->score : a.first < b.first;
@@ -368,7 +420,11 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
     for (auto& w : qwords)
       if (!stopwords().count(w) && text_words.count(w) && matched.find("\"" + w + "\"") == std::string::npos)
         matched += (matched.empty() ? "" : ", ") + ("\"" + w + "\"");
-    if (h.bm25 > 0) h.why.push_back("keywords " + (matched.empty() ? std::string("(stemmed)") : matched));
+    if (auto r = replaces.find(id); r != replaces.end()) {
+      h.why.push_back("replaces \"" + r->second + "\", which matched");
+    } else if (h.bm25 > 0) {
+      h.why.push_back("keywords " + (matched.empty() ? std::string("(stemmed)") : matched));
+    }
     if (h.vector > 0 && o.mode != SearchMode::bm25) {
       char buf[96];
       std::snprintf(buf, sizeof buf, "vector similarity %.3f (%s)", h.vector, cache_->model.c_str());

@@ -40,7 +40,12 @@ struct SearchOptions {
   SearchMode mode = SearchMode::hybrid;
   std::string scope, kind;
   std::vector<std::string> tags;
+  // History: also expired and superseded memories, as they are. Otherwise a superseded memory
+  // that matches brings back the memory that replaced it ("replaces ..." in why).
   bool include_expired = false;
+  // The memories valid at this time (ms; created by then, not yet expired or superseded) instead
+  // of now. 0 = now.
+  int64_t as_of = 0;
   // Relevance floor (hybrid mode): a hit that shares no keyword with the query must reach this
   // cosine, so recency and importance alone never bring back an unrelated memory. Negative: no
   // floor (pure ranking, as the retrieval benchmark measures). Vector mode ranks by cosine alone.

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "memory/reconcile.h"
 
 namespace hearth::server {
 
@@ -184,7 +185,12 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     if (p.importance) r.importance = *p.importance;
     if (p.confidence) r.confidence = *p.confidence;
     if (p.expires) r.expires = *p.expires;
-    send(res, 201, to_json(st->add(r, by)));
+    const Remembered rem = remember(*st, r, by);
+    ordered_json out = to_json(rem.record);
+    json old = json::array();
+    for (const auto& s : rem.superseded) old.push_back(s.id);
+    out["reconcile"] = {{"action", action_name(rem.action)}, {"superseded", old}};
+    send(res, rem.action == Remembered::Action::duplicate ? 200 : 201, out);
   }));
 
   server.Patch(id_path, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {

@@ -68,4 +68,17 @@ rc=0; "$H" memory policy "work" --unset 2>"$T/err" || rc=$?
 # The relevance floor: a query sharing nothing with any memory finds nothing (not the newest ones).
 "$H" memory search "zeppelin xylophone" | grep -q "no matching memories" || fail "relevance floor"
 "$H" memory search "zeppelin xylophone" --min-similarity -1 --json | grep -q '"id"' || fail "no floor with -1"
+# Updates, not contradictions: a new statement of the same fact supersedes the old one.
+export HEARTH_HOME="$T/reconcile"
+paris=$("$H" memory add "I live in Paris")
+for i in $(seq 1 30); do "$H" memory add "Note $i about gardening and books" >/dev/null; done
+"$H" memory add "I moved to Berlin" >/dev/null 2>"$T/err"
+grep -q "supersedes $paris: I live in Paris" "$T/err" || { cat "$T/err"; fail "no supersede note"; }
+"$H" memory search "where do I live?" >"$T/out"
+head -1 "$T/out" | grep -q "I moved to Berlin" || { cat "$T/out"; fail "Berlin is not the answer"; }
+grep -q "\[fact\] I live in Paris" "$T/out" && fail "the superseded Paris is still answered"
+"$H" memory search "where do I live?" --history | grep -q "I live in Paris" || fail "Paris not in history"
+"$H" memory show "$paris" --json | grep -q '"rel":"superseded_by"' || fail "no superseded_by link"
+"$H" memory add "i live in Berlin!" >/dev/null 2>"$T/err"; "$H" memory add "I moved to Berlin" >/dev/null 2>"$T/err"
+grep -q "already remembered" "$T/err" || { cat "$T/err"; fail "duplicate stored"; }
 echo "memory CLI e2e ok"

@@ -90,6 +90,15 @@ TEST_F(McpFixture, AddSearchUpdateForgetUndoThroughTools) {
   EXPECT_EQ(ts.store->get(id)->source.provider, "mcp:gtest");
   // The text content carries the same JSON for clients that ignore structuredContent.
   EXPECT_EQ(json::parse(add["result"]["content"][0]["text"].get<std::string>())["memory"]["id"], id);
+  EXPECT_EQ(add["result"]["structuredContent"]["action"], "added");
+  // The same attribute said again supersedes the old statement; the same words are a duplicate.
+  auto moved = tool("memory_add", {{"text", "The user's dog is called Pepper"}})["result"]["structuredContent"];
+  EXPECT_EQ(moved["action"], "superseded");
+  EXPECT_EQ(moved["superseded"], json::array({id}));
+  auto again = tool("memory_add", {{"text", "the user's dog is called pepper!"}})["result"]["structuredContent"];
+  EXPECT_EQ(again["action"], "duplicate");
+  EXPECT_EQ(again["memory"]["id"], moved["memory"]["id"]);
+  ASSERT_FALSE(tool("memory_undo", json::object())["result"]["isError"]);  // back to Biscuit
 
   auto found = tool("memory_search", {{"query", "what is the dog called"}})["result"]["structuredContent"]["hits"];
   ASSERT_FALSE(found.empty());

@@ -139,6 +139,11 @@ TEST(MemoryServe, RestApiAddSearchEditDeleteUndo) {
   EXPECT_EQ(added["kind"], "preference");
   EXPECT_EQ(api.t.store->get(id)->source.provider, "web");
   api.call("POST", "/api/hearth/memory", R"({"text": "Their sister Anna lives in Vienna"})");
+  EXPECT_EQ(added["reconcile"]["action"], "added");
+  auto [dup_st, dup] = api.call("POST", "/api/hearth/memory", R"({"text": "prefers dark roast coffee.", "kind": "preference"})");
+  EXPECT_EQ(dup_st, 200) << dup.dump();  // already remembered: nothing new stored
+  EXPECT_EQ(dup["id"], id);
+  EXPECT_EQ(dup["reconcile"]["action"], "duplicate");
 
   auto [ls, list] = api.call("GET", "/api/hearth/memory?limit=10");
   ASSERT_EQ(ls, 200);

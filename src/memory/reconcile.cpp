@@ -1,0 +1,205 @@
+#include "memory/reconcile.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace hearth::memory {
+
+namespace {
+
+std::vector<std::string> tokens(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char ch : text) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '\'' || c >= 0x80) {
+      cur += static_cast<char>(std::tolower(c));
+    } else if (!cur.empty()) {
+      out.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(std::move(cur));
+  for (auto& t : out) {  // "I'm" -> "i'm" stays; curly quotes are not letters
+    while (!t.empty() && t.back() == '\'') t.pop_back();
+    while (!t.empty() && t.front() == '\'') t.erase(t.begin());
+  }
+  std::erase_if(out, [](const std::string& t) { return t.empty(); });
+  return out;
+}
+
+std::string join(const std::vector<std::string>& t, size_t from, size_t to) {
+  std::string out;
+  for (size_t i = from; i < to && i < t.size(); ++i) out += (out.empty() ? "" : " ") + t[i];
+  return out;
+}
+
+bool is(const std::vector<std::string>& t, size_t i, std::initializer_list<const char*> words) {
+  if (i >= t.size()) return false;
+  for (const char* w : words)
+    if (t[i] == w) return true;
+  return false;
+}
+
+// The value after the pattern, without a leading article or trailing "now".
+std::optional<Slot> slot(const std::string& attribute, const std::vector<std::string>& t, size_t from) {
+  size_t end = t.size();
+  while (end > from && is(t, end - 1, {"now", "currently", "anymore", "today"})) --end;
+  if (is(t, from, {"the", "a", "an"})) ++from;
+  if (from >= end) return std::nullopt;
+  return Slot{attribute, join(t, from, end)};
+}
+
+// After a first-person subject ("i", "the user", "user"), at token i.
+std::optional<Slot> first_person(const std::vector<std::string>& t, size_t i) {
+  if (is(t, i, {"now", "currently", "still", "recently", "just", "have", "has"})) ++i;
+  if (is(t, i, {"now", "recently", "just"})) ++i;
+  if (is(t, i, {"live", "lives", "living"}) && is(t, i + 1, {"in"})) return slot("residence", t, i + 2);
+  if (is(t, i, {"moved", "move", "relocated"}) && is(t, i + 1, {"to"})) return slot("residence", t, i + 2);
+  if (is(t, i, {"reside", "resides"}) && is(t, i + 1, {"in"})) return slot("residence", t, i + 2);
+  if (is(t, i, {"work", "works", "working"}) && is(t, i + 1, {"at", "for"})) return slot("employer", t, i + 2);
+  if (is(t, i, {"work", "works", "working"}) && is(t, i + 1, {"as"})) return slot("occupation", t, i + 2);
+  if (is(t, i, {"joined"})) return slot("employer", t, i + 1);
+  if (is(t, i, {"am", "is", "i'm"})) {
+    size_t j = i + 1;
+    if (is(t, j, {"now", "currently"})) ++j;
+    if (is(t, j, {"based", "living"}) && is(t, j + 1, {"in"})) return slot("residence", t, j + 2);
+    if (is(t, j, {"employed"}) && is(t, j + 1, {"at", "by"})) return slot("employer", t, j + 2);
+    if (is(t, j, {"called", "named"})) return slot("name", t, j + 1);
+    if (j < t.size() && std::all_of(t[j].begin(), t[j].end(), ::isdigit) &&
+        (j + 1 == t.size() || (is(t, j + 1, {"years"}) && is(t, j + 2, {"old"}))))
+      return Slot{"age", t[j]};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Slot> slot_of(const std::string& text) {
+  const auto t = tokens(text);
+  if (t.empty()) return std::nullopt;
+  if (t[0] == "i") return first_person(t, 1);
+  if (t[0] == "i'm") return first_person(t, 0);  // its am-branch reads "i'm" as "am"
+  if (t[0] == "call" && is(t, 1, {"me"})) return slot("name", t, 2);
+  size_t i = 0;
+  bool possessive = false;
+  if (t[0] == "my") {
+    possessive = true;
+    i = 1;
+  } else if (t[0] == "user's" || t[0] == "users") {
+    possessive = true;
+    i = 1;
+  } else if (t[0] == "the" && is(t, 1, {"user's", "users"})) {
+    possessive = true;
+    i = 2;
+  } else if (t[0] == "user") {
+    return first_person(t, 1);
+  } else if (t[0] == "the" && is(t, 1, {"user"})) {
+    return first_person(t, 2);
+  }
+  if (!possessive) return std::nullopt;
+  // "my X is Y": X of at most 4 words names the attribute.
+  for (size_t j = i + 1; j < t.size() && j <= i + 4; ++j)
+    if (is(t, j, {"is", "are"})) {
+      std::string attr = join(t, i, j);
+      if (attr == "home" || attr == "home town" || attr == "address") attr = "residence";
+      if (attr == "job" || attr == "profession") attr = "occupation";
+      if (attr == "favorite color" || attr == "favourite colour" || attr == "favorite colour" || attr == "favourite color")
+        attr = "favourite colour";
+      size_t v = j + 1;
+      if (attr == "residence" && is(t, v, {"in"})) ++v;
+      return slot(attr, t, v);
+    }
+  return std::nullopt;
+}
+
+const char* action_name(Remembered::Action a) {
+  switch (a) {
+    case Remembered::Action::added: return "added";
+    case Remembered::Action::duplicate: return "duplicate";
+    case Remembered::Action::superseded: return "superseded";
+  }
+  return "added";
+}
+
+namespace {
+
+std::string normalized(const std::string& text) { return join(tokens(text), 0, SIZE_MAX); }
+
+bool reconciled_kind(const std::string& kind) { return kind != "episode" && kind != "task"; }
+
+// The live memories of the scope that may repeat or replace `text`: every one sharing a keyword
+// with it (BM25 over the whole scope, generous limit), plus its nearest by vector.
+std::vector<Record> candidates(Store& store, const Record& r) {
+  std::vector<Record> out;
+  auto take = [&](SearchOptions so) {
+    so.scope = r.scope;
+    so.limit = 200;
+    so.min_similarity = -1;
+    for (auto& h : store.search(so))
+      if (reconciled_kind(h.record.kind) &&
+          std::none_of(out.begin(), out.end(), [&](const Record& x) { return x.id == h.record.id; }))
+        out.push_back(std::move(h.record));
+  };
+  SearchOptions lex;
+  lex.query = r.text;
+  lex.mode = SearchMode::bm25;
+  // A slot's other statements may share no word with this one ("moved to" / "live in"): ask
+  // for every verb of the attribute too.
+  if (auto s = slot_of(r.text))
+    lex.query += s->attribute == "residence" ? " live lives living moved relocated reside based home"
+                 : s->attribute == "employer" ? " work works working joined employed employer"
+                 : s->attribute == "name"     ? " name called named call"
+                                              : " " + s->attribute;
+  take(lex);
+  if (store.embedder()) {
+    SearchOptions vec;
+    vec.query = r.text;
+    vec.mode = SearchMode::vector;
+    vec.limit = 20;
+    take(vec);
+  }
+  return out;
+}
+
+}  // namespace
+
+Remembered remember(Store& store, Record r, const std::string& by) {
+  Remembered out;
+  // Episodes and tasks are not facts to reconcile; an oversized text is refused by add itself.
+  if (!reconciled_kind(r.kind) || r.text.size() > store.max_memory_bytes()) {
+    out.record = store.add(std::move(r), by);
+    return out;
+  }
+  const std::string norm = normalized(r.text);
+  const auto slot = slot_of(r.text);
+  // Looked up before the write transaction: a search may embed and store vectors of its own.
+  std::vector<Record> old;
+  for (auto& c : candidates(store, r)) {
+    const auto cs = slot ? slot_of(c.text) : std::nullopt;
+    if (normalized(c.text) == norm || (cs && *cs == *slot)) {  // same words, or the same fact again
+      out.action = Remembered::Action::duplicate;
+      out.record = std::move(c);
+      return out;
+    }
+    if (cs && cs->attribute == slot->attribute) old.push_back(std::move(c));
+  }
+  store.batch([&] {
+    if (r.id.empty()) r.id = new_id();
+    for (const auto& o : old) r.links.push_back({o.id, "supersedes"});
+    out.record = store.add(r, by);
+    const int64_t now = std::max(now_ms(), out.record.created);
+    for (auto o : old) {
+      o.expires = now;
+      o.updated = std::max(now, o.updated + 1);
+      o.links.push_back({out.record.id, "superseded_by"});
+      o.history.push_back({o.updated, "supersede", o.text, by});
+      store.put(o);
+      out.superseded.push_back(std::move(o));
+    }
+  });
+  if (!out.superseded.empty()) out.action = Remembered::Action::superseded;
+  return out;
+}
+
+}  // namespace hearth::memory

@@ -1,0 +1,42 @@
+// The write step every "remember this" path shares (CLI add, HTTP POST, MCP memory_add,
+// extraction's adds): before a new memory is stored, the memories it may repeat or replace are
+// looked up across its whole scope, and it is added, dropped as a duplicate, or stored as the new
+// version of a fact whose old version stops being valid.
+//
+// Without a language model the decision follows fixed rules (docs/memory.md, "Updates"):
+//  - duplicate: the same words, ignoring case, spacing and punctuation, or the same attribute
+//    with the same value ("I live in Berlin" / "I moved to Berlin"), in the same scope;
+//  - supersede: both say the same attribute of the user ("I live in Paris" / "I moved to Berlin",
+//    "my favourite colour is blue" / "... is green"): the old one's `expires` becomes now (its
+//    valid-until), it links to the new one ("superseded_by") and the new one to it ("supersedes").
+// Only English first-person statements ("I ...", "my ...", "the user ...") have an attribute.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memory/store.h"
+
+namespace hearth::memory {
+
+// What a statement says about the user, e.g. {"residence", "berlin"} or {"favourite colour", "blue"}.
+struct Slot {
+  std::string attribute;
+  std::string value;
+  bool operator==(const Slot&) const = default;
+};
+std::optional<Slot> slot_of(const std::string& text);
+
+struct Remembered {
+  enum class Action { added, duplicate, superseded };
+  Action action = Action::added;
+  Record record;                  // the stored record, or the existing one it duplicates
+  std::vector<Record> superseded;  // old versions that stopped being valid
+};
+const char* action_name(Remembered::Action a);
+
+// Adds `r` (as Store::add does) after reconciling it with the live memories of its scope. The
+// add and the supersessions are one undo step. Episodes and tasks are added as they are.
+Remembered remember(Store& store, Record r, const std::string& by);
+
+}  // namespace hearth::memory

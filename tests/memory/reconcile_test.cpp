@@ -1,0 +1,138 @@
+// Reconcile: duplicates are not stored twice, a new statement of the same attribute supersedes
+// the old one (kept in history, valid until then), and search answers with the current one.
+#include <gtest/gtest.h>
+
+#include "helpers.h"
+#include "memory/reconcile.h"
+
+using namespace hearth::memory;
+using hearth::memory::test::TempStore;
+
+namespace {
+
+Remembered say(TempStore& t, const std::string& text, const std::string& scope = "user", const std::string& kind = "fact") {
+  Record r;
+  r.text = text;
+  r.scope = scope;
+  r.kind = kind;
+  return remember(*t.store, r, "test");
+}
+
+}  // namespace
+
+TEST(Reconcile, SlotsOfFirstPersonStatements) {
+  struct Case {
+    const char* text;
+    const char* attribute;
+    const char* value;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"I live in Paris", "residence", "paris"},
+           {"I moved to Berlin.", "residence", "berlin"},
+           {"I now live in Berlin", "residence", "berlin"},
+           {"I'm based in Lisbon", "residence", "lisbon"},
+           {"The user lives in Oslo", "residence", "oslo"},
+           {"User moved to Rome", "residence", "rome"},
+           {"My home is in Vienna", "residence", "vienna"},
+           {"I work at Acme", "employer", "acme"},
+           {"I joined Globex", "employer", "globex"},
+           {"I work as a nurse", "occupation", "nurse"},
+           {"My job is teaching", "occupation", "teaching"},
+           {"My name is Sam", "name", "sam"},
+           {"Call me Sam", "name", "sam"},
+           {"I am 34 years old", "age", "34"},
+           {"My favourite colour is blue", "favourite colour", "blue"},
+           {"My favorite color is green", "favourite colour", "green"},
+           {"The user's phone number is 555 0100", "phone number", "555 0100"},
+       }) {
+    auto s = slot_of(c.text);
+    ASSERT_TRUE(s) << c.text;
+    EXPECT_EQ(s->attribute, c.attribute) << c.text;
+    EXPECT_EQ(s->value, c.value) << c.text;
+  }
+  for (const char* none : {"Prefers green tea", "My sister lives in Vienna", "Anna lives in Rome", "I like cats", "",
+                           "I am", "my is", "Lives in Paris"})
+    EXPECT_FALSE(slot_of(none)) << none;
+}
+
+TEST(Reconcile, ParisThenBerlinAnswersBerlinWithParisInHistory) {
+  TempStore t;
+  const Record paris = say(t, "I live in Paris").record;
+  // 30 other memories: the old fact is found across the scope, not among a few lexical hits.
+  for (int i = 0; i < 30; ++i) say(t, "Note " + std::to_string(i) + " about gardening, books and living well");
+  const int64_t between = now_ms();
+  const Remembered berlin = say(t, "I moved to Berlin");
+  ASSERT_EQ(berlin.action, Remembered::Action::superseded);
+  ASSERT_EQ(berlin.superseded.size(), 1u);
+  EXPECT_EQ(berlin.superseded[0].id, paris.id);
+  EXPECT_EQ(berlin.record.links, (std::vector<Link>{{paris.id, "supersedes"}}));
+
+  const Record old = *t.store->get(paris.id);
+  EXPECT_FALSE(old.deleted);
+  EXPECT_GT(old.expires, 0);  // valid until the move
+  EXPECT_EQ(old.links.back().rel, "superseded_by");
+  EXPECT_EQ(old.history.back().op, "supersede");
+
+  SearchOptions so;
+  so.query = "where do I live?";
+  auto hits = t.store->search(so);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].record.text, "I moved to Berlin");
+  EXPECT_NE(hits[0].why[0].find("replaces \"I live in Paris\""), std::string::npos) << hits[0].why[0];
+  for (const auto& h : hits) EXPECT_NE(h.record.id, paris.id);
+  // History and a time before the move both show Paris.
+  so.include_expired = true;
+  bool seen = false;
+  for (const auto& h : t.store->search(so)) seen = seen || h.record.id == paris.id;
+  EXPECT_TRUE(seen);
+  so.include_expired = false;
+  so.as_of = between;
+  hits = t.store->search(so);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].record.id, paris.id);
+  for (const auto& h : hits) EXPECT_NE(h.record.id, berlin.record.id);  // not said yet
+
+  // The add and the supersession are one undo step.
+  t.store->undo();
+  EXPECT_FALSE(t.store->get(berlin.record.id));
+  EXPECT_EQ(t.store->get(paris.id)->expires, 0);
+}
+
+TEST(Reconcile, DuplicatesAreNotStoredTwice) {
+  TempStore t;
+  const Record a = say(t, "Prefers green tea", "user", "preference").record;
+  const auto again = say(t, "  prefers GREEN tea. ", "user", "preference");
+  EXPECT_EQ(again.action, Remembered::Action::duplicate);
+  EXPECT_EQ(again.record.id, a.id);
+  EXPECT_EQ(t.store->stats().live, 1u);
+  // The same fact in other words is a duplicate too.
+  const Record berlin = say(t, "I live in Berlin").record;
+  const auto moved = say(t, "I moved to Berlin");
+  EXPECT_EQ(moved.action, Remembered::Action::duplicate);
+  EXPECT_EQ(moved.record.id, berlin.id);
+  EXPECT_EQ(t.store->stats().live, 2u);
+  // Another scope is another owner: stored.
+  EXPECT_EQ(say(t, "Prefers green tea", "agent:bot", "preference").action, Remembered::Action::added);
+}
+
+TEST(Reconcile, OnlyTheSameScopeAndAttributeIsSuperseded) {
+  TempStore t;
+  const Record home = say(t, "I live in Paris").record;
+  EXPECT_EQ(say(t, "I live in Rome", "project:trip").action, Remembered::Action::added);  // other scope
+  EXPECT_EQ(say(t, "I work at Acme").action, Remembered::Action::added);                  // other attribute
+  EXPECT_EQ(say(t, "My sister lives in Vienna").action, Remembered::Action::added);       // not the user
+  EXPECT_EQ(t.store->get(home.id)->expires, 0);
+  // Episodes are history, never superseded or deduplicated.
+  EXPECT_EQ(say(t, "I live in Berlin", "user", "episode").action, Remembered::Action::added);
+  EXPECT_EQ(t.store->get(home.id)->expires, 0);
+  // A chain: each new statement supersedes the current one; search follows to the newest.
+  say(t, "I moved to Berlin");
+  const auto third = say(t, "I now live in Madrid");
+  ASSERT_EQ(third.action, Remembered::Action::superseded);
+  SearchOptions so;
+  so.query = "live Paris";
+  so.scope = "user";
+  auto hits = t.store->search(so);
+  ASSERT_FALSE(hits.empty());
+  EXPECT_EQ(hits[0].record.text, "I now live in Madrid");
+}
