@@ -179,38 +179,6 @@ void token_terms_q4_k(const BlockQ8_K* x, int64_t nb, int32_t* pairs, float* xd)
 // The per-row unpacked bytes (one per row, 16 rows) of field f for half h, widened to int32.
 inline __m256i row_bytes_u8(const uint8_t* f, int h) { return _mm256_cvtepu8_epi32(load64(f + 8 * h)); }
 
-// VNNI: sub-blocks 2k and 2k+1 summed in 32 bits, then times their scales (vpmulld).
-template <int C, int NH>
-inline void q4_k_sub_vnni(const uint8_t* p, int k, int h0, const BlockQ8_K* const* xr, int64_t i, __m256i (*isum)[C]) {
-  const __m256i low = _mm256_set1_epi8(0x0f);
-  __m256i slo[NH][C], shi[NH][C];
-  for (int h = 0; h < NH; ++h)
-    for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
-  for (int q = 0; q < 8; ++q) {
-    __m256i lo[NH], hi[NH];
-    for (int h = 0; h < NH; ++h) {
-      const __m256i v = load256(p + kQ4KCodes + 64 * (8 * k + q) + 32 * (h0 + h));
-      lo[h] = _mm256_and_si256(v, low);
-      hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-    }
-    for (int c = 0; c < C; ++c) {
-      const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
-      const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
-      for (int h = 0; h < NH; ++h) {
-        slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
-        shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
-      }
-    }
-  }
-  for (int h = 0; h < NH; ++h) {
-    const __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
-    const __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
-    for (int c = 0; c < C; ++c)
-      isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
-                                                                 _mm256_mullo_epi32(shi[h][c], sh)));
-  }
-}
-
 // As the row kernel: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
 // then sum += (xd * d) * isum - (xd * dmin) * summs per super-block.
 template <int C, int NH>
@@ -227,11 +195,8 @@ void q4_k_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr,
     for (int h = 0; h < NH; ++h)
       for (int c = 0; c < C; ++c) isum[h][c] = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
-      if constexpr (kVnni) {
-        q4_k_sub_vnni<C, NH>(p, k, h0, xr, i, isum);
-        continue;
-      }
-      // Each 16-bit lane adds 16 products of a code (0..15) and an activation: |sum| <= 30720.
+      // Without VNNI each 16-bit lane adds 16 products of a code (0..15) and an activation
+      // (|sum| <= 30720); with VNNI the sums are 32-bit from the start.
       __m256i slo[NH][C], shi[NH][C];
       for (int h = 0; h < NH; ++h)
         for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
@@ -246,15 +211,26 @@ void q4_k_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr,
           const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
           const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
           for (int h = 0; h < NH; ++h) {
-            slo[h][c] = _mm256_add_epi16(slo[h][c], _mm256_maddubs_epi16(lo[h], xl));
-            shi[h][c] = _mm256_add_epi16(shi[h][c], _mm256_maddubs_epi16(hi[h], xh));
+            if constexpr (kVnni) {
+              slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
+              shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
+            } else {
+              slo[h][c] = _mm256_add_epi16(slo[h][c], _mm256_maddubs_epi16(lo[h], xl));
+              shi[h][c] = _mm256_add_epi16(shi[h][c], _mm256_maddubs_epi16(hi[h], xh));
+            }
           }
         }
       }
       for (int h = 0; h < NH; ++h) {
-        // The scale in both 16-bit halves of the lane: vpmaddwd applies it to both pair sums.
         __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
         __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
+        if constexpr (kVnni) {  // 32-bit sums times their scales (vpmulld)
+          for (int c = 0; c < C; ++c)
+            isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
+                                                                       _mm256_mullo_epi32(shi[h][c], sh)));
+          continue;
+        }
+        // The scale in both 16-bit halves of the lane: vpmaddwd applies it to both pair sums.
         sl = _mm256_or_si256(sl, _mm256_slli_epi32(sl, 16));
         sh = _mm256_or_si256(sh, _mm256_slli_epi32(sh, 16));
         for (int c = 0; c < C; ++c)
