@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "memory/embed_settings.h"
 #include "memory/embedder.h"
 #include "memory/serve_augment.h"
 #include "memory/serve_extract.h"
@@ -143,9 +144,17 @@ void ModelServer::open_memory() {
   std::filesystem::create_directories(db.parent_path());
   mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());
   mem_policies_ = std::make_unique<memory::ScopePolicyFile>(db.parent_path() / "config.json");
-  mem_model_ = std::make_unique<memory::ProviderModel>(*router_, opts_.model_name);
+  std::string extractor = opts_.memory_extract_model;
+  if (extractor.empty()) extractor = memory::load_extract_model(db.parent_path() / "config.json").value_or(opts_.model_name);
+  // Resolved now, so a name the router does not know stops the server at startup.
+  const router::Target target = router_->first_target(extractor);
+  mem_extractor_desc_ = extractor + (target.remote ? " (remote provider " + target.entry.provider + ")" : " (on this machine)");
+  mem_model_ = std::make_unique<memory::ProviderModel>(*router_, extractor);
   memory::ExtractAfterOptions xo;
   xo.default_on = opts_.memory_default_on;
+  // The existing memories shown to the extraction model follow its provider's scope policies.
+  xo.may_show = [policies = mem_policies_.get(), provider = target.entry.provider,
+                 remote = target.remote](const memory::Record& r) { return policies->current().allows(r.scope, provider, remote); };
   mem_worker_ = std::make_unique<memory::ExtractWorker>(*mem_store_, *mem_model_, xo, 8);
 }
 

@@ -64,6 +64,9 @@ struct ServeOptions {
   bool memory_default_on = false;  // requests that do not say are opted in
   std::string memory_db;           // default: $HEARTH_HOME/memory/memory.db
   EmbedderChoice memory_embedder;  // as `hearth memory`; `served` is filled in here
+  // The router model that extracts memories from chats; "" = extract_model in the memory
+  // folder's config.json, else the served model.
+  std::string memory_extract_model;
   // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
   std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
   // Responses-API conversations (store / previous_response_id) under $HEARTH_HOME/responses are
@@ -94,6 +97,7 @@ class ModelServer {
   bool ready() const;
   // Which embedder memory uses and why (empty without memory).
   const std::string& memory_embedder() const { return mem_embedder_desc_; }
+  const std::string& memory_extractor() const { return mem_extractor_desc_; }
   router::Router& router() { return *router_; }
   ModelPool& models() { return *pool_; }
 
@@ -109,7 +113,7 @@ class ModelServer {
   // Declared after router_ and engine_ so they are destroyed before them (extraction calls the
   // router, which may call the engine).
   std::unique_ptr<memory::Embedder> mem_embedder_;
-  std::string mem_embedder_desc_;
+  std::string mem_embedder_desc_, mem_extractor_desc_;
   std::unique_ptr<memory::Store> mem_store_;
   std::unique_ptr<memory::ScopePolicyFile> mem_policies_;  // which memories may reach which provider
   std::unique_ptr<memory::ProviderModel> mem_model_;

@@ -34,6 +34,8 @@ struct Opts {
   std::string embed_model, set_embedder;  // --embed-model; `embedder SPEC`
   bool reset_embedder = false;
   std::string policy_scope, policy;  // `policy [SCOPE [POLICY]]`
+  std::string set_extractor;         // `extractor MODEL`
+  bool reset_extractor = false;
   bool unset_policy = false;
   std::vector<std::string> remap;
   // bench
@@ -131,9 +133,31 @@ int run_embedder(const Opts& o) {
 
 // `hearth memory policy [SCOPE [POLICY] | SCOPE --unset]`: lists, looks up or sets where each
 // scope's memories may be sent (scope_policy.h), in the config.json beside the database.
+// The settings file beside the database (scope policies, extraction model, size limit).
+std::filesystem::path config_beside_db(const Opts& o) {
+  return (o.db.empty() ? Store::default_path() : std::filesystem::path(o.db)).parent_path() / "config.json";
+}
+
+// `hearth memory extractor [MODEL | --reset]`: shows or saves the extraction model setting.
+int run_extractor(const Opts& o) {
+  const auto config = config_beside_db(o);
+  if (!o.set_extractor.empty() && o.reset_extractor)
+    fail(Errc::invalid_argument, "memory extractor: give a model or --reset, not both");
+  if (!o.set_extractor.empty()) save_extract_model(config, o.set_extractor);
+  if (o.reset_extractor) save_extract_model(config, "");
+  const auto m = load_extract_model(config);
+  if (o.json_out) {
+    std::printf("%s\n", json{{"extract_model", m ? json(*m) : json(nullptr)}, {"config", config.string()}}.dump().c_str());
+  } else if (m) {
+    std::printf("%s (from %s)\n", m->c_str(), config.c_str());
+  } else {
+    std::printf("not set: serve extracts with the model it serves, `memory extract` with the router's default_model\n");
+  }
+  return kExitOk;
+}
+
 int run_policy(const Opts& o) {
-  const std::filesystem::path config =
-      (o.db.empty() ? Store::default_path() : std::filesystem::path(o.db)).parent_path() / "config.json";
+  const std::filesystem::path config = config_beside_db(o);
   ScopePolicies p = load_scope_policies(config);
   if (o.unset_policy && (o.policy_scope.empty() || !o.policy.empty()))
     fail(Errc::invalid_argument, "memory policy: --unset takes a scope pattern and no policy");
@@ -348,6 +372,7 @@ int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
 
 int sub_extract(Store& st, const Ctx& ctx, const Opts& o) {
   ExtractCliOptions ex = o.ex;
+  ex.saved_model = load_extract_model(config_beside_db(o)).value_or("");
   ex.load = load_options_from_env();
   return run_memory_extract(st, ex);
 }
@@ -448,6 +473,7 @@ int run(const std::string& sub, const Opts& o) {
   if (sub == "bench") return run_bench(o);
   if (sub == "embedder") return run_embedder(o);
   if (sub == "policy") return run_policy(o);
+  if (sub == "extractor") return run_extractor(o);
   Ctx ctx(o);
   for (const auto& [name, fn] : kStoreCommands)
     if (sub == name) return fn(*ctx.store, ctx, o);
@@ -526,6 +552,11 @@ Command memory_command() {
     emb->add_flag("--reset", o->reset_embedder, "Remove the saved setting (back to the default)");
     emb->add_flag("--json", o->json_out, "JSON output");
 
+    auto* exm = sub("extractor", "Show or save the model that turns conversations into memories (any router model)");
+    exm->add_option("model", o->set_extractor, "provider:model or an alias from the router config (saved beside the database)");
+    exm->add_flag("--reset", o->reset_extractor, "Remove the setting (serve: the served model; extract: the router default)");
+    exm->add_flag("--json", o->json_out, "JSON output");
+
     auto* pol = sub("policy", "Show or set where a scope's memories may be sent: local-only, any-provider or PROVIDER[,PROVIDER]");
     pol->add_option("scope", o->policy_scope, "A scope, PREFIX* (e.g. project:*) or *; alone: which policy applies to it");
     pol->add_option("policy", o->policy, "local-only, any-provider or a comma-separated list of router provider names");
@@ -549,7 +580,7 @@ Command memory_command() {
     imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
 
     auto* ext = sub("extract", "Turn imported conversations (or a JSONL chat log) into memories with a model");
-    ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: the router config's default_model)");
+    ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: `hearth memory extractor`, else the router config's default_model)");
     ext->add_option("--config", o->ex.config, "Router config (default $HEARTH_HOME/router.yaml if present)");
     ext->add_flag("--episodes", o->ex.episodes, "Every imported episode not yet extracted from");
     ext->add_option("--id", o->ex.ids, "This episode (repeatable; also when already extracted)");

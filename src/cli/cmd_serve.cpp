@@ -124,6 +124,8 @@ Command serve_command() {
                  "Do not open the memory store (no memory API, no memory in prompts)");
     app.add_option("--embed-model", o->embed_model,
                    "Memory embedding model: local:FILE.gguf, PROVIDER:MODEL or hash (default: as `hearth memory embedder`)");
+    app.add_option("--memory-extract-model", o->s.memory_extract_model,
+                   "Router model that turns chats into memories (default: `hearth memory extractor`, else the served model)");
     app.add_flag("--memory-default-on", o->s.memory_default_on,
                  "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
     app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
@@ -185,6 +187,8 @@ Command serve_command() {
         std::printf("hearth: serving %s at %s\n", (o->s.model_name.empty() ? app::model_name_for(o->s.model_path) : o->s.model_name).c_str(), srv.url().c_str());
         if (!srv.memory_embedder().empty())
           std::printf("hearth: memory embeddings: %s\n", srv.memory_embedder().c_str());
+        if (!srv.memory_extractor().empty())
+          std::printf("hearth: memory extraction: %s\n", srv.memory_extractor().c_str());
         std::fflush(stdout);
         auto load_failed = std::make_shared<std::atomic<bool>>(false);
         srv.load_async([load_failed](const std::string& err) {

@@ -45,10 +45,11 @@ void open_model(ExtractModel& m, const ExtractCliOptions& o) {
   fs::path file = o.config.empty() ? router::default_config_path() : fs::path(o.config);
   if (!o.config.empty() && !fs::exists(file)) fail(Errc::not_found, "router config " + file.string() + " does not exist");
   if (fs::exists(file)) cfg = router::load_config(file);
-  m.ref = o.model.empty() ? cfg.default_model : o.model;
+  m.ref = !o.model.empty() ? o.model : !o.saved_model.empty() ? o.saved_model : cfg.default_model;
   if (m.ref.empty())
     fail(Errc::invalid_argument, "memory extract: no model; pass --model local:FILE.gguf or provider:model "
-                                 "(or set default_model in the router config)");
+                                 "(or save one with `hearth memory extractor MODEL`, or set default_model in the "
+                                 "router config)");
   if (m.ref.rfind("local:", 0) == 0) {
     std::string path = hub::resolve_model_path(m.ref.substr(6));
     std::string name;

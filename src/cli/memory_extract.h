@@ -11,6 +11,7 @@ namespace hearth::cli {
 
 struct ExtractCliOptions {
   std::string model, config, file;  // --model, --config, --file
+  std::string saved_model;          // the memory folder's extract_model setting ("" = none)
   std::vector<std::string> ids;     // --id (episode ids)
   bool episodes = false, dry_run = false, json_out = false;
   model::LoadOptions load;          // for a local:FILE.gguf model

@@ -80,6 +80,22 @@ size_t load_max_memory_bytes(const std::filesystem::path& config) {
   return static_cast<size_t>(v.get<int64_t>());
 }
 
+std::optional<std::string> load_extract_model(const std::filesystem::path& config) {
+  const json j = read_memory_config(config);
+  auto it = j.find("extract_model");
+  if (it == j.end()) return std::nullopt;
+  if (!it->is_string() || it->get<std::string>().empty())
+    fail(Errc::format, config.string() + ": \"extract_model\" must be a model name (provider:model or an alias)");
+  return it->get<std::string>();
+}
+
+void save_extract_model(const std::filesystem::path& config, const std::string& model) {
+  json j = read_memory_config(config);
+  if (model.empty()) j.erase("extract_model");
+  else j["extract_model"] = model;
+  write_memory_config(config, j);
+}
+
 void save_embed_setting(const std::string& spec) {
   auto p = embed_config_path();
   json j = read_memory_config(p);

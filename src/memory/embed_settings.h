@@ -34,6 +34,12 @@ void save_embed_setting(const std::string& spec);
 constexpr size_t kDefaultMaxMemoryBytes = 16 * 1024;
 size_t load_max_memory_bytes(const std::filesystem::path& config);
 
+// The extraction model ({"extract_model": "provider:model"} in `config`): which router model
+// turns conversations into memories in `serve` and `hearth memory extract`. Unset: the served
+// model (serve) or the router's default model (extract). A non-string is Error(format).
+std::optional<std::string> load_extract_model(const std::filesystem::path& config);
+void save_extract_model(const std::filesystem::path& config, const std::string& model);  // "" removes it
+
 // The memory folder's config.json as an object ({} when the file is missing; Error(format) when it
 // is not a JSON object), and its atomic replacement (temporary file, then rename).
 json read_memory_config(const std::filesystem::path& config);

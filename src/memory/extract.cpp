@@ -77,6 +77,7 @@ ExtractionReport extract(Store& store, ExtractorModel& model, const std::vector<
   std::string existing;
   for (const auto& h : store.search(so)) {
     if (h.record.kind == "episode") continue;
+    if (opts.may_show && !opts.may_show(h.record)) continue;
     shown.insert(h.record.id);
     existing += "- id=" + h.record.id + " [" + h.record.kind + "] " + h.record.text + "\n";
   }

@@ -50,6 +50,9 @@ struct ExtractOptions {
   // Runs inside the same undo step after the operations are applied (not on a dry run), so
   // e.g. marking the source conversation as processed is undone together with them.
   std::function<void()> also;
+  // Which existing memories the model may be shown (to update or avoid repeating them); unset =
+  // all. `serve` passes the scope policies for the extraction model's provider.
+  std::function<bool(const Record&)> may_show;
 };
 
 // Applies the model's operations as one undo step. Malformed model output throws Errc::format;

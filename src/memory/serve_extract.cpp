@@ -27,7 +27,11 @@ ExtractionReport extract_after(Store& store, ExtractorModel& model, const router
   if (turns.size() > opts.max_turns) turns.erase(turns.begin(), turns.end() - long(opts.max_turns));
   bool has_user = std::any_of(turns.begin(), turns.end(), [](const ChatTurn& t) { return t.role == "user"; });
   if (!has_user) return {};
-  return extract(store, model, turns, opts.scope, req.request_id);
+  ExtractOptions eo;
+  eo.scope = opts.scope;
+  eo.conversation_id = req.request_id;
+  eo.may_show = opts.may_show;
+  return extract(store, model, turns, eo);
 }
 
 ExtractWorker::ExtractWorker(Store& store, ExtractorModel& model, ExtractAfterOptions opts, size_t max_queue)

@@ -30,6 +30,7 @@ struct ExtractAfterOptions {
   bool default_on = false;  // used when the request did not say (same switch as augment_chat)
   size_t max_turns = 6;     // latest user/assistant turns (the reply included) shown to the model
   std::string scope = "user";
+  std::function<bool(const Record&)> may_show;  // ExtractOptions::may_show
 };
 
 // Proposes and applies memory operations from the request's latest turns plus the reply. Does

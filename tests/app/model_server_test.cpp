@@ -593,5 +593,43 @@ TEST(Serve, ProjectMemoriesReachTheLocalModelButNeverARemoteProvider) {
   EXPECT_NE(std::find(recs[1].memory_ids.begin(), recs[1].memory_ids.end(), secret), recs[1].memory_ids.end());
 }
 
+// The extraction model is a setting: chats answered by the local model are extracted by the
+// configured remote model, which is shown only the memories its provider may see.
+TEST(Serve, ExtractionUsesTheConfiguredModelAndItsProvidersPolicy) {
+  HEARTH_REQUIRE_SHARED();
+  test::FakeUpstream cloud;
+  cloud.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& res) {
+    cloud.record(q);
+    test::openai_reply(q, res, R"({"operations": []})");
+  });
+  const auto dir = test::make_temp_dir("hearth-serve-extractor");
+  {
+    std::ofstream(dir / "router.yaml") << "providers:\n  cloud: {type: openai, base_url: '" << cloud.url()
+                                       << "', timeout_ms: 5000}\nmodels:\n  - {name: cloud-model, provider: cloud, model: gpt-x}\n"
+                                       << "ledger_dir: '" << (dir / "ledger").string() << "'\n";
+  }
+  ServeOptions o = opts();
+  o.sched.n_ctx = 2048;
+  o.memory = true;
+  o.memory_db = (dir / "memory.db").string();
+  o.router_config = (dir / "router.yaml").string();
+  o.memory_extract_model = "cloud-model";
+  Serve s(o);
+  EXPECT_NE(s.server().memory_extractor().find("remote provider cloud"), std::string::npos) << s.server().memory_extractor();
+  ASSERT_EQ(s.post("/api/hearth/memory", json{{"text", "The rocket launch codename is Bluebird"}, {"scope", "project:rocket"}})->status, 201);
+  ASSERT_EQ(s.post("/api/hearth/memory", json{{"text", "The rocket toy is red"}})->status, 201);
+  auto r = s.post("/v1/chat/completions", chat_body("Tell me about the rocket launch", 4), {{"X-Hearth-Memory", "on"}});
+  ASSERT_EQ(r->status, 200) << r->body;
+  for (int i = 0; i < 500 && cloud.hits == 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(cloud.hits, 1);  // the chat itself stayed local; only extraction went out
+  const std::string sent = cloud.last_body();
+  EXPECT_NE(sent.find("Existing memories"), std::string::npos) << sent;
+  EXPECT_NE(sent.find("rocket toy"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("Bluebird"), std::string::npos) << sent;
+  auto recs = router::Ledger(dir / "ledger").read();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].model, "gpt-x");
+}
+
 }  // namespace
 }  // namespace hearth::app

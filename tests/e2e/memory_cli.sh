@@ -81,4 +81,10 @@ grep -q "\[fact\] I live in Paris" "$T/out" && fail "the superseded Paris is sti
 "$H" memory show "$paris" --json | grep -q '"rel":"superseded_by"' || fail "no superseded_by link"
 "$H" memory add "i live in Berlin!" >/dev/null 2>"$T/err"; "$H" memory add "I moved to Berlin" >/dev/null 2>"$T/err"
 grep -q "already remembered" "$T/err" || { cat "$T/err"; fail "duplicate stored"; }
+# The extraction model setting.
+"$H" memory extractor | grep -q "not set" || fail "extractor default"
+"$H" memory extractor openai:gpt-4o-mini >/dev/null
+"$H" memory extractor --json | grep -q '"extract_model":"openai:gpt-4o-mini"' || fail "extractor not saved"
+"$H" memory extractor --reset >/dev/null
+"$H" memory extractor --json | grep -q '"extract_model":null' || fail "extractor not reset"
 echo "memory CLI e2e ok"

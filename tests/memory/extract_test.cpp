@@ -120,3 +120,25 @@ TEST(MemoryExtract, DryRunReportsWithoutChangingAndAlsoJoinsTheUndoStep) {
   EXPECT_FALSE(t.store->get(marker.id)->deleted);
   EXPECT_FALSE(t.store->get(r.touched[0]).has_value());
 }
+
+// may_show (serve passes the extraction provider's scope policies) keeps memories out of the
+// prompt; the model cannot then name them either.
+TEST(MemoryExtract, MemoriesThePolicyWithholdsAreNotShownToTheModel) {
+  TempStore t;
+  const Record secret = t.add("The rocket launch codename is Bluebird", "fact", "project:rocket");
+  t.add("The rocket toy is red", "fact", "user");
+  ScriptedModel m;
+  std::string seen;
+  m.answer = [&](const std::string& prompt) {
+    seen = prompt;
+    return "{\"operations\":[{\"op\":\"delete\",\"id\":\"" + secret.id + "\"}]}";
+  };
+  ExtractOptions o;
+  o.scope = "";
+  o.may_show = [](const Record& r) { return r.scope.rfind("project:", 0) != 0; };
+  auto rep = extract(*t.store, m, {{"user", "Tell me about the rocket launch"}}, o);
+  EXPECT_NE(seen.find("rocket toy"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("Bluebird"), std::string::npos) << seen;
+  EXPECT_EQ(rep.ignored, 1u);  // the id it was not shown
+  EXPECT_FALSE(t.store->get(secret.id)->deleted);
+}
