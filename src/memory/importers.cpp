@@ -99,6 +99,12 @@ Record episode(const std::string& id, const std::string& role, const std::string
   return r;
 }
 
+// A conversation's source label: its title for people, its id so that two conversations with
+// the same title ("New chat") stay apart when extraction groups episodes by conversation.
+std::string conversation_label(const std::string& title, const std::string& id) {
+  return title.empty() || title == id ? id : title + " [" + id + "]";
+}
+
 std::string str_field(const json& o, const char* key) {
   auto it = o.find(key);
   return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -199,7 +205,7 @@ std::vector<Record> import_chatgpt(const std::string& text, const std::string& n
       if (!t) t = epoch_secs_to_ms(c.value("create_time", json()));
       std::string mid = str_field(m, "id");
       out.push_back(episode(stable_id("chatgpt_", conv_id + "/" + (mid.empty() ? nid : mid)), role, body,
-                            title.empty() ? conv_id : title, "import:chatgpt", model, t, "chatgpt"));
+                            conversation_label(title, conv_id), "import:chatgpt", model, t, "chatgpt"));
     }
   }
   return out;
@@ -236,7 +242,7 @@ std::vector<Record> import_claude(const std::string& text, const std::string& na
       int64_t t = time_field(m, {"created_at"}, mwhere);
       std::string mid = str_field(m, "uuid");
       out.push_back(episode(stable_id("claude_", conv_id + "/" + (mid.empty() ? std::to_string(mi) : mid)),
-                            sender == "human" ? "user" : "assistant", body, title.empty() ? conv_id : title,
+                            sender == "human" ? "user" : "assistant", body, conversation_label(title, conv_id),
                             "import:claude", "", t, "claude"));
     }
   }
@@ -248,8 +254,12 @@ std::vector<Record> import_claude(const std::string& text, const std::string& na
 // {"type":"relation","from","to","relationType"}.
 std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name) {
   std::vector<Record> out;
+  // The reference server's file has no times: records are dated by the import (a statement time
+  // of 0 says "unknown"); a line that carries one (forks write createdAt) keeps it.
+  const int64_t imported = now_ms();
   each_jsonl(text, name, [&](const json& j, const std::string& where) {
     std::string type = str_field(j, "type");
+    const int64_t t = time_field(j, {"createdAt", "created_at", "timestamp"}, where);
     auto need = [&](const char* k) {
       std::string v = str_field(j, k);
       if (v.empty()) fail(Errc::format, where + ": " + type + " lacks \"" + k + "\"");
@@ -265,8 +275,8 @@ std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string&
         r.id = stable_id("mcp_", ename + "\n" + o.get<std::string>());
         r.kind = "fact";
         r.text = ename + ": " + o.get<std::string>();
-        r.source = {"", "import:mcp-memory", "", 0};
-        r.created = r.updated = 1;
+        r.source = {"", "import:mcp-memory", "", t};
+        r.created = r.updated = t ? t : imported;
         r.tags = {"mcp", etype};
         out.push_back(std::move(r));
       }
@@ -276,8 +286,8 @@ std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string&
       r.id = stable_id("mcp_", from + "\n" + rel + "\n" + to);
       r.kind = "fact";
       r.text = from + " " + rel + " " + to;
-      r.source = {"", "import:mcp-memory", "", 0};
-      r.created = r.updated = 1;
+      r.source = {"", "import:mcp-memory", "", t};
+      r.created = r.updated = t ? t : imported;
       r.tags = {"mcp", "relation"};
       out.push_back(std::move(r));
     } else {

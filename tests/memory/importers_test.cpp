@@ -35,7 +35,7 @@ TEST(MemoryImport, ChatGptFollowsTheCurrentBranch) {
   EXPECT_EQ(recs[0].text, "User: I'm vegetarian and I want to visit Lisbon in June.");
   EXPECT_EQ(recs[1].source.model, "gpt-4o");
   EXPECT_EQ(recs[1].kind, "episode");
-  EXPECT_EQ(recs[0].source.conversation, "Trip planning");
+  EXPECT_EQ(recs[0].source.conversation, "Trip planning [c0ffee00-1111-2222-3333-444455556666]");
   EXPECT_EQ(format_time(recs[0].created), "2024-05-01T08:00:01.000Z");
 }
 
@@ -53,6 +53,33 @@ TEST(MemoryImport, McpGraphBecomesFacts) {
   EXPECT_EQ(recs[0].text, "Alice: Works as a nurse");
   EXPECT_EQ(recs[3].text, "Alice works_at St. Mary Hospital");
   EXPECT_EQ(recs[0].kind, "fact");
+  // No times in the file: dated by the import, not 1970; a line with a time keeps it.
+  for (const auto& r : recs) EXPECT_GT(r.created, now_ms() - 60000) << r.text;
+  auto dated = import_mcp_jsonl(R"({"type":"entity","name":"Bob","entityType":"person","observations":["Likes tea"],"createdAt":"2025-03-01T10:00:00Z"})",
+                                "dated.jsonl");
+  ASSERT_EQ(dated.size(), 1u);
+  EXPECT_EQ(format_time(dated[0].created), "2025-03-01T10:00:00.000Z");
+}
+
+// Two conversations with the same title (ChatGPT names every new one "New chat") stay apart.
+TEST(MemoryImport, ConversationsWithTheSameTitleStayApart) {
+  auto conv = [](const std::string& id, const std::string& text) {
+    return hearth::json{{"title", "New chat"}, {"conversation_id", id}, {"current_node", "a"},
+                        {"mapping", {{"a", {{"id", "a"}, {"parent", nullptr}, {"children", hearth::json::array()},
+                                             {"message", {{"id", "a"}, {"author", {{"role", "user"}}},
+                                                          {"create_time", 1714550400},
+                                                          {"content", {{"content_type", "text"}, {"parts", {text}}}}}}}}}}};
+  };
+  const std::string text = hearth::json::array({conv("c-1", "I like tea"), conv("c-2", "I like coffee")}).dump();
+  auto recs = import_chatgpt(text, "conversations.json");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_NE(recs[0].source.conversation, recs[1].source.conversation);
+  EXPECT_EQ(recs[0].source.conversation, "New chat [c-1]");
+  const std::string claude = hearth::json::array({{{"uuid", "u-1"}, {"name", "New chat"}, {"chat_messages", {{{"sender", "human"}, {"text", "a"}}}}},
+                                                  {{"uuid", "u-2"}, {"name", "New chat"}, {"chat_messages", {{{"sender", "human"}, {"text", "b"}}}}}}).dump();
+  auto crecs = import_claude(claude, "conversations.json");
+  ASSERT_EQ(crecs.size(), 2u);
+  EXPECT_NE(crecs[0].source.conversation, crecs[1].source.conversation);
 }
 
 TEST(MemoryImport, ChatLogAndSearchableEpisodes) {
