@@ -9,7 +9,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build pkg-config git clang libclang-rt-14-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libpcre2-dev \
-  libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev libutf8proc-dev \
+  libcpp-httplib-dev libssl-dev libsqlite3-dev libsodium-dev libminizip-dev libutf8proc-dev \
   chromium curl ca-certificates >/dev/null
 # Node.js 20+ builds the web UI and runs the API-client tests. Some images ship NodeSource's
 # nodejs (which bundles npm and conflicts with Debian's npm package): only install when missing.

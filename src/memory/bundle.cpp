@@ -6,6 +6,7 @@
 #include "core/paths.h"
 #include "memory/crypto.h"
 #include "memory/importers.h"
+#include "memory/zip_member.h"
 
 namespace hearth::memory {
 
@@ -127,13 +128,26 @@ ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOp
       fail(Errc::auth, o.name + " is encrypted: give the passphrase (--passphrase-file or HEARTH_PASSPHRASE)");
     text = decrypt_bundle(bytes, o.passphrase);
   }
-  rep.format = o.format == "auto" ? detect_format(text, o.name) : o.format;
+  std::string name = o.name;
+  if (is_zip(text)) {
+    // A data export as downloaded: ChatGPT's and Claude's both hold a conversations.json.
+    auto member = zip_member(text, "conversations.json", o.name, kMaxZipMemberBytes);
+    if (!member) {
+      std::string names;
+      for (const auto& n : zip_names(text, o.name)) names += (names.empty() ? "" : ", ") + n;
+      fail(Errc::format, o.name + ": a zip without conversations.json (ChatGPT and Claude exports have one); it holds: " +
+                             (names.empty() ? std::string("nothing") : names));
+    }
+    text = std::move(*member);
+    name = o.name + ":conversations.json";
+  }
+  rep.format = o.format == "auto" ? detect_format(text, name) : o.format;
   std::vector<Record> recs;
   if (rep.format == "hearth") {
-    recs = parse_bundle(text, o.name, &rep.signer);
+    recs = parse_bundle(text, name, &rep.signer);
     if (o.require_signature && rep.signer.empty()) fail(Errc::auth, o.name + " is not signed");
   } else {
-    recs = import_foreign(rep.format, text, o.name);
+    recs = import_foreign(rep.format, text, name);
     split_oversized(recs, store.max_memory_bytes());  // a hearth bundle's records are refused instead
   }
   rep.read = recs.size();

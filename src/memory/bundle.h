@@ -26,6 +26,9 @@ std::string write_bundle(const std::vector<Record>& records, const SigningKey* k
 enum class ConflictMode { skip, overwrite, keep_both };
 ConflictMode parse_conflict_mode(const std::string& s);
 
+// The largest conversations.json read out of a zip export (a zip bomb stops there).
+inline constexpr size_t kMaxZipMemberBytes = size_t(4) << 30;
+
 struct ImportOptions {
   ConflictMode mode = ConflictMode::skip;
   std::map<std::string, std::string> remap_scope;  // from -> to

@@ -44,6 +44,11 @@ HEARTH_HOME="$T/c" HEARTH_PASSPHRASE="s3cret phrase" "$H" memory import "$T/a.en
 
 "$H" memory import "$SRC/tests/memory/data/chatgpt_conversations.json" | grep -q "(chatgpt): 3 read" || fail chatgpt
 "$H" memory import "$SRC/tests/memory/data/claude_conversations.json" | grep -q "(claude)" || fail claude
+# The .zip exports as downloaded.
+HEARTH_HOME="$T/zip" "$H" memory import "$SRC/tests/memory/data/chatgpt_export.zip" | grep -q "(chatgpt): 3 read" || fail "chatgpt zip"
+HEARTH_HOME="$T/zip" "$H" memory import "$SRC/tests/memory/data/claude_export.zip" | grep -q "(claude): 2 read" || fail "claude zip"
+rc=0; HEARTH_HOME="$T/zip" "$H" memory import "$SRC/tests/memory/data/no_conversations.zip" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "without conversations.json" "$T/err" || { cat "$T/err"; fail "zip without conversations: exit $rc"; }
 "$H" memory import "$SRC/tests/memory/data/mcp_memory.jsonl" | grep -q "(mcp-jsonl)" || fail mcp
 "$H" memory search "vegetarian Lisbon" | grep -q Lisbon || fail "imported episodes not searchable"
 if "$H" memory import "$SRC/tests/memory/data/bad_chat_log.jsonl" 2>"$T/err"; then fail "malformed import accepted"; fi

@@ -3,6 +3,7 @@
 #include "helpers.h"
 #include "memory/bundle.h"
 #include "memory/importers.h"
+#include "memory/zip_member.h"
 #include "core/utf8.h"
 
 using namespace hearth::memory;
@@ -171,4 +172,53 @@ TEST(MemoryImport, MalformedFilesNameTheLine) {
   err = error_of([&] { import_bytes(*t.store, "[\n{\"mapping\": {}},\n{oops}\n]", io); });
   EXPECT_NE(err.find("broken.json:3"), std::string::npos) << err;
   EXPECT_EQ(t.store->stats().live, 0u);
+}
+
+// The .zip exports as ChatGPT and Claude hand them out (conversations.json at the top or in a
+// dated folder, beside other files) import like their conversations.json.
+TEST(MemoryImport, ZipExportsAsDownloaded) {
+  TempStore t;
+  ImportOptions io;
+  io.name = "chatgpt.zip";
+  auto rep = import_bytes(*t.store, slurp("chatgpt_export.zip"), io);
+  EXPECT_EQ(rep.format, "chatgpt");
+  EXPECT_EQ(rep.added, 3u);
+  io.name = "claude.zip";
+  rep = import_bytes(*t.store, slurp("claude_export.zip"), io);
+  EXPECT_EQ(rep.format, "claude");
+  EXPECT_EQ(rep.added, 2u);
+  // Importing the same export again adds nothing (stable ids).
+  EXPECT_EQ(import_bytes(*t.store, slurp("claude_export.zip"), io).added, 0u);
+
+  io.name = "other.zip";
+  try {
+    import_bytes(*t.store, slurp("no_conversations.zip"), io);
+    FAIL();
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("without conversations.json"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("notes.txt"), std::string::npos) << e.what();
+  }
+  // Damaged: truncated in the middle, or the magic alone.
+  std::string cut = slurp("chatgpt_export.zip");
+  cut.resize(cut.size() / 2);
+  EXPECT_THROW(import_bytes(*t.store, cut, io), hearth::Error);
+  EXPECT_THROW(import_bytes(*t.store, std::string("PK\x03\x04", 4), io), hearth::Error);
+  EXPECT_EQ(t.store->stats().live, 5u);
+}
+
+TEST(MemoryImport, ZipMemberStopsAtTheLimit) {
+  // 1 MiB of zeros deflates to about 1 KiB: the limit applies to what comes out.
+  std::string zeros = slurp("chatgpt_export.zip");
+  ASSERT_TRUE(is_zip(zeros));
+  auto whole = zip_member(zeros, "conversations.json", "z", 1 << 20);
+  ASSERT_TRUE(whole);
+  try {
+    zip_member(zeros, "conversations.json", "z", whole->size() - 1);
+    FAIL();
+  } catch (const hearth::Error& e) {
+    EXPECT_EQ(e.code(), hearth::Errc::out_of_range);
+    EXPECT_NE(std::string(e.what()).find("z: conversations.json inflates"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(zip_member(zeros, "missing.json", "z", 1 << 20));
+  EXPECT_EQ(zip_names(zeros, "z").size(), 4u);
 }
