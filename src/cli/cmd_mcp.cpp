@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/file_input.h"
 #include "core/version.h"
 #include "cli/env_options.h"
 #include "router/http_guard.h"
@@ -24,7 +25,7 @@ using app::MemoryEmbedder;
 using app::open_memory_embedder;
 
 struct Opts {
-  std::string db, embed_model, host = "127.0.0.1";
+  std::string db, embed_model, host = "127.0.0.1", api_key, api_key_file;
   int port = 8766;
   bool http = false, sse = false;
   std::vector<std::string> origins;
@@ -47,6 +48,8 @@ Command mcp_command() {
     app.add_option("--port", o->port, "HTTP port (0 = any free port; default 8766)")->check(CLI::Range(0, 65535));
     app.add_flag("--sse", o->sse, "Answer HTTP requests as SSE streams even when the client accepts JSON");
     app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
+    app.add_option("--api-key", o->api_key, "HTTP: require this key (Authorization: Bearer KEY or x-api-key)");
+    app.add_option("--api-key-file", o->api_key_file, "HTTP: read the required key from the first line of this file");
     return [o]() {
       return run_guarded([&]() {
         auto emb = open_memory_embedder(embedder_choice(o->embed_model));
@@ -58,12 +61,13 @@ Command mcp_command() {
           return kExitOk;
         }
         bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
-        if (!loopback)
-          log::warn("mcp: binding " + o->host + ": anyone who can reach this port can read and change your memories");
+        if (!loopback && o->api_key.empty() && o->api_key_file.empty())
+          log::warn("mcp: binding " + o->host + " without --api-key: anyone who can reach this port can read and change your memories");
         memory::mcp::HttpOptions hopts;
         hopts.allowed_origins = o->origins;
         hopts.bind_host = o->host;
         hopts.sse = o->sse;
+        hopts.api_key = o->api_key_file.empty() ? o->api_key : read_key_file(o->api_key_file);
         memory::mcp::HttpTransport transport(server, hopts);
         httplib::Server http;
         http.set_payload_max_length(8u << 20);

@@ -11,6 +11,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "cli/file_input.h"
 #include "cli/generation_flags.h"
 #include "cli/progress_bar.h"
 #include "core/log.h"
@@ -41,16 +42,6 @@ uint64_t parse_size(const std::string& text, const char* flag) {
   else if (!unit.empty()) fail(Errc::invalid_argument, std::string(flag) + ": unknown unit in '" + text + "'");
   if (n <= 0) fail(Errc::invalid_argument, std::string(flag) + ": must be positive");
   return static_cast<uint64_t>(n * mult);
-}
-
-std::string read_key_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail(Errc::not_found, "--api-key-file: cannot read " + path);
-  std::string key;
-  std::getline(in, key);
-  while (!key.empty() && (key.back() == '\r' || key.back() == ' ' || key.back() == '\t')) key.pop_back();
-  if (key.empty()) fail(Errc::invalid_argument, "--api-key-file: " + path + " is empty");
-  return key;
 }
 
 // With no -m, the catalog's default model, downloaded on first use.

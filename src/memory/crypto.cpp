@@ -84,8 +84,9 @@ std::string decrypt_bundle(const std::string& in, const std::string& pass) {
   if (!is_encrypted_bundle(in)) fail(Errc::format, "not an encrypted hearth bundle");
   if (in.size() < kHeaderSize) fail(Errc::format, "encrypted bundle is truncated (header incomplete)");
   uint32_t ops = get_u32(in, 8), mem_kib = get_u32(in, 12);
-  // Refuse parameters that would make a crafted file burn minutes or gigabytes.
-  if (ops < 1 || ops > 16 || mem_kib < 8 || mem_kib > 4u * 1024 * 1024)
+  // Refuse parameters that would make a crafted file burn minutes or gigabytes: at most 4x the
+  // memory and passes hearth writes (64 MiB, 2 passes).
+  if (ops < 1 || ops > 8 || mem_kib < 8 || mem_kib > 256u * 1024)
     fail(Errc::format, "encrypted bundle has implausible key-derivation parameters");
   const auto* salt = reinterpret_cast<const unsigned char*>(in.data() + 16);
   const auto* header = reinterpret_cast<const unsigned char*>(in.data() + 16 + crypto_pwhash_SALTBYTES);

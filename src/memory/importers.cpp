@@ -33,8 +33,13 @@ json parse_whole(const std::string& text, const std::string& name) {
   } catch (const json::parse_error& e) {
     fail(Errc::format, name + ":" + std::to_string(line_of(text, e.byte ? e.byte - 1 : 0)) + ": not valid JSON (" +
                            e.what() + ")");
+  } catch (const json::exception& e) {  // e.g. a number too large for any type
+    fail(Errc::format, name + ": not usable JSON (" + std::string(e.what()) + ")");
   }
 }
+
+// A time in seconds or milliseconds since 1970 that fits a record: up to the year 9999.
+bool plausible_epoch_ms(double ms) { return std::isfinite(ms) && ms >= 0 && ms < 253402300800000.0; }
 
 // Iterates non-blank lines, giving each parsed object and its "file:line" label.
 template <typename Fn>
@@ -60,8 +65,9 @@ void each_jsonl(const std::string& text, const std::string& name, Fn fn) {
 }
 
 int64_t epoch_secs_to_ms(const json& v) {
-  if (v.is_number()) return static_cast<int64_t>(std::llround(v.get<double>() * 1000.0));
-  return 0;
+  if (!v.is_number()) return 0;
+  const double ms = v.get<double>() * 1000.0;
+  return plausible_epoch_ms(ms) ? static_cast<int64_t>(std::llround(ms)) : 0;  // nonsense: time unknown
 }
 
 int64_t time_field(const json& obj, std::initializer_list<const char*> keys, const std::string& where) {
@@ -69,8 +75,10 @@ int64_t time_field(const json& obj, std::initializer_list<const char*> keys, con
     auto it = obj.find(k);
     if (it == obj.end() || it->is_null()) continue;
     if (it->is_number()) {
-      double v = it->get<double>();
-      return v > 1e11 ? static_cast<int64_t>(v) : static_cast<int64_t>(std::llround(v * 1000.0));  // ms or s
+      const double v = it->get<double>();
+      const double ms = v > 1e11 ? v : v * 1000.0;  // ms or s
+      if (!plausible_epoch_ms(ms)) fail(Errc::format, where + ": field \"" + k + "\" is not a time (" + it->dump() + ")");
+      return static_cast<int64_t>(std::llround(ms));
     }
     if (it->is_string()) {
       try {

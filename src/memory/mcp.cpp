@@ -120,11 +120,14 @@ const std::vector<ToolSpec>& tool_specs() {
 
 bool has_tool_annotations(const std::string& v) { return v >= "2025-03-26"; }
 bool has_titles_and_structured(const std::string& v) { return v >= "2025-06-18"; }
+// 2025-11-25 (SEP-1303): bad tool arguments are a tool result the model can read and correct,
+// not a JSON-RPC error; an unknown tool stays a protocol error.
+bool argument_errors_are_tool_errors(const std::string& v) { return v >= "2025-11-25"; }
 
 }  // namespace
 
 const std::vector<std::string>& supported_versions() {
-  static const std::vector<std::string> v = {"2025-06-18", "2025-03-26", "2024-11-05"};
+  static const std::vector<std::string> v = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
   return v;
 }
 
@@ -245,9 +248,15 @@ json Server::call_tool(const json& params, const Session& session) {
   std::string name = params["name"].get<std::string>();
   json args = params.contains("arguments") && !params["arguments"].is_null() ? params["arguments"] : json::object();
   if (!args.is_object()) bad_params("tools/call: params.arguments must be an object");
+  const auto& specs = tool_specs();
+  if (std::none_of(specs.begin(), specs.end(), [&](const auto& t) { return t.name == name; }))
+    bad_params("unknown tool \"" + name + "\"");
   json result;
   try {
     result = run_tool(name, args, session);
+  } catch (const RpcError& e) {
+    if (!argument_errors_are_tool_errors(session.protocol_version)) throw;
+    return {{"content", {{{"type", "text"}, {"text", e.message}}}}, {"isError", true}};
   } catch (const Error& e) {
     // The store refused (unknown id, invalid kind or scope, ...): a tool error the model can read.
     return {{"content", {{{"type", "text"}, {"text", e.what()}}}}, {"isError", true}};

@@ -78,9 +78,18 @@ void HttpTransport::mount(httplib::Server& http) {
     reply(res, 403, error_response(nullptr, kInvalidRequest, why + " (hearth mcp --allow-origin)"));
     return false;
   };
+  auto allowed = [origin_ok, key = opts_.api_key](const httplib::Request& req, httplib::Response& res) {
+    if (!origin_ok(req, res)) return false;
+    if (key.empty() ||
+        router::key_matches(router::presented_key(req.get_header_value("Authorization"), req.get_header_value("x-api-key")), key))
+      return true;
+    res.set_header("WWW-Authenticate", "Bearer");
+    reply(res, 401, error_response(nullptr, kInvalidRequest, "missing or invalid API key (Authorization: Bearer KEY)"));
+    return false;
+  };
 
-  http.Post(opts_.path, [this, origin_ok](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req, res)) return;
+  http.Post(opts_.path, [this, allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!allowed(req, res)) return;
     std::string accept = lower(req.get_header_value("Accept"));
     bool accepts_json = accept.empty() || accept.find("application/json") != std::string::npos ||
                         accept.find("*/*") != std::string::npos;
@@ -139,15 +148,15 @@ void HttpTransport::mount(httplib::Server& http) {
     }
   });
 
-  http.Get(opts_.path, [origin_ok](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req, res)) return;
+  http.Get(opts_.path, [allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!allowed(req, res)) return;
     // This server has nothing to push outside a request, so it offers no standalone stream.
     res.set_header("Allow", "POST, DELETE");
     reply(res, 405, error_response(nullptr, kInvalidRequest, "GET stream not offered; POST messages to this endpoint"));
   });
 
-  http.Delete(opts_.path, [this, origin_ok](const httplib::Request& req, httplib::Response& res) {
-    if (!origin_ok(req, res)) return;
+  http.Delete(opts_.path, [this, allowed](const httplib::Request& req, httplib::Response& res) {
+    if (!allowed(req, res)) return;
     std::string id = req.get_header_value("Mcp-Session-Id");
     std::lock_guard lk(mu_);
     if (id.empty() || !sessions_.erase(id))

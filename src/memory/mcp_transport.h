@@ -30,6 +30,9 @@ struct HttpOptions {
   bool sse = false;  // answer POSTs with text/event-stream even when JSON is acceptable
   size_t max_sessions = 256;  // oldest sessions are dropped beyond this
   std::string path = "/mcp";
+  // When set, every request must present it (Authorization: Bearer KEY or x-api-key): 401
+  // otherwise, checked after Host/Origin and before anything else.
+  std::string api_key;
 };
 
 class HttpTransport {

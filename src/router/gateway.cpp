@@ -100,16 +100,9 @@ void GatewayHandlers::send_error(httplib::Response& res, Dialect d, const Provid
 
 std::string GatewayHandlers::authenticate(const httplib::Request& req) {
   if (g.opts_.api_keys.empty()) return "";
-  std::string presented;
-  auto auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) presented = auth.substr(7);
-  if (presented.empty()) presented = req.get_header_value("x-api-key");
+  const std::string presented = presented_key(req.get_header_value("Authorization"), req.get_header_value("x-api-key"));
   for (const auto& [name, secret] : g.opts_.api_keys)
-    if (!secret.empty() && presented.size() == secret.size()) {
-      unsigned diff = 0;  // constant-time compare
-      for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
-      if (diff == 0) return name;
-    }
+    if (key_matches(presented, secret)) return name;
   throw ProviderError(ErrorKind::auth, presented.empty() ? "missing API key (send Authorization: Bearer KEY)" : "invalid API key");
 }
 

@@ -156,4 +156,16 @@ void exclusive_socket_options(int sock) {
 
 void use_exclusive_port(httplib::Server& server) { server.set_socket_options(exclusive_socket_options); }
 
+std::string presented_key(std::string_view authorization, std::string_view x_api_key) {
+  if (authorization.substr(0, 7) == "Bearer " && authorization.size() > 7) return std::string(authorization.substr(7));
+  return std::string(x_api_key);
+}
+
+bool key_matches(std::string_view presented, std::string_view secret) {
+  if (secret.empty() || presented.size() != secret.size()) return false;
+  unsigned diff = 0;
+  for (size_t i = 0; i < secret.size(); ++i) diff |= static_cast<unsigned char>(presented[i] ^ secret[i]);
+  return diff == 0;
+}
+
 }  // namespace hearth::router

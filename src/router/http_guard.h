@@ -35,6 +35,11 @@ std::string guard_verdict(const HttpGuardOptions& opts, std::string_view host_he
 // True when `origin` may receive CORS headers (and call from a browser).
 bool origin_allowed(const HttpGuardOptions& opts, std::string_view origin, std::string_view host_header);
 
+// The API key a request presents: "Authorization: Bearer KEY", else the x-api-key header.
+std::string presented_key(std::string_view authorization, std::string_view x_api_key);
+// Compares a presented key with a secret in time that does not depend on where they differ.
+bool key_matches(std::string_view presented, std::string_view secret);
+
 // Installs the checks as `server`'s pre-routing handler (403 with a JSON error naming the
 // header), CORS for allowed origins and OPTIONS preflights.
 void install_http_guard(httplib::Server& server, const HttpGuardOptions& opts);

@@ -72,10 +72,9 @@ std::string Server::url() const {
 
 bool Server::authorized(const std::string& auth, const std::string& x_api_key) const {
   if (opts_.api_keys.empty()) return true;
-  std::string given = x_api_key;
-  if (given.empty() && auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+  const std::string given = router::presented_key(auth, x_api_key);
   for (const auto& [name, secret] : opts_.api_keys)
-    if (!given.empty() && given == secret) return true;
+    if (router::key_matches(given, secret)) return true;
   return false;
 }
 

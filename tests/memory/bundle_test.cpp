@@ -156,3 +156,22 @@ TEST(MemoryBundle, MalformedBundlesNameTheLine) {
   EXPECT_NE(err.find("truncated"), std::string::npos) << err;
   EXPECT_EQ(b.store->stats().live, 0u);
 }
+
+// A crafted header cannot make decryption allocate gigabytes: key-derivation parameters beyond
+// 4x what hearth writes are refused before any work.
+TEST(MemoryBundle, EncryptedHeaderWithHugeKdfParametersIsRefused) {
+  std::string enc = hearth::memory::encrypt_bundle("{}", "pw");
+  std::string big = enc;
+  const uint32_t gib_in_kib = 1024 * 1024;
+  for (int i = 0; i < 4; ++i) big[12 + i] = static_cast<char>((gib_in_kib >> (8 * i)) & 0xff);
+  try {
+    hearth::memory::decrypt_bundle(big, "pw");
+    FAIL();
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("implausible"), std::string::npos) << e.what();
+  }
+  std::string slow = enc;
+  slow[8] = 100;  // 100 passes
+  EXPECT_THROW(hearth::memory::decrypt_bundle(slow, "pw"), hearth::Error);
+  EXPECT_EQ(hearth::memory::decrypt_bundle(enc, "pw"), "{}");
+}

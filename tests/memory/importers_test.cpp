@@ -222,3 +222,10 @@ TEST(MemoryImport, ZipMemberStopsAtTheLimit) {
   EXPECT_FALSE(zip_member(zeros, "missing.json", "z", 1 << 20));
   EXPECT_EQ(zip_names(zeros, "z").size(), 4u);
 }
+
+// Numbers no type can hold, or times past the year 9999, are a format error, not a crash.
+TEST(MemoryImport, AbsurdNumbersAreRefusedOrIgnored) {
+  const std::string huge(400, '9');
+  EXPECT_THROW(import_chatgpt("[{\"title\": \"t\", \"create_time\": " + huge + ", \"mapping\": {}}]", "c.json"), hearth::Error);
+  EXPECT_THROW(import_chat_jsonl("{\"role\": \"user\", \"content\": \"hi\", \"time\": 1e300}\n", "log.jsonl"), hearth::Error);
+}

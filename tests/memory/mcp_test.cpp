@@ -44,7 +44,7 @@ struct McpFixture : ::testing::Test {
 };
 
 TEST_F(McpFixture, NegotiatesEachSupportedRevisionAndOffersNewestForUnknown) {
-  for (std::string v : {"2025-06-18", "2025-03-26", "2024-11-05"}) {
+  for (std::string v : {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"}) {
     Session s;
     auto r = server.handle(rpc(1, "initialize", init_params(v)), s);
     ASSERT_TRUE(r);
@@ -54,7 +54,7 @@ TEST_F(McpFixture, NegotiatesEachSupportedRevisionAndOffersNewestForUnknown) {
   }
   Session s;
   auto r = server.handle(rpc(1, "initialize", init_params("1999-01-01")), s);
-  EXPECT_EQ((*r)["result"]["protocolVersion"], "2025-06-18");
+  EXPECT_EQ((*r)["result"]["protocolVersion"], "2025-11-25");
 }
 
 TEST_F(McpFixture, RefusesWorkBeforeInitializeAndSecondInitialize) {
@@ -123,6 +123,21 @@ TEST_F(McpFixture, OldRevisionGetsTextContentOnly) {
   auto add = tool("memory_add", {{"text", "Allergic to peanuts"}});
   EXPECT_FALSE(add["result"].contains("structuredContent"));
   EXPECT_EQ(json::parse(add["result"]["content"][0]["text"].get<std::string>())["memory"]["text"], "Allergic to peanuts");
+}
+
+// 2025-11-25: bad arguments come back as a tool error the model can read; an unknown tool is
+// still a protocol error.
+TEST_F(McpFixture, NewestRevisionReturnsArgumentErrorsAsToolErrors) {
+  init("2025-11-25");
+  EXPECT_EQ(tool("no_such_tool", json::object())["error"]["code"], mcp::kInvalidParams);
+  for (const json& args : {json::object(), json{{"text", 5}}, json{{"text", "x"}, {"importance", 7}}}) {
+    auto r = tool("memory_add", args);
+    ASSERT_TRUE(r.contains("result")) << r.dump();
+    EXPECT_TRUE(r["result"]["isError"].get<bool>());
+    EXPECT_FALSE(r["result"]["content"][0]["text"].get<std::string>().empty());
+  }
+  EXPECT_EQ(ts.store->stats().live, 0u);
+  EXPECT_FALSE(tool("memory_add", {{"text", "Likes tea"}})["result"]["isError"].get<bool>());
 }
 
 TEST_F(McpFixture, ErrorsAreJsonRpcOrToolErrorsAsTheSpecSays) {

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 
 const bin = process.argv[2] || process.env.HEARTH_BIN;
 if (!bin) { console.error('usage: mcp_client.mjs HEARTH_BIN'); process.exit(2); }
@@ -35,8 +36,12 @@ async function exercise(client, label, text, query) {
   // A tool-level failure comes back as isError, not as a thrown protocol error.
   const miss = await client.callTool({ name: 'memory_get', arguments: { id: 'm_000000000000000000000000' } });
   assert.equal(miss.isError, true);
-  // Bad arguments are a JSON-RPC error, which the SDK raises.
-  await assert.rejects(client.callTool({ name: 'memory_add', arguments: { text: 42 } }));
+  // Bad arguments: since 2025-11-25 a tool error the model can read, not a protocol error.
+  const bad = await client.callTool({ name: 'memory_add', arguments: { text: 42 } });
+  assert.equal(bad.isError, true, JSON.stringify(bad));
+  assert.match(bad.content[0].text, /text/);
+  // An unknown tool is still a JSON-RPC error, which the SDK raises.
+  await assert.rejects(client.callTool({ name: 'no_such_tool', arguments: {} }));
   return added.memory.id;
 }
 
@@ -70,6 +75,8 @@ try {
       const transport = new StreamableHTTPClientTransport(new URL(url));
       await client.connect(transport);
       assert.ok(transport.sessionId, `${label}: no Mcp-Session-Id`);
+      // The newest revision this SDK offers is the one negotiated.
+      assert.equal(transport.protocolVersion, LATEST_PROTOCOL_VERSION, `${label}: negotiated ${transport.protocolVersion}`);
       const text = label === 'http-json' ? 'Cycles to work along the canal' : 'Plays the cello on Sundays';
       const query = label === 'http-json' ? 'how does the user get to work' : 'which instrument does the user play';
       const id = await exercise(client, label, text, query);
