@@ -283,5 +283,23 @@ TEST_F(McpHttp, SessionsAreBounded) {
   EXPECT_EQ(post(rpc(2, "ping"), {{"Mcp-Session-Id", first}})->status, 404);  // the oldest went first
 }
 
+// With a key set, every request on the endpoint must present it; Host/Origin still come first.
+TEST_F(McpHttp, ApiKeyIsRequiredWhenSet) {
+  mcp::HttpOptions o;
+  o.api_key = "s3cret-key";
+  start(o);
+  auto none = post(rpc(1, "initialize", init_params("2025-11-25")));
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(post(rpc(1, "initialize", init_params("2025-11-25")), {{"Authorization", "Bearer s3cret-kez"}})->status, 401);
+  EXPECT_EQ(post(rpc(1, "initialize", init_params("2025-11-25")), {{"Authorization", "Bearer s3cret-key"}})->status, 200);
+  EXPECT_EQ(post(rpc(1, "initialize", init_params("2025-11-25")), {{"x-api-key", "s3cret-key"}})->status, 200);
+  httplib::Client c("127.0.0.1", port);
+  EXPECT_EQ(c.Delete("/mcp", {{"Mcp-Session-Id", "x"}})->status, 401);
+  EXPECT_EQ(post(rpc(1, "initialize", init_params("2025-11-25")),
+                 {{"Authorization", "Bearer s3cret-key"}, {"Origin", "http://evil.example"}})->status, 403);
+}
+
 }  // namespace
 }  // namespace hearth::memory::test
