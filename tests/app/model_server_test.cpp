@@ -626,7 +626,9 @@ TEST(Serve, ExtractionUsesTheConfiguredModelAndItsProvidersPolicy) {
   EXPECT_NE(sent.find("Existing memories"), std::string::npos) << sent;
   EXPECT_NE(sent.find("rocket toy"), std::string::npos) << sent;
   EXPECT_EQ(sent.find("Bluebird"), std::string::npos) << sent;
-  auto recs = router::Ledger(dir / "ledger").read();
+  // The ledger line is written when the reply has been read, after the upstream saw the request.
+  std::vector<router::LedgerRecord> recs;
+  for (int i = 0; i < 500 && recs.empty(); ++i, std::this_thread::sleep_for(10ms)) recs = router::Ledger(dir / "ledger").read();
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].model, "gpt-x");
 }
