@@ -143,9 +143,10 @@ void ModelServer::open_memory() {
       opts_.memory_db.empty() ? memory::Store::default_path() : std::filesystem::path(opts_.memory_db);
   std::filesystem::create_directories(db.parent_path());
   mem_store_ = std::make_unique<memory::Store>(db, mem_embedder_.get());
-  mem_policies_ = std::make_unique<memory::ScopePolicyFile>(db.parent_path() / "config.json");
+  const std::filesystem::path config = memory::memory_config_path(db);
+  mem_policies_ = std::make_unique<memory::ScopePolicyFile>(config);
   std::string extractor = opts_.memory_extract_model;
-  if (extractor.empty()) extractor = memory::load_extract_model(db.parent_path() / "config.json").value_or(opts_.model_name);
+  if (extractor.empty()) extractor = memory::load_extract_model(config).value_or(opts_.model_name);
   // Resolved now, so a name the router does not know stops the server at startup.
   const router::Target target = router_->first_target(extractor);
   mem_extractor_desc_ = extractor + (target.remote ? " (remote provider " + target.entry.provider + ")" : " (on this machine)");

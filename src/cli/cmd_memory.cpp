@@ -131,11 +131,9 @@ int run_embedder(const Opts& o) {
   return kExitOk;
 }
 
-// `hearth memory policy [SCOPE [POLICY] | SCOPE --unset]`: lists, looks up or sets where each
-// scope's memories may be sent (scope_policy.h), in the config.json beside the database.
 // The settings file beside the database (scope policies, extraction model, size limit).
 std::filesystem::path config_beside_db(const Opts& o) {
-  return (o.db.empty() ? Store::default_path() : std::filesystem::path(o.db)).parent_path() / "config.json";
+  return memory_config_path(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db));
 }
 
 // `hearth memory extractor [MODEL | --reset]`: shows or saves the extraction model setting.
@@ -156,6 +154,8 @@ int run_extractor(const Opts& o) {
   return kExitOk;
 }
 
+// `hearth memory policy [SCOPE [POLICY] | SCOPE --unset]`: lists, looks up or sets where each
+// scope's memories may be sent (scope_policy.h), in the config.json beside the database.
 int run_policy(const Opts& o) {
   const std::filesystem::path config = config_beside_db(o);
   ScopePolicies p = load_scope_policies(config);
@@ -257,9 +257,7 @@ int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
   const Remembered rem = remember(st, r, o.by);
   if (o.json_out) {
     json j = to_json(rem.record);
-    json old = json::array();
-    for (const auto& s : rem.superseded) old.push_back(s.id);
-    j["reconcile"] = {{"action", action_name(rem.action)}, {"superseded", old}};
+    j["reconcile"] = reconcile_json(rem);
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%s\n", rem.record.id.c_str());

@@ -37,6 +37,8 @@ EmbedSpec parse_embed_spec(const std::string& spec, const std::string& where) {
 
 std::filesystem::path embed_config_path() { return hearth_home() / "memory" / "config.json"; }
 
+std::filesystem::path memory_config_path(const std::filesystem::path& db) { return db.parent_path() / "config.json"; }
+
 json read_memory_config(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return json::object();

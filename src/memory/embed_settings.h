@@ -40,6 +40,10 @@ size_t load_max_memory_bytes(const std::filesystem::path& config);
 std::optional<std::string> load_extract_model(const std::filesystem::path& config);
 void save_extract_model(const std::filesystem::path& config, const std::string& model);  // "" removes it
 
+// The settings file of the store at `db`: config.json in the same folder (scope policies, the
+// extraction model, the size limit).
+std::filesystem::path memory_config_path(const std::filesystem::path& db);
+
 // The memory folder's config.json as an object ({} when the file is missing; Error(format) when it
 // is not a JSON object), and its atomic replacement (temporary file, then rename).
 json read_memory_config(const std::filesystem::path& config);

@@ -187,9 +187,9 @@ json Server::run_tool(const std::string& name, const json& aj, const Session& se
     r.confidence = a.num("confidence", 0, 1, r.confidence);
     r.source.provider = by;
     const Remembered rem = remember(store_, r, by);
-    json old = json::array();
-    for (const auto& s : rem.superseded) old.push_back(s.id);
-    return {{"memory", record_json(rem.record)}, {"action", action_name(rem.action)}, {"superseded", old}};
+    json out = reconcile_json(rem);
+    out["memory"] = record_json(rem.record);
+    return out;
   }
   if (name == "memory_search") {
     SearchOptions o;
@@ -239,7 +239,8 @@ json Server::run_tool(const std::string& name, const json& aj, const Session& se
     const auto done = store_.undo();
     return {{"reverted", ids_of(done)}, {"changes", done}};
   }
-  bad_params("unknown tool \"" + name + "\"");
+  // call_tool refuses names without a spec, so only a spec without a handler gets here.
+  fail(Errc::internal, "tool \"" + name + "\" is listed but has no handler");
 }
 
 json Server::call_tool(const json& params, const Session& session) {

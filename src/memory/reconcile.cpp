@@ -122,6 +122,12 @@ const char* action_name(Remembered::Action a) {
   return "added";
 }
 
+json reconcile_json(const Remembered& r) {
+  json old = json::array();
+  for (const auto& s : r.superseded) old.push_back(s.id);
+  return {{"action", action_name(r.action)}, {"superseded", std::move(old)}};
+}
+
 namespace {
 
 std::string normalized(const std::string& text) { return join(tokens(text), 0, SIZE_MAX); }
@@ -130,7 +136,7 @@ bool reconciled_kind(const std::string& kind) { return kind != "episode" && kind
 
 // The live memories of the scope that may repeat or replace `text`: every one sharing a keyword
 // with it (BM25 over the whole scope, generous limit), plus its nearest by vector.
-std::vector<Record> candidates(Store& store, const Record& r) {
+std::vector<Record> candidates(Store& store, const Record& r, const std::optional<Slot>& slot) {
   std::vector<Record> out;
   auto take = [&](SearchOptions so) {
     so.scope = r.scope;
@@ -146,11 +152,11 @@ std::vector<Record> candidates(Store& store, const Record& r) {
   lex.mode = SearchMode::bm25;
   // A slot's other statements may share no word with this one ("moved to" / "live in"): ask
   // for every verb of the attribute too.
-  if (auto s = slot_of(r.text))
-    lex.query += s->attribute == "residence" ? " live lives living moved relocated reside based home"
-                 : s->attribute == "employer" ? " work works working joined employed employer"
-                 : s->attribute == "name"     ? " name called named call"
-                                              : " " + s->attribute;
+  if (slot)
+    lex.query += slot->attribute == "residence" ? " live lives living moved relocated reside based home"
+                 : slot->attribute == "employer" ? " work works working joined employed employer"
+                 : slot->attribute == "name"     ? " name called named call"
+                                                 : " " + slot->attribute;
   take(lex);
   if (store.embedder()) {
     SearchOptions vec;
@@ -175,7 +181,7 @@ Remembered remember(Store& store, Record r, const std::string& by) {
   const auto slot = slot_of(r.text);
   // Looked up before the write transaction: a search may embed and store vectors of its own.
   std::vector<Record> old;
-  for (auto& c : candidates(store, r)) {
+  for (auto& c : candidates(store, r, slot)) {
     const auto cs = slot ? slot_of(c.text) : std::nullopt;
     if (normalized(c.text) == norm || (cs && *cs == *slot)) {  // same words, or the same fact again
       out.action = Remembered::Action::duplicate;

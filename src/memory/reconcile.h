@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "memory/store.h"
 
 namespace hearth::memory {
@@ -34,6 +35,8 @@ struct Remembered {
   std::vector<Record> superseded;  // old versions that stopped being valid
 };
 const char* action_name(Remembered::Action a);
+// {"action": ..., "superseded": [ids]}: what the CLI (--json), HTTP and MCP report about an add.
+json reconcile_json(const Remembered& r);
 
 // Adds `r` (as Store::add does) after reconciling it with the live memories of its scope. The
 // add and the supersessions are one undo step. Episodes and tasks are added as they are.

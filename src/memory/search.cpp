@@ -332,6 +332,15 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   const int64_t at = o.as_of ? o.as_of : now;
   std::vector<std::pair<std::string, SearchHit*>> ranked;
   std::vector<std::pair<std::string, SearchHit*>> replaced;  // superseded: their successors stand in
+  // Relevance floor (hybrid): a keyword in common or enough cosine; recency alone is not enough.
+  auto relevant = [&](const SearchHit& h) {
+    return o.mode != SearchMode::hybrid || h.bm25 > 0 || h.vector >= o.min_similarity;
+  };
+  // Every tag asked for is present (tags: a JSON array from the row, or a record's vector).
+  auto has_tags = [&](const auto& tags) {
+    return std::all_of(o.tags.begin(), o.tags.end(),
+                       [&](const std::string& t) { return std::find(tags.begin(), tags.end(), t) != tags.end(); });
+  };
   auto score = [&](SearchHit& h, int64_t updated, double importance) {
     double age_days = std::max<double>(0, double(now - updated) / 86400000.0);
     h.recency = std::pow(0.5, age_days / o.recency_half_life_days);
@@ -350,19 +359,15 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
     if (!o.include_expired) {
       if (o.as_of && created > at) continue;
       if (expires != 0 && expires <= at) {
-        if (!o.as_of && (o.mode != SearchMode::hybrid || h.bm25 > 0 || h.vector >= o.min_similarity))
-          replaced.emplace_back(id, &h);
+        if (!o.as_of && relevant(h)) replaced.emplace_back(id, &h);
         continue;
       }
     }
     if (!o.tags.empty()) {
-      json tags = json::parse(s.text(3), nullptr, false);
-      bool ok = tags.is_array() && std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
-        return std::find(tags.begin(), tags.end(), t) != tags.end();
-      });
-      if (!ok) continue;
+      const json tags = json::parse(s.text(3), nullptr, false);
+      if (!tags.is_array() || !has_tags(tags)) continue;
     }
-    if (o.mode == SearchMode::hybrid && h.bm25 <= 0 && h.vector < o.min_similarity) continue;
+    if (!relevant(h)) continue;
     score(h, s.i64(1), s.dbl(2));
     ranked.emplace_back(std::move(id), &h);
   }
@@ -370,6 +375,8 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
   std::unordered_map<std::string, std::string> replaces;  // successor id -> superseded text
   for (auto& [old_id, oh] : replaced) {
     auto rec = get(old_id);
+    if (!rec) continue;
+    const std::string old_text = rec->text;
     std::optional<Record> cur;
     for (int hop = 0; rec && hop < 16; ++hop) {
       auto link = std::find_if(rec->links.begin(), rec->links.end(), [](const Link& l) { return l.rel == "superseded_by"; });
@@ -381,10 +388,8 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
       }
       rec = std::move(next);
     }
-    if (!cur || (!o.scope.empty() && cur->scope != o.scope) || (!o.kind.empty() && cur->kind != o.kind)) continue;
-    if (!o.tags.empty() && !std::all_of(o.tags.begin(), o.tags.end(), [&](const std::string& t) {
-          return std::find(cur->tags.begin(), cur->tags.end(), t) != cur->tags.end();
-        }))
+    if (!cur || (!o.scope.empty() && cur->scope != o.scope) || (!o.kind.empty() && cur->kind != o.kind) ||
+        !has_tags(cur->tags))
       continue;
     SearchHit sh;
     sh.bm25 = oh->bm25;
@@ -397,8 +402,7 @@ std::vector<SearchHit> Store::search(const SearchOptions& o) {
       hits[cur->id] = sh;
       ranked.emplace_back(cur->id, &hits[cur->id]);
     }
-    auto old = get(old_id);
-    if (old && !replaces.count(cur->id)) replaces[cur->id] = old->text;
+    replaces.emplace(cur->id, old_text);  // keeps the first one found
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second->score != b.second->score ? a.second->score > b.second->score : a.first < b.first;

@@ -100,7 +100,7 @@ Store::Store(const std::filesystem::path& db_path, Embedder* embedder)
     exec("PRAGMA cache_size=-65536");
     migrate();
     register_fts_rank(db_);
-    max_bytes_ = load_max_memory_bytes(db_path.parent_path() / "config.json");
+    max_bytes_ = load_max_memory_bytes(memory_config_path(db_path));
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

@@ -187,9 +187,7 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     if (p.expires) r.expires = *p.expires;
     const Remembered rem = remember(*st, r, by);
     ordered_json out = to_json(rem.record);
-    json old = json::array();
-    for (const auto& s : rem.superseded) old.push_back(s.id);
-    out["reconcile"] = {{"action", action_name(rem.action)}, {"superseded", old}};
+    out["reconcile"] = reconcile_json(rem);
     send(res, rem.action == Remembered::Action::duplicate ? 200 : 201, out);
   }));
 

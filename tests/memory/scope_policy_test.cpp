@@ -120,12 +120,12 @@ router::ChatRequest ask(const std::string& text) {
 
 TEST(ScopePolicy, ServingWithholdsMemoriesFromProvidersThePolicyExcludes) {
   TempStore t;
-  const Record secret = t.add("The launch codename for the rocket is Bluebird", "fact", "project:rocket");
+  t.add("The launch codename for the rocket is Bluebird", "fact", "project:rocket");
   const Record cat = t.add("The user's cat is called Mittens and likes the rocket toy", "fact", "user");
-  const Record priv = t.add("The rocket budget is private: 3 million", "fact", "private");
+  t.add("The rocket budget is private: 3 million", "fact", "private");
   AugmentOptions o;
   o.policies.set("agent:*", parse_scope_policy("anthropic", "t"));
-  const Record agent = t.add("The rocket agent prefers terse answers", "preference", "agent:bot");
+  t.add("The rocket agent prefers terse answers", "preference", "agent:bot");
 
   auto req = ask("Tell me about the rocket");
   ASSERT_EQ(prepare_memories(*t.store, req, o), 4u);
@@ -150,9 +150,6 @@ TEST(ScopePolicy, ServingWithholdsMemoriesFromProvidersThePolicyExcludes) {
   EXPECT_EQ(local.memory_ids.size(), 4u);
   for (const char* text : {"Bluebird", "Mittens", "3 million", "terse"})
     EXPECT_NE(local.messages[0].content.find(text), std::string::npos) << text;
-  (void)secret;
-  (void)priv;
-  (void)agent;
 }
 
 // Core memories go into every opted-in chat, related or not, ahead of the retrieved ones, within
@@ -160,7 +157,7 @@ TEST(ScopePolicy, ServingWithholdsMemoriesFromProvidersThePolicyExcludes) {
 TEST(ScopePolicy, CoreMemoriesAreGivenEveryTimeWithinBudgetAndPolicy) {
   TempStore t;
   const Record spelling = t.add("Always write with British spelling", "core", "user");
-  const Record secret = t.add("The user works on Project Falcon at Acme", "core", "private");
+  t.add("The user works on Project Falcon at Acme", "core", "private");
   t.add("Their sister Anna lives in Vienna", "fact", "user");
   AugmentOptions o;
   auto req = ask("Where does Anna live?");
@@ -190,5 +187,4 @@ TEST(ScopePolicy, CoreMemoriesAreGivenEveryTimeWithinBudgetAndPolicy) {
   auto off = ask("Where does Anna live?");
   off.use_memory = false;
   EXPECT_EQ(augment_chat(*t.store, off, o), 0u);
-  (void)secret;
 }
