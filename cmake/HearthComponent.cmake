@@ -1,6 +1,6 @@
 # hearth_component(NAME DIR DEPS ...) builds DIR/*.cpp into the static library hearth_NAME.
-# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp get that ISA's flags and only that
-# file does: the rest of the binary stays baseline x86-64 and picks kernels at run time.
+# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp / _avx512vnni.cpp / _avx512bf16.cpp get
+# that ISA's flags and only that file does: the rest of the binary stays baseline x86-64 and picks kernels at run time.
 set(HEARTH_COMPONENTS "" CACHE INTERNAL "")
 
 function(hearth_component name dir)
@@ -48,7 +48,8 @@ function(hearth_precompile target)
   target_precompile_headers(${target} PRIVATE ${HEARTH_PCH_COMMON} ${ARGN})
 endfunction()
 
-# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp get that ISA's compiler flags.
+# Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp / _avx512vnni.cpp / _avx512bf16.cpp get that
+# tier's compiler flags (each tier's flags include the tiers below it).
 function(hearth_isa_flags sources)
   foreach(src IN LISTS sources)
     if(src MATCHES "_avx2\\.cpp$")
@@ -57,10 +58,15 @@ function(hearth_isa_flags sources)
     elseif(src MATCHES "_avxvnni\\.cpp$")
       set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2;-mavxvnni"
                                   SKIP_PRECOMPILE_HEADERS ON)
-    elseif(src MATCHES "_avx512\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS
-        "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq;-mavx512vnni;-mavx512bf16"
-        SKIP_PRECOMPILE_HEADERS ON)
+    elseif(src MATCHES "_avx512(vnni|bf16)?\\.cpp$")
+      set(flags "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
+      if(src MATCHES "_avx512(vnni|bf16)\\.cpp$")
+        list(APPEND flags "-mavx512vnni")
+      endif()
+      if(src MATCHES "_avx512bf16\\.cpp$")
+        list(APPEND flags "-mavx512bf16")
+      endif()
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${flags}" SKIP_PRECOMPILE_HEADERS ON)
     endif()
   endforeach()
 endfunction()

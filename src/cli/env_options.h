@@ -1,6 +1,6 @@
 // What the CLI takes from the environment and hands to the library as options (the library itself
 // reads no environment variables besides HEARTH_HOME and HEARTH_LOG):
-//   HEARTH_ISA=scalar|avx2|avx2+vnni|avx512  the kernels to use (one the CPU lacks falls back to the best,
+//   HEARTH_ISA=scalar|avx2|avx2+vnni|avx512|avx512+vnni|avx512+bf16  the kernels to use (one the CPU lacks falls back to the best,
 //                                  with a warning)
 //   HEARTH_REPACK=0                keep weights in the file's layout
 //   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint

@@ -48,12 +48,15 @@ static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210 && sizeof(Blo
 
 // Round to nearest, ties to even, exact for |x| < 2^22: adding 1.5 * 2^23 leaves the rounded
 // integer in the low mantissa bits. Same results as ggml's nearest_int for every input, inline
-// (no libm call on baseline x86-64) and free of float-to-int overflow for huge inputs.
+// (no libm call on baseline x86-64) and free of float-to-int overflow for huge inputs. Internal
+// linkage for the reason fp16.h gives.
+namespace {
 inline int nearest_int(float x) {
   const float v = x + 12582912.0f;
   uint32_t bits;
   std::memcpy(&bits, &v, 4);
   return static_cast<int>(bits & 0x007fffffu) - 0x00400000;
 }
+}  // namespace
 
 }  // namespace hearth::tensor

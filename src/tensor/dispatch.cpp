@@ -50,7 +50,7 @@ CpuFeatures detect() {
 }
 
 struct Tables {
-  KernelTable scalar{}, avx2{}, avx2vnni{}, avx512{};
+  KernelTable scalar{}, avx2{}, avx2vnni{}, avx512{}, avx512vnni{}, avx512bf16{};
   VecKernels vscalar{}, vavx2{}, vavx512{};
   Tables() {
     // One registration line per type family.
@@ -78,7 +78,17 @@ struct Tables {
     if (isa_supported(Isa::avx512)) {
       register_avx512(avx512);
       register_iq_avx512(avx512);
+      register_gemm_avx512(avx512);
+      register_gemm_interleaved_avx512(avx512);
     }
+    avx512vnni = avx512;
+    if (isa_supported(Isa::avx512vnni)) {
+      register_iq_avx512vnni(avx512vnni);
+      register_gemm_avx512vnni(avx512vnni);
+      register_gemm_interleaved_avx512vnni(avx512vnni);
+    }
+    avx512bf16 = avx512vnni;
+    if (isa_supported(Isa::avx512bf16)) register_avx512bf16(avx512bf16);
     register_vec_scalar(vscalar);
     vavx2 = vscalar;
     if (isa_supported(Isa::avx2)) register_vec_avx2(vavx2);
@@ -105,6 +115,8 @@ std::string_view isa_name(Isa isa) {
     case Isa::avx2: return "avx2";
     case Isa::avx2vnni: return "avx2+vnni";
     case Isa::avx512: return "avx512";
+    case Isa::avx512vnni: return "avx512+vnni";
+    case Isa::avx512bf16: return "avx512+bf16";
   }
   return "unknown";
 }
@@ -116,9 +128,10 @@ bool isa_supported(Isa isa) {
     case Isa::scalar: return true;
     case Isa::avx2: return avx2;
     case Isa::avx2vnni: return avx2 && f.avxvnni;
-    // The avx512 files are compiled with all of these, so all are required.
-    case Isa::avx512:
-      return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni && f.avx512bf16;
+    // Each tier's files are compiled with all of its features (cmake/HearthComponent.cmake).
+    case Isa::avx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq;
+    case Isa::avx512vnni: return isa_supported(Isa::avx512) && f.avx512vnni;
+    case Isa::avx512bf16: return isa_supported(Isa::avx512vnni) && f.avx512bf16;
   }
   return false;
 }
@@ -155,6 +168,8 @@ const KernelTable& kernel_table(Isa isa) {
     case Isa::avx2: return t.avx2;
     case Isa::avx2vnni: return t.avx2vnni;
     case Isa::avx512: return t.avx512;
+    case Isa::avx512vnni: return t.avx512vnni;
+    case Isa::avx512bf16: return t.avx512bf16;
     default: return t.scalar;
   }
 }
@@ -167,28 +182,32 @@ const VecKernels& vec_kernels(Isa isa) {
   switch (isa) {
     case Isa::avx2:
     case Isa::avx2vnni: return t.vavx2;
-    case Isa::avx512: return t.vavx512;
+    case Isa::avx512:
+    case Isa::avx512vnni:
+    case Isa::avx512bf16: return t.vavx512;
     default: return t.vscalar;
   }
 }
 
+namespace {
+// One object per tier, made on first use (a tier the CPU lacks throws, and the next call tries again).
+template <Isa kIsa>
+const Kernels& kernels_of() {
+  static const Kernels k{kIsa, kernel_table(kIsa), vec_kernels(kIsa)};
+  return k;
+}
+}  // namespace
+
 const Kernels& kernels_for(Isa isa) {
-  static const Kernels scalar{Isa::scalar, kernel_table(Isa::scalar), vec_kernels(Isa::scalar)};
   switch (isa) {
-    case Isa::avx2: {
-      static const Kernels k{Isa::avx2, kernel_table(Isa::avx2), vec_kernels(Isa::avx2)};
-      return k;
-    }
-    case Isa::avx2vnni: {
-      static const Kernels k{Isa::avx2vnni, kernel_table(Isa::avx2vnni), vec_kernels(Isa::avx2vnni)};
-      return k;
-    }
-    case Isa::avx512: {
-      static const Kernels k{Isa::avx512, kernel_table(Isa::avx512), vec_kernels(Isa::avx512)};
-      return k;
-    }
-    default: return scalar;
+    case Isa::avx2: return kernels_of<Isa::avx2>();
+    case Isa::avx2vnni: return kernels_of<Isa::avx2vnni>();
+    case Isa::avx512: return kernels_of<Isa::avx512>();
+    case Isa::avx512vnni: return kernels_of<Isa::avx512vnni>();
+    case Isa::avx512bf16: return kernels_of<Isa::avx512bf16>();
+    case Isa::scalar: break;
   }
+  return kernels_of<Isa::scalar>();
 }
 
 }  // namespace hearth::tensor

@@ -10,9 +10,12 @@
 namespace hearth::tensor {
 
 // Tiers from plainest to widest. avx2vnni ("avx2+vnni") is AVX2 plus AVX-VNNI (256-bit vpdpbusd:
-// Intel client chips since Alder Lake, Zen 5); it changes only the integer GEMM kernels.
-enum class Isa { scalar = 0, avx2 = 1, avx2vnni = 2, avx512 = 3 };
-inline constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2, Isa::avx2vnni, Isa::avx512};
+// Intel client chips since Alder Lake, Zen 5); it changes only the integer GEMM kernels. The
+// AVX-512 tiers: avx512 (F/BW/VL/DQ: Skylake-X/SP), avx512vnni ("avx512+vnni": + VNNI, Cascade
+// Lake, Ice Lake, Tiger Lake) and avx512bf16 ("avx512+bf16": + BF16, Zen 4/5, Cooper Lake,
+// Sapphire Rapids and later).
+enum class Isa { scalar = 0, avx2 = 1, avx2vnni = 2, avx512 = 3, avx512vnni = 4, avx512bf16 = 5 };
+inline constexpr Isa kAllIsas[] = {Isa::scalar, Isa::avx2, Isa::avx2vnni, Isa::avx512, Isa::avx512vnni, Isa::avx512bf16};
 
 struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false, bmi2 = false, avxvnni = false;
@@ -25,7 +28,7 @@ std::string_view isa_name(Isa isa);
 bool isa_supported(Isa isa);  // the CPU (and OS) can run this path
 Isa best_isa();               // best supported path
 
-// The path a user asked for by name ("scalar", "avx2", "avx2+vnni", "avx512"; empty means best). A name that
+// The path a user asked for by name (isa_name of a tier, e.g. "avx2+vnni"; empty means best). A name that
 // is unknown or that the CPU cannot run falls back to the best path and says why in `warning`.
 Isa choose_isa(std::string_view requested, std::string* warning = nullptr);
 

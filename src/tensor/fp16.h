@@ -5,6 +5,9 @@
 #include <cstring>
 
 namespace hearth::tensor {
+// Internal linkage: files built with different ISA flags include this, and one shared out-of-line
+// copy (whichever the linker keeps, maybe an AVX-512 build) must not serve the others.
+namespace {
 
 inline uint32_t f32_bits(float f) {
   uint32_t u;
@@ -62,4 +65,5 @@ inline uint16_t fp32_to_bf16(float f) {
   return static_cast<uint16_t>((u + (0x7fffu + ((u >> 16) & 1))) >> 16);
 }
 
+}  // namespace
 }  // namespace hearth::tensor

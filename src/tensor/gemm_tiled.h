@@ -7,6 +7,8 @@
 #include <vector>
 
 namespace hearth::tensor::gemm {
+// Internal linkage: every tier's files include this with their own ISA flags (see fp16.h).
+namespace {
 
 template <typename B>
 inline const B* block_row(const void* base, size_t stride, int64_t row) {
@@ -81,4 +83,5 @@ void f16_widened(int64_t n, const void* w, size_t ws, int64_t nr, const void* x,
   }
 }
 
+}  // namespace
 }  // namespace hearth::tensor::gemm

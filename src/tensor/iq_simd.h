@@ -1,6 +1,8 @@
 // SIMD dot products for IQ4_NL, IQ4_XS, IQ3_S and MXFP4: one source, included by
-// quant_iq_avx2.cpp and quant_iq_avx512.cpp, so it is compiled once per tier with that tier's
-// flags. The AVX-512 tier adds VNNI (vpdpbusd on 256-bit vectors) for the byte products.
+// quant_iq_avx2.cpp, quant_iq_avx512.cpp and quant_iq_avx512vnni.cpp, so it is compiled once per
+// tier with that tier's flags (internal linkage: an inline function shared by name across those
+// files could be merged into the copy built for the widest tier). With VNNI the byte products are
+// vpdpbusd on 256-bit vectors.
 //
 // Integer sums are exact on every tier. For the 256-weight types the float expression per
 // sub-block is the scalar reference's, in its order and without FMA contraction, so results are
@@ -16,9 +18,7 @@
 #include "tensor/simd_avx.h"
 
 namespace hearth::tensor::iq_simd {
-
-
-
+namespace {
 
 // 16 code bytes -> 32 values through a 16-entry byte table (low nibbles first, then high).
 inline __m256i lookup32(const uint8_t* qs, __m256i table) {
@@ -128,4 +128,5 @@ inline float iq3_s_dot(int64_t n, const void* w, const void* x) {
 #pragma GCC pop_options
 #endif
 
+}  // namespace
 }  // namespace hearth::tensor::iq_simd

@@ -79,8 +79,12 @@ void register_gemm_interleaved_avx2(KernelTable& t);  // gemm_interleaved_avx2.c
 void register_gemm_interleaved_avxvnni(KernelTable& t);  // gemm_interleaved_avxvnni.cpp
 void register_iq_avx2(KernelTable& t);    // quant_iq_avx2.cpp
 void register_iq_avx512(KernelTable& t);  // quant_iq_avx512.cpp
-void register_avx512(KernelTable& t);
+void register_avx512(KernelTable& t);  // kernels_avx512.cpp: float dots
 void register_gemm_avx512(KernelTable& t);  // gemm_avx512.cpp
 void register_gemm_interleaved_avx512(KernelTable& t);  // gemm_interleaved_avx512.cpp
+void register_gemm_avx512vnni(KernelTable& t);  // gemm_avx512vnni.cpp
+void register_gemm_interleaved_avx512vnni(KernelTable& t);  // gemm_interleaved_avx512vnni.cpp
+void register_iq_avx512vnni(KernelTable& t);  // quant_iq_avx512vnni.cpp
+void register_avx512bf16(KernelTable& t);  // kernels_avx512bf16.cpp
 
 }  // namespace hearth::tensor

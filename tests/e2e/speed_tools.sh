@@ -115,7 +115,7 @@ assert d["model"] == sys.argv[2] and d["arch"] == "llama" and d["threads"] == 2
 assert d["size"] == os.path.getsize(sys.argv[2])
 assert d["type"].lower() == "q8_0", d["type"]
 assert 0 < d["weight_bytes_per_token"] <= d["size"]
-assert isinstance(d["cpu_features"], list) and d["isa"] in ("scalar", "avx2", "avx512"), d["isa"]
+assert isinstance(d["cpu_features"], list) and d["isa"] in ("scalar", "avx2", "avx2+vnni", "avx512", "avx512+vnni", "avx512+bf16"), d["isa"]
 assert [t["test"] for t in d["tests"]] == ["pp32", "tg16"], d["tests"]
 for t in d["tests"]:
     assert len(t["samples_ts"]) == 1 and len(t["samples_s"]) == 1 and t["avg_ts"] > 0 and t["stddev_ts"] >= 0

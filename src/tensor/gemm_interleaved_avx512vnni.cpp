@@ -1,0 +1,8 @@
+// The interleaved-layout GEMM (gemm_interleaved_zmm.h) for the avx512+vnni and avx512+bf16 tiers.
+#include "tensor/gemm_interleaved_zmm.h"
+
+namespace hearth::tensor {
+
+void register_gemm_interleaved_avx512vnni(KernelTable& t) { fill_gemm_interleaved_zmm(t); }
+
+}  // namespace hearth::tensor
