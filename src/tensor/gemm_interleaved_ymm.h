@@ -35,8 +35,11 @@ constexpr bool kVnni = true;
 inline __m256i dpbusd(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_avx_epi32(acc, u, s); }
 #else
 constexpr bool kVnni = false;
-// Only the kVnni branches call it, which this copy discards; declared so they still parse.
-__m256i dpbusd(__m256i acc, __m256i u, __m256i s);
+// Only the kVnni branches call it, which this copy discards (the others keep 16-bit sums longer);
+// the vpmaddubsw form is exact while each pair of products fits 16 bits, as theirs do.
+inline __m256i dpbusd(__m256i acc, __m256i u, __m256i s) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+}
 #endif
 
 inline __m256i bcast32(const int8_t* p) {
