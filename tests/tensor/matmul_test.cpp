@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
@@ -300,6 +301,34 @@ TEST(Dispatch, ChoosesTheRequestedPathOrFallsBackWithAWarning) {
       EXPECT_NE(warning.find("not supported"), std::string::npos) << warning;
       EXPECT_THROW(kernels_for(isa), Error);
     }
+  }
+}
+
+// Each tier extends the one below it: what a CPU with a wider tier supports includes the narrower
+// ones (so one machine tests them all), and each tier's table replaces exactly its own kernels.
+TEST(Dispatch, TiersNestAndEachAddsItsOwnKernels) {
+  const CpuFeatures& f = cpu_features();
+  EXPECT_EQ(isa_supported(Isa::avx512), isa_supported(Isa::avx2) && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq);
+  EXPECT_EQ(isa_supported(Isa::avx512vnni), isa_supported(Isa::avx512) && f.avx512vnni);
+  EXPECT_EQ(isa_supported(Isa::avx512bf16), isa_supported(Isa::avx512vnni) && f.avx512bf16);
+  EXPECT_EQ(isa_supported(Isa::avx2vnni), isa_supported(Isa::avx2) && f.avxvnni);
+  auto kernel = [](Isa isa, Type t) { return kernels_for(isa).table[static_cast<uint32_t>(t)]; };
+  if (isa_supported(Isa::avx512)) {
+    EXPECT_NE(kernel(Isa::avx512, Type::Q4_0).gemm, kernel(Isa::avx2, Type::Q4_0).gemm);
+    EXPECT_EQ(kernel(Isa::avx512, Type::BF16).vec_dot, kernel(Isa::avx2, Type::BF16).vec_dot);
+  } else {
+    std::printf("[isa] avx512 tiers not checked: this CPU lacks them\n");
+  }
+  if (isa_supported(Isa::avx512vnni)) {
+    for (Type t : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) {
+      EXPECT_NE(kernel(Isa::avx512vnni, t).gemm, kernel(Isa::avx512, t).gemm) << type_name(t);
+      EXPECT_NE(kernel(Isa::avx512vnni, t).gemm_interleaved, kernel(Isa::avx512, t).gemm_interleaved) << type_name(t);
+    }
+    EXPECT_EQ(kernel(Isa::avx512vnni, Type::BF16).vec_dot, kernel(Isa::avx512, Type::BF16).vec_dot);
+  }
+  if (isa_supported(Isa::avx512bf16)) {
+    EXPECT_NE(kernel(Isa::avx512bf16, Type::BF16).vec_dot, kernel(Isa::avx512vnni, Type::BF16).vec_dot);
+    EXPECT_EQ(kernel(Isa::avx512bf16, Type::Q4_0).gemm, kernel(Isa::avx512vnni, Type::Q4_0).gemm);
   }
 }
 
