@@ -22,8 +22,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const bool k_f32 = kt == tensor::Type::F32, v_f32 = vt == tensor::Type::F32;
   const float* kbase = k_f32 ? reinterpret_cast<const float*>(cache.k_row(layer, 0)) : nullptr;
   const float* vbase = v_f32 ? reinterpret_cast<const float*>(cache.v_row(layer, 0)) : nullptr;
-  // Keys in another type: the query head is converted to the key type's dot operand once (as
-  // llama.cpp's matmul converts it), then one dot product per key.
+  // Keys in another type: the query is rounded as the key type's dot operand (block_task).
   const tensor::TypeKernels& kk = kernels.table[static_cast<uint32_t>(kt)];
   const tensor::TypeKernels& qk = kernels.table[static_cast<uint32_t>(kk.vec_dot_type)];
   const tensor::from_float_fn to_q = qk.from_float_act ? qk.from_float_act : qk.from_float_ref;
@@ -44,58 +43,23 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     for (int64_t j = 0; j < n_kv; ++j) w[j] *= inv;
   };
 
-  // One task per (token, head): scores against every visible key (SIMD dot products), softmax,
-  // then the probability-weighted sum of the values. Tasks are independent, so any split gives
-  // the same result.
-  auto task = [&](int64_t t, int64_t h, std::vector<float>& w, std::vector<uint8_t>& scratch) {
-    const int64_t g = h / group;
-    const int64_t pos = pos0 + t;
-    const int64_t first = opt.window > 0 ? std::max<int64_t>(0, pos - opt.window + 1) : 0;
-    const int64_t n_kv = pos + 1 - first;
-    w.resize(static_cast<size_t>(n_kv));
-    const float* qh = q + t * hp.q_dim() + h * hd_k;
-    if (k_f32) {
-      tensor::attn_scores(kernels, qh, kbase + first * kd + g * hd_k, kd, n_kv, hd_k, scale, w.data());
-    } else {
-      scratch.resize(q_bytes + static_cast<size_t>(hd_v) * sizeof(float));
-      to_q(qh, scratch.data(), hd_k);
-      const size_t off = tensor::row_size(kt, g * hd_k);
-      for (int64_t j = 0; j < n_kv; ++j)
-        w[static_cast<size_t>(j)] = kk.vec_dot(hd_k, cache.k_row(layer, first + j) + off, scratch.data()) * scale;
-    }
-    softmax(h, w.data(), n_kv);
-    float* o = out + t * (hp.n_head * hd_v) + h * hd_v;
-    if (v_f32) {
-      std::fill(o, o + hd_v, 0.0f);
-      tensor::weighted_sum(kernels, w.data(), vbase + first * vd + g * hd_v, vd, n_kv, hd_v, o);
-    } else {
-      // Values in another type: each row is expanded to floats and added with its weight. For
-      // F16 values the weights are rounded to F16 first, as llama.cpp's F16 matmul does.
-      scratch.resize(q_bytes + static_cast<size_t>(hd_v) * sizeof(float));
-      float* row = reinterpret_cast<float*>(scratch.data() + q_bytes);
-      const size_t off = tensor::row_size(vt, g * hd_v);
-      std::fill(o, o + hd_v, 0.0f);
-      for (int64_t j = 0; j < n_kv; ++j) {
-        float p = w[static_cast<size_t>(j)];
-        if (vt == tensor::Type::F16) p = tensor::fp16_to_fp32(tensor::fp32_to_fp16(p));
-        v_to_float(cache.v_row(layer, first + j) + off, row, hd_v);
-        for (int64_t d = 0; d < hd_v; ++d) o[d] += p * row[d];
-      }
-    }
-  };
-  // F32 caches: the heads sharing a KV head (grouped-query attention) and a few neighbouring
-  // tokens run together, keys and values in chunks that stay in L2 while every (token, head) of
-  // the block uses them, instead of each head of each token streaming the whole range from
-  // memory. Each head's arithmetic is the one above, in the same order (scores are independent;
-  // weighted_sum accumulates exactly across chunks), so results do not change.
+  // The heads sharing a KV head (grouped-query attention) and a few neighbouring tokens run
+  // together, keys and values in chunks that stay in L2 while every (token, head) of the block
+  // uses them, instead of each head of each token streaming the whole range from memory. Scores
+  // are independent and weighted_sum accumulates exactly across chunks, so the block shape does
+  // not change results: one token and a batch agree.
+  // A cache in another type is expanded to F32 one chunk at a time (once per block, not per
+  // head), and the query takes the rounding llama.cpp's matmul gives it (converted to the key
+  // type's dot operand and back), so F16 keys give the F16 x F16 products, summed in F32. For F16
+  // values the weights are rounded to F16 first, as llama.cpp's F16 matmul does.
   constexpr int64_t kChunk = 256, kTokens = 4;
-  auto block_task = [&](int64_t t0, int64_t g, std::vector<float>& w, std::vector<uint8_t>& scratch) {
+  struct Scratch {
+    std::vector<float> w, q, k, v;
+    std::vector<uint8_t> qconv;
+    std::vector<const float*> queries;
+  };
+  auto block_task = [&](int64_t t0, int64_t g, Scratch& sc) {
     const int64_t nt = std::min(kTokens, n_tokens - t0);
-    if (!k_f32 || !v_f32) {
-      for (int64_t t = t0; t < t0 + nt; ++t)
-        for (int64_t h = g * group; h < (g + 1) * group; ++h) task(t, h, w, scratch);
-      return;
-    }
     int64_t first[kTokens], end[kTokens], off[kTokens + 1];
     off[0] = 0;
     for (int64_t i = 0; i < nt; ++i) {
@@ -104,33 +68,81 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       end[i] = pos + 1;
       off[i + 1] = off[i] + group * (end[i] - first[i]);
     }
-    w.resize(static_cast<size_t>(off[nt]));
+    sc.w.resize(static_cast<size_t>(off[nt]));
     // Scores of (token i, head j) live at w[off[i] + j * n_i], n_i = end[i] - first[i].
-    auto scores_of = [&](int64_t i, int64_t j) { return w.data() + off[i] + j * (end[i] - first[i]); };
+    auto scores_of = [&](int64_t i, int64_t j) { return sc.w.data() + off[i] + j * (end[i] - first[i]); };
     auto out_of = [&](int64_t i, int64_t j) { return out + (t0 + i) * (hp.n_head * hd_v) + (g * group + j) * hd_v; };
+    auto query_of = [&](int64_t i, int64_t j) {
+      const float* qh = q + (t0 + i) * hp.q_dim() + (g * group + j) * hd_k;
+      if (k_f32) return qh;
+      float* r = sc.q.data() + (i * group + j) * hd_k;
+      to_q(qh, sc.qconv.data(), hd_k);
+      qk.to_float(sc.qconv.data(), r, hd_k);
+      return static_cast<const float*>(r);
+    };
+    if (!k_f32) {
+      sc.q.resize(static_cast<size_t>(nt * group * hd_k));
+      sc.qconv.resize(q_bytes);
+      sc.k.resize(static_cast<size_t>(kChunk * hd_k));
+    }
+    if (!v_f32) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    sc.queries.resize(static_cast<size_t>(nt * group));
+    for (int64_t i = 0; i < nt; ++i)
+      for (int64_t j = 0; j < group; ++j) sc.queries[i * group + j] = query_of(i, j);
     const int64_t a0 = *std::min_element(first, first + nt), a1 = end[nt - 1];
-    const float* kg = kbase + g * hd_k;
-    const float* vg = vbase + g * hd_v;
-    for (int64_t a = a0; a < a1; a += kChunk)
+    const size_t k_off = tensor::row_size(kt, g * hd_k), v_off = tensor::row_size(vt, g * hd_v);
+    // Rows [a, a + n) of this KV head's keys (or values) as floats: in place for an F32 cache.
+    auto keys = [&](int64_t a, int64_t n, int64_t& stride) -> const float* {
+      if (k_f32) {
+        stride = kd;
+        return kbase + a * kd + g * hd_k;
+      }
+      stride = hd_k;
+      for (int64_t r = 0; r < n; ++r) kk.to_float(cache.k_row(layer, a + r) + k_off, sc.k.data() + r * hd_k, hd_k);
+      return sc.k.data();
+    };
+    auto values = [&](int64_t a, int64_t n, int64_t& stride) -> const float* {
+      if (v_f32) {
+        stride = vd;
+        return vbase + a * vd + g * hd_v;
+      }
+      stride = hd_v;
+      for (int64_t r = 0; r < n; ++r) v_to_float(cache.v_row(layer, a + r) + v_off, sc.v.data() + r * hd_v, hd_v);
+      return sc.v.data();
+    };
+    for (int64_t a = a0; a < a1; a += kChunk) {
+      int64_t stride = 0;
+      const int64_t n = std::min(kChunk, a1 - a);
+      const float* kc = keys(a, n, stride);
       for (int64_t i = 0; i < nt; ++i) {
         const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
         if (lo >= hi) continue;
         for (int64_t j = 0; j < group; ++j)
-          tensor::attn_scores(kernels, q + (t0 + i) * hp.q_dim() + (g * group + j) * hd_k, kg + lo * kd, kd, hi - lo,
-                              hd_k, scale, scores_of(i, j) + (lo - first[i]));
+          tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - a) * stride, stride, hi - lo, hd_k, scale,
+                              scores_of(i, j) + (lo - first[i]));
       }
+    }
     for (int64_t i = 0; i < nt; ++i)
       for (int64_t j = 0; j < group; ++j) {
-        softmax(g * group + j, scores_of(i, j), end[i] - first[i]);
+        float* w = scores_of(i, j);
+        const int64_t n_kv = end[i] - first[i];
+        softmax(g * group + j, w, n_kv);
+        if (vt == tensor::Type::F16)
+          for (int64_t r = 0; r < n_kv; ++r) w[r] = tensor::fp16_to_fp32(tensor::fp32_to_fp16(w[r]));
         std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
       }
-    for (int64_t a = a0; a < a1; a += kChunk)
+    for (int64_t a = a0; a < a1; a += kChunk) {
+      int64_t stride = 0;
+      const int64_t n = std::min(kChunk, a1 - a);
+      const float* vc = values(a, n, stride);
       for (int64_t i = 0; i < nt; ++i) {
         const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
         if (lo >= hi) continue;
         for (int64_t j = 0; j < group; ++j)
-          tensor::weighted_sum(kernels, scores_of(i, j) + (lo - first[i]), vg + lo * vd, vd, hi - lo, hd_v, out_of(i, j));
+          tensor::weighted_sum(kernels, scores_of(i, j) + (lo - first[i]), vc + (lo - a) * stride, stride, hi - lo, hd_v,
+                               out_of(i, j));
       }
+    }
   };
   const int64_t n_kv_head = hp.n_head / group;
   const int64_t n_blocks = (n_tokens + kTokens - 1) / kTokens;
@@ -138,9 +150,8 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
   const int64_t work_size = n_tokens * hp.n_head * (pos0 + n_tokens) * (hd_k + hd_v);
   if (!pool || pool->size() == 1 || n_tasks == 1 || work_size < (int64_t(1) << 18)) {
-    std::vector<float> w;
-    std::vector<uint8_t> scratch;
-    for (int64_t i = 0; i < n_tasks; ++i) block_task((i / n_kv_head) * kTokens, i % n_kv_head, w, scratch);
+    Scratch sc;
+    for (int64_t i = 0; i < n_tasks; ++i) block_task((i / n_kv_head) * kTokens, i % n_kv_head, sc);
     return;
   }
   // Causal rows grow with the token index, so equal contiguous halves would be unbalanced:
@@ -148,10 +159,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // first.
   std::atomic<int64_t> next{0};
   pool->run([&](int, int) {
-    std::vector<float> w;
-    std::vector<uint8_t> scratch;
+    Scratch sc;
     for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;)
-      block_task((n_blocks - 1 - i / n_kv_head) * kTokens, i % n_kv_head, w, scratch);
+      block_task((n_blocks - 1 - i / n_kv_head) * kTokens, i % n_kv_head, sc);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "support/shared_data.h"
@@ -124,6 +125,33 @@ TEST(KvCache, LossyCachesTrackTheF32CacheInAForwardPass) {
     std::printf("[kv cache] %s/%s: median |dlogit| vs F32 cache %.4f, same top-1 %zu/%zu\n",
                 std::string(type_name(types.k)).c_str(), std::string(type_name(types.v)).c_str(), median, same_top,
                 toks.size());
+  }
+}
+
+// Attention reads the cache in chunks of keys shared by the heads and tokens of a block; the
+// block shape must not change a result, whatever the cache type: a long prompt in one batch (on
+// two threads) and the same prompt ending one token at a time give the same last logits.
+TEST(KvCache, EveryTypeGivesABatchTheLogitsOfOneTokenAtATime) {
+  HEARTH_REQUIRE_SHARED();
+  auto m = Model::load(test::shared_path("models/tiny-llama-F32.gguf").string());
+  std::mt19937 rng(9);
+  std::vector<int32_t> toks(300);  // past one 256-key chunk
+  for (auto& t : toks) t = static_cast<int32_t>(3 + rng() % static_cast<uint32_t>(m->n_vocab() - 3));
+  const int64_t V = m->n_vocab();
+  ThreadPool pool(2);
+  for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0}) {
+    const KvTypes types{t, t == Type::Q4_0 ? Type::Q8_0 : t};
+    KvCache whole(m->hparams(), 320, types), steps(m->hparams(), 320, types);
+    std::vector<float> a, b;
+    m->forward(whole, toks, false, a, &pool);
+    m->forward(steps, std::vector<int32_t>(toks.begin(), toks.end() - 5), false, b, &pool);
+    for (size_t i = toks.size() - 5; i < toks.size(); ++i) {
+      const std::vector<int32_t> one = {toks[i]};
+      m->forward(steps, one, false, b, nullptr);
+    }
+    ASSERT_EQ(a.size(), static_cast<size_t>(V));
+    ASSERT_EQ(b.size(), static_cast<size_t>(V));
+    for (int64_t i = 0; i < V; ++i) ASSERT_EQ(a[i], b[i]) << type_name(t) << " logit " << i;
   }
 }
 
