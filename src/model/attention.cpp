@@ -28,6 +28,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const tensor::from_float_fn to_q = qk.from_float_act ? qk.from_float_act : qk.from_float_ref;
   const size_t q_bytes = (tensor::row_size(kk.vec_dot_type, hd_k) + 63) & ~size_t(63);  // keeps the float row aligned
   const tensor::to_float_fn v_to_float = kernels.table[static_cast<uint32_t>(vt)].to_float;
+  const tensor::TypeKernels& f16 = kernels.table[static_cast<uint32_t>(tensor::Type::F16)];
 
   // Scores of head h -> probabilities, in place: soft-cap, softmax with the head's sink.
   auto softmax = [&](int64_t h, float* w, int64_t n_kv) {
@@ -56,6 +57,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   struct Scratch {
     std::vector<float> w, q, k, v;
     std::vector<uint8_t> qconv;
+    std::vector<uint16_t> half;
     std::vector<const float*> queries;
   };
   auto block_task = [&](int64_t t0, int64_t g, Scratch& sc) {
@@ -127,8 +129,11 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
         float* w = scores_of(i, j);
         const int64_t n_kv = end[i] - first[i];
         softmax(g * group + j, w, n_kv);
-        if (vt == tensor::Type::F16)
-          for (int64_t r = 0; r < n_kv; ++r) w[r] = tensor::fp16_to_fp32(tensor::fp32_to_fp16(w[r]));
+        if (vt == tensor::Type::F16) {  // through the tier's F16 converters (F16C), in place
+          sc.half.resize(static_cast<size_t>(n_kv));
+          f16.from_float_act(w, sc.half.data(), n_kv);
+          f16.to_float(sc.half.data(), w, n_kv);
+        }
         std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
       }
     for (int64_t a = a0; a < a1; a += kChunk) {
