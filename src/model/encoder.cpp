@@ -120,8 +120,8 @@ void encode(const tensor::Kernels& k, const EncoderWeights& w, const HParams& hp
     if (arch.encoder_rope)
       for (int64_t t = 0; t < n; ++t) {
         rope_table(t, hp.n_rot, rp, rope_tab);
-        rope_apply(&q[t * QD], hp.n_head, hp.head_dim_k, hp.n_rot, arch.rope, rope_tab);
-        rope_apply(&kk[t * KD], hp.n_head_kv, hp.head_dim_k, hp.n_rot, arch.rope, rope_tab);
+        rope_apply(k, &q[t * QD], hp.n_head, hp.head_dim_k, hp.n_rot, arch.rope, rope_tab);
+        rope_apply(k, &kk[t * KD], hp.n_head_kv, hp.head_dim_k, hp.n_rot, arch.rope, rope_tab);
       }
     // Bidirectional attention: every token sees all n.
     scores.resize(static_cast<size_t>(n));

@@ -155,7 +155,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     const LayerConfig& lc = layer_cfg_[il];
     const AttnLayer attn_opt{lc.window, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
     RopeParams rp = lc.rope;
-    for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+    for (int64_t t = 0; t < n; ++t) rms_norm(*kernels_, &x[t * E], L.attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     if (L.wqkv) {
       fused.resize(static_cast<size_t>(n * (QD + KD + VD)));
       matmul(*kernels_, L.wqkv, h.data(), n, fused.data(), pool);
@@ -176,15 +176,15 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       float* kt = &k[t * KD];
       if (L.q_norm) {
         for (int64_t hh = 0; hh < hp_.n_head; ++hh)
-          rms_norm(qt + hh * hp_.head_dim_k, L.q_norm.f32(), qt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
+          rms_norm(*kernels_, qt + hh * hp_.head_dim_k, L.q_norm.f32(), qt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
         for (int64_t hh = 0; hh < hp_.n_head_kv; ++hh)
-          rms_norm(kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
+          rms_norm(*kernels_, kt + hh * hp_.head_dim_k, L.k_norm.f32(), kt + hh * hp_.head_dim_k, hp_.head_dim_k, hp_.rms_eps);
       }
       if (hp_.n_rot > 0) {
         rp.freq_factors = ff_of[seq_of[t]];
         rope_table(pos_of[t], hp_.n_rot, rp, rope_tab);
-        rope_apply(qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
-        rope_apply(kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
+        rope_apply(*kernels_, qt, hp_.n_head, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
+        rope_apply(*kernels_, kt, hp_.n_head_kv, hp_.head_dim_k, hp_.n_rot, arch_->rope, rope_tab);
       }
       KvCache& c = *seqs[seq_of[t]].cache;
       c.store(il, pos_of[t], kt, &v[t * VD]);
@@ -197,10 +197,10 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     matmul(*kernels_, L.wo, att.data(), n, h.data(), pool);
     add_bias(h.data(), L.bo, n, E);
     if (L.post_attn_norm)
-      for (int64_t t = 0; t < n; ++t) rms_norm(&h[t * E], L.post_attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+      for (int64_t t = 0; t < n; ++t) rms_norm(*kernels_, &h[t * E], L.post_attn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
 
-    for (int64_t t = 0; t < n; ++t) rms_norm(&x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+    for (int64_t t = 0; t < n; ++t) rms_norm(*kernels_, &x[t * E], L.ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t t0 = 0; t0 < n; t0 += ffn_rows) {
       // Rows t0.. of h are this chunk's input, consumed before down overwrites them.
       const int64_t m = std::min(ffn_rows, n - t0);
@@ -226,7 +226,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       matmul(*kernels_, L.down, gate.data(), m, &h[t0 * E], pool);
     }
     if (L.post_ffn_norm)
-      for (int64_t t = 0; t < n; ++t) rms_norm(&h[t * E], L.post_ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
+      for (int64_t t = 0; t < n; ++t) rms_norm(*kernels_, &h[t * E], L.post_ffn_norm.f32(), &h[t * E], E, hp_.rms_eps);
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
   }
   for (const SeqBatch& sq : seqs) sq.cache->advance(static_cast<int64_t>(sq.tokens.size()));
@@ -236,7 +236,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   for (size_t s = 0; s < seqs.size(); ++s) {
     const int64_t ns = static_cast<int64_t>(seqs[s].tokens.size());
     for (int64_t t = seqs[s].all_logits ? 0 : ns - 1; t < ns; ++t, ++o)
-      rms_norm(&x[(row0[s] + t) * E], w_.output_norm.f32(), &h[o * E], E, hp_.rms_eps);
+      rms_norm(*kernels_, &x[(row0[s] + t) * E], w_.output_norm.f32(), &h[o * E], E, hp_.rms_eps);
   }
   if (hidden) {
     logits.assign(h.begin(), h.begin() + n_out * E);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tensor/vec.h"
+
 namespace hearth::model {
 
 void yarn_corr_dims(int64_t n_rot, int64_t n_ctx_orig, float base, float beta_fast, float beta_slow, RopeParams& p) {
@@ -36,21 +38,11 @@ void rope_table(int64_t pos, int64_t n_rot, const RopeParams& p, std::vector<flo
   }
 }
 
-void rope_apply(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
-                const std::vector<float>& table) {
-  const int64_t half = n_rot / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    float* v = x + h * head_dim;
-    for (int64_t i = 0; i < half; ++i) {
-      const float c = table[2 * i], s = table[2 * i + 1];
-      // adjacent: pair (2i, 2i+1); neox: pair (i, i + n_rot/2)
-      const int64_t a = style == RopeStyle::adjacent ? 2 * i : i;
-      const int64_t b = style == RopeStyle::adjacent ? 2 * i + 1 : i + half;
-      const float x0 = v[a], x1 = v[b];
-      v[a] = x0 * c - x1 * s;
-      v[b] = x0 * s + x1 * c;
-    }
-  }
+void rope_apply(const tensor::Kernels& kernels, float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot,
+                RopeStyle style, const std::vector<float>& table) {
+  // adjacent: pairs (2i, 2i+1); neox: pairs (i, i + n_rot/2)
+  for (int64_t h = 0; h < n_heads; ++h)
+    tensor::rope(kernels, x + h * head_dim, table.data(), n_rot, style == RopeStyle::neox);
 }
 
 }  // namespace hearth::model

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "model/arch.h"
+#include "tensor/dispatch.h"
 
 namespace hearth::model {
 
@@ -28,8 +29,9 @@ void yarn_corr_dims(int64_t n_rot, int64_t n_ctx_orig, float base, float beta_fa
 // multiplication and scaled in the same order as ggml, so angles round like the reference.
 void rope_table(int64_t pos, int64_t n_rot, const RopeParams& p, std::vector<float>& table);
 
-// Rotates the first n_rot dimensions of each of `n_heads` consecutive heads of `head_dim` floats.
-void rope_apply(float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
+// Rotates the first n_rot dimensions of each of `n_heads` consecutive heads of `head_dim` floats,
+// on the kernels' ISA path (every path gives the scalar reference's bits).
+void rope_apply(const tensor::Kernels& kernels, float* x, int64_t n_heads, int64_t head_dim, int64_t n_rot, RopeStyle style,
                 const std::vector<float>& table);
 
 }  // namespace hearth::model

@@ -49,6 +49,9 @@ struct VecKernels {
   float (*exp_sum)(float* y, int64_t n, float max) = nullptr;
   void (*weighted_sum)(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) = nullptr;
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
+  double (*sum_squares)(const float* x, int64_t n) = nullptr;
+  void (*scale_mul)(const float* x, float scale, const float* w, float* y, int64_t n) = nullptr;
+  void (*rope)(float* v, const float* table, int64_t n_rot, bool neox) = nullptr;
 };
 void register_vec_scalar(VecKernels& v);  // vec.cpp
 void register_vec_avx2(VecKernels& v);    // vec_avx2.cpp

@@ -41,6 +41,31 @@ void silu_mul_ref(float* gate, const float* up, int64_t n) {
   }
 }
 
+double sum_squares_ref(const float* x, int64_t n) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  return sum;
+}
+
+void scale_mul_ref(const float* x, float scale, const float* w, float* y, int64_t n) {
+  if (w) {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
+  } else {
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale;
+  }
+}
+
+void rope_ref(float* v, const float* table, int64_t n_rot, bool neox) {
+  const int64_t half = n_rot / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    const float c = table[2 * i], s = table[2 * i + 1];
+    const int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+    const float x0 = v[a], x1 = v[b];
+    v[a] = x0 * c - x1 * s;
+    v[b] = x0 * s + x1 * c;
+  }
+}
+
 }  // namespace
 
 void register_vec_scalar(VecKernels& v) {
@@ -48,6 +73,9 @@ void register_vec_scalar(VecKernels& v) {
   v.exp_sum = exp_sum_ref;
   v.weighted_sum = weighted_sum_ref;
   v.silu_mul = silu_mul_ref;
+  v.sum_squares = sum_squares_ref;
+  v.scale_mul = scale_mul_ref;
+  v.rope = rope_ref;
 }
 
 void attn_scores(const Kernels& kern, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim,
@@ -60,5 +88,12 @@ void weighted_sum(const Kernels& kern, const float* w, const float* v, int64_t s
   kern.vec.weighted_sum(w, v, stride, n, dim, out);
 }
 void silu_mul(const Kernels& kern, float* gate, const float* up, int64_t n) { kern.vec.silu_mul(gate, up, n); }
+double sum_squares(const Kernels& kern, const float* x, int64_t n) { return kern.vec.sum_squares(x, n); }
+void scale_mul(const Kernels& kern, const float* x, float scale, const float* w, float* y, int64_t n) {
+  kern.vec.scale_mul(x, scale, w, y, n);
+}
+void rope(const Kernels& kern, float* v, const float* table, int64_t n_rot, bool neox) {
+  kern.vec.rope(v, table, n_rot, neox);
+}
 
 }  // namespace hearth::tensor

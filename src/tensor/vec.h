@@ -17,5 +17,13 @@ float exp_sum(const Kernels& kernels, float* y, int64_t n, float max);
 void weighted_sum(const Kernels& kernels, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out);
 // gate[i] = silu(gate[i]) * up[i].
 void silu_mul(const Kernels& kernels, float* gate, const float* up, int64_t n);
+// Sum of x[i]^2 with each square rounded to float and the sum kept in double (ggml's RMSNorm).
+double sum_squares(const Kernels& kernels, const float* x, int64_t n);
+// y[i] = x[i] * scale * w[i], multiplied in that order (w may be nullptr: y[i] = x[i] * scale).
+// y may alias x.
+void scale_mul(const Kernels& kernels, const float* x, float scale, const float* w, float* y, int64_t n);
+// Rotates one head in place by the angles of `table` (cos, sin of pair i at 2i, 2i+1), for the
+// first n_rot elements (even): pairs (2i, 2i+1), or (i, i + n_rot / 2) when neox.
+void rope(const Kernels& kernels, float* v, const float* table, int64_t n_rot, bool neox);
 
 }  // namespace hearth::tensor

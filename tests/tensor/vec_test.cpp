@@ -114,6 +114,63 @@ TEST(VecKernels, SiluMulMatchesScalar) {
   }
 }
 
+// RMSNorm's parts: the squares' sum differs from the sequential double sum only in double
+// rounding; the scaling is the reference's two multiplies, bit for bit.
+TEST(VecKernels, RmsNormPartsMatchScalar) {
+  std::mt19937 rng(6);
+  for (int64_t n : {1, 7, 8, 9, 64, 2048, 3001}) {
+    const auto x = randn(n, rng, 3.0f), w = randn(n, rng);
+    const double want = vec_kernels(Isa::scalar).sum_squares(x.data(), n);
+    std::vector<float> want_y(n), want_plain(n);
+    vec_kernels(Isa::scalar).scale_mul(x.data(), 0.37f, w.data(), want_y.data(), n);
+    vec_kernels(Isa::scalar).scale_mul(x.data(), 0.37f, nullptr, want_plain.data(), n);
+    EXPECT_DOUBLE_EQ(want, [&] {
+      double s = 0;
+      for (float v : x) s += static_cast<double>(v * v);
+      return s;
+    }());
+    for (Isa isa : simd_isas()) {
+      EXPECT_NEAR(vec_kernels(isa).sum_squares(x.data(), n), want, 1e-13 * want) << isa_name(isa) << " n " << n;
+      std::vector<float> y(n), plain = x;
+      vec_kernels(isa).scale_mul(x.data(), 0.37f, w.data(), y.data(), n);
+      vec_kernels(isa).scale_mul(plain.data(), 0.37f, nullptr, plain.data(), n);  // in place
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(y[i], want_y[i]) << isa_name(isa) << " n " << n << " i " << i;
+        ASSERT_EQ(plain[i], want_plain[i]) << isa_name(isa) << " n " << n << " i " << i;
+      }
+    }
+  }
+}
+
+// RoPE in both pair layouts, at rotated widths with and without SIMD tails and a partial
+// rotation (n_rot < head size leaves the rest alone): the reference's bits on every path.
+TEST(VecKernels, RopeMatchesScalarInBothLayouts) {
+  std::mt19937 rng(7);
+  for (int64_t n_rot : {2, 6, 8, 16, 24, 32, 64, 128}) {
+    const int64_t head = n_rot + 8;
+    const auto x = randn(head, rng);
+    std::vector<float> table(n_rot);
+    for (int64_t i = 0; i < n_rot / 2; ++i) {
+      const float th = 0.3f * static_cast<float>(i + 1);
+      table[2 * i] = std::cos(th);
+      table[2 * i + 1] = std::sin(th);
+    }
+    for (bool neox : {false, true}) {
+      std::vector<float> want = x;
+      vec_kernels(Isa::scalar).rope(want.data(), table.data(), n_rot, neox);
+      for (int64_t i = n_rot; i < head; ++i) ASSERT_EQ(want[i], x[i]);
+      const int64_t a = 0, b = neox ? n_rot / 2 : 1;  // the first pair
+      EXPECT_FLOAT_EQ(want[a], x[a] * table[0] - x[b] * table[1]);
+      for (Isa isa : simd_isas()) {
+        std::vector<float> got = x;
+        vec_kernels(isa).rope(got.data(), table.data(), n_rot, neox);
+        for (int64_t i = 0; i < head; ++i)
+          ASSERT_EQ(got[i], want[i]) << isa_name(isa) << (neox ? " neox" : " adjacent") << " n_rot " << n_rot << " i " << i;
+      }
+    }
+  }
+}
+
 TEST(VecKernels, EntryPointsFollowTheActivePath) {
   // The public functions dispatch; on any path they compute the same contract.
   std::vector<float> g = {1.0f, -2.0f, 0.5f}, u = {2.0f, 1.0f, -1.0f};
