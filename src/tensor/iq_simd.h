@@ -15,6 +15,7 @@
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/iq_tables.h"
+#include "tensor/kernels.h"
 #include "tensor/simd_avx.h"
 
 namespace hearth::tensor::iq_simd {
@@ -127,6 +128,14 @@ inline float iq3_s_dot(int64_t n, const void* w, const void* x) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
+
+// The table entries each tier's copy provides.
+inline void fill(KernelTable& t) {
+  entry(t, Type::IQ4_NL).vec_dot = iq4_nl_dot;
+  entry(t, Type::IQ4_XS).vec_dot = iq4_xs_dot;
+  entry(t, Type::IQ3_S).vec_dot = iq3_s_dot;
+  entry(t, Type::MXFP4).vec_dot = mxfp4_dot;
+}
 
 }  // namespace
 }  // namespace hearth::tensor::iq_simd

@@ -325,6 +325,7 @@ TEST(Dispatch, TiersNestAndEachAddsItsOwnKernels) {
       EXPECT_NE(kernel(Isa::avx512vnni, t).gemm_interleaved, kernel(Isa::avx512, t).gemm_interleaved) << type_name(t);
     }
     EXPECT_EQ(kernel(Isa::avx512vnni, Type::BF16).vec_dot, kernel(Isa::avx512, Type::BF16).vec_dot);
+    EXPECT_NE(kernel(Isa::avx512vnni, Type::IQ4_NL).vec_dot, kernel(Isa::avx512, Type::IQ4_NL).vec_dot);
   }
   if (isa_supported(Isa::avx512bf16)) {
     EXPECT_NE(kernel(Isa::avx512bf16, Type::BF16).vec_dot, kernel(Isa::avx512vnni, Type::BF16).vec_dot);
