@@ -65,7 +65,7 @@ for (const [label, extra] of [['own template', []], ['gpt-oss template', ['--cha
   });
   await check(`${label}: the call and its result go back through the template`, async () => {
     const first = await openai.chat.completions.create({ model, messages: user('Weather in Rome?'), tools,
-      tool_choice: 'required', max_tokens: 300, seed: 9 });
+      tool_choice: 'required', max_tokens: 300, seed: 9, temperature: 0 });  // greedy: see the Responses check
     const call = first.choices[0].message.tool_calls[0];
     const second = await openai.chat.completions.create({ model, tools, max_tokens: 8, seed: 9, tool_choice: 'none',
       messages: [...user('Weather in Rome?'), first.choices[0].message, { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 C' }] });
