@@ -306,6 +306,7 @@ class Lexer {
 
 std::vector<Token> lex(std::string_view src, const Options& opt) {
   // Like Jinja2 (keep_trailing_newline=False): one newline at the very end is dropped.
+  if (opt.keep_trailing_newline) return Lexer(src, opt).run();
   if (src.size() >= 2 && src.substr(src.size() - 2) == "\r\n") src.remove_suffix(2);
   else if (!src.empty() && (src.back() == '\n' || src.back() == '\r')) src.remove_suffix(1);
   return Lexer(src, opt).run();

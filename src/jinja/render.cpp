@@ -276,13 +276,14 @@ class Renderer : public Runtime {
       case Stmt::K::Text: write(s.text); return Flow::Normal;
       case Stmt::K::Output: {
         Value v = eval(*s.expr, frame);
+        strict_check(v);
         step();
         write(v.to_string());
         return Flow::Normal;
       }
       case Stmt::K::If:
         for (size_t i = 0; i < s.conds.size(); ++i)
-          if (eval(*s.conds[i], frame).truthy()) return exec(s.bodies[i], frame);
+          if (truthy(eval(*s.conds[i], frame))) return exec(s.bodies[i], frame);
         return exec(s.else_body, frame);
       case Stmt::K::For: return exec_for(s, frame);
       case Stmt::K::Break: return Flow::Break;
@@ -349,6 +350,7 @@ class Renderer : public Runtime {
 
   Flow exec_for(const Stmt& s, const FramePtr& frame) {
     Value iterable = eval(*s.expr, frame);
+    strict_check(iterable);
     std::vector<Value> items;
     if (iterable.is_dict()) {
       for (const auto& kv : iterable.entries()) items.push_back(kv.first);
@@ -449,9 +451,12 @@ class Renderer : public Runtime {
   Value eval(const Expr& e, const FramePtr& frame) {
     switch (e.k) {
       case Expr::K::Literal: return e.literal;
-      case Expr::K::Name: {
-        if (const Value* v = frame->lookup(e.name)) return *v;
-        return Value::undefined("'" + e.name + "' is undefined");
+      case Expr::K::Name:
+      case Expr::K::Attr:
+      case Expr::K::Item: {
+        Value v = eval_maybe_undefined(e, frame);
+        strict_check(v);
+        return v;
       }
       case Expr::K::List:
       case Expr::K::Tuple: {
@@ -471,8 +476,6 @@ class Renderer : public Runtime {
         }
         return Value::dict(std::move(d));
       }
-      case Expr::K::Attr: return get_attr(eval(*e.kids[0], frame), e.name);
-      case Expr::K::Item: return get_item(eval(*e.kids[0], frame), eval(*e.kids[1], frame));
       case Expr::K::Slice: {
         Value obj = eval(*e.kids[0], frame);
         auto part = [&](int i) { return e.kids[i] ? eval(*e.kids[i], frame) : Value::none(); };
@@ -480,11 +483,13 @@ class Renderer : public Runtime {
       }
       case Expr::K::Call: return eval_call(e, frame, nullptr);
       case Expr::K::Filter: {
-        Value v = e.kids[0] ? eval(*e.kids[0], frame) : Value();
+        // `default` exists to replace an undefined value, so its operand may be one.
+        const bool takes_undefined = e.name == "default" || e.name == "d";
+        Value v = !e.kids[0] ? Value() : takes_undefined ? eval_maybe_undefined(*e.kids[0], frame) : eval(*e.kids[0], frame);
         return apply_filter(e, v, frame);
       }
       case Expr::K::Test: {
-        Value v = eval(*e.kids[0], frame);
+        Value v = eval_maybe_undefined(*e.kids[0], frame);
         CallArgs a = eval_args(e, frame, 1);
         return Value(test(e.name, v, a));
       }
@@ -497,18 +502,21 @@ class Renderer : public Runtime {
         if (v.as_int() == INT64_MIN) runtime_error("integer overflow");
         return Value(-v.as_int());
       }
-      case Expr::K::Not: return Value(!eval(*e.kids[0], frame).truthy());
+      case Expr::K::Not: return Value(!truthy(eval(*e.kids[0], frame)));
       case Expr::K::And: {
         Value a = eval(*e.kids[0], frame);
-        return a.truthy() ? eval(*e.kids[1], frame) : a;
+        return truthy(a) ? eval(*e.kids[1], frame) : a;
       }
       case Expr::K::Or: {
         Value a = eval(*e.kids[0], frame);
-        return a.truthy() ? a : eval(*e.kids[1], frame);
+        return truthy(a) ? a : eval(*e.kids[1], frame);
       }
       case Expr::K::Cond: {
-        if (eval(*e.kids[0], frame).truthy()) return eval(*e.kids[1], frame);
-        return e.kids[2] ? eval(*e.kids[2], frame) : Value::undefined("the inline if-expression evaluated to false and no else section was defined");
+        if (truthy(eval(*e.kids[0], frame))) return eval(*e.kids[1], frame);
+        if (e.kids[2]) return eval(*e.kids[2], frame);
+        // Jinja2 gives a missing else branch the plain Undefined even under StrictUndefined.
+        if (opt_.strict_undefined) return Value();
+        return Value::undefined("the inline if-expression evaluated to false and no else section was defined");
       }
       case Expr::K::Compare: {
         Value left = eval(*e.kids[0], frame);
@@ -662,6 +670,29 @@ class Renderer : public Runtime {
     CallArgs a = eval_args(e, frame, 1);
     if (caller) a.kw.emplace_back("caller", *caller);
     return call(callee, a);
+  }
+
+  // A name, member or item as it is, undefined included (with a hint saying what is missing).
+  Value eval_maybe_undefined(const Expr& e, const FramePtr& frame) {
+    switch (e.k) {
+      case Expr::K::Name:
+        if (const Value* v = frame->lookup(e.name)) return *v;
+        return Value::undefined("'" + e.name + "' is undefined");
+      case Expr::K::Attr: return get_attr(eval(*e.kids[0], frame), e.name);
+      case Expr::K::Item: return get_item(eval(*e.kids[0], frame), eval(*e.kids[1], frame));
+      default: return eval(e, frame);
+    }
+  }
+
+  // Under strict_undefined, using an undefined value is an error that says what was missing
+  // (every missing name, member or item carries such a hint).
+  void strict_check(const Value& v) const {
+    if (opt_.strict_undefined && v.is_undefined() && !v.undefined_hint().empty()) runtime_error(v.undefined_hint());
+  }
+
+  bool truthy(const Value& v) const {
+    strict_check(v);
+    return v.truthy();
   }
 
   Value apply_filter(const Expr& e, const Value& v, const FramePtr& frame) {

@@ -32,6 +32,11 @@ class TemplateError : public Error {
 struct Options {
   bool trim_blocks = true;
   bool lstrip_blocks = true;
+  // Jinja2's keep_trailing_newline: false drops one newline at the very end of the source.
+  bool keep_trailing_newline = false;
+  // Jinja2's StrictUndefined: printing, testing the truth of, iterating or reading a member of an
+  // undefined name is an error naming it; `is defined` and the `default` filter still work.
+  bool strict_undefined = false;
   size_t max_output_bytes = 64u << 20;
   uint64_t max_steps = 50'000'000;  // loop iterations + macro calls + filter applications
   int max_depth = 200;               // nested macro calls / recursive loops

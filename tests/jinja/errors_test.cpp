@@ -112,5 +112,34 @@ TEST(JinjaApi, ValueJsonRoundTripKeepsOrder) {
   EXPECT_EQ(Value::from_json(j).to_json().dump(), j.dump());
 }
 
+// lm-eval's environment: StrictUndefined and keep_trailing_newline (expectations from Jinja2 3.1).
+TEST(JinjaOptions, StrictUndefinedAndTrailingNewline) {
+  Options strict;
+  strict.keep_trailing_newline = true;
+  strict.strict_undefined = true;
+  strict.trim_blocks = strict.lstrip_blocks = false;
+  auto render = [&](const std::string& src) {
+    return Template::parse(src, strict).render(Value::from_json(ordered_json{{"d", {{"k", 1}}}, {"y", false}}));
+  };
+  EXPECT_EQ(render("a\n\n"), "a\n\n");
+  EXPECT_EQ(Template::parse("a\n\n").render(Value::dict()), "a\n");  // the default drops one
+  EXPECT_EQ(render("{{ x is defined }}|{{ x | default('d') }}|{{ d.missing is defined }}|{{ d['k'] }}"), "False|d|False|1");
+  EXPECT_EQ(render("[{{ 'a' if y }}]"), "[]");
+  std::string msg;
+  for (const char* src : {"{{ x }}", "{% if x %}y{% endif %}", "{% for i in x %}{% endfor %}", "{{ x ~ 'a' }}",
+                          "{{ x.y is defined }}", "{{ x | upper }}"}) {
+    EXPECT_EQ(kind_of(src, &msg, strict), TemplateError::Kind::runtime) << src;
+    EXPECT_NE(msg.find("'x' is undefined"), std::string::npos) << src << ": " << msg;
+  }
+  try {
+    render("{{ d.missing }}");
+    ADD_FAILURE() << "a missing member rendered";
+  } catch (const TemplateError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no attribute 'missing'"), std::string::npos) << e.what();
+  }
+  // Without the option an undefined name still prints as nothing.
+  EXPECT_EQ(Template::parse("[{{ x }}]").render(Value::dict()), "[]");
+}
+
 }  // namespace
 }  // namespace hearth::jinja
