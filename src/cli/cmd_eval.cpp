@@ -123,48 +123,74 @@ int do_show(const std::string& name, bool json_out) {
   return kExitOk;
 }
 
+// "acc,none" -> "acc_stderr,none": where the harness layout keeps a metric's standard error.
+std::string stderr_key(const std::string& k) {
+  size_t comma = k.find(',');
+  return k.substr(0, comma) + "_stderr" + k.substr(comma);
+}
+
 int do_compare(const std::vector<std::string>& runs, bool json_out) {
   if (runs.empty()) fail(Errc::invalid_argument, "compare needs at least one run directory");
   std::vector<ordered_json> docs;
   for (const auto& r : runs) docs.push_back(load_run(r));
-  // Rows: task/metric keys present in any run; columns: runs.
-  std::vector<std::pair<std::string, std::string>> rows;
+  // Rows: group aggregates first (mmlu), then tasks, each metric present in any run; columns: runs.
+  struct Row {
+    std::string section, task, key;
+  };
+  std::vector<Row> rows;
   std::set<std::string> seen;
-  for (const auto& d : docs)
-    for (auto& [task, res] : d["results"].items())
-      for (auto& [k, v] : res.items())
-        if (k.find(',') != std::string::npos && k.find("_stderr") == std::string::npos && seen.insert(task + "\x1f" + k).second)
-          rows.emplace_back(task, k);
+  for (const char* section : {"groups", "results"})
+    for (const auto& d : docs) {
+      if (!d.contains(section) || !d[section].is_object()) continue;
+      for (auto& [task, res] : d[section].items())
+        for (auto& [k, v] : res.items())
+          if (k.find(',') != std::string::npos && k.find("_stderr") == std::string::npos &&
+              seen.insert(std::string(section) + "\x1f" + task + "\x1f" + k).second)
+            rows.push_back({section, task, k});
+    }
+  auto cell = [&](const ordered_json& d, const Row& r, const std::string& key) -> const ordered_json* {
+    if (!d.contains(r.section)) return nullptr;
+    const auto& res = d[r.section];
+    if (!res.contains(r.task) || !res[r.task].contains(key)) return nullptr;
+    return &res[r.task][key];
+  };
   if (json_out) {
     json out = json::object();
     json cols = json::array();
     for (size_t i = 0; i < docs.size(); ++i) cols.push_back({{"run", runs[i]}, {"model", docs[i]["config"].value("model", "")}});
     out["runs"] = cols;
     json table = json::array();
-    for (auto& [task, k] : rows) {
-      json vals = json::array();
+    for (const auto& r : rows) {
+      json vals = json::array(), errs = json::array();
       for (auto& d : docs) {
-        const auto& res = d["results"];
-        vals.push_back(res.contains(task) && res[task].contains(k) ? json(res[task][k]) : json(nullptr));
+        const ordered_json* v = cell(d, r, r.key);
+        const ordered_json* e = cell(d, r, stderr_key(r.key));
+        vals.push_back(v ? json(*v) : json(nullptr));
+        errs.push_back(e && e->is_number() ? json(*e) : json(nullptr));
       }
-      table.push_back({{"task", task}, {"metric", k}, {"values", vals}});
+      table.push_back({{"task", r.task}, {"group", r.section == std::string("groups")}, {"metric", r.key},
+                       {"values", vals}, {"stderrs", errs}});
     }
     out["rows"] = table;
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("%-28s %-24s", "task", "metric");
+  std::printf("%-36s %-24s", "task", "metric");
   for (const auto& d : docs) {
     std::string m = d["config"].value("model", "?");
     if (m.size() > 22) m = "..." + m.substr(m.size() - 19);
     std::printf(" %22s", m.c_str());
   }
   std::printf("\n");
-  for (auto& [task, k] : rows) {
-    std::printf("%-28s %-24s", task.c_str(), k.c_str());
+  for (const auto& r : rows) {
+    std::string name = r.section == std::string("groups") ? r.task + " (group)" : r.task;
+    std::printf("%-36s %-24s", name.c_str(), r.key.c_str());
     for (auto& d : docs) {
-      const auto& res = d["results"];
-      std::printf(" %22s", res.contains(task) && res[task].contains(k) ? fmt(res[task][k]).c_str() : "-");
+      const ordered_json* v = cell(d, r, r.key);
+      const ordered_json* e = cell(d, r, stderr_key(r.key));
+      std::string text = v ? fmt(*v) : "-";
+      if (v && e && e->is_number()) text += " ± " + fmt(*e);
+      std::printf(" %22s", text.c_str());
     }
     std::printf("\n");
   }

@@ -16,6 +16,18 @@ jinja::Value context_of(const Doc& d, const ordered_json* extra) {
   return jinja::Value::dict(std::move(dict));
 }
 
+// lm-eval renders task templates in a Jinja2 environment with StrictUndefined and
+// keep_trailing_newline and without block trimming: a missing field is an error, and a
+// description ending in "\n\n" keeps both newlines.
+jinja::Options harness_options() {
+  jinja::Options o;
+  o.trim_blocks = false;
+  o.lstrip_blocks = false;
+  o.keep_trailing_newline = true;
+  o.strict_undefined = true;
+  return o;
+}
+
 std::string json_text(const ordered_json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "";
@@ -85,7 +97,7 @@ DocRenderer::Field DocRenderer::compile(const std::string& s, const char* what) 
   if (s.find("{{") != std::string::npos || s.find("{%") != std::string::npos) {
     f.kind = Field::Kind::tmpl;
     try {
-      f.t = std::make_shared<jinja::Template>(jinja::Template::parse(s));
+      f.t = std::make_shared<jinja::Template>(jinja::Template::parse(s, harness_options()));
     } catch (const Error& e) {
       fail(Errc::format, task_.source + ": " + what + ": " + e.what());
     }
@@ -103,6 +115,20 @@ DocRenderer::DocRenderer(const TaskConfig& task) : task_(task) {
   text_ = compile(task.doc_to_text, "doc_to_text");
   target_ = compile(task.doc_to_target, "doc_to_target");
   if (!task.doc_to_choice.empty()) choice_ = compile(task.doc_to_choice, "doc_to_choice");
+  if (!task.description.empty()) {
+    // Always a template, as in the harness (plain text renders to itself).
+    description_.kind = Field::Kind::tmpl;
+    description_.src = task.description;
+    try {
+      description_.t = std::make_shared<jinja::Template>(jinja::Template::parse(task.description, harness_options()));
+    } catch (const Error& e) {
+      fail(Errc::format, task_.source + ": description: " + e.what());
+    }
+  }
+}
+
+std::string DocRenderer::description(const Doc& d) const {
+  return json_text(eval(description_, d, "description"));
 }
 
 ordered_json DocRenderer::eval(const Field& f, const Doc& d, const char* what) const {

@@ -1,7 +1,9 @@
-// A task's doc_to_text / doc_to_target / doc_to_choice applied to a document, with the harness's
-// rules: a value naming a field of the record is that field; a value containing "{{" or "{%" is a
-// Jinja template over the record's fields (also reachable as `doc`, for names with spaces);
-// anything else is literal text. A template for choices renders a Python list literal.
+// A task's doc_to_text / doc_to_target / doc_to_choice / description applied to a document, with
+// the harness's rules: a value naming a field of the record is that field; a value containing "{{"
+// or "{%" is a Jinja template over the record's fields (also reachable as `doc`, for names with
+// spaces), rendered as lm-eval does (an undefined variable is an error naming it and the task file;
+// trailing newlines are kept; no block trimming); anything else is literal text. A template for
+// choices renders a Python list literal. The description is always a template.
 #pragma once
 #include <memory>
 #include <optional>
@@ -27,7 +29,9 @@ class DocRenderer {
   std::string text(const Doc& d) const;
   std::vector<std::string> choices(const Doc& d) const;  // empty when the task has none
   Target target(const Doc& d) const;
-  // Renders an arbitrary template (descriptions, judge rubrics) over the doc plus `extra`.
+  std::string description(const Doc& d) const;  // empty when the task has none
+  // Renders a hearth template (judge rubrics) over the doc plus `extra`, with the chat-template
+  // defaults rather than the harness's.
   static std::string render_with(const std::string& tmpl, const Doc& d, const ordered_json& extra);
 
  private:
@@ -40,7 +44,7 @@ class DocRenderer {
   // Field value as JSON (a field keeps its type; a template renders to a string).
   ordered_json eval(const Field& f, const Doc& d, const char* what) const;
   const TaskConfig& task_;
-  Field text_, target_, choice_;
+  Field text_, target_, choice_, description_;
 };
 
 // Parses a Python list literal of strings/numbers ("['a', \"b\", 3]"); nullopt when not one.

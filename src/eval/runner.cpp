@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 
 #include "core/error.h"
@@ -75,27 +76,29 @@ void load_docs(TaskRun& tr, const RunOptions& opts) {
 void plan_contexts(TaskRun& tr) {
   const auto& c = tr.cfg;
   tr.renderer = std::make_unique<DocRenderer>(c);
-  std::vector<Doc> pool_own;
-  const std::vector<Doc>* pool = &tr.docs;
+  std::vector<Doc> pool;
+  std::optional<FewshotSampler> sampler;
   if (tr.n_shot > 0) {
+    const std::string& eval_split = !c.test_split.empty() ? c.test_split : c.validation_split;
     std::string fs_split = !c.fewshot_split.empty()      ? c.fewshot_split
                            : !c.training_split.empty()   ? c.training_split
                            : !c.validation_split.empty() ? c.validation_split
                                                          : c.test_split;
-    pool_own = load_split(c.dataset_path, c.dataset_name, fs_split);
-    pool = &pool_own;
+    pool = load_split(c.dataset_path, c.dataset_name, fs_split);
+    sampler.emplace(pool, c.fewshot_sampler, c.fewshot_seed, fs_split == eval_split);
   }
   for (size_t i = 0; i < tr.docs.size(); ++i) {
     const Doc& d = tr.docs[i];
     DocPlan p;
     p.index = i;
     std::string ctx;
-    if (!c.description.empty()) ctx += DocRenderer::render_with(c.description, d, ordered_json::object());
+    ctx += tr.renderer->description(d);
     if (tr.n_shot > 0) {
-      auto ex = pick_fewshot(*pool, d, tr.n_shot, c.fewshot_sampler, c.fewshot_seed, i);
-      for (const Doc* e : ex) {
+      for (const Doc* e : sampler->pick(d, tr.n_shot, i)) {
+        // An example whose target is empty adds its text alone, as in the harness.
         Target t = tr.renderer->target(*e);
-        ctx += tr.renderer->text(*e) + c.target_delimiter + t.text + c.fewshot_delimiter;
+        ctx += tr.renderer->text(*e);
+        if (!t.text.empty()) ctx += c.target_delimiter + t.text + c.fewshot_delimiter;
       }
     }
     if (c.output_type == OutputType::loglikelihood_rolling) {

@@ -1,25 +1,26 @@
-// GSM8K: grade-school maths, answered by generation; the number after "####" is extracted by a
-// regex and compared exactly (commas, dollar signs and a trailing period ignored).
+// GSM8K as lm-eval's gsm8k task (version 3.0) defines it: grade-school maths answered by
+// generation after 5 examples drawn from the train split with lm-eval's default sampler; the
+// number after "####" (strict-match) or the last number (flexible-extract) is compared exactly,
+// commas, dollar signs and a trailing period ignored.
 #include "eval/builtin.h"
 
 namespace hearth::eval {
 
 std::vector<BuiltinTask> gsm8k_tasks() {
-  return {{"gsm8k", "GSM8K test (1,319 problems), 5-shot generation, regex answer extraction", R"YAML(
+  return {{"gsm8k", "GSM8K test (1,319 problems), 5-shot from train, generation, regex answer extraction", R"YAML(
 task: gsm8k
-dataset_path: ${EVAL_DATA}/gsm8k/test.jsonl
+dataset_path: ${EVAL_DATA}/gsm8k
+training_split: train
+fewshot_split: train
 test_split: test
-fewshot_split: test
 output_type: generate_until
 doc_to_text: "Question: {{question}}\nAnswer:"
 doc_to_target: "{{answer}}"
 target_delimiter: " "
 fewshot_delimiter: "\n\n"
 num_fewshot: 5
-fewshot_config:
-  sampler: first_n
 generation_kwargs:
-  until: ["Question:", "</s>", "<|im_end|>", "\n\n"]
+  until: ["Question:", "</s>", "<|im_end|>"]
   max_gen_toks: 256
   do_sample: false
   temperature: 0.0

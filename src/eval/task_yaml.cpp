@@ -1,7 +1,10 @@
-// YAML -> TaskConfig with lm-evaluation-harness's keys. Unknown keys are kept in `raw` (and
-// ignored) so harness task files with extra metadata still load; wrong types are errors that
-// name the file and line.
+// YAML -> TaskConfig with lm-evaluation-harness's keys. Every key is either read, accepted as one
+// that changes no prompt or score (tags, aliases, decontamination), or refused by name: a task
+// that silently lost a key would score differently from lm-eval's. Errors name file and line.
 #include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <initializer_list>
 
 #include "core/error.h"
 #include "eval/task.h"
@@ -15,6 +18,55 @@ std::string where(const std::string& source, const YAML::Node& n) {
 
 [[noreturn]] void bad(const std::string& source, const YAML::Node& n, const std::string& what) {
   fail(Errc::format, where(source, n) + ": " + what);
+}
+
+// lm-eval keys hearth does not implement, with what to do instead.
+struct Refused {
+  const char* key;
+  const char* why;
+};
+constexpr Refused kRefusedKeys[] = {
+    {"include", "include: is not supported yet; copy the included keys into this file"},
+    {"process_docs", "process_docs runs Python; prepare the dataset file instead"},
+    {"process_results", "process_results runs Python; use metric_list and filter_list"},
+    {"doc_to_image", "image tasks are not supported"},
+    {"doc_to_audio", "audio tasks are not supported"},
+    {"custom_dataset", "custom_dataset runs Python; point dataset_path at a file"},
+    {"use_prompt", "promptsource prompts are not supported; write doc_to_text"},
+    {"unsafe_code", "tasks that execute model-written code are not supported"},
+    {"gen_prefix", "gen_prefix is not supported yet"},
+    {"aggregate_metric_list", "aggregate_metric_list belongs in a group file, which is not supported yet"},
+    {"group_alias", "group files are not supported yet"},
+};
+
+// Keys that change nothing hearth computes: accepted and kept in `configs`.
+constexpr const char* kInertKeys[] = {"tag", "task_alias", "should_decontaminate", "doc_to_decontamination_query"};
+
+[[noreturn]] void unknown_key(const std::string& src, const YAML::Node& key_node, const std::string& where_in,
+                              std::initializer_list<const char*> known) {
+  std::string list;
+  for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+  bad(src, key_node, "unknown key '" + key_node.Scalar() + "'" + where_in + " (known: " + list + ")");
+}
+
+void check_keys(const std::string& src, const YAML::Node& map, const std::string& where_in,
+                std::initializer_list<const char*> known) {
+  for (const auto& kv : map) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || kv.first.Scalar() == k;
+    if (!ok) unknown_key(src, kv.first, where_in, known);
+  }
+}
+
+// `!function module.name` asks lm-eval to import Python code; nothing here runs Python, so such a
+// value must not be read as the plain string it looks like.
+void refuse_functions(const std::string& src, const YAML::Node& n, const std::string& key) {
+  if (n.Tag() == "!function")
+    bad(src, n, "'" + key + ": !function " + n.Scalar() + "' names Python code, which hearth does not run");
+  if (n.IsMap())
+    for (const auto& kv : n) refuse_functions(src, kv.second, kv.first.Scalar());
+  else if (n.IsSequence())
+    for (const auto& e : n) refuse_functions(src, e, key);
 }
 
 std::string scalar(const std::string& src, const YAML::Node& n, const char* key) {
@@ -129,6 +181,10 @@ MetricSpec parse_metric(const std::string& src, const YAML::Node& n) {
     else if (key == "pattern") m.pattern = scalar(src, v, "pattern");
     else if (key == "judge_model") m.judge_model = scalar(src, v, "judge_model");
     else if (key == "rubric") m.rubric = scalar(src, v, "rubric");
+    else if (key != "metric")
+      unknown_key(src, kv.first, " in a metric_list entry",
+                  {"metric", "aggregation", "higher_is_better", "ignore_case", "ignore_punctuation", "regexes_to_ignore",
+                   "pattern", "judge_model", "rubric"});
   }
   if (m.aggregation.empty()) m.aggregation = "mean";
   if (m.name == "perplexity" || m.name == "word_perplexity" || m.name == "byte_perplexity" ||
@@ -139,11 +195,13 @@ MetricSpec parse_metric(const std::string& src, const YAML::Node& n) {
 
 FilterPipeline parse_filter(const std::string& src, const YAML::Node& n) {
   if (!n.IsMap() || !n["filter"]) bad(src, n, "each filter_list entry needs 'name' and 'filter'");
+  check_keys(src, n, " in a filter_list entry", {"name", "filter"});
   FilterPipeline p;
   if (n["name"]) p.name = scalar(src, n["name"], "name");
   if (!n["filter"].IsSequence()) bad(src, n["filter"], "'filter' must be a list of steps");
   for (const auto& s : n["filter"]) {
     if (!s.IsMap() || !s["function"]) bad(src, s, "filter step without 'function'");
+    check_keys(src, s, " in a filter step", {"function", "regex_pattern", "group_select", "fallback"});
     FilterStep st;
     st.function = scalar(src, s["function"], "function");
     if (st.function != "regex" && st.function != "take_first" && st.function != "majority_vote" &&
@@ -197,10 +255,12 @@ TaskConfig parse_task_yaml(const std::string& text, const std::string& src, cons
   t.raw = to_json(root);
   if (!root["task"]) fail(Errc::format, src + ":1: missing 'task' (the task's name)");
   t.name = scalar(src, root["task"], "task");
+  refuse_functions(src, root, "task");
   bool have_output = false;
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
+    if (key == "task") continue;  // read above
     if (key == "dataset_path") {
       t.dataset_path = substitute(scalar(src, v, key.c_str()), env, src, v);
       if (t.dataset_path.rfind("builtin:", 0) != 0 && std::filesystem::path(t.dataset_path).is_relative())
@@ -224,6 +284,13 @@ TaskConfig parse_task_yaml(const std::string& text, const std::string& src, cons
       if (t.num_fewshot < 0) bad(src, v, "'num_fewshot' must be >= 0");
     } else if (key == "fewshot_config") {
       if (!v.IsMap()) bad(src, v, "'fewshot_config' must be a mapping");
+      for (const auto& f : v) {
+        const std::string fk = f.first.Scalar();
+        if (fk == "samples" || fk == "doc_to_text" || fk == "doc_to_target" || fk == "doc_to_choice" ||
+            fk == "fewshot_indices")
+          bad(src, f.first, "fewshot_config." + fk + " is not supported yet");
+      }
+      check_keys(src, v, " in fewshot_config", {"sampler", "seed", "split"});
       if (v["sampler"]) {
         t.fewshot_sampler = scalar(src, v["sampler"], "sampler");
         if (t.fewshot_sampler != "default" && t.fewshot_sampler != "first_n" && t.fewshot_sampler != "random")
@@ -236,6 +303,7 @@ TaskConfig parse_task_yaml(const std::string& text, const std::string& src, cons
       have_output = true;
     } else if (key == "generation_kwargs") {
       if (!v.IsMap()) bad(src, v, "'generation_kwargs' must be a mapping");
+      check_keys(src, v, " in generation_kwargs", {"until", "max_gen_toks", "temperature", "do_sample"});
       if (v["until"]) t.generation.until = string_list(src, v["until"], "until");
       if (v["max_gen_toks"]) {
         t.generation.max_gen_toks = integer(src, v["max_gen_toks"], "max_gen_toks");
@@ -264,7 +332,27 @@ TaskConfig parse_task_yaml(const std::string& text, const std::string& src, cons
       if (t.rolling_context != 0 && (t.rolling_context < 8 || t.rolling_context > 1 << 20))
         bad(src, v, "'rolling_context' must be 0 or between 8 and 1048576");
     } else if (key == "group") {
+      // A scalar names the built-in group a generated member belongs to (mmlu subjects); a list is
+      // lm-eval's older spelling of `tag`.
       if (v.IsScalar()) t.group = v.Scalar();
+    } else if (key == "dataset_kwargs") {
+      // Only trust_remote_code, which concerns the Hugging Face loader, not the data.
+      if (!v.IsMap()) bad(src, v, "'dataset_kwargs' must be a mapping");
+      for (const auto& d : v)
+        if (d.first.Scalar() != "trust_remote_code")
+          bad(src, d.first, "dataset_kwargs." + d.first.Scalar() +
+                                " is not supported yet (point dataset_path at a local file or folder)");
+    } else if (std::find_if(std::begin(kInertKeys), std::end(kInertKeys), [&](const char* k) { return key == k; }) ==
+               std::end(kInertKeys)) {
+      for (const auto& r : kRefusedKeys)
+        if (key == r.key) bad(src, kv.first, "'" + key + "': " + r.why);
+      unknown_key(src, kv.first, "",
+                  {"task", "dataset_path", "dataset_name", "dataset_kwargs", "training_split", "validation_split",
+                   "test_split", "fewshot_split", "doc_to_text", "doc_to_target", "doc_to_choice", "description",
+                   "target_delimiter", "fewshot_delimiter", "num_fewshot", "fewshot_config", "output_type",
+                   "generation_kwargs", "filter_list", "metric_list", "repeats", "metadata", "tag", "task_alias",
+                   "group", "should_decontaminate", "doc_to_decontamination_query", "rolling_method",
+                   "rolling_context"});
     }
   }
   if (t.dataset_path.empty()) fail(Errc::format, src + ":1: missing 'dataset_path'");

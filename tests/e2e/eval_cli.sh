@@ -60,7 +60,23 @@ PY
 "$bin" eval compare "$run" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$tmp/w.json")" >"$tmp/cmp.txt" \
   || fail "compare"
 grep -q 'truthfulqa_mc1' "$tmp/cmp.txt" && grep -q 'token_perplexity' "$tmp/cmp.txt" || { cat "$tmp/cmp.txt"; fail "compare table"; }
+# A group run (truthfulqa holds truthfulqa_mc1) gets its own compare row; values carry ± stderr.
+"$bin" eval run --task truthfulqa --model "local:$model" --data-dir "$shared/eval-data" --limit 12 \
+  --output "$tmp/runs" --json >"$tmp/g.json" 2>/dev/null || fail "group run"
+grun=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_dir"])' "$tmp/g.json")
+"$bin" eval compare "$grun" >"$tmp/gcmp.txt" || fail "compare of a group run"
+grep -q '^truthfulqa (group) *acc,none .* ± ' "$tmp/gcmp.txt" || { cat "$tmp/gcmp.txt"; fail "no group row with stderr"; }
+"$bin" eval compare "$grun" --json | python3 -c '
+import json, sys
+rows = json.load(sys.stdin)["rows"]
+g = [r for r in rows if r["group"] and r["task"] == "truthfulqa" and r["metric"] == "acc,none"]
+assert g and isinstance(g[0]["stderrs"][0], float), rows' || fail "compare --json group row"
 "$bin" eval compare "$tmp/nope" >/dev/null 2>&1 && fail "compare of a missing run succeeded"
+# A misspelt key in a task file stops the run with the key, file and line.
+"$bin" eval show truthfulqa_mc1 | sed 's/^num_fewshot:/num_fewshots:/' >"$tmp/typo.yaml"
+"$bin" eval run --task "$tmp/typo.yaml" --model "local:$model" --data-dir "$shared/eval-data" >/dev/null 2>"$tmp/t.err"
+[ $? -eq 1 ] || fail "a task file with an unknown key did not exit 1"
+grep -q "typo.yaml:[0-9]*: unknown key 'num_fewshots'" "$tmp/t.err" || { cat "$tmp/t.err"; fail "unknown key error"; }
 "$bin" eval run --task "$tmp/missing.yaml" --model "local:$model" >/dev/null 2>"$tmp/m.err" && fail "missing task file accepted"
 grep -q 'missing.yaml' "$tmp/m.err" || { cat "$tmp/m.err"; fail "error does not name the task file"; }
 "$bin" eval show no_such_task >/dev/null 2>"$tmp/s.err"; [ $? -eq 1 ] || fail "show of an unknown task did not exit 1"

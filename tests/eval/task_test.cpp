@@ -179,24 +179,108 @@ doc_to_target: label
   EXPECT_FALSE(parse_python_list("not a list").has_value());
 }
 
+TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
+  const std::string base = "task: k\ndataset_path: d\noutput_type: generate_until\ndoc_to_text: t\ndoc_to_target: a\n";
+  // A misspelt key is an error naming it and its line (6), not a silent skip.
+  std::string e = error_of([&] { parse_task_yaml(base + "num_fewshots: 5\n", "k.yaml", "/", {}); });
+  EXPECT_NE(e.find("k.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'num_fewshots'"), std::string::npos) << e;
+  // lm-eval keys hearth does not implement are refused with their name.
+  for (const char* key : {"process_results", "process_docs", "include", "gen_prefix", "doc_to_image"}) {
+    e = error_of([&] { parse_task_yaml(base + key + ": x\n", "k.yaml", "/", {}); });
+    EXPECT_NE(e.find(std::string("'") + key + "'"), std::string::npos) << key << ": " << e;
+  }
+  // `!function` names Python code: refused wherever it appears, with the function's name.
+  e = error_of([&] {
+    parse_task_yaml("task: k\ndataset_path: d\noutput_type: generate_until\ndoc_to_text: !function utils.doc_to_text\n"
+                    "doc_to_target: a\n", "f.yaml", "/", {});
+  });
+  EXPECT_NE(e.find("f.yaml:4"), std::string::npos) << e;
+  EXPECT_NE(e.find("utils.doc_to_text"), std::string::npos) << e;
+  // Nested mappings check their keys too.
+  e = error_of([&] { parse_task_yaml(base + "generation_kwargs:\n  until: [x]\n  top_p: 0.9\n", "g.yaml", "/", {}); });
+  EXPECT_NE(e.find("g.yaml:8"), std::string::npos) << e;
+  EXPECT_NE(e.find("'top_p' in generation_kwargs"), std::string::npos) << e;
+  e = error_of([&] { parse_task_yaml(base + "metric_list:\n  - metric: exact_match\n    ignore_cases: true\n", "m.yaml", "/", {}); });
+  EXPECT_NE(e.find("'ignore_cases'"), std::string::npos) << e;
+  e = error_of([&] { parse_task_yaml(base + "dataset_kwargs:\n  data_files: x.json\n", "dk.yaml", "/", {}); });
+  EXPECT_NE(e.find("dataset_kwargs.data_files"), std::string::npos) << e;
+  // Keys that change no prompt or score load.
+  TaskConfig t = parse_task_yaml(base + "tag: [math]\ntask_alias: K\nshould_decontaminate: true\n"
+                                        "doc_to_decontamination_query: t\ndataset_kwargs:\n  trust_remote_code: true\n"
+                                        "metadata:\n  version: 2.0\n  note: free text\n",
+                                 "ok.yaml", "/", {});
+  EXPECT_EQ(t.name, "k");
+  EXPECT_DOUBLE_EQ(t.version, 2.0);
+}
+
+TEST(EvalRender, RendersAsLmEval) {
+  TaskConfig t = parse_task_yaml(R"YAML(task: r
+dataset_path: /d.jsonl
+output_type: generate_until
+description: "About {{ topic }}.\n\n"
+doc_to_text: "Q: {{ question }}\n"
+doc_to_target: "{{ answer }}"
+)YAML", "r.yaml", "/", {});
+  DocRenderer r(t);
+  Doc d{ordered_json::parse(R"({"question": "Why?", "answer": "Because.", "topic": "causes"})"), "d.jsonl:1"};
+  // Trailing newlines are kept, as lm-eval's keep_trailing_newline does.
+  EXPECT_EQ(r.description(d), "About causes.\n\n");
+  EXPECT_EQ(r.text(d), "Q: Why?\n");
+  // A variable the document lacks is an error naming it, the document and the task file.
+  Doc missing{ordered_json::parse(R"({"question": "Why?", "answer": "Because."})"), "d.jsonl:2"};
+  std::string e = error_of([&] { r.description(missing); });
+  EXPECT_NE(e.find("'topic' is undefined"), std::string::npos) << e;
+  EXPECT_NE(e.find("d.jsonl:2"), std::string::npos) << e;
+  EXPECT_NE(e.find("r.yaml"), std::string::npos) << e;
+}
+
 TEST(EvalFewshot, FirstNAndSeededRandomSkipTheDocument) {
   std::vector<Doc> pool;
   for (int i = 0; i < 10; ++i) pool.push_back({ordered_json{{"i", i}}, "p:" + std::to_string(i + 1)});
-  auto first = pick_fewshot(pool, pool[0], 3, "first_n", 1234, 0);
+  FewshotSampler first_n(pool, "first_n", 1234, true);
+  auto first = first_n.pick(pool[0], 3, 0);
   ASSERT_EQ(first.size(), 3u);
   // The document itself (pool[0]) is never its own example.
   for (const Doc* d : first) EXPECT_NE(d->fields["i"], 0);
   EXPECT_EQ(first[0]->fields["i"], 1);
   Doc other{ordered_json{{"i", 99}}, "t:1"};
-  auto f2 = pick_fewshot(pool, other, 3, "first_n", 1234, 0);
+  auto f2 = first_n.pick(other, 3, 0);
   EXPECT_EQ(f2[0]->fields["i"], 0);
   EXPECT_EQ(f2[2]->fields["i"], 2);
-  auto r1 = pick_fewshot(pool, other, 4, "random", 42, 5);
-  auto r2 = pick_fewshot(pool, other, 4, "random", 42, 5);
+  FewshotSampler random_a(pool, "random", 42, false), random_b(pool, "random", 42, false);
+  auto r1 = random_a.pick(other, 4, 5);
+  auto r2 = random_b.pick(other, 4, 5);
   ASSERT_EQ(r1.size(), 4u);
   for (size_t k = 0; k < r1.size(); ++k) EXPECT_EQ(r1[k], r2[k]);  // same seed, same examples
   std::set<const Doc*> uniq(r1.begin(), r1.end());
   EXPECT_EQ(uniq.size(), 4u);  // without replacement
+}
+
+// lm-eval's default sampler: random.Random(seed).sample(pool, k + 1) when the pool is the evaluated
+// split, the document dropped from the draw; one generator across the documents.
+TEST(EvalFewshot, DefaultSamplerDrawsAsLmEval) {
+  std::vector<Doc> pool;
+  for (int i = 0; i < 10; ++i) pool.push_back({ordered_json{{"i", i}}, "p:" + std::to_string(i + 1)});
+  // Python: r = random.Random(42); r.sample(range(10), 4) -> [1, 0, 4, 9]; then
+  // r.sample(range(10), 7) -> [3, 2, 1, 5, 6, 4, 0].
+  FewshotSampler same(pool, "default", 42, true);
+  auto a = same.pick(pool[0], 3, 0);  // draws 4, drops document 0
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0]->fields["i"], 1);
+  EXPECT_EQ(a[1]->fields["i"], 4);
+  EXPECT_EQ(a[2]->fields["i"], 9);
+  auto b = same.pick(pool[2], 6, 1);  // draws 7, drops document 2, keeps 6
+  std::vector<int> got;
+  for (const Doc* d : b) got.push_back(d->fields["i"]);
+  EXPECT_EQ(got, (std::vector<int>{3, 1, 5, 6, 4, 0}));
+  FewshotSampler other_split(pool, "default", 42, false);
+  auto c = other_split.pick(Doc{ordered_json{{"i", 99}}, "t:1"}, 4, 0);
+  got.clear();
+  for (const Doc* d : c) got.push_back(d->fields["i"]);
+  EXPECT_EQ(got, (std::vector<int>{1, 0, 4, 9}));
+  std::string e = error_of([&] { other_split.pick(pool[0], 11, 1); });
+  EXPECT_NE(e.find("11-shot"), std::string::npos) << e;
 }
 
 TEST(EvalFilters, RegexThenTakeFirst) {
