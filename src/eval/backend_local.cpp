@@ -97,7 +97,7 @@ std::vector<LoglikelihoodResult> LocalBackend::loglikelihood(const std::vector<L
 
 // llama-perplexity: consecutive chunks of n tokens, BOS in each chunk's first slot, only the
 // second half scored. Several chunks go through the model together (one weight pass).
-RollingResult LocalBackend::rolling_llama(const std::vector<int32_t>& tokens, int n) {
+RollingResult LocalBackend::rolling_llama(const std::vector<int32_t>& tokens, int n, const RollingOptions& opt) {
   const auto& tok = *lm_.tokenizer;
   const int64_t n_chunks = static_cast<int64_t>(tokens.size()) / n;
   if (n_chunks == 0)
@@ -133,13 +133,14 @@ RollingResult LocalBackend::rolling_llama(const std::vector<int32_t>& tokens, in
         ++res.n_tokens;
       }
     }
+    if (opt.progress) opt.progress((c0 + nb) * n, n_chunks * n);
   }
   return res;
 }
 
 // The harness's rolling windows: the first predicts tokens [0, n) after a start token; each
 // later window predicts the next up-to-n tokens with the tokens before them as context.
-RollingResult LocalBackend::rolling_lm_eval(const std::vector<int32_t>& tokens, int n) {
+RollingResult LocalBackend::rolling_lm_eval(const std::vector<int32_t>& tokens, int n, const RollingOptions& opt) {
   const auto& tok = *lm_.tokenizer;
   int32_t start = tok.bos() >= 0 ? tok.bos() : tok.eos();
   if (start < 0) fail(Errc::unsupported, "the model's vocabulary has neither BOS nor EOS to start a window");
@@ -169,6 +170,7 @@ RollingResult LocalBackend::rolling_lm_eval(const std::vector<int32_t>& tokens, 
       ++res.n_tokens;
     }
     predicted = end;
+    if (opt.progress) opt.progress(predicted, total);
   }
   cache_.clear();
   hist_.clear();
@@ -179,9 +181,9 @@ RollingResult LocalBackend::loglikelihood_rolling(const std::string& text, const
   int n = opt.context > 0 ? opt.context : static_cast<int>(n_ctx_);
   if (n > lm_.model->hparams().n_ctx_train && lm_.model->hparams().n_ctx_train > 0)
     fail(Errc::invalid_argument, "rolling context " + std::to_string(n) + " exceeds the model's trained context");
-  if (opt.method == "llama_perplexity") return rolling_llama(lm_.tokenizer->encode(text, true, false), n);
+  if (opt.method == "llama_perplexity") return rolling_llama(lm_.tokenizer->encode(text, true, false), n, opt);
   if (n > n_ctx_) fail(Errc::invalid_argument, "rolling context " + std::to_string(n) + " exceeds --ctx " + std::to_string(n_ctx_));
-  return rolling_lm_eval(lm_.tokenizer->encode(text, false, false), n);
+  return rolling_lm_eval(lm_.tokenizer->encode(text, false, false), n, opt);
 }
 
 std::string LocalBackend::generate_one(const GenerateRequest& r) {

@@ -32,8 +32,8 @@ class LocalBackend : public Backend {
   // running the rest (logits of the last token only).
   void sync_prefix(const std::vector<int32_t>& seq, size_t keep);
   void run(std::span<const int32_t> toks, bool all_logits);
-  RollingResult rolling_llama(const std::vector<int32_t>& tokens, int n);
-  RollingResult rolling_lm_eval(const std::vector<int32_t>& tokens, int n);
+  RollingResult rolling_llama(const std::vector<int32_t>& tokens, int n, const RollingOptions& opt);
+  RollingResult rolling_lm_eval(const std::vector<int32_t>& tokens, int n, const RollingOptions& opt);
 
   std::string path_;
   BackendOptions opts_;

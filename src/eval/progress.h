@@ -10,14 +10,16 @@ namespace hearth::eval {
 
 class Progress {
  public:
-  Progress(std::string label, int64_t total, bool enabled);
+  // `unit` names what is counted in the rate ("req", "tok").
+  Progress(std::string label, int64_t total, bool enabled, std::string unit = "req");
   void tick(int64_t n = 1);
+  void set(int64_t done);  // absolute count, for callers that report totals
   void finish();
 
  private:
   void draw(bool final);
   std::mutex mu_;
-  std::string label_;
+  std::string label_, unit_;
   int64_t total_, done_ = 0;
   bool enabled_, tty_;
   int last_decile_ = -1;

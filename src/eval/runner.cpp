@@ -255,7 +255,16 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
     });
   }
   for (size_t i : roll_todo) {
-    a.roll[i] = be.loglikelihood_rolling(q.roll[i].first, q.roll[i].second);
+    // A rolling document can take minutes (WikiText-2 is one): its own bar counts tokens.
+    RollingOptions ro = q.roll[i].second;
+    std::optional<Progress> tokens_bar;
+    if (opts.progress)
+      ro.progress = [&](int64_t done, int64_t total) {
+        if (!tokens_bar) tokens_bar.emplace("perplexity", total, true, "tok");
+        tokens_bar->set(done);
+      };
+    a.roll[i] = be.loglikelihood_rolling(q.roll[i].first, ro);
+    if (tokens_bar) tokens_bar->finish();
     cache.put(q.roll_keys[i], json::array({a.roll[i].logprob, a.roll[i].n_tokens, a.roll[i].sum_sq}));
     bar.tick();
   }

@@ -48,7 +48,9 @@ head -c 20000 "$shared/eval-data/wikitext-2/test.txt" >"$tmp/wiki20k.txt"
 "$bin" eval show wikitext 2>/dev/null | sed "s|^dataset_path:.*|dataset_path: $tmp/wiki20k.txt|; s|^task: .*|task: wikitext_prefix|" >"$tmp/wikitext_prefix.yaml"
 grep -q "dataset_path: $tmp/wiki20k.txt" "$tmp/wikitext_prefix.yaml" || fail "eval show wikitext --yaml"
 "$bin" eval run --task "$tmp/wikitext_prefix.yaml" --model "local:$model" --no-cache \
-  --output "$tmp/runs" --json >"$tmp/w.json" 2>/dev/null || fail "wikitext run"
+  --output "$tmp/runs" --json >"$tmp/w.json" 2>"$tmp/w.err" || fail "wikitext run"
+# The one long document reports its tokens as it goes, not only when it is done.
+[ "$(grep -c 'perplexity \[.*tok/s' "$tmp/w.err")" -ge 3 ] || { cat "$tmp/w.err"; fail "no token progress for perplexity"; }
 python3 - "$tmp/w.json" <<'PY' || fail "wikitext perplexity"
 import json, sys
 r = json.load(open(sys.argv[1]))["results"]["wikitext_prefix"]
