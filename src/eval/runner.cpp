@@ -1,5 +1,7 @@
 #include "eval/runner.h"
 
+#include <sodium.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -393,12 +395,28 @@ std::map<std::string, std::vector<double>> judge_task(const TaskRun& tr, Judge& 
   return judged;
 }
 
+std::string sha256_hex(const std::string& s) {
+  unsigned char d[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : d) out += {kHex[c >> 4], kHex[c & 15]};
+  return out;
+}
+
 ordered_json sample_record(const TaskRun& tr, const DocPlan& p, const FilterPipeline& fp, DocScore& d) {
   const auto& c = tr.cfg;
   ordered_json sm = d.extra;
   sm["doc_id"] = p.index;
   sm["doc"] = tr.docs[p.index].fields;
   sm["target"] = c.output_type == OutputType::multiple_choice ? json(*p.target.index) : json(p.target.text);
+  // lm-eval's per-sample hashes: SHA-256 of the document as json.dumps(doc, indent=2,
+  // ensure_ascii=False) writes it, of the prompt (the request's first argument) and of str(target),
+  // so two runs' samples can be matched and prompts compared without reading them.
+  const bool rolling = c.output_type == OutputType::loglikelihood_rolling;
+  sm["doc_hash"] = sha256_hex(tr.docs[p.index].fields.dump(2));
+  sm["prompt_hash"] = sha256_hex(rolling ? p.rolling_text : p.context);
+  sm["target_hash"] = sha256_hex(sm["target"].is_string() ? sm["target"].get<std::string>() : sm["target"].dump());
   sm["arguments"] = d.args;
   sm["resps"] = d.resps;
   sm["filtered_resps"] = d.fresps;
@@ -508,6 +526,12 @@ ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, c
                    {"bootstrap_iters", opts.bootstrap_iters},
                    {"requests", out.requests},
                    {"cached_requests", out.cached}};
+  doc["model_name"] = opts.model.empty() ? model_id : opts.model;
+  // Wall-clock seconds since the epoch (lm-eval writes perf_counter readings, which mean nothing
+  // outside the process).
+  const double end = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  doc["start_time"] = end - secs;
+  doc["end_time"] = end;
   doc["date"] = std::time(nullptr);
   doc["total_evaluation_time_seconds"] = std::to_string(secs);
   return doc;

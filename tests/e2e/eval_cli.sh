@@ -25,11 +25,21 @@ r = j["results"]["truthfulqa_mc1"]
 assert 0 <= r["acc,none"] <= 1 and isinstance(r["acc_stderr,none"], float), r
 assert j["n-samples"]["truthfulqa_mc1"]["effective"] == 12, j["n-samples"]
 assert j["config"]["limit"] == 12
+assert j["model_name"].startswith("local:") and j["end_time"] >= j["start_time"] > 1.7e9, j
 print(j["run_dir"])
 PY
 ) || fail "results JSON layout"
 [ -f "$run/results.json" ] || fail "no results.json in $run"
 [ "$(wc -l <"$run/samples_truthfulqa_mc1.jsonl")" -eq 12 ] || fail "expected 12 logged samples"
+python3 - "$run/samples_truthfulqa_mc1.jsonl" <<'PY' || fail "sample hashes"
+import hashlib, json, sys
+for line in open(sys.argv[1]):
+    s = json.loads(line)
+    h = lambda t: hashlib.sha256(t.encode()).hexdigest()
+    assert s["prompt_hash"] == h(s["arguments"][0][0]), s["doc_id"]
+    assert s["doc_hash"] == h(json.dumps(s["doc"], indent=2, ensure_ascii=False)), s["doc_id"]
+    assert s["target_hash"] == h(str(s["target"])), s["doc_id"]
+PY
 
 # The rerun is answered from the cache with the same accuracy.
 "$bin" eval run --task truthfulqa_mc1 --model "local:$model" --data-dir "$shared/eval-data" --limit 12 \

@@ -167,6 +167,28 @@ metric_list:
   auto j = hearth::json::parse(line);
   EXPECT_EQ(j["filtered_resps"][0], "4");
   EXPECT_EQ(j["exact_match"], 1.0);
+  // lm-eval's sample hashes; the expected values are Python's hashlib.sha256 of
+  // json.dumps(doc, indent=2, ensure_ascii=False), of the prompt and of str(target).
+  EXPECT_EQ(j["doc_hash"], "fe12a981e0d877d447c010ae76b28e06483f29ebbbbfb643cd1edbabff04a974");
+  EXPECT_EQ(j["prompt_hash"], "79afd63020023c3541ea277cb04d7ab38c951148484e3c8263be0736bc06a838");
+  EXPECT_EQ(j["target_hash"], "4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a");
+}
+
+TEST_F(RunnerTest, SampleDocHashIsPythonsJsonDumps) {
+  // Non-ASCII, escapes, a float and empty containers, in the layout json.dumps(indent=2) writes.
+  write(dir / "u.jsonl", "{\"q\": \"caf\u00e9 \\\"x\\\"\\n\", \"n\": [1, 2.5, [], {}], \"a\": 1}\n");
+  write(dir / "u.yaml", "task: u\ndataset_path: u.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  ScriptedBackend be;
+  RunOptions o = opts((dir / "u.yaml").string());
+  o.log_samples = true;
+  o.write_output = true;
+  o.output_dir = (dir / "runs").string();
+  RunOutput out = run_eval(o, &be);
+  std::ifstream s(out.dir / "samples_u.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(s, line));
+  auto j = hearth::json::parse(line);
+  EXPECT_EQ(j["doc_hash"], "9af3d7e9cb7b37c7b2689cb09c5c24b2e0f90f377e65171c2bfdab6080c35b87") << j["doc"].dump();
 }
 
 TEST_F(RunnerTest, RollingPerplexities) {
