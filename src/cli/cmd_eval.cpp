@@ -43,12 +43,14 @@ std::string fmt(const ordered_json& v) {
 }
 
 struct RunArgs {
-  std::string tasks, model, config, output, data_dir, judge, cache;
+  std::string tasks, model, config, output, data_dir, judge, cache, shard;
   int64_t limit = -1;
   int num_fewshot = -1, concurrency = 1, threads = 0;
   int64_t ctx = 0;
   bool chat = false, log_samples = false, json_out = false, no_cache = false, no_prefix_reuse = false;
 };
+
+int print_run(const eval::RunOutput& out, bool json_out);
 
 int do_run(const RunArgs& a) {
   eval::RunOptions o;
@@ -72,8 +74,20 @@ int do_run(const RunArgs& a) {
   o.env.judge_model = a.judge;
   if (!a.data_dir.empty()) o.env.eval_data = a.data_dir;
   else if (const char* d = std::getenv("HEARTH_EVAL_DATA")) o.env.eval_data = d;
-  eval::RunOutput out = eval::run_eval(o);
-  if (a.json_out) {
+  if (!a.shard.empty()) {
+    // I/N, 0-based like SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX.
+    int i = -1, n = 0;
+    char extra = 0;
+    if (std::sscanf(a.shard.c_str(), "%d/%d%c", &i, &n, &extra) != 2 || n < 1 || i < 0 || i >= n)
+      fail(Errc::invalid_argument, "--shard '" + a.shard + "': expected I/N with 0 <= I < N (e.g. 0/4)");
+    o.shard_index = i;
+    o.shard_count = n;
+  }
+  return print_run(eval::run_eval(o), a.json_out);
+}
+
+int print_run(const eval::RunOutput& out, bool json_out) {
+  if (json_out) {
     ordered_json j = out.results;
     j.erase("configs");
     j["run_dir"] = out.dir.string();
@@ -99,6 +113,17 @@ int do_run(const RunArgs& a) {
               static_cast<long long>(out.cached));
   if (!out.dir.empty()) std::printf("results: %s\n", (out.dir / "results.json").string().c_str());
   return kExitOk;
+}
+
+struct MergeArgs {
+  std::vector<std::string> shards;
+  std::string output;
+  bool json_out = false;
+};
+
+int do_merge(const MergeArgs& a) {
+  std::vector<std::filesystem::path> dirs(a.shards.begin(), a.shards.end());
+  return print_run(eval::merge_shards(dirs, a.output, true), a.json_out);
 }
 
 int do_list(bool json_out) {
@@ -245,7 +270,7 @@ int do_report(const ReportArgs& a) {
 }  // namespace
 
 Command eval_command() {
-  return {"eval", "Evaluate models on benchmark and custom tasks (run, list, show, compare, report)", [](CLI::App& app) {
+  return {"eval", "Evaluate models on benchmark and custom tasks (run, merge, list, show, compare, report)", [](CLI::App& app) {
     app.require_subcommand(1);
     auto ra = std::make_shared<RunArgs>();
     auto* run = app.add_subcommand("run", "Run tasks against a model");
@@ -265,7 +290,13 @@ Command eval_command() {
     run->add_flag("--no-cache", ra->no_cache, "Do not read or write the request cache");
     run->add_flag("--no-prefix-reuse", ra->no_prefix_reuse, "Local: recompute shared prefixes (for benchmarking)");
     run->add_flag("--log-samples", ra->log_samples, "Write per-sample logs (samples_TASK.jsonl)");
+    run->add_option("--shard", ra->shard, "Run shard I of N (0-based): documents whose index mod N is I; merge with `eval merge`");
     run->add_flag("--json", ra->json_out, "Print the results JSON");
+    auto ma = std::make_shared<MergeArgs>();
+    auto* merge = app.add_subcommand("merge", "Assemble the shards of a --shard run into the run one machine would have made");
+    merge->add_option("shards", ma->shards, "The shards' run folders (all N of them)")->required();
+    merge->add_option("--output,-o", ma->output, "Results folder (default $HEARTH_HOME/eval/runs)");
+    merge->add_flag("--json", ma->json_out, "Print the results JSON");
     auto list_json = std::make_shared<bool>(false);
     auto* list = app.add_subcommand("list", "List built-in tasks");
     list->add_flag("--json", *list_json, "Machine-readable output");
@@ -288,11 +319,12 @@ Command eval_command() {
     return [=, &app]() {
       return run_guarded([&]() {
         if (run->parsed()) return do_run(*ra);
+        if (merge->parsed()) return do_merge(*ma);
         if (list->parsed()) return do_list(*list_json);
         if (show->parsed()) return do_show(*show_name, *show_json);
         if (cmp->parsed()) return do_compare(*runs, *cmp_json);
         if (report->parsed()) return do_report(*rep);
-        print_error("eval: choose run, list, show, compare or report");
+        print_error("eval: choose run, merge, list, show, compare or report");
         return kExitUsage;
       });
     };

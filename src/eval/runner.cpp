@@ -143,6 +143,10 @@ struct Requests {
   int64_t total() const { return static_cast<int64_t>(ll.size() + gen.size() + roll.size()); }
 };
 
+// How answers are stored, in the cache and in a shard's answers.jsonl.
+json ll_value(const LoglikelihoodResult& r) { return json::array({r.logprob, r.is_greedy, r.n_tokens}); }
+json roll_value(const RollingResult& r) { return json::array({r.logprob, r.n_tokens, r.sum_sq}); }
+
 struct Answers {
   std::vector<LoglikelihoodResult> ll;
   std::vector<std::string> gen;
@@ -157,6 +161,8 @@ std::vector<TaskRun> plan_runs(const RunOptions& opts, std::vector<TaskGroup>& g
   for (auto& tr : runs) {
     load_docs(tr, opts);
     plan_contexts(tr);
+    if (opts.shard_count > 1)
+      std::erase_if(tr.plans, [&](const DocPlan& p) { return static_cast<int>(p.index % opts.shard_count) != opts.shard_index; });
   }
   return runs;
 }
@@ -242,7 +248,7 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
     be.loglikelihood(batch, [&](size_t k, const LoglikelihoodResult& r) {
       const size_t i = ll_todo[k];
       a.ll[i] = r;
-      cache.put(q.ll_keys[i], json::array({r.logprob, r.is_greedy, r.n_tokens}));
+      cache.put(q.ll_keys[i], ll_value(r));
       bar.tick();
     });
   }
@@ -267,11 +273,20 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
       };
     a.roll[i] = be.loglikelihood_rolling(q.roll[i].first, ro);
     if (tokens_bar) tokens_bar->finish();
-    cache.put(q.roll_keys[i], json::array({a.roll[i].logprob, a.roll[i].n_tokens, a.roll[i].sum_sq}));
+    cache.put(q.roll_keys[i], roll_value(a.roll[i]));
     bar.tick();
   }
   bar.finish();
   return a;
+}
+
+// Every answer of this run with its cache key: a shard's contribution to the merged run.
+std::vector<json> answer_records(const Requests& q, const Answers& a) {
+  std::vector<json> out;
+  for (size_t i = 0; i < q.ll.size(); ++i) out.push_back({{"key", q.ll_keys[i]}, {"value", ll_value(a.ll[i])}});
+  for (size_t i = 0; i < q.gen.size(); ++i) out.push_back({{"key", q.gen_keys[i]}, {"value", a.gen[i]}});
+  for (size_t i = 0; i < q.roll.size(); ++i) out.push_back({{"key", q.roll_keys[i]}, {"value", roll_value(a.roll[i])}});
+  return out;
 }
 
 // One document's scores under one filter: what each metric gets, and the sample's record.
@@ -373,7 +388,7 @@ struct Scored {
 
 // The filtered answers of a generation task's documents, and its llm_judge verdicts.
 std::vector<std::vector<std::string>> filtered_answers(const TaskRun& tr, const FilterPipeline& fp, const Answers& a) {
-  std::vector<std::vector<std::string>> filtered(tr.plans.size());
+  std::vector<std::vector<std::string>> filtered(tr.docs.size());  // by document index
   if (tr.cfg.output_type != OutputType::generate_until) return filtered;
   for (const auto& p : tr.plans) {
     std::vector<std::string> rs;
@@ -383,15 +398,25 @@ std::vector<std::vector<std::string>> filtered_answers(const TaskRun& tr, const 
   return filtered;
 }
 
+// Verdicts by document index (a shard scores only some documents).
 std::map<std::string, std::vector<double>> judge_task(const TaskRun& tr, Judge& judge,
                                                       const std::vector<std::vector<std::string>>& filtered) {
   std::map<std::string, std::vector<double>> judged;
+  std::vector<Doc> docs;
+  for (const auto& p : tr.plans) docs.push_back(tr.docs[p.index]);
   for (const auto& m : tr.cfg.metrics)
-    if (m.name == "llm_judge")
-      judged[m.rubric + "\x1f" + m.judge_model] = judge.score(
-          tr.cfg, m, tr.docs, tr.plans.size(),
-          [&](size_t i) { return std::make_pair(tr.plans[i].context, filtered[i].empty() ? std::string() : filtered[i][0]); },
+    if (m.name == "llm_judge") {
+      auto v = judge.score(
+          tr.cfg, m, docs, tr.plans.size(),
+          [&](size_t i) {
+            const auto& f = filtered[tr.plans[i].index];
+            return std::make_pair(tr.plans[i].context, f.empty() ? std::string() : f[0]);
+          },
           [&](size_t i) { return tr.plans[i].target.text; });
+      auto& by_doc = judged[m.rubric + "\x1f" + m.judge_model];
+      by_doc.assign(tr.docs.size(), 0);
+      for (size_t i = 0; i < v.size(); ++i) by_doc[tr.plans[i].index] = v[i];
+    }
   return judged;
 }
 
@@ -470,7 +495,7 @@ void score_task(const TaskRun& tr, const Answers& a, Judge& judge, const RunOpti
   s.hib[c.name] = hb;
   s.versions[c.name] = c.version;
   s.nshot[c.name] = tr.n_shot;
-  s.nsamples[c.name] = {{"original", tr.n_original}, {"effective", tr.docs.size()}};
+  s.nsamples[c.name] = {{"original", tr.n_original}, {"effective", tr.plans.size()}};
   s.configs[c.name] = task_config_json(tr);
 }
 
@@ -503,6 +528,16 @@ void aggregate_groups(const std::vector<TaskGroup>& groups, Scored& s, ordered_j
   }
 }
 
+// The --task entries, task files made absolute so a merge elsewhere finds them.
+json task_specs(const RunOptions& opts) {
+  json out = json::array();
+  for (const auto& t : opts.tasks) {
+    std::error_code ec;
+    out.push_back(fs::is_regular_file(t, ec) ? fs::absolute(t).string() : t);
+  }
+  return out;
+}
+
 // Step 6: the results document, in lm-evaluation-harness's layout.
 ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, const RunOptions& opts, Backend& be,
                               const std::string& model_id, const RunOutput& out, double secs) {
@@ -525,7 +560,14 @@ ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, c
                    {"apply_chat_template", opts.apply_chat_template},
                    {"bootstrap_iters", opts.bootstrap_iters},
                    {"requests", out.requests},
-                   {"cached_requests", out.cached}};
+                   {"cached_requests", out.cached},
+                   // What `hearth eval merge` needs to run the same evaluation again.
+                   {"tasks", task_specs(opts)},
+                   {"backend_id", model_id},
+                   {"data_dir", opts.env.eval_data.empty() ? json(nullptr) : json(fs::absolute(opts.env.eval_data).string())},
+                   {"judge", opts.judge_model},
+                   {"log_samples", opts.log_samples}};
+  if (opts.shard_count > 1) doc["config"]["shard"] = {{"index", opts.shard_index}, {"count", opts.shard_count}};
   doc["model_name"] = opts.model.empty() ? model_id : opts.model;
   // Wall-clock seconds since the epoch (lm-eval writes perf_counter readings, which mean nothing
   // outside the process).
@@ -538,7 +580,8 @@ ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, c
 }
 
 // Step 7: results.json and samples_<task>.jsonl in a new folder of the runs folder.
-fs::path write_run(const RunOptions& opts, const std::string& model_id, const ordered_json& doc, const Scored& s) {
+fs::path write_run(const RunOptions& opts, const std::string& model_id, const ordered_json& doc, const Scored& s,
+                   const std::vector<json>& shard_answers) {
   fs::path base = opts.output_dir.empty() ? hearth_dir("eval") / "runs" : fs::path(opts.output_dir);
   std::string tasks;
   for (const auto& t : opts.tasks) tasks += (tasks.empty() ? "" : "+") + fs::path(t).stem().string();
@@ -551,6 +594,11 @@ fs::path write_run(const RunOptions& opts, const std::string& model_id, const or
     for (const auto& sm : list) f << sm.dump() << "\n";
     if (!f) fail(Errc::io, (dir / ("samples_" + task + ".jsonl")).string() + ": write failed");
   }
+  if (opts.shard_count > 1) {
+    std::ofstream f(dir / "answers.jsonl", std::ios::binary);
+    for (const auto& a : shard_answers) f << a.dump() << "\n";
+    if (!f) fail(Errc::io, (dir / "answers.jsonl").string() + ": write failed");
+  }
   return dir;
 }
 
@@ -558,6 +606,9 @@ fs::path write_run(const RunOptions& opts, const std::string& model_id, const or
 
 RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
   if (opts.tasks.empty()) fail(Errc::invalid_argument, "no task given (--task NAME[,NAME2] or a YAML file)");
+  if (opts.shard_count < 1 || opts.shard_index < 0 || opts.shard_index >= opts.shard_count)
+    fail(Errc::invalid_argument, "shard " + std::to_string(opts.shard_index) + "/" + std::to_string(opts.shard_count) +
+                                     ": expected I/N with 0 <= I < N");
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<TaskGroup> groups;
   std::vector<TaskRun> runs = plan_runs(opts, groups);
@@ -582,7 +633,9 @@ RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
   for (const auto& tr : runs) score_task(tr, answers, judge, opts, scored);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.results = results_document(scored, groups, opts, *be, model_id, out, secs);
-  if (opts.write_output) out.dir = write_run(opts, model_id, out.results, scored);
+  if (opts.write_output)
+    out.dir = write_run(opts, model_id, out.results, scored,
+                        opts.shard_count > 1 ? answer_records(requests, answers) : std::vector<json>{});
   return out;
 }
 

@@ -29,6 +29,10 @@ struct RunOptions {
   TaskEnv env;
   bool progress = true;
   int bootstrap_iters = 1000;
+  // --shard I/N: this run answers and scores documents whose index mod N is I (every document is
+  // still planned, so few-shot draws match the whole run's), and writes its answers to
+  // answers.jsonl so merge_shards can assemble the whole run.
+  int shard_index = 0, shard_count = 1;
 };
 
 struct RunOutput {
@@ -39,5 +43,12 @@ struct RunOutput {
 
 // `backend` may be supplied (tests, bench); otherwise it is made from opts.model.
 RunOutput run_eval(const RunOptions& opts, Backend* backend = nullptr);
+
+// `hearth eval merge`: the runs of shards 0..N-1 of one sharded run (their folders) become the
+// run a single machine would have made: the same options are run again with every request
+// answered from the shards' answers.jsonl, so metrics and samples are those of an unsharded run.
+// Throws Error naming the folder when shards are missing, repeated or from different runs.
+RunOutput merge_shards(const std::vector<std::filesystem::path>& shard_runs, const std::string& output_dir,
+                       bool progress);
 
 }  // namespace hearth::eval
