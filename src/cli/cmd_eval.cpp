@@ -1,7 +1,10 @@
 // `hearth eval`: run evaluation tasks against a local model or any routed endpoint, list the
 // built-in tasks, compare finished runs side by side, and write an HTML report with charts.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -16,6 +19,7 @@
 #include "core/paths.h"
 #include "eval/report.h"
 #include "eval/run_store.h"
+#include "eval/slurm.h"
 #include "eval/runner.h"
 #include "eval/task.h"
 
@@ -44,6 +48,10 @@ std::string fmt(const ordered_json& v) {
 
 struct RunArgs {
   std::string tasks, model, config, output, data_dir, judge, cache, shard;
+  // --slurm: run as a job array of `shards` elements from `slurm_dir`.
+  bool slurm = false, slurm_dry_run = false;
+  int shards = 2;
+  std::string partition, time, slurm_dir;
   int64_t limit = -1;
   int num_fewshot = -1, concurrency = 1, threads = 0;
   int64_t ctx = 0;
@@ -52,7 +60,64 @@ struct RunArgs {
 
 int print_run(const eval::RunOutput& out, bool json_out);
 
+// The `eval run` arguments a Slurm array element repeats (everything but where results, the
+// cache and the shard go).
+std::vector<std::string> element_args(const RunArgs& a) {
+  std::vector<std::string> v = {"--task", a.tasks, "--model", a.model};
+  auto add = [&](const char* flag, const std::string& val) {
+    if (!val.empty()) v.insert(v.end(), {flag, val});
+  };
+  add("--config", a.config.empty() ? "" : std::filesystem::absolute(a.config).string());
+  add("--data-dir", a.data_dir.empty() ? "" : std::filesystem::absolute(a.data_dir).string());
+  add("--judge", a.judge);
+  if (a.limit >= 0) add("--limit", std::to_string(a.limit));
+  if (a.num_fewshot >= 0) add("--num-fewshot", std::to_string(a.num_fewshot));
+  if (a.concurrency != 1) add("--concurrency", std::to_string(a.concurrency));
+  if (a.threads > 0) add("--threads", std::to_string(a.threads));
+  if (a.ctx > 0) add("--ctx", std::to_string(a.ctx));
+  if (a.chat) v.push_back("--apply-chat-template");
+  if (a.log_samples) v.push_back("--log-samples");
+  if (a.no_prefix_reuse) v.push_back("--no-prefix-reuse");
+  // Task files by absolute path: elements may start in another directory.
+  std::string tasks;
+  for (const auto& t : split_commas(a.tasks)) {
+    std::error_code ec;
+    tasks += (tasks.empty() ? "" : ",") + (std::filesystem::is_regular_file(t, ec) ? std::filesystem::absolute(t).string() : t);
+  }
+  v[1] = tasks;
+  return v;
+}
+
+int do_slurm(const RunArgs& a) {
+  if (!a.shard.empty()) fail(Errc::invalid_argument, "--slurm makes the shards itself; drop --shard");
+  if (a.no_cache || !a.cache.empty()) fail(Errc::invalid_argument, "--slurm gives each shard its own cache in --slurm-dir");
+  eval::SlurmOptions so;
+  so.shards = a.shards;
+  so.partition = a.partition;
+  so.time = a.time;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) fail(Errc::io, "cannot find the hearth binary (/proc/self/exe)");
+  so.hearth = std::string(self, static_cast<size_t>(n));
+  so.run_args = element_args(a);
+  if (!a.slurm_dir.empty()) so.work_dir = a.slurm_dir;
+  else {
+    char stamp[32];
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
+    so.work_dir = hearth_dir("eval") / "slurm" / stamp;
+  }
+  if (a.slurm_dry_run) {
+    std::printf("%s", eval::slurm_batch_script(so).c_str());
+    return kExitOk;
+  }
+  return print_run(eval::run_on_slurm(so, a.output, true), a.json_out);
+}
+
 int do_run(const RunArgs& a) {
+  if (a.slurm || a.slurm_dry_run) return do_slurm(a);
   eval::RunOptions o;
   o.tasks = split_commas(a.tasks);
   if (o.tasks.empty()) fail(Errc::invalid_argument, "--task needs at least one task name or YAML path");
@@ -291,6 +356,12 @@ Command eval_command() {
     run->add_flag("--no-prefix-reuse", ra->no_prefix_reuse, "Local: recompute shared prefixes (for benchmarking)");
     run->add_flag("--log-samples", ra->log_samples, "Write per-sample logs (samples_TASK.jsonl)");
     run->add_option("--shard", ra->shard, "Run shard I of N (0-based): documents whose index mod N is I; merge with `eval merge`");
+    run->add_flag("--slurm", ra->slurm, "Run as a Slurm job array of --shards elements, wait, and merge");
+    run->add_option("--shards", ra->shards, "--slurm: number of shards (array elements)")->check(CLI::Range(1, 10000));
+    run->add_option("--partition", ra->partition, "--slurm: partition (default the cluster's)");
+    run->add_option("--time", ra->time, "--slurm: time limit of each element (sbatch --time)");
+    run->add_option("--slurm-dir", ra->slurm_dir, "--slurm: folder for the script, logs and shards, on a file system every node sees (default $HEARTH_HOME/eval/slurm/TIME)");
+    run->add_flag("--slurm-dry-run", ra->slurm_dry_run, "Print the sbatch script and exit");
     run->add_flag("--json", ra->json_out, "Print the results JSON");
     auto ma = std::make_shared<MergeArgs>();
     auto* merge = app.add_subcommand("merge", "Assemble the shards of a --shard run into the run one machine would have made");
