@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -504,23 +505,39 @@ void score_task(const TaskRun& tr, const Answers& a, Judge& judge, const RunOpti
 void aggregate_groups(const std::vector<TaskGroup>& groups, Scored& s, ordered_json& gres, ordered_json& gsub) {
   for (const auto& g : groups) {
     ordered_json r = {{"alias", g.name}};
-    std::map<std::string, std::pair<double, double>> acc;  // key -> (sum n*v, sum n^2*se^2)
-    double n_total = 0;
+    struct Part {
+      double n, v;
+      std::optional<double> se;
+    };
+    std::map<std::string, std::vector<Part>> parts;  // "metric,filter" -> one per member
     for (const auto& t : g.tasks) {
       const double n = s.nsamples[t]["effective"].get<double>();
-      n_total += n;
       for (auto& [k, v] : s.results[t].items()) {
         if (k == "alias" || k.find("_stderr,") != std::string::npos || !v.is_number()) continue;
-        acc[k].first += n * v.get<double>();
         const size_t comma = k.find(',');
+        if (!g.metrics.empty() && std::find(g.metrics.begin(), g.metrics.end(), k.substr(0, comma)) == g.metrics.end()) continue;
         auto se = s.results[t][k.substr(0, comma) + "_stderr" + k.substr(comma)];
-        if (se.is_number()) acc[k].second += n * n * se.get<double>() * se.get<double>();
+        parts[k].push_back({n, v.get<double>(), se.is_number() ? std::optional(se.get<double>()) : std::nullopt});
       }
     }
-    for (auto& [k, v] : acc) {
+    for (auto& [k, ps] : parts) {
       const size_t comma = k.find(',');
-      r[k] = v.first / n_total;
-      r[k.substr(0, comma) + "_stderr" + k.substr(comma)] = std::sqrt(v.second) / n_total;
+      // The mean is weighted by member size unless the group says otherwise; the error is lm-eval's
+      // pooled sample standard error over the members' sizes.
+      double num = 0, den = 0, n_total = 0, pooled = 0;
+      bool have_se = true;
+      for (const auto& p : ps) {
+        const double w = g.weight_by_size ? p.n : 1.0;
+        num += w * p.v;
+        den += w;
+        n_total += p.n;
+        if (p.se) pooled += (p.n - 1) * *p.se * *p.se * p.n;
+        else have_se = false;
+      }
+      r[k] = den > 0 ? json(num / den) : json(nullptr);
+      const double dof = n_total - static_cast<double>(ps.size());
+      r[k.substr(0, comma) + "_stderr" + k.substr(comma)] =
+          have_se && dof > 0 ? json(std::sqrt(pooled / dof / n_total)) : json("N/A");
     }
     gres[g.name] = r;
     gsub[g.name] = g.tasks;

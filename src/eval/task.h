@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,10 @@ struct TaskConfig {
 struct TaskGroup {
   std::string name;
   std::vector<std::string> tasks;
+  // aggregate_metric_list: the metrics aggregated (empty: every metric) and whether members are
+  // weighted by their number of documents (lm-eval's weight_by_size; true for mmlu).
+  std::vector<std::string> metrics;
+  bool weight_by_size = true;
 };
 
 // Variables that task files may reference as ${NAME} in dataset_path (EVAL_DATA: --data-dir or
@@ -91,6 +96,14 @@ struct TaskEnv {
 // dataset paths resolve against `base_dir`. Throws Error(format) with file and line.
 TaskConfig parse_task_yaml(const std::string& text, const std::string& source, const std::filesystem::path& base_dir,
                            const TaskEnv& env);
+
+// A task or group file from disk, `include:` resolved. A group file (`group: NAME` with a `task:`
+// list of built-in names, task files relative to it or inline task mappings, and an optional
+// aggregate_metric_list) gives its member tasks and adds itself to `groups`. `resolve_name`
+// resolves member names that are not files (resolve_tasks).
+using ResolveName = std::function<std::vector<TaskConfig>(const std::string& spec, std::vector<TaskGroup>* groups)>;
+std::vector<TaskConfig> load_task_file(const std::filesystem::path& file, const TaskEnv& env, std::vector<TaskGroup>* groups,
+                                       const ResolveName& resolve_name);
 
 // Resolves a --task entry: a built-in name, a group name (expanded) or a YAML path.
 std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& env, std::vector<TaskGroup>* groups);

@@ -4,6 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <initializer_list>
 
 #include "core/error.h"
@@ -26,7 +28,6 @@ struct Refused {
   const char* why;
 };
 constexpr Refused kRefusedKeys[] = {
-    {"include", "include: is not supported yet; copy the included keys into this file"},
     {"process_docs", "process_docs runs Python; prepare the dataset file instead"},
     {"process_results", "process_results runs Python; use metric_list and filter_list"},
     {"doc_to_image", "image tasks are not supported"},
@@ -35,8 +36,8 @@ constexpr Refused kRefusedKeys[] = {
     {"use_prompt", "promptsource prompts are not supported; write doc_to_text"},
     {"unsafe_code", "tasks that execute model-written code are not supported"},
     {"gen_prefix", "gen_prefix is not supported yet"},
-    {"aggregate_metric_list", "aggregate_metric_list belongs in a group file, which is not supported yet"},
-    {"group_alias", "group files are not supported yet"},
+    {"aggregate_metric_list", "aggregate_metric_list belongs in a group file (group: NAME, task: [...])"},
+    {"group_alias", "group_alias belongs in a group file (group: NAME, task: [...])"},
 };
 
 // Keys that change nothing hearth computes: accepted and kept in `configs`.
@@ -241,14 +242,115 @@ const char* output_type_name(OutputType t) {
   return "?";
 }
 
-TaskConfig parse_task_yaml(const std::string& text, const std::string& src, const std::filesystem::path& base_dir,
-                           const TaskEnv& env) {
-  YAML::Node root;
+namespace {
+
+YAML::Node load_yaml(const std::string& text, const std::string& src) {
   try {
-    root = YAML::Load(text);
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     fail(Errc::format, src + ":" + std::to_string(e.mark.line + 1) + ": YAML syntax error: " + e.msg);
   }
+}
+
+YAML::Node load_yaml_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) fail(Errc::not_found, file.string() + ": no such task file");
+  std::ifstream f(file, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  if (!f) fail(Errc::io, file.string() + ": cannot read");
+  if (ss.str().size() > (4u << 20)) fail(Errc::out_of_range, file.string() + ": task file larger than 4 MiB");
+  return load_yaml(ss.str(), file.string());
+}
+
+// `include: FILE` (relative to the including file): the included mapping's keys are defaults that
+// the including file overrides, as in lm-eval; includes may nest.
+YAML::Node resolve_includes(const YAML::Node& node, const std::filesystem::path& dir, const std::string& src, int depth) {
+  if (!node.IsMap() || !node["include"]) return node;
+  if (depth >= 8) bad(src, node["include"], "includes nest deeper than 8 (an include cycle?)");
+  const std::filesystem::path inc = dir / scalar(src, node["include"], "include");
+  YAML::Node base = resolve_includes(load_yaml_file(inc), inc.parent_path(), inc.string(), depth + 1);
+  if (!base.IsMap()) bad(src, node["include"], inc.string() + " is not a YAML mapping");
+  YAML::Node merged = YAML::Clone(base);
+  for (const auto& kv : node)
+    if (kv.first.Scalar() != "include") merged[kv.first.Scalar()] = kv.second;
+  return merged;
+}
+
+TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const std::filesystem::path& base_dir,
+                           const TaskEnv& env);
+
+}  // namespace
+
+TaskConfig parse_task_yaml(const std::string& text, const std::string& src, const std::filesystem::path& base_dir,
+                           const TaskEnv& env) {
+  return parse_task_node(resolve_includes(load_yaml(text, src), base_dir, src, 0), src, base_dir, env);
+}
+
+std::vector<TaskConfig> load_task_file(const std::filesystem::path& file, const TaskEnv& env, std::vector<TaskGroup>* groups,
+                                       const ResolveName& resolve_name) {
+  const std::string src = file.string();
+  const std::filesystem::path dir = std::filesystem::absolute(file).parent_path();
+  YAML::Node root = resolve_includes(load_yaml_file(file), dir, src, 0);
+  if (!root.IsMap()) fail(Errc::format, src + ":1: a task file must be a YAML mapping");
+  const bool is_group = root["group"] && root["group"].IsScalar() && root["task"] && root["task"].IsSequence();
+  if (!is_group) return {parse_task_node(root, src, dir, env)};
+
+  // A group: group: NAME, task: [members], aggregate_metric_list.
+  refuse_functions(src, root, "group");
+  check_keys(src, root, " in a group file", {"group", "group_alias", "task", "aggregate_metric_list", "metadata", "tag"});
+  TaskGroup g;
+  g.name = root["group"].Scalar();
+  std::vector<TaskConfig> out;
+  for (const auto& m : root["task"]) {
+    std::vector<TaskConfig> got;
+    if (m.IsScalar()) {
+      // A task file next to the group file, else a built-in task or group.
+      std::error_code ec;
+      std::filesystem::path near = dir / m.Scalar();
+      if (std::filesystem::is_regular_file(near, ec)) got = load_task_file(near, env, groups, resolve_name);
+      else if (std::filesystem::is_regular_file(near.string() + ".yaml", ec))
+        got = load_task_file(near.string() + ".yaml", env, groups, resolve_name);
+      else {
+        try {
+          got = resolve_name(m.Scalar(), groups);
+        } catch (const Error& e) {
+          bad(src, m, "member '" + m.Scalar() + "': " + e.what());
+        }
+      }
+    } else if (m.IsMap()) {
+      got = {parse_task_node(resolve_includes(m, dir, src, 0), src, dir, env)};
+    } else {
+      bad(src, m, "each entry of 'task' must be a task name, a task file or a task mapping");
+    }
+    for (auto& t : got) {
+      if (t.group.empty()) t.group = g.name;
+      g.tasks.push_back(t.name);
+      out.push_back(std::move(t));
+    }
+  }
+  if (g.tasks.empty()) bad(src, root["task"], "group '" + g.name + "' has no tasks");
+  if (const YAML::Node& agg = root["aggregate_metric_list"]) {
+    if (!agg.IsSequence()) bad(src, agg, "'aggregate_metric_list' must be a list");
+    bool weight = true;
+    for (const auto& a : agg) {
+      if (!a.IsMap() || !a["metric"]) bad(src, a, "each aggregate_metric_list entry needs 'metric'");
+      check_keys(src, a, " in an aggregate_metric_list entry", {"metric", "aggregation", "weight_by_size", "filter_list"});
+      g.metrics.push_back(scalar(src, a["metric"], "metric"));
+      if (a["aggregation"] && scalar(src, a["aggregation"], "aggregation") != "mean")
+        bad(src, a["aggregation"], "only the 'mean' aggregation of a group is supported");
+      if (a["weight_by_size"]) weight = boolean(src, a["weight_by_size"], "weight_by_size");
+    }
+    g.weight_by_size = weight;
+  }
+  if (groups) groups->push_back(g);
+  return out;
+}
+
+namespace {
+
+TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const std::filesystem::path& base_dir,
+                           const TaskEnv& env) {
   if (!root.IsMap()) fail(Errc::format, src + ":1: a task file must be a YAML mapping");
   TaskConfig t;
   t.source = src;
@@ -393,5 +495,7 @@ TaskConfig parse_task_yaml(const std::string& text, const std::string& src, cons
   if (t.filters.empty()) t.filters.push_back({});  // "none": the raw answer
   return t;
 }
+
+}  // namespace
 
 }  // namespace hearth::eval

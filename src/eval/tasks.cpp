@@ -87,11 +87,9 @@ std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& en
     for (const auto& [n, b] : reg) names += (names.empty() ? "" : ", ") + n;
     fail(Errc::not_found, "unknown task '" + spec + "': not a built-in (" + names + ") nor a YAML file");
   }
-  std::ifstream f(spec, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  if (ss.str().size() > (4u << 20)) fail(Errc::out_of_range, spec + ": task file larger than 4 MiB");
-  return {parse_task_yaml(ss.str(), spec, fs::absolute(spec).parent_path(), env)};
+  return load_task_file(spec, env, groups, [&env](const std::string& name, std::vector<TaskGroup>* g) {
+    return resolve_tasks(name, env, g);
+  });
 }
 
 }  // namespace hearth::eval

@@ -191,6 +191,60 @@ TEST_F(RunnerTest, SampleDocHashIsPythonsJsonDumps) {
   EXPECT_EQ(j["doc_hash"], "9af3d7e9cb7b37c7b2689cb09c5c24b2e0f90f377e65171c2bfdab6080c35b87") << j["doc"].dump();
 }
 
+TEST_F(RunnerTest, GroupFilesIncludesAndPooledStderr) {
+  write(dir / "small.jsonl", "{\"q\": \"a\", \"a\": 0}\n{\"q\": \"b\", \"a\": 1}\n");
+  write(dir / "big.jsonl", "{\"q\": \"c\", \"a\": 0}\n{\"q\": \"d\", \"a\": 0}\n{\"q\": \"e\", \"a\": 0}\n{\"q\": \"f\", \"a\": 1}\n");
+  // Shared keys in an included file without a task name, as lm-eval's _default_template_yaml.
+  write(dir / "base.yaml", R"YAML(output_type: multiple_choice
+doc_to_text: "{{ q }}"
+doc_to_choice: ["cat", "elephant"]
+doc_to_target: a
+metric_list:
+  - metric: acc
+  - metric: acc_norm
+)YAML");
+  write(dir / "small.yaml", "include: base.yaml\ntask: small\ndataset_path: small.jsonl\n");
+  auto group = [&](bool weight) {
+    write(dir / "zoo.yaml", std::string(R"YAML(group: zoo
+task:
+  - small
+  - task: big
+    include: base.yaml
+    dataset_path: big.jsonl
+aggregate_metric_list:
+  - metric: acc
+    aggregation: mean
+    weight_by_size: )YAML") + (weight ? "true" : "false") + "\n");
+  };
+  group(true);
+  ScriptedBackend be;
+  be.ll = {{" cat", -1.0}, {" elephant", -1.5}};  // always "cat": small acc 1/2, big acc 3/4
+  RunOutput out = run_eval(opts((dir / "zoo.yaml").string()), &be);
+  ASSERT_TRUE(out.results["results"].contains("small") && out.results["results"].contains("big")) << out.results.dump();
+  const auto& g = out.results["groups"]["zoo"];
+  EXPECT_NEAR(g["acc,none"].get<double>(), (2 * 0.5 + 4 * 0.75) / 6, 1e-12);
+  // lm-eval's pooled_sample_stderr: sqrt(sum((n-1) se^2 n) / (N - k) / N), member errors 0.5 and 0.25.
+  EXPECT_NEAR(g["acc_stderr,none"].get<double>(), std::sqrt((1 * 0.25 * 2 + 3 * 0.0625 * 4) / 4.0 / 6.0), 1e-12);
+  EXPECT_FALSE(g.contains("acc_norm,none")) << "aggregate_metric_list names acc only";
+  EXPECT_EQ(out.results["group_subtasks"]["zoo"], (hearth::json::array({"small", "big"})));
+
+  group(false);
+  ScriptedBackend be2;
+  be2.ll = be.ll;
+  RunOutput out2 = run_eval(opts((dir / "zoo.yaml").string()), &be2);
+  EXPECT_NEAR(out2.results["groups"]["zoo"]["acc,none"].get<double>(), (0.5 + 0.75) / 2, 1e-12);
+
+  // A member that resolves to nothing is named with the group file's line.
+  write(dir / "bad_group.yaml", "group: g\ntask:\n  - small\n  - no_such_task\n");
+  try {
+    run_eval(opts((dir / "bad_group.yaml").string()), &be);
+    ADD_FAILURE() << "a group with an unknown member ran";
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad_group.yaml:4"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("no_such_task"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(RunnerTest, RollingPerplexities) {
   write(dir / "t.jsonl", "{\"text\": \"one two three four\"}\n{\"text\": \"five six\"}\n");
   write(dir / "p.yaml", R"YAML(task: ppl

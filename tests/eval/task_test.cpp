@@ -186,7 +186,7 @@ TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
   EXPECT_NE(e.find("k.yaml:6"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown key 'num_fewshots'"), std::string::npos) << e;
   // lm-eval keys hearth does not implement are refused with their name.
-  for (const char* key : {"process_results", "process_docs", "include", "gen_prefix", "doc_to_image"}) {
+  for (const char* key : {"process_results", "process_docs", "aggregate_metric_list", "gen_prefix", "doc_to_image"}) {
     e = error_of([&] { parse_task_yaml(base + key + ": x\n", "k.yaml", "/", {}); });
     EXPECT_NE(e.find(std::string("'") + key + "'"), std::string::npos) << key << ": " << e;
   }
