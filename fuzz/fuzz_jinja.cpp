@@ -9,6 +9,12 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hearth::jinja;
   Options opt;
+  // The first byte's low bit picks lm-eval's settings (strict undefined, kept trailing newline,
+  // no block trimming) instead of the chat-template ones.
+  if (size > 0 && (data[0] & 1)) {
+    opt.strict_undefined = opt.keep_trailing_newline = true;
+    opt.trim_blocks = opt.lstrip_blocks = false;
+  }
   opt.max_steps = 20000;
   opt.max_output_bytes = 1 << 16;
   opt.max_depth = 50;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "engine/loader.h"
@@ -37,14 +38,7 @@ uint64_t physical_memory() {
   return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : 0;
 }
 
-std::string iso_in(double seconds) {
-  const std::time_t t = std::time(nullptr) + static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_in(double seconds) { return utc_time_text(std::time(nullptr) + static_cast<std::time_t>(seconds)); }
 
 // Ollama clients say "name:latest" for a model called "name".
 std::string without_latest(const std::string& name) {

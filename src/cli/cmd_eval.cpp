@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/paths.h"
@@ -101,14 +102,7 @@ int do_slurm(const RunArgs& a) {
   so.hearth = std::string(self, static_cast<size_t>(n));
   so.run_args = element_args(a);
   if (!a.slurm_dir.empty()) so.work_dir = a.slurm_dir;
-  else {
-    char stamp[32];
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
-    so.work_dir = hearth_dir("eval") / "slurm" / stamp;
-  }
+  else so.work_dir = hearth_dir("eval") / "slurm" / utc_now_text("%Y-%m-%dT%H-%M-%S");
   if (a.slurm_dry_run) {
     std::printf("%s", eval::slurm_batch_script(so).c_str());
     return kExitOk;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <regex>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/paths.h"
 #include "eval/cache.h"
@@ -48,14 +49,8 @@ struct TaskRun {
   std::vector<DocPlan> plans;
 };
 
-std::string timestamp() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H-%M-%S", &tm);
-  return buf;
-}
+// A run folder's time: ISO 8601 with '-' for ':', which some file systems refuse.
+std::string timestamp() { return utc_now_text("%Y-%m-%dT%H-%M-%S"); }
 
 std::string sanitize(const std::string& s) {
   std::string o;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/paths.h"
@@ -18,14 +19,7 @@ namespace {
 
 fs::path index_path() { return fs::path(models_dir()) / "index.json"; }
 
-std::string now_iso() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string now_iso() { return utc_now_text(); }
 
 std::vector<StoredModel> read_index() {
   std::vector<StoredModel> out;

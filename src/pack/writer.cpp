@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "gguf/gguf.h"
 #include "pack/elf.h"
@@ -105,14 +106,7 @@ class Output {
   bool committed_ = false;
 };
 
-std::string utc_now() {
-  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now() { return utc_now_text(); }
 
 uint64_t file_size(int fd, const std::string& name) {
   struct stat st {};

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/clock.h"
 #include "router/output_format.h"
 #include "router/client_watch.h"
 #include "router/gateway_internal.h"
@@ -25,14 +26,7 @@ class NdjsonFramer : public StreamFramer {
   ollama::LineEncoder enc_;
 };
 
-std::string stamp_now() {
-  char buf[32];
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string stamp_now() { return utc_now_text(); }
 
 // Ollama writes sizes like "494.03M" and "7.6B".
 std::string parameter_size(int64_t n) {

@@ -6,19 +6,13 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/clock.h"
 #include "router/wire_logprobs.h"
 
 namespace hearth::router::ollama {
 namespace {
 
-std::string now_iso() {
-  char buf[32];
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string now_iso() { return utc_now_text(); }
 
 json calls_json(const std::vector<ToolCall>& calls) {
   json a = json::array();
