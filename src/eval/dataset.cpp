@@ -226,4 +226,21 @@ std::vector<Doc> load_split(const std::string& path, const std::string& name, co
   fail(Errc::not_found, msg);
 }
 
+std::vector<Doc> load_data_files(const std::string& builder, const std::map<std::string, std::vector<std::string>>& files,
+                                 const std::string& split) {
+  auto it = files.find(split);
+  if (it == files.end()) {
+    std::string have;
+    for (const auto& [k, v] : files) have += (have.empty() ? "" : ", ") + k;
+    fail(Errc::not_found, "dataset_kwargs.data_files has no split '" + split + "' (it has: " + have + ")");
+  }
+  std::vector<Doc> all;
+  for (const auto& f : it->second) {
+    std::string kind = builder == "csv" ? "csv" : kind_of(f) == "json" ? "json" : "jsonl";
+    auto d = parse_docs(read_all(f), kind, f);
+    all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));
+  }
+  return all;
+}
+
 }  // namespace hearth::eval

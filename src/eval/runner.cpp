@@ -59,10 +59,15 @@ std::string sanitize(const std::string& s) {
   return o;
 }
 
+std::vector<Doc> load_task_split(const TaskConfig& c, const std::string& split) {
+  if (!c.data_files.empty()) return load_data_files(c.dataset_path, c.data_files, split);
+  return load_split(c.dataset_path, c.dataset_name, split);
+}
+
 void load_docs(TaskRun& tr, const RunOptions& opts) {
   const auto& c = tr.cfg;
   const std::string& split = !c.test_split.empty() ? c.test_split : c.validation_split;
-  tr.docs = load_split(c.dataset_path, c.dataset_name, split);
+  tr.docs = load_task_split(c, split);
   if (c.safety) validate_safety_docs(tr.docs);
   tr.n_original = tr.docs.size();
   if (opts.limit >= 0 && static_cast<size_t>(opts.limit) < tr.docs.size()) tr.docs.resize(opts.limit);
@@ -82,7 +87,7 @@ void plan_contexts(TaskRun& tr) {
                            : !c.training_split.empty()   ? c.training_split
                            : !c.validation_split.empty() ? c.validation_split
                                                          : c.test_split;
-    pool = load_split(c.dataset_path, c.dataset_name, fs_split);
+    pool = load_task_split(c, fs_split);
     sampler.emplace(pool, c.fewshot_sampler, c.fewshot_seed, fs_split == eval_split);
   }
   for (size_t i = 0; i < tr.docs.size(); ++i) {

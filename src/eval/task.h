@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <functional>
 #include <string>
 #include <vector>
@@ -50,6 +51,9 @@ struct TaskConfig {
   std::string source;  // file path or "builtin:NAME", for messages
   std::string group;   // set for members of a group (mmlu subjects)
   std::string dataset_path, dataset_name;
+  // dataset_kwargs.data_files: split -> files (absolute); dataset_path is then the builder
+  // ("json" or "csv").
+  std::map<std::string, std::vector<std::string>> data_files;
   std::string training_split, validation_split, test_split, fewshot_split;
   std::string doc_to_text, doc_to_target;
   std::string doc_to_choice;          // template or field name; empty when choices is a list

@@ -359,12 +359,15 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
   t.name = scalar(src, root["task"], "task");
   refuse_functions(src, root, "task");
   bool have_output = false;
+  std::string raw_dataset_path;
+  YAML::Node data_files_node;
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
     if (key == "task") continue;  // read above
     if (key == "dataset_path") {
-      t.dataset_path = substitute(scalar(src, v, key.c_str()), env, src, v);
+      raw_dataset_path = scalar(src, v, key.c_str());
+      t.dataset_path = substitute(raw_dataset_path, env, src, v);
       if (t.dataset_path.rfind("builtin:", 0) != 0 && std::filesystem::path(t.dataset_path).is_relative())
         t.dataset_path = (base_dir / t.dataset_path).string();
     } else if (key == "dataset_name") t.dataset_name = v.IsNull() ? "" : scalar(src, v, "dataset_name");
@@ -438,12 +441,31 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
       // lm-eval's older spelling of `tag`.
       if (v.IsScalar()) t.group = v.Scalar();
     } else if (key == "dataset_kwargs") {
-      // Only trust_remote_code, which concerns the Hugging Face loader, not the data.
+      // data_files (local files per split); trust_remote_code concerns the Hugging Face loader only.
       if (!v.IsMap()) bad(src, v, "'dataset_kwargs' must be a mapping");
-      for (const auto& d : v)
-        if (d.first.Scalar() != "trust_remote_code")
-          bad(src, d.first, "dataset_kwargs." + d.first.Scalar() +
-                                " is not supported yet (point dataset_path at a local file or folder)");
+      for (const auto& d : v) {
+        const std::string dk = d.first.Scalar();
+        if (dk == "trust_remote_code") continue;
+        if (dk != "data_files")
+          bad(src, d.first, "dataset_kwargs." + dk + " is not supported yet (point dataset_path at a local file or folder)");
+        // A file or a list of files is the train split, as in Hugging Face's loader; a mapping
+        // names the splits. Relative paths are relative to the task file.
+        auto files_of = [&](const YAML::Node& n) {
+          std::vector<std::string> out;
+          for (const auto& f : string_list(src, n, "data_files")) {
+            std::filesystem::path p(f);
+            out.push_back((p.is_relative() ? base_dir / p : p).lexically_normal().string());
+          }
+          return out;
+        };
+        if (d.second.IsMap()) {
+          for (const auto& sp : d.second) t.data_files[sp.first.Scalar()] = files_of(sp.second);
+        } else {
+          t.data_files["train"] = files_of(d.second);
+        }
+        if (t.data_files.empty()) bad(src, d.second, "dataset_kwargs.data_files names no files");
+        data_files_node = d.first;
+      }
     } else if (std::find_if(std::begin(kInertKeys), std::end(kInertKeys), [&](const char* k) { return key == k; }) ==
                std::end(kInertKeys)) {
       for (const auto& r : kRefusedKeys)
@@ -458,6 +480,12 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
     }
   }
   if (t.dataset_path.empty()) fail(Errc::format, src + ":1: missing 'dataset_path'");
+  if (!t.data_files.empty()) {
+    // dataset_path is then the builder's name, not a path.
+    if (raw_dataset_path != "json" && raw_dataset_path != "csv")
+      bad(src, data_files_node, "dataset_kwargs.data_files needs dataset_path json or csv (got '" + raw_dataset_path + "')");
+    t.dataset_path = raw_dataset_path;
+  }
   if (!have_output) fail(Errc::format, src + ":1: missing 'output_type'");
   if (t.test_split.empty() && t.validation_split.empty())
     t.test_split = "test";  // a single file has one split whatever it is called

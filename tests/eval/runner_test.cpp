@@ -245,6 +245,43 @@ aggregate_metric_list:
   }
 }
 
+// lm-eval's way to point at local files: dataset_path: json + dataset_kwargs.data_files.
+TEST_F(RunnerTest, DataFilesPerSplit) {
+  write(dir / "files/fewshot.jsonl", "{\"question\": \"What is 1+1?\", \"answer\": \"2\"}\n");
+  write(dir / "files/test-a.json", "[{\"question\": \"What is 2+2?\", \"answer\": \"4\"}]");
+  write(dir / "files/test-b.jsonl", "{\"question\": \"What is 3+5?\", \"answer\": \"8\"}\n");
+  write(dir / "df.yaml", R"YAML(task: df
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    train: files/fewshot.jsonl
+    test: [files/test-a.json, files/test-b.jsonl]
+training_split: train
+test_split: test
+num_fewshot: 1
+output_type: generate_until
+doc_to_text: "Q: {{ question }}\nA:"
+doc_to_target: answer
+metric_list:
+  - metric: exact_match
+)YAML");
+  ScriptedBackend be;
+  RunOutput out = run_eval(opts((dir / "df.yaml").string()), &be);
+  EXPECT_EQ(out.results["n-samples"]["df"]["effective"], 2);
+  ASSERT_EQ(be.contexts.size(), 2u);
+  EXPECT_EQ(be.contexts[0], "Q: What is 1+1?\nA: 2\n\nQ: What is 2+2?\nA:");
+  EXPECT_EQ(be.contexts[1], "Q: What is 1+1?\nA: 2\n\nQ: What is 3+5?\nA:");
+  // A split the files do not name is an error listing the ones they do.
+  write(dir / "df2.yaml", "task: df2\ndataset_path: csv\ndataset_kwargs:\n  data_files: files/x.csv\n"
+                          "output_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  try {
+    run_eval(opts((dir / "df2.yaml").string()), &be);
+    ADD_FAILURE() << "a missing split ran";
+  } catch (const hearth::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no split 'test' (it has: train)"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(RunnerTest, RollingPerplexities) {
   write(dir / "t.jsonl", "{\"text\": \"one two three four\"}\n{\"text\": \"five six\"}\n");
   write(dir / "p.yaml", R"YAML(task: ppl

@@ -203,8 +203,15 @@ TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
   EXPECT_NE(e.find("'top_p' in generation_kwargs"), std::string::npos) << e;
   e = error_of([&] { parse_task_yaml(base + "metric_list:\n  - metric: exact_match\n    ignore_cases: true\n", "m.yaml", "/", {}); });
   EXPECT_NE(e.find("'ignore_cases'"), std::string::npos) << e;
-  e = error_of([&] { parse_task_yaml(base + "dataset_kwargs:\n  data_files: x.json\n", "dk.yaml", "/", {}); });
-  EXPECT_NE(e.find("dataset_kwargs.data_files"), std::string::npos) << e;
+  e = error_of([&] { parse_task_yaml(base + "dataset_kwargs:\n  streaming: true\n", "dk.yaml", "/", {}); });
+  EXPECT_NE(e.find("dataset_kwargs.streaming"), std::string::npos) << e;
+  // data_files needs a builder hearth reads in dataset_path.
+  e = error_of([&] {
+    parse_task_yaml("task: p\ndataset_path: parquet\ndataset_kwargs:\n  data_files: x.parquet\noutput_type: generate_until\n"
+                    "doc_to_text: t\ndoc_to_target: a\n", "pq.yaml", "/", {});
+  });
+  EXPECT_NE(e.find("pq.yaml:4"), std::string::npos) << e;
+  EXPECT_NE(e.find("json or csv"), std::string::npos) << e;
   // Keys that change no prompt or score load.
   TaskConfig t = parse_task_yaml(base + "tag: [math]\ntask_alias: K\nshould_decontaminate: true\n"
                                         "doc_to_decontamination_query: t\ndataset_kwargs:\n  trust_remote_code: true\n"
