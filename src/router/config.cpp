@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/paths.h"
+#include "core/spelling.h"
 
 namespace hearth::router {
 namespace {
@@ -18,6 +19,12 @@ struct Ctx {
   [[noreturn]] void bad(const std::string& where, const std::string& what) const {
     fail(Errc::format, source + ": " + where + ": " + what);
   }
+  // With the node's line and column (1-based), as editors and compilers print them.
+  [[noreturn]] void bad(const YAML::Node& at, const std::string& where, const std::string& what) const {
+    const YAML::Mark m = at ? at.Mark() : YAML::Mark::null_mark();
+    if (m.is_null()) bad(where, what);
+    fail(Errc::format, source + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + where + ": " + what);
+  }
 };
 
 template <typename T>
@@ -26,8 +33,48 @@ T get(const Ctx& c, const YAML::Node& n, const std::string& where, T def) {
   try {
     return n.as<T>();
   } catch (const YAML::Exception&) {
-    c.bad(where, "has the wrong type");
+    c.bad(n, where, "has the wrong type");
   }
+}
+
+// A misspelt setting (`max_attemps`) would otherwise be ignored and its default used in silence.
+void check_keys(const Ctx& c, const YAML::Node& n, const std::string& where, const std::vector<std::string>& known) {
+  if (!n || !n.IsMap()) return;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    const std::string near = closest_match(key, known);
+    c.bad(kv.first, where, "unknown key '" + key + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") + " (known: " + list + ")");
+  }
+}
+
+// A reference to a model from a policy, pool or default_model: an alias from `models:`, or
+// provider:model with a configured provider (`local:NAME` for the in-process engine).
+bool model_defined(const RouterConfig& cfg, const std::string& ref) {
+  for (const auto& m : cfg.models)
+    if (!m.name.empty() && m.name == ref) return true;
+  const auto colon = ref.find(':');
+  return colon != std::string::npos && colon > 0 && colon + 1 < ref.size() && cfg.providers.count(ref.substr(0, colon));
+}
+
+std::string undefined_model_message(const RouterConfig& cfg, const std::string& ref) {
+  std::string aliases, provs;
+  std::vector<std::string> names;
+  for (const auto& m : cfg.models)
+    if (!m.name.empty()) {
+      aliases += (aliases.empty() ? "" : ", ") + m.name;
+      names.push_back(m.name);
+    }
+  for (const auto& [name, _] : cfg.providers) provs += (provs.empty() ? "" : ", ") + name;
+  const auto colon = ref.find(':');
+  std::string why = colon != std::string::npos && colon > 0
+                        ? "names no configured provider '" + ref.substr(0, colon) + "' (providers: " + provs + ")"
+                        : "is not defined: no model in `models:` has this name (aliases: " + (aliases.empty() ? "none" : aliases) +
+                              "), and it is not provider:model (providers: " + provs + ")";
+  const std::string near = closest_match(ref, names);
+  return "'" + ref + "' " + why + (near.empty() ? "" : "; did you mean '" + near + "'?");
 }
 
 std::string read_secret_file(const Ctx& c, const std::string& where, std::string path) {
@@ -46,11 +93,13 @@ std::string read_secret_file(const Ctx& c, const std::string& where, std::string
 // A key comes from `<prefix>_env` (variable name) or `<prefix>_file`; literal keys are refused so
 // that configs can be shared without leaking secrets.
 std::string resolve_key(const Ctx& c, const YAML::Node& n, const std::string& where) {
-  if (n["api_key"]) c.bad(where + ".api_key", "literal keys are not accepted; use api_key_env or api_key_file");
+  if (n["api_key"]) c.bad(n["api_key"], where + ".api_key", "literal keys are not accepted; use api_key_env or api_key_file");
   if (auto env = n["api_key_env"]) {
     std::string var = get<std::string>(c, env, where + ".api_key_env", "");
     const char* v = std::getenv(var.c_str());
-    return v ? v : "";  // a missing variable surfaces as an auth error from the provider
+    // Caught here rather than as a 401 from the provider at the first request.
+    if (!v || !*v) c.bad(env, where + ".api_key_env", "the environment variable " + var + " is not set");
+    return v;
   }
   if (auto file = n["api_key_file"]) return read_secret_file(c, where + ".api_key_file", get<std::string>(c, file, where, ""));
   return "";
@@ -109,7 +158,9 @@ void parse_providers(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       std::string where = "providers." + name;
       if (name.empty() || name.find(':') != std::string::npos) c.bad(where, "provider names may not be empty or contain ':'");
       const auto& n = kv.second;
-      if (!n.IsMap()) c.bad(where, "must be a mapping");
+      if (!n.IsMap()) c.bad(n, where, "must be a mapping");
+      check_keys(c, n, where, {"type", "base_url", "api_key_env", "api_key_file", "api_key", "timeout_ms", "connect_timeout_ms",
+                               "max_idle_connections", "remote", "headers"});
       ProviderConfig p;
       p.name = name;
       p.type = get<std::string>(c, n["type"], where + ".type", name == "local" ? "local" : "openai");
@@ -124,7 +175,8 @@ void parse_providers(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       p.remote = get<bool>(c, n["remote"], where + ".remote", p.type != "local");
       if (auto h = n["headers"]) {
         if (!h.IsMap()) c.bad(where + ".headers", "must be a mapping");
-        for (const auto& hv : h) p.extra_headers.emplace_back(hv.first.as<std::string>(), hv.second.as<std::string>());
+        for (const auto& hv : h)
+          p.extra_headers.emplace_back(hv.first.Scalar(), get<std::string>(c, hv.second, where + ".headers." + hv.first.Scalar(), ""));
       }
       cfg.providers[name] = std::move(p);
     }
@@ -139,12 +191,13 @@ void parse_models(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
     size_t i = 0;
     for (const auto& n : ms) {
       std::string where = "models[" + std::to_string(i++) + "]";
+      check_keys(c, n, where, {"name", "provider", "model", "input_price", "output_price", "weight", "capabilities", "context_length"});
       ModelEntry m;
       m.name = get<std::string>(c, n["name"], where + ".name", "");
       m.provider = get<std::string>(c, n["provider"], where + ".provider", "");
       m.model = get<std::string>(c, n["model"], where + ".model", "");
       if (m.provider.empty() || m.model.empty()) c.bad(where, "provider and model are required");
-      if (!cfg.providers.count(m.provider)) c.bad(where + ".provider", "unknown provider '" + m.provider + "'");
+      if (!cfg.providers.count(m.provider)) c.bad(n["provider"], where + ".provider", "unknown provider '" + m.provider + "'");
       m.input_price = get<double>(c, n["input_price"], where + ".input_price", 0);
       m.output_price = get<double>(c, n["output_price"], where + ".output_price", 0);
       if (m.input_price < 0 || m.output_price < 0) c.bad(where, "prices must not be negative");
@@ -167,14 +220,21 @@ void parse_policies(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       Policy p;
       p.name = kv.first.as<std::string>();
       std::string where = "policies." + p.name;
+      if (!kv.second.IsMap()) c.bad(kv.second, where, "must be a mapping {strategy, models}");
+      check_keys(c, kv.second, where, {"strategy", "models"});
       try {
         p.strategy = parse_strategy(get<std::string>(c, kv.second["strategy"], where + ".strategy", "fallback"));
       } catch (const Error& e) {
-        c.bad(where + ".strategy", e.what());
+        c.bad(kv.second["strategy"], where + ".strategy", e.what());
       }
       auto list = kv.second["models"];
-      if (!list || !list.IsSequence() || list.size() == 0) c.bad(where + ".models", "must be a non-empty list");
-      for (const auto& m : list) p.models.push_back(get<std::string>(c, m, where + ".models", ""));
+      if (!list || !list.IsSequence() || list.size() == 0) c.bad(list ? list : kv.second, where + ".models", "must be a non-empty list");
+      size_t i = 0;
+      for (const auto& m : list) {
+        const std::string mw = where + ".models[" + std::to_string(i++) + "]";
+        p.models.push_back(get<std::string>(c, m, mw, ""));
+        if (!model_defined(cfg, p.models.back())) c.bad(m, mw, undefined_model_message(cfg, p.models.back()));
+      }
       cfg.policies[p.name] = std::move(p);
     }
   }
@@ -188,6 +248,7 @@ void parse_pools(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       Pool p;
       p.name = kv.first.as<std::string>();
       std::string where = "pools." + p.name;
+      check_keys(c, kv.second, where, {"endpoints"});
       auto list = kv.second.IsMap() ? kv.second["endpoints"] : YAML::Node();
       if (!list || !list.IsSequence() || list.size() == 0) c.bad(where + ".endpoints", "must be a non-empty list");
       size_t i = 0;
@@ -197,16 +258,14 @@ void parse_pools(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
         if (e.IsScalar()) {
           pe.model = get<std::string>(c, e, ew, "");
         } else if (e.IsMap()) {
+          check_keys(c, e, ew, {"model", "concurrency"});
           pe.model = get<std::string>(c, e["model"], ew + ".model", "");
           pe.concurrency = get<int>(c, e["concurrency"], ew + ".concurrency", 1);
         } else {
           c.bad(ew, "must be provider:model or {model, concurrency}");
         }
         if (pe.concurrency < 1 || pe.concurrency > 1024) c.bad(ew + ".concurrency", "must be 1..1024");
-        auto colon = pe.model.find(':');
-        bool alias = std::any_of(cfg.models.begin(), cfg.models.end(), [&](const ModelEntry& m) { return m.name == pe.model; });
-        if (!alias && (colon == std::string::npos || !cfg.providers.count(pe.model.substr(0, colon))))
-          c.bad(ew + ".model", "'" + pe.model + "' is neither a model alias nor provider:model with a configured provider");
+        if (!model_defined(cfg, pe.model)) c.bad(e, ew + ".model", undefined_model_message(cfg, pe.model));
         p.endpoints.push_back(std::move(pe));
       }
       cfg.pools[p.name] = std::move(p);
@@ -217,6 +276,7 @@ void parse_pools(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
 // retry and circuit_breaker settings.
 void parse_retry_and_breaker(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto r = root["retry"]) {
+    check_keys(c, r, "retry", {"max_attempts", "retries_per_model", "backoff_ms", "backoff_max_ms", "max_retry_after_s"});
     cfg.retry.max_attempts = get<int>(c, r["max_attempts"], "retry.max_attempts", cfg.retry.max_attempts);
     cfg.retry.retries_per_model = get<int>(c, r["retries_per_model"], "retry.retries_per_model", cfg.retry.retries_per_model);
     cfg.retry.backoff_ms = get<double>(c, r["backoff_ms"], "retry.backoff_ms", cfg.retry.backoff_ms);
@@ -226,6 +286,7 @@ void parse_retry_and_breaker(const Ctx& c, const YAML::Node& root, RouterConfig&
     if (cfg.retry.retries_per_model < 0 || cfg.retry.retries_per_model > 20) c.bad("retry.retries_per_model", "must be 0..20");
   }
   if (auto b = root["circuit_breaker"]) {
+    check_keys(c, b, "circuit_breaker", {"failures", "cooldown_ms"});
     cfg.breaker.failures = get<int>(c, b["failures"], "circuit_breaker.failures", cfg.breaker.failures);
     cfg.breaker.cooldown_ms = get<double>(c, b["cooldown_ms"], "circuit_breaker.cooldown_ms", cfg.breaker.cooldown_ms);
     if (cfg.breaker.failures < 1) c.bad("circuit_breaker.failures", "must be at least 1");
@@ -235,6 +296,7 @@ void parse_retry_and_breaker(const Ctx& c, const YAML::Node& root, RouterConfig&
 // budgets: a period and global and per-key limits in USD.
 void parse_budgets(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto b = root["budgets"]) {
+    check_keys(c, b, "budgets", {"period", "global_usd", "keys"});
     std::string period = get<std::string>(c, b["period"], "budgets.period", "month");
     if (period == "day") cfg.budgets.period = Period::day;
     else if (period == "month") cfg.budgets.period = Period::month;
@@ -257,15 +319,20 @@ void parse_api_keys(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
     if (!k.IsMap()) c.bad("api_keys", "must be a mapping of name -> {env|file}");
     for (const auto& kv : k) {
       std::string name = kv.first.as<std::string>(), where = "api_keys." + name, secret;
+      check_keys(c, kv.second, where, {"env", "file"});
       if (kv.second["env"]) {
-        const char* v = std::getenv(get<std::string>(c, kv.second["env"], where, "").c_str());
-        secret = v ? v : "";
+        const std::string var = get<std::string>(c, kv.second["env"], where + ".env", "");
+        const char* v = std::getenv(var.c_str());
+        // Skipping it would lock this client out, or leave a gateway with no keys open to all.
+        if (!v || !*v) c.bad(kv.second["env"], where + ".env", "the environment variable " + var + " is not set");
+        secret = v;
       } else if (kv.second["file"]) {
         secret = read_secret_file(c, where + ".file", get<std::string>(c, kv.second["file"], where, ""));
       } else {
         c.bad(where, "needs env or file");
       }
-      if (!secret.empty()) cfg.api_keys[name] = secret;
+      if (secret.empty()) c.bad(kv.second["file"], where + ".file", "the key file is empty");
+      cfg.api_keys[name] = secret;
     }
   }
 }
@@ -281,16 +348,25 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
     fail(Errc::format, source + ": invalid YAML: " + e.what());
   }
   if (!root.IsMap()) c.bad("top level", "must be a mapping");
+  check_keys(c, root, "top level", {"providers", "models", "policies", "pools", "retry", "circuit_breaker", "budgets", "api_keys",
+                                    "ledger_dir", "default_model"});
   RouterConfig cfg;
-  parse_providers(c, root, cfg);
-  parse_models(c, root, cfg);
-  parse_policies(c, root, cfg);
-  parse_pools(c, root, cfg);
-  parse_retry_and_breaker(c, root, cfg);
-  parse_budgets(c, root, cfg);
-  parse_api_keys(c, root, cfg);
-  cfg.ledger_dir = get<std::string>(c, root["ledger_dir"], "ledger_dir", "");
-  cfg.default_model = get<std::string>(c, root["default_model"], "default_model", "");
+  try {
+    parse_providers(c, root, cfg);
+    parse_models(c, root, cfg);
+    parse_policies(c, root, cfg);
+    parse_pools(c, root, cfg);
+    parse_retry_and_breaker(c, root, cfg);
+    parse_budgets(c, root, cfg);
+    parse_api_keys(c, root, cfg);
+    cfg.ledger_dir = get<std::string>(c, root["ledger_dir"], "ledger_dir", "");
+    cfg.default_model = get<std::string>(c, root["default_model"], "default_model", "");
+    if (!cfg.default_model.empty() && !cfg.policies.count(cfg.default_model) && !model_defined(cfg, cfg.default_model))
+      c.bad(root["default_model"], "default_model", undefined_model_message(cfg, cfg.default_model) + " or a policy");
+  } catch (const YAML::Exception& e) {
+    // A shape the checks above did not expect (a list where a name goes, say).
+    c.bad(YAML::Node(), "line " + std::to_string(e.mark.line + 1), e.msg);
+  }
   return cfg;
 }
 

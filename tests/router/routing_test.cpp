@@ -424,6 +424,55 @@ TEST(RouterRouting, ConfigErrorsNameTheField) {
   EXPECT_THROW(parse_config("[1, 2"), Error);
 }
 
+namespace {
+std::string config_error(const std::string& yaml) {
+  try {
+    parse_config(yaml, "router.yaml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+}  // namespace
+
+// Mistakes that used to be ignored until a request failed (or forever) are errors at load, with
+// the line and column an editor jumps to.
+TEST(RouterRouting, ConfigMistakesAreErrorsAtLoadWithLineAndColumn) {
+  const std::string providers = "providers:\n  a: {type: openai, base_url: 'http://h'}\n";
+  // A misspelt setting, at every level, with the nearest known key.
+  auto e = config_error(providers + "retry:\n  max_attemps: 2\n");
+  EXPECT_NE(e.find("router.yaml:4:3: retry: unknown key 'max_attemps'; did you mean 'max_attempts'?"), std::string::npos) << e;
+  e = config_error(providers + "polices:\n  p: {models: [a:x]}\n");
+  EXPECT_NE(e.find("router.yaml:3:1: top level: unknown key 'polices'; did you mean 'policies'?"), std::string::npos) << e;
+  e = config_error("providers:\n  a: {type: openai, base_url: 'http://h', timeout: 5}\n");
+  EXPECT_NE(e.find("router.yaml:2:43: providers.a: unknown key 'timeout'"), std::string::npos) << e;
+  e = config_error(providers + "models:\n  - {name: m, provider: a, model: x, input_cost: 1}\n");
+  EXPECT_NE(e.find("models[0]: unknown key 'input_cost'"), std::string::npos) << e;
+  e = config_error(providers + "budgets: {period: day, global: 5}\n");
+  EXPECT_NE(e.find("budgets: unknown key 'global'; did you mean 'global_usd'?"), std::string::npos) << e;
+  // A policy (or pool, or default_model) naming a model nobody defined.
+  e = config_error(providers + "models:\n  - {name: mini, provider: a, model: x}\npolicies:\n  p: {models: [mini, mni]}\n");
+  EXPECT_NE(e.find("router.yaml:6:22: policies.p.models[1]: 'mni' is not defined"), std::string::npos) << e;
+  EXPECT_NE(e.find("did you mean 'mini'?"), std::string::npos) << e;
+  e = config_error(providers + "policies:\n  p: {models: ['openai:gpt-4o']}\n");
+  EXPECT_NE(e.find("'openai:gpt-4o' names no configured provider 'openai' (providers: a, local)"), std::string::npos) << e;
+  e = config_error(providers + "default_model: smart\n");
+  EXPECT_NE(e.find("default_model: 'smart' is not defined"), std::string::npos) << e;
+  EXPECT_EQ(config_error(providers + "policies:\n  p: {models: ['a:x', 'local:tiny']}\ndefault_model: p\n"), "(no error)");
+  // A key from an unset variable: at load, not as a 401 at the first request.
+  unsetenv("HEARTH_TEST_UNSET_KEY");
+  e = config_error("providers:\n  a: {type: openai, base_url: 'http://h', api_key_env: HEARTH_TEST_UNSET_KEY}\n");
+  EXPECT_NE(e.find("router.yaml:2:56: providers.a.api_key_env: the environment variable HEARTH_TEST_UNSET_KEY is not set"), std::string::npos) << e;
+  // A gateway client key that would silently drop out (leaving no key, an open gateway).
+  e = config_error(providers + "api_keys: {alice: {env: HEARTH_TEST_UNSET_KEY}}\n");
+  EXPECT_NE(e.find("api_keys.alice.env: the environment variable HEARTH_TEST_UNSET_KEY is not set"), std::string::npos) << e;
+  // Wrong types say where.
+  e = config_error(providers + "retry: {max_attempts: many}\n");
+  EXPECT_NE(e.find("router.yaml:3:23: retry.max_attempts: has the wrong type"), std::string::npos) << e;
+  e = config_error("providers:\n  a: {type: openai, base_url: 'http://h', headers: {X-A: [1]}}\n");
+  EXPECT_NE(e.find("providers.a.headers.X-A: has the wrong type"), std::string::npos) << e;
+}
+
 // for_target gives each provider tried its own copy of the request (memories it may see), and the
 // ledger records the memory ids that went to that provider, not the ones another one got.
 TEST(RouterRouting, EachTargetGetsItsOwnPreparedRequestAndLedgerIds) {
