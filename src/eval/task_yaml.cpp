@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "core/error.h"
+#include "core/spelling.h"
 #include "eval/task.h"
 
 namespace hearth::eval {
@@ -47,7 +48,9 @@ constexpr const char* kInertKeys[] = {"tag", "task_alias", "should_decontaminate
                               std::initializer_list<const char*> known) {
   std::string list;
   for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
-  bad(src, key_node, "unknown key '" + key_node.Scalar() + "'" + where_in + " (known: " + list + ")");
+  const std::string near = closest_match(key_node.Scalar(), std::vector<std::string>(known.begin(), known.end()));
+  bad(src, key_node, "unknown key '" + key_node.Scalar() + "'" + where_in + (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                         " (known: " + list + ")");
 }
 
 void check_keys(const std::string& src, const YAML::Node& map, const std::string& where_in,

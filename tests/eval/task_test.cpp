@@ -184,7 +184,7 @@ TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
   // A misspelt key is an error naming it and its line (6), not a silent skip.
   std::string e = error_of([&] { parse_task_yaml(base + "num_fewshots: 5\n", "k.yaml", "/", {}); });
   EXPECT_NE(e.find("k.yaml:6"), std::string::npos) << e;
-  EXPECT_NE(e.find("unknown key 'num_fewshots'"), std::string::npos) << e;
+  EXPECT_NE(e.find("unknown key 'num_fewshots'; did you mean 'num_fewshot'?"), std::string::npos) << e;
   // lm-eval keys hearth does not implement are refused with their name.
   for (const char* key : {"process_results", "process_docs", "aggregate_metric_list", "gen_prefix", "doc_to_image"}) {
     e = error_of([&] { parse_task_yaml(base + key + ": x\n", "k.yaml", "/", {}); });
