@@ -31,6 +31,9 @@ json LedgerRecord::to_json() const {
             {"status", status}, {"input_tokens", input_tokens}, {"output_tokens", output_tokens},
             {"cost_usd", cost_usd}, {"memory_ids", memory_ids}};
   if (!key.empty()) j["key"] = key;
+  if (!attempt.empty()) j["attempt"] = attempt;
+  if (sent_line) j["phase"] = "sent";
+  if (estimated) j["estimated"] = true;
   return j;
 }
 
@@ -46,34 +49,94 @@ LedgerRecord LedgerRecord::from_json(const json& j) {
   r.output_tokens = j.value("output_tokens", int64_t{0});
   r.cost_usd = j.value("cost_usd", 0.0);
   if (j.contains("memory_ids") && j["memory_ids"].is_array()) r.memory_ids = j["memory_ids"].get<std::vector<std::string>>();
+  r.attempt = j.value("attempt", "");
+  r.sent_line = j.value("phase", "") == "sent";
+  r.estimated = j.value("estimated", false);
   return r;
 }
 
 Ledger::Ledger(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
+// Group commit: the first caller to find no flush running becomes the leader and writes every
+// line queued so far with one write() per file and one fdatasync; callers arriving meanwhile
+// queue and wait, and the next leader takes all of them. Each caller returns once a flush that
+// included its line has finished.
 void Ledger::append(LedgerRecord r) {
   if (r.time.empty()) r.time = iso_now();
-  std::string line = r.to_json().dump() + "\n";
+  std::unique_lock<std::mutex> lk(mu_);
+  pending_.push_back({r.time.substr(0, 7), r.to_json().dump() + "\n"});
+  const uint64_t mine = ++queued_;
+  while (durable_ < mine) {
+    if (flushing_) {
+      cv_.wait(lk);
+      continue;
+    }
+    flushing_ = true;
+    std::vector<Line> batch;
+    batch.swap(pending_);
+    const uint64_t from = durable_ + 1, to = queued_;
+    lk.unlock();
+    std::string error;
+    try {
+      write_batch(batch);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+    lk.lock();
+    flushing_ = false;
+    durable_ = to;
+    ++commits_;
+    if (!error.empty()) {
+      failed_.push_back({{from, to}, error});
+      if (failed_.size() > 256) failed_.pop_front();
+    }
+    cv_.notify_all();
+  }
+  for (const auto& [range, error] : failed_)
+    if (mine >= range.first && mine <= range.second) fail(Errc::io, error);
+}
+
+uint64_t Ledger::commits() const {
   std::lock_guard<std::mutex> lk(mu_);
+  return commits_;
+}
+
+void Ledger::write_batch(const std::vector<Line>& batch) {
+  std::map<std::string, std::string> per_month;  // usually one
+  for (const auto& l : batch) per_month[l.month] += l.text;
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  auto path = dir_ / (r.time.substr(0, 7) + ".jsonl");
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
-  // One write() of the whole line: O_APPEND keeps concurrent writers from interleaving.
-  size_t off = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(fd, line.data() + off, line.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
+  for (const auto& [month, text] : per_month) {
+    auto path = dir_ / (month + ".jsonl");
+    const bool created = !std::filesystem::exists(path, ec);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
+    // O_APPEND keeps lines from other processes (a second gateway) from interleaving with ours.
+    size_t off = 0;
+    while (off < text.size()) {
+      ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        int e = errno;
+        ::close(fd);
+        fail(Errc::io, "ledger: write to " + path.string() + " failed: " + std::strerror(e));
+      }
+      off += static_cast<size_t>(n);
+    }
+    if (::fdatasync(fd) != 0) {
       int e = errno;
       ::close(fd);
-      fail(Errc::io, "ledger: write to " + path.string() + " failed: " + std::strerror(e));
+      fail(Errc::io, "ledger: fdatasync of " + path.string() + " failed: " + std::strerror(e));
     }
-    off += static_cast<size_t>(n);
+    ::close(fd);
+    if (created) {  // a new file's directory entry must be durable too
+      int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+      }
+    }
   }
-  ::fsync(fd);
-  ::close(fd);
 }
 
 std::vector<LedgerRecord> Ledger::read(const std::string& since, size_t* skipped) const {
@@ -85,6 +148,9 @@ std::vector<LedgerRecord> Ledger::read(const std::string& since, size_t* skipped
   for (const auto& e : std::filesystem::directory_iterator(dir_, ec))
     if (e.path().extension() == ".jsonl") files.push_back(e.path());
   std::sort(files.begin(), files.end());
+  // An attempt's outcome line replaces its "sent" line in place; both carry the send time, so
+  // they are in the same month's file.
+  std::map<std::string, size_t> open_attempts;
   for (const auto& f : files) {
     // Skip whole months before `since`.
     std::string month = f.stem().string();
@@ -98,12 +164,23 @@ std::vector<LedgerRecord> Ledger::read(const std::string& since, size_t* skipped
       try {
         auto r = LedgerRecord::from_json(j);
         if (!since.empty() && r.time < since) continue;
+        if (!r.attempt.empty()) {
+          auto it = open_attempts.find(r.attempt);
+          if (it != open_attempts.end() && !r.sent_line) {
+            out[it->second] = std::move(r);
+            open_attempts.erase(it);
+            continue;
+          }
+          if (r.sent_line) open_attempts[r.attempt] = out.size();
+        }
         out.push_back(std::move(r));
       } catch (const std::exception&) {
         ++bad;
       }
     }
   }
+  for (const auto& [_, i] : open_attempts) out[i].status = "sent";  // no outcome: killed, or still running
+  for (auto& r : out) r.sent_line = false;
   if (skipped) *skipped = bad;
   return out;
 }
@@ -126,8 +203,7 @@ std::string Budget::period_key(const std::string& t) const {
   return "all";
 }
 
-double Budget::spent(const std::string& key) const {
-  std::lock_guard<std::mutex> lk(mu_);
+double Budget::spent_locked(const std::string& key) const {
   auto p = period_key(iso_now());
   if (key.empty()) {
     auto it = global_.find(p);
@@ -139,25 +215,54 @@ double Budget::spent(const std::string& key) const {
   return k == it->second.end() ? 0 : k->second;
 }
 
-void Budget::check(const std::string& key) const {
-  if (cfg_.global_usd > 0) {
-    double s = spent("");
-    if (s >= cfg_.global_usd)
-      throw ProviderError(ErrorKind::budget, "global budget exhausted: spent $" + std::to_string(s) + " of $" + std::to_string(cfg_.global_usd));
-  }
-  if (!key.empty()) {
-    auto it = cfg_.keys.find(key);
-    if (it != cfg_.keys.end()) {
-      double s = spent(key);
-      if (s >= it->second)
-        throw ProviderError(ErrorKind::budget, "budget for key '" + key + "' exhausted: spent $" + std::to_string(s) + " of $" + std::to_string(it->second));
-    }
-  }
+double Budget::spent(const std::string& key) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return spent_locked(key);
 }
 
-void Budget::add(const std::string& key, double cost) {
-  if (cost <= 0) return;
+double Budget::reserved(const std::string& key) const {
   std::lock_guard<std::mutex> lk(mu_);
+  double sum = 0;
+  for (const auto& [_, h] : holds_)
+    if (key.empty() || h.key == key) sum += h.usd;
+  return sum;
+}
+
+bool Budget::limited(const std::string& key) const { return cfg_.global_usd > 0 || (!key.empty() && cfg_.keys.count(key)); }
+
+namespace {
+std::string usd(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "$%.6g", v);
+  return b;
+}
+}  // namespace
+
+uint64_t Budget::reserve(const std::string& key, double worst, const std::string& what) {
+  if (!limited(key)) return 0;
+  std::lock_guard<std::mutex> lk(mu_);
+  auto over = [&](const std::string& k, double limit, const std::string& label) {
+    double held = 0;
+    for (const auto& [_, h] : holds_)
+      if (k.empty() || h.key == k) held += h.usd;
+    const double s = spent_locked(k);
+    if (s + held + worst > limit)
+      throw ProviderError(ErrorKind::budget, label + " would be exceeded: spent " + usd(s) + ", " + usd(held) +
+                                                 " reserved by calls in flight, and up to " + usd(worst) + " for this call (" + what +
+                                                 ") against a limit of " + usd(limit));
+  };
+  if (cfg_.global_usd > 0) over("", cfg_.global_usd, "the global budget");
+  if (!key.empty())
+    if (auto it = cfg_.keys.find(key); it != cfg_.keys.end()) over(key, it->second, "the budget for key '" + key + "'");
+  const uint64_t id = next_hold_++;
+  holds_[id] = {key, worst};
+  return id;
+}
+
+void Budget::settle(uint64_t reservation, const std::string& key, double cost) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (reservation) holds_.erase(reservation);
+  if (cost <= 0) return;
   auto p = period_key(iso_now());
   global_[p] += cost;
   if (!key.empty()) per_key_[p][key] += cost;

@@ -1,8 +1,15 @@
-// The privacy ledger: one JSON line per request that left the machine (time, provider, model,
-// tokens, cost, request id, memory ids, gateway key name; never a secret), appended to
-// <dir>/YYYY-MM.jsonl with O_APPEND and fsync so a crash loses at most the record in flight.
-// Budgets read their spend back from it.
+// The privacy ledger: what left the machine (time, provider, model, tokens, cost, request id,
+// memory ids, gateway key name; never a secret), appended to <dir>/YYYY-MM.jsonl.
+//
+// Each attempt at a remote provider writes two lines: a "sent" line that is on disk before the
+// first byte goes out, and an outcome line (ok, an error kind, or cancelled, with the tokens
+// seen) when it ends. Appends are group-committed: concurrent callers share one write and one
+// fdatasync, and append() returns once its line is durable. Reading folds the pair into one
+// record; a "sent" line with no outcome (the process was killed, or the call is still running)
+// reads as status "sent" with the estimated input cost. Budgets read their spend back from it.
 #pragma once
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -19,7 +26,10 @@ struct LedgerRecord {
   std::string provider;
   std::string model;
   std::string key;     // gateway key name ("" = none)
-  std::string status;  // "ok" or an error kind
+  std::string status;  // "ok", an error kind, "cancelled", or "sent" (no outcome recorded)
+  std::string attempt;  // joins an attempt's "sent" line to its outcome line
+  bool sent_line = false;  // this is the line written before sending
+  bool estimated = false;  // tokens are hearth's estimate (the provider reported none)
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   double cost_usd = 0;
@@ -32,33 +42,58 @@ class Ledger {
  public:
   explicit Ledger(std::filesystem::path dir);
   const std::filesystem::path& dir() const { return dir_; }
+  // Returns when the line is on disk (fdatasync); throws Error(io) when it could not be written.
   void append(LedgerRecord r);
-  // Records with time >= since (a "YYYY-MM-DD" prefix compare; "" = all). Malformed lines are
-  // skipped and counted in *skipped.
+  // Records with time >= since (a "YYYY-MM-DD" prefix compare; "" = all), each attempt's two
+  // lines folded into one. Malformed lines are skipped and counted in *skipped.
   std::vector<LedgerRecord> read(const std::string& since = "", size_t* skipped = nullptr) const;
+  uint64_t commits() const;  // fdatasync calls so far (for tests of the grouping)
 
  private:
+  struct Line {
+    std::string month, text;
+  };
+  void write_batch(const std::vector<Line>& batch);
   std::filesystem::path dir_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Line> pending_;
+  uint64_t queued_ = 0, durable_ = 0, commits_ = 0;
+  bool flushing_ = false;
+  std::deque<std::pair<std::pair<uint64_t, uint64_t>, std::string>> failed_;  // [from, to] -> error
 };
 
 std::string iso_now();
 
-// Spend limits checked before each call; spend is loaded from the ledger and kept current.
+// Spend limits; spend is loaded from the ledger and kept current. Each call first reserves its
+// worst-case cost, and is refused if spend plus what calls in flight have reserved plus that
+// would pass a limit; when it ends the reservation is replaced by what it cost. So concurrent
+// calls cannot together overshoot a budget.
 class Budget {
  public:
   Budget(BudgetConfig cfg, const Ledger* ledger);
-  // Throws ProviderError(budget) when the global or the key's limit is already spent.
-  void check(const std::string& key) const;
-  void add(const std::string& key, double cost_usd);
-  double spent(const std::string& key = "") const;  // "" = global
+  // Whether any limit applies to calls with this key.
+  bool limited(const std::string& key) const;
+  // Throws ProviderError(budget) naming the limit, spend, reserved and this call's worst case.
+  uint64_t reserve(const std::string& key, double worst_usd, const std::string& what);
+  // Ends a reservation (0 = none): its worst case is released and `cost_usd` is spent.
+  void settle(uint64_t reservation, const std::string& key, double cost_usd);
+  double spent(const std::string& key = "") const;     // "" = global
+  double reserved(const std::string& key = "") const;  // by calls in flight
 
  private:
   std::string period_key(const std::string& iso_time) const;
+  double spent_locked(const std::string& key) const;
   BudgetConfig cfg_;
   mutable std::mutex mu_;
   std::map<std::string, double> global_;                          // period -> spend
   std::map<std::string, std::map<std::string, double>> per_key_;  // period -> key -> spend
+  struct Hold {
+    std::string key;
+    double usd;
+  };
+  std::map<uint64_t, Hold> holds_;
+  uint64_t next_hold_ = 1;
 };
 
 }  // namespace hearth::router

@@ -259,23 +259,61 @@ void Router::record_latency(const std::string& ref, double ttft, double total, i
   ++s.samples;
 }
 
-void Router::record_ledger(const ChatRequest& req, const Target& t, const std::string& status, const Usage& u, double cost) {
-  if (!t.remote || !ledger_) return;
+LedgerRecord Router::record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate) {
   LedgerRecord r;
-  r.request_id = req.request_id;
+  r.time = iso_now();
+  r.request_id = sent.request_id;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    char id[24];
+    std::snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(rng_()));
+    r.attempt = id;
+  }
   r.provider = t.entry.provider;
   r.model = t.entry.model;
-  r.key = req.api_key_id;
+  r.key = sent.api_key_id;
+  r.status = "sent";
+  r.sent_line = true;
+  r.estimated = true;
+  r.input_tokens = input_estimate;
+  r.cost_usd = cost_of(t.entry, Usage{input_estimate, 0, 0});  // what a killed attempt counts as
+  r.memory_ids = sent.memory_ids;
+  try {
+    ledger_->append(r);
+  } catch (const Error& e) {
+    throw ProviderError(ErrorKind::refused, std::string("not sent to ") + t.ref() + ": the ledger could not record it (" + e.what() + ")");
+  }
+  return r;
+}
+
+void Router::record_outcome(LedgerRecord r, const std::string& status, const Usage& u, bool estimated, double cost) {
+  r.sent_line = false;
   r.status = status;
   r.input_tokens = u.input_tokens;
   r.output_tokens = u.output_tokens;
+  r.estimated = estimated;
   r.cost_usd = cost;
-  r.memory_ids = req.memory_ids;
   try {
     ledger_->append(std::move(r));
   } catch (const Error& e) {
+    // The "sent" line is on disk; reading it back counts the attempt at its estimate.
     log::error(std::string("router: ") + e.what());
   }
+}
+
+// The most an attempt can cost: its input (estimated) plus as many output tokens as it may
+// generate: max_tokens, else what the model's context leaves, else 4096.
+static double worst_case_cost(const Target& t, const ChatRequest& sent, int64_t input_estimate) {
+  int64_t out = 4096;
+  if (sent.max_tokens) out = std::max(0, *sent.max_tokens);
+  else if (t.entry.caps.context_length > 0) out = std::max<int64_t>(0, t.entry.caps.context_length - input_estimate);
+  return cost_of(t.entry, Usage{input_estimate, out, 0});
+}
+
+static size_t output_bytes(const ChatResponse& r) {
+  size_t n = r.message.content.size() + r.message.reasoning.size();
+  for (const auto& c : r.message.tool_calls) n += c.name.size() + c.arguments.size();
+  return n;
 }
 
 RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const Call& call) {
@@ -297,11 +335,35 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
     ChatRequest sent = req;
     sent.model = t.entry.model;
     if (req.for_target) req.for_target(sent, pname, t.remote);
+    const int64_t input_estimate = estimate_input_tokens(sent);
+    const bool ledgered = t.remote && ledger_;
     bool moved_on = false;
     for (int attempt = 0; attempt <= cfg_.retry.retries_per_model && !moved_on; ++attempt) {
       if (total >= cfg_.retry.max_attempts) break;
       if (attempt > 0 && !breaker_allows(circuit)) break;
-      budget_->check(req.api_key_id);
+      uint64_t hold = 0;
+      try {
+        if (budget_->limited(req.api_key_id)) {
+          const double worst = worst_case_cost(t, sent, input_estimate);
+          if (worst > 0)
+            hold = budget_->reserve(req.api_key_id, worst,
+                                    t.ref() + ", ~" + std::to_string(input_estimate) + " input tokens" +
+                                        (sent.max_tokens ? ", max_tokens " + std::to_string(*sent.max_tokens) : ""));
+        }
+      } catch (const ProviderError& e) {
+        info.attempts.push_back({pname, t.entry.model, error_kind_name(e.kind()), e.what(), 0, 0});
+        throw RouteError(e, info);
+      }
+      LedgerRecord sent_line;
+      if (ledgered) {
+        try {
+          sent_line = record_sent(sent, t, input_estimate);
+        } catch (const ProviderError& e) {
+          budget_->settle(hold, req.api_key_id, 0);
+          info.attempts.push_back({pname, t.entry.model, error_kind_name(e.kind()), e.what(), 0, 0});
+          throw RouteError(e, info);
+        }
+      }
       ++total;
       {
         std::lock_guard<std::mutex> lk(mu_);
@@ -309,8 +371,23 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
       }
       double t0 = now();
       Attempt a{pname, t.entry.model, "ok", "", 0, 0};
+      Outcome one;
+      // Tokens and cost of the attempt: the provider's usage, else hearth's estimate (never $0
+      // for tokens that were sent or received).
+      auto settle = [&](const std::string& status, bool charge_input) {
+        Usage u = one.usage;
+        bool estimated = false;
+        if (!one.usage_reported) {
+          u.input_tokens = charge_input ? input_estimate : 0;
+          u.output_tokens = static_cast<int64_t>((one.output_bytes + 3) / 4);
+          estimated = true;
+        }
+        const double cost = cost_of(t.entry, u);
+        budget_->settle(hold, req.api_key_id, cost);
+        if (ledgered) record_outcome(sent_line, status, u, estimated, cost);
+        return cost;
+      };
       try {
-        RouteInfo one;
         call(t, *provider(pname), one, &delivered, sent);
         a.latency_ms = now() - t0;
         info.attempts.push_back(a);
@@ -324,7 +401,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         info.model = t.entry.model;
         info.latency_ms = now() - t_start;
         info.ttft_ms = one.ttft_ms > 0 ? one.ttft_ms - t_start : info.latency_ms;
-        info.cost_usd = one.cost_usd;
+        info.cost_usd = settle("ok", true);
         log::info("router: " + t.ref() + " ok in " + std::to_string(a.latency_ms) + " ms");
         return info;
       } catch (const ProviderError& e) {
@@ -339,11 +416,13 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
           ++stats_[t.ref()].failed;
         }
         log::info("router: " + t.ref() + " failed (" + a.status + "): " + a.error);
+        // A cancelled call was being processed upstream, and so was one that had produced
+        // tokens: both are charged. A provider's error answer is not billed.
+        settle(a.status, e.kind() == ErrorKind::cancelled || one.output_bytes > 0 || one.usage_reported);
         if (e.kind() == ErrorKind::cancelled) {
           breaker_result(circuit, true);  // the client left; not the provider's fault
           throw RouteError(e, info);
         }
-        if (t.remote) record_ledger(sent, t, a.status, {}, 0);
         // An in-process engine that is full is this server's own queue speaking: answer the
         // client at once (503 + Retry-After) rather than holding it here, and do not count it
         // against the provider's health.
@@ -369,6 +448,13 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
           wait = base * jitter;
         }
         if (total < cfg_.retry.max_attempts) opts_.sleep_ms(wait);
+      } catch (...) {  // not a provider's error (a bug, out of memory): still settled and recorded
+        {
+          std::lock_guard<std::mutex> lk(mu_);
+          --stats_[t.ref()].in_flight;
+        }
+        settle("error", true);
+        throw;
       }
     }
     if (total >= cfg_.retry.max_attempts) break;
@@ -382,31 +468,36 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
 ChatResponse Router::chat(const ChatRequest& req) {
   ChatResponse out;
   auto targets = plan(req);
-  auto info = run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest& sent) {
+  auto info = run(req, targets, [&](const Target& t, Provider& p, Outcome& one, bool*, const ChatRequest& sent) {
     double t0 = now();
     out = p.chat(sent);
     double total = now() - t0;
     record_latency(t.ref(), total, total, out.usage.output_tokens);
-    one.cost_usd = cost_of(t.entry, out.usage);
-    budget_->add(req.api_key_id, one.cost_usd);
-    record_ledger(sent, t, "ok", out.usage, one.cost_usd);
+    one.usage = out.usage;
+    one.usage_reported = out.usage.input_tokens > 0 || out.usage.output_tokens > 0;
+    one.output_bytes = output_bytes(out);
   });
   out.route = std::move(info);
   return out;
 }
 
-void Router::relay(const ChatRequest& req, const Target& t, Provider& p, RouteInfo& one, bool* delivered, bool* started,
-                   const StreamSink& sink, const StreamStart& start) {
+void Router::relay(const Target& t, Provider& p, Outcome& one, bool* delivered, bool* started, const StreamSink& sink,
+                   const StreamStart& start) {
   double t0 = now(), first = 0;
-  Usage usage;
   start(p, t.entry.model, [&](const StreamEvent& e) {
     if (e.kind == StreamEvent::Kind::start) {
       if (*started) return true;  // a fallback's start is not repeated to the client
       *started = true;
     } else if (e.kind == StreamEvent::Kind::usage) {
-      usage = e.usage;
+      one.usage = e.usage;
+      one.usage_reported = e.usage.input_tokens > 0 || e.usage.output_tokens > 0;
     } else if (e.kind != StreamEvent::Kind::finish) {
-      if (first == 0) first = now();
+      if (first == 0) {
+        first = now();
+        one.ttft_ms = first;
+      }
+      // Echoed prompt text is input, not output.
+      if (!e.echo) one.output_bytes += e.text.size() + e.name.size() + e.arguments.size();
       *delivered = true;
     }
     return sink(e);
@@ -414,17 +505,14 @@ void Router::relay(const ChatRequest& req, const Target& t, Provider& p, RouteIn
   double end = now();
   if (first == 0) first = end;
   one.ttft_ms = first;
-  record_latency(t.ref(), first - t0, end - t0, usage.output_tokens);
-  one.cost_usd = cost_of(t.entry, usage);
-  budget_->add(req.api_key_id, one.cost_usd);
-  record_ledger(req, t, "ok", usage, one.cost_usd);
+  record_latency(t.ref(), first - t0, end - t0, one.usage.output_tokens);
 }
 
 RouteInfo Router::stream(const ChatRequest& req, const StreamSink& sink) {
   auto targets = plan(req);
   bool started = false;
-  return run(req, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered, const ChatRequest& sent) {
-    relay(sent, t, p, one, delivered, &started, sink,
+  return run(req, targets, [&](const Target& t, Provider& p, Outcome& one, bool* delivered, const ChatRequest& sent) {
+    relay(t, p, one, delivered, &started, sink,
           [&](Provider& prov, const std::string&, const StreamSink& s) { prov.chat_stream(sent, s); });
   });
 }
@@ -445,8 +533,8 @@ RouteInfo Router::stream_completion(const CompletionRequest& req, const StreamSi
   ChatRequest view = routing_view(req);
   auto targets = plan(view);
   bool started = false;
-  return run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool* delivered, const ChatRequest&) {
-    relay(view, t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
+  return run(view, targets, [&](const Target& t, Provider& p, Outcome& one, bool* delivered, const ChatRequest&) {
+    relay(t, p, one, delivered, &started, sink, [&](Provider& prov, const std::string& model, const StreamSink& s) {
       CompletionRequest up = req;
       up.model = model;
       prov.completion_stream(up, s);
@@ -460,16 +548,16 @@ ChatResponse Router::completion(const CompletionRequest& req) {
   ChatRequest view = routing_view(req);
   ChatResponse out;
   auto targets = plan(view);
-  auto info = run(view, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest&) {
+  auto info = run(view, targets, [&](const Target& t, Provider& p, Outcome& one, bool*, const ChatRequest&) {
     CompletionRequest up = req;
     up.model = t.entry.model;
     double t0 = now();
     out = p.completion(up);
     double total = now() - t0;
     record_latency(t.ref(), total, total, out.usage.output_tokens);
-    one.cost_usd = cost_of(t.entry, out.usage);
-    budget_->add(req.api_key_id, one.cost_usd);
-    record_ledger(view, t, "ok", out.usage, one.cost_usd);
+    one.usage = out.usage;
+    one.usage_reported = out.usage.input_tokens > 0 || out.usage.output_tokens > 0;
+    one.output_bytes = output_bytes(out);
   });
   out.route = std::move(info);
   return out;
@@ -505,6 +593,7 @@ EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
   ChatRequest probe;
   probe.model = req.model;
   probe.api_key_id = req.api_key_id;
+  for (const auto& text : req.input) probe.messages.push_back({Role::user, text});  // for the input estimate
   Strategy s;
   auto targets = resolve(req.model, &s);
   if (opts_.local_only) {
@@ -524,13 +613,13 @@ EmbeddingResponse Router::embed(const EmbeddingRequest& req) {
                                                     " has no embeddings API; route embeddings to an openai, gemini, ollama or local model")
         .with_param("model");
   EmbeddingResponse out;
-  auto info = run(probe, targets, [&](const Target& t, Provider& p, RouteInfo& one, bool*, const ChatRequest&) {
+  probe.max_tokens = 0;  // embeddings produce no output tokens
+  auto info = run(probe, targets, [&](const Target& t, Provider& p, Outcome& one, bool*, const ChatRequest&) {
     EmbeddingRequest up = req;
     up.model = t.entry.model;
     out = p.embed(up);
-    one.cost_usd = cost_of(t.entry, out.usage);
-    budget_->add(req.api_key_id, one.cost_usd);
-    record_ledger(probe, t, "ok", out.usage, one.cost_usd);
+    one.usage = out.usage;
+    one.usage_reported = out.usage.input_tokens > 0;
   });
   out.route = std::move(info);
   return out;

@@ -96,21 +96,32 @@ class Router : public Provider {
   Budget& budget() { return *budget_; }
 
  private:
+  // What one attempt produced, filled in as it goes so that a failed or cancelled attempt still
+  // reports what it had seen.
+  struct Outcome {
+    double ttft_ms = 0;        // clock time of the first streamed token (0 = none)
+    Usage usage;               // as the provider reported it
+    bool usage_reported = false;
+    size_t output_bytes = 0;   // text, reasoning and tool-call bytes received
+  };
   // `sent` is the request as this target gets it: model set to the target's, for_target applied.
-  using Call = std::function<void(const Target&, Provider&, RouteInfo&, bool* delivered, const ChatRequest& sent)>;
+  using Call = std::function<void(const Target&, Provider&, Outcome&, bool* delivered, const ChatRequest& sent)>;
   RouteInfo run(const ChatRequest& req, std::vector<Target> targets, const Call& call);
   // One streamed attempt: relays events (a fallback's start is not repeated), marks delivery,
   // then records latency, cost, budget and ledger. `start` runs the provider's stream.
   using StreamStart = std::function<void(Provider&, const std::string& upstream_model, const StreamSink&)>;
-  void relay(const ChatRequest& req, const Target& t, Provider& p, RouteInfo& one, bool* delivered, bool* started,
-             const StreamSink& sink, const StreamStart& start);
+  void relay(const Target& t, Provider& p, Outcome& one, bool* delivered, bool* started, const StreamSink& sink,
+             const StreamStart& start);
   std::vector<Target> resolve(const std::string& name, Strategy* strategy);
   Target target_for(const std::string& ref);
   std::shared_ptr<Provider> provider(const std::string& name);
   bool breaker_allows(const std::string& provider);
   void breaker_result(const std::string& provider, bool ok);
   void record_latency(const std::string& ref, double ttft_ms, double total_ms, int64_t out_tokens);
-  void record_ledger(const ChatRequest& req, const Target& t, const std::string& status, const Usage& u, double cost);
+  // The line written before an attempt leaves the machine; throws ProviderError(refused) when it
+  // cannot be written (nothing is sent that the ledger does not hold).
+  LedgerRecord record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate);
+  void record_outcome(LedgerRecord rec, const std::string& status, const Usage& u, bool estimated, double cost);
   double now() const { return opts_.now_ms(); }
 
   RouterConfig cfg_;

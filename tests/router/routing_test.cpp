@@ -2,7 +2,9 @@
 // policies, budgets, ledger and --local-only.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "router/provider_local.h"
 #include "router/router.h"
@@ -322,29 +324,47 @@ TEST(RouterRouting, BudgetsAndLedger) {
     test::openai_reply(q, s, "paid");
   });
   Env env;
-  // 10 in * 1000 + 4 out * 2000 per million = $0.018 per call.
-  std::string y = env.yaml(a.url(), b.url(), "budgets: {period: month, global_usd: 1.0, keys: {team: 0.02}}\n");
+  // 10 in * 1000 + 4 out * 2000 per million = $0.018 per call; reserved beforehand: ~4 input
+  // tokens estimated + max_tokens 4 = $0.012.
+  std::string y = env.yaml(a.url(), b.url(), "budgets: {period: month, global_usd: 1.0, keys: {team: 0.04}}\n");
   {
     Router r(parse_config(y), env.opts());
     auto req = ask("am");
     req.api_key_id = "team";
+    req.max_tokens = 4;
     req.memory_ids = {"mem-1", "mem-2"};
     auto resp = r.chat(req);
     EXPECT_NEAR(resp.route.cost_usd, 0.018, 1e-9);
-    r.chat(req);  // $0.018 spent < $0.02: allowed
+    r.chat(req);  // $0.018 spent + $0.012 reserved <= $0.04: allowed
     try {
-      r.chat(req);
+      r.chat(req);  // $0.036 + $0.012 > $0.04
       FAIL();
     } catch (const ProviderError& e) {
       EXPECT_EQ(e.kind(), ErrorKind::budget);
+      EXPECT_NE(std::string(e.what()).find("the budget for key 'team' would be exceeded: spent $0.036, $0 reserved by calls in flight, "
+                                           "and up to $0.012 for this call (a:a-model, ~4 input tokens, max_tokens 4) against a limit of $0.04"),
+                std::string::npos)
+          << e.what();
     }
     EXPECT_EQ(a.hits, 2);
-    EXPECT_EQ(r.chat(ask("am")).message.content, "paid");  // other callers still have global budget
+    auto other = ask("am");
+    other.max_tokens = 4;
+    EXPECT_EQ(r.chat(other).message.content, "paid");  // other callers still have global budget
+    // Without max_tokens the worst case is the rest of the context (100,000 tokens at $2000/M).
+    try {
+      r.chat(ask("am"));
+      FAIL();
+    } catch (const ProviderError& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::budget);
+      EXPECT_NE(std::string(e.what()).find("the global budget would be exceeded"), std::string::npos) << e.what();
+    }
+    EXPECT_DOUBLE_EQ(r.budget().reserved(), 0);
   }
   // Spend persists through the ledger into a new router.
   Router r2(parse_config(y), env.opts());
   auto req = ask("am");
   req.api_key_id = "team";
+  req.max_tokens = 4;
   EXPECT_THROW(r2.chat(req), ProviderError);
   Ledger ledger(env.dir / "ledger");
   auto recs = ledger.read();
@@ -355,6 +375,171 @@ TEST(RouterRouting, BudgetsAndLedger) {
   EXPECT_EQ(recs[0].key, "team");
   EXPECT_EQ(recs[0].memory_ids, (std::vector<std::string>{"mem-1", "mem-2"}));
   EXPECT_EQ(recs[0].request_id, "req-1");
+}
+
+// Ten calls at once under a budget that holds two: each reserves its worst case before it is
+// sent, so the budget is never passed (it was: 10 parallel calls under $0.005 spent $0.015).
+TEST(RouterRouting, ConcurrentCallsCannotOvershootABudget) {
+  FakeUpstream a, b;
+  std::atomic<int> in_flight{0}, most{0};
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    int now = ++in_flight;
+    for (int m = most; now > m && !most.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    --in_flight;
+    test::openai_reply(q, s, "paid");  // usage: 10 in, 4 out = $0.018
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url(), "budgets: {period: all, global_usd: 0.05}\n")), env.opts());
+  std::atomic<int> ok{0}, refused{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 10; ++i)
+    callers.emplace_back([&] {
+      ChatRequest req;
+      req.model = "am";
+      req.max_tokens = 4;
+      req.messages.push_back({Role::user, std::string(28, 'x')});  // estimated at 10 input tokens
+      try {
+        r.chat(req);
+        ++ok;
+      } catch (const ProviderError& e) {
+        if (e.kind() == ErrorKind::budget) ++refused;
+      }
+    });
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(ok, 2);
+  EXPECT_EQ(refused, 8);
+  EXPECT_EQ(a.hits, 2);
+  EXPECT_NEAR(r.budget().spent(), 0.036, 1e-9);
+  EXPECT_LE(r.budget().spent(), 0.05);
+  EXPECT_DOUBLE_EQ(r.budget().reserved(), 0);
+}
+
+// An upstream that reports no usage is charged hearth's estimate, not $0, and the ledger says so.
+TEST(RouterRouting, NoUsageFromUpstreamIsCountedByEstimate) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request&, httplib::Response& s) {
+    json reply = {{"id", "x"}, {"object", "chat.completion"}, {"model", "a-model"},
+                  {"choices", json::array({{{"index", 0}, {"message", {{"role", "assistant"}, {"content", std::string(40, 'y')}}},
+                                            {"finish_reason", "stop"}}})}};
+    s.set_content(reply.dump(), "application/json");
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  ChatRequest req = ask("am");
+  req.messages[0].content = std::string(28, 'x');
+  auto resp = r.chat(req);
+  // 10 input tokens (28 + 8 bytes / 4 + 1) and 10 output (40 bytes / 4), at $1000 and $2000/M.
+  EXPECT_NEAR(resp.route.cost_usd, 0.03, 1e-9);
+  auto recs = Ledger(env.dir / "ledger").read();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].status, "ok");
+  EXPECT_TRUE(recs[0].estimated);
+  EXPECT_EQ(recs[0].input_tokens, 10);
+  EXPECT_EQ(recs[0].output_tokens, 10);
+}
+
+// A stream the client abandons reached the provider: it is recorded as cancelled, with the tokens
+// seen so far, and charged.
+TEST(RouterRouting, CancelledStreamIsRecordedWithTheTokensSeen) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    test::openai_reply(q, s, std::string(60, 'z'));  // 20 deltas of 3 bytes
+  });
+  Env env;
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  ChatRequest req = ask("am");
+  int deltas = 0;
+  try {
+    r.stream(req, [&](const StreamEvent& e) { return e.kind != StreamEvent::Kind::text || ++deltas < 4; });
+    FAIL() << "the stream should end as cancelled";
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::cancelled) << e.what();
+  }
+  EXPECT_EQ(a.hits, 1);
+  auto recs = Ledger(env.dir / "ledger").read();
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].status, "cancelled");
+  EXPECT_EQ(recs[0].model, "a-model");
+  EXPECT_TRUE(recs[0].estimated);
+  EXPECT_EQ(recs[0].input_tokens, 4);
+  EXPECT_EQ(recs[0].output_tokens, 3);  // 4 deltas of 3 bytes seen
+  EXPECT_GT(recs[0].cost_usd, 0);
+}
+
+// Appends from many threads share writes and fdatasyncs; each returns once its line is durable,
+// and reading folds each attempt's "sent" and outcome lines into one record.
+TEST(RouterLedger, GroupCommitAndFolding) {
+  auto dir = test::make_temp_dir("ledger-group");
+  Ledger ledger(dir);
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 32; ++i)
+    ts.emplace_back([&, i] {
+      LedgerRecord sent;
+      sent.time = "2026-12-05T10:00:00.000Z";
+      sent.attempt = "att" + std::to_string(i);
+      sent.provider = "p";
+      sent.status = "sent";
+      sent.sent_line = true;
+      sent.input_tokens = 5;
+      sent.cost_usd = 0.5;
+      ledger.append(sent);
+      if (i % 4 == 0) return;  // these never get an outcome (as if the process died)
+      LedgerRecord done = sent;
+      done.sent_line = false;
+      done.status = "ok";
+      done.output_tokens = i;
+      done.cost_usd = 1;
+      ledger.append(done);
+    });
+  for (auto& t : ts) t.join();
+  EXPECT_LT(ledger.commits(), 56u);  // 56 lines, fewer flushes (2 cores: usually far fewer)
+  auto recs = ledger.read();
+  ASSERT_EQ(recs.size(), 32u);
+  int sent = 0;
+  double cost = 0;
+  for (const auto& r : recs) {
+    if (r.status == "sent") {
+      ++sent;
+      EXPECT_EQ(r.output_tokens, 0);
+    } else {
+      EXPECT_EQ(r.status, "ok");
+    }
+    cost += r.cost_usd;
+  }
+  EXPECT_EQ(sent, 8);
+  EXPECT_DOUBLE_EQ(cost, 8 * 0.5 + 24 * 1.0);
+  // A write that fails (directory replaced by a file) is an error to the caller, not silence.
+  std::filesystem::remove_all(dir);
+  { std::ofstream(dir) << "x"; }
+  LedgerRecord r;
+  r.provider = "p";
+  EXPECT_THROW(ledger.append(r), Error);
+  std::filesystem::remove(dir);
+}
+
+// Nothing leaves the machine that the ledger does not hold: when the "sent" line cannot be
+// written, the request is refused before it is sent.
+TEST(RouterRouting, UnwritableLedgerRefusesBeforeSending) {
+  FakeUpstream a, b;
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    ++a.hits;
+    test::openai_reply(q, s, "x");
+  });
+  Env env;
+  { std::ofstream(env.dir / "ledger") << "not a directory"; }
+  Router r(parse_config(env.yaml(a.url(), b.url())), env.opts());
+  try {
+    r.chat(ask("am"));
+    FAIL();
+  } catch (const ProviderError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::refused);
+    EXPECT_NE(std::string(e.what()).find("not sent to a:a-model: the ledger could not record it"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(a.hits, 0);
 }
 
 TEST(RouterRouting, LedgerNeverContainsTheProviderKey) {
