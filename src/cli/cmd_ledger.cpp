@@ -12,11 +12,13 @@ namespace hearth::cli {
 Command ledger_command() {
   return {"ledger", "List requests sent to remote providers and sum spend per provider", [](CLI::App& app) {
     struct Opts {
-      std::string since, config;
+      std::string since, config, by = "provider";
       bool json_out = false;
     };
     auto o = std::make_shared<Opts>();
     app.add_option("--since", o->since, "Only records from this date on (YYYY-MM-DD)");
+    app.add_option("--by", o->by, "Sum spend per provider, model, key or day (default: provider; --json gives all four)")
+        ->check(CLI::IsMember({"provider", "model", "key", "day"}));
     app.add_option("--config", o->config, "Router config (for a custom ledger_dir)");
     app.add_flag("--json", o->json_out, "Machine-readable output");
     return [o]() {
@@ -36,10 +38,17 @@ Command ledger_command() {
         size_t skipped = 0;
         auto records = ledger.read(o->since, &skipped);
         struct Sum { size_t n = 0; int64_t in = 0, out = 0; double cost = 0; };
-        std::map<std::string, Sum> per;
+        // provider, model (provider:model), gateway key ("(none)" without one), UTC day.
+        std::map<std::string, std::map<std::string, Sum>> per;
         Sum total;
         for (const auto& r : records) {
-          for (Sum* s : {&per[r.provider], &total}) {
+          const std::pair<const char*, std::string> dims[] = {{"provider", r.provider},
+                                                              {"model", r.provider + ":" + r.model},
+                                                              {"key", r.key.empty() ? "(none)" : r.key},
+                                                              {"day", r.time.substr(0, 10)}};
+          std::vector<Sum*> sums = {&total};
+          for (const auto& [dim, value] : dims) sums.push_back(&per[dim][value]);
+          for (Sum* s : sums) {
             ++s->n;
             s->in += r.input_tokens;
             s->out += r.output_tokens;
@@ -47,25 +56,32 @@ Command ledger_command() {
           }
         }
         if (o->json_out) {
-          json recs = json::array(), provs = json::object();
+          json recs = json::array();
           for (const auto& r : records) recs.push_back(r.to_json());
-          for (const auto& [p, s] : per)
-            provs[p] = {{"requests", s.n}, {"input_tokens", s.in}, {"output_tokens", s.out}, {"cost_usd", s.cost}};
-          std::printf("%s\n", json{{"records", recs}, {"providers", provs}, {"total_cost_usd", total.cost}, {"skipped_lines", skipped}}.dump().c_str());
+          json out = {{"records", recs}, {"total_cost_usd", total.cost}, {"skipped_lines", skipped}};
+          for (const auto& [dim, name] : {std::pair<std::string, std::string>{"provider", "providers"}, {"model", "models"}, {"key", "keys"}, {"day", "days"}}) {
+            json group = json::object();
+            for (const auto& [v, s] : per[dim])
+              group[v] = {{"requests", s.n}, {"input_tokens", s.in}, {"output_tokens", s.out}, {"cost_usd", s.cost}};
+            out[name] = group;
+          }
+          std::printf("%s\n", out.dump().c_str());
           return kExitOk;
         }
         for (const auto& r : records) {
           std::string mem;
           for (const auto& m : r.memory_ids) mem += (mem.empty() ? "" : ",") + m;
-          std::printf("%s  %-12s %-28s %-8s %7lld in %7lld out  $%.6f%s%s\n", r.time.c_str(), r.provider.c_str(), r.model.c_str(),
-                      r.status.c_str(), static_cast<long long>(r.input_tokens), static_cast<long long>(r.output_tokens), r.cost_usd,
+          // "~": tokens are hearth's estimate (the provider reported none, or no outcome was recorded).
+          std::printf("%s  %-12s %-28s %-9s %s%7lld in %7lld out  $%.6f%s%s%s\n", r.time.c_str(), r.provider.c_str(), r.model.c_str(),
+                      r.status.c_str(), r.estimated ? "~" : " ", static_cast<long long>(r.input_tokens),
+                      static_cast<long long>(r.output_tokens), r.cost_usd, r.key.empty() ? "" : ("  key: " + r.key).c_str(),
                       mem.empty() ? "" : "  memories: ", mem.c_str());
         }
-        std::printf("--- spend per provider%s\n", o->since.empty() ? "" : (" since " + o->since).c_str());
-        for (const auto& [p, s] : per)
-          std::printf("%-12s %5zu requests %9lld in %9lld out  $%.6f\n", p.c_str(), s.n, static_cast<long long>(s.in),
+        std::printf("--- spend per %s%s\n", o->by.c_str(), o->since.empty() ? "" : (" since " + o->since).c_str());
+        for (const auto& [v, s] : per[o->by])
+          std::printf("%-28s %5zu requests %9lld in %9lld out  $%.6f\n", v.c_str(), s.n, static_cast<long long>(s.in),
                       static_cast<long long>(s.out), s.cost);
-        std::printf("total        %5zu requests  $%.6f\n", total.n, total.cost);
+        std::printf("%-28s %5zu requests  $%.6f\n", "total", total.n, total.cost);
         if (skipped) std::fprintf(stderr, "hearth: warning: skipped %zu malformed ledger line(s) in %s\n", skipped, dir.c_str());
         return kExitOk;
       });
