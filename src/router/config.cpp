@@ -191,7 +191,8 @@ void parse_models(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
     size_t i = 0;
     for (const auto& n : ms) {
       std::string where = "models[" + std::to_string(i++) + "]";
-      check_keys(c, n, where, {"name", "provider", "model", "input_price", "output_price", "weight", "capabilities", "context_length"});
+      check_keys(c, n, where, {"name", "provider", "model", "input_price", "output_price", "weight", "capabilities", "context_length",
+                               "max_output_tokens"});
       ModelEntry m;
       m.name = get<std::string>(c, n["name"], where + ".name", "");
       m.provider = get<std::string>(c, n["provider"], where + ".provider", "");
@@ -207,6 +208,8 @@ void parse_models(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
       // hearth's own engine takes GBNF grammars; other providers only when the config says so.
       if (!n["capabilities"] && cfg.providers.at(m.provider).type == "local") m.caps.grammar = true;
       m.caps.context_length = get<int64_t>(c, n["context_length"], where + ".context_length", 0);
+      m.max_output_tokens = get<int64_t>(c, n["max_output_tokens"], where + ".max_output_tokens", 0);
+      if (m.max_output_tokens < 0) c.bad(n["max_output_tokens"], where + ".max_output_tokens", "must not be negative");
       cfg.models.push_back(std::move(m));
     }
   }

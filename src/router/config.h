@@ -18,6 +18,7 @@ struct ModelEntry {
   double input_price = 0;   // USD per million input tokens
   double output_price = 0;  // USD per million output tokens
   double weight = 1;        // weighted policy
+  int64_t max_output_tokens = 0;  // the provider's cap on one reply (0 = unknown); bounds budget reservations
   Capabilities caps;
   std::string ref() const { return provider + ":" + model; }
 };

@@ -302,11 +302,13 @@ void Router::record_outcome(LedgerRecord r, const std::string& status, const Usa
 }
 
 // The most an attempt can cost: its input (estimated) plus as many output tokens as it may
-// generate: max_tokens, else what the model's context leaves, else 4096.
+// generate: max_tokens, else what the model's context leaves, else 4096; never more than the
+// model's max_output_tokens when the config gives one.
 static double worst_case_cost(const Target& t, const ChatRequest& sent, int64_t input_estimate) {
   int64_t out = 4096;
   if (sent.max_tokens) out = std::max(0, *sent.max_tokens);
   else if (t.entry.caps.context_length > 0) out = std::max<int64_t>(0, t.entry.caps.context_length - input_estimate);
+  if (t.entry.max_output_tokens > 0) out = std::min(out, t.entry.max_output_tokens);
   return cost_of(t.entry, Usage{input_estimate, out, 0});
 }
 

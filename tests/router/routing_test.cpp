@@ -360,6 +360,13 @@ TEST(RouterRouting, BudgetsAndLedger) {
     }
     EXPECT_DOUBLE_EQ(r.budget().reserved(), 0);
   }
+  {
+    // A model's max_output_tokens bounds the worst case: 4 input + 10 output tokens = $0.024 fits.
+    auto capped = y;
+    capped.replace(capped.find("context_length: 100000, capabilities: [tools"), 22, "context_length: 100000, max_output_tokens: 10");
+    Router r(parse_config(capped), env.opts());
+    EXPECT_EQ(r.chat(ask("am")).message.content, "paid");
+  }
   // Spend persists through the ledger into a new router.
   Router r2(parse_config(y), env.opts());
   auto req = ask("am");
@@ -368,7 +375,7 @@ TEST(RouterRouting, BudgetsAndLedger) {
   EXPECT_THROW(r2.chat(req), ProviderError);
   Ledger ledger(env.dir / "ledger");
   auto recs = ledger.read();
-  ASSERT_EQ(recs.size(), 3u);
+  ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[0].provider, "a");
   EXPECT_EQ(recs[0].model, "a-model");
   EXPECT_EQ(recs[0].input_tokens, 10);
