@@ -1,7 +1,5 @@
 #include "eval/runner.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -15,6 +13,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/paths.h"
+#include "core/sha256.h"
 #include "eval/cache.h"
 #include "eval/custom.h"
 #include "eval/dataset.h"
@@ -419,15 +418,6 @@ std::map<std::string, std::vector<double>> judge_task(const TaskRun& tr, Judge& 
       for (size_t i = 0; i < v.size(); ++i) by_doc[tr.plans[i].index] = v[i];
     }
   return judged;
-}
-
-std::string sha256_hex(const std::string& s) {
-  unsigned char d[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(d, reinterpret_cast<const unsigned char*>(s.data()), s.size());
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : d) out += {kHex[c >> 4], kHex[c & 15]};
-  return out;
 }
 
 ordered_json sample_record(const TaskRun& tr, const DocPlan& p, const FilterPipeline& fp, DocScore& d) {

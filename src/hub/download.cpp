@@ -1,7 +1,6 @@
 #include "hub/download.h"
 
 #include <httplib.h>
-#include <sodium.h>
 
 #include <charconv>
 #include <cstdio>
@@ -10,6 +9,7 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace hearth::hub {
 namespace {
@@ -24,16 +24,6 @@ Url split_url(const std::string& url) {
   std::smatch m;
   if (!std::regex_match(url, m, re)) fail(Errc::invalid_argument, "not an http(s) URL: " + url);
   return {m[1].str(), m[2].matched ? m[2].str() : "/"};
-}
-
-std::string to_hex(const unsigned char* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += digits[p[i] >> 4];
-    s += digits[p[i] & 15];
-  }
-  return s;
 }
 
 // Hugging Face sends the LFS object's SHA-256 as X-Linked-Etag (ETag on the final hop).
@@ -52,35 +42,26 @@ std::string sha_from_headers(const httplib::Response& res) {
   return "";
 }
 
-void init_sodium() {
-  if (sodium_init() < 0) fail(Errc::internal, "libsodium failed to initialise");
-}
-
-void hash_file_into(crypto_hash_sha256_state& st, const std::string& path) {
+void hash_file_into(Sha256& h, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::vector<char> buf(1 << 20);
   while (in) {
     in.read(buf.data(), buf.size());
     auto n = in.gcount();
-    if (n > 0) crypto_hash_sha256_update(&st, reinterpret_cast<unsigned char*>(buf.data()), n);
+    if (n > 0) h.update(buf.data(), static_cast<size_t>(n));
   }
 }
 
 }  // namespace
 
 std::string sha256_file(const std::string& path) {
-  init_sodium();
   if (!std::filesystem::exists(path)) fail(Errc::not_found, path + ": no such file");
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  hash_file_into(st, path);
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st, out);
-  return to_hex(out, sizeof out);
+  Sha256 h;
+  hash_file_into(h, path);
+  return to_hex(h.finish());
 }
 
 DownloadResult download(const std::string& url, const std::string& dest, const ProgressFn& progress) {
-  init_sodium();
   namespace fs = std::filesystem;
   Url u = split_url(url);
   std::string partial = dest + ".partial";
@@ -102,8 +83,7 @@ DownloadResult download(const std::string& url, const std::string& dest, const P
   uint64_t done = 0;
   int status = 0;
   std::string write_error;
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
+  Sha256 st;
 
   auto on_response = [&](const httplib::Response& res) {
     status = res.status;
@@ -136,7 +116,7 @@ DownloadResult download(const std::string& url, const std::string& dest, const P
       write_error = "disk full or write error on " + partial;
       return false;
     }
-    crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(data), len);
+    st.update(data, len);
     done += len;
     if (progress) progress(done, total);
     return true;
@@ -166,9 +146,7 @@ DownloadResult download(const std::string& url, const std::string& dest, const P
     fail(Errc::network, url + ": connection closed after " + std::to_string(done) + " of " +
                             std::to_string(total) + " bytes; run the same command again to resume");
 
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st, digest);
-  result.sha256 = to_hex(digest, sizeof digest);
+  result.sha256 = to_hex(st.finish());
   result.bytes = done;
   if (!result.expected_sha256.empty() && result.expected_sha256 != result.sha256) {
     fs::remove(partial, ec);

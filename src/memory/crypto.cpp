@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "core/sha256.h"
 
 namespace hearth::memory {
 
@@ -127,12 +128,7 @@ std::string decrypt_bundle(const std::string& in, const std::string& pass) {
   return out;
 }
 
-std::string to_hex(const std::string& b) {
-  std::string out(b.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(b.data()), b.size());
-  out.pop_back();
-  return out;
-}
+std::string to_hex(const std::string& b) { return hearth::to_hex(b.data(), b.size()); }
 
 std::string from_hex(const std::string& h) {
   std::string out(h.size() / 2, '\0');

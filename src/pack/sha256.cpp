@@ -10,35 +10,6 @@
 
 namespace hearth::pack {
 
-Sha256::Sha256() { crypto_hash_sha256_init(&st_); }
-
-void Sha256::update(const void* data, size_t n) {
-  crypto_hash_sha256_update(&st_, static_cast<const unsigned char*>(data), n);
-}
-
-Digest Sha256::finish() {
-  Digest d{};
-  crypto_hash_sha256_final(&st_, d.data());
-  return d;
-}
-
-std::string to_hex(const Digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(64);
-  for (uint8_t b : d) {
-    s += digits[b >> 4];
-    s += digits[b & 15];
-  }
-  return s;
-}
-
-Digest sha256_of(const void* data, size_t n) {
-  Sha256 h;
-  h.update(data, n);
-  return h.finish();
-}
-
 Digest sha256_file_range(int fd, uint64_t offset, uint64_t length, const std::string& name) {
   std::vector<uint8_t> buf(4u << 20);
   Sha256 h;

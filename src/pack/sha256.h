@@ -1,27 +1,16 @@
-// Streaming SHA-256 (libsodium) and hashing of file ranges.
+// Hashing of file ranges for packs (the digest itself is core's SHA-256).
 #pragma once
-#include <sodium.h>
-
-#include <array>
 #include <cstdint>
 #include <string>
 
+#include "core/sha256.h"
+
 namespace hearth::pack {
 
-using Digest = std::array<uint8_t, 32>;
-
-class Sha256 {
- public:
-  Sha256();
-  void update(const void* data, size_t n);
-  Digest finish();
-
- private:
-  crypto_hash_sha256_state st_;
-};
-
-std::string to_hex(const Digest& d);
-Digest sha256_of(const void* data, size_t n);
+using hearth::Digest;
+using hearth::Sha256;
+using hearth::sha256_of;
+using hearth::to_hex;
 // Hashes bytes [offset, offset+length) of the open file `fd`; `name` is used in errors.
 Digest sha256_file_range(int fd, uint64_t offset, uint64_t length, const std::string& name);
 
