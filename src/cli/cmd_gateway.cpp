@@ -54,10 +54,16 @@ Command gateway_command() {
         } catch (const Error&) {
           // no data folder: the Responses API answers but stores nothing
         }
-        bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
-        if (!loopback && gopts.api_keys.empty())
-          log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");
         router::Router r(std::move(cfg), ropts);
+        // Virtual keys from `hearth keys create`, read at each request.
+        try {
+          r.set_keys(std::make_shared<router::KeyStore>(router::KeyStore::default_path()));
+        } catch (const Error& e) {
+          log::warn(std::string("gateway: virtual keys unavailable: ") + e.what());
+        }
+        bool loopback = o->host == "127.0.0.1" || o->host == "::1" || o->host == "localhost";
+        if (!loopback && gopts.api_keys.empty() && !(r.keys() && r.keys()->any_active()))
+          log::warn("gateway: binding " + o->host + " without an API key: anyone who can reach this port can spend your provider credit");
         router::Gateway gw(r, gopts);
         httplib::Server server;
         int threads = o->threads;

@@ -8,6 +8,7 @@ Command chat_command();
 Command eval_command();
 Command gateway_command();
 Command inspect_command();
+Command keys_command();
 Command ledger_command();
 Command logits_command();
 Command mcp_command();
@@ -34,6 +35,7 @@ const std::vector<Command>& commands() {
       eval_command(),
       gateway_command(),
       inspect_command(),
+      keys_command(),
       ledger_command(),
       logits_command(),
       mcp_command(),

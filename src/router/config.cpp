@@ -135,6 +135,22 @@ Strategy parse_strategy(const std::string& s) {
   fail(Errc::invalid_argument, "unknown strategy '" + s + "' (fixed, fallback, cheapest, fastest, weighted, least_busy)");
 }
 
+const char* period_name(Period p) {
+  switch (p) {
+    case Period::day: return "day";
+    case Period::month: return "month";
+    case Period::all: return "all";
+  }
+  return "month";
+}
+
+Period parse_period(const std::string& s) {
+  if (s == "day") return Period::day;
+  if (s == "month") return Period::month;
+  if (s == "all") return Period::all;
+  fail(Errc::invalid_argument, "the period must be day, month or all, not '" + s + "'");
+}
+
 const char* strategy_name(Strategy s) {
   switch (s) {
     case Strategy::fixed: return "fixed";
@@ -301,10 +317,11 @@ void parse_budgets(const Ctx& c, const YAML::Node& root, RouterConfig& cfg) {
   if (auto b = root["budgets"]) {
     check_keys(c, b, "budgets", {"period", "global_usd", "keys"});
     std::string period = get<std::string>(c, b["period"], "budgets.period", "month");
-    if (period == "day") cfg.budgets.period = Period::day;
-    else if (period == "month") cfg.budgets.period = Period::month;
-    else if (period == "all") cfg.budgets.period = Period::all;
-    else c.bad("budgets.period", "must be day, month or all");
+    try {
+      cfg.budgets.period = parse_period(period);
+    } catch (const Error& e) {
+      c.bad(b["period"], "budgets.period", e.what());
+    }
     cfg.budgets.global_usd = get<double>(c, b["global_usd"], "budgets.global_usd", 0);
     if (auto k = b["keys"]) {
       if (!k.IsMap()) c.bad("budgets.keys", "must be a mapping of key name -> USD");

@@ -59,6 +59,8 @@ struct BreakerConfig {
 };
 
 enum class Period { day, month, all };
+const char* period_name(Period p);
+Period parse_period(const std::string& s);  // day, month or all; throws Error(invalid_argument)
 struct BudgetConfig {
   Period period = Period::month;
   double global_usd = 0;                 // 0 = no limit

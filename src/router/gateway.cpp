@@ -99,10 +99,14 @@ void GatewayHandlers::send_error(httplib::Response& res, Dialect d, const Provid
 }
 
 std::string GatewayHandlers::authenticate(const httplib::Request& req) {
-  if (g.opts_.api_keys.empty()) return "";
+  // Once any virtual key exists, every request needs a key.
+  KeyStore* store = g.router_.keys();
+  if (g.opts_.api_keys.empty() && !(store && store->any_active())) return "";
   const std::string presented = presented_key(req.get_header_value("Authorization"), req.get_header_value("x-api-key"));
   for (const auto& [name, secret] : g.opts_.api_keys)
     if (key_matches(presented, secret)) return name;
+  if (store)
+    if (auto k = store->find(presented)) return k->name;
   throw ProviderError(ErrorKind::auth, presented.empty() ? "missing API key (send Authorization: Bearer KEY)" : "invalid API key");
 }
 

@@ -185,39 +185,52 @@ std::vector<LedgerRecord> Ledger::read(const std::string& since, size_t* skipped
   return out;
 }
 
-Budget::Budget(BudgetConfig cfg, const Ledger* ledger) : cfg_(std::move(cfg)) {
-  if (!ledger || (cfg_.global_usd <= 0 && cfg_.keys.empty())) return;
+Budget::Budget(BudgetConfig cfg, const Ledger* ledger) : cfg_(std::move(cfg)), ledger_(ledger) {
+  if (cfg_.global_usd > 0 || !cfg_.keys.empty()) load(ledger_);
+}
+
+void Budget::load(const Ledger* ledger) {
+  if (loaded_ || !ledger) return;
+  loaded_ = true;
   for (const auto& r : ledger->read()) {
-    auto p = period_key(r.time);
-    global_[p] += r.cost_usd;
-    if (!r.key.empty()) per_key_[p][r.key] += r.cost_usd;
+    const std::string day = r.time.substr(0, 10);
+    spend_[""][day] += r.cost_usd;
+    if (!r.key.empty()) spend_[r.key][day] += r.cost_usd;
   }
 }
 
-std::string Budget::period_key(const std::string& t) const {
-  switch (cfg_.period) {
-    case Period::day: return t.substr(0, 10);
-    case Period::month: return t.substr(0, 7);
-    case Period::all: return "all";
-  }
-  return "all";
+void Budget::set_key_limits(KeyLimit fn) {
+  std::lock_guard<std::mutex> lk(mu_);
+  key_limits_ = std::move(fn);
+  load(ledger_);
 }
 
-double Budget::spent_locked(const std::string& key) const {
-  auto p = period_key(iso_now());
-  if (key.empty()) {
-    auto it = global_.find(p);
-    return it == global_.end() ? 0 : it->second;
-  }
-  auto it = per_key_.find(p);
-  if (it == per_key_.end()) return 0;
-  auto k = it->second.find(key);
-  return k == it->second.end() ? 0 : k->second;
+std::optional<std::pair<double, Period>> Budget::key_limit(const std::string& key) const {
+  if (key.empty()) return std::nullopt;
+  if (auto it = cfg_.keys.find(key); it != cfg_.keys.end()) return std::make_pair(it->second, cfg_.period);
+  if (key_limits_) return key_limits_(key);
+  return std::nullopt;
+}
+
+double Budget::spent_locked(const std::string& key, Period period) const {
+  auto it = spend_.find(key);
+  if (it == spend_.end()) return 0;
+  const std::string today = iso_now().substr(0, 10);
+  double sum = 0;
+  for (const auto& [day, usd] : it->second)
+    if (period == Period::all || (period == Period::month && day.compare(0, 7, today, 0, 7) == 0) || day == today) sum += usd;
+  return sum;
 }
 
 double Budget::spent(const std::string& key) const {
   std::lock_guard<std::mutex> lk(mu_);
-  return spent_locked(key);
+  auto lim = key_limit(key);
+  return spent_locked(key, lim ? lim->second : cfg_.period);
+}
+
+double Budget::spent(const std::string& key, Period period) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return spent_locked(key, period);
 }
 
 double Budget::reserved(const std::string& key) const {
@@ -228,7 +241,12 @@ double Budget::reserved(const std::string& key) const {
   return sum;
 }
 
-bool Budget::limited(const std::string& key) const { return cfg_.global_usd > 0 || (!key.empty() && cfg_.keys.count(key)); }
+bool Budget::limited(const std::string& key) const {
+  if (cfg_.global_usd > 0) return true;
+  std::lock_guard<std::mutex> lk(mu_);
+  auto lim = key_limit(key);
+  return lim && lim->first > 0;
+}
 
 namespace {
 std::string usd(double v) {
@@ -241,19 +259,20 @@ std::string usd(double v) {
 uint64_t Budget::reserve(const std::string& key, double worst, const std::string& what) {
   if (!limited(key)) return 0;
   std::lock_guard<std::mutex> lk(mu_);
-  auto over = [&](const std::string& k, double limit, const std::string& label) {
+  auto over = [&](const std::string& k, double limit, Period period, const std::string& label) {
     double held = 0;
     for (const auto& [_, h] : holds_)
       if (k.empty() || h.key == k) held += h.usd;
-    const double s = spent_locked(k);
+    const double s = spent_locked(k, period);
     if (s + held + worst > limit)
-      throw ProviderError(ErrorKind::budget, label + " would be exceeded: spent " + usd(s) + ", " + usd(held) +
+      throw ProviderError(ErrorKind::budget, label + " would be exceeded: spent " + usd(s) +
+                                                 (period == Period::day ? " today" : period == Period::month ? " this month" : "") + ", " + usd(held) +
                                                  " reserved by calls in flight, and up to " + usd(worst) + " for this call (" + what +
                                                  ") against a limit of " + usd(limit));
   };
-  if (cfg_.global_usd > 0) over("", cfg_.global_usd, "the global budget");
-  if (!key.empty())
-    if (auto it = cfg_.keys.find(key); it != cfg_.keys.end()) over(key, it->second, "the budget for key '" + key + "'");
+  if (cfg_.global_usd > 0) over("", cfg_.global_usd, cfg_.period, "the global budget");
+  if (auto lim = key_limit(key); lim && lim->first > 0)
+    over(key, lim->first, lim->second, "the budget for key '" + key + "'");
   const uint64_t id = next_hold_++;
   holds_[id] = {key, worst};
   return id;
@@ -263,9 +282,9 @@ void Budget::settle(uint64_t reservation, const std::string& key, double cost) {
   std::lock_guard<std::mutex> lk(mu_);
   if (reservation) holds_.erase(reservation);
   if (cost <= 0) return;
-  auto p = period_key(iso_now());
-  global_[p] += cost;
-  if (!key.empty()) per_key_[p][key] += cost;
+  const std::string day = iso_now().substr(0, 10);
+  spend_[""][day] += cost;
+  if (!key.empty()) spend_[key][day] += cost;
 }
 
 }  // namespace hearth::router

@@ -11,7 +11,9 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -71,23 +73,33 @@ std::string iso_now();
 // calls cannot together overshoot a budget.
 class Budget {
  public:
+  // A key's own limit (virtual keys): USD and period, or nullopt.
+  using KeyLimit = std::function<std::optional<std::pair<double, Period>>(const std::string& key)>;
   Budget(BudgetConfig cfg, const Ledger* ledger);
+  // Adds limits looked up per key (after those in the config); loads spend from the ledger if
+  // that was not needed before.
+  void set_key_limits(KeyLimit fn);
   // Whether any limit applies to calls with this key.
   bool limited(const std::string& key) const;
   // Throws ProviderError(budget) naming the limit, spend, reserved and this call's worst case.
   uint64_t reserve(const std::string& key, double worst_usd, const std::string& what);
   // Ends a reservation (0 = none): its worst case is released and `cost_usd` is spent.
   void settle(uint64_t reservation, const std::string& key, double cost_usd);
-  double spent(const std::string& key = "") const;     // "" = global
+  // Spend in the current period (the config's, or the key's own); "" = global.
+  double spent(const std::string& key = "") const;
+  double spent(const std::string& key, Period period) const;
   double reserved(const std::string& key = "") const;  // by calls in flight
 
  private:
-  std::string period_key(const std::string& iso_time) const;
-  double spent_locked(const std::string& key) const;
+  std::optional<std::pair<double, Period>> key_limit(const std::string& key) const;
+  double spent_locked(const std::string& key, Period period) const;
+  void load(const Ledger* ledger);
   BudgetConfig cfg_;
+  const Ledger* ledger_ = nullptr;
+  bool loaded_ = false;
+  KeyLimit key_limits_;
   mutable std::mutex mu_;
-  std::map<std::string, double> global_;                          // period -> spend
-  std::map<std::string, std::map<std::string, double>> per_key_;  // period -> key -> spend
+  std::map<std::string, std::map<std::string, double>> spend_;  // key ("" = all) -> UTC day -> USD
   struct Hold {
     std::string key;
     double usd;

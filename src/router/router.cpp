@@ -318,7 +318,40 @@ static size_t output_bytes(const ChatResponse& r) {
   return n;
 }
 
+void Router::set_keys(std::shared_ptr<KeyStore> keys) {
+  keys_ = std::move(keys);
+  if (!keys_) return;
+  budget_->set_key_limits([store = keys_](const std::string& key) -> std::optional<std::pair<double, Period>> {
+    auto k = store->by_name(key);
+    if (!k) return std::nullopt;
+    return std::make_pair(k->budget_usd, k->period);
+  });
+}
+
+std::optional<VirtualKey> Router::admit(const ChatRequest& req) {
+  if (!keys_ || req.api_key_id.empty()) return std::nullopt;
+  auto k = keys_->by_name(req.api_key_id);
+  if (!k) return std::nullopt;
+  if (!k->revoked.empty()) throw ProviderError(ErrorKind::auth, "the key '" + k->name + "' was revoked on " + k->revoked);
+  const std::string model = req.model.empty() ? cfg_.default_model : req.model;
+  if (!k->allows(model)) {
+    std::string list;
+    for (const auto& m : k->models) list += (list.empty() ? "" : ", ") + m;
+    throw ProviderError(ErrorKind::refused, "the key '" + k->name + "' may not use model '" + model + "' (allowed: " + list + ")")
+        .with_param("model");
+  }
+  const double wait = limiter_.admit(k->name, k->rpm, k->tpm, now() / 1000.0);
+  if (wait > 0) {
+    char msg[160];
+    std::snprintf(msg, sizeof msg, "the key '%s' is over its limit of %d requests and %d tokens per minute (0 = none); retry in %.0f s",
+                  k->name.c_str(), k->rpm, k->tpm, wait + 0.5);
+    throw ProviderError(ErrorKind::rate_limit, msg, 429, std::max(1.0, wait));
+  }
+  return k;
+}
+
 RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const Call& call) {
+  const std::optional<VirtualKey> vkey = admit(req);
   RouteInfo info;
   double t_start = now();
   int total = 0;
@@ -386,6 +419,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         }
         const double cost = cost_of(t.entry, u);
         budget_->settle(hold, req.api_key_id, cost);
+        if (vkey && vkey->tpm > 0) limiter_.add_tokens(vkey->name, u.input_tokens + u.output_tokens, now() / 1000.0);
         if (ledgered) record_outcome(sent_line, status, u, estimated, cost);
         return cost;
       };

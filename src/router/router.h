@@ -11,7 +11,9 @@
 #include <random>
 
 #include "router/config.h"
+#include "router/key_store.h"
 #include "router/ledger.h"
+#include "router/rate_limit.h"
 #include "router/provider.h"
 #include "router/provider_local.h"
 
@@ -94,6 +96,10 @@ class Router : public Provider {
   LocalBackendSlot& local() const { return *opts_.local; }
   Ledger* ledger() { return ledger_.get(); }
   Budget& budget() { return *budget_; }
+  // Virtual keys (`hearth keys`): a request whose api_key_id names one gets that key's model
+  // list, requests/tokens per minute and budget.
+  void set_keys(std::shared_ptr<KeyStore> keys);
+  KeyStore* keys() const { return keys_.get(); }
 
  private:
   // What one attempt produced, filled in as it goes so that a failed or cancelled attempt still
@@ -112,6 +118,8 @@ class Router : public Provider {
   using StreamStart = std::function<void(Provider&, const std::string& upstream_model, const StreamSink&)>;
   void relay(const Target& t, Provider& p, Outcome& one, bool* delivered, bool* started, const StreamSink& sink,
              const StreamStart& start);
+  // The request's virtual key, after checking its model list and rate limits (throws).
+  std::optional<VirtualKey> admit(const ChatRequest& req);
   std::vector<Target> resolve(const std::string& name, Strategy* strategy);
   Target target_for(const std::string& ref);
   std::shared_ptr<Provider> provider(const std::string& name);
@@ -128,6 +136,8 @@ class Router : public Provider {
   RouterOptions opts_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<Budget> budget_;
+  std::shared_ptr<KeyStore> keys_;
+  RateLimiter limiter_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Provider>> providers_;
   std::map<std::string, TargetStats> stats_;

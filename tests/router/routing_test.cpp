@@ -341,7 +341,7 @@ TEST(RouterRouting, BudgetsAndLedger) {
       FAIL();
     } catch (const ProviderError& e) {
       EXPECT_EQ(e.kind(), ErrorKind::budget);
-      EXPECT_NE(std::string(e.what()).find("the budget for key 'team' would be exceeded: spent $0.036, $0 reserved by calls in flight, "
+      EXPECT_NE(std::string(e.what()).find("the budget for key 'team' would be exceeded: spent $0.036 this month, $0 reserved by calls in flight, "
                                            "and up to $0.012 for this call (a:a-model, ~4 input tokens, max_tokens 4) against a limit of $0.04"),
                 std::string::npos)
           << e.what();
