@@ -1,5 +1,6 @@
 #include "app/engine_backend.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include "app/harmony_stream.h"
@@ -82,9 +83,11 @@ ProviderError provider_error(const Error& e) {
   }
 }
 
-EngineBackend::EngineBackend(std::shared_ptr<engine::Scheduler> sched, std::string name, std::string chat_template)
+EngineBackend::EngineBackend(std::shared_ptr<engine::Scheduler> sched, std::string name, std::string chat_template,
+                             std::string system)
     : sched_(std::move(sched)),
       name_(std::move(name)),
+      system_(std::move(system)),
       formatter_(sched_->model().file(), sched_->tokenizer(), std::move(chat_template)) {
   const auto& tok = sched_->tokenizer();
   for (const auto& text : engine::tool_marker_tokens(formatter_.tool_syntax()))
@@ -192,7 +195,7 @@ void EngineBackend::chat_stream(const router::ChatRequest& req, const router::St
   engine::GenRequest gen;
   std::string prompt;
   try {
-    prompt = formatter_.render(engine_messages(req.messages), true, {tools, req.thinking, req.reasoning_effort});
+    prompt = formatter_.render(messages_for(req), true, {tools, req.thinking, req.reasoning_effort});
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }
@@ -274,11 +277,18 @@ router::EmbeddingResponse EngineBackend::embed(const router::EmbeddingRequest& r
   return out;
 }
 
+std::vector<engine::ChatMessage> EngineBackend::messages_for(const router::ChatRequest& req) const {
+  auto msgs = engine_messages(req.messages);
+  if (!system_.empty() && std::none_of(msgs.begin(), msgs.end(), [](const engine::ChatMessage& m) { return m.role == "system"; }))
+    msgs.insert(msgs.begin(), engine::ChatMessage{"system", system_});
+  return msgs;
+}
+
 int64_t EngineBackend::count_tokens(const router::ChatRequest& req) {
   check_model(req.model);
   try {
     return static_cast<int64_t>(
-        formatter_.tokenize(engine_messages(req.messages), true, {engine_tools(req.tools), req.thinking, req.reasoning_effort}).size());
+        formatter_.tokenize(messages_for(req), true, {engine_tools(req.tools), req.thinking, req.reasoning_effort}).size());
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::bad_request, std::string("chat template: ") + e.what(), 400);
   }

@@ -16,7 +16,9 @@ namespace hearth::app {
 class EngineBackend : public router::LocalBackend {
  public:
   // `name` is what clients call the model (local:NAME or the NAME alias).
-  EngineBackend(std::shared_ptr<engine::Scheduler> sched, std::string name, std::string chat_template = {});
+  // `system`: the system message for chats that bring none (a pack's persona); "" = none.
+  EngineBackend(std::shared_ptr<engine::Scheduler> sched, std::string name, std::string chat_template = {},
+                std::string system = {});
 
   void chat_stream(const router::ChatRequest& req, const router::StreamSink& sink) override;
   void completion_stream(const router::CompletionRequest& req, const router::StreamSink& sink) override;
@@ -31,11 +33,14 @@ class EngineBackend : public router::LocalBackend {
 
  private:
   void check_model(const std::string& model) const;
+  // The request's messages for the template, the default system message first when it has none.
+  std::vector<engine::ChatMessage> messages_for(const router::ChatRequest& req) const;
   // Submits and relays events; `echo_text` is sent (with the prompt's logprobs) before output.
   void run(engine::GenRequest gen, const router::StreamSink& sink, const std::string* echo_text);
 
   std::shared_ptr<engine::Scheduler> sched_;
   std::string name_;
+  std::string system_;
   engine::ChatFormatter formatter_;
   std::vector<int32_t> marker_tokens_;  // the tool syntax's call markers this vocabulary holds as control tokens
   std::atomic<uint64_t> next_id_{0};  // response ids

@@ -201,6 +201,7 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
   uint64_t bytes = 0;
   try {
     engine::SchedulerOptions so = opts_.sched;
+    so.prefix = m.prefix;
     // A draft model shares one model's vocabulary: it pairs with the default model.
     if (opts_.models.empty() || m.path != opts_.models.front().path) so.draft_model.clear();
     bytes = estimate_model_bytes(m.path, so);
@@ -210,7 +211,7 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
       make_room(e, lk2);
     }
     sched = std::make_shared<engine::Scheduler>(engine::load_model(m.path, opts_.load), so);
-    backend = std::make_shared<EngineBackend>(sched, m.name, opts_.chat_template);
+    backend = std::make_shared<EngineBackend>(sched, m.name, opts_.chat_template, m.system);
   } catch (const ProviderError&) {
     lk.lock();
     e.loading = false;

@@ -27,6 +27,9 @@ namespace hearth::app {
 struct PoolModel {
   std::string name;  // what clients call it
   std::string path;  // the GGUF file
+  // A pack's persona and its precomputed KV (see engine::SchedulerOptions::prefix).
+  std::string system;
+  std::shared_ptr<const model::KvSnapshot> prefix;
 };
 
 struct ModelPoolOptions {

@@ -12,6 +12,8 @@
 #include "memory/serve_augment.h"
 #include "memory/serve_extract.h"
 #include "memory/store.h"
+#include "model/kv_snapshot.h"
+#include "pack/pack.h"
 #include "router/config.h"
 #include "router/gateway.h"
 #include "router/router.h"
@@ -64,6 +66,26 @@ std::function<std::vector<PoolModel>()> model_folder(const ServeOptions& o) {
   };
 }
 
+// The default model, with a pack's persona and precomputed system prompt when it is a pack.
+PoolModel first_model(const ServeOptions& o) {
+  PoolModel m{o.model_name, o.model_path, o.system, nullptr};
+  std::optional<pack::Pack> p;
+  try {
+    p = pack::open_pack(o.model_path);
+  } catch (const Error&) {
+    return m;  // loading the model reports what is wrong with the file
+  }
+  if (!p) return m;
+  if (m.system.empty()) m.system = p->manifest.system;
+  if (p->manifest.kv.size == 0 || m.system != p->manifest.system) return m;
+  try {
+    m.prefix = std::make_shared<model::KvSnapshot>(model::KvSnapshot::parse(pack::read_kv(*p), p->path + ": precomputed KV part"));
+  } catch (const Error& e) {
+    log::warn(std::string("serve: the system prompt will be computed at the first request: ") + e.what());
+  }
+  return m;
+}
+
 }  // namespace
 
 std::string model_name_for(const std::string& path) {
@@ -103,7 +125,7 @@ ModelServer::ModelServer(ServeOptions opts) : opts_(std::move(opts)) {
   ropts.use_ledger = home;  // without a data folder nothing remote is configured (checked above)
   ropts.local = std::make_shared<router::LocalBackendSlot>();
   ModelPoolOptions po;
-  po.models.push_back({opts_.model_name, opts_.model_path});
+  po.models.push_back(first_model(opts_));
   for (const auto& m : opts_.more_models) po.models.push_back(m);
   po.discover = model_folder(opts_);
   po.sched = opts_.sched;

@@ -53,6 +53,9 @@ struct ServeOptions {
   // one is served by it (the response says which); strict_model answers 404 instead.
   bool strict_model = false;
   std::string chat_template;  // overrides the model's template
+  // The system message for chats that bring none; a pack's own when empty (with the pack's
+  // precomputed keys and values of it, when the pack has them).
+  std::string system;
   int http_threads = 0;       // <= 0: enough for many concurrent streams
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;

@@ -1,12 +1,15 @@
 // `hearth pack`: one executable file holding the hearth program, a model and its default flags.
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "cli/command.h"
 #include "core/version.h"
+#include "cli/pack_persona.h"
 #include "cli/pack_run.h"
 #include "core/error.h"
 #include "hub/model_store.h"
@@ -17,8 +20,8 @@ namespace hearth::cli {
 namespace {
 
 struct PackOpts {
-  std::string model, output, name, args, system, runtime, info, verify;
-  bool json = false;
+  std::string model, output, name, args, system, system_file, memory, runtime, info, verify;
+  bool json = false, no_precompute = false;
 };
 
 // Checks the default flags the way `hearth serve` will parse them, so a typo fails now rather
@@ -69,9 +72,29 @@ int create(const PackOpts& o) {
   w.model = hub::resolve_model_path(o.model);
   w.output = o.output;
   w.name = o.name;
-  w.system = o.system;
   w.args = pack::split_args(o.args);
   check_serve_flags(w.args);
+  if (!o.system.empty() && !o.system_file.empty()) fail(Errc::invalid_argument, "give --system or --system-file, not both");
+  std::string system = o.system;
+  if (!o.system_file.empty()) {
+    std::ifstream in(o.system_file, std::ios::binary);
+    if (!in) fail(Errc::not_found, "--system-file: cannot read " + o.system_file);
+    system.assign(std::istreambuf_iterator<char>(in), {});
+    while (!system.empty() && (system.back() == '\n' || system.back() == '\r')) system.pop_back();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const Persona persona = build_persona(w.model, system, o.memory, w.args, !o.no_precompute);
+  w.system = persona.system;
+  w.memories = persona.memories;
+  w.kv = persona.kv;
+  w.kv_tokens = persona.kv_tokens;
+  w.kv_cache_type_k = persona.cache_type_k;
+  w.kv_cache_type_v = persona.cache_type_v;
+  if (!w.kv.empty())
+    std::fprintf(stderr, "hearth pack: system prompt (%llu tokens%s) precomputed in %.1f s: %zu bytes of keys and values\n",
+                 static_cast<unsigned long long>(w.kv_tokens),
+                 persona.memories ? (", " + std::to_string(persona.memories) + " memories").c_str() : "",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), w.kv.size());
   // The default program is the fully static build beside this one, so the file runs on any
   // x86-64 Linux; without it, this (dynamically linked) hearth, with a note below.
   const std::filesystem::path static_runtime = std::filesystem::path(pack::self_path("hearth")).parent_path() / "hearth-static";
@@ -109,7 +132,11 @@ Command pack_command() {
     app.add_option("-o,--output", o->output, "Executable file to write");
     app.add_option("--name", o->name, "Display name (default: the model's general.name)");
     app.add_option("--args", o->args, "Default 'hearth serve' flags, e.g. \"--ctx-size 2048 --parallel 2\"");
-    app.add_option("--system", o->system, "System message for the pack's terminal chat");
+    app.add_option("--system", o->system, "System message (the pack's persona) for chats that bring none");
+    app.add_option("--system-file", o->system_file, "Read the system message from this file");
+    app.add_option("--memory", o->memory, "A hearth memory bundle (hearth memory export) whose memories go into the system message");
+    app.add_flag("--no-precompute", o->no_precompute,
+                 "Do not store the system prompt's keys and values (smaller file; the first reply prefills it)");
     app.add_option("--runtime", o->runtime,
                    "hearth program to embed (default: hearth-static beside this hearth, which runs on any x86-64 "
                    "Linux; else this one)");

@@ -109,6 +109,7 @@ Command serve_command() {
   app.add_flag("--strict-model", o->s.strict_model,
                "Answer 404 for unknown model names (default without --config: serve them with the one model)");
     app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
+    app.add_option("--system", o->s.system, "System message for chats that bring none (default: a pack's own)");
     app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
     o->s.memory = true;
     app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },

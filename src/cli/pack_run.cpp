@@ -77,7 +77,16 @@ void print_info(const pack::Pack& p, bool as_json) {
               m.runtime_static ? "static" : "dynamically linked", static_cast<unsigned long long>(m.runtime_size));
   std::printf("  program sha256  %s\n", m.runtime_sha256.c_str());
   std::printf("  default flags   %s\n", args.empty() ? "(none)" : args.c_str());
-  if (!m.system.empty()) std::printf("  system message  %s\n", m.system.c_str());
+  if (!m.system.empty()) {
+    // The first line: a persona with memories runs to many lines.
+    const std::string first = m.system.substr(0, m.system.find('\n'));
+    std::printf("  system message  %s%s (%zu bytes%s)\n", first.c_str(), first.size() < m.system.size() ? " ..." : "", m.system.size(),
+                m.memories ? (", " + std::to_string(m.memories) + " memories").c_str() : "");
+  }
+  if (m.kv.size)
+    std::printf("  precomputed     %llu tokens of the system prompt, %llu bytes (%s/%s keys/values)\n",
+                static_cast<unsigned long long>(m.kv.tokens), static_cast<unsigned long long>(m.kv.size), m.kv.cache_type_k.c_str(),
+                m.kv.cache_type_v.c_str());
   std::printf("  created         %s\n", m.created.c_str());
 }
 

@@ -121,9 +121,28 @@ Scheduler::Scheduler(LoadedModel model, SchedulerOptions opts) : model_(std::mov
                                      std::to_string(m.hparams().n_ctx_train));
   pool_ = std::make_unique<ThreadPool>(opts_.n_threads);
   for (int i = 0; i < opts_.parallel; ++i) slots_.push_back(std::make_unique<Slot>(m.hparams(), slot_ctx_, opts_.kv_types));
+  seed_prefix();
   make_drafters();
   metrics_.slots_total = opts_.parallel;
   thread_ = std::thread([this] { loop(); });
+}
+
+void Scheduler::seed_prefix() {
+  if (!opts_.prefix) return;
+  const model::KvSnapshot& p = *opts_.prefix;
+  std::string why = p.mismatch(slots_.front()->cache);
+  const int64_t n_vocab = model_.model->hparams().n_vocab;
+  for (int32_t t : p.tokens)
+    if (t >= n_vocab) why = "it names token " + std::to_string(t) + " outside the vocabulary";
+  if (!why.empty()) {
+    log::warn("serve: not using the precomputed prompt prefix: " + why);
+    return;
+  }
+  for (auto& s : slots_) {
+    p.restore(s->cache);
+    s->history = p.tokens;
+  }
+  log::info("serve: " + std::to_string(p.tokens.size()) + " prompt tokens precomputed in every slot");
 }
 
 void Scheduler::make_drafters() {

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "engine/loader.h"
 #include "engine/speculative.h"
+#include "model/kv_snapshot.h"
 #include "sampling/grammar.h"
 #include "sampling/sampler.h"
 
@@ -111,6 +112,10 @@ struct SchedulerOptions {
   std::string draft_model;
   model::LoadOptions draft_load;
   SpeculativeOptions speculative;
+  // A precomputed prefix (a pack's system prompt) put into every slot at start, so a prompt that
+  // begins with it skips prefilling those tokens. Skipped, with a warning, when it does not fit
+  // the slots' cache shape, types or context.
+  std::shared_ptr<const model::KvSnapshot> prefix;
 };
 
 struct SchedulerMetrics {
@@ -152,6 +157,7 @@ class Scheduler {
     double submitted_ms = 0;
   };
   void make_drafters();  // one per slot when opts_ ask for speculative decoding
+  void seed_prefix();    // opts_.prefix into every slot
   // The slot's draft for its next step (empty: a plain step).
   std::vector<int32_t> draft_for(Slot& s);
   void loop();

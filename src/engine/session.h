@@ -55,6 +55,7 @@ class Session {
   const std::vector<int32_t>& history() const { return history_; }
   const std::vector<float>& logits() const { return logits_; }
   int64_t n_ctx() const { return cache_.n_ctx(); }
+  const model::KvCache& cache() const { return cache_; }
   const SessionOptions& options() const { return opts_; }
   int64_t last_prompt_processed() const { return last_processed_; }  // tokens run by the last prompt()
   int64_t last_prompt_reused() const { return last_reused_; }        // tokens it took from the cache

@@ -65,6 +65,11 @@ KvCache::KvCache(const HParams& hp, int64_t n_ctx, KvTypes types)
   v_.reset(new uint8_t[static_cast<size_t>(n_layer_ * n_ctx_) * v_row_]);
 }
 
+void KvCache::store_rows(int64_t layer, int64_t pos, const uint8_t* k, const uint8_t* v) {
+  std::memcpy(k_.get() + (layer * n_ctx_ + pos) * k_row_, k, k_row_);
+  std::memcpy(v_.get() + (layer * n_ctx_ + pos) * v_row_, v, v_row_);
+}
+
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {
   uint8_t* kd = k_.get() + (layer * n_ctx_ + pos) * k_row_;
   uint8_t* vd = v_.get() + (layer * n_ctx_ + pos) * v_row_;

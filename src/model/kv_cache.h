@@ -51,6 +51,11 @@ class KvCache {
   // Writes position pos of a layer from F32 keys and values (converted to the cache's types).
   void store(int64_t layer, int64_t pos, const float* k, const float* v);
 
+  int64_t n_layer() const { return n_layer_; }
+  // Writes stored rows (k_row_bytes / v_row_bytes, already in the cache's types) of (layer, pos):
+  // a saved prefix going back in (kv_snapshot.h).
+  void store_rows(int64_t layer, int64_t pos, const uint8_t* k, const uint8_t* v);
+
   // Used by the forward pass after it has written positions [size(), size()+n).
   void advance(int64_t n) { n_past_ += n; }
 

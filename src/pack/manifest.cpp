@@ -14,6 +14,11 @@ json Manifest::to_json() const {
                            {"hearth_commit", hearth_commit}}},
               {"args", args},
               {"system", system},
+              {"memories", memories},
+              {"kv", kv.size == 0 ? json(nullptr)
+                                  : json{{"offset", kv.offset}, {"size", kv.size}, {"sha256", kv.sha256}, {"tokens", kv.tokens},
+                                         {"model_sha256", kv.model_sha256}, {"cache_type_k", kv.cache_type_k},
+                                         {"cache_type_v", kv.cache_type_v}}},
               {"created", created}};
 }
 
@@ -65,6 +70,17 @@ Manifest Manifest::from_json(const json& j) {
     m.args.push_back(a.get<std::string>());
   }
   if (j.contains("system")) m.system = str(j, "system", "");
+  if (j.contains("memories")) m.memories = num(j, "memories", "");
+  if (j.contains("kv") && !j["kv"].is_null()) {
+    const json& kv = j["kv"];
+    m.kv.offset = num(kv, "offset", "kv.");
+    m.kv.size = num(kv, "size", "kv.");
+    m.kv.sha256 = str(kv, "sha256", "kv.");
+    m.kv.tokens = num(kv, "tokens", "kv.");
+    m.kv.model_sha256 = str(kv, "model_sha256", "kv.");
+    m.kv.cache_type_k = str(kv, "cache_type_k", "kv.");
+    m.kv.cache_type_v = str(kv, "cache_type_v", "kv.");
+  }
   m.created = str(j, "created", "");
   return m;
 }

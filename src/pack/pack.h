@@ -29,7 +29,17 @@ struct Manifest {
   std::string hearth_version;
   std::string hearth_commit;
   std::vector<std::string> args;  // default `hearth serve` flags
-  std::string system;          // system message for the terminal chat ("" = none)
+  std::string system;          // system message for chats that bring none ("" = none)
+  uint64_t memories = 0;       // memories from a bundle written into `system`
+  // The system prompt's keys and values, computed at pack time (model::KvSnapshot bytes), in
+  // the padding before the model; size 0 = none. Bound to the model by its sha256.
+  struct Kv {
+    uint64_t offset = 0, size = 0;
+    std::string sha256;
+    uint64_t tokens = 0;
+    std::string model_sha256;
+    std::string cache_type_k, cache_type_v;
+  } kv;
   std::string created;         // UTC, ISO 8601
 
   json to_json() const;
@@ -44,6 +54,11 @@ struct WriteOptions {
   std::string name;            // default: the GGUF's general.name, else the file name
   std::vector<std::string> args;
   std::string system;
+  uint64_t memories = 0;
+  // Serialized model::KvSnapshot of `system` (empty: none) and what it holds.
+  std::string kv;
+  uint64_t kv_tokens = 0;
+  std::string kv_cache_type_k, kv_cache_type_v;
   std::string hearth_version;  // of the runtime
   std::string hearth_commit;
 };
@@ -76,6 +91,10 @@ std::string explain_not_a_pack(const std::string& path);
 // When `path` is a program followed by a pack leader but no trailer (a pack whose end was cut
 // off), the message saying so; nullopt otherwise. Cheap: a few small reads.
 std::optional<std::string> truncated_pack(const std::string& path);
+
+// The precomputed KV part (empty when the pack has none), checked against the manifest: within
+// the padding before the model, its sha256, and bound to this pack's model. Error(format) when not.
+std::string read_kv(const Pack& p);
 
 // Hashes the program and the model and compares with the manifest. Error(format) saying which
 // part is damaged or was tampered with.

@@ -107,6 +107,23 @@ Pack require_pack(const std::string& path) {
   fail(Errc::format, explain_not_a_pack(path));
 }
 
+std::string read_kv(const Pack& p) {
+  const auto& kv = p.manifest.kv;
+  if (kv.size == 0) return {};
+  const std::string where = p.path + ": precomputed KV part: ";
+  if (kv.offset < p.layout.leader_offset() + kRecordSize || kv.offset > p.layout.gguf_offset ||
+      kv.size > p.layout.gguf_offset - kv.offset)
+    fail(Errc::format, where + "lies outside the space between the program and the model");
+  if (kv.model_sha256 != p.manifest.gguf_sha256)
+    fail(Errc::format, where + "was computed for another model (sha256 " + kv.model_sha256 + ")");
+  std::string bytes(kv.size, '\0');
+  Fd f(p.path);
+  read_exact(f.fd, bytes.data(), bytes.size(), kv.offset, p.path);
+  if (to_hex(sha256_of(bytes.data(), bytes.size())) != kv.sha256)
+    fail(Errc::format, where + "damaged or tampered (its sha256 differs from the manifest's)");
+  return bytes;
+}
+
 void verify(const Pack& p) {
   Fd f(p.path);
   const Digest rt = sha256_file_range(f.fd, 0, p.layout.runtime_size, p.path);
@@ -117,6 +134,7 @@ void verify(const Pack& p) {
   if (to_hex(g) != p.manifest.gguf_sha256)
     fail(Errc::format, p.path + ": damaged or tampered hearth pack: the model's sha256 is " + to_hex(g) +
                            " but the manifest says " + p.manifest.gguf_sha256);
+  read_kv(p);
 }
 
 std::string extract(const Pack& p, const std::string& dir) {

@@ -161,6 +161,7 @@ WriteResult write_pack(const WriteOptions& o) {
   m.hearth_commit = o.hearth_commit;
   m.args = o.args;
   m.system = o.system;
+  m.memories = o.memories;
   m.created = utc_now();
 
   Layout l;
@@ -169,9 +170,20 @@ WriteResult write_pack(const WriteOptions& o) {
   m.runtime_sha256 = to_hex(out.copy_from(rin.fd, 0, runtime_len, o.runtime));
   out.zeros(l.leader_offset() - out.pos());
   out.zeros(kRecordSize);  // the leader, written once the manifest is known
+  if (!o.kv.empty()) {
+    // In the padding before the model, which readers that know nothing of it skip.
+    m.kv.offset = out.pos();
+    m.kv.size = o.kv.size();
+    m.kv.sha256 = to_hex(sha256_of(o.kv.data(), o.kv.size()));
+    m.kv.tokens = o.kv_tokens;
+    m.kv.cache_type_k = o.kv_cache_type_k;
+    m.kv.cache_type_v = o.kv_cache_type_v;
+    out.write(o.kv.data(), o.kv.size());
+  }
   l.gguf_offset = align_up(out.pos(), kGgufAlignment);
   out.zeros(l.gguf_offset - out.pos());
   m.gguf_sha256 = to_hex(out.copy_from(min.fd, model_off, model_len, o.model));
+  if (!o.kv.empty()) m.kv.model_sha256 = m.gguf_sha256;
   l.gguf_size = model_len;
 
   const std::string text = m.to_json().dump(2) + "\n";

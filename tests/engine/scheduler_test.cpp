@@ -353,3 +353,84 @@ TEST(Scheduler, EmbeddingsAreUnitLengthAndDeterministic) {
 
 }  // namespace
 }  // namespace hearth::engine
+
+namespace hearth::engine {
+namespace {
+
+// A precomputed prefix (what `hearth pack --system` stores): every slot starts with it, the first
+// request reuses it instead of prefilling, and the output is what a plain run writes. It survives
+// its byte form, and one that does not fit the slots is skipped, not used.
+TEST(Scheduler, PrecomputedPrefixIsReusedByTheFirstRequest) {
+  HEARTH_REQUIRE_SHARED();
+  const LoadedModel m = stories();
+  const auto prefix = m.tokenizer->encode("Once upon a time, there was a little owl who lived in a tall tree.", true, false);
+  Session s(m.model, m.tokenizer, {.n_ctx = 64, .n_threads = 1, .kv_types = {tensor::Type::F16, tensor::Type::F16}});
+  s.prompt(prefix);
+  const std::string bytes = model::KvSnapshot::take(s.cache(), prefix).serialize();
+  auto snap = std::make_shared<model::KvSnapshot>(model::KvSnapshot::parse(bytes, "test"));
+  ASSERT_EQ(snap->tokens, prefix);
+
+  GenRequest req = greedy(m, "Once upon a time, there was a little owl who lived in a tall tree. One day", 24);
+  ASSERT_EQ(std::vector<int32_t>(req.prompt.begin(), req.prompt.begin() + static_cast<long>(prefix.size())), prefix);
+  SchedulerOptions plain{.parallel = 2, .n_ctx = 512, .n_threads = 1};
+  plain.kv_types = {tensor::Type::F16, tensor::Type::F16};
+  SchedulerOptions seeded = plain;
+  seeded.prefix = snap;
+  Result a, b;
+  {
+    Scheduler sched(m, plain);
+    a = drain(*sched.submit(req));
+  }
+  {
+    Scheduler sched(m, seeded);
+    b = drain(*sched.submit(req));
+  }
+  EXPECT_EQ(a.stats.cached_tokens, 0);
+  EXPECT_EQ(b.stats.cached_tokens, static_cast<int64_t>(prefix.size()));
+  EXPECT_EQ(b.text, a.text);
+  // Other cache types than the snapshot's: skipped (a warning), the request still answered.
+  SchedulerOptions other = seeded;
+  other.kv_types = {};
+  Scheduler sched(m, other);
+  const Result c = drain(*sched.submit(req));
+  EXPECT_EQ(c.stats.cached_tokens, 0);
+  EXPECT_TRUE(c.error.empty()) << c.error;
+}
+
+TEST(KvSnapshotFormat, MalformedBytesAreErrorsNamingTheFault) {
+  model::KvSnapshot s;
+  s.tokens = {1, 2};
+  s.n_layer = 1;
+  s.k_dim = s.v_dim = 2;
+  s.k_row_bytes = s.v_row_bytes = 8;
+  s.k.assign(16, '\1');
+  s.v.assign(16, '\2');
+  const std::string good = s.serialize();
+  EXPECT_EQ(model::KvSnapshot::parse(good, "x").serialize(), good);
+  auto error = [](std::string bytes) {
+    try {
+      model::KvSnapshot::parse(bytes, "pack.kv");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(parsed)");
+  };
+  EXPECT_NE(error(good.substr(0, good.size() - 1)).find("pack.kv: has 87 bytes where its header says 88"), std::string::npos);
+  EXPECT_NE(error("HKVSNAP2" + good.substr(8)).find("not a hearth KV snapshot"), std::string::npos);
+  EXPECT_NE(error("").find("not a hearth KV snapshot"), std::string::npos);
+  std::string t = good;
+  t[20] = 5;  // key type Q5_0: not a cache type
+  EXPECT_NE(error(t).find("unknown cache types"), std::string::npos);
+  t = good;
+  t[48 + 3] = static_cast<char>(0x80);  // first token id negative
+  EXPECT_NE(error(t).find("token 0 has a negative id"), std::string::npos);
+  t = good;
+  t[28] = 0;  // no tokens
+  EXPECT_NE(error(t).find("implausible token count 0"), std::string::npos);
+  t = good;
+  t[32] = 9;  // a key row wider than 4 bytes an element
+  EXPECT_NE(error(t).find("row sizes do not match"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hearth::engine
