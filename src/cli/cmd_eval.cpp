@@ -49,6 +49,7 @@ std::string fmt(const ordered_json& v) {
 
 struct RunArgs {
   std::string tasks, model, config, output, data_dir, judge, cache, shard;
+  std::vector<std::string> include_paths;
   // --slurm: run as a job array of `shards` elements from `slurm_dir`.
   bool slurm = false, slurm_dry_run = false;
   int shards = 2;
@@ -79,12 +80,10 @@ std::vector<std::string> element_args(const RunArgs& a) {
   if (a.chat) v.push_back("--apply-chat-template");
   if (a.log_samples) v.push_back("--log-samples");
   if (a.no_prefix_reuse) v.push_back("--no-prefix-reuse");
+  for (const auto& p : a.include_paths) add("--include-path", std::filesystem::absolute(p).string());
   // Task files by absolute path: elements may start in another directory.
   std::string tasks;
-  for (const auto& t : split_commas(a.tasks)) {
-    std::error_code ec;
-    tasks += (tasks.empty() ? "" : ",") + (std::filesystem::is_regular_file(t, ec) ? std::filesystem::absolute(t).string() : t);
-  }
+  for (const auto& t : split_commas(a.tasks)) tasks += (tasks.empty() ? "" : ",") + eval::absolute_task_spec(t);
   v[1] = tasks;
   return v;
 }
@@ -131,6 +130,7 @@ int do_run(const RunArgs& a) {
   o.backend.router_config = a.config;
   o.backend.load = load_options_from_env();
   o.env.judge_model = a.judge;
+  for (const auto& p : a.include_paths) o.env.include_paths.push_back(p);
   if (!a.data_dir.empty()) o.env.eval_data = a.data_dir;
   else if (const char* d = std::getenv("HEARTH_EVAL_DATA")) o.env.eval_data = d;
   if (!a.shard.empty()) {
@@ -344,6 +344,8 @@ Command eval_command() {
     run->add_option("--threads", ra->threads, "Local engine threads (default all cores)");
     run->add_option("--ctx", ra->ctx, "Local engine context length (default the model's)");
     run->add_option("--data-dir", ra->data_dir, "Folder of the built-in tasks' data (else $HEARTH_EVAL_DATA)");
+    run->add_option("--include-path", ra->include_paths,
+                    "Folder of task YAML files (searched recursively) whose task, group and tag names --task may use (repeatable)");
     run->add_option("--judge", ra->judge, "Judge model for llm_judge metrics (local:FILE or provider:model)");
     run->add_option("--cache", ra->cache, "Request cache file (default $HEARTH_HOME/eval/cache.sqlite)");
     run->add_flag("--no-cache", ra->no_cache, "Do not read or write the request cache");

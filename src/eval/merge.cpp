@@ -41,7 +41,7 @@ class ReplayBackend : public Backend {
 
 // The settings every shard must share (they decide which requests exist).
 const char* const kSameKeys[] = {"tasks", "model", "backend_id", "limit", "num_fewshot", "apply_chat_template",
-                                 "bootstrap_iters", "data_dir", "judge", "log_samples"};
+                                 "bootstrap_iters", "data_dir", "judge", "log_samples", "include_paths"};
 
 // A SQLite file removed (with its WAL files) when the merge ends, however it ends.
 struct TempCache {
@@ -120,6 +120,9 @@ RunOutput merge_shards(const std::vector<fs::path>& shard_runs, const std::strin
   if (first["data_dir"].is_string()) o.env.eval_data = first["data_dir"].get<std::string>();
   o.judge_model = first.value("judge", "");
   o.env.judge_model = o.judge_model;
+  if (first.contains("include_paths") && first["include_paths"].is_array())
+    for (const auto& p : first["include_paths"])
+      if (p.is_string()) o.env.include_paths.push_back(p.get<std::string>());
   o.log_samples = first.value("log_samples", false);
   o.output_dir = output_dir;
   o.cache_path = tmp.path.string();

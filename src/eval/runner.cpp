@@ -535,13 +535,16 @@ void aggregate_groups(const std::vector<TaskGroup>& groups, Scored& s, ordered_j
   }
 }
 
+json include_paths_json(const TaskEnv& env) {
+  json out = json::array();
+  for (const auto& p : env.include_paths) out.push_back(fs::absolute(p).string());
+  return out;
+}
+
 // The --task entries, task files made absolute so a merge elsewhere finds them.
 json task_specs(const RunOptions& opts) {
   json out = json::array();
-  for (const auto& t : opts.tasks) {
-    std::error_code ec;
-    out.push_back(fs::is_regular_file(t, ec) ? fs::absolute(t).string() : t);
-  }
+  for (const auto& t : opts.tasks) out.push_back(absolute_task_spec(t));
   return out;
 }
 
@@ -573,6 +576,7 @@ ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, c
                    {"backend_id", model_id},
                    {"data_dir", opts.env.eval_data.empty() ? json(nullptr) : json(fs::absolute(opts.env.eval_data).string())},
                    {"judge", opts.judge_model},
+                   {"include_paths", include_paths_json(opts.env)},
                    {"log_samples", opts.log_samples}};
   if (opts.shard_count > 1) doc["config"]["shard"] = {{"index", opts.shard_index}, {"count", opts.shard_count}};
   doc["model_name"] = opts.model.empty() ? model_id : opts.model;
@@ -586,7 +590,23 @@ ordered_json results_document(Scored& s, const std::vector<TaskGroup>& groups, c
   return doc;
 }
 
-// Step 7: results.json and samples_<task>.jsonl in a new folder of the runs folder.
+// lm-eval's date_id: the run's start, "2026-12-05T17-15-02.123456" (UTC here).
+std::string lm_eval_date_id(double epoch_s) {
+  const auto secs = static_cast<std::time_t>(epoch_s);
+  char frac[16];
+  std::snprintf(frac, sizeof frac, ".%06d", static_cast<int>((epoch_s - static_cast<double>(secs)) * 1e6));
+  return utc_time_text(secs, "%Y-%m-%dT%H-%M-%S") + frac;
+}
+
+// A second name for `file` (a hard link; a copy where links are not possible).
+void also_named(const fs::path& file, const fs::path& other) {
+  std::error_code ec;
+  fs::create_hard_link(file, other, ec);
+  if (ec) fs::copy_file(file, other, fs::copy_options::overwrite_existing);
+}
+
+// Step 7: results.json and samples_<task>.jsonl in a new folder of the runs folder, also under
+// lm-eval's names (results_<date_id>.json, samples_<task>_<date_id>.jsonl) for its tools.
 fs::path write_run(const RunOptions& opts, const std::string& model_id, const ordered_json& doc, const Scored& s,
                    const std::vector<json>& shard_answers) {
   fs::path base = opts.output_dir.empty() ? hearth_dir("eval") / "runs" : fs::path(opts.output_dir);
@@ -596,10 +616,15 @@ fs::path write_run(const RunOptions& opts, const std::string& model_id, const or
   for (int n = 2; fs::exists(dir); ++n) dir = base / (timestamp() + "_" + std::to_string(n));
   fs::create_directories(dir);
   write_json(dir / "results.json", doc);
+  const std::string date_id = lm_eval_date_id(doc.value("start_time", 0.0));
+  also_named(dir / "results.json", dir / ("results_" + date_id + ".json"));
   for (const auto& [task, list] : s.samples) {
-    std::ofstream f(dir / ("samples_" + task + ".jsonl"), std::ios::binary);
-    for (const auto& sm : list) f << sm.dump() << "\n";
-    if (!f) fail(Errc::io, (dir / ("samples_" + task + ".jsonl")).string() + ": write failed");
+    {
+      std::ofstream f(dir / ("samples_" + task + ".jsonl"), std::ios::binary);
+      for (const auto& sm : list) f << sm.dump() << "\n";
+      if (!f) fail(Errc::io, (dir / ("samples_" + task + ".jsonl")).string() + ": write failed");
+    }
+    also_named(dir / ("samples_" + task + ".jsonl"), dir / ("samples_" + task + "_" + date_id + ".jsonl"));
   }
   if (opts.shard_count > 1) {
     std::ofstream f(dir / "answers.jsonl", std::ios::binary);

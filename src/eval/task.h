@@ -94,7 +94,14 @@ struct TaskGroup {
 struct TaskEnv {
   std::filesystem::path eval_data;
   std::string judge_model;  // --judge: adds llm_judge to safety packs
+  // --include-path (lm-eval's --include_path): folders whose YAML files (searched recursively)
+  // define tasks, groups and tags selectable by name. Built-in names win over them.
+  std::vector<std::filesystem::path> include_paths;
 };
+
+// A --task entry as a run records it: a task file (also after custom...: or safety:) made
+// absolute, so a merge or a Slurm element started elsewhere finds it; names unchanged.
+std::string absolute_task_spec(const std::string& spec);
 
 // Parses one task file's text. `source` names it in errors ("file.yaml:12: ..."). Relative
 // dataset paths resolve against `base_dir`. Throws Error(format) with file and line.
@@ -110,6 +117,8 @@ std::vector<TaskConfig> load_task_file(const std::filesystem::path& file, const 
                                        const ResolveName& resolve_name);
 
 // Resolves a --task entry: a built-in name, a group name (expanded) or a YAML path.
+// A built-in, a task/group/tag defined in env.include_paths, custom[-SCORING]:FILE, safety:FILE
+// or a YAML file. A tag gives every task that carries it (no group row, as in lm-eval).
 std::vector<TaskConfig> resolve_tasks(const std::string& spec, const TaskEnv& env, std::vector<TaskGroup>* groups);
 
 // Built-in task names and one-line descriptions (for `hearth eval list`).

@@ -3,6 +3,8 @@
 // request cache resuming an interrupted run.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -172,6 +174,73 @@ metric_list:
   EXPECT_EQ(j["doc_hash"], "fe12a981e0d877d447c010ae76b28e06483f29ebbbbfb643cd1edbabff04a974");
   EXPECT_EQ(j["prompt_hash"], "79afd63020023c3541ea277cb04d7ab38c951148484e3c8263be0736bc06a838");
   EXPECT_EQ(j["target_hash"], "4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a");
+}
+
+// The run's files also go by lm-eval's names: results_<date_id>.json and
+// samples_<task>_<date_id>.jsonl, with the date_id of the run's start (2026-12-05T17-15-02.123456).
+TEST_F(RunnerTest, FilesAlsoUnderLmEvalNames) {
+  write(dir / "u.jsonl", "{\"q\": \"x\", \"a\": 1}\n");
+  write(dir / "u.yaml", "task: u\ndataset_path: u.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  ScriptedBackend be;
+  RunOptions o = opts((dir / "u.yaml").string());
+  o.log_samples = true;
+  o.write_output = true;
+  o.output_dir = (dir / "runs").string();
+  RunOutput out = run_eval(o, &be);
+  std::string results, samples;
+  for (const auto& e : fs::directory_iterator(out.dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind("results_", 0) == 0) results = n;
+    if (n.rfind("samples_u_", 0) == 0) samples = n;
+  }
+  const std::regex date_id(R"(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{6})");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(results, m, date_id)) << results;
+  EXPECT_EQ(results, "results_" + m.str() + ".json");
+  EXPECT_EQ(samples, "samples_u_" + m.str() + ".jsonl");
+  EXPECT_EQ(hearth::test::read_file(out.dir / results), hearth::test::read_file(out.dir / "results.json"));
+  EXPECT_EQ(hearth::test::read_file(out.dir / samples), hearth::test::read_file(out.dir / "samples_u.jsonl"));
+}
+
+// --include-path: tasks, groups and tags defined by YAML files in a folder are selected by name,
+// as lm-eval's --include_path; a tag runs every task carrying it; built-in names are not shadowed.
+TEST_F(RunnerTest, IncludePathNamesTasksGroupsAndTags) {
+  fs::create_directories(dir / "tasks" / "sub");
+  write(dir / "tasks" / "d.jsonl", "{\"q\": \"x\", \"a\": 1}\n");
+  const std::string body = "dataset_path: d.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n";
+  write(dir / "tasks" / "a.yaml", "task: alpha\ntag: [kids, quick]\n" + body);
+  write(dir / "tasks" / "sub" / "b.yaml", "task: beta\ntag: kids\ndataset_path: ../d.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  write(dir / "tasks" / "g.yaml", "group: both\ntask:\n  - alpha\n  - beta\n");
+  write(dir / "tasks" / "broken.yaml", "task: [unclosed\n");
+  TaskEnv env;
+  env.include_paths = {dir / "tasks"};
+  auto names = [&](const std::string& spec) {
+    std::vector<TaskGroup> groups;
+    std::string out;
+    for (const auto& t : resolve_tasks(spec, env, &groups)) out += (out.empty() ? "" : ",") + t.name;
+    return out + (groups.empty() ? "" : " group " + groups[0].name);
+  };
+  EXPECT_EQ(names("alpha"), "alpha");
+  EXPECT_EQ(names("kids"), "alpha,beta");
+  EXPECT_EQ(names("quick"), "alpha");
+  EXPECT_EQ(names("both"), "alpha,beta group both");
+  std::string e;
+  try {
+    resolve_tasks("gamma", env, nullptr);
+  } catch (const hearth::Error& err) {
+    e = err.what();
+  }
+  EXPECT_NE(e.find("unknown task 'gamma'"), std::string::npos) << e;
+  EXPECT_NE(e.find("--include-path"), std::string::npos) << e;
+  env.include_paths = {dir / "nowhere"};
+  EXPECT_THROW(resolve_tasks("alpha", env, nullptr), hearth::Error);
+  // A run over a tag records the include path, so `eval merge` can resolve it again.
+  ScriptedBackend be;
+  RunOptions o = opts("kids");
+  o.env.include_paths = {dir / "tasks"};
+  RunOutput out = run_eval(o, &be);
+  EXPECT_EQ(out.results["config"]["include_paths"][0], fs::absolute(dir / "tasks").string());
+  EXPECT_TRUE(out.results["results"].contains("beta"));
 }
 
 TEST_F(RunnerTest, SampleDocHashIsPythonsJsonDumps) {
