@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace hearth::eval {
 
 struct LoglikelihoodRequest {
   std::string context, continuation;
+  bool chat = false;  // context is a prompt rendered by render_chat (special tokens, template's BOS)
 };
 struct LoglikelihoodResult {
   double logprob = 0;      // sum over the continuation's tokens
@@ -41,7 +43,8 @@ struct GenerateRequest {
   std::string context;
   GenerationKwargs kwargs;
   uint64_t seed = 0;  // for sampled repeats
-  bool chat = false;  // wrap the context as one user message with the chat template
+  bool chat = false;  // send as a chat: `system` (when not empty) and the context as the user message
+  std::string system;
 };
 
 // Called as each request finishes (index into the batch and its result), from the calling
@@ -60,6 +63,10 @@ class Backend {
                                                          const OnLoglikelihood& done) = 0;
   virtual RollingResult loglikelihood_rolling(const std::string& text, const RollingOptions& opt) = 0;
   virtual std::vector<std::string> generate(const std::vector<GenerateRequest>& reqs, const OnGenerated& done) = 0;
+  // The model's chat template applied to a system message (omitted when empty) and one user
+  // message, ending where the assistant's reply begins; nullopt when this backend cannot render
+  // it (a remote endpoint applies its own template, unseen).
+  virtual std::optional<std::string> render_chat(const std::string& system, const std::string& user) { return std::nullopt; }
   // Facts recorded in the results' config (model file, context, threads...).
   virtual json describe() const { return json::object(); }
 };

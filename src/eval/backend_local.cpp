@@ -45,10 +45,28 @@ void LocalBackend::sync_prefix(const std::vector<int32_t>& seq, size_t keep) {
   run(std::span(seq.data() + common, keep - common), false);
 }
 
+const engine::ChatFormatter& LocalBackend::formatter() {
+  if (!formatter_) formatter_ = std::make_unique<engine::ChatFormatter>(lm_.model->file(), *lm_.tokenizer);
+  return *formatter_;
+}
+
+std::vector<engine::ChatMessage> LocalBackend::chat_messages(const std::string& system, const std::string& user) const {
+  std::vector<engine::ChatMessage> m;
+  if (!system.empty()) m.push_back({"system", system});
+  m.push_back({"user", user});
+  return m;
+}
+
+std::optional<std::string> LocalBackend::render_chat(const std::string& system, const std::string& user) {
+  return formatter().render(chat_messages(system, user), true);
+}
+
 LoglikelihoodResult LocalBackend::one(const LoglikelihoodRequest& r) {
   const auto& tok = *lm_.tokenizer;
-  std::vector<int32_t> ctx = tok.encode(r.context, true, false);
-  std::vector<int32_t> whole = tok.encode(r.context + r.continuation, true, false);
+  // A rendered chat prompt holds the template's special tokens (and its BOS, if it writes one).
+  auto encode = [&](const std::string& s) { return r.chat ? formatter().encode(s) : tok.encode(s, true, false); };
+  std::vector<int32_t> ctx = encode(r.context);
+  std::vector<int32_t> whole = encode(r.context + r.continuation);
   std::vector<int32_t> cont;
   // The harness's split: the continuation is whatever the joint encoding has past the context's
   // own encoding, so a word the boundary merges is still scored once.
@@ -190,8 +208,7 @@ std::string LocalBackend::generate_one(const GenerateRequest& r) {
   const auto& tok = *lm_.tokenizer;
   std::vector<int32_t> prompt;
   if (r.chat) {
-    engine::ChatFormatter fmt(lm_.model->file(), tok);
-    prompt = fmt.tokenize({{"user", r.context}}, true);
+    prompt = formatter().tokenize(chat_messages(r.system, r.context), true);
   } else {
     prompt = tok.encode(r.context, true, false);
   }

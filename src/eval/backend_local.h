@@ -5,6 +5,8 @@
 #include <memory>
 #include <vector>
 
+#include "engine/chat_format.h"
+
 #include "core/thread_pool.h"
 #include "engine/loader.h"
 #include "eval/backend.h"
@@ -22,11 +24,14 @@ class LocalBackend : public Backend {
   RollingResult loglikelihood_rolling(const std::string& text, const RollingOptions& opt) override;
   std::vector<std::string> generate(const std::vector<GenerateRequest>& reqs, const OnGenerated& done) override;
   json describe() const override;
+  std::optional<std::string> render_chat(const std::string& system, const std::string& user) override;
 
   int64_t tokens_run() const { return tokens_run_; }  // tokens through the model so far (bench)
 
  private:
   LoglikelihoodResult one(const LoglikelihoodRequest& r);
+  const engine::ChatFormatter& formatter();
+  std::vector<engine::ChatMessage> chat_messages(const std::string& system, const std::string& user) const;
   std::string generate_one(const GenerateRequest& r);
   // Makes the cache hold exactly seq[0, keep) by reusing the common prefix with the history and
   // running the rest (logits of the last token only).
@@ -38,6 +43,7 @@ class LocalBackend : public Backend {
   std::string path_;
   BackendOptions opts_;
   engine::LoadedModel lm_;
+  std::unique_ptr<engine::ChatFormatter> formatter_;  // built on first use
   ThreadPool pool_;
   int64_t n_ctx_ = 0;
   model::KvCache cache_;

@@ -196,6 +196,7 @@ std::string RemoteBackend::generate_one(const GenerateRequest& r) const {
   if (use_chat) {
     router::ChatRequest req;
     req.model = model_;
+    if (r.chat && !r.system.empty()) req.messages.push_back({router::Role::system, r.system});
     req.messages.push_back({router::Role::user, r.context});
     req.max_tokens = r.kwargs.max_gen_toks;
     req.temperature = temp;

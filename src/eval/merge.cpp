@@ -9,6 +9,9 @@
 #include <set>
 
 #include "core/error.h"
+#include "engine/chat_format.h"
+#include "gguf/gguf.h"
+#include "tokenizer/tokenizer.h"
 #include "eval/cache.h"
 #include "eval/run_store.h"
 #include "eval/runner.h"
@@ -29,6 +32,20 @@ class ReplayBackend : public Backend {
   }
   RollingResult loglikelihood_rolling(const std::string&, const RollingOptions&) override { missing(); }
   std::vector<std::string> generate(const std::vector<GenerateRequest>&, const OnGenerated&) override { missing(); }
+  // A local model's chat template, read from its file (no weights loaded), so that a run with
+  // --apply-chat-template asks for the prompts its shards answered.
+  std::optional<std::string> render_chat(const std::string& system, const std::string& user) override {
+    if (id_.rfind("local:", 0) != 0) return std::nullopt;
+    if (!fmt_) {
+      file_ = std::make_unique<gguf::File>(gguf::File::open(id_.substr(6)));
+      tok_ = tokenizer::Tokenizer::from_gguf(*file_);
+      fmt_ = std::make_unique<engine::ChatFormatter>(*file_, *tok_);
+    }
+    std::vector<engine::ChatMessage> m;
+    if (!system.empty()) m.push_back({"system", system});
+    m.push_back({"user", user});
+    return fmt_->render(m, true);
+  }
 
  private:
   [[noreturn]] static void missing() {
@@ -37,6 +54,9 @@ class ReplayBackend : public Backend {
   }
   std::string id_;
   json args_;
+  std::unique_ptr<gguf::File> file_;
+  std::unique_ptr<tokenizer::Tokenizer> tok_;
+  std::unique_ptr<engine::ChatFormatter> fmt_;
 };
 
 // The settings every shard must share (they decide which requests exist).

@@ -30,7 +30,9 @@ namespace {
 
 struct DocPlan {
   size_t index = 0;
-  std::string context;
+  std::string context;       // the prompt as sent (after the chat template, when one is applied)
+  std::string system, user;  // the description, and the examples with the document's text
+  bool chat = false;         // context is a rendered chat prompt
   std::vector<std::string> choices;
   Target target;
   std::vector<size_t> ll;    // into the run's loglikelihood requests
@@ -94,7 +96,7 @@ void plan_contexts(TaskRun& tr) {
     DocPlan p;
     p.index = i;
     std::string ctx;
-    ctx += tr.renderer->description(d);
+    p.system = tr.renderer->description(d);
     if (tr.n_shot > 0) {
       for (const Doc* e : sampler->pick(d, tr.n_shot, i)) {
         // An example whose target is empty adds its text alone, as in the harness.
@@ -110,8 +112,30 @@ void plan_contexts(TaskRun& tr) {
       p.choices = tr.renderer->choices(d);
       p.target = tr.renderer->target(d);
     }
-    p.context = std::move(ctx);
+    p.user = std::move(ctx);
+    p.context = p.system + p.user;
     tr.plans.push_back(std::move(p));
+  }
+}
+
+// --apply-chat-template, as lm-eval: the description is the system message, the examples and the
+// document's text one user message, rendered with the generation prompt; a continuation then
+// follows it with no target delimiter. Loglikelihood needs the rendered text, which only a
+// backend that knows the template (a local model) has.
+void apply_chat_templates(std::vector<TaskRun>& runs, Backend& be) {
+  for (auto& tr : runs) {
+    if (tr.cfg.output_type == OutputType::loglikelihood_rolling) continue;
+    const bool scored = tr.cfg.output_type != OutputType::generate_until;
+    for (auto& p : tr.plans) {
+      const auto rendered = be.render_chat(p.system, p.user);
+      if (!rendered && scored)
+        fail(Errc::unsupported, "task '" + tr.cfg.name + "': --apply-chat-template with " + output_type_name(tr.cfg.output_type) +
+                                    " needs the model's chat template, which only a local model (local:FILE.gguf) exposes; " +
+                                    be.id() + " applies its own");
+      if (rendered) p.context = *rendered;
+      p.chat = true;
+    }
+    if (scored) tr.cfg.target_delimiter = "";
   }
 }
 
@@ -184,7 +208,7 @@ Requests build_requests(std::vector<TaskRun>& runs, const std::string& model_id,
     for (auto& p : tr.plans) {
       auto add_ll = [&](const std::string& cont) {
         p.ll.push_back(q.ll.size());
-        q.ll.push_back({p.context, cont});
+        q.ll.push_back({p.context, cont, p.chat});
         q.ll_keys.push_back(RequestCache::key(model_id, "loglikelihood", {p.context, cont}));
       };
       switch (c.output_type) {
@@ -201,11 +225,14 @@ Requests build_requests(std::vector<TaskRun>& runs, const std::string& model_id,
         }
         case OutputType::generate_until:
           for (int r = 0; r < c.repeats; ++r) {
-            GenerateRequest g{p.context, c.generation, static_cast<uint64_t>(1234 + r), opts.apply_chat_template};
+            // A chat sends the description as its system message and the rest as the user's.
+            GenerateRequest g{p.chat ? p.user : p.context, c.generation, static_cast<uint64_t>(1234 + r), p.chat,
+                              p.chat ? p.system : ""};
             p.gen.push_back(q.gen.size());
             json kw = {{"until", g.kwargs.until}, {"max", g.kwargs.max_gen_toks}, {"t", g.kwargs.temperature},
                        {"s", g.kwargs.do_sample}, {"seed", g.seed}, {"chat", g.chat}};
-            q.gen_keys.push_back(RequestCache::key(model_id, "generate", {p.context, kw}));
+            if (!g.system.empty()) kw["system"] = g.system;
+            q.gen_keys.push_back(RequestCache::key(model_id, "generate", {g.context, kw}));
             q.gen.push_back(std::move(g));
           }
           break;
@@ -652,6 +679,7 @@ RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
     be = own.get();
   }
   check_backend_can_run(runs, *be);
+  if (opts.apply_chat_template) apply_chat_templates(runs, *be);
   const std::string cache_path =
       opts.use_cache ? (opts.cache_path.empty() ? (hearth_dir("eval") / "cache.sqlite").string() : opts.cache_path) : "";
   RequestCache cache(cache_path);

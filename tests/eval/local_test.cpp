@@ -133,3 +133,55 @@ TEST(EvalLocalSlow, DISABLED_WikitextPerplexityMatchesLlamaPerplexity) {
   EXPECT_EQ(n, 6193 * 63);
   EXPECT_NEAR(ppl, 227.3035, 227.3035 * 0.005);
 }
+
+// --apply-chat-template on a multiple-choice task with a local model, as lm-eval does it: the
+// description is the system message, the document the user's, the prompt ends with the
+// assistant's turn, and each choice follows with no target delimiter. The prompt logged is the
+// rendered one, and the scores are the log-likelihoods of the choices after it.
+TEST(EvalLocal, ChatTemplatedMultipleChoice) {
+  HEARTH_REQUIRE_SHARED();
+  const std::string model = hearth::test::shared_path("models/stories260K.gguf").string();
+  auto dir = hearth::test::make_temp_dir("eval-chat-mc");
+  {
+    std::ofstream(dir / "d.jsonl") << "{\"q\": \"Who went to the park?\", \"a\": 0}\n";
+    std::ofstream(dir / "t.yaml") << "task: park\ndataset_path: d.jsonl\noutput_type: multiple_choice\ndescription: \"Answer.\"\n"
+                                     "doc_to_text: \"{{ q }}\"\ndoc_to_choice: [\"Lily\", \"Tom\"]\ndoc_to_target: a\n";
+  }
+  RunOptions o;
+  o.tasks = {(dir / "t.yaml").string()};
+  o.model = "local:" + model;
+  o.write_output = true;
+  o.output_dir = (dir / "runs").string();
+  o.progress = false;
+  o.use_cache = false;
+  o.log_samples = true;
+  o.apply_chat_template = true;
+  o.backend.n_threads = 1;
+  o.backend.n_ctx = 256;
+  auto first_sample = [](const RunOutput& r) {
+    std::ifstream f(r.dir / "samples_park.jsonl");
+    std::string line;
+    std::getline(f, line);
+    return hearth::json::parse(line);
+  };
+  RunOutput out = run_eval(o, nullptr);
+  const auto s = first_sample(out);
+  // stories260K has no template of its own: the ChatML-style fallback.
+  const std::string prompt = "<|im_start|>system\nAnswer.<|im_end|>\n<|im_start|>user\nWho went to the park?<|im_end|>\n<|im_start|>assistant\n";
+  EXPECT_EQ(s["arguments"][0][0], prompt);
+  EXPECT_EQ(s["arguments"][0][1], "Lily");
+  EXPECT_EQ(s["arguments"][1][1], "Tom");
+  BackendOptions bo;
+  bo.n_threads = 1;
+  bo.n_ctx = 256;
+  LocalBackend be(model, bo);
+  ASSERT_EQ(be.render_chat("Answer.", "Who went to the park?"), prompt);
+  auto direct = be.loglikelihood({{prompt, "Lily", true}, {prompt, "Tom", true}}, nullptr);
+  EXPECT_DOUBLE_EQ(s["resps"][0][0].get<double>(), direct[0].logprob);
+  EXPECT_DOUBLE_EQ(s["resps"][1][0].get<double>(), direct[1].logprob);
+  // Plain: the description is prefix text and choices follow a space.
+  o.apply_chat_template = false;
+  const auto p = first_sample(run_eval(o, nullptr));
+  EXPECT_EQ(p["arguments"][0][0], "Answer.Who went to the park?");
+  EXPECT_EQ(p["arguments"][0][1], " Lily");
+}

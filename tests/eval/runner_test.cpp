@@ -24,6 +24,7 @@ class ScriptedBackend : public Backend {
  public:
   std::map<std::string, double> ll;
   std::vector<std::string> contexts;  // every loglikelihood/generate context seen
+  std::vector<std::string> systems;   // per generate request: "plain" or "chat:" + its system message
   int calls = 0;
   int fail_after = -1;  // throw on this call (an interrupted run)
 
@@ -52,6 +53,7 @@ class ScriptedBackend : public Backend {
     for (size_t i = 0; i < reqs.size(); ++i) {
       ++calls;
       contexts.push_back(reqs[i].context);
+      systems.push_back(reqs[i].chat ? "chat:" + reqs[i].system : "plain");
       std::string a = reqs[i].context.find("2+2") != std::string::npos ? "It is 4.\n#### 4" : "no idea";
       out.push_back(a);
       if (done) done(i, a);
@@ -174,6 +176,36 @@ metric_list:
   EXPECT_EQ(j["doc_hash"], "fe12a981e0d877d447c010ae76b28e06483f29ebbbbfb643cd1edbabff04a974");
   EXPECT_EQ(j["prompt_hash"], "79afd63020023c3541ea277cb04d7ab38c951148484e3c8263be0736bc06a838");
   EXPECT_EQ(j["target_hash"], "4b227777d4dd1fc61c6f884f48641d02b4d121d3fd328cb08b5531fcacdabf8a");
+}
+
+// --apply-chat-template through a backend that cannot show its template (a remote endpoint):
+// generation goes as a chat with the description as the system message; loglikelihood tasks are
+// refused, naming the task and why, before anything is sent.
+TEST_F(RunnerTest, ChatTemplateOnARemoteBackend) {
+  write(dir / "g.jsonl", "{\"q\": \"What is 2+2?\", \"a\": \"4\"}\n");
+  write(dir / "g.yaml", "task: g\ndataset_path: g.jsonl\noutput_type: generate_until\ndescription: \"Be brief. \"\n"
+                        "doc_to_text: \"{{ q }}\"\ndoc_to_target: a\n");
+  ScriptedBackend be;
+  RunOptions o = opts((dir / "g.yaml").string());
+  o.apply_chat_template = true;
+  run_eval(o, &be);
+  ASSERT_EQ(be.systems.size(), 1u);
+  EXPECT_EQ(be.systems[0], "chat:Be brief. ");
+  EXPECT_EQ(be.contexts[0], "What is 2+2?");
+  write(dir / "m.jsonl", "{\"q\": \"x\", \"a\": 0}\n");
+  write(dir / "m.yaml", "task: m\ndataset_path: m.jsonl\noutput_type: multiple_choice\ndoc_to_text: q\n"
+                        "doc_to_choice: [\"a\", \"b\"]\ndoc_to_target: a\n");
+  ScriptedBackend be2;
+  o = opts((dir / "m.yaml").string());
+  o.apply_chat_template = true;
+  std::string e;
+  try {
+    run_eval(o, &be2);
+  } catch (const hearth::Error& err) {
+    e = err.what();
+  }
+  EXPECT_NE(e.find("task 'm': --apply-chat-template with multiple_choice needs the model's chat template"), std::string::npos) << e;
+  EXPECT_EQ(be2.calls, 0);
 }
 
 // The run's files also go by lm-eval's names: results_<date_id>.json and
