@@ -16,6 +16,7 @@
 #include "core/sha256.h"
 #include "eval/cache.h"
 #include "eval/custom.h"
+#include "eval/functions.h"
 #include "eval/dataset.h"
 #include "eval/fewshot.h"
 #include "eval/filters.h"
@@ -61,8 +62,22 @@ std::string sanitize(const std::string& s) {
 }
 
 std::vector<Doc> load_task_split(const TaskConfig& c, const std::string& split) {
-  if (!c.data_files.empty()) return load_data_files(c.dataset_path, c.data_files, split);
-  return load_split(c.dataset_path, c.dataset_name, split);
+  std::vector<Doc> docs = !c.data_files.empty() ? load_data_files(c.dataset_path, c.data_files, split)
+                                                : load_split(c.dataset_path, c.dataset_name, split);
+  // process_docs applies to every split, as lm-eval's does (few-shot pools included).
+  if (!c.process_docs.empty()) {
+    const TaskFunction* f = find_task_function("process_docs", c.process_docs, c.name);
+    for (auto& d : docs) {
+      try {
+        d.fields = f->docs(d.fields);
+      } catch (const Error& e) {
+        fail(Errc::format, d.origin + ": process_docs " + c.process_docs + ": " + e.what());
+      } catch (const std::exception& e) {  // a field of the wrong type (json) or a bad number
+        fail(Errc::format, d.origin + ": process_docs " + c.process_docs + ": " + e.what());
+      }
+    }
+  }
+  return docs;
 }
 
 void load_docs(TaskRun& tr, const RunOptions& opts) {
@@ -324,14 +339,34 @@ struct DocScore {
   ordered_json extra = ordered_json::object();
 };
 
-void score_multiple_choice(const TaskConfig& c, const DocPlan& p, const Answers& a, DocScore& d) {
+void score_multiple_choice(const TaskConfig& c, const DocPlan& p, const Answers& a, DocScore& d, const Doc& doc) {
   std::vector<double> lls, norm;
+  std::vector<std::pair<double, bool>> results;
   for (size_t k = 0; k < p.ll.size(); ++k) {
     const auto& r = a.ll[p.ll[k]];
     lls.push_back(r.logprob);
     norm.push_back(r.logprob / std::max<size_t>(1, p.choices[k].size()));
+    results.push_back({r.logprob, r.is_greedy});
     d.args.push_back({p.context, c.target_delimiter + p.choices[k]});
     d.resps.push_back({r.logprob, r.is_greedy});
+  }
+  if (!c.process_results.empty()) {
+    // The function decides every metric (TruthfulQA MC2's acc is a probability mass).
+    std::map<std::string, double> got;
+    try {
+      got = find_task_function("process_results", c.process_results, c.name)->results(doc.fields, results);
+    } catch (const std::exception& e) {
+      fail(Errc::format, doc.origin + ": process_results " + c.process_results + ": " + e.what());
+    }
+    for (const auto& m : c.metrics) {
+      auto it = got.find(m.name);
+      if (it == got.end())
+        fail(Errc::format, c.source + ": metric '" + m.name + "' is not one that process_results " + c.process_results + " gives");
+      d.items[m.name] = MetricItem{it->second, 1, 0};
+      d.metrics[m.name] = it->second;
+    }
+    d.fresps = d.resps;
+    return;
   }
   const int gold = *p.target.index, pred = argmax(lls), pred_n = argmax(norm);
   for (const auto& m : c.metrics) {
@@ -492,7 +527,7 @@ void score_task(const TaskRun& tr, const Answers& a, Judge& judge, const RunOpti
     for (const auto& p : tr.plans) {
       DocScore d;
       switch (c.output_type) {
-        case OutputType::multiple_choice: score_multiple_choice(c, p, a, d); break;
+        case OutputType::multiple_choice: score_multiple_choice(c, p, a, d, tr.docs[p.index]); break;
         case OutputType::loglikelihood: score_loglikelihood(c, p, a, d); break;
         case OutputType::loglikelihood_rolling: score_rolling(c, p, a, d); break;
         case OutputType::generate_until:

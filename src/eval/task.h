@@ -76,6 +76,8 @@ struct TaskConfig {
   std::string rolling_method = "lm_eval";
   int rolling_context = 0;  // 0: the backend's context
   ordered_json raw;         // the task as written, for the results' "configs"
+  // `!function` names from functions.h ("" = none).
+  std::string process_docs, process_results;
   bool safety = false;      // a safety pack: records are validated as such
 };
 

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/spelling.h"
+#include "eval/functions.h"
 #include "eval/task.h"
 
 namespace hearth::eval {
@@ -29,8 +30,6 @@ struct Refused {
   const char* why;
 };
 constexpr Refused kRefusedKeys[] = {
-    {"process_docs", "process_docs runs Python; prepare the dataset file instead"},
-    {"process_results", "process_results runs Python; use metric_list and filter_list"},
     {"doc_to_image", "image tasks are not supported"},
     {"doc_to_audio", "audio tasks are not supported"},
     {"custom_dataset", "custom_dataset runs Python; point dataset_path at a file"},
@@ -64,11 +63,14 @@ void check_keys(const std::string& src, const YAML::Node& map, const std::string
 
 // `!function module.name` asks lm-eval to import Python code; nothing here runs Python, so such a
 // value must not be read as the plain string it looks like.
+// process_docs and process_results take a function from hearth's registry (functions.h).
 void refuse_functions(const std::string& src, const YAML::Node& n, const std::string& key) {
   if (n.Tag() == "!function")
-    bad(src, n, "'" + key + ": !function " + n.Scalar() + "' names Python code, which hearth does not run");
+    bad(src, n, "'" + key + ": !function " + n.Scalar() + "' names Python code, which hearth does not run" +
+                    " (only process_docs and process_results take one of hearth's built-in functions)");
   if (n.IsMap())
-    for (const auto& kv : n) refuse_functions(src, kv.second, kv.first.Scalar());
+    for (const auto& kv : n)
+      if (kv.first.Scalar() != "process_docs" && kv.first.Scalar() != "process_results") refuse_functions(src, kv.second, kv.first.Scalar());
   else if (n.IsSequence())
     for (const auto& e : n) refuse_functions(src, e, key);
 }
@@ -469,6 +471,14 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
         if (t.data_files.empty()) bad(src, d.second, "dataset_kwargs.data_files names no files");
         data_files_node = d.first;
       }
+    } else if (key == "process_docs" || key == "process_results") {
+      const std::string name = v.IsScalar() ? v.Scalar() : "";
+      if (v.Tag() != "!function" || name.empty())
+        bad(src, v, "'" + key + "' must be '!function NAME', one of hearth's built-in functions: " + task_function_list(key));
+      if (!find_task_function(key, name, t.name))
+        bad(src, v, "unknown function '" + name + "' for " + key + " of task '" + t.name + "' (hearth's built-in functions: " +
+                        task_function_list(key) + "; docs/eval.md lists them)");
+      (key == "process_docs" ? t.process_docs : t.process_results) = name;
     } else if (std::find_if(std::begin(kInertKeys), std::end(kInertKeys), [&](const char* k) { return key == k; }) ==
                std::end(kInertKeys)) {
       for (const auto& r : kRefusedKeys)
@@ -479,7 +489,7 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
                    "target_delimiter", "fewshot_delimiter", "num_fewshot", "fewshot_config", "output_type",
                    "generation_kwargs", "filter_list", "metric_list", "repeats", "metadata", "tag", "task_alias",
                    "group", "should_decontaminate", "doc_to_decontamination_query", "rolling_method",
-                   "rolling_context"});
+                   "rolling_context", "process_docs", "process_results"});
     }
   }
   if (t.dataset_path.empty()) fail(Errc::format, src + ":1: missing 'dataset_path'");

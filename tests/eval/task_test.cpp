@@ -1,12 +1,14 @@
 // Task files, datasets, rendering, few-shot selection and filters, without a model.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <functional>
 #include <set>
 
 #include "core/error.h"
 #include "eval/dataset.h"
 #include "eval/fewshot.h"
+#include "eval/functions.h"
 #include "eval/filters.h"
 #include "eval/render.h"
 #include "eval/task.h"
@@ -186,7 +188,7 @@ TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
   EXPECT_NE(e.find("k.yaml:6"), std::string::npos) << e;
   EXPECT_NE(e.find("unknown key 'num_fewshots'; did you mean 'num_fewshot'?"), std::string::npos) << e;
   // lm-eval keys hearth does not implement are refused with their name.
-  for (const char* key : {"process_results", "process_docs", "aggregate_metric_list", "gen_prefix", "doc_to_image"}) {
+  for (const char* key : {"aggregate_metric_list", "gen_prefix", "doc_to_image"}) {
     e = error_of([&] { parse_task_yaml(base + key + ": x\n", "k.yaml", "/", {}); });
     EXPECT_NE(e.find(std::string("'") + key + "'"), std::string::npos) << key << ": " << e;
   }
@@ -305,4 +307,41 @@ TEST(EvalFilters, RegexThenTakeFirst) {
   EXPECT_EQ(apply_filter(last, {"12 then 30 then 42"})[0], "42");
   FilterPipeline vote{"mv", {{"majority_vote", "", 0, ""}}};
   EXPECT_EQ(apply_filter(vote, {"a", "b", "b", "a", "b"})[0], "b");
+}
+
+// The built-in `!function`s: what lm-eval's Python gives for the same input (values computed
+// with lm-eval's definitions in Python 3), and the task-file rules around them.
+TEST(EvalFunctions, BuiltInsMatchLmEvalsPython) {
+  const TaskFunction* hs = find_task_function("process_docs", "utils.process_docs", "hellaswag");
+  ASSERT_NE(hs, nullptr);
+  EXPECT_EQ(find_task_function("process_docs", "utils.process_docs", "arc_easy"), nullptr);  // a name other tasks share
+  ordered_json doc = {{"activity_label", "Making a cake"}, {"ctx_a", "A woman  [title] mixes flour."}, {"ctx_b", "SHE then"},
+                      {"endings", {" Hello [title] World [step] x ", "a    b", "q [title][title] z"}}, {"label", "1"}};
+  ordered_json out = hs->docs(doc);
+  // Python: preprocess("Making a cake: A woman  [title] mixes flour. She then") etc.
+  EXPECT_EQ(out["query"], "Making a cake: A woman . mixes flour. She then");
+  EXPECT_EQ(out["choices"], ordered_json({"Hello. World x", "a  b", "q. z"}));
+  EXPECT_EQ(out["gold"], 1);
+
+  const TaskFunction* mc2 = find_task_function("process_results", "utils.process_results_mc2", "truthfulqa_mc2");
+  ASSERT_NE(mc2, nullptr);
+  ordered_json d = {{"mc2_targets", {{"choices", {"t1", "t2", "f1"}}, {"labels", {1, 1, 0}}}}};
+  auto r = mc2->results(d, {{std::log(0.5), false}, {std::log(0.25), false}, {std::log(0.25), false}});
+  EXPECT_NEAR(r.at("acc"), 0.75, 1e-12);
+  const TaskFunction* csv = find_task_function("process_docs", "hearth.truthfulqa_csv_mc2", "anything");
+  ASSERT_NE(csv, nullptr);
+  auto t = csv->docs({{"Correct Answers", "Yes; Indeed"}, {"Incorrect Answers", "No"}});
+  EXPECT_EQ(t["mc2_targets"]["choices"], ordered_json({"Yes", "Indeed", "No"}));
+  EXPECT_EQ(t["mc2_targets"]["labels"], ordered_json({1, 1, 0}));
+
+  const std::string base = "task: truthfulqa_x\ndataset_path: d\noutput_type: multiple_choice\ndoc_to_text: t\ndoc_to_target: 0\n"
+                           "doc_to_choice: [a]\n";
+  auto cfg = parse_task_yaml(base + "process_results: !function utils.process_results_mc2\n", "f.yaml", "/", {});
+  EXPECT_EQ(cfg.process_results, "utils.process_results_mc2");
+  std::string e = error_of([&] { parse_task_yaml(base + "process_docs: !function utils.process_docz\n", "f.yaml", "/", {}); });
+  EXPECT_NE(e.find("f.yaml:7: unknown function 'utils.process_docz' for process_docs of task 'truthfulqa_x'"), std::string::npos) << e;
+  e = error_of([&] { parse_task_yaml(base + "process_results: utils.process_results_mc2\n", "f.yaml", "/", {}); });
+  EXPECT_NE(e.find("'process_results' must be '!function NAME'"), std::string::npos) << e;
+  e = error_of([&] { parse_task_yaml(base + "doc_to_decontamination_query: !function utils.q\n", "f.yaml", "/", {}); });
+  EXPECT_NE(e.find("names Python code, which hearth does not run"), std::string::npos) << e;
 }
