@@ -14,13 +14,8 @@ runs="${2:-3}"
 hearth="$build/hearth"
 runtime="$build/hearth-static"
 [ -x "$runtime" ] || runtime="$hearth"
-dir="${HEARTH_BENCH_DIR:-/tmp/hearth-bench-pack}"
-mkdir -p "$dir"
-export HEARTH_HOME="$dir/home"
-model="${3:-$dir/llama-3.2-1b-q4_0.gguf}"
-if [ ! -f "$model" ]; then
-  "$hearth" synth --arch llama --preset llama-3.2-1b --type q4_0 -o "$model" >&2
-fi
+source "$(dirname "$0")/bench_dir.sh"
+synth_model "${3:-}"
 persona="$dir/persona.txt"
 : > "$persona"
 for i in $(seq 1 12); do

@@ -14,13 +14,8 @@ runs="${2:-5}"
 hearth="$build/hearth"
 static="$build/hearth-static"
 [ -x "$static" ] || { echo "need $static (scripts/static-deps.sh, then build hearth-static)" >&2; exit 1; }
-dir="${HEARTH_BENCH_DIR:-/tmp/hearth-bench-pack}"
-mkdir -p "$dir"
-export HEARTH_HOME="$dir/home"
-model="$dir/llama-3.2-1b-q4_0.gguf"
-if [ ! -f "$model" ]; then
-  "$hearth" synth --arch llama --preset llama-3.2-1b --type q4_0 -o "$model" >&2
-fi
+source "$(dirname "$0")/bench_dir.sh"
+synth_model
 pack="$dir/bot"
 rm -rf "$HEARTH_HOME" "$pack"
 "$hearth" pack -m "$model" -o "$pack" --runtime "$static" >&2

@@ -5,12 +5,8 @@
 # with the tokens seen, and "sent" (no outcome) at its estimated input cost.
 set -euo pipefail
 hearth="$1"
-command -v node >/dev/null || { if [ "${CI:-}" = "true" ]; then echo "node missing" >&2; exit 1; fi; echo "skipping: node missing"; exit 77; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-export HEARTH_HOME="$tmp/home"
+source "$(dirname "$0")/lib/scratch.sh"
+need_node
 
 # A remote provider: answers plain requests, streams 40 deltas 100 ms apart, and holds a
 # request that says HANG forever (after leaving a mark, so the test knows it arrived).

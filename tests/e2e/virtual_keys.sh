@@ -5,13 +5,8 @@
 # gateway runs (401), hashed storage, and spend per key in `hearth keys list` and `hearth ledger`.
 set -euo pipefail
 hearth="$1"
-command -v node >/dev/null || { if [ "${CI:-}" = "true" ]; then echo "node missing" >&2; exit 1; fi; echo "skipping: node missing"; exit 77; }
-tmp=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
-trap cleanup EXIT
-export HEARTH_HOME="$tmp/home"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib/scratch.sh"
+need_node
 
 cat > "$tmp/upstream.mjs" <<'JS'
 import http from 'node:http';

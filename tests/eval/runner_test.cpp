@@ -70,6 +70,14 @@ void write(const fs::path& p, const std::string& s) {
 struct RunnerTest : ::testing::Test {
   fs::path dir = hearth::test::make_temp_dir("eval_runner");
   void TearDown() override { fs::remove_all(dir); }
+  // A run that writes its folder and per-sample logs under dir/runs.
+  RunOutput run_logged(const std::string& task, Backend& be) {
+    RunOptions o = opts(task);
+    o.log_samples = true;
+    o.write_output = true;
+    o.output_dir = (dir / "runs").string();
+    return run_eval(o, &be);
+  }
   RunOptions opts(const std::string& task) {
     RunOptions o;
     o.tasks = {task};
@@ -157,11 +165,7 @@ metric_list:
   - metric: exact_match
 )YAML");
   ScriptedBackend be;
-  RunOptions o = opts((dir / "g.yaml").string());
-  o.log_samples = true;
-  o.write_output = true;
-  o.output_dir = (dir / "runs").string();
-  RunOutput out = run_eval(o, &be);
+  RunOutput out = run_logged((dir / "g.yaml").string(), be);
   EXPECT_DOUBLE_EQ(out.results["results"]["arith"]["exact_match,strict"].get<double>(), 0.5);
   ASSERT_FALSE(out.dir.empty());
   EXPECT_TRUE(fs::exists(out.dir / "results.json"));
@@ -214,11 +218,7 @@ TEST_F(RunnerTest, FilesAlsoUnderLmEvalNames) {
   write(dir / "u.jsonl", "{\"q\": \"x\", \"a\": 1}\n");
   write(dir / "u.yaml", "task: u\ndataset_path: u.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
   ScriptedBackend be;
-  RunOptions o = opts((dir / "u.yaml").string());
-  o.log_samples = true;
-  o.write_output = true;
-  o.output_dir = (dir / "runs").string();
-  RunOutput out = run_eval(o, &be);
+  RunOutput out = run_logged((dir / "u.yaml").string(), be);
   std::string results, samples;
   for (const auto& e : fs::directory_iterator(out.dir)) {
     const std::string n = e.path().filename().string();
@@ -280,11 +280,7 @@ TEST_F(RunnerTest, SampleDocHashIsPythonsJsonDumps) {
   write(dir / "u.jsonl", "{\"q\": \"caf\u00e9 \\\"x\\\"\\n\", \"n\": [1, 2.5, [], {}], \"a\": 1}\n");
   write(dir / "u.yaml", "task: u\ndataset_path: u.jsonl\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
   ScriptedBackend be;
-  RunOptions o = opts((dir / "u.yaml").string());
-  o.log_samples = true;
-  o.write_output = true;
-  o.output_dir = (dir / "runs").string();
-  RunOutput out = run_eval(o, &be);
+  RunOutput out = run_logged((dir / "u.yaml").string(), be);
   std::ifstream s(out.dir / "samples_u.jsonl");
   std::string line;
   ASSERT_TRUE(std::getline(s, line));
