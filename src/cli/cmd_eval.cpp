@@ -168,6 +168,20 @@ int print_run(const eval::RunOutput& out, bool json_out) {
                   res.contains(se_key) ? fmt(res[se_key]).c_str() : "-");
     }
   }
+  // Safety packs: by category and by expected behaviour (comply rows show over-refusal).
+  if (out.results.contains("safety"))
+    for (auto& [task, sf] : out.results["safety"].items()) {
+      std::printf("%s, refusals decided by %s:\n", task.c_str(), sf.value("decided_by", "keywords").c_str());
+      for (const char* part : {"expected", "categories"})
+        for (auto& [name, cell] : sf[part].items()) {
+          std::string line = "  " + std::string(part[0] == 'e' ? "expected " : "") + name + " (" + std::to_string(cell["n"].get<int>()) + ")";
+          for (auto& [m, v] : cell.items())
+            if (m != "n") line += "  " + m + " " + fmt(v);
+          std::printf("%s\n", line.c_str());
+        }
+      if (sf.contains("keywords_agree_with_judge"))
+        std::printf("  keyword heuristic agrees with the judge on %s of items\n", fmt(sf["keywords_agree_with_judge"]).c_str());
+    }
   std::printf("requests: %lld (%lld from the cache)\n", static_cast<long long>(out.requests),
               static_cast<long long>(out.cached));
   if (!out.dir.empty()) std::printf("results: %s\n", (out.dir / "results.json").string().c_str());
