@@ -72,17 +72,26 @@ KeyStore::KeyStore(std::filesystem::path file) : file_(std::move(file)) {
     db_ = nullptr;
     fail(Errc::format, file_.string() + ": not a usable key store: " + msg);
   }
+  if (sqlite3_prepare_v2(db_, "PRAGMA data_version", -1, &version_, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    fail(Errc::io, file_.string() + ": key store: " + msg);
+  }
   ::chmod(file_.c_str(), 0600);
 }
 
-KeyStore::~KeyStore() { sqlite3_close(db_); }
+KeyStore::~KeyStore() {
+  sqlite3_finalize(version_);
+  sqlite3_close(db_);
+}
 
 std::filesystem::path KeyStore::default_path() { return hearth_home() / "keys.db"; }
 
 void KeyStore::reload_if_changed() {
   // data_version changes when another connection (`hearth keys` in another process) commits.
-  Stmt v(db_, "PRAGMA data_version");
-  int64_t version = sqlite3_step(v.s) == SQLITE_ROW ? sqlite3_column_int64(v.s, 0) : -2;
+  const int64_t version = sqlite3_step(version_) == SQLITE_ROW ? sqlite3_column_int64(version_, 0) : -2;
+  sqlite3_reset(version_);
   if (version == data_version_) return;
   std::map<std::string, VirtualKey> hash_map, name_map;
   Stmt q(db_, "SELECT name, hash, prefix, created, revoked, budget_usd, period, models, rpm, tpm FROM keys ORDER BY created, name");
@@ -134,6 +143,7 @@ std::string KeyStore::create(const VirtualKey& spec) {
   const int rc = sqlite3_step(ins.s);
   if (rc == SQLITE_CONSTRAINT) fail(Errc::invalid_argument, "a key named '" + spec.name + "' exists already (names are never reused)");
   if (rc != SQLITE_DONE) fail(Errc::io, file_.string() + ": cannot save the key: " + sqlite3_errmsg(db_));
+  data_version_ = -1;
   return secret;
 }
 
@@ -152,6 +162,7 @@ void KeyStore::revoke(const std::string& name) {
   up.text(2, name);
   if (sqlite3_step(up.s) != SQLITE_DONE) fail(Errc::io, file_.string() + ": cannot revoke: " + sqlite3_errmsg(db_));
   if (sqlite3_changes(db_) == 0) fail(Errc::not_found, "no key named '" + name + "'");
+  data_version_ = -1;
 }
 
 std::optional<VirtualKey> KeyStore::find(const std::string& secret) {

@@ -56,8 +56,10 @@ class KeyStore {
   void reload_if_changed();  // caller holds mu_
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* version_ = nullptr;  // PRAGMA data_version, prepared once: it runs on every request
   std::mutex mu_;
-  int64_t data_version_ = -1;
+  int64_t data_version_ = -1;  // -1: reload (also after this connection's own writes, which
+                               // data_version does not count)
   std::map<std::string, VirtualKey> by_hash_;  // active keys
   std::map<std::string, VirtualKey> by_name_;  // all keys
 };
