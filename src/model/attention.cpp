@@ -30,49 +30,33 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const tensor::to_float_fn v_to_float = kernels.table[static_cast<uint32_t>(vt)].to_float;
   const tensor::TypeKernels& f16 = kernels.table[static_cast<uint32_t>(tensor::Type::F16)];
 
-  // Scores of head h -> probabilities, in place: soft-cap, softmax with the head's sink.
-  auto softmax = [&](int64_t h, float* w, int64_t n_kv) {
-    if (opt.softcap > 0) {
-      const float inv = 1.0f / opt.softcap;
-      for (int64_t j = 0; j < n_kv; ++j) w[j] = opt.softcap * std::tanh(w[j] * inv);
-    }
-    float mx = *std::max_element(w, w + n_kv);
-    if (opt.sinks) mx = std::max(mx, opt.sinks[h]);
-    float sum = tensor::exp_sum(kernels, w, n_kv, mx);
-    if (opt.sinks) sum += std::exp(opt.sinks[h] - mx);
-    const float inv = 1.0f / sum;
-    for (int64_t j = 0; j < n_kv; ++j) w[j] *= inv;
-  };
-
-  // The heads sharing a KV head (grouped-query attention) and a few neighbouring tokens run
-  // together, keys and values in chunks that stay in L2 while every (token, head) of the block
-  // uses them, instead of each head of each token streaming the whole range from memory. Scores
-  // are independent and weighted_sum accumulates exactly across chunks, so the block shape does
-  // not change results: one token and a batch agree.
-  // A cache in another type is expanded to F32 one chunk at a time (once per block, not per
-  // head), and the query takes the rounding llama.cpp's matmul gives it (converted to the key
-  // type's dot operand and back), so F16 keys give the F16 x F16 products, summed in F32. For F16
-  // values the weights are rounded to F16 first, as llama.cpp's F16 matmul does.
+  // Fused attention with an online softmax: keys and values are read once, in chunks of kChunk
+  // positions that stay in L2, and each (token, head) keeps only a running maximum m, a running
+  // sum l and its output row; a chunk's scores (at most kChunk floats) are the only other state,
+  // so nothing grows with the context. The heads sharing a KV head (grouped-query attention) and
+  // kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
+  // cache in another type, expanded to F32) once for all of them.
+  // Chunks start at multiples of kChunk in absolute positions, so the order in which a (token,
+  // head) meets its keys, and with it every rounding, depends on that token alone: one token and
+  // a batch give the same bits.
+  // A cache in another type: the query takes the rounding llama.cpp's matmul gives it (converted
+  // to the key type's dot operand and back), so F16 keys give F16 x F16 products summed in F32;
+  // for F16 values the weights are rounded to F16 before they multiply the values.
   constexpr int64_t kChunk = 256, kTokens = 4;
   struct Scratch {
-    std::vector<float> w, q, k, v;
+    std::vector<float> s, q, k, v, m, l;
     std::vector<uint8_t> qconv;
     std::vector<uint16_t> half;
     std::vector<const float*> queries;
   };
   auto block_task = [&](int64_t t0, int64_t g, Scratch& sc) {
     const int64_t nt = std::min(kTokens, n_tokens - t0);
-    int64_t first[kTokens], end[kTokens], off[kTokens + 1];
-    off[0] = 0;
+    int64_t first[kTokens], end[kTokens];
     for (int64_t i = 0; i < nt; ++i) {
       const int64_t pos = pos0 + t0 + i;
       first[i] = opt.window > 0 ? std::max<int64_t>(0, pos - opt.window + 1) : 0;
       end[i] = pos + 1;
-      off[i + 1] = off[i] + group * (end[i] - first[i]);
     }
-    sc.w.resize(static_cast<size_t>(off[nt]));
-    // Scores of (token i, head j) live at w[off[i] + j * n_i], n_i = end[i] - first[i].
-    auto scores_of = [&](int64_t i, int64_t j) { return sc.w.data() + off[i] + j * (end[i] - first[i]); };
     auto out_of = [&](int64_t i, int64_t j) { return out + (t0 + i) * (hp.n_head * hd_v) + (g * group + j) * hd_v; };
     auto query_of = [&](int64_t i, int64_t j) {
       const float* qh = q + (t0 + i) * hp.q_dim() + (g * group + j) * hd_k;
@@ -88,9 +72,16 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       sc.k.resize(static_cast<size_t>(kChunk * hd_k));
     }
     if (!v_f32) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    if (vt == tensor::Type::F16) sc.half.resize(static_cast<size_t>(kChunk));
+    sc.s.resize(static_cast<size_t>(kChunk));
     sc.queries.resize(static_cast<size_t>(nt * group));
+    sc.m.assign(static_cast<size_t>(nt * group), -INFINITY);
+    sc.l.assign(static_cast<size_t>(nt * group), 0.0f);
     for (int64_t i = 0; i < nt; ++i)
-      for (int64_t j = 0; j < group; ++j) sc.queries[i * group + j] = query_of(i, j);
+      for (int64_t j = 0; j < group; ++j) {
+        sc.queries[i * group + j] = query_of(i, j);
+        std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
+      }
     const int64_t a0 = *std::min_element(first, first + nt), a1 = end[nt - 1];
     const size_t k_off = tensor::row_size(kt, g * hd_k), v_off = tensor::row_size(vt, g * hd_v);
     // Rows [a, a + n) of this KV head's keys (or values) as floats: in place for an F32 cache.
@@ -112,42 +103,82 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t r = 0; r < n; ++r) v_to_float(cache.v_row(layer, a + r) + v_off, sc.v.data() + r * hd_v, hd_v);
       return sc.v.data();
     };
-    for (int64_t a = a0; a < a1; a += kChunk) {
-      int64_t stride = 0;
-      const int64_t n = std::min(kChunk, a1 - a);
-      const float* kc = keys(a, n, stride);
-      for (int64_t i = 0; i < nt; ++i) {
-        const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
-        if (lo >= hi) continue;
-        for (int64_t j = 0; j < group; ++j)
-          tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - a) * stride, stride, hi - lo, hd_k, scale,
-                              scores_of(i, j) + (lo - first[i]));
-      }
-    }
-    for (int64_t i = 0; i < nt; ++i)
-      for (int64_t j = 0; j < group; ++j) {
-        float* w = scores_of(i, j);
-        const int64_t n_kv = end[i] - first[i];
-        softmax(g * group + j, w, n_kv);
-        if (vt == tensor::Type::F16) {  // through the tier's F16 converters (F16C), in place
-          sc.half.resize(static_cast<size_t>(n_kv));
-          f16.from_float_act(w, sc.half.data(), n_kv);
-          f16.to_float(sc.half.data(), w, n_kv);
+    // Multiplies an output row by f (its weights re-expressed under a new maximum, or normalized).
+    auto rescale = [&](float* o, float f) {
+      for (int64_t d = 0; d < hd_v; ++d) o[d] *= f;
+    };
+    // Visits the block's chunks: for every (token, head) that attends to some of a chunk's rows,
+    // puts their (soft-capped) scores in sc.s and calls f(i, j, scores, n, values, value stride);
+    // values are expanded only when with_values.
+    auto sweep = [&](bool with_values, auto&& f) {
+      for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
+        const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
+        int64_t ks = 0, vs = 0;
+        const float* kc = keys(b, e - b, ks);
+        const float* vc = with_values ? values(b, e - b, vs) : nullptr;
+        for (int64_t i = 0; i < nt; ++i) {
+          const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
+          if (lo >= hi) continue;
+          const int64_t n = hi - lo;
+          for (int64_t j = 0; j < group; ++j) {
+            float* sv = sc.s.data();
+            tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
+            if (opt.softcap > 0) {
+              const float inv = 1.0f / opt.softcap;
+              for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
+            }
+            f(i, j, sv, n, vc ? vc + (lo - b) * vs : nullptr, vs);
+          }
         }
-        std::fill(out_of(i, j), out_of(i, j) + hd_v, 0.0f);
       }
-    for (int64_t a = a0; a < a1; a += kChunk) {
-      int64_t stride = 0;
-      const int64_t n = std::min(kChunk, a1 - a);
-      const float* vc = values(a, n, stride);
-      for (int64_t i = 0; i < nt; ++i) {
-        const int64_t lo = std::max(a, first[i]), hi = std::min(a + kChunk, end[i]);
-        if (lo >= hi) continue;
-        for (int64_t j = 0; j < group; ++j)
-          tensor::weighted_sum(kernels, scores_of(i, j) + (lo - first[i]), vc + (lo - a) * stride, stride, hi - lo, hd_v,
-                               out_of(i, j));
-      }
+    };
+    // Folds n scores into (token, head) ij's running maximum and sum; they become exp(s - m) in
+    // place. Returns the factor that re-expresses what was accumulated under the old maximum.
+    auto absorb = [&](int64_t ij, float* sv, int64_t n) {
+      const float mx = std::max(sc.m[ij], *std::max_element(sv, sv + n));
+      const float f = sc.l[ij] > 0 && mx > sc.m[ij] ? std::exp(sc.m[ij] - mx) : 1.0f;
+      sc.m[ij] = mx;
+      sc.l[ij] = sc.l[ij] * f + tensor::exp_sum(kernels, sv, n, mx);
+      return f;
+    };
+    // The head's sink (gpt-oss) is one more logit with no value: it only adds to the sum.
+    auto absorb_sink = [&](int64_t i, int64_t j) {
+      const int64_t ij = i * group + j;
+      if (!opt.sinks) return 1.0f;
+      float sink = opt.sinks[g * group + j];
+      return absorb(ij, &sink, 1);
+    };
+    if (vt != tensor::Type::F16) {
+      // One pass: each chunk's weights are added to the output under the running maximum.
+      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, const float* v, int64_t vs) {
+        const float f = absorb(i * group + j, sv, n);
+        if (f != 1.0f) rescale(out_of(i, j), f);
+        tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
+      });
+      for (int64_t i = 0; i < nt; ++i)
+        for (int64_t j = 0; j < group; ++j) {
+          float* o = out_of(i, j);
+          const float f = absorb_sink(i, j);
+          rescale(o, f / sc.l[i * group + j]);
+        }
+      return;
     }
+    // F16 values: llama.cpp rounds the normalized weights to F16 before they multiply the values,
+    // and on these small models logits follow that rounding closely (rounding exp(s - m) instead
+    // moved them by 0.15 median), so a first pass over the keys finds each maximum and sum and a
+    // second computes the scores again and adds the normalized, rounded weights.
+    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, const float*, int64_t) { absorb(i * group + j, sv, n); });
+    for (int64_t i = 0; i < nt; ++i)
+      for (int64_t j = 0; j < group; ++j) absorb_sink(i, j);
+    sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, const float* v, int64_t vs) {
+      const int64_t ij = i * group + j;
+      tensor::exp_sum(kernels, sv, n, sc.m[ij]);
+      const float inv = 1.0f / sc.l[ij];
+      for (int64_t t = 0; t < n; ++t) sv[t] *= inv;
+      f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
+      f16.to_float(sc.half.data(), sv, n);
+      tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
+    });
   };
   const int64_t n_kv_head = hp.n_head / group;
   const int64_t n_blocks = (n_tokens + kTokens - 1) / kTokens;
