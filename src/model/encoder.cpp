@@ -150,7 +150,7 @@ void encode(const tensor::Kernels& k, const EncoderWeights& w, const HParams& hp
     } else {
       matmul(k, L.up, x.data(), n, up.data(), pool);
       add_bias(up.data(), L.up_b, n, F);
-      gelu_f16(up.data(), n * F);
+      gelu_f16(k, up.data(), n * F);
       matmul(k, L.down, up.data(), n, h.data(), pool);
     }
     add_bias(h.data(), L.down_b, n, E);

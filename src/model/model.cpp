@@ -221,7 +221,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
       } else {
         matmul_shared(*kernels_, {{&L.gate, gate.data()}, {&L.up, up.data()}}, &h[t0 * E], m, pool);
       }
-      if (arch_->ffn_act == FfnActivation::gelu_f16) geglu_f16(gate.data(), up.data(), m * F);
+      if (arch_->ffn_act == FfnActivation::gelu_f16) geglu_f16(*kernels_, gate.data(), up.data(), m * F);
       else swiglu(*kernels_, gate.data(), up.data(), m * F);
       matmul(*kernels_, L.down, gate.data(), m, &h[t0 * E], pool);
     }

@@ -52,7 +52,14 @@ struct VecKernels {
   double (*sum_squares)(const float* x, int64_t n) = nullptr;
   void (*scale_mul)(const float* x, float scale, const float* w, float* y, int64_t n) = nullptr;
   void (*rope)(float* v, const float* table, int64_t n_rot, bool neox) = nullptr;
+  void (*gelu_mul)(float* x, const float* up, int64_t n) = nullptr;
 };
+// GELU (tanh form) of every F16 bit pattern, as F16 (vec.cpp); one zero entry follows the last so
+// that a 4-byte gather of entry 65535 stays inside the table.
+const uint16_t* gelu_f16_table();
+// One element as llama.cpp's CPU backend computes it: 0 at or below -10, x at or above 10, else
+// x rounded to F16 and looked up in the table (the SIMD paths' tails use it).
+float gelu_f16_one(float x);
 void register_vec_scalar(VecKernels& v);  // vec.cpp
 void register_vec_avx2(VecKernels& v);    // vec_avx2.cpp
 void register_vec_avx512(VecKernels& v);  // vec_avx512.cpp

@@ -2,8 +2,10 @@
 #include "tensor/vec.h"
 
 #include <cmath>
+#include <vector>
 
 #include "tensor/dispatch.h"
+#include "tensor/fp16.h"
 #include "tensor/kernels.h"
 
 namespace hearth::tensor {
@@ -66,7 +68,31 @@ void rope_ref(float* v, const float* table, int64_t n_rot, bool neox) {
   }
 }
 
+void gelu_mul_ref(float* x, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = up ? gelu_f16_one(x[i]) * up[i] : gelu_f16_one(x[i]);
+}
+
 }  // namespace
+
+const uint16_t* gelu_f16_table() {
+  // Built once; a function-local static is initialised thread-safely.
+  static const std::vector<uint16_t> table = [] {
+    std::vector<uint16_t> t((1 << 16) + 1, 0);
+    for (uint32_t i = 0; i < (1u << 16); ++i) {
+      const float x = fp16_to_fp32(static_cast<uint16_t>(i));
+      const float g = 0.5f * x * (1.0f + std::tanh(0.79788456080286535587989211986876f * x * (1.0f + 0.044715f * x * x)));
+      t[i] = fp32_to_fp16(g);
+    }
+    return t;
+  }();
+  return table.data();
+}
+
+float gelu_f16_one(float x) {
+  if (x <= -10.0f) return 0.0f;
+  if (x >= 10.0f) return x;
+  return fp16_to_fp32(gelu_f16_table()[fp32_to_fp16(x)]);
+}
 
 void register_vec_scalar(VecKernels& v) {
   v.attn_scores = scores_ref;
@@ -76,6 +102,7 @@ void register_vec_scalar(VecKernels& v) {
   v.sum_squares = sum_squares_ref;
   v.scale_mul = scale_mul_ref;
   v.rope = rope_ref;
+  v.gelu_mul = gelu_mul_ref;
 }
 
 void attn_scores(const Kernels& kern, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim,
@@ -95,5 +122,6 @@ void scale_mul(const Kernels& kern, const float* x, float scale, const float* w,
 void rope(const Kernels& kern, float* v, const float* table, int64_t n_rot, bool neox) {
   kern.vec.rope(v, table, n_rot, neox);
 }
+void gelu_mul(const Kernels& kern, float* x, const float* up, int64_t n) { kern.vec.gelu_mul(x, up, n); }
 
 }  // namespace hearth::tensor

@@ -25,5 +25,9 @@ void scale_mul(const Kernels& kernels, const float* x, float scale, const float*
 // Rotates one head in place by the angles of `table` (cos, sin of pair i at 2i, 2i+1), for the
 // first n_rot elements (even): pairs (2i, 2i+1), or (i, i + n_rot / 2) when neox.
 void rope(const Kernels& kernels, float* v, const float* table, int64_t n_rot, bool neox);
+// x[i] = gelu(x[i]) * up[i] (up may be nullptr: x[i] = gelu(x[i])), GELU's tanh form the way
+// llama.cpp's CPU backend evaluates it: x rounded to F16, the result looked up as F16, exact
+// outside [-10, 10]. Every path gives the same bits (the SIMD ones gather from the same table).
+void gelu_mul(const Kernels& kernels, float* x, const float* up, int64_t n);
 
 }  // namespace hearth::tensor

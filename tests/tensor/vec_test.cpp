@@ -2,6 +2,8 @@
 // with and without SIMD tails and lengths that leave partial vectors.
 #include <gtest/gtest.h>
 
+#include <bit>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -169,6 +171,42 @@ TEST(VecKernels, RopeMatchesScalarInBothLayouts) {
       }
     }
   }
+}
+
+// GELU goes through llama.cpp's F16 table on every path: the SIMD gathers must give the scalar
+// bits, at the clamps (+-10), across F16 rounding boundaries, for tails and with or without up.
+TEST(VecKernels, GeluMulMatchesScalarBitForBit) {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> wide(-12.0f, 12.0f), narrow(-0.05f, 0.05f);
+  for (int64_t n : {1, 7, 8, 15, 16, 17, 100, 4099}) {
+    std::vector<float> x(n), up(n);
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = i % 3 ? wide(rng) : narrow(rng);
+      up[i] = wide(rng);
+    }
+    if (n >= 8) {
+      x[0] = -10.0f, x[1] = 10.0f, x[2] = std::nextafter(-10.0f, 0.0f), x[3] = std::nextafter(10.0f, 0.0f);
+      x[4] = 65504.0f, x[5] = -70000.0f, x[6] = 0.0f, x[7] = -0.0f;
+    }
+    for (bool gated : {true, false}) {
+      std::vector<float> want = x;
+      vec_kernels(Isa::scalar).gelu_mul(want.data(), gated ? up.data() : nullptr, n);
+      for (Isa isa : simd_isas()) {
+        std::vector<float> got = x;
+        vec_kernels(isa).gelu_mul(got.data(), gated ? up.data() : nullptr, n);
+        for (int64_t i = 0; i < n; ++i)
+          ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+              << isa_name(isa) << " n " << n << " i " << i << " x " << x[i] << (gated ? " gated" : "");
+      }
+    }
+  }
+  // The reference itself: GELU's tanh form to F16 precision, 0 and x outside the table's range.
+  std::vector<float> v = {1.0f, -1.0f, -10.5f, 10.5f};
+  gelu_mul(kernels_for(best_isa()), v.data(), nullptr, 4);
+  EXPECT_NEAR(v[0], 0.841192f, 1e-3);
+  EXPECT_NEAR(v[1], -0.158808f, 1e-3);
+  EXPECT_EQ(v[2], 0.0f);
+  EXPECT_EQ(v[3], 10.5f);
 }
 
 TEST(VecKernels, EntryPointsFollowTheActivePath) {
