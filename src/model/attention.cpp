@@ -108,8 +108,8 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t d = 0; d < hd_v; ++d) o[d] *= f;
     };
     // Visits the block's chunks: for every (token, head) that attends to some of a chunk's rows,
-    // puts their (soft-capped) scores in sc.s and calls f(i, j, scores, n, values, value stride);
-    // values are expanded only when with_values.
+    // puts their (soft-capped) scores in sc.s and calls f(i, j, scores, n, their maximum, values,
+    // value stride); values are expanded only when with_values.
     auto sweep = [&](bool with_values, auto&& f) {
       for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
@@ -122,20 +122,22 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           const int64_t n = hi - lo;
           for (int64_t j = 0; j < group; ++j) {
             float* sv = sc.s.data();
-            tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
+            float mx = tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
             if (opt.softcap > 0) {
               const float inv = 1.0f / opt.softcap;
               for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
+              mx = *std::max_element(sv, sv + n);
             }
-            f(i, j, sv, n, vc ? vc + (lo - b) * vs : nullptr, vs);
+            f(i, j, sv, n, mx, vc ? vc + (lo - b) * vs : nullptr, vs);
           }
         }
       }
     };
-    // Folds n scores into (token, head) ij's running maximum and sum; they become exp(s - m) in
-    // place. Returns the factor that re-expresses what was accumulated under the old maximum.
-    auto absorb = [&](int64_t ij, float* sv, int64_t n) {
-      const float mx = std::max(sc.m[ij], *std::max_element(sv, sv + n));
+    // Folds n scores (whose maximum is smax) into (token, head) ij's running maximum and sum; they
+    // become exp(s - m) in place. Returns the factor that re-expresses what was accumulated under
+    // the old maximum.
+    auto absorb = [&](int64_t ij, float* sv, int64_t n, float smax) {
+      const float mx = std::max(sc.m[ij], smax);
       const float f = sc.l[ij] > 0 && mx > sc.m[ij] ? std::exp(sc.m[ij] - mx) : 1.0f;
       sc.m[ij] = mx;
       sc.l[ij] = sc.l[ij] * f + tensor::exp_sum(kernels, sv, n, mx);
@@ -146,12 +148,12 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       const int64_t ij = i * group + j;
       if (!opt.sinks) return 1.0f;
       float sink = opt.sinks[g * group + j];
-      return absorb(ij, &sink, 1);
+      return absorb(ij, &sink, 1, sink);
     };
     if (vt != tensor::Type::F16) {
       // One pass: each chunk's weights are added to the output under the running maximum.
-      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, const float* v, int64_t vs) {
-        const float f = absorb(i * group + j, sv, n);
+      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t vs) {
+        const float f = absorb(i * group + j, sv, n, smax);
         if (f != 1.0f) rescale(out_of(i, j), f);
         tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
       });
@@ -167,10 +169,12 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     // and on these small models logits follow that rounding closely (rounding exp(s - m) instead
     // moved them by 0.15 median), so a first pass over the keys finds each maximum and sum and a
     // second computes the scores again and adds the normalized, rounded weights.
-    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, const float*, int64_t) { absorb(i * group + j, sv, n); });
+    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float*, int64_t) {
+      absorb(i * group + j, sv, n, smax);
+    });
     for (int64_t i = 0; i < nt; ++i)
       for (int64_t j = 0; j < group; ++j) absorb_sink(i, j);
-    sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, const float* v, int64_t vs) {
+    sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float, const float* v, int64_t vs) {
       const int64_t ij = i * group + j;
       tensor::exp_sum(kernels, sv, n, sc.m[ij]);
       const float inv = 1.0f / sc.l[ij];

@@ -44,7 +44,7 @@ struct TypeKernels {
 
 // Per-ISA vector kernels behind tensor/vec.h (same contracts).
 struct VecKernels {
-  void (*attn_scores)(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale,
+  float (*attn_scores)(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale,
                       float* y) = nullptr;
   float (*exp_sum)(float* y, int64_t n, float max) = nullptr;
   void (*weighted_sum)(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) = nullptr;

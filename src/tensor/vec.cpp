@@ -1,6 +1,7 @@
 // Scalar reference vector kernels and the dispatching entry points of tensor/vec.h.
 #include "tensor/vec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -11,13 +12,16 @@
 namespace hearth::tensor {
 namespace {
 
-void scores_ref(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+float scores_ref(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  float mx = -INFINITY;
   for (int64_t j = 0; j < n; ++j) {
     const float* kj = k + j * stride;
     float s = 0.0f;
     for (int64_t d = 0; d < dim; ++d) s += q[d] * kj[d];
     y[j] = s * scale;
+    mx = std::max(mx, y[j]);
   }
+  return mx;
 }
 
 float exp_sum_ref(float* y, int64_t n, float max) {
@@ -105,9 +109,9 @@ void register_vec_scalar(VecKernels& v) {
   v.gelu_mul = gelu_mul_ref;
 }
 
-void attn_scores(const Kernels& kern, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim,
-                 float scale, float* y) {
-  kern.vec.attn_scores(q, k, stride, n, dim, scale, y);
+float attn_scores(const Kernels& kern, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim,
+                  float scale, float* y) {
+  return kern.vec.attn_scores(q, k, stride, n, dim, scale, y);
 }
 float exp_sum(const Kernels& kern, float* y, int64_t n, float max) { return kern.vec.exp_sum(y, n, max); }
 void weighted_sum(const Kernels& kern, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim,

@@ -9,7 +9,9 @@
 namespace hearth::tensor {
 
 // y[j] = scale * dot(q, k + j * stride) for j < n: one query against n keys of `dim` floats.
-void attn_scores(const Kernels& kernels, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y);
+// Returns the largest y[j] (-inf when n is 0): the softmax needs it, and a scalar pass over the
+// scores cost attention at depth 10% of its time.
+float attn_scores(const Kernels& kernels, const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y);
 // y[j] = exp(y[j] - max) in place; returns the sum of the new values.
 float exp_sum(const Kernels& kernels, float* y, int64_t n, float max);
 // out[d] += sum_j w[j] * v[j * stride + d] for d < dim. Accumulating lets a caller split the rows

@@ -29,7 +29,19 @@ inline __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+// The largest of y[0..n), 8 lanes at a time (max is exact, so any order gives the same value).
+float max_of(const float* y, int64_t n) {
+  __m256 m = _mm256_set1_ps(-INFINITY);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(y + j));
+  __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+  float r = std::max(_mm_cvtss_f32(h), _mm_cvtss_f32(_mm_movehdup_ps(h)));
+  for (; j < n; ++j) r = std::max(r, y[j]);
+  return r;
+}
+
+float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   const int64_t d8 = dim - dim % 8;
   for (int64_t j = 0; j < n; ++j) {
     const float* kj = k + j * stride;
@@ -44,6 +56,7 @@ void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int6
     for (; d < dim; ++d) s += q[d] * kj[d];
     y[j] = s * scale;
   }
+  return max_of(y, n);
 }
 
 float exp_sum(float* y, int64_t n, float max) {

@@ -35,7 +35,14 @@ inline __m512 exp512(__m512 x) {
   return _mm512_scalef_ps(p, k);
 }
 
-void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+// The largest of y[0..n), 16 lanes at a time (max is exact, so any order gives the same value).
+float max_of(const float* y, int64_t n) {
+  __m512 m = _mm512_set1_ps(-INFINITY);
+  for (int64_t j = 0; j < n; j += 16) m = _mm512_mask_max_ps(m, tail_mask(n - j), m, _mm512_maskz_loadu_ps(tail_mask(n - j), y + j));
+  return _mm512_reduce_max_ps(m);
+}
+
+float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   if (dim == 64) {
     // The common head size: the query stays in four registers, four keys per step for ILP.
     const __m512 q0 = _mm512_loadu_ps(q), q1 = _mm512_loadu_ps(q + 16), q2 = _mm512_loadu_ps(q + 32),
@@ -48,7 +55,7 @@ void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int6
       return _mm512_reduce_add_ps(_mm512_add_ps(a, b)) * scale;
     };
     for (int64_t j = 0; j < n; ++j) y[j] = one(k + j * stride);
-    return;
+    return max_of(y, n);
   }
   for (int64_t j = 0; j < n; ++j) {
     const float* kj = k + j * stride;
@@ -59,6 +66,7 @@ void attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int6
     }
     y[j] = _mm512_reduce_add_ps(acc) * scale;
   }
+  return max_of(y, n);
 }
 
 float exp_sum(float* y, int64_t n, float max) {

@@ -42,9 +42,11 @@ TEST(VecKernels, AttentionScoresMatchScalar) {
       const int64_t stride = dim + 3;
       auto q = randn(dim, rng), k = randn(stride * n, rng);
       std::vector<float> want(n), got(n);
-      ref.attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, want.data());
+      const float want_max = ref.attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, want.data());
+      EXPECT_EQ(want_max, *std::max_element(want.begin(), want.end()));
       for (Isa isa : simd_isas()) {
-        vec_kernels(isa).attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, got.data());
+        const float mx = vec_kernels(isa).attn_scores(q.data(), k.data(), stride, n, dim, 0.125f, got.data());
+        EXPECT_EQ(mx, *std::max_element(got.begin(), got.end())) << isa_name(isa) << " dim " << dim << " n " << n;
         for (int64_t j = 0; j < n; ++j) {
           double mag = 0;
           for (int64_t d = 0; d < dim; ++d) mag += std::fabs(q[d] * k[j * stride + d]) * 0.125;
