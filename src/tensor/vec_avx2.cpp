@@ -41,7 +41,51 @@ float max_of(const float* y, int64_t n) {
   return r;
 }
 
+// Head dimensions that are multiples of 8: eight keys at a time, one accumulator each (the key
+// rows are FMA memory operands, the query stays in registers for dim <= 64), and the eight
+// horizontal sums done together by a tree of hadds (10 instructions for 8 scores instead of 5 per
+// score). A key's sum has the same order wherever it sits in a group (lanes (0+1)+(2+3) and
+// (4+5)+(6+7), then the halves), and a short last group leaves the missing keys at zero, so a
+// score does not depend on n or on where a chunk starts.
+template <int64_t kDim>
+void scores_by8(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  const int64_t nd = kDim > 0 ? kDim : dim;
+  __m256 qv[kDim > 0 ? kDim / 8 : 1];
+  if constexpr (kDim > 0)
+    for (int64_t d = 0; d < kDim / 8; ++d) qv[d] = _mm256_loadu_ps(q + 8 * d);
+  const __m256 sc = _mm256_set1_ps(scale);
+  for (int64_t j0 = 0; j0 < n; j0 += 8) {
+    const int64_t m = std::min<int64_t>(8, n - j0);
+    __m256 a[8];
+    for (int r = 0; r < 8; ++r) a[r] = _mm256_setzero_ps();
+    for (int64_t d = 0; d < nd; d += 8) {
+      const __m256 qd = kDim > 0 ? qv[d / 8] : _mm256_loadu_ps(q + d);
+      for (int r = 0; r < 8; ++r)
+        if (r < m) a[r] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k + (j0 + r) * stride + d), a[r]);
+    }
+    const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    const __m256 s = _mm256_mul_ps(
+        _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31)), sc);
+    if (m == 8) {
+      _mm256_storeu_ps(y + j0, s);
+    } else {
+      alignas(32) float t[8];
+      _mm256_store_ps(t, s);
+      for (int64_t r = 0; r < m; ++r) y[j0 + r] = t[r];
+    }
+  }
+}
+
 float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+  if (dim == 64) {
+    scores_by8<64>(q, k, stride, n, dim, scale, y);
+    return max_of(y, n);
+  }
+  if (dim % 8 == 0) {
+    scores_by8<0>(q, k, stride, n, dim, scale, y);
+    return max_of(y, n);
+  }
   const int64_t d8 = dim - dim % 8;
   for (int64_t j = 0; j < n; ++j) {
     const float* kj = k + j * stride;
