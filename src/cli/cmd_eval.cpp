@@ -223,7 +223,8 @@ int do_show(const std::string& name, bool json_out) {
 
 // "acc,none" -> "acc_stderr,none": where the harness layout keeps a metric's standard error.
 std::string stderr_key(const std::string& k) {
-  size_t comma = k.find(',');
+  const size_t comma = k.find(',');
+  if (comma == std::string::npos) return k + "_stderr";  // a safety breakdown's plain metric name
   return k.substr(0, comma) + "_stderr" + k.substr(comma);
 }
 
@@ -232,8 +233,10 @@ int do_compare(const std::vector<std::string>& runs, bool json_out) {
   std::vector<ordered_json> docs;
   for (const auto& r : runs) docs.push_back(load_run(r));
   // Rows: group aggregates first (mmlu), then tasks, each metric present in any run; columns: runs.
+  // Safety packs add their breakdown (results.json's "safety": by expected behaviour, then by
+  // category) after the tasks: part is "expected" or "categories", name the cell's label.
   struct Row {
-    std::string section, task, key;
+    std::string section, task, key, part, name;
   };
   std::vector<Row> rows;
   std::set<std::string> seen;
@@ -244,13 +247,31 @@ int do_compare(const std::vector<std::string>& runs, bool json_out) {
         for (auto& [k, v] : res.items())
           if (k.find(',') != std::string::npos && k.find("_stderr") == std::string::npos &&
               seen.insert(std::string(section) + "\x1f" + task + "\x1f" + k).second)
-            rows.push_back({section, task, k});
+            rows.push_back({section, task, k, "", ""});
     }
+  for (const auto& d : docs) {
+    if (!d.contains("safety") || !d["safety"].is_object()) continue;
+    for (auto& [task, sf] : d["safety"].items())
+      for (const char* part : {"expected", "categories"}) {
+        if (!sf.is_object() || !sf.contains(part) || !sf[part].is_object()) continue;
+        for (auto& [name, cellv] : sf[part].items())
+          if (cellv.is_object())
+            for (auto& [metric, v] : cellv.items())
+              if (metric != "n" && seen.insert("safety\x1f" + task + "\x1f" + part + "\x1f" + name + "\x1f" + metric).second)
+                rows.push_back({"safety", task, metric, part, name});
+      }
+  }
   auto cell = [&](const ordered_json& d, const Row& r, const std::string& key) -> const ordered_json* {
     if (!d.contains(r.section)) return nullptr;
-    const auto& res = d[r.section];
-    if (!res.contains(r.task) || !res[r.task].contains(key)) return nullptr;
-    return &res[r.task][key];
+    const ordered_json* res = &d[r.section];
+    if (!res->contains(r.task)) return nullptr;
+    res = &(*res)[r.task];
+    if (r.section == "safety") {
+      if (!res->contains(r.part) || !(*res)[r.part].contains(r.name)) return nullptr;
+      res = &(*res)[r.part][r.name];
+    }
+    if (!res->is_object() || !res->contains(key)) return nullptr;
+    return &(*res)[key];
   };
   if (json_out) {
     json out = json::object();
@@ -266,8 +287,17 @@ int do_compare(const std::vector<std::string>& runs, bool json_out) {
         vals.push_back(v ? json(*v) : json(nullptr));
         errs.push_back(e && e->is_number() ? json(*e) : json(nullptr));
       }
-      table.push_back({{"task", r.task}, {"group", r.section == std::string("groups")}, {"metric", r.key},
-                       {"values", vals}, {"stderrs", errs}});
+      json row = {{"task", r.task}, {"group", r.section == std::string("groups")}, {"metric", r.key},
+                  {"values", vals}, {"stderrs", errs}};
+      if (r.section == "safety") {
+        json ns = json::array();
+        for (auto& d : docs) {
+          const ordered_json* n = cell(d, r, "n");
+          ns.push_back(n ? json(*n) : json(nullptr));
+        }
+        row["safety"] = {{"part", r.part}, {"name", r.name}, {"n", ns}};
+      }
+      table.push_back(row);
     }
     out["rows"] = table;
     std::printf("%s\n", out.dump(2).c_str());
@@ -282,6 +312,7 @@ int do_compare(const std::vector<std::string>& runs, bool json_out) {
   std::printf("\n");
   for (const auto& r : rows) {
     std::string name = r.section == std::string("groups") ? r.task + " (group)" : r.task;
+    if (r.section == "safety") name = r.task + (r.part == "expected" ? " [expected " : " [") + r.name + "]";
     std::printf("%-36s %-24s", name.c_str(), r.key.c_str());
     for (auto& d : docs) {
       const ordered_json* v = cell(d, r, r.key);

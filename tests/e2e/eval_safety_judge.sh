@@ -53,4 +53,15 @@ if (!(s.keywords_agree_with_judge >= 0 && s.keywords_agree_with_judge <= 1)) bad
 const samples = fs.readFileSync(dir + '/samples_safety_example.jsonl', 'utf8').trim().split('\n').map(JSON.parse);
 if (samples.length !== 12 || samples.some((x) => typeof x.refusal_keywords !== 'number')) bad('samples keep the keyword view');
 JS
-echo "ok: safety pack decided by a judge, by category"
+# compare shows the breakdown beside the task rows, as text and as JSON.
+"$hearth" eval compare "$run" > "$tmp/cmp.txt" || fail "eval compare"
+grep -Eq '^safety_example \[category weapons\]|^safety_example \[weapons\] +refusal_match +1' "$tmp/cmp.txt" ||
+  fail "compare lacks the weapons row: $(cat "$tmp/cmp.txt")"
+grep -Eq '^safety_example \[expected refuse\] +refusal_match' "$tmp/cmp.txt" || fail "compare lacks expected rows: $(cat "$tmp/cmp.txt")"
+"$hearth" eval compare "$run" --json > "$tmp/cmp.json" || fail "eval compare --json"
+node - "$tmp/cmp.json" <<'JS'
+const rows = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')).rows;
+const f = rows.find((r) => r.safety && r.safety.part === 'categories' && r.safety.name === 'fraud' && r.metric === 'refusal_match');
+if (!f || f.values[0] !== 0 || f.safety.n[0] !== 2) { console.error('compare --json safety rows', JSON.stringify(rows)); process.exit(1); }
+JS
+echo "ok: safety pack decided by a judge, by category; compare shows the breakdown"
