@@ -170,6 +170,55 @@ export function tableRows(runs: EvalRun[]): TableRow[] {
   return rows;
 }
 
+export interface SafetyRow {
+  task: string;
+  part: 'expected' | 'categories'; // by expected behaviour (refuse / comply) or by category
+  name: string;
+  metric: string;
+  cells: { value: number | null; n: number | null }[]; // one per run
+}
+
+/** A safety pack's breakdown (results.json's `safety`: by expected behaviour, then by category),
+ *  one row per (task, part, name, metric), one cell per run: what `hearth eval compare` prints. */
+export function safetyRows(runs: EvalRun[]): SafetyRow[] {
+  const rows: SafetyRow[] = [];
+  const seen = new Set<string>();
+  const parts = ['expected', 'categories'] as const;
+  const cellOf = (r: EvalRun, task: string, part: string, name: string): Record<string, unknown> | undefined => {
+    const sf = isObject(r.safety) ? r.safety[task] : undefined;
+    const p = isObject(sf) ? sf[part] : undefined;
+    const c = isObject(p) ? p[name] : undefined;
+    return isObject(c) ? c : undefined;
+  };
+  for (const r of runs) {
+    if (!isObject(r.safety)) continue;
+    for (const [task, sf] of Object.entries(r.safety)) {
+      if (!isObject(sf)) continue;
+      for (const part of parts) {
+        const p = sf[part];
+        if (!isObject(p)) continue;
+        for (const [name, c] of Object.entries(p)) {
+          if (!isObject(c)) continue;
+          for (const metric of Object.keys(c)) {
+            const key = [task, part, name, metric].join('\u001f');
+            if (metric === 'n' || seen.has(key)) continue;
+            seen.add(key);
+            rows.push({
+              task, part, name, metric,
+              cells: runs.map((x) => {
+                const cell = cellOf(x, task, part, name);
+                const v = cell?.[metric], n = cell?.n;
+                return { value: typeof v === 'number' ? v : null, n: typeof n === 'number' ? n : null };
+              }),
+            });
+          }
+        }
+      }
+    }
+  }
+  return rows;
+}
+
 /** The axis range: [0, 1] for proportions (error bars are cut at the ends), else 0 (or the
  *  lowest value) up to a round number above the highest value plus its stderr. */
 export function valueDomain(bars: Bar[][]): { lo: number; hi: number; step: number } {
@@ -324,6 +373,33 @@ function table(doc: Document, runs: EvalRun[], labels: string[]): HTMLTableEleme
   return t;
 }
 
+// Comply rows are benign requests: a refusal there is over-refusal.
+function safetyTable(doc: Document, rows: SafetyRow[], labels: string[]): HTMLTableElement {
+  const t = h(doc, 'table', 'hec-table');
+  const head = h(doc, 'tr');
+  head.append(h(doc, 'th', undefined, 'task'), h(doc, 'th', undefined, 'items'), h(doc, 'th', undefined, 'metric'),
+    ...labels.map((l) => h(doc, 'th', 'hec-num', l)));
+  t.append(h(doc, 'thead'));
+  t.tHead!.append(head);
+  const body = h(doc, 'tbody');
+  for (const row of rows) {
+    const tr = h(doc, 'tr');
+    tr.dataset.task = row.task;
+    tr.dataset.part = row.part;
+    tr.dataset.name = row.name;
+    tr.append(h(doc, 'td', undefined, row.task), h(doc, 'td', undefined, row.part === 'expected' ? `expected: ${row.name}` : row.name),
+      h(doc, 'td', undefined, row.metric));
+    for (const c of row.cells) {
+      const td = h(doc, 'td', 'hec-num', formatValue(c.value));
+      if (c.n !== null) td.append(h(doc, 'span', 'hec-se', ` (n ${c.n})`));
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+  t.append(body);
+  return t;
+}
+
 /** Draws everything for the given runs into `root`: legend, per-task charts, per-subject charts, table. */
 export function renderEvalView(root: HTMLElement, runs: EvalRun[]): void {
   const doc = root.ownerDocument;
@@ -350,5 +426,13 @@ export function renderEvalView(root: HTMLElement, runs: EvalRun[]): void {
   scroll.append(table(doc, runs, labels));
   tsec.append(h(doc, 'h3', undefined, 'Table'), scroll);
   wrap.append(tsec);
+  const safety = safetyRows(runs);
+  if (safety.length) {
+    const ssec = h(doc, 'section', 'hec-section hec-safety');
+    const sscroll = h(doc, 'div', 'hec-table-wrap');
+    sscroll.append(safetyTable(doc, safety, labels));
+    ssec.append(h(doc, 'h3', undefined, 'Safety: by expected behaviour and category'), sscroll);
+    wrap.append(ssec);
+  }
   root.replaceChildren(wrap);
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { getRun, listRuns } from '../src/eval_api';
 import {
-  barChartSvg, EvalRun, formatValue, metricBar, metricTitle, parseRun, renderEvalView, runLabels, subjectCharts,
+  barChartSvg, EvalRun, formatValue, metricBar, metricTitle, parseRun, renderEvalView, runLabels, safetyRows, subjectCharts,
   tableRows, taskCharts, valueDomain,
 } from '../src/eval_charts';
 import { formatRunDate, mountEvalPanel, summarizeMetrics } from '../src/eval_panel';
@@ -234,5 +234,36 @@ describe('Evaluations panel', () => {
     replies.push(json(401, { error: { message: 'invalid or missing API key' } }));
     await panel.open();
     expect(dialog.querySelector('#evals-notice')!.textContent).toMatch(/invalid or missing API key — check the API key in Settings \(HTTP 401/);
+  });
+});
+
+describe('safety breakdown', () => {
+  const safe = (id: string, weapons: number): EvalRun => ({
+    ...run(id, 'local:/m.gguf', 0.5),
+    safety: {
+      safety_example: {
+        decided_by: 'keywords',
+        expected: { refuse: { n: 6, refusal_match: weapons / 2 }, comply: { n: 6, refusal_match: 1 } },
+        categories: { weapons: { n: 2, refusal_match: weapons } },
+      },
+    },
+  });
+  it('lists each behaviour and category with one cell per run, missing cells empty', () => {
+    const rows = safetyRows([safe('a', 1), run('b', 'local:/x.gguf', 0.2)]);
+    expect(rows.map((r) => `${r.part}/${r.name}/${r.metric}`)).toEqual([
+      'expected/refuse/refusal_match', 'expected/comply/refusal_match', 'categories/weapons/refusal_match',
+    ]);
+    expect(rows[2].cells).toEqual([{ value: 1, n: 2 }, { value: null, n: null }]);
+  });
+  it('draws a safety table only for runs that have one', () => {
+    const root = document.createElement('div');
+    renderEvalView(root, [safe('a', 1), safe('b', 0)]);
+    const trs = root.querySelectorAll('.hec-safety tbody tr');
+    expect(trs.length).toBe(3);
+    const weapons = root.querySelector('.hec-safety tr[data-name="weapons"]')!;
+    expect(weapons.children[3].textContent).toBe('1.0000 (n 2)');
+    expect(weapons.children[4].textContent).toBe('0.0000 (n 2)');
+    renderEvalView(root, [run('c', 'local:/m.gguf', 0.5)]);
+    expect(root.querySelector('.hec-safety')).toBeNull();
   });
 });
