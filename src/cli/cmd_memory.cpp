@@ -421,8 +421,10 @@ int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
     io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
   }
   auto rep = import_bytes(st, read_input_file(o.in, "import"), io);
-  std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped%s\n", o.in.c_str(),
-              rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
+  std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped, %zu repeats of "
+              "existing memories, %zu memories replaced by newer imported ones, %zu imported as already replaced%s\n",
+              o.in.c_str(), rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
+              rep.duplicates, rep.superseded, rep.arrived_superseded,
               rep.signer.empty() ? "" : (", signed by " + rep.signer.substr(0, 16)).c_str());
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include "core/paths.h"
 #include "memory/crypto.h"
 #include "memory/importers.h"
+#include "memory/reconcile.h"
 #include "memory/zip_member.h"
 
 namespace hearth::memory {
@@ -155,8 +156,15 @@ ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOp
     if (auto it = o.remap_scope.find(r.scope); it != o.remap_scope.end()) r.scope = it->second;
     if (!valid_scope(r.scope)) fail(Errc::invalid_argument, "scope remapping produced a bad scope \"" + r.scope + "\"");
   }
+  // Repeats and replaced facts are settled before the write (the lookups may embed); a refused
+  // import changes nothing, as the transaction below is the only write.
+  ImportReconciled rc = reconcile_import(store, recs, "import");
+  rep.duplicates = rc.duplicates;
+  rep.superseded = rc.superseded.size();
+  rep.arrived_superseded = rc.imported_superseded;
   // Everything is validated; now apply as one transaction and one undo step.
   store.batch([&] {
+    for (const auto& o : rc.superseded) store.put(o, false);
     for (auto& r : recs) {
       auto existing = store.get(r.id);
       if (!existing) {

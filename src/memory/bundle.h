@@ -41,6 +41,9 @@ struct ImportOptions {
 struct ImportReport {
   std::string format;
   size_t read = 0, added = 0, overwritten = 0, skipped = 0, kept_both = 0;
+  // Reconciled with the memories already there (reconcile.h): repeats dropped, store records the
+  // import replaced, imported records that arrived already replaced by a newer one.
+  size_t duplicates = 0, superseded = 0, arrived_superseded = 0;
   std::string signer;  // hex public key when the bundle was signed and verified
 };
 

@@ -168,7 +168,79 @@ std::vector<Record> candidates(Store& store, const Record& r, const std::optiona
   return out;
 }
 
+bool live_at(const Record& r, int64_t now) { return r.expires == 0 || r.expires > now; }
+
+// `newer` replaces `older` (same attribute of the user, another value) from `at` on.
+void supersede(Record& older, Record& newer, int64_t at, const std::string& by) {
+  older.expires = at;
+  older.updated = std::max(at, older.updated + 1);
+  older.links.push_back({newer.id, "superseded_by"});
+  older.history.push_back({older.updated, "supersede", older.text, by});
+  newer.links.push_back({older.id, "supersedes"});
+}
+
 }  // namespace
+
+ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const std::string& by) {
+  ImportReconciled out;
+  const int64_t now = now_ms();
+  std::vector<Record> kept;
+  kept.reserve(recs.size());
+  for (auto& r : recs) {
+    if (!reconciled_kind(r.kind) || !live_at(r, now) || r.text.size() > store.max_memory_bytes() || store.get(r.id)) {
+      kept.push_back(std::move(r));
+      continue;
+    }
+    const std::string norm = normalized(r.text);
+    const auto slot = slot_of(r.text);
+    auto repeats = [&](const Record& c) {
+      if (normalized(c.text) == norm) return true;
+      if (!slot) return false;
+      const auto cs = slot_of(c.text);
+      return cs && *cs == *slot;
+    };
+    auto same_attribute = [&](const Record& c) {
+      if (!slot) return false;
+      const auto cs = slot_of(c.text);
+      return cs && cs->attribute == slot->attribute;
+    };
+    // Earlier in this import first, then the store.
+    bool dup = false;
+    for (const auto& p : kept)
+      if (p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && repeats(p)) dup = true;
+    std::vector<Record> stored;
+    if (!dup)
+      for (auto& c : candidates(store, r, slot)) {
+        if (repeats(c)) {
+          dup = true;
+          break;
+        }
+        if (same_attribute(c)) stored.push_back(std::move(c));
+      }
+    if (dup) {
+      ++out.duplicates;
+      continue;
+    }
+    for (auto& p : kept)
+      if (p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && same_attribute(p)) {
+        if (p.created <= r.created) supersede(p, r, std::max(r.created, p.created + 1), by);
+        else supersede(r, p, std::max(p.created, r.created + 1), by), ++out.imported_superseded;
+      }
+    for (auto& o : stored) {
+      if (!live_at(r, now)) break;  // already replaced by a newer record of this import
+      if (o.created <= r.created) {
+        supersede(o, r, std::max(now, o.created), by);
+        out.superseded.push_back(std::move(o));
+      } else {
+        supersede(r, o, std::max(o.created, r.created + 1), by);
+        ++out.imported_superseded;
+      }
+    }
+    kept.push_back(std::move(r));
+  }
+  recs = std::move(kept);
+  return out;
+}
 
 Remembered remember(Store& store, Record r, const std::string& by) {
   Remembered out;

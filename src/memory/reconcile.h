@@ -42,4 +42,18 @@ json reconcile_json(const Remembered& r);
 // add and the supersessions are one undo step. Episodes and tasks are added as they are.
 Remembered remember(Store& store, Record r, const std::string& by);
 
+// The same step for an import, before it is written: every live record of a reconciled kind
+// whose id the store does not hold yet is compared with the live memories of its scope (in the
+// store, and earlier in `recs`). A repeat is dropped from `recs`; for the same attribute with
+// another value the newer statement (by `created`) wins: an older store record is returned in
+// `superseded` (validity ended, linked both ways, to be written with the import), an older
+// imported one is kept as history (its `expires` set, linked to the newer). Records whose id is
+// already stored are left to the import's conflict rules.
+struct ImportReconciled {
+  size_t duplicates = 0;           // dropped from recs
+  size_t imported_superseded = 0;  // imported records that arrive already replaced
+  std::vector<Record> superseded;  // store records replaced by imported ones
+};
+ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const std::string& by);
+
 }  // namespace hearth::memory

@@ -2,7 +2,12 @@
 // the old one (kept in history, valid until then), and search answers with the current one.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "helpers.h"
+#include "memory/bundle.h"
 #include "memory/reconcile.h"
 
 using namespace hearth::memory;
@@ -135,4 +140,50 @@ TEST(Reconcile, OnlyTheSameScopeAndAttributeIsSuperseded) {
   auto hits = t.store->search(so);
   ASSERT_FALSE(hits.empty());
   EXPECT_EQ(hits[0].record.text, "I now live in Madrid");
+}
+
+// Imports take the same step: a repeat of a live memory is not stored again, a newer imported
+// statement replaces the stored one, and an older one arrives already replaced (kept as history).
+TEST(Reconcile, ImportsDropRepeatsAndLetTheNewerStatementWin) {
+  TempStore src, dst;
+  const Record blue = src.add("My favourite colour is blue");
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  const Record paris = say(dst, "I live in Paris").record;
+  const Record green = say(dst, "My favourite colour is green").record;
+  std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  src.add("I live in Paris!");  // the same words as dst's
+  const Record berlin = src.add("I moved to Berlin");
+  src.add("Prefers green tea", "preference");
+  ImportOptions io;
+  const ImportReport rep = import_bytes(*dst.store, export_bundle(*src.store, {}), io);
+  EXPECT_EQ(rep.read, 4u);
+  EXPECT_EQ(rep.duplicates, 1u);
+  EXPECT_EQ(rep.superseded, 1u);
+  EXPECT_EQ(rep.arrived_superseded, 1u);
+  EXPECT_EQ(rep.added, 3u);
+  const auto old_paris = dst.store->get(paris.id);
+  ASSERT_TRUE(old_paris);
+  EXPECT_GT(old_paris->expires, 0);
+  EXPECT_TRUE(std::any_of(old_paris->links.begin(), old_paris->links.end(),
+                          [&](const Link& l) { return l.to == berlin.id && l.rel == "superseded_by"; }));
+  const auto old_blue = dst.store->get(blue.id);
+  ASSERT_TRUE(old_blue);
+  EXPECT_GT(old_blue->expires, 0);
+  EXPECT_TRUE(std::any_of(old_blue->links.begin(), old_blue->links.end(),
+                          [&](const Link& l) { return l.to == green.id && l.rel == "superseded_by"; }));
+  EXPECT_EQ(dst.store->get(green.id)->expires, 0);
+  // Live answers: Berlin and green; the repeat of Paris was not stored.
+  SearchOptions so;
+  so.query = "where do I live";
+  so.limit = 10;
+  so.min_similarity = -1;
+  std::vector<std::string> texts;
+  for (auto& h : dst.store->search(so)) texts.push_back(h.record.text);
+  EXPECT_NE(std::find(texts.begin(), texts.end(), "I moved to Berlin"), texts.end());
+  EXPECT_EQ(std::find(texts.begin(), texts.end(), "I live in Paris!"), texts.end());
+  EXPECT_EQ(std::find(texts.begin(), texts.end(), "I live in Paris"), texts.end());
+  // One undo step takes the whole import back, supersessions included.
+  dst.store->undo();
+  EXPECT_EQ(dst.store->get(paris.id)->expires, 0);
+  EXPECT_FALSE(dst.store->get(berlin.id));
 }
