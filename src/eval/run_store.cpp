@@ -31,6 +31,93 @@ ordered_json load_run_results(const fs::path& dir_or_file) {
   return doc;
 }
 
+namespace {
+
+constexpr std::string_view kSamplesPrefix = "samples_";
+
+// samples_<task>.jsonl, not the timestamped copies (samples_<task>_<date>.jsonl, same bytes).
+bool plain_samples_file(const std::string& f, std::string* task) {
+  if (f.size() <= kSamplesPrefix.size() + 6 || f.compare(0, kSamplesPrefix.size(), kSamplesPrefix) != 0 ||
+      f.compare(f.size() - 6, 6, ".jsonl") != 0)
+    return false;
+  std::string t = f.substr(kSamplesPrefix.size(), f.size() - kSamplesPrefix.size() - 6);
+  // A timestamped copy ends in _YYYY-MM-DDTHH-MM-SS.ffffff.
+  const size_t us = t.rfind('_');
+  if (us != std::string::npos && t.size() - us == 27 && t[us + 5] == '-' && t[us + 11] == 'T') return false;
+  *task = std::move(t);
+  return true;
+}
+
+ordered_json sample_view(const ordered_json& s) {
+  static const std::set<std::string> known = {"doc_id", "doc", "target", "arguments", "resps", "filtered_resps",
+                                              "filter", "doc_hash", "prompt_hash", "target_hash", "metrics"};
+  ordered_json v = {{"doc_id", s.value("doc_id", ordered_json(nullptr))}};
+  if (s.contains("arguments") && s["arguments"].is_array() && !s["arguments"].empty()) {
+    const auto& args = s["arguments"];
+    const auto& first = args[0];
+    if (first.is_array() && !first.empty() && first[0].is_string()) v["prompt"] = first[0];
+    // Loglikelihood requests: [context, continuation] per choice.
+    ordered_json choices = ordered_json::array();
+    for (const auto& a : args)
+      if (a.is_array() && a.size() >= 2 && a[1].is_string()) choices.push_back(a[1]);
+    if (!choices.empty()) v["choices"] = choices;
+  }
+  if (s.contains("target")) v["target"] = s["target"];
+  if (s.contains("resps")) v["responses"] = s["resps"];
+  if (s.contains("filtered_resps")) v["filtered"] = s["filtered_resps"];
+  if (s.contains("filter")) v["filter"] = s["filter"];
+  ordered_json scores = ordered_json::object();
+  for (auto& [k, val] : s.items())
+    if (!known.count(k) && val.is_number()) scores[k] = val;
+  v["scores"] = scores;
+  return v;
+}
+
+}  // namespace
+
+std::vector<std::string> sample_tasks(const std::filesystem::path& run_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir, ec)) {
+    std::string task;
+    if (e.is_regular_file(ec) && plain_samples_file(e.path().filename().string(), &task)) out.push_back(task);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ordered_json read_samples(const std::filesystem::path& run_dir, const std::string& task, size_t offset, size_t limit) {
+  const auto tasks = sample_tasks(run_dir);
+  if (std::find(tasks.begin(), tasks.end(), task) == tasks.end())
+    fail(Errc::not_found, "run " + run_dir.filename().string() + " logged no samples for task \"" + task +
+                              "\" (it has: " + (tasks.empty() ? std::string("none; run with --log-samples") : [&] {
+                                std::string l;
+                                for (const auto& t : tasks) l += (l.empty() ? "" : ", ") + t;
+                                return l;
+                              }()) + ")");
+  const std::filesystem::path file = run_dir / (std::string(kSamplesPrefix) + task + ".jsonl");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) fail(Errc::not_found, "cannot read " + file.string());
+  ordered_json page = ordered_json::array();
+  size_t total = 0;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    if (total >= offset && page.size() < limit) {
+      ordered_json s;
+      try {
+        s = ordered_json::parse(line);
+      } catch (const std::exception& e) {
+        fail(Errc::format, file.string() + ":" + std::to_string(n) + ": not JSON: " + e.what());
+      }
+      if (!s.is_object()) fail(Errc::format, file.string() + ":" + std::to_string(n) + ": a sample must be an object");
+      page.push_back(sample_view(s));
+    }
+    ++total;
+  }
+  return {{"task", task}, {"total", total}, {"offset", offset}, {"samples", page}};
+}
+
 ordered_json chart_view(const ordered_json& results, const std::string& id) {
   ordered_json v = {{"id", id}};
   for (auto& [k, val] : results.items())

@@ -4,6 +4,7 @@
 #pragma once
 #include <filesystem>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "core/json.h"
@@ -22,6 +23,15 @@ ordered_json chart_view(const ordered_json& results, const std::string& id);
 // metrics holds the first metric of each top-level task and group. A run that cannot be read is
 // listed with an "error" message instead of failing the listing. A missing folder has no runs.
 ordered_json list_runs(const std::filesystem::path& runs_dir);
+
+// The tasks a run logged samples for (--log-samples: samples_<task>.jsonl in its folder), sorted.
+std::vector<std::string> sample_tasks(const std::filesystem::path& run_dir);
+
+// One page of a task's logged samples: {task, total, offset, samples}, each sample as the
+// viewer shows it: doc_id, prompt (the first request's context; loglikelihood requests add
+// "choices", their continuations), target, responses, filtered (what was scored), filter, and
+// scores (every numeric per-sample metric). Throws Error(not_found) when the task logged none.
+ordered_json read_samples(const std::filesystem::path& run_dir, const std::string& task, size_t offset, size_t limit);
 
 // Run ids are folder names directly under the runs folder: one path component (no slash,
 // backslash or control character, not "." or ".."), so an id can never reach outside that folder.

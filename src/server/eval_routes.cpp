@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "core/error.h"
 #include "core/json.h"
 #include "eval/run_store.h"
@@ -37,6 +40,43 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
   const std::filesystem::path dir = opts.runs_dir;
   s.Get(kEvalApiPrefix, guarded([dir](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"runs", eval::list_runs(dir)}});
+  }));
+  // A run's logged samples: the tasks that have them, then one page of a task's
+  // (?offset=0&limit=20, limit at most 200).
+  auto run_dir = [dir](const std::string& id, httplib::Response& res) -> std::optional<std::filesystem::path> {
+    if (!eval::valid_run_id(id)) {
+      reply_error(res, 400, "invalid_argument",
+                  "bad run id \"" + id + "\": an id is a folder name under the runs folder (no '/', not '..')");
+      return std::nullopt;
+    }
+    if (!std::filesystem::exists(dir / id / "results.json")) {
+      reply_error(res, 404, "not_found", "no evaluation run \"" + id + "\"");
+      return std::nullopt;
+    }
+    return dir / id;
+  };
+  s.Get(std::string(kEvalApiPrefix) + "/([^/]+)/samples", guarded([run_dir](const httplib::Request& req, httplib::Response& res) {
+    if (auto run = run_dir(req.matches[1], res)) reply(res, 200, {{"tasks", eval::sample_tasks(*run)}});
+  }));
+  s.Get(std::string(kEvalApiPrefix) + "/([^/]+)/samples/([^/]+)", guarded([run_dir](const httplib::Request& req,
+                                                                                   httplib::Response& res) {
+    auto run = run_dir(req.matches[1], res);
+    if (!run) return;
+    auto number = [&](const char* key, size_t fallback, size_t max) -> std::optional<size_t> {
+      if (!req.has_param(key)) return fallback;
+      const std::string v = req.get_param_value(key);
+      if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos || std::stoul(v) > max) {
+        reply_error(res, 400, "invalid_argument",
+                    std::string(key) + " must be a whole number from 0 to " + std::to_string(max) + ", got \"" + v + "\"");
+        return std::nullopt;
+      }
+      return std::stoul(v);
+    };
+    const auto offset = number("offset", 0, 100000000);
+    if (!offset) return;
+    const auto limit = number("limit", 20, 200);
+    if (!limit) return;
+    reply(res, 200, eval::read_samples(*run, req.matches[2], *offset, *limit));
   }));
   s.Get(std::string(kEvalApiPrefix) + "/(.*)", guarded([dir](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];

@@ -142,6 +142,48 @@ TEST_F(EvalRoutes, PathTraversalIsRefused) {
   EXPECT_NE(r->body.find("bad run id"), std::string::npos) << r->body;
 }
 
+// Logged samples (--log-samples): which tasks have them, then pages of one task's, as the viewer
+// shows them (prompt, choices, target, responses, what was scored, per-sample scores).
+TEST_F(EvalRoutes, SamplesPageByPage) {
+  const fs::path run = dir_ / "2026-11-24T10-00-00_old";
+  std::string lines;
+  for (int i = 0; i < 5; ++i)
+    lines += json({{"doc_id", i}, {"doc", {{"q", "x"}}}, {"target", i % 4},
+                   {"arguments", json::array({json::array({"Q" + std::to_string(i) + "\nAnswer:", " A"}),
+                                              json::array({"Q" + std::to_string(i) + "\nAnswer:", " B"})})},
+                   {"resps", json::array({json::array({json::array({-1.5, false})}), json::array({json::array({-0.5, true})})})},
+                   {"filtered_resps", json::array({json::array({-1.5, false}), json::array({-0.5, true})})},
+                   {"filter", "none"}, {"doc_hash", "abc"}, {"acc", i % 2}})
+                 .dump() + "\n";
+  write(run / "samples_mmlu_anatomy.jsonl", lines);
+  write(run / "samples_mmlu_anatomy_2026-11-24T10-00-00.000000.jsonl", lines);  // the timestamped copy
+  RunsServer s(dir_);
+  auto tasks = s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples");
+  ASSERT_EQ(tasks->status, 200) << tasks->body;
+  EXPECT_EQ(json::parse(tasks->body)["tasks"], json::array({"mmlu_anatomy"}));
+  auto page = s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples/mmlu_anatomy?offset=3&limit=10");
+  ASSERT_EQ(page->status, 200) << page->body;
+  auto j = json::parse(page->body);
+  EXPECT_EQ(j["total"], 5);
+  ASSERT_EQ(j["samples"].size(), 2u);
+  const auto& first = j["samples"][0];
+  EXPECT_EQ(first["doc_id"], 3);
+  EXPECT_EQ(first["prompt"], "Q3\nAnswer:");
+  EXPECT_EQ(first["choices"], json::array({" A", " B"}));
+  EXPECT_EQ(first["target"], 3);
+  EXPECT_EQ(first["scores"], json({{"acc", 1}}));
+  EXPECT_EQ(first["filter"], "none");
+  EXPECT_FALSE(first.contains("doc_hash"));
+  EXPECT_EQ(s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples/mmlu_anatomy")->status, 200);
+  auto none = s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples/gsm8k");
+  EXPECT_EQ(none->status, 404);
+  EXPECT_NE(none->body.find("it has: mmlu_anatomy"), std::string::npos) << none->body;
+  EXPECT_EQ(s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples/mmlu_anatomy?limit=999")->status, 400);
+  EXPECT_EQ(s.get("/api/hearth/eval/runs/2026-11-24T10-00-00_old/samples/mmlu_anatomy?offset=-1")->status, 400);
+  EXPECT_EQ(s.get("/api/hearth/eval/runs/..%2Fx/samples")->status, 400);
+  EXPECT_EQ(json::parse(s.get("/api/hearth/eval/runs/2026-11-24T11-00-00_new/samples")->body)["tasks"], json::array());
+}
+
 TEST(EvalRoutesEmpty, MissingFolderHasNoRunsAndIsNotCreated) {
   const fs::path dir = test::make_temp_dir("hearth-eval-routes-none") / "eval" / "runs";
   RunsServer s(dir);
