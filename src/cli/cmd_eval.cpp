@@ -330,6 +330,7 @@ struct ReportArgs {
   std::vector<std::string> runs;
   std::string output = "report.html", title;
   bool json_out = false;
+  size_t samples = 20;  // logged samples per task embedded for the viewer
 };
 
 int do_report(const ReportArgs& a) {
@@ -345,6 +346,9 @@ int do_report(const ReportArgs& a) {
     std::string id = base;
     for (int n = 2; !ids.insert(id).second; ++n) id = base + "#" + std::to_string(n);
     views.push_back(eval::chart_view(doc, id));
+    // The first samples of every task that logged some, for the report's sample viewer.
+    if (a.samples > 0)
+      for (const auto& task : eval::sample_tasks(dir)) views.back()["samples"][task] = eval::read_samples(dir, task, 0, a.samples);
   }
   std::string title = a.title;
   if (title.empty()) {
@@ -428,6 +432,8 @@ Command eval_command() {
     report->add_option("--output,-o", rep->output, "HTML file to write")->capture_default_str();
     report->add_option("--title", rep->title, "Page title (default: the runs' models)");
     report->add_flag("--json", rep->json_out, "Print what was written as JSON");
+    report->add_option("--samples", rep->samples,
+                       "Logged samples per task to embed for the sample viewer (0: none)")->capture_default_str();
     return [=, &app]() {
       return run_guarded([&]() {
         if (run->parsed()) return do_run(*ra);

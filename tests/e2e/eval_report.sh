@@ -15,7 +15,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 # Two small runs: two questions per MMLU subject (zero-shot, to stay fast) and two TruthfulQA ones.
 for m in stories260K tiny-llama-Q8_0; do
   "$bin" eval run --task mmlu,truthfulqa_mc1 --model "local:$shared/models/$m.gguf" --data-dir "$shared/eval-data" \
-    --limit 2 --num-fewshot 0 --no-cache --json >"$tmp/$m.json" 2>"$tmp/$m.err" || { cat "$tmp/$m.err"; fail "eval run $m"; }
+    --limit 2 --num-fewshot 0 --no-cache --log-samples --json >"$tmp/$m.json" 2>"$tmp/$m.err" || { cat "$tmp/$m.err"; fail "eval run $m"; }
 done
 runs=$(ls -d "$HEARTH_HOME"/eval/runs/*/ | sort)
 [ "$(echo "$runs" | wc -l)" -eq 2 ] || fail "expected 2 runs under \$HEARTH_HOME/eval/runs, got: $runs"
@@ -41,6 +41,14 @@ for got, want in zip(data["runs"], runs):
             assert got["results"][task][k] == v, (task, k)
     assert got["groups"]["mmlu"]["acc,none"] == want["groups"]["mmlu"]["acc,none"]
     assert len(got["group_subtasks"]["mmlu"]) == 57
+# The sample viewer's data: every task's logged samples (2 each here, under the default 20),
+# as the viewer shows them: the exact prompt, the choices, what was scored.
+for got in data["runs"]:
+    assert set(got["samples"]) == set(got["results"]), set(got["results"]) - set(got["samples"])
+    page = got["samples"]["mmlu_anatomy"]
+    assert page["total"] == 2 and len(page["samples"]) == 2, page
+    s0 = page["samples"][0]
+    assert s0["prompt"].endswith("Answer:") and len(s0["choices"]) == 4 and "acc" in s0["scores"], s0
 # Stories vs tiny-llama, side by side, in the title.
 assert "<title>hearth eval report: stories260K.gguf, tiny-llama-Q8_0.gguf</title>" in html
 # Self-contained: one inline script with the chart code, no src/href/url()/@import anywhere.
@@ -53,7 +61,10 @@ urls = set(re.findall(r"https?://[^\s\"'`)<]+", html))
 assert urls <= {"http://www.w3.org/2000/svg"}, urls
 PY
 
-"$bin" eval report "$run_b" --title "one run" -o "$tmp/one.html" --json >"$tmp/one.json" || fail "eval report --json"
+"$bin" eval report "$run_b" --title "one run" --samples 1 -o "$tmp/one.html" --json >"$tmp/one.json" || fail "eval report --json"
+grep -o '"total":2,"offset":0,"samples":\[{[^]]*' "$tmp/one.html" | head -1 | grep -q '"doc_id":0' || fail "--samples 1 embeds the first sample"
+"$bin" eval report "$run_b" --samples 0 -o "$tmp/none.html" >/dev/null || fail "eval report --samples 0"
+! grep -q '"samples":{' "$tmp/none.html" || fail "--samples 0 still embeds samples"
 python3 - "$tmp/one.json" "$tmp/one.html" "$run_b" <<'PY' || fail "report --json output"
 import json, os, sys
 j = json.load(open(sys.argv[1]))

@@ -59,6 +59,14 @@ try {
     return row.children[2].textContent.startsWith(v.toFixed(4).slice(0, 6));
   });
   check(same, 'table values match the embedded results');
+  // The sample viewer: the first run's first task's samples, opened onto the exact prompt.
+  const samples = await page.locator('.report-samples details.hes-sample').count();
+  check(samples > 0, `sample viewer drawn (${samples} samples)`);
+  if (samples > 0) {
+    await page.locator('.report-samples details.hes-sample summary').first().click();
+    const prompt = await page.locator('.report-samples details.hes-sample .hes-pre').first().textContent();
+    check(/Answer:\s*$/.test(prompt ?? ''), 'a sample opens onto its prompt');
+  }
   const box = await page.locator('svg.hec-svg').first().boundingBox();
   check(box && box.width > 300 && box.height > 40, `chart has a real size (${box && Math.round(box.width)}x${box && Math.round(box.height)})`);
   if (shot) await page.screenshot({ path: shot, fullPage: true });

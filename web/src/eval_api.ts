@@ -2,6 +2,7 @@
 // src/server/eval_routes.h): the list of finished runs and one run's results.
 import { httpError } from './api';
 import { EvalRun, parseRun } from './eval_charts';
+import { parseSamplePage, SamplePage } from './eval_samples';
 import { ApiError } from './sse';
 import { Settings, requestHeaders } from './settings';
 
@@ -51,5 +52,22 @@ export async function getRun(settings: Settings, id: string): Promise<EvalRun> {
     return parseRun(body, `run ${id}`);
   } catch (e) {
     throw new ApiError(`GET ${EVAL_API}/${id} returned an unexpected body: ${(e as Error).message}`);
+  }
+}
+
+/** The tasks a run logged samples for. */
+export async function listSampleTasks(settings: Settings, id: string): Promise<string[]> {
+  const body = await get(settings, '/' + encodeURIComponent(id) + '/samples');
+  if (!Array.isArray(body?.tasks)) throw new ApiError(`GET ${EVAL_API}/${id}/samples returned an unexpected body (no "tasks" list)`);
+  return body.tasks.filter((t: unknown) => typeof t === 'string');
+}
+
+/** One page of a task's logged samples. */
+export async function getSamples(settings: Settings, id: string, task: string, offset: number, limit: number): Promise<SamplePage> {
+  const body = await get(settings, `/${encodeURIComponent(id)}/samples/${encodeURIComponent(task)}?offset=${offset}&limit=${limit}`);
+  try {
+    return parseSamplePage(body, `samples of ${task}`);
+  } catch (e) {
+    throw new ApiError(`GET ${EVAL_API}/${id}/samples/${task} returned an unexpected body: ${(e as Error).message}`);
   }
 }

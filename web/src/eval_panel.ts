@@ -1,7 +1,8 @@
 // The Evaluations dialog: lists the server's finished eval runs (task, model, date, main metrics);
 // ticking one or several draws them side by side with the report's charts (eval_charts.ts).
 import { EvalRun, formatValue, metricTitle, renderEvalView } from './eval_charts';
-import { getRun, listRuns, RunSummary } from './eval_api';
+import { getRun, getSamples, listRuns, listSampleTasks, RunSummary } from './eval_api';
+import { mountSampleBrowser, sampleCss } from './eval_samples';
 import { Settings } from './settings';
 
 /** "2026-11-24 19:05" in local time from epoch seconds; '' when missing. */
@@ -35,11 +36,14 @@ export function mountEvalPanel(dialog: HTMLDialogElement, getSettings: () => Set
   const head = el('tr', {}, ...['', 'date', 'model', 'tasks', 'main metrics'].map((t) => el('th', { textContent: t })));
   const table = el('table', { className: 'ev-runs' }, el('thead', {}, head), list);
   const charts = el('div', { id: 'evals-charts' });
+  const samples = el('div', { id: 'evals-samples' });
+  if (!document.getElementById('hes-style')) document.head.append(el('style', { id: 'hes-style', textContent: sampleCss }));
   dialog.replaceChildren(
     el('div', { className: 'ev-head' }, el('h2', { textContent: 'Evaluations' }), close),
     notice,
     el('div', { className: 'ev-runs-wrap' }, table),
     charts,
+    el('section', { className: 'ev-samples' }, el('h3', { textContent: 'Samples' }), samples),
   );
 
   const selected = new Set<string>();
@@ -68,6 +72,10 @@ export function mountEvalPanel(dialog: HTMLDialogElement, getSettings: () => Set
       if (mine !== generation) return;
       say('');
       renderEvalView(charts, runs);
+      void mountSampleBrowser(samples, ids.map((id) => ({ id, label: id })), {
+        tasks: (id) => listSampleTasks(getSettings(), id),
+        page: (id, task, offset, limit) => getSamples(getSettings(), id, task, offset, limit),
+      });
     } catch (e) {
       if (mine === generation) say((e as Error).message);
     }

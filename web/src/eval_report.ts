@@ -3,6 +3,7 @@
 // from the page's JSON block and draws them with the same module as the web UI (eval_charts.ts).
 import { EvalRun, ensureChartStyles, parseRun, renderEvalView, runLabels } from './eval_charts';
 import reportCss from './eval_report.css?inline';
+import { mountSampleBrowser, parseSamplePage, SamplePage, sampleCss } from './eval_samples';
 
 interface ReportData {
   title: string;
@@ -55,13 +56,35 @@ export function renderReport(root: HTMLElement, data: ReportData): void {
   });
   const charts = el('div', undefined, 'report-charts');
   const foot = el('p', `Written by hearth eval report${data.generated ? ' on ' + formatDate(data.generated) : ''}. Self-contained: this file loads nothing.`, 'report-foot');
-  root.replaceChildren(el('h1', data.title), runs, charts, foot);
+  // The samples `hearth eval report --samples N` embedded (the first N of each task's log).
+  const embedded = (r: EvalRun): Record<string, SamplePage> => {
+    const s = r.samples;
+    const out: Record<string, SamplePage> = {};
+    if (s && typeof s === 'object' && !Array.isArray(s))
+      for (const [task, p] of Object.entries(s as Record<string, unknown>)) out[task] = parseSamplePage(p, `${r.id}.samples.${task}`);
+    return out;
+  };
+  const withSamples = data.runs.map((r, i) => ({ id: r.id, label: labels[i], samples: embedded(r) }))
+    .filter((r) => Object.keys(r.samples).length > 0);
+  const parts: HTMLElement[] = [el('h1', data.title), runs, charts];
+  const samples = el('div', undefined, 'report-samples');
+  if (withSamples.length) parts.push(el('h2', 'Samples'), samples);
+  root.replaceChildren(...parts, foot);
   renderEvalView(charts, data.runs);
+  if (withSamples.length)
+    void mountSampleBrowser(samples, withSamples, {
+      tasks: async (id) => Object.keys(withSamples.find((r) => r.id === id)!.samples),
+      // Pages are slices of what the file holds; "of N" still says how many the run logged.
+      page: async (id, task, offset, limit) => {
+        const p = withSamples.find((r) => r.id === id)!.samples[task];
+        return { task, total: p.samples.length < p.total ? p.samples.length : p.total, offset, samples: p.samples.slice(offset, offset + limit) };
+      },
+    });
 }
 
 function start() {
   const style = document.createElement('style');
-  style.textContent = reportCss;
+  style.textContent = reportCss + sampleCss;
   document.head.append(style);
   ensureChartStyles(document);
   const root = document.getElementById('hearth-eval-report') ?? document.body;

@@ -225,7 +225,23 @@ describe('Evaluations panel', () => {
     await vi.waitFor(() => expect(dialog.querySelectorAll('#evals-charts .hec-legend li')).toHaveLength(2));
     // List order (newest first) is the series order.
     expect([...dialog.querySelectorAll('#evals-charts .hec-legend li')].map((l) => l.textContent)).toEqual(['tiny-llama-Q8_0.gguf', 'stories260K.gguf']);
-    expect(calls.map((c) => c.url)).toEqual(['/api/hearth/eval/runs', `/api/hearth/eval/runs/${encodeURIComponent(B.id)}`, `/api/hearth/eval/runs/${encodeURIComponent(A.id)}`]);
+    const urls = calls.map((c) => c.url);
+    expect(urls.filter((u) => !u.includes('/samples'))).toEqual(['/api/hearth/eval/runs', `/api/hearth/eval/runs/${encodeURIComponent(B.id)}`, `/api/hearth/eval/runs/${encodeURIComponent(A.id)}`]);
+    expect(urls).toContain(`/api/hearth/eval/runs/${encodeURIComponent(B.id)}/samples`);
+  });
+  it('shows the logged samples of the first selected run', async () => {
+    const dialog = document.createElement('dialog');
+    dialog.showModal = () => dialog.setAttribute('open', '');
+    document.body.append(dialog);
+    const panel = mountEvalPanel(dialog, () => defaultSettings);
+    const sample = { doc_id: 7, prompt: 'Q?\nAnswer:', target: 2, filtered: ['C'], scores: { acc: 1 } };
+    replies.push(json(200, { runs: [summary(B)] }), json(200, B), json(200, { tasks: ['mmlu_anatomy'] }),
+      json(200, { task: 'mmlu_anatomy', total: 1, offset: 0, samples: [sample] }));
+    await panel.open();
+    // Class selectors: the earlier test's dialog (same ids) is still in the document.
+    await vi.waitFor(() => expect(dialog.querySelectorAll('.ev-samples details.hes-sample')).toHaveLength(1));
+    expect(dialog.querySelector('.ev-samples .hes-scores')!.textContent).toBe('acc 1');
+    expect(calls.map((c) => c.url)).toContain(`/api/hearth/eval/runs/${encodeURIComponent(B.id)}/samples/mmlu_anatomy?offset=0&limit=10`);
   });
   it('shows the server\'s error', async () => {
     const dialog = document.createElement('dialog');
