@@ -43,6 +43,7 @@ grep -q ": ok" <<<"$(run --verify)" || fail "--verify in the empty root"
 : >"$tmp/out"
 # Not through run(): a backgrounded function is a subshell, and killing it would leave the server.
 # With no environment at all (no HOME either): the pack serves without a data folder.
+: >"$tmp/out"  # exists before the loop below reads it (the redirect happens in the child, later)
 env -i "${as_root[@]}" "$chroot_bin" "$root" /bot --server --host 127.0.0.1 --port 0 >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 url=""

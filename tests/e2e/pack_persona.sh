@@ -45,6 +45,7 @@ tokens=$(node -e 'const m=require("./info.json"); if (!m.kv || m.memories !== 2 
 
 # serve PACK: prints its URL; sets URL.
 serve() {
+  : > "$1.out"  # exists before the loop below reads it (the redirect happens in the child, later)
   "./$1" --server --port 0 > "$1.out" 2> "$1.err" &
   pids+=($!)
   URL=""
