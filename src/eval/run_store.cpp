@@ -87,17 +87,16 @@ std::vector<std::string> sample_tasks(const std::filesystem::path& run_dir) {
 }
 
 ordered_json read_samples(const std::filesystem::path& run_dir, const std::string& task, size_t offset, size_t limit) {
-  const auto tasks = sample_tasks(run_dir);
-  if (std::find(tasks.begin(), tasks.end(), task) == tasks.end())
-    fail(Errc::not_found, "run " + run_dir.filename().string() + " logged no samples for task \"" + task +
-                              "\" (it has: " + (tasks.empty() ? std::string("none; run with --log-samples") : [&] {
-                                std::string l;
-                                for (const auto& t : tasks) l += (l.empty() ? "" : ", ") + t;
-                                return l;
-                              }()) + ")");
+  std::string probe;
   const std::filesystem::path file = run_dir / (std::string(kSamplesPrefix) + task + ".jsonl");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(Errc::not_found, "cannot read " + file.string());
+  std::ifstream in;
+  if (plain_samples_file(file.filename().string(), &probe) && probe == task) in.open(file, std::ios::binary);
+  if (!in) {  // say which tasks do have samples
+    std::string have;
+    for (const auto& t : sample_tasks(run_dir)) have += (have.empty() ? "" : ", ") + t;
+    fail(Errc::not_found, "run " + run_dir.filename().string() + " logged no samples for task \"" + task +
+                              "\" (it has: " + (have.empty() ? std::string("none; run with --log-samples") : have) + ")");
+  }
   ordered_json page = ordered_json::array();
   size_t total = 0;
   std::string line;

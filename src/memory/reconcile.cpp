@@ -170,12 +170,32 @@ std::vector<Record> candidates(Store& store, const Record& r, const std::optiona
 
 bool live_at(const Record& r, int64_t now) { return r.expires == 0 || r.expires > now; }
 
-// `newer` replaces `older` (same attribute of the user, another value) from `at` on.
-void supersede(Record& older, Record& newer, int64_t at, const std::string& by) {
+// How a new statement relates to an existing memory: the same words or the same fact again
+// (repeat), the same attribute of the user with another value, or neither.
+struct Statement {
+  enum class Relation { none, repeat, same_attribute };
+  std::string norm;
+  std::optional<Slot> slot;
+  explicit Statement(const std::string& text) : norm(normalized(text)), slot(slot_of(text)) {}
+  Relation relation_to(const Record& c) const {
+    const auto cs = slot ? slot_of(c.text) : std::nullopt;
+    if (normalized(c.text) == norm || (cs && *cs == *slot)) return Relation::repeat;
+    if (cs && cs->attribute == slot->attribute) return Relation::same_attribute;
+    return Relation::none;
+  }
+};
+
+// `older` stops being valid at `at`, replaced by the record `newer_id` (kept, with a history entry).
+void end_validity(Record& older, const std::string& newer_id, int64_t at, const std::string& by) {
   older.expires = at;
   older.updated = std::max(at, older.updated + 1);
-  older.links.push_back({newer.id, "superseded_by"});
+  older.links.push_back({newer_id, "superseded_by"});
   older.history.push_back({older.updated, "supersede", older.text, by});
+}
+
+// `newer` replaces `older` (same attribute of the user, another value) from `at` on.
+void supersede(Record& older, Record& newer, int64_t at, const std::string& by) {
+  end_validity(older, newer.id, at, by);
   newer.links.push_back({older.id, "supersedes"});
 }
 
@@ -191,40 +211,35 @@ ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const
       kept.push_back(std::move(r));
       continue;
     }
-    const std::string norm = normalized(r.text);
-    const auto slot = slot_of(r.text);
-    auto repeats = [&](const Record& c) {
-      if (normalized(c.text) == norm) return true;
-      if (!slot) return false;
-      const auto cs = slot_of(c.text);
-      return cs && *cs == *slot;
-    };
-    auto same_attribute = [&](const Record& c) {
-      if (!slot) return false;
-      const auto cs = slot_of(c.text);
-      return cs && cs->attribute == slot->attribute;
-    };
+    const Statement st(r.text);
+    using Rel = Statement::Relation;
     // Earlier in this import first, then the store.
-    bool dup = false;
-    for (const auto& p : kept)
-      if (p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && repeats(p)) dup = true;
+    auto earlier = [&](const Record& p, Rel rel) {
+      return p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && st.relation_to(p) == rel;
+    };
+    bool dup = std::any_of(kept.begin(), kept.end(), [&](const Record& p) { return earlier(p, Rel::repeat); });
     std::vector<Record> stored;
     if (!dup)
-      for (auto& c : candidates(store, r, slot)) {
-        if (repeats(c)) {
+      for (auto& c : candidates(store, r, st.slot)) {
+        const Rel rel = st.relation_to(c);
+        if (rel == Rel::repeat) {
           dup = true;
           break;
         }
-        if (same_attribute(c)) stored.push_back(std::move(c));
+        if (rel == Rel::same_attribute) stored.push_back(std::move(c));
       }
     if (dup) {
       ++out.duplicates;
       continue;
     }
     for (auto& p : kept)
-      if (p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && same_attribute(p)) {
-        if (p.created <= r.created) supersede(p, r, std::max(r.created, p.created + 1), by);
-        else supersede(r, p, std::max(p.created, r.created + 1), by), ++out.imported_superseded;
+      if (earlier(p, Rel::same_attribute)) {
+        if (p.created <= r.created) {
+          supersede(p, r, std::max(r.created, p.created + 1), by);
+        } else {
+          supersede(r, p, std::max(p.created, r.created + 1), by);
+          ++out.imported_superseded;
+        }
       }
     for (auto& o : stored) {
       if (!live_at(r, now)) break;  // already replaced by a newer record of this import
@@ -249,18 +264,17 @@ Remembered remember(Store& store, Record r, const std::string& by) {
     out.record = store.add(std::move(r), by);
     return out;
   }
-  const std::string norm = normalized(r.text);
-  const auto slot = slot_of(r.text);
+  const Statement st(r.text);
   // Looked up before the write transaction: a search may embed and store vectors of its own.
   std::vector<Record> old;
-  for (auto& c : candidates(store, r, slot)) {
-    const auto cs = slot ? slot_of(c.text) : std::nullopt;
-    if (normalized(c.text) == norm || (cs && *cs == *slot)) {  // same words, or the same fact again
+  for (auto& c : candidates(store, r, st.slot)) {
+    const Statement::Relation rel = st.relation_to(c);
+    if (rel == Statement::Relation::repeat) {  // same words, or the same fact again
       out.action = Remembered::Action::duplicate;
       out.record = std::move(c);
       return out;
     }
-    if (cs && cs->attribute == slot->attribute) old.push_back(std::move(c));
+    if (rel == Statement::Relation::same_attribute) old.push_back(std::move(c));
   }
   store.batch([&] {
     if (r.id.empty()) r.id = new_id();
@@ -268,10 +282,7 @@ Remembered remember(Store& store, Record r, const std::string& by) {
     out.record = store.add(r, by);
     const int64_t now = std::max(now_ms(), out.record.created);
     for (auto o : old) {
-      o.expires = now;
-      o.updated = std::max(now, o.updated + 1);
-      o.links.push_back({out.record.id, "superseded_by"});
-      o.history.push_back({o.updated, "supersede", o.text, by});
+      end_validity(o, out.record.id, now, by);
       store.put(o);
       out.superseded.push_back(std::move(o));
     }
