@@ -1,4 +1,4 @@
-// 256-bit kernels for Q4_0, Q8_0, Q4_K and Q6_K weights in the interleaved layout (interleave.h),
+// 256-bit kernels for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights in the interleaved layout (interleave.h),
 // one source for two tiers: gemm_interleaved_avx2.cpp compiles it for AVX2 and
 // gemm_interleaved_avxvnni.cpp for AVX2 + AVX-VNNI (each copy has internal linkage).
 // A 64-byte chunk of a 16-row group is two 256-bit registers (rows 0-7, rows 8-15), so lane l of
@@ -7,8 +7,8 @@
 // enough that several chunks' pair sums stay exact in 16 bits before widening (each place states
 // its bound; activations are within [-128, 127]). With VNNI one vpdpbusd adds 4 products per
 // 32-bit lane, exactly. Integer sums are exact either way and the float steps are the ones
-// interleave.h defines, so Q4_0 and Q8_0 equal the scalar reference bit for bit, and Q4_K and
-// Q6_K equal the AVX2 row kernels (kernels_avx2.cpp) on both tiers.
+// interleave.h defines, so Q4_0 and Q8_0 equal the scalar reference bit for bit, and the K-quants
+// equal the AVX2 row kernels (kernels_avx2.cpp) on both tiers.
 #pragma once
 #include <immintrin.h>
 
@@ -163,8 +163,10 @@ void q_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_0* const* xr, co
     for (int c = 0; c < C; ++c) _mm256_storeu_ps(y + c * ys + 8 * (h0 + h), acc[h][c]);
 }
 
-// ---- Q4_K --------------------------------------------------------------------------------------
-constexpr size_t kQ4KScales = 64, kQ4KMins = 192, kQ4KCodes = 320, kQ4KGroupBlock = 2368;  // interleave.h
+// ---- Q4_K and Q5_K -----------------------------------------------------------------------------
+// interleave.h: Q5_K's group-block is Q4_K's followed by the fifth bits' chunks.
+constexpr size_t kQ4KScales = 64, kQ4KMins = 192, kQ4KCodes = 320, kQ4KGroupBlock = 2368, kQ5KHigh = 2368,
+                 kQ5KGroupBlock = 2880;
 
 // Per token and super-block: the activation scale and, per sub-block j, bsums[2j] + bsums[2j+1]
 // (|pair| <= 4096, so pairs j and j+1 travel as one int32 of two int16 for vpmaddwd).
@@ -182,65 +184,83 @@ void token_terms_q4_k(const BlockQ8_K* x, int64_t nb, int32_t* pairs, float* xd)
 // The per-row unpacked bytes (one per row, 16 rows) of field f for half h, widened to int32.
 inline __m256i row_bytes_u8(const uint8_t* f, int h) { return _mm256_cvtepu8_epi32(load64(f + 8 * h)); }
 
-// As the row kernel: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
-// then sum += (xd * d) * isum - (xd * dmin) * summs per super-block.
-template <int C, int NH>
-void q4_k_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr, const int32_t* pairs,
-               const float* xd, float* y, int64_t ys) {
+// Q5_K: the fifth bits of sub-blocks 2k (qh bit 2k) and 2k+1 (bit 2k+1) moved to bit 4 of each
+// code byte. The 16-bit shifts keep each bit inside its byte: after >> 2k it is bit 0 or 1.
+template <bool kQ5>
+inline void add_fifth_bits(const uint8_t* p, int k, int q, int h, __m256i& lo, __m256i& hi) {
+  if constexpr (kQ5) {
+    const __m256i m = _mm256_set1_epi8(0x10);
+    const __m256i qh = _mm256_srl_epi16(load256(p + kQ5KHigh + 64 * q + 32 * h), _mm_cvtsi32_si128(2 * k));
+    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m));
+    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m));
+  }
+}
+
+// As the row kernels: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
+// then sum += (xd * d) * isum - (xd * dmin) * summs per super-block. One source for Q4_K (codes
+// 0..15) and Q5_K (0..31, the fifth bit from qh).
+template <bool kQ5, int C, int NH>
+void k_scale_min_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr, const int32_t* pairs,
+                      const float* xd, float* y, int64_t ys) {
+  constexpr size_t gb = kQ5 ? kQ5KGroupBlock : kQ4KGroupBlock;
+  // Without VNNI each 16-bit lane adds 2 products of a code and an activation per chunk: 8 chunks
+  // stay exact for 4-bit codes (16 x 15 x 128 = 30720), 4 for 5-bit ones (8 x 31 x 128 = 31744).
+  // With VNNI the sums are 32-bit from the start.
+  constexpr int kSpan = kQ5 && !kVnni ? 4 : 8;
   const __m256i low = _mm256_set1_epi8(0x0f);
   __m256 acc[NH][C];
   for (int h = 0; h < NH; ++h)
     for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* p = w + static_cast<size_t>(i) * kQ4KGroupBlock;
-    if constexpr (C == 1) prefetch_block(p, kQ4KGroupBlock);
+    const uint8_t* p = w + static_cast<size_t>(i) * gb;
+    if constexpr (C == 1) prefetch_block(p, gb);
     __m256i isum[NH][C];
     for (int h = 0; h < NH; ++h)
       for (int c = 0; c < C; ++c) isum[h][c] = _mm256_setzero_si256();
-    for (int k = 0; k < 4; ++k) {  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
-      // Without VNNI each 16-bit lane adds 16 products of a code (0..15) and an activation
-      // (|sum| <= 30720); with VNNI the sums are 32-bit from the start.
-      __m256i slo[NH][C], shi[NH][C];
-      for (int h = 0; h < NH; ++h)
-        for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
-      for (int q = 0; q < 8; ++q) {
-        __m256i lo[NH], hi[NH];
-        for (int h = 0; h < NH; ++h) {
-          const __m256i v = load256(p + kQ4KCodes + 64 * (8 * k + q) + 32 * (h0 + h));
-          lo[h] = _mm256_and_si256(v, low);
-          hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-        }
-        for (int c = 0; c < C; ++c) {
-          const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
-          const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
+    for (int k = 0; k < 4; ++k)  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
+      for (int q0 = 0; q0 < 8; q0 += kSpan) {
+        __m256i slo[NH][C], shi[NH][C];
+        for (int h = 0; h < NH; ++h)
+          for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
+        for (int q = q0; q < q0 + kSpan; ++q) {
+          __m256i lo[NH], hi[NH];
           for (int h = 0; h < NH; ++h) {
-            if constexpr (kVnni) {
-              slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
-              shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
-            } else {
-              slo[h][c] = _mm256_add_epi16(slo[h][c], _mm256_maddubs_epi16(lo[h], xl));
-              shi[h][c] = _mm256_add_epi16(shi[h][c], _mm256_maddubs_epi16(hi[h], xh));
+            const __m256i v = load256(p + kQ4KCodes + 64 * (8 * k + q) + 32 * (h0 + h));
+            lo[h] = _mm256_and_si256(v, low);
+            hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+            add_fifth_bits<kQ5>(p, k, q, h0 + h, lo[h], hi[h]);
+          }
+          for (int c = 0; c < C; ++c) {
+            const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
+            const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
+            for (int h = 0; h < NH; ++h) {
+              if constexpr (kVnni) {
+                slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
+                shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
+              } else {
+                slo[h][c] = _mm256_add_epi16(slo[h][c], _mm256_maddubs_epi16(lo[h], xl));
+                shi[h][c] = _mm256_add_epi16(shi[h][c], _mm256_maddubs_epi16(hi[h], xh));
+              }
             }
           }
         }
-      }
-      for (int h = 0; h < NH; ++h) {
-        __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
-        __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
-        if constexpr (kVnni) {  // 32-bit sums times their scales (vpmulld)
+        for (int h = 0; h < NH; ++h) {
+          __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
+          __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
+          if constexpr (kVnni) {  // 32-bit sums times their scales (vpmulld)
+            for (int c = 0; c < C; ++c)
+              isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
+                                                                         _mm256_mullo_epi32(shi[h][c], sh)));
+            continue;
+          }
+          // The scale in both 16-bit halves of the lane: vpmaddwd applies it to both pair sums.
+          sl = _mm256_or_si256(sl, _mm256_slli_epi32(sl, 16));
+          sh = _mm256_or_si256(sh, _mm256_slli_epi32(sh, 16));
           for (int c = 0; c < C; ++c)
-            isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
-                                                                       _mm256_mullo_epi32(shi[h][c], sh)));
-          continue;
+            isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_madd_epi16(slo[h][c], sl),
+                                                                       _mm256_madd_epi16(shi[h][c], sh)));
         }
-        // The scale in both 16-bit halves of the lane: vpmaddwd applies it to both pair sums.
-        sl = _mm256_or_si256(sl, _mm256_slli_epi32(sl, 16));
-        sh = _mm256_or_si256(sh, _mm256_slli_epi32(sh, 16));
-        for (int c = 0; c < C; ++c)
-          isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_madd_epi16(slo[h][c], sl),
-                                                                     _mm256_madd_epi16(shi[h][c], sh)));
       }
-    }
     for (int h = 0; h < NH; ++h) {
       // Mins of sub-blocks j and j+1 as the two int16 halves of a lane, against the token's pairs.
       __m256i mins[4];
@@ -389,7 +409,8 @@ struct QBlocks {
   }
 };
 
-struct Q4KBlocks {
+template <bool kQ5>
+struct KScaleMinBlocks {
   using X = BlockQ8_K;
   static constexpr int64_t kBlock = QK_K, kInts = 4;
   static constexpr int kTokens = 4;
@@ -398,7 +419,7 @@ struct Q4KBlocks {
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
                    float* y, int64_t ys) {
     constexpr int nh = halves_together<C>();
-    for (int h0 = 0; h0 < 2; h0 += nh) q4_k_tile<C, nh>(w, nb, h0, xr, ints, floats, y, ys);
+    for (int h0 = 0; h0 < 2; h0 += nh) k_scale_min_tile<kQ5, C, nh>(w, nb, h0, xr, ints, floats, y, ys);
   }
 };
 
@@ -419,9 +440,10 @@ struct Q6KBlocks {
 void fill_gemm_interleaved_ymm(KernelTable& t) {
   entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved<QBlocks<true>>;
   entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved<QBlocks<false>>;
-  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<Q4KBlocks>;
+  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<KScaleMinBlocks<false>>;
+  entry(t, Type::Q5_K).gemm_interleaved = gemm_interleaved<KScaleMinBlocks<true>>;
   entry(t, Type::Q6_K).gemm_interleaved = gemm_interleaved<Q6KBlocks>;
-  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) entry(t, type).interleave_pays = true;
+  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K}) entry(t, type).interleave_pays = true;
 }
 
 }  // namespace

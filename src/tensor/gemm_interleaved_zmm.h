@@ -1,4 +1,4 @@
-// AVX-512 kernels for Q4_0, Q8_0, Q4_K and Q6_K weights in the interleaved layout (interleave.h),
+// AVX-512 kernels for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K weights in the interleaved layout (interleave.h),
 // one source for the AVX-512 tiers: gemm_interleaved_avx512.cpp compiles it without VNNI and
 // gemm_interleaved_avx512vnni.cpp with it (simd_zmm.h; each copy has internal linkage). Lane l of
 // every register belongs to weight row l of a 16-row group, so 32 elements cost 8 dpbusd per
@@ -22,7 +22,7 @@
 #include "tensor/kernels.h"
 #include "tensor/simd_zmm.h"
 
-// The Q4_K float expression must not be contracted into FMAs: it mirrors the row kernels.
+// The K-quant float expressions must not be contracted into FMAs: it mirrors the row kernels.
 #if defined(__clang__)
 #pragma clang fp contract(off)
 #elif defined(__GNUC__)
@@ -133,8 +133,10 @@ void group_tile(const uint8_t* w, int64_t nb, const BlockQ8_0* const* xr, const 
   for (int c = 0; c < C; ++c) _mm512_storeu_ps(y + c * ys, acc[c]);
 }
 
-// ---- Q4_K --------------------------------------------------------------------------------------
-constexpr size_t kQ4KScales = 64, kQ4KMins = 192, kQ4KCodes = 320, kQ4KGroupBlock = 2368;  // interleave.h
+// ---- Q4_K and Q5_K -----------------------------------------------------------------------------
+// interleave.h: Q5_K's group-block is Q4_K's followed by the fifth bits' chunks.
+constexpr size_t kQ4KScales = 64, kQ4KMins = 192, kQ4KCodes = 320, kQ4KGroupBlock = 2368, kQ5KHigh = 2368,
+                 kQ5KGroupBlock = 2880;
 
 // Per token and super-block: the activation scale and, per sub-block j, bsums[2j] + bsums[2j+1]
 // (the mins multiply these).
@@ -145,19 +147,22 @@ void token_terms_q4_k(const BlockQ8_K* x, int64_t nb, int32_t* pairs, float* xd)
   }
 }
 
-// As the row kernel: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
-// then sum += (xd * d) * isum - (xd * dmin) * summs per super-block. Lanes of a dpbusd chain over
-// 16 elements stay below 2^15 (16 x 15 x 128), so dpwssd against [scale, 0] int16 pairs applies
-// the sub-block scale exactly.
-template <int C>
-void group_tile_q4_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, const int32_t* pairs,
-                     const float* xd, int64_t stride, float* y, int64_t ys) {
-  const __m512i low = _mm512_set1_epi8(0x0f);
+// As the row kernels: isum = sum_j scale_j * dot_j and summs = sum_j min_j * pair_j, both exact,
+// then sum += (xd * d) * isum - (xd * dmin) * summs per super-block. dpwssd against [scale, 0]
+// int16 pairs applies a sub-block scale exactly while the dpbusd chain before it stays below 2^15:
+// 16 elements of 4-bit codes (16 x 15 x 128), 8 of Q5_K's 5-bit codes (8 x 31 x 128), whose fifth
+// bit comes from qh (bit 2k of sub-block 2k, 2k+1 of 2k+1).
+template <bool kQ5, int C>
+void group_tile_k_scale_min(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, const int32_t* pairs,
+                            const float* xd, int64_t stride, float* y, int64_t ys) {
+  constexpr size_t gb = kQ5 ? kQ5KGroupBlock : kQ4KGroupBlock;
+  constexpr int kChain = kQ5 ? 2 : 4;
+  const __m512i low = _mm512_set1_epi8(0x0f), bit4 = _mm512_set1_epi8(0x10);
   __m512 acc[C];
   for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
-    const uint8_t* p = w + static_cast<size_t>(i) * kQ4KGroupBlock;
-    if constexpr (C == 1) prefetch_block(p, kQ4KGroupBlock);
+    const uint8_t* p = w + static_cast<size_t>(i) * gb;
+    if constexpr (C == 1) prefetch_block(p, gb);
     __m512i isum[C];
     for (int c = 0; c < C; ++c) isum[c] = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {  // code bytes 32k..32k+31: sub-blocks 2k (low) and 2k+1 (high)
@@ -170,15 +175,23 @@ void group_tile_q4_k(const uint8_t* w, int64_t nb, const BlockQ8_K* const* xr, c
           const __m512i v = _mm512_loadu_si512(p + kQ4KCodes + 64 * (8 * k + 4 * h + q));
           lo[q] = _mm512_and_si512(v, low);
           hi[q] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+          if constexpr (kQ5) {  // after >> 2k the two bits are bits 0 and 1 of their own byte
+            const __m512i qh =
+                _mm512_srl_epi16(_mm512_loadu_si512(p + kQ5KHigh + 64 * (4 * h + q)), _mm_cvtsi32_si128(2 * k));
+            lo[q] = _mm512_or_si512(lo[q], _mm512_and_si512(_mm512_slli_epi16(qh, 4), bit4));
+            hi[q] = _mm512_or_si512(hi[q], _mm512_and_si512(_mm512_slli_epi16(qh, 3), bit4));
+          }
         }
         for (int c = 0; c < C; ++c) {
           const int8_t* xq = xr[c][i].qs + 64 * k + 16 * h;
-          __m512i pl = _mm512_setzero_si512(), ph = _mm512_setzero_si512();
-          for (int q = 0; q < 4; ++q) {
-            pl = dpbusd(pl, lo[q], bcast32(xq + 4 * q));  // pairs <= 2 * 15 * 128
-            ph = dpbusd(ph, hi[q], bcast32(xq + 32 + 4 * q));
+          for (int q0 = 0; q0 < 4; q0 += kChain) {
+            __m512i pl = _mm512_setzero_si512(), ph = _mm512_setzero_si512();
+            for (int q = q0; q < q0 + kChain; ++q) {
+              pl = dpbusd(pl, lo[q], bcast32(xq + 4 * q));
+              ph = dpbusd(ph, hi[q], bcast32(xq + 32 + 4 * q));
+            }
+            isum[c] = dpwssd(dpwssd(isum[c], pl, sc_lo), ph, sc_hi);
           }
-          isum[c] = dpwssd(dpwssd(isum[c], pl, sc_lo), ph, sc_hi);
         }
       }
     }
@@ -297,7 +310,8 @@ struct QBlocks {
   }
 };
 
-struct Q4KBlocks {
+template <bool kQ5>
+struct KScaleMinBlocks {
   using X = BlockQ8_K;
   static constexpr int64_t kBlock = QK_K, kInts = 8;
   static constexpr int kTokens = 8;
@@ -305,7 +319,7 @@ struct Q4KBlocks {
   template <int C>
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,
                    float* y, int64_t ys) {
-    group_tile_q4_k<C>(w, nb, xr, ints, floats, nb, y, ys);
+    group_tile_k_scale_min<kQ5, C>(w, nb, xr, ints, floats, nb, y, ys);
   }
 };
 
@@ -324,9 +338,10 @@ struct Q6KBlocks {
 void fill_gemm_interleaved_zmm(KernelTable& t) {
   entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved<QBlocks<true>>;
   entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved<QBlocks<false>>;
-  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<Q4KBlocks>;
+  entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved<KScaleMinBlocks<false>>;
+  entry(t, Type::Q5_K).gemm_interleaved = gemm_interleaved<KScaleMinBlocks<true>>;
   entry(t, Type::Q6_K).gemm_interleaved = gemm_interleaved<Q6KBlocks>;
-  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) entry(t, type).interleave_pays = true;
+  for (Type type : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K}) entry(t, type).interleave_pays = true;
 }
 
 }  // namespace

@@ -20,18 +20,22 @@ namespace {
 constexpr int64_t kL = kInterleaveRows;
 
 bool has_layout(Type t) {
-  return t == Type::Q4_0 || t == Type::Q8_0 || t == Type::Q4_K || t == Type::Q6_K;
+  return t == Type::Q4_0 || t == Type::Q8_0 || t == Type::Q4_K || t == Type::Q5_K || t == Type::Q6_K;
 }
 
 // Q4_K group-block: d, dmin, unpacked scales and mins, then the code chunks (see interleave.h).
 constexpr size_t kQ4KScales = 4 * kL, kQ4KMins = kQ4KScales + 8 * kL, kQ4KCodes = kQ4KMins + 8 * kL;
 constexpr size_t kQ4KGroupBlock = kQ4KCodes + 32 * 4 * kL;
+// Q5_K: Q4_K's group-block followed by the fifth bits' chunks (qh, 32 bytes a row).
+constexpr size_t kQ5KHigh = kQ4KGroupBlock, kQ5KGroupBlock = kQ5KHigh + 8 * 4 * kL;
 
 // Q6_K group-block: d, scale pairs, then the ql and qh chunks (see interleave.h); 16 rows' bytes.
 constexpr size_t kQ6KScales = 2 * kL, kQ6KLow = kQ6KScales + 16 * kL, kQ6KHigh = kQ6KLow + 32 * 4 * kL;
 
 size_t group_block_bytes(Type t) {
-  return t == Type::Q4_K ? kQ4KGroupBlock : static_cast<size_t>(kL) * traits(t).type_size;
+  if (t == Type::Q4_K) return kQ4KGroupBlock;
+  if (t == Type::Q5_K) return kQ5KGroupBlock;
+  return static_cast<size_t>(kL) * traits(t).type_size;
 }
 
 void check(Type type, int64_t rows, int64_t cols, const char* what) {
@@ -65,8 +69,8 @@ void convert_block(Type t, int64_t l, uint8_t* row_block, uint8_t* group_block) 
     if constexpr (kToInterleaved) std::memcpy(gb, rb, n);
     else std::memcpy(rb, gb, n);
   };
-  if (t == Type::Q4_K) {
-    auto* b = reinterpret_cast<BlockQ4_K*>(row_block);
+  // Q4_K and Q5_K: d, dmin, unpacked scales and mins, the codes; Q5_K's fifth bits after them.
+  auto scale_min = [&](auto* b) {
     move(reinterpret_cast<uint8_t*>(&b->d), group_block + 2 * l, 2);
     move(reinterpret_cast<uint8_t*>(&b->dmin), group_block + 2 * kL + 2 * l, 2);
     uint8_t sc[8], mn[8];
@@ -80,6 +84,15 @@ void convert_block(Type t, int64_t l, uint8_t* row_block, uint8_t* group_block) 
       pack_scale_min(sc, mn, b->scales);
     }
     for (int64_t j = 0; j < QK_K / 2; j += 4) move(b->qs + j, group_block + code_offset(kQ4KCodes, l, j), 4);
+  };
+  if (t == Type::Q4_K) {
+    scale_min(reinterpret_cast<BlockQ4_K*>(row_block));
+    return;
+  }
+  if (t == Type::Q5_K) {
+    auto* b = reinterpret_cast<BlockQ5_K*>(row_block);
+    scale_min(b);
+    for (int64_t j = 0; j < QK_K / 8; j += 4) move(b->qh + j, group_block + code_offset(kQ5KHigh, l, j), 4);
     return;
   }
   if (t == Type::Q6_K) {
@@ -169,6 +182,7 @@ void register_interleaved(KernelTable& t) {
   entry(t, Type::Q4_0).gemm_interleaved = gemm_interleaved_ref<true>;
   entry(t, Type::Q8_0).gemm_interleaved = gemm_interleaved_ref<false>;
   entry(t, Type::Q4_K).gemm_interleaved = gemm_interleaved_ref_k<Type::Q4_K>;
+  entry(t, Type::Q5_K).gemm_interleaved = gemm_interleaved_ref_k<Type::Q5_K>;
   entry(t, Type::Q6_K).gemm_interleaved = gemm_interleaved_ref_k<Type::Q6_K>;
 }
 

@@ -21,6 +21,9 @@
 //   8 x 16     scale of sub-block j for the 16 rows (one byte each), then 8 x 16 for the mins;
 //   32 x 64    chunk m, lane l = bytes 4m..4m+3 of row l's 128 code bytes.
 //
+// Layout (Q5_K): Q4_K's group-block, then 8 x 64 for the fifth bits (chunk m, lane l = bytes
+// 4m..4m+3 of row l's qh): 2880 bytes for 16 rows (2816 in row layout).
+//
 // Layout (Q6_K): one group-block per super-block, the rows' bytes rearranged (3360 bytes):
 //   32         the rows' fp16 d;
 //   8 x 32     scale pair p: lane l = row l's int8 scales 2p and 2p+1;

@@ -44,7 +44,8 @@ TEST_P(InterleavedModel, RepacksWhereItPaysAndAgreesWithRowLayout) {
   for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down, &L.gate_exps, &L.up_exps, &L.down_exps})
     if (*w) {
       using hearth::tensor::Type;
-      const bool has_layout = w->type == Type::Q4_0 || w->type == Type::Q8_0 || w->type == Type::Q4_K || w->type == Type::Q6_K;
+      const bool has_layout = w->type == Type::Q4_0 || w->type == Type::Q8_0 || w->type == Type::Q4_K ||
+                              w->type == Type::Q5_K || w->type == Type::Q6_K;
       EXPECT_EQ(w->layout, has_layout ? want : Layout::rows) << w->name;
     }
   // An untied token_embd keeps the file's rows; a tied one is the output's interleaved copy.
@@ -84,7 +85,7 @@ TEST_P(InterleavedModel, RepacksWhereItPaysAndAgreesWithRowLayout) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, InterleavedModel, ::testing::Values("tiny-llama-Q4_0.gguf", "tiny-llama-Q8_0.gguf",
-                                                                          "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q8_0.gguf",
+                                                                          "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q5_K_M.gguf", "tiny-qwen2-Q8_0.gguf",
                                                                           "tiny-qwen3moe-Q4_K_M.gguf", "tiny-llamamoe-Q8_0.gguf"),
                          [](const auto& info) {
                            std::string s = info.param;

@@ -1,6 +1,6 @@
 // The interleaved weight layout: conversion both ways, refusals, the scalar reference against
 // the row-layout kernels (named tolerance), and every ISA path against its definition bit for bit
-// (Q4_0/Q8_0: the reference; Q4_K: the same path's row kernel), one token and batches alike,
+// (Q4_0/Q8_0: the reference; K-quants: the same path's row kernel), one token and batches alike,
 // directly and through matmul on a pool.
 #include "support/isa_paths.h"
 #include "tensor/interleave.h"
@@ -39,8 +39,9 @@ std::vector<uint8_t> random_weights(Type t, int64_t rows, int64_t cols, std::mt1
 class Interleave : public ::testing::TestWithParam<Type> {};
 
 // Columns for a shape with several blocks: 37 Q4_0/Q8_0 blocks (two 16-block passes of the
-// activation sums and a tail) or 5 Q4_K super-blocks.
-int64_t test_cols(Type t) { return t == Type::Q4_K || t == Type::Q6_K ? 5 * 256 : 37 * 32; }
+// activation sums and a tail) or 5 K-quant super-blocks.
+bool k_quant(Type t) { return t == Type::Q4_K || t == Type::Q5_K || t == Type::Q6_K; }
+int64_t test_cols(Type t) { return k_quant(t) ? 5 * 256 : 37 * 32; }
 
 TEST_P(Interleave, RoundTripsEveryByte) {
   const Type t = GetParam();
@@ -130,7 +131,7 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
       std::vector<float> y(ref.size(), NAN);
       k.gemm_interleaved(cols, wi.data(), wis, rows, xq.data(), xs, n, y.data(), rows);
       for (size_t j = 0; j < y.size(); ++j) {
-        if (t == Type::Q4_K || t == Type::Q6_K) {
+        if (k_quant(t)) {
           // K-quant results are the row-layout kernel's of the same path (which tracks scalar).
           const int64_t i = static_cast<int64_t>(j) / rows, r = static_cast<int64_t>(j) % rows;
           ASSERT_EQ(y[j], k.vec_dot(cols, w.data() + r * ws, xq.data() + i * xs)) << isa_name(isa) << " n=" << n;
@@ -166,20 +167,20 @@ TEST_P(Interleave, MatmulRefusesRowsOutsideWholeGroups) {
   EXPECT_THROW(matmul_shared(kernels_for(best_isa()), std::span<const MatmulOut>(&out, 1), cols, x.data(), 1, nullptr), Error);
 }
 
-TEST(InterleaveTypes, OnlyQ4_0Q8_0Q4_KAndQ6_KHaveTheLayout) {
-  std::vector<uint8_t> a(row_size(Type::Q5_K, 256) * 16), b(a.size());
-  EXPECT_THROW(interleave_rows(Type::Q5_K, 16, 256, a.data(), b.data()), Error);
-  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), Type::Q5_K, 16, 256));
+TEST(InterleaveTypes, OnlyQ4_0Q8_0Q4_KQ5_KAndQ6_KHaveTheLayout) {
+  std::vector<uint8_t> a(row_size(Type::Q3_K, 256) * 16), b(a.size());
+  EXPECT_THROW(interleave_rows(Type::Q3_K, 16, 256, a.data(), b.data()), Error);
+  EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), Type::Q3_K, 16, 256));
   EXPECT_FALSE(interleave_pays(kernels_for(best_isa()), Type::F16, 16, 256));
   // The SIMD paths are faster in this layout; the scalar reference is slower than row layout.
-  for (Type t : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K}) {
+  for (Type t : {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K}) {
     EXPECT_FALSE(kernel_table(Isa::scalar)[static_cast<uint32_t>(t)].interleave_pays);
     for (Isa isa : hearth::test::isa_paths(false))
       EXPECT_TRUE(kernel_table(isa)[static_cast<uint32_t>(t)].interleave_pays) << isa_name(isa);
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K),
+INSTANTIATE_TEST_SUITE_P(Types, Interleave, ::testing::Values(Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q5_K, Type::Q6_K),
                          [](const auto& info) { return std::string(type_name(info.param)); });
 
 }  // namespace

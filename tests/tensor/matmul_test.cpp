@@ -324,6 +324,7 @@ TEST(Dispatch, TiersNestAndEachAddsItsOwnKernels) {
       EXPECT_NE(kernel(Isa::avx512vnni, t).gemm, kernel(Isa::avx512, t).gemm) << type_name(t);
       EXPECT_NE(kernel(Isa::avx512vnni, t).gemm_interleaved, kernel(Isa::avx512, t).gemm_interleaved) << type_name(t);
     }
+    EXPECT_NE(kernel(Isa::avx512vnni, Type::Q5_K).gemm_interleaved, kernel(Isa::avx512, Type::Q5_K).gemm_interleaved);
     EXPECT_EQ(kernel(Isa::avx512vnni, Type::BF16).vec_dot, kernel(Isa::avx512, Type::BF16).vec_dot);
     EXPECT_NE(kernel(Isa::avx512vnni, Type::IQ4_NL).vec_dot, kernel(Isa::avx512, Type::IQ4_NL).vec_dot);
   }
