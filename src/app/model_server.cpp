@@ -1,8 +1,10 @@
 #include "app/model_server.h"
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "hub/model_store.h"
+#include "app/eval_jobs.h"
 #include "app/local_provider.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -142,6 +144,7 @@ ModelServer::ModelServer(ServeOptions opts) : opts_(std::move(opts)) {
 ModelServer::~ModelServer() {
   stop();
   http_.reset();
+  eval_jobs_.reset();   // cancels a running evaluation while the router is still there
   mem_worker_.reset();  // finishes queued extractions while the model is still there
 }
 
@@ -195,7 +198,17 @@ server::Server& ModelServer::http() {
   so.model_endpoint = opts_.hf_endpoint;
   if (!opts_.eval_runs_dir.empty()) so.eval_runs_dir = opts_.eval_runs_dir;
   else if (has_data_folder()) so.eval_runs_dir = hearth_home() / "eval" / "runs";
+  if (!so.eval_runs_dir.empty()) {
+    EvalJobsOptions eo;
+    eo.runs_dir = so.eval_runs_dir;
+    if (!opts_.eval_data.empty()) eo.eval_data = opts_.eval_data;
+    else if (const char* d = std::getenv("HEARTH_EVAL_DATA"); d && *d) eo.eval_data = d;
+    eo.check_model = [r = router_.get()](const std::string& model) { r->first_target(model); };
+    eval_jobs_ = std::make_unique<EvalJobs>(std::shared_ptr<router::Provider>(router_.get(), [](router::Provider*) {}),
+                                            std::move(eo));
+  }
   server::ServerParts parts;
+  parts.eval_jobs = eval_jobs_.get();
   parts.router = router_.get();
   parts.engine = pool_.get();
   parts.model_removed = [pool = pool_](const std::string& name) { pool->forget(name); };

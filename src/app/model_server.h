@@ -28,6 +28,8 @@ class ExtractWorker;
 
 namespace hearth::app {
 
+class EvalJobs;
+
 struct ServeOptions {
   std::string model_path;  // GGUF file to serve: the default model, loaded at start
   std::string model_name;  // what clients call it (default: the file name without .gguf)
@@ -70,8 +72,10 @@ struct ServeOptions {
   // The router model that extracts memories from chats; "" = extract_model in the memory
   // folder's config.json, else the served model.
   std::string memory_extract_model;
-  // Finished `hearth eval` runs listed read-only under /api/hearth/eval/runs for the web UI.
+  // `hearth eval` runs listed under /api/hearth/eval/runs for the web UI, which can also start
+  // runs of the built-in tasks against the served models (src/app/eval_jobs.h).
   std::string eval_runs_dir;  // default: $HEARTH_HOME/eval/runs
+  std::string eval_data;      // ${EVAL_DATA} of the built-in tasks; default $HEARTH_EVAL_DATA
   // Responses-API conversations (store / previous_response_id) under $HEARTH_HOME/responses are
   // kept this many days; 0: nothing is stored.
   double responses_retention_days = 30;
@@ -121,6 +125,7 @@ class ModelServer {
   std::unique_ptr<memory::ScopePolicyFile> mem_policies_;  // which memories may reach which provider
   std::unique_ptr<memory::ProviderModel> mem_model_;
   std::unique_ptr<memory::ExtractWorker> mem_worker_;
+  std::unique_ptr<EvalJobs> eval_jobs_;  // runs started from the web UI; they call the router
   std::unique_ptr<server::Server> http_;
 };
 

@@ -120,6 +120,9 @@ Command serve_command() {
                    "Router model that turns chats into memories (default: `hearth memory extractor`, else the served model)");
     app.add_flag("--memory-default-on", o->s.memory_default_on,
                  "Add memories to every chat that does not opt out (default: only X-Hearth-Memory: on)");
+    app.add_option("--eval-data", o->s.eval_data,
+                   "Datasets of the built-in eval tasks that the web UI's Evaluations page can run "
+                   "(GSM8K, MMLU, TruthfulQA, WikiText; default: $HEARTH_EVAL_DATA)");
     app.add_flag("--no-webui", [o](int64_t) { o->s.web_ui = false; }, "Do not serve the chat page at /");
     app.footer(
         "Endpoints: /v1/chat/completions /v1/completions /v1/embeddings /v1/models /v1/messages /api/chat "

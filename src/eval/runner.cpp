@@ -284,6 +284,18 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
     std::fprintf(stderr, "eval: %lld of %lld requests answered from the cache\n", static_cast<long long>(out.cached),
                  static_cast<long long>(q.total()));
   Progress bar("eval", todo, opts.progress);
+  // Every finished request reports and is the point where a cancelled run stops.
+  int64_t done = 0;
+  auto report = [&] {
+    if (opts.on_progress) opts.on_progress("answering", done, todo);
+    if (opts.cancel && opts.cancel->load()) fail(Errc::cancelled, "the evaluation was cancelled");
+  };
+  report();
+  auto tick = [&] {
+    bar.tick();
+    ++done;
+    report();
+  };
   if (!ll_todo.empty()) {
     std::vector<LoglikelihoodRequest> batch;
     for (size_t i : ll_todo) batch.push_back(q.ll[i]);
@@ -291,7 +303,7 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
       const size_t i = ll_todo[k];
       a.ll[i] = r;
       cache.put(q.ll_keys[i], ll_value(r));
-      bar.tick();
+      tick();
     });
   }
   if (!gen_todo.empty()) {
@@ -301,22 +313,24 @@ Answers answer(const Requests& q, Backend& be, RequestCache& cache, const RunOpt
       const size_t i = gen_todo[k];
       a.gen[i] = s;
       cache.put(q.gen_keys[i], s);
-      bar.tick();
+      tick();
     });
   }
   for (size_t i : roll_todo) {
     // A rolling document can take minutes (WikiText-2 is one): its own bar counts tokens.
     RollingOptions ro = q.roll[i].second;
     std::optional<Progress> tokens_bar;
-    if (opts.progress)
-      ro.progress = [&](int64_t done, int64_t total) {
+    if (opts.progress || opts.cancel)
+      ro.progress = [&](int64_t tokens, int64_t total) {
+        if (opts.cancel && opts.cancel->load()) fail(Errc::cancelled, "the evaluation was cancelled");
+        if (!opts.progress) return;
         if (!tokens_bar) tokens_bar.emplace("perplexity", total, true, "tok");
-        tokens_bar->set(done);
+        tokens_bar->set(tokens);
       };
     a.roll[i] = be.loglikelihood_rolling(q.roll[i].first, ro);
     if (tokens_bar) tokens_bar->finish();
     cache.put(q.roll_keys[i], roll_value(a.roll[i]));
-    bar.tick();
+    tick();
   }
   bar.finish();
   return a;
@@ -762,6 +776,10 @@ RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
     fail(Errc::invalid_argument, "shard " + std::to_string(opts.shard_index) + "/" + std::to_string(opts.shard_count) +
                                      ": expected I/N with 0 <= I < N");
   const auto t0 = std::chrono::steady_clock::now();
+  auto phase = [&](const char* name) {
+    if (opts.on_progress) opts.on_progress(name, 0, 0);
+  };
+  phase("planning");
   std::vector<TaskGroup> groups;
   std::vector<TaskRun> runs = plan_runs(opts, groups);
 
@@ -781,11 +799,14 @@ RunOutput run_eval(const RunOptions& opts, Backend* backend_in) {
   RunOutput out;
   const Requests requests = build_requests(runs, model_id, opts);
   const Answers answers = answer(requests, *be, cache, opts, out);
+  phase("scoring");
   Scored scored;
   Judge judge(opts.judge_model, opts.backend, cache);
   for (const auto& tr : runs) score_task(tr, answers, judge, opts, scored);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   out.results = results_document(scored, groups, opts, *be, model_id, out, secs);
+  if (opts.cancel && opts.cancel->load()) fail(Errc::cancelled, "the evaluation was cancelled");
+  if (opts.write_output) phase("writing");
   if (opts.write_output)
     out.dir = write_run(opts, model_id, out.results, scored,
                         opts.shard_count > 1 ? answer_records(requests, answers) : std::vector<json>{});

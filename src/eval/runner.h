@@ -2,7 +2,9 @@
 // them from the cache or the backend, filters and scores, and writes results in the
 // lm-evaluation-harness layout.
 #pragma once
+#include <atomic>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +29,14 @@ struct RunOptions {
   std::string judge_model;         // default judge for llm_judge metrics
   BackendOptions backend;
   TaskEnv env;
-  bool progress = true;
+  bool progress = true;  // bars on stderr
+  // Progress for a caller that shows its own (the web UI's runs): the phase ("planning",
+  // "answering", "scoring", "writing") and, while answering, requests done of those to send.
+  // Called from the run's threads, one call at a time.
+  std::function<void(const std::string& phase, int64_t done, int64_t total)> on_progress;
+  // Set by another thread to stop the run: it throws Error(cancelled) once the requests in
+  // flight finish (their answers stay in the cache, so running it again resumes) and writes nothing.
+  const std::atomic<bool>* cancel = nullptr;
   int bootstrap_iters = 1000;
   // --shard I/N: this run answers and scores documents whose index mod N is I (every document is
   // still planned, so few-shot draws match the whole run's), and writes its answers to

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
+#include "eval/builtin.h"
 #include "eval/run_store.h"
 
 namespace hearth::server {
@@ -21,6 +22,44 @@ void reply_error(httplib::Response& res, int status, const std::string& type, co
   reply(res, status, {{"error", {{"message", message}, {"type", type}}}});
 }
 
+template <class Guard>
+void mount_eval_job_routes(httplib::Server& s, EvalJobControl* jobs, const Guard& guarded) {
+  const std::string prefix = kEvalJobsPrefix;
+  auto no_jobs = [](httplib::Response& res) {
+    reply_error(res, 404, "not_found", "this server does not run evaluations (start one with hearth eval run)");
+  };
+  auto unknown = [](httplib::Response& res, const std::string& id) {
+    reply_error(res, 404, "not_found", "no evaluation job \"" + id + "\" (jobs last as long as the server)");
+  };
+  s.Get(prefix, guarded([jobs, no_jobs](const httplib::Request&, httplib::Response& res) {
+    if (!jobs) return no_jobs(res);
+    ordered_json tasks = ordered_json::array();
+    for (const auto& [name, _] : eval::builtin_tasks()) tasks.push_back(name);
+    reply(res, 200, {{"jobs", jobs->list()}, {"tasks", tasks}});
+  }));
+  s.Post(prefix, guarded([jobs, no_jobs](const httplib::Request& req, httplib::Response& res) {
+    if (!jobs) return no_jobs(res);
+    json body;
+    try {
+      body = json::parse(req.body);
+    } catch (const std::exception& e) {
+      return reply_error(res, 400, "invalid_argument", std::string("the body is not JSON: ") + e.what());
+    }
+    if (!body.is_object()) return reply_error(res, 400, "invalid_argument", "the body must be a JSON object");
+    reply(res, 202, jobs->start(body));
+  }));
+  s.Get(prefix + "/([^/]+)", guarded([jobs, no_jobs, unknown](const httplib::Request& req, httplib::Response& res) {
+    if (!jobs) return no_jobs(res);
+    if (auto j = jobs->get(req.matches[1])) return reply(res, 200, *j);
+    unknown(res, req.matches[1]);
+  }));
+  s.Post(prefix + "/([^/]+)/cancel", guarded([jobs, no_jobs, unknown](const httplib::Request& req, httplib::Response& res) {
+    if (!jobs) return no_jobs(res);
+    if (auto j = jobs->cancel(req.matches[1])) return reply(res, 200, *j);
+    unknown(res, req.matches[1]);
+  }));
+}
+
 }  // namespace
 
 void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
@@ -30,7 +69,11 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
       try {
         fn(req, res);
       } catch (const Error& e) {
-        const int status = e.code() == Errc::not_found ? 404 : e.code() == Errc::format ? 422 : 500;
+        const int status = e.code() == Errc::not_found          ? 404
+                           : e.code() == Errc::format           ? 422
+                           : e.code() == Errc::invalid_argument ? 400
+                           : e.code() == Errc::overloaded       ? 429
+                                                                : 500;
         reply_error(res, status, errc_name(e.code()), e.what());
       } catch (const std::exception& e) {
         reply_error(res, 500, "internal", e.what());
@@ -38,6 +81,7 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
     };
   };
   const std::filesystem::path dir = opts.runs_dir;
+  mount_eval_job_routes(s, opts.jobs, guarded);
   s.Get(kEvalApiPrefix, guarded([dir](const httplib::Request&, httplib::Response& res) {
     reply(res, 200, {{"runs", eval::list_runs(dir)}});
   }));

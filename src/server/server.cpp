@@ -134,6 +134,7 @@ void Server::mount_web_api(httplib::Server& s) {
   }
   EvalRouteOptions eo;
   eo.runs_dir = opts_.eval_runs_dir;
+  eo.jobs = parts_.eval_jobs;
   eo.authorize = authorize;
   mount_eval_routes(s, eo);
   ModelRouteOptions mo;

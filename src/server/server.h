@@ -30,6 +30,7 @@ class Store;
 namespace hearth::server {
 
 class EngineView;
+class EvalJobControl;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -41,7 +42,7 @@ struct ServerOptions {
   int http_threads = 0;                         // <= 0: enough for many concurrent streams
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
-  std::filesystem::path eval_runs_dir;  // finished `hearth eval` runs, read-only under /api/hearth/eval/runs
+  std::filesystem::path eval_runs_dir;  // `hearth eval` runs, listed under /api/hearth/eval/runs
   std::string model_endpoint;           // where Ollama's /api/pull downloads from (empty: Hugging Face)
 };
 
@@ -50,6 +51,7 @@ struct ServerParts {
   router::Router* router = nullptr;        // required: the gateway's routes go through it
   const EngineView* engine = nullptr;      // required: the in-process engine's state and tokenizer
   memory::Store* memory = nullptr;         // optional: /api/hearth/memory for the web UI
+  EvalJobControl* eval_jobs = nullptr;     // optional: runs started from the web UI (/api/hearth/eval/jobs)
   // Optional: adds hooks to the gateway (memory injection and extraction).
   std::function<void(router::GatewayOptions&)> configure_gateway;
   // Optional: a model deleted through /api/delete (unload and forget it).

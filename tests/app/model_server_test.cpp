@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -521,6 +522,111 @@ TEST(Serve, MemoryApiAndOptInPromptMemory) {
   httplib::Headers bad = auth;
   bad.emplace("X-Hearth-Memory", "maybe");
   EXPECT_EQ(s.post("/v1/chat/completions", chat_body("hi", 2), bad)->status, 400);
+}
+
+// Evaluation runs started over HTTP, as the Evaluations page does: a run of a built-in task
+// against the served model finishes, reports progress, and is listed with its samples; a long
+// one is cancelled mid-way and writes nothing; a queued one is cancelled before it starts; bad
+// requests name the field; the server's key guards it all.
+TEST(Serve, EvalRunsStartOverHttpReportProgressAndCancel) {
+  HEARTH_REQUIRE_SHARED();
+  const auto dir = test::make_temp_dir("hearth-serve-eval-jobs");
+  ServeOptions o = opts();
+  o.sched.n_ctx = 2 * 512;  // TruthfulQA's six-shot prompts are ~450 tokens
+  o.eval_runs_dir = (dir / "runs").string();
+  o.eval_data = test::shared_path("eval-data").string();
+  o.api_keys["k"] = "sekrit";
+  Serve s(o);
+  const httplib::Headers auth = {{"Authorization", "Bearer sekrit"}};
+  auto c = s.client();
+  EXPECT_EQ(c.Get("/api/hearth/eval/jobs")->status, 401);
+  auto listing = c.Get("/api/hearth/eval/jobs", auth);
+  ASSERT_EQ(listing->status, 200) << listing->body;
+  EXPECT_NE(json::parse(listing->body)["tasks"].dump().find("\"truthfulqa_mc1\""), std::string::npos) << listing->body;
+
+  auto start = [&](const json& body) { return s.post("/api/hearth/eval/jobs", body, auth); };
+  auto job = [&](const std::string& id) {
+    auto r = c.Get(("/api/hearth/eval/jobs/" + id).c_str(), auth);
+    EXPECT_EQ(r->status, 200) << r->body;
+    return json::parse(r->body);
+  };
+  // Polls until the job's state is one of `states` (or 60 s pass).
+  auto wait_for = [&](const std::string& id, std::initializer_list<const char*> states) {
+    json j;
+    for (int i = 0; i < 600; ++i) {
+      j = job(id);
+      for (const char* st : states)
+        if (j["state"] == st) return j;
+      std::this_thread::sleep_for(100ms);
+    }
+    return j;
+  };
+
+  // Bad requests: 400 naming the field; nothing is queued.
+  for (const auto& [body, says] : std::vector<std::pair<json, std::string>>{
+           {{{"tasks", "no_such_task"}, {"model", "stories260K"}}, "unknown task \"no_such_task\""},
+           {{{"tasks", "/etc/passwd.yaml"}, {"model", "stories260K"}}, "built-in tasks"},
+           {{{"tasks", "mmlu"}}, "field \"model\""},
+           {{{"tasks", "mmlu"}, {"model", "no-such-model"}}, "no-such-model"},
+           {{{"tasks", "mmlu"}, {"model", "stories260K"}, {"limit", 0}}, "field \"limit\""},
+           {{{"tasks", json::array()}, {"model", "stories260K"}}, "no task named"},
+           {{{"tasks", "mmlu"}, {"model", "stories260K"}, {"shots", 3}}, "unknown field \"shots\""}}) {
+    auto r = start(body);
+    EXPECT_EQ(r->status, 400) << body.dump() << " -> " << r->body;
+    EXPECT_NE(json::parse(r->body)["error"]["message"].get<std::string>().find(says), std::string::npos) << r->body;
+  }
+  auto bad_json = c.Post("/api/hearth/eval/jobs", auth, "{tasks", "application/json");
+  EXPECT_EQ(bad_json->status, 400);
+  EXPECT_EQ(c.Get("/api/hearth/eval/jobs/job-99", auth)->status, 404);
+
+  // A short run finishes and its run is listed, with samples for the viewer.
+  auto r = start({{"tasks", json::array({"truthfulqa_mc1"})}, {"model", "stories260K"}, {"limit", 3}});
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string first = json::parse(r->body)["id"];
+  json done = wait_for(first, {"finished", "failed", "cancelled"});
+  ASSERT_EQ(done["state"], "finished") << done.dump();
+  EXPECT_GT(done["total"].get<int>(), 0);
+  EXPECT_EQ(done["done"], done["total"]);
+  const std::string run = done["run"];
+  auto runs = c.Get("/api/hearth/eval/runs", auth);
+  EXPECT_NE(runs->body.find(run), std::string::npos) << runs->body;
+  auto samples = c.Get(("/api/hearth/eval/runs/" + run + "/samples/truthfulqa_mc1").c_str(), auth);
+  ASSERT_EQ(samples->status, 200) << samples->body;
+  EXPECT_EQ(json::parse(samples->body)["total"], 3);
+
+  // A whole TruthfulQA run is cancelled once it has started answering; a second job waiting
+  // behind it is cancelled while queued. Neither writes a run.
+  r = start({{"tasks", "truthfulqa_mc1"}, {"model", "stories260K"}});
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string long_run = json::parse(r->body)["id"];
+  r = start({{"tasks", "truthfulqa_mc2"}, {"model", "stories260K"}, {"limit", 2}});
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string queued = json::parse(r->body)["id"];
+  json progress;
+  for (int i = 0; i < 600; ++i) {
+    progress = job(long_run);
+    if (progress["done"].get<int>() > 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(progress["state"], "running") << progress.dump();
+  EXPECT_EQ(progress["phase"], "answering");
+  EXPECT_LT(progress["done"].get<int>(), progress["total"].get<int>());
+  auto q = c.Post(("/api/hearth/eval/jobs/" + queued + "/cancel").c_str(), auth, "{}", "application/json");
+  ASSERT_EQ(q->status, 200) << q->body;
+  EXPECT_EQ(json::parse(q->body)["state"], "cancelled");
+  auto cl = c.Post(("/api/hearth/eval/jobs/" + long_run + "/cancel").c_str(), auth, "{}", "application/json");
+  ASSERT_EQ(cl->status, 200) << cl->body;
+  EXPECT_EQ(wait_for(long_run, {"cancelled", "finished", "failed"})["state"], "cancelled");
+  EXPECT_EQ(job(queued)["state"], "cancelled");
+  EXPECT_EQ(c.Post("/api/hearth/eval/jobs/job-99/cancel", auth, "{}", "application/json")->status, 404);
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "runs")) ++n;
+  EXPECT_EQ(n, 1u);
+  // Newest first in the listing.
+  auto all = json::parse(c.Get("/api/hearth/eval/jobs", auth)->body)["jobs"];
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0]["id"], queued);
+  EXPECT_EQ(all[2]["id"], first);
 }
 
 // Scope policies end to end: a project memory reaches the local model but never the remote
