@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The chat page as `hearth serve` itself serves it, on a real model, in headless Chromium: the
 # browser sends a message and sees a streamed reply from the engine, and opens the Evaluations
-# page on a real eval run ($1 = hearth).
+# page on a real eval run, where it starts a run and cancels another ($1 = hearth).
 set -euo pipefail
 src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 shared="${HEARTH_SHARED:-$src/../shared}"
@@ -18,7 +18,7 @@ export HEARTH_HOME="$tmp/home"  # the server's memory store and ledger stay in t
 # One finished eval run, so the browser finds it on the Evaluations page and sees its chart.
 "$1" eval run --task truthfulqa_mc1 --model "local:$shared/models/stories260K.gguf" --data-dir "$shared/eval-data" \
   --limit 2 --no-cache >/dev/null 2>"$tmp/eval.err" || { cat "$tmp/eval.err" >&2; exit 1; }
-"$1" serve -m "$shared/models/stories260K.gguf" --port 0 --parallel 2 >"$tmp/log" 2>&1 &
+"$1" serve -m "$shared/models/stories260K.gguf" --port 0 --parallel 2 --eval-data "$shared/eval-data" >"$tmp/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 url=""

@@ -248,6 +248,30 @@ try {
     check(bars === 4, `two runs side by side: 2 tasks x 2 runs = ${bars} bars`);
     check((await page.locator('#evals-charts .hec-err').count()) > 0, 'error bars are drawn');
     await page.screenshot({ path: join(shots, 'desktop-evaluations.png'), fullPage: true });
+    check(await page.locator('.ev-jobs').isHidden(), 'a server that runs no evaluations shows no run form');
+  } else {
+    // Start a run from the page: two TruthfulQA questions on the served model. Its progress
+    // shows until it finishes, then it joins the run list and is drawn.
+    await page.waitForSelector('#ej-model option', { state: 'attached', timeout: wait });
+    const before = await page.locator('#evals-list tr.ev-run').count();
+    await page.fill('#ej-tasks', 'truthfulqa_mc1');
+    await page.fill('#ej-limit', '2');
+    await page.click('#ej-start');
+    await page.waitForSelector('#evals-jobs li.ej-job', { timeout: wait });
+    check(/truthfulqa_mc1 on \S+ \(limit 2\)/.test(await page.textContent('#evals-jobs li.ej-job .ej-what')), 'the started run is listed with its tasks and model');
+    await page.waitForSelector('#evals-jobs li.ej-finished', { timeout: wait });
+    const grew = await page.waitForFunction((n) => document.querySelectorAll('#evals-list tr.ev-run').length === n + 1, before, { timeout: wait })
+      .then(() => true, () => false);
+    check(grew, 'the finished run joins the run list');
+    // A whole run is cancelled from the page.
+    await page.fill('#ej-tasks', 'truthfulqa_mc1');
+    await page.fill('#ej-limit', '');
+    await page.click('#ej-start');
+    await page.waitForSelector('#evals-jobs li.ej-running button.ej-cancel', { timeout: wait });
+    await page.click('#evals-jobs li.ej-running button.ej-cancel');
+    await page.waitForSelector('#evals-jobs li.ej-cancelled', { timeout: wait });
+    check((await page.textContent('#evals-jobs li.ej-cancelled .ej-status')) === 'cancelled', 'a run is cancelled from the page');
+    await page.screenshot({ path: join(shots, 'desktop-evaluations-run.png'), fullPage: true });
   }
   await page.click('#evals .ev-close');
   const closed = await page.waitForFunction(() => !document.querySelector('#evals').open && location.hash === '', null, { timeout: wait })

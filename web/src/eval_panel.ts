@@ -1,9 +1,16 @@
 // The Evaluations dialog: lists the server's finished eval runs (task, model, date, main metrics);
-// ticking one or several draws them side by side with the report's charts (eval_charts.ts).
+// ticking one or several draws them side by side with the report's charts (eval_charts.ts). A
+// form starts new runs of the built-in tasks on the server, whose progress shows until they
+// finish and join the list (eval_jobs.ts).
+import { listModels } from './api';
 import { EvalRun, formatValue, metricTitle, renderEvalView } from './eval_charts';
 import { getRun, getSamples, listRuns, listSampleTasks, RunSummary } from './eval_api';
+import { cancelJob, EvalJob, isActive, listJobs, mountRunForm, renderJobs, startJob } from './eval_jobs';
 import { mountSampleBrowser, sampleCss } from './eval_samples';
 import { Settings } from './settings';
+
+/** How often the page asks for the progress of runs in flight. */
+export const JOB_POLL_MS = 1000;
 
 /** "2026-11-24 19:05" in local time from epoch seconds; '' when missing. */
 export function formatRunDate(epochSeconds: number | null | undefined): string {
@@ -37,10 +44,19 @@ export function mountEvalPanel(dialog: HTMLDialogElement, getSettings: () => Set
   const table = el('table', { className: 'ev-runs' }, el('thead', {}, head), list);
   const charts = el('div', { id: 'evals-charts' });
   const samples = el('div', { id: 'evals-samples' });
+  const jobList = el('ul', { id: 'evals-jobs' });
+  const form = mountRunForm(async (req) => {
+    const job = await startJob(getSettings(), req);
+    jobs = [job, ...jobs.filter((j) => j.id !== job.id)];
+    showJobs();
+    schedulePoll();
+  });
+  const jobsBox = el('div', { className: 'ev-jobs', hidden: true }, form.root, jobList);
   if (!document.getElementById('hes-style')) document.head.append(el('style', { id: 'hes-style', textContent: sampleCss }));
   dialog.replaceChildren(
     el('div', { className: 'ev-head' }, el('h2', { textContent: 'Evaluations' }), close),
     notice,
+    jobsBox,
     el('div', { className: 'ev-runs-wrap' }, table),
     charts,
     el('section', { className: 'ev-samples' }, el('h3', { textContent: 'Samples' }), samples),
@@ -50,6 +66,45 @@ export function mountEvalPanel(dialog: HTMLDialogElement, getSettings: () => Set
   const cache = new Map<string, EvalRun>(); // finished runs do not change
   let order: string[] = [];
   let generation = 0; // a newer selection's drawing wins over a slower older one
+  let jobs: EvalJob[] = [];
+  let poll: ReturnType<typeof setTimeout> | undefined;
+
+  function showJobs() {
+    renderJobs(jobList, jobs, (id) => {
+      cancelJob(getSettings(), id)
+        .then((j) => {
+          jobs = jobs.map((x) => (x.id === j.id ? j : x));
+          showJobs();
+        })
+        .catch((e) => say((e as Error).message));
+    });
+  }
+
+  function schedulePoll() {
+    if (poll !== undefined || !dialog.open || !jobs.some(isActive)) return;
+    poll = setTimeout(() => {
+      poll = undefined;
+      void refreshJobs();
+    }, JOB_POLL_MS);
+  }
+
+  // Progress of the runs in flight; a run that just finished joins the list, shown.
+  async function refreshJobs() {
+    const before = new Map(jobs.map((j) => [j.id, j.state]));
+    try {
+      jobs = (await listJobs(getSettings())).jobs;
+    } catch (e) {
+      say((e as Error).message);
+      return;
+    }
+    showJobs();
+    const finished = jobs.filter((j) => j.state === 'finished' && j.run && before.has(j.id) && before.get(j.id) !== 'finished');
+    if (finished.length > 0) {
+      for (const j of finished) selected.add(j.run!);
+      await loadRuns();
+    }
+    schedulePoll();
+  }
 
   function say(text: string) {
     notice.textContent = text;
@@ -101,25 +156,49 @@ export function mountEvalPanel(dialog: HTMLDialogElement, getSettings: () => Set
     return tr;
   }
 
+  async function loadRuns() {
+    const runs = await listRuns(getSettings());
+    order = runs.map((r) => r.id);
+    for (const id of [...selected]) if (!order.includes(id)) selected.delete(id);
+    // Start with the newest readable run shown, so the page opens on a chart.
+    if (selected.size === 0) {
+      const first = runs.find((r) => !r.error);
+      if (first) selected.add(first.id);
+    }
+    if (runs.length === 0) list.replaceChildren(el('tr', {}, el('td', { colSpan: 5, className: 'ev-empty', textContent: 'No evaluation runs yet. Start one above, or run: hearth eval run --task … --model …' })));
+    else list.replaceChildren(...runs.map(row));
+    await draw();
+  }
+
+  // The form and the jobs, when this server runs evaluations (a 404 hides them).
+  async function loadJobs() {
+    try {
+      const [state, models] = await Promise.all([listJobs(getSettings()), listModels(getSettings())]);
+      jobs = state.jobs;
+      form.setChoices(models.map((m) => m.id), state.tasks);
+      jobsBox.hidden = false;
+      showJobs();
+      schedulePoll();
+    } catch (e) {
+      jobsBox.hidden = true;
+      if ((e as { status?: number }).status !== 404) say((e as Error).message);
+    }
+  }
+
   close.onclick = () => dialog.close();
-  dialog.addEventListener('close', () => onClose?.());
+  dialog.addEventListener('close', () => {
+    if (poll !== undefined) clearTimeout(poll);
+    poll = undefined;
+    onClose?.();
+  });
 
   return {
     async open() {
       say('');
       if (!dialog.open) dialog.showModal();
+      void loadJobs();
       try {
-        const runs = await listRuns(getSettings());
-        order = runs.map((r) => r.id);
-        for (const id of [...selected]) if (!order.includes(id)) selected.delete(id);
-        // Start with the newest readable run shown, so the page opens on a chart.
-        if (selected.size === 0) {
-          const first = runs.find((r) => !r.error);
-          if (first) selected.add(first.id);
-        }
-        if (runs.length === 0) list.replaceChildren(el('tr', {}, el('td', { colSpan: 5, className: 'ev-empty', textContent: 'No evaluation runs yet. Run one with: hearth eval run --task … --model …' })));
-        else list.replaceChildren(...runs.map(row));
-        await draw();
+        await loadRuns();
       } catch (e) {
         say((e as Error).message);
       }
