@@ -26,9 +26,23 @@ std::string read_all(const std::string& path) {
   return s;
 }
 
-std::string kind_of(const std::string& path) {
+std::string lower_extension(const std::string& path) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+  return ext;
+}
+
+// Parquet needs a reader no Debian package offers for C++; the repository's converter (npm
+// hyparquet) turns it into JSON Lines.
+void refuse_parquet(const std::string& path) {
+  if (lower_extension(path) == ".parquet")
+    fail(Errc::unsupported, path + ": Parquet files are not read directly; convert it with `node scripts/parquet-to-jsonl.mjs " +
+                                path + "` (see docs/eval.md) and name the .jsonl instead");
+}
+
+std::string kind_of(const std::string& path) {
+  refuse_parquet(path);
+  const std::string ext = lower_extension(path);
   if (ext == ".jsonl" || ext == ".ndjson") return "jsonl";
   if (ext == ".json") return "json";
   if (ext == ".csv") return "csv";
@@ -197,6 +211,9 @@ std::vector<Doc> load_split(const std::string& path, const std::string& name, co
       tried.push_back(p.string());
       if (fs::is_regular_file(p, ec)) return p.string();
     }
+    fs::path parquet = stem;
+    parquet += ".parquet";
+    if (fs::is_regular_file(parquet, ec)) refuse_parquet(parquet.string());
     return {};
   };
   fs::path root(path);
@@ -236,6 +253,7 @@ std::vector<Doc> load_data_files(const std::string& builder, const std::map<std:
   }
   std::vector<Doc> all;
   for (const auto& f : it->second) {
+    refuse_parquet(f);
     std::string kind = builder == "csv" ? "csv" : kind_of(f) == "json" ? "json" : "jsonl";
     auto d = parse_docs(read_all(f), kind, f);
     all.insert(all.end(), std::make_move_iterator(d.begin()), std::make_move_iterator(d.end()));

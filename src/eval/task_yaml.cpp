@@ -495,6 +495,10 @@ TaskConfig parse_task_node(const YAML::Node& root, const std::string& src, const
   if (t.dataset_path.empty()) fail(Errc::format, src + ":1: missing 'dataset_path'");
   if (!t.data_files.empty()) {
     // dataset_path is then the builder's name, not a path.
+    if (raw_dataset_path == "parquet")
+      bad(src, data_files_node,
+          "dataset_path parquet: hearth reads JSON, JSON Lines and CSV; convert the files with `node "
+          "scripts/parquet-to-jsonl.mjs FILE.parquet` (docs/eval.md) and use dataset_path json");
     if (raw_dataset_path != "json" && raw_dataset_path != "csv")
       bad(src, data_files_node, "dataset_kwargs.data_files needs dataset_path json or csv (got '" + raw_dataset_path + "')");
     t.dataset_path = raw_dataset_path;

@@ -377,6 +377,22 @@ metric_list:
   } catch (const hearth::Error& e) {
     EXPECT_NE(std::string(e.what()).find("no split 'test' (it has: train)"), std::string::npos) << e.what();
   }
+  // A Parquet file, named directly or found in a dataset folder, is refused with the converter's name.
+  write(dir / "files/test.parquet", "PAR1 not really");
+  write(dir / "df3.yaml", "task: df3\ndataset_path: json\ndataset_kwargs:\n  data_files:\n    test: files/test.parquet\n"
+                          "output_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  write(dir / "df4.yaml", "task: df4\ndataset_path: files\noutput_type: generate_until\ndoc_to_text: q\ndoc_to_target: a\n");
+  for (const char* task : {"df3.yaml", "df4.yaml"}) {
+    try {
+      run_eval(opts((dir / task).string()), &be);
+      ADD_FAILURE() << task << ": a Parquet file ran";
+    } catch (const hearth::Error& e) {
+      EXPECT_NE(std::string(e.what()).find("test.parquet: Parquet files are not read directly; convert it with `node "
+                                           "scripts/parquet-to-jsonl.mjs"),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST_F(RunnerTest, RollingPerplexities) {

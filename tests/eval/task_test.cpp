@@ -213,6 +213,11 @@ TEST(EvalTask, EveryKeyIsReadAcceptedOrRefusedByName) {
                     "doc_to_text: t\ndoc_to_target: a\n", "pq.yaml", "/", {});
   });
   EXPECT_NE(e.find("pq.yaml:4"), std::string::npos) << e;
+  EXPECT_NE(e.find("scripts/parquet-to-jsonl.mjs"), std::string::npos) << e;
+  e = error_of([&] {
+    parse_task_yaml("task: p\ndataset_path: arrow\ndataset_kwargs:\n  data_files: x.arrow\noutput_type: generate_until\n"
+                    "doc_to_text: t\ndoc_to_target: a\n", "ar.yaml", "/", {});
+  });
   EXPECT_NE(e.find("json or csv"), std::string::npos) << e;
   // Keys that change no prompt or score load.
   TaskConfig t = parse_task_yaml(base + "tag: [math]\ntask_alias: K\nshould_decontaminate: true\n"
