@@ -162,11 +162,19 @@ describe('report page', () => {
 const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 let calls: { url: string; auth?: string }[] = [];
 let replies: Response[] = [];
+// The jobs API and the model list answer apart from the runs' queue: 404 (a server that runs no
+// evaluations) unless a test sets them.
+let jobsReply: () => Response;
+let modelsReply: () => Response;
 beforeEach(() => {
   calls = [];
   replies = [];
+  jobsReply = () => json(404, { error: { message: 'this server does not run evaluations' } });
+  modelsReply = () => json(404, {});
   vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
     calls.push({ url, auth: (init.headers as Record<string, string>)?.Authorization });
+    if (url.startsWith('/api/hearth/eval/jobs')) return jobsReply();
+    if (url === '/v1/models') return modelsReply();
     const r = replies.shift();
     if (!r) throw new TypeError('Failed to fetch');
     return r;
@@ -226,7 +234,7 @@ describe('Evaluations panel', () => {
     // List order (newest first) is the series order.
     expect([...dialog.querySelectorAll('#evals-charts .hec-legend li')].map((l) => l.textContent)).toEqual(['tiny-llama-Q8_0.gguf', 'stories260K.gguf']);
     const urls = calls.map((c) => c.url);
-    expect(urls.filter((u) => !u.includes('/samples'))).toEqual(['/api/hearth/eval/runs', `/api/hearth/eval/runs/${encodeURIComponent(B.id)}`, `/api/hearth/eval/runs/${encodeURIComponent(A.id)}`]);
+    expect(urls.filter((u) => u.startsWith('/api/hearth/eval/runs') && !u.includes('/samples'))).toEqual(['/api/hearth/eval/runs', `/api/hearth/eval/runs/${encodeURIComponent(B.id)}`, `/api/hearth/eval/runs/${encodeURIComponent(A.id)}`]);
     expect(urls).toContain(`/api/hearth/eval/runs/${encodeURIComponent(B.id)}/samples`);
   });
   it('shows the logged samples of the first selected run', async () => {
@@ -250,6 +258,51 @@ describe('Evaluations panel', () => {
     replies.push(json(401, { error: { message: 'invalid or missing API key' } }));
     await panel.open();
     expect(dialog.querySelector('#evals-notice')!.textContent).toMatch(/invalid or missing API key — check the API key in Settings \(HTTP 401/);
+  });
+  it('runs a job from the form: progress while it runs, then its run joins the list, shown', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const dialog = document.createElement('dialog');
+      dialog.showModal = () => dialog.setAttribute('open', '');
+      document.body.append(dialog);
+      const job = (state: string, done: number, run?: string) =>
+        ({ id: 'job-1', tasks: ['mmlu'], model: 'tiny', limit: 2, state, phase: state === 'running' ? 'answering' : '', done, total: 8, run });
+      let jobs: unknown[] = [];
+      jobsReply = () => json(200, { jobs, tasks: ['mmlu', 'gsm8k'] });
+      modelsReply = () => json(200, { data: [{ id: 'tiny' }, { id: 'stories' }] });
+      const panel = mountEvalPanel(dialog, () => defaultSettings);
+      expect((dialog.querySelector('.ev-jobs') as HTMLElement).hidden).toBe(true);
+      replies.push(json(200, { runs: [summary(A)] }), json(200, A));
+      await panel.open();
+      await vi.waitFor(() => expect((dialog.querySelector('.ev-jobs') as HTMLElement).hidden).toBe(false));
+      expect([...dialog.querySelectorAll('.ej-form select option')].map((o) => o.textContent)).toEqual(['tiny', 'stories']);
+      // Start: the POST answers with the queued job, which is listed at once.
+      jobsReply = () => json(202, job('queued', 0));
+      (dialog.querySelector('.ej-form input[type=text]') as HTMLInputElement).value = 'mmlu';
+      dialog.querySelector('.ej-form')!.dispatchEvent(new Event('submit', { cancelable: true }));
+      await vi.waitFor(() => expect(dialog.querySelector('.ev-jobs li.ej-queued')).not.toBeNull());
+      const post = calls.find((c) => c.url === '/api/hearth/eval/jobs' && replies.length === 0);
+      expect(post).toBeDefined();
+      // The poll sees it running, then finished with a run, which is fetched and drawn.
+      jobs = [job('running', 3)];
+      jobsReply = () => json(200, { jobs, tasks: [] });
+      await vi.advanceTimersByTimeAsync(1000);
+      await vi.waitFor(() => expect(dialog.querySelector('.ev-jobs .ej-status')!.textContent).toBe('running · answering 3 / 8 (37%)'));
+      jobs = [job('finished', 8, B.id)];
+      replies.push(json(200, { runs: [summary(B), summary(A)] }), json(200, B), json(200, A));
+      await vi.advanceTimersByTimeAsync(1000);
+      await vi.waitFor(() => expect(dialog.querySelectorAll('.ev-runs tr.ev-run')).toHaveLength(2));
+      await vi.waitFor(() => expect(dialog.querySelectorAll('.hec-legend li')).toHaveLength(2));
+      // Nothing in flight: polling stops.
+      const n = calls.length;
+      await vi.advanceTimersByTimeAsync(3000);
+      expect(calls.slice(n).filter((c) => c.url.startsWith('/api/hearth/eval/jobs'))).toHaveLength(0);
+      dialog.removeAttribute('open');
+      dialog.dispatchEvent(new Event('close'));
+      dialog.remove();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { cancelJob, EvalJob, jobStatus, listJobs, mountRunForm, parseJob, renderJobs, splitTasks, startJob } from '../src/eval_jobs';
-import { DEFAULT_SETTINGS } from '../src/settings';
+import { defaultSettings } from '../src/settings';
 
 const job = (over: Partial<EvalJob> = {}): EvalJob => ({
   id: 'job-1', tasks: ['truthfulqa_mc1'], model: 'stories260K', limit: 5, state: 'running', phase: 'answering',
@@ -94,7 +94,7 @@ describe('eval jobs', () => {
       calls.push({ url, init });
       return replies.shift()!;
     });
-    const settings = { ...DEFAULT_SETTINGS, apiKey: 'sekrit' };
+    const settings = { ...defaultSettings, apiKey: 'sekrit' };
     const listed = await listJobs(settings);
     expect(listed.tasks).toEqual(['mmlu']);
     expect(listed.jobs[0].done).toBe(12);
