@@ -29,6 +29,7 @@ struct Opts {
   int port = 8766;
   bool http = false, sse = false;
   std::vector<std::string> origins;
+  std::string graph_scope = "user";
 };
 
 httplib::Server* g_server = nullptr;
@@ -50,11 +51,16 @@ Command mcp_command() {
     app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
     app.add_option("--api-key", o->api_key, "HTTP: require this key (Authorization: Bearer KEY or x-api-key)");
     app.add_option("--api-key-file", o->api_key_file, "HTTP: read the required key from the first line of this file");
+    app.add_option("--graph-scope", o->graph_scope,
+                   "Scope of the knowledge graph the graph tools (create_entities, read_graph, ...) use")
+        ->capture_default_str();
     return [o]() {
       return run_guarded([&]() {
         auto emb = open_memory_embedder(embedder_choice(o->embed_model));
         memory::Store store(o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db), emb.embedder.get());
-        memory::mcp::Server server(store, {"hearth-memory", hearth::version(), "mcp"});
+        if (!memory::valid_scope(o->graph_scope))
+          fail(Errc::invalid_argument, "--graph-scope \"" + o->graph_scope + "\": expected user, private, agent:NAME, app:NAME or project:NAME");
+        memory::mcp::Server server(store, {"hearth-memory", hearth::version(), "mcp", o->graph_scope});
         if (!o->http) {
           std::ios::sync_with_stdio(false);
           memory::mcp::serve_stdio(server, std::cin, std::cout);

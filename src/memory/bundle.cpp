@@ -12,7 +12,9 @@
 namespace hearth::memory {
 
 namespace {
-constexpr int kBundleVersion = 1;
+// Version 2 added the knowledge graph (kinds entity and relation, fields entity, entity_type,
+// relation); version 1 bundles read as before.
+constexpr int kBundleVersion = 2;
 }
 
 ConflictMode parse_conflict_mode(const std::string& s) {
@@ -86,8 +88,9 @@ std::vector<Record> parse_bundle(const std::string& text, const std::string& nam
     if (line_no == 1 || declared < 0) {
       if (type != "header" || j.value("format", "") != "hearth-memory")
         fail(Errc::format, where + ": the first line must be the hearth-memory header");
-      if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() != kBundleVersion)
-        fail(Errc::format, where + ": unsupported bundle version (this hearth reads version 1)");
+      if (!j.contains("version") || !j["version"].is_number_integer() || j["version"].get<int>() < 1 ||
+          j["version"].get<int>() > kBundleVersion)
+        fail(Errc::format, where + ": unsupported bundle version (this hearth reads versions 1 and 2)");
       if (!j.contains("records") || !j["records"].is_number_unsigned())
         fail(Errc::format, where + ": header lacks the record count");
       declared = j["records"].get<int64_t>();

@@ -9,18 +9,11 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "memory/crypto.h"
+#include "memory/graph.h"
 
 namespace hearth::memory {
 
 namespace {
-
-// Stable id from the origin, so importing the same export twice finds the same records.
-std::string stable_id(const std::string& prefix, const std::string& key) {
-  if (sodium_init() < 0) fail(Errc::internal, "libsodium failed to initialise");
-  unsigned char h[12];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr, 0);
-  return prefix + to_hex(std::string(reinterpret_cast<char*>(h), sizeof h));
-}
 
 size_t line_of(const std::string& text, size_t byte) {
   byte = std::min(byte, text.size());
@@ -259,50 +252,48 @@ std::vector<Record> import_claude(const std::string& text, const std::string& na
 
 // The MCP reference memory server's knowledge graph: one JSON object per line, either
 // {"type":"entity","name","entityType","observations":[...]} or
-// {"type":"relation","from","to","relationType"}.
+// {"type":"relation","from","to","relationType"}. It becomes the same graph records `hearth mcp`'s
+// graph tools write (graph.h), in scope user, so the graph tools read it back as it was.
 std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name) {
   std::vector<Record> out;
   // The reference server's file has no times: records are dated by the import (a statement time
-  // of 0 says "unknown"); a line that carries one (forks write createdAt) keeps it.
-  const int64_t imported = now_ms();
+  // of 0 says "unknown"); a line that carries one (forks write createdAt) keeps it. Each record is
+  // a millisecond after the one before, so the graph keeps the file's order.
+  int64_t next = now_ms();
+  const std::string by = "import:mcp-memory";
   each_jsonl(text, name, [&](const json& j, const std::string& where) {
     std::string type = str_field(j, "type");
     const int64_t t = time_field(j, {"createdAt", "created_at", "timestamp"}, where);
+    int64_t at = t ? t : next;
     auto need = [&](const char* k) {
       std::string v = str_field(j, k);
       if (v.empty()) fail(Errc::format, where + ": " + type + " lacks \"" + k + "\"");
       return v;
     };
+    auto add = [&](Record r) {
+      r.source.time = t;
+      r.tags.push_back("mcp");
+      out.push_back(std::move(r));
+      next = std::max(next, at) + 1;
+      ++at;
+    };
     if (type == "entity") {
       std::string ename = need("name"), etype = need("entityType");
       if (!j.contains("observations") || !j["observations"].is_array())
         fail(Errc::format, where + ": entity lacks the \"observations\" array");
+      add(entity_record("user", ename, etype, at, by));
       for (const auto& o : j["observations"]) {
         if (!o.is_string()) fail(Errc::format, where + ": observations must be strings");
-        Record r;
-        r.id = stable_id("mcp_", ename + "\n" + o.get<std::string>());
-        r.kind = "fact";
-        r.text = ename + ": " + o.get<std::string>();
-        r.source = {"", "import:mcp-memory", "", t};
-        r.created = r.updated = t ? t : imported;
-        r.tags = {"mcp", etype};
-        out.push_back(std::move(r));
+        if (o.get<std::string>().empty()) continue;
+        add(observation_record("user", ename, o.get<std::string>(), at, by));
       }
     } else if (type == "relation") {
-      std::string from = need("from"), to = need("to"), rel = need("relationType");
-      Record r;
-      r.id = stable_id("mcp_", from + "\n" + rel + "\n" + to);
-      r.kind = "fact";
-      r.text = from + " " + rel + " " + to;
-      r.source = {"", "import:mcp-memory", "", t};
-      r.created = r.updated = t ? t : imported;
-      r.tags = {"mcp", "relation"};
-      out.push_back(std::move(r));
+      add(relation_record("user", {need("from"), need("to"), need("relationType")}, at, by));
     } else {
       fail(Errc::format, where + ": \"type\" must be \"entity\" or \"relation\"");
     }
   });
-  // Observations repeated across lines collapse into one record.
+  // Parts repeated across lines collapse into one record (the first).
   std::set<std::string> ids;
   std::vector<Record> unique;
   for (auto& r : out)

@@ -1,6 +1,6 @@
 // Importers for other assistants' exports. Each turns a file into records: conversations
 // become "episode" records (one per message, searchable, deterministic ids so re-importing is
-// idempotent); the MCP memory server's knowledge graph becomes "fact" records.
+// idempotent); the MCP memory server's knowledge graph becomes graph records (graph.h).
 #pragma once
 #include <string>
 #include <vector>

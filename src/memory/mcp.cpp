@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "memory/graph.h"
 #include "memory/reconcile.h"
 
 namespace hearth::memory::mcp {
@@ -75,6 +76,67 @@ const json kScope = {{"type", "string"}, {"description", "user, private, agent:<
 const json kTags = {{"type", "array"}, {"items", {{"type", "string"}}}};
 const json kId = {{"type", "string"}, {"description", "Memory id (m_...)"}};
 const json kUnit = {{"type", "number"}, {"minimum", 0}, {"maximum", 1}};
+const json kText = {{"type", "string"}};
+const json kName = {{"type", "string"}, {"description", "Entity name"}};
+const json kStrings = {{"type", "array"}, {"items", {{"type", "string"}}}};
+const json kRelation = {{"type", "object"},
+                        {"properties", {{"from", kName}, {"to", kName}, {"relationType", kText}}},
+                        {"required", {"from", "to", "relationType"}}};
+
+bool is_graph_tool(const std::string& name) {
+  static const char* const kTools[] = {"create_entities",  "create_relations", "add_observations",
+                                       "delete_entities",  "delete_observations", "delete_relations",
+                                       "read_graph",       "search_nodes",     "open_nodes"};
+  return std::find(std::begin(kTools), std::end(kTools), name) != std::end(kTools);
+}
+
+// The graph tools' results as the reference server words them: the created items or the graph as
+// indented JSON, a sentence for deletions. (structuredContent carries the object.)
+std::string graph_result_text(const std::string& name, const json& result) {
+  if (result.contains("message")) return result["message"].get<std::string>();
+  if (name == "create_entities") return result["entities"].dump(2, ' ', false, json::error_handler_t::replace);
+  if (name == "create_relations") return result["relations"].dump(2, ' ', false, json::error_handler_t::replace);
+  if (name == "add_observations") return result["results"].dump(2, ' ', false, json::error_handler_t::replace);
+  return result.dump(2, ' ', false, json::error_handler_t::replace);
+}
+
+json run_graph_tool(KnowledgeGraph& g, const std::string& name, const json& a) {
+  auto done = [](const char* what) { return json{{"success", true}, {"message", std::string(what) + " deleted successfully"}}; };
+  if (name == "create_entities") {
+    json out = json::array();
+    for (const auto& e : g.create_entities(entities_from_json(a))) out.push_back(entity_json(e));
+    return {{"entities", out}};
+  }
+  if (name == "create_relations") {
+    json out = json::array();
+    for (const auto& r : g.create_relations(relations_from_json(a))) out.push_back(relation_json(r));
+    return {{"relations", out}};
+  }
+  if (name == "add_observations") {
+    json out = json::array();
+    for (const auto& [entity, added] : g.add_observations(observations_from_json(a, "observations", "contents")))
+      out.push_back({{"entityName", entity}, {"addedObservations", added}});
+    return {{"results", out}};
+  }
+  if (name == "delete_entities") {
+    g.delete_entities(names_from_json(a, "entityNames"));
+    return done("Entities");
+  }
+  if (name == "delete_observations") {
+    g.delete_observations(observations_from_json(a, "deletions", "observations"));
+    return done("Observations");
+  }
+  if (name == "delete_relations") {
+    g.delete_relations(relations_from_json(a));
+    return done("Relations");
+  }
+  if (name == "read_graph") return graph_json(g.read());
+  if (name == "search_nodes") {
+    if (!a.contains("query") || !a["query"].is_string()) fail(Errc::invalid_argument, "search_nodes: \"query\" must be a string");
+    return graph_json(g.search(a["query"].get<std::string>()));
+  }
+  return graph_json(g.open(names_from_json(a, "names")));
+}
 
 struct ToolSpec {
   const char* name;
@@ -114,6 +176,38 @@ const std::vector<ToolSpec>& tool_specs() {
        schema({{"id", kId}}, {"id"}), false, true},
       {"memory_undo", "Undo", "Revert the most recent change to the memory store (add, edit, forget or import).",
        schema(json::object()), false, true},
+      // The MCP reference memory server's knowledge-graph tools, same names, arguments and
+      // results (graph.h), so clients written for it work unchanged.
+      {"create_entities", "Create entities",
+       "Add entities (people, places, projects...) to the knowledge graph, each with a type and observations; names that exist are skipped.",
+       schema({{"entities", {{"type", "array"}, {"items", schema({{"name", kName}, {"entityType", kText}, {"observations", kStrings}},
+                                                                 {"name", "entityType", "observations"})}}}},
+              {"entities"}),
+       false, false},
+      {"create_relations", "Create relations",
+       "Add directed relations between entities, in active voice (from works_at to); existing ones are skipped.",
+       schema({{"relations", {{"type", "array"}, {"items", kRelation}}}}, {"relations"}), false, false},
+      {"add_observations", "Add observations", "Add observations to existing entities; returns the ones that were new.",
+       schema({{"observations", {{"type", "array"},
+                                 {"items", schema({{"entityName", kName}, {"contents", kStrings}}, {"entityName", "contents"})}}}},
+              {"observations"}),
+       false, false},
+      {"delete_entities", "Delete entities", "Delete entities with their observations and every relation that touches them.",
+       schema({{"entityNames", kStrings}}, {"entityNames"}), false, true},
+      {"delete_observations", "Delete observations", "Delete given observations from entities.",
+       schema({{"deletions", {{"type", "array"},
+                              {"items", schema({{"entityName", kName}, {"observations", kStrings}}, {"entityName", "observations"})}}}},
+              {"deletions"}),
+       false, true},
+      {"delete_relations", "Delete relations", "Delete given relations.",
+       schema({{"relations", {{"type", "array"}, {"items", kRelation}}}}, {"relations"}), false, true},
+      {"read_graph", "Read graph", "The whole knowledge graph: every entity with its observations, and every relation.",
+       schema(json::object()), true, false},
+      {"search_nodes", "Search graph",
+       "Entities whose name, type or observations contain the query (ignoring case), with the relations between them.",
+       schema({{"query", kText}}, {"query"}), true, false},
+      {"open_nodes", "Open entities", "The named entities with their observations and the relations between them.",
+       schema({{"names", kStrings}}, {"names"}), true, false},
   };
   return specs;
 }
@@ -176,6 +270,10 @@ json Server::initialize(const json& params, Session& session) {
 json Server::run_tool(const std::string& name, const json& aj, const Session& session) {
   Args a{aj, name};
   std::string by = session.client_name.empty() ? info_.by : info_.by + ":" + session.client_name;
+  if (is_graph_tool(name)) {
+    KnowledgeGraph g(store_, info_.graph_scope, by);
+    return run_graph_tool(g, name, aj);
+  }
   if (name == "memory_add") {
     Record r;
     r.text = a.str("text", true);
@@ -262,7 +360,8 @@ json Server::call_tool(const json& params, const Session& session) {
     // The store refused (unknown id, invalid kind or scope, ...): a tool error the model can read.
     return {{"content", {{{"type", "text"}, {"text", e.what()}}}}, {"isError", true}};
   }
-  json out = {{"content", {{{"type", "text"}, {"text", dump_message(result)}}}}, {"isError", false}};
+  const std::string text = is_graph_tool(name) ? graph_result_text(name, result) : dump_message(result);
+  json out = {{"content", {{{"type", "text"}, {"text", text}}}}, {"isError", false}};
   if (has_titles_and_structured(session.protocol_version)) out["structuredContent"] = result;
   return out;
 }

@@ -37,6 +37,7 @@ struct ServerInfo {
   std::string name = "hearth-memory";
   std::string version = "0";
   std::string by = "mcp";  // recorded as the author of changes ("mcp:<client>" when known)
+  std::string graph_scope = "user";  // the scope whose records the knowledge-graph tools read and write
 };
 
 class Server {

@@ -132,7 +132,11 @@ namespace {
 
 std::string normalized(const std::string& text) { return join(tokens(text), 0, SIZE_MAX); }
 
-bool reconciled_kind(const std::string& kind) { return kind != "episode" && kind != "task"; }
+// Conversation turns and tasks are not statements of a fact; knowledge-graph records follow the
+// graph's own rules (graph.h: exact observations, never merged into other memories).
+bool reconciled(const Record& r) {
+  return r.kind != "episode" && r.kind != "task" && r.kind != "entity" && r.kind != "relation" && r.entity.empty();
+}
 
 // The live memories of the scope that may repeat or replace `text`: every one sharing a keyword
 // with it (BM25 over the whole scope, generous limit), plus its nearest by vector.
@@ -143,7 +147,7 @@ std::vector<Record> candidates(Store& store, const Record& r, const std::optiona
     so.limit = 200;
     so.min_similarity = -1;
     for (auto& h : store.search(so))
-      if (reconciled_kind(h.record.kind) &&
+      if (reconciled(h.record) &&
           std::none_of(out.begin(), out.end(), [&](const Record& x) { return x.id == h.record.id; }))
         out.push_back(std::move(h.record));
   };
@@ -207,7 +211,7 @@ ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const
   std::vector<Record> kept;
   kept.reserve(recs.size());
   for (auto& r : recs) {
-    if (!reconciled_kind(r.kind) || !live_at(r, now) || r.text.size() > store.max_memory_bytes() || store.get(r.id)) {
+    if (!reconciled(r) || !live_at(r, now) || r.text.size() > store.max_memory_bytes() || store.get(r.id)) {
       kept.push_back(std::move(r));
       continue;
     }
@@ -215,7 +219,7 @@ ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const
     using Rel = Statement::Relation;
     // Earlier in this import first, then the store.
     auto earlier = [&](const Record& p, Rel rel) {
-      return p.scope == r.scope && reconciled_kind(p.kind) && live_at(p, now) && st.relation_to(p) == rel;
+      return p.scope == r.scope && reconciled(p) && live_at(p, now) && st.relation_to(p) == rel;
     };
     bool dup = std::any_of(kept.begin(), kept.end(), [&](const Record& p) { return earlier(p, Rel::repeat); });
     std::vector<Record> stored;
@@ -260,7 +264,7 @@ ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const
 Remembered remember(Store& store, Record r, const std::string& by) {
   Remembered out;
   // Episodes and tasks are not facts to reconcile; an oversized text is refused by add itself.
-  if (!reconciled_kind(r.kind) || r.text.size() > store.max_memory_bytes()) {
+  if (!reconciled(r) || r.text.size() > store.max_memory_bytes()) {
     out.record = store.add(std::move(r), by);
     return out;
   }

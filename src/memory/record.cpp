@@ -12,7 +12,8 @@
 namespace hearth::memory {
 
 bool valid_kind(const std::string& k) {
-  return k == "fact" || k == "preference" || k == "instruction" || k == "task" || k == "episode" || k == "core";
+  return k == "fact" || k == "preference" || k == "instruction" || k == "task" || k == "episode" || k == "core" ||
+         k == "entity" || k == "relation";
 }
 
 bool valid_scope(const std::string& s) {
@@ -29,17 +30,30 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+std::string hex_id(const std::string& prefix, const unsigned char* b, size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::string id = prefix;
+  for (size_t i = 0; i < n; ++i) {
+    id += hex[b[i] >> 4];
+    id += hex[b[i] & 15];
+  }
+  return id;
+}
+}  // namespace
+
 std::string new_id() {
   if (sodium_init() < 0) fail(Errc::internal, "libsodium failed to initialise");
   unsigned char b[12];
   randombytes_buf(b, sizeof b);
-  static const char* hex = "0123456789abcdef";
-  std::string id = "m_";
-  for (unsigned char c : b) {
-    id += hex[c >> 4];
-    id += hex[c & 15];
-  }
-  return id;
+  return hex_id("m_", b, sizeof b);
+}
+
+std::string stable_id(const std::string& prefix, const std::string& key) {
+  if (sodium_init() < 0) fail(Errc::internal, "libsodium failed to initialise");
+  unsigned char h[12];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr, 0);
+  return hex_id(prefix, h, sizeof h);
 }
 
 std::string format_time(int64_t ms) {
@@ -160,6 +174,11 @@ ordered_json to_json(const Record& r) {
     hist.push_back(ordered_json{{"at", format_time(h.at)}, {"op", h.op}, {"text", h.text}, {"by", h.by}});
   j["history"] = hist;
   j["deleted"] = r.deleted;
+  // Graph fields only where set, so other records serialise as in version 1.
+  if (!r.entity.empty()) j["entity"] = r.entity;
+  if (!r.entity_type.empty()) j["entity_type"] = r.entity_type;
+  if (r.kind == "relation")
+    j["relation"] = ordered_json{{"from", r.relation.from}, {"to", r.relation.to}, {"type", r.relation.type}};
   return j;
 }
 
@@ -169,7 +188,8 @@ Record record_from_json(const json& j, const std::string& where) {
   r.id = get_string(j, "id", where, true);
   if (r.id.empty() || r.id.size() > 128) bad(where, "field \"id\" must be 1-128 characters");
   r.kind = get_string(j, "kind", where, true);
-  if (!valid_kind(r.kind)) bad(where, "unknown kind \"" + r.kind + "\" (fact, preference, instruction, task, episode, core)");
+  if (!valid_kind(r.kind))
+    bad(where, "unknown kind \"" + r.kind + "\" (fact, preference, instruction, task, episode, core, entity, relation)");
   r.text = get_string(j, "text", where, true);
   if (r.text.empty()) bad(where, "field \"text\" is empty");
   r.scope = get_string(j, "scope", where, true);
@@ -216,6 +236,19 @@ Record record_from_json(const json& j, const std::string& where) {
     if (!it->is_boolean()) bad(where, "field \"deleted\" must be true or false");
     r.deleted = it->get<bool>();
   }
+  r.entity = get_string(j, "entity", where, false);
+  r.entity_type = get_string(j, "entity_type", where, false);
+  if (r.kind == "entity" && (r.entity.empty() || r.entity_type.empty()))
+    bad(where, "an entity record needs \"entity\" (its name) and \"entity_type\"");
+  if (r.kind != "entity" && !r.entity_type.empty()) bad(where, "\"entity_type\" belongs on kind entity only");
+  if (auto it = j.find("relation"); it != j.end() && !it->is_null()) {
+    if (r.kind != "relation") bad(where, "\"relation\" belongs on kind relation only");
+    if (!it->is_object()) bad(where, "field \"relation\" must be an object {from, to, type}");
+    r.relation = {get_string(*it, "from", where, true), get_string(*it, "to", where, true), get_string(*it, "type", where, true)};
+  }
+  if (r.kind == "relation" && (r.relation.from.empty() || r.relation.to.empty() || r.relation.type.empty()))
+    bad(where, "a relation record needs \"relation\": {from, to, type}, none empty");
+  if (r.kind == "relation" && !r.entity.empty()) bad(where, "\"entity\" does not belong on kind relation");
   return r;
 }
 

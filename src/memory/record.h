@@ -38,6 +38,12 @@ struct HistoryEntry {
   bool operator==(const HistoryEntry&) const = default;
 };
 
+// A knowledge-graph relation (format version 2): `from` --type--> `to`, entity names.
+struct Relation {
+  std::string from, to, type;
+  bool operator==(const Relation&) const = default;
+};
+
 struct Record {
   std::string id;
   std::string kind = "fact";
@@ -53,11 +59,19 @@ struct Record {
   std::vector<Link> links;
   std::vector<HistoryEntry> history;
   bool deleted = false;  // tombstone, kept until purge
+  // Knowledge graph (format version 2; docs/memory-format.md): kind "entity" is one entity
+  // (`entity` its name, `entity_type` its type), a record with `entity` set and another kind is
+  // an observation about that entity, kind "relation" is one relation.
+  std::string entity, entity_type;
+  Relation relation;
   bool operator==(const Record&) const = default;
 };
 
 int64_t now_ms();
 std::string new_id();  // "m_" + 24 lowercase hex chars from a CSPRNG
+// prefix + 24 hex chars of a hash of `key`: the same origin always gets the same id (imports,
+// graph records), so writing it again replaces instead of duplicating.
+std::string stable_id(const std::string& prefix, const std::string& key);
 
 std::string format_time(int64_t ms);  // "2026-11-24T11:40:02.123Z"
 // Accepts RFC 3339 with any fraction and a Z or +hh:mm offset; throws Errc::format.

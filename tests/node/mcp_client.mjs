@@ -45,6 +45,53 @@ async function exercise(client, label, text, query) {
   return added.memory.id;
 }
 
+// The reference memory server's knowledge-graph tools, as a client written for that server
+// calls them: results in the text part, as that server words them.
+async function exerciseGraph(client) {
+  const call = async (name, args = {}) => {
+    const r = await client.callTool({ name, arguments: args });
+    assert.equal(r.isError, false, `${name}: ${JSON.stringify(r)}`);
+    const t = r.content[0].text;
+    return t.startsWith('[') || t.startsWith('{') ? JSON.parse(t) : t;
+  };
+  const { tools } = await client.listTools();
+  for (const n of ['create_entities', 'create_relations', 'add_observations', 'delete_entities', 'delete_observations',
+    'delete_relations', 'read_graph', 'search_nodes', 'open_nodes'])
+    assert.ok(tools.some((t) => t.name === n), `graph tool ${n} missing`);
+  const alice = { name: 'Alice', entityType: 'person', observations: ['Speaks Portuguese', 'Plays the cello'] };
+  const acme = { name: 'Acme', entityType: 'organization', observations: ['Makes anvils'] };
+  assert.deepEqual(await call('create_entities', { entities: [alice, acme] }), [alice, acme]);
+  // Existing names are skipped.
+  assert.deepEqual(await call('create_entities', { entities: [{ ...alice, observations: ['x'] }] }), []);
+  const works = { from: 'Alice', to: 'Acme', relationType: 'works_at' };
+  const likes = { from: 'Acme', to: 'Alice', relationType: 'employs' };
+  assert.deepEqual(await call('create_relations', { relations: [works, likes, works] }), [works, likes]);
+  assert.deepEqual(await call('create_relations', { relations: [works] }), []);
+  assert.deepEqual(await call('add_observations', { observations: [{ entityName: 'Alice', contents: ['Plays the cello', 'Lives in Porto'] }] }),
+    [{ entityName: 'Alice', addedObservations: ['Lives in Porto'] }]);
+  const missing = await client.callTool({ name: 'add_observations', arguments: { observations: [{ entityName: 'Bob', contents: ['x'] }] } });
+  assert.equal(missing.isError, true);
+  assert.match(missing.content[0].text, /Entity with name Bob not found/);
+  const graph = await call('read_graph');
+  assert.deepEqual(graph, { entities: [{ ...alice, observations: [...alice.observations, 'Lives in Porto'] }, acme], relations: [works, likes] });
+  assert.deepEqual((await call('search_nodes', { query: 'CELLO' })).entities.map((e) => e.name), ['Alice']);
+  assert.deepEqual((await call('search_nodes', { query: 'cello' })).relations, []);
+  assert.deepEqual(await call('open_nodes', { names: ['Acme', 'Alice', 'Nobody'] }), graph);
+  assert.equal(await call('delete_observations', { deletions: [{ entityName: 'Alice', observations: ['Speaks Portuguese'] }] }),
+    'Observations deleted successfully');
+  assert.equal(await call('delete_relations', { relations: [likes] }), 'Relations deleted successfully');
+  assert.deepEqual((await call('read_graph')).relations, [works]);
+  // Deleting an entity takes its relations with it; one memory_undo brings both back.
+  assert.equal(await call('delete_entities', { entityNames: ['Acme'] }), 'Entities deleted successfully');
+  assert.deepEqual(await call('read_graph'), { entities: [{ ...alice, observations: ['Plays the cello', 'Lives in Porto'] }], relations: [] });
+  structured(await client.callTool({ name: 'memory_undo', arguments: {} }));
+  assert.deepEqual((await call('read_graph')).relations, [works]);
+  // Observations are memories: hybrid search finds them.
+  const hits = structured(await client.callTool({ name: 'memory_search', arguments: { query: 'where does Alice live Porto' } })).hits;
+  assert.ok(hits.some((h) => h.text === 'Lives in Porto' && h.entity === 'Alice'), JSON.stringify(hits));
+  return call('read_graph');
+}
+
 function cliSearch(query) {
   return JSON.parse(execFileSync(bin, ['memory', 'search', query, '--json'], { env }).toString());
 }
@@ -66,7 +113,24 @@ try {
   await stdio.connect(new StdioClientTransport({ command: bin, args: ['mcp'], env, stderr: 'inherit' }));
   assert.equal(stdio.getServerVersion().name, 'hearth-memory');
   const idA = await exercise(stdio, 'stdio', 'Likes oolong tea in the afternoon', 'what tea does the user like');
+  const graph = await exerciseGraph(stdio);
   await stdio.close();
+
+  // The graph survives export and import (bundle format version 2) into another store.
+  const bundle = join(home, 'graph.jsonl');
+  execFileSync(bin, ['memory', 'export', '-o', bundle], { env });
+  const other = mkdtempSync(join(tmpdir(), 'hearth-mcp-other-'));
+  try {
+    const env2 = { ...process.env, HEARTH_HOME: other };
+    execFileSync(bin, ['memory', 'import', bundle], { env: env2 });
+    const again = new Client({ name: 'stdio-import', version: '1.0.0' });
+    await again.connect(new StdioClientTransport({ command: bin, args: ['mcp'], env: env2, stderr: 'inherit' }));
+    const r = await again.callTool({ name: 'read_graph', arguments: {} });
+    assert.deepEqual(JSON.parse(r.content[0].text), graph);
+    await again.close();
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
 
   for (const [label, extra] of [['http-json', []], ['http-sse', ['--sse']]]) {
     const { child, url } = await startHttp(extra);
@@ -105,7 +169,7 @@ try {
     }
   }
   assert.ok(cliSearch('oolong tea').some((h) => h.id === idA), 'CLI does not see the stdio memory');
-  console.log('mcp client e2e ok (stdio, http json, http sse)');
+  console.log('mcp client e2e ok (stdio, http json, http sse, knowledge graph)');
 } finally {
   rmSync(home, { recursive: true, force: true });
 }
