@@ -2,6 +2,7 @@
 
 #include "helpers.h"
 #include "memory/bundle.h"
+#include "memory/graph.h"
 #include "memory/importers.h"
 #include "memory/zip_member.h"
 #include "core/utf8.h"
@@ -48,18 +49,45 @@ TEST(MemoryImport, ClaudeUsesTextOrContent) {
   EXPECT_EQ(format_time(recs[1].created), "2025-02-10T09:00:05.000Z");
 }
 
-TEST(MemoryImport, McpGraphBecomesFacts) {
+// The reference MCP memory server's file becomes the same graph `hearth mcp`'s graph tools keep
+// (graph.h): read back entity by entity, relations intact, dated by the file or the import.
+TEST(MemoryImport, McpGraphBecomesTheGraph) {
   auto recs = import_mcp_jsonl(slurp("mcp_memory.jsonl"), "memory.jsonl");
-  ASSERT_EQ(recs.size(), 4u);
-  EXPECT_EQ(recs[0].text, "Alice: Works as a nurse");
-  EXPECT_EQ(recs[3].text, "Alice works_at St. Mary Hospital");
-  EXPECT_EQ(recs[0].kind, "fact");
-  // No times in the file: dated by the import, not 1970; a line with a time keeps it.
-  for (const auto& r : recs) EXPECT_GT(r.created, now_ms() - 60000) << r.text;
+  ASSERT_EQ(recs.size(), 6u);  // 2 entities, 3 observations, 1 relation
+  EXPECT_EQ(recs[0].kind, "entity");
+  EXPECT_EQ(recs[0].entity_type, "person");
+  EXPECT_EQ(recs[1].text, "Works as a nurse");
+  EXPECT_EQ(recs[1].entity, "Alice");
+  EXPECT_EQ(recs[5].kind, "relation");
+  EXPECT_EQ(recs[5].text, "Alice works_at St. Mary Hospital");
+  // No times in the file: dated by the import (not 1970), in the file's order.
+  for (size_t i = 0; i < recs.size(); ++i) {
+    EXPECT_GT(recs[i].created, now_ms() - 60000) << recs[i].text;
+    if (i > 0) EXPECT_GT(recs[i].created, recs[i - 1].created);
+  }
   auto dated = import_mcp_jsonl(R"({"type":"entity","name":"Bob","entityType":"person","observations":["Likes tea"],"createdAt":"2025-03-01T10:00:00Z"})",
                                 "dated.jsonl");
-  ASSERT_EQ(dated.size(), 1u);
+  ASSERT_EQ(dated.size(), 2u);
   EXPECT_EQ(format_time(dated[0].created), "2025-03-01T10:00:00.000Z");
+  EXPECT_EQ(format_time(dated[0].source.time), "2025-03-01T10:00:00.000Z");
+
+  TempStore t;
+  ImportOptions io;
+  io.name = "memory.jsonl";
+  auto rep = import_bytes(*t.store, slurp("mcp_memory.jsonl"), io);
+  EXPECT_EQ(rep.format, "mcp-jsonl");
+  EXPECT_EQ(rep.added, 6u);
+  hearth::memory::KnowledgeGraph g(*t.store, "user", "test");
+  const auto graph = g.read();
+  ASSERT_EQ(graph.entities.size(), 2u);
+  EXPECT_EQ(graph.entities[0].name, "Alice");
+  EXPECT_EQ(graph.entities[0].observations, (std::vector<std::string>{"Works as a nurse", "Has a cat named Pixel"}));
+  EXPECT_EQ(graph.entities[1].type, "organization");
+  ASSERT_EQ(graph.relations.size(), 1u);
+  EXPECT_EQ(graph.relations[0], (hearth::memory::Relation{"Alice", "St. Mary Hospital", "works_at"}));
+  // Importing the same file again changes nothing.
+  EXPECT_EQ(import_bytes(*t.store, slurp("mcp_memory.jsonl"), io).added, 0u);
+  EXPECT_EQ(g.read().entities.size(), 2u);
 }
 
 // Two conversations with the same title (ChatGPT names every new one "New chat") stay apart.
