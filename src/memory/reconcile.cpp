@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "memory/extract.h"
+
 namespace hearth::memory {
 
 namespace {
@@ -125,7 +127,7 @@ const char* action_name(Remembered::Action a) {
 json reconcile_json(const Remembered& r) {
   json old = json::array();
   for (const auto& s : r.superseded) old.push_back(s.id);
-  return {{"action", action_name(r.action)}, {"superseded", std::move(old)}};
+  return {{"action", action_name(r.action)}, {"superseded", std::move(old)}, {"decided_by", r.decided_by}};
 }
 
 namespace {
@@ -261,25 +263,65 @@ ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const
   return out;
 }
 
-Remembered remember(Store& store, Record r, const std::string& by) {
-  Remembered out;
-  // Episodes and tasks are not facts to reconcile; an oversized text is refused by add itself.
-  if (!reconciled(r) || r.text.size() > store.max_memory_bytes()) {
-    out.record = store.add(std::move(r), by);
-    return out;
+const char* const kReconcileSystem =
+    "You keep a user's long-term memory free of repeats and contradictions. A new memory is about to "
+    "be stored; existing memories that may overlap it are listed with their ids. Reply with JSON only, "
+    "exactly {\"action\": \"add\" | \"duplicate\" | \"supersede\", \"ids\": [existing ids]}.\n"
+    "duplicate: one existing memory already says everything the new one says; ids = [its id].\n"
+    "supersede: the new memory is a newer value of something existing memories state (the user "
+    "moved, changed job, changed their mind); ids = those memories, which are kept as history.\n"
+    "add: anything else, including related but compatible facts; ids = [].";
+
+namespace {
+
+// The model's decision, or why there is none (then the rules decide).
+struct ModelDecision {
+  std::optional<Remembered::Action> action;
+  std::vector<std::string> ids;
+  std::string why_not;
+};
+
+ModelDecision ask_model(ExtractorModel& model, const Record& r, const std::vector<Record>& shown) {
+  std::string prompt = "Existing memories:\n";
+  for (const auto& c : shown) prompt += "- id=" + c.id + " [" + c.kind + "] " + c.text + "\n";
+  prompt += "\nNew memory: [" + r.kind + "] " + r.text + "\n";
+  ModelDecision d;
+  std::string reply;
+  try {
+    reply = model.complete(kReconcileSystem, prompt);
+  } catch (const std::exception& e) {
+    d.why_not = std::string("failed: ") + e.what();
+    return d;
   }
-  const Statement st(r.text);
-  // Looked up before the write transaction: a search may embed and store vectors of its own.
-  std::vector<Record> old;
-  for (auto& c : candidates(store, r, st.slot)) {
-    const Statement::Relation rel = st.relation_to(c);
-    if (rel == Statement::Relation::repeat) {  // same words, or the same fact again
-      out.action = Remembered::Action::duplicate;
-      out.record = std::move(c);
-      return out;
+  const size_t a = reply.find('{'), b = reply.rfind('}');
+  json j;
+  try {
+    if (a == std::string::npos || b == std::string::npos || b < a) throw std::runtime_error("no JSON object");
+    j = json::parse(reply.substr(a, b - a + 1));
+  } catch (const std::exception&) {
+    d.why_not = "answered no JSON object";
+    return d;
+  }
+  const std::string action = j.is_object() && j.contains("action") && j["action"].is_string() ? j["action"].get<std::string>() : "";
+  if (j.is_object() && j.contains("ids") && j["ids"].is_array())
+    for (const auto& id : j["ids"]) {
+      if (!id.is_string() || std::none_of(shown.begin(), shown.end(), [&](const Record& c) { return c.id == id; })) {
+        d.why_not = "named an id it was not shown: " + id.dump();
+        return d;
+      }
+      if (std::find(d.ids.begin(), d.ids.end(), id.get<std::string>()) == d.ids.end()) d.ids.push_back(id.get<std::string>());
     }
-    if (rel == Statement::Relation::same_attribute) old.push_back(std::move(c));
-  }
+  if (action == "add") d.action = Remembered::Action::added;
+  else if (action == "duplicate" && !d.ids.empty()) d.action = Remembered::Action::duplicate;
+  else if (action == "supersede" && !d.ids.empty()) d.action = Remembered::Action::superseded;
+  else d.why_not = "answered action " + (action.empty() ? std::string("(none)") : "\"" + action + "\"") +
+                   (action == "duplicate" || action == "supersede" ? " without ids" : "");
+  if (d.why_not.empty() && *d.action == Remembered::Action::added) d.ids.clear();
+  return d;
+}
+
+// Stores `r`, ending the validity of `old` (which it replaces), as one undo step.
+void store_superseding(Store& store, Record& r, std::vector<Record> old, const std::string& by, Remembered& out) {
   store.batch([&] {
     if (r.id.empty()) r.id = new_id();
     for (const auto& o : old) r.links.push_back({o.id, "supersedes"});
@@ -292,6 +334,72 @@ Remembered remember(Store& store, Record r, const std::string& by) {
     }
   });
   if (!out.superseded.empty()) out.action = Remembered::Action::superseded;
+}
+
+}  // namespace
+
+Remembered remember(Store& store, Record r, const std::string& by, const RememberOptions& opts) {
+  Remembered out;
+  // Episodes and tasks are not facts to reconcile; an oversized text is refused by add itself.
+  if (!reconciled(r) || r.text.size() > store.max_memory_bytes()) {
+    out.record = store.add(std::move(r), by);
+    return out;
+  }
+  const Statement st(r.text);
+  // Looked up before the write transaction: a search may embed and store vectors of its own.
+  std::vector<Record> cands = candidates(store, r, st.slot);
+  if (opts.model) {
+    // The model sees what it may; the rest (hidden by a scope policy, or past max_shown) is
+    // still checked by the rules, so a memory the model may not see is never contradicted.
+    std::vector<Record> shown, hidden_old;
+    for (const auto& c : cands) {
+      if (shown.size() < opts.max_shown && (!opts.may_show || opts.may_show(c))) {
+        shown.push_back(c);
+        continue;
+      }
+      const Statement::Relation rel = st.relation_to(c);
+      if (rel == Statement::Relation::repeat) {
+        out.action = Remembered::Action::duplicate;
+        out.record = c;
+        return out;
+      }
+      if (rel == Statement::Relation::same_attribute) hidden_old.push_back(c);  // copied: the rules below may need it
+    }
+    if (!shown.empty()) {
+      const ModelDecision d = ask_model(*opts.model, r, shown);
+      if (d.action) {
+        out.decided_by = "model:" + opts.model->name();
+        auto pick = [&] {
+          std::vector<Record> picked;
+          for (const auto& id : d.ids)
+            for (const auto& c : shown)
+              if (c.id == id) picked.push_back(c);
+          return picked;
+        };
+        if (*d.action == Remembered::Action::duplicate) {
+          out.action = Remembered::Action::duplicate;
+          out.record = pick().front();
+          return out;
+        }
+        std::vector<Record> old = *d.action == Remembered::Action::superseded ? pick() : std::vector<Record>{};
+        old.insert(old.end(), hidden_old.begin(), hidden_old.end());
+        store_superseding(store, r, std::move(old), by, out);
+        return out;
+      }
+      out.decided_by = "rules (model " + opts.model->name() + " " + d.why_not + ")";
+    }
+  }
+  std::vector<Record> old;
+  for (auto& c : cands) {
+    const Statement::Relation rel = st.relation_to(c);
+    if (rel == Statement::Relation::repeat) {  // same words, or the same fact again
+      out.action = Remembered::Action::duplicate;
+      out.record = std::move(c);
+      return out;
+    }
+    if (rel == Statement::Relation::same_attribute) old.push_back(std::move(c));
+  }
+  store_superseding(store, r, std::move(old), by, out);
   return out;
 }
 

@@ -10,7 +10,14 @@
 //    "my favourite colour is blue" / "... is green"): the old one's `expires` becomes now (its
 //    valid-until), it links to the new one ("superseded_by") and the new one to it ("supersedes").
 // Only English first-person statements ("I ...", "my ...", "the user ...") have an attribute.
+//
+// With a language model (RememberOptions::model) the model decides instead, from the same
+// candidates: it is shown them and the new memory and answers {"action": "add" | "duplicate" |
+// "supersede", "ids": [...]} (kReconcileSystem is the prompt, docs/memory.md the schema). An answer
+// that is not that JSON, or names an id it was not shown, or a model that fails, falls back to the
+// rules, and the result says so (`decided_by`).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,14 +40,29 @@ struct Remembered {
   Action action = Action::added;
   Record record;                  // the stored record, or the existing one it duplicates
   std::vector<Record> superseded;  // old versions that stopped being valid
+  // "rules", "model:NAME", or "rules (model NAME: why its answer was not used)".
+  std::string decided_by = "rules";
+};
+
+class ExtractorModel;  // extract.h
+
+// The system prompt of a model-decided reconcile (documented in docs/memory.md).
+extern const char* const kReconcileSystem;
+
+struct RememberOptions {
+  ExtractorModel* model = nullptr;  // decides when set (and there are candidates)
+  // Which candidates the model may be shown (the scope policies of its provider); unset = all.
+  // Candidates it may not see are still checked by the rules (a repeat, an older value).
+  std::function<bool(const Record&)> may_show;
+  size_t max_shown = 20;  // candidates in the prompt, most relevant first
 };
 const char* action_name(Remembered::Action a);
 // {"action": ..., "superseded": [ids]}: what the CLI (--json), HTTP and MCP report about an add.
-json reconcile_json(const Remembered& r);
+json reconcile_json(const Remembered& r);  // also "decided_by"
 
 // Adds `r` (as Store::add does) after reconciling it with the live memories of its scope. The
 // add and the supersessions are one undo step. Episodes and tasks are added as they are.
-Remembered remember(Store& store, Record r, const std::string& by);
+Remembered remember(Store& store, Record r, const std::string& by, const RememberOptions& opts = {});
 
 // The same step for an import, before it is written: every live record of a reconciled kind
 // whose id the store does not hold yet is compared with the live memories of its scope (in the

@@ -8,6 +8,7 @@
 
 #include "helpers.h"
 #include "memory/bundle.h"
+#include "memory/extract.h"
 #include "memory/reconcile.h"
 
 using namespace hearth::memory;
@@ -186,4 +187,82 @@ TEST(Reconcile, ImportsDropRepeatsAndLetTheNewerStatementWin) {
   dst.store->undo();
   EXPECT_EQ(dst.store->get(paris.id)->expires, 0);
   EXPECT_FALSE(dst.store->get(berlin.id));
+}
+
+namespace {
+// A model answering from a script; it records the prompts it was given.
+struct DecidingModel : ExtractorModel {
+  std::function<std::string(const std::string&)> answer;
+  std::vector<std::string> prompts;
+  std::string name() const override { return "judge"; }
+  std::string complete(const std::string& system, const std::string& user) override {
+    EXPECT_EQ(system, kReconcileSystem);
+    prompts.push_back(user);
+    return answer(user);
+  }
+};
+}  // namespace
+
+// With a model the model decides, from the candidates the rules would look at; an answer that is
+// not the documented JSON, or names an id it was not shown, falls back to the rules; memories the
+// model may not see stay out of its prompt but are still checked by the rules.
+TEST(Reconcile, AModelDecidesWhenOneIsConfigured) {
+  TempStore t;
+  DecidingModel m;
+  RememberOptions mo;
+  mo.model = &m;
+  auto with_model = [&](const std::string& text, const std::string& scope = "user") {
+    Record r;
+    r.text = text;
+    r.scope = scope;
+    return remember(*t.store, r, "test", mo);
+  };
+  // Nothing to compare with: added without asking.
+  m.answer = [](const std::string&) { return std::string("{\"action\":\"duplicate\",\"ids\":[\"x\"]}"); };
+  const Remembered first = with_model("Home is a flat in Lisbon");
+  EXPECT_EQ(first.action, Remembered::Action::added);
+  EXPECT_TRUE(m.prompts.empty());
+  EXPECT_EQ(first.decided_by, "rules");
+  // A change the rules cannot see (no first-person attribute): the model supersedes.
+  m.answer = [&](const std::string& prompt) {
+    EXPECT_NE(prompt.find("id=" + first.record.id + " [fact] Home is a flat in Lisbon"), std::string::npos) << prompt;
+    EXPECT_NE(prompt.find("New memory: [fact] Home is now a house in Porto"), std::string::npos) << prompt;
+    return "Sure! ```json\n{\"action\": \"supersede\", \"ids\": [\"" + first.record.id + "\"]}\n```";
+  };
+  const Remembered moved = with_model("Home is now a house in Porto");
+  EXPECT_EQ(moved.action, Remembered::Action::superseded);
+  EXPECT_EQ(moved.decided_by, "model:judge");
+  ASSERT_EQ(moved.superseded.size(), 1u);
+  EXPECT_GT(t.store->get(first.record.id)->expires, 0);
+  EXPECT_EQ(reconcile_json(moved)["decided_by"], "model:judge");
+  // Duplicate by the model's word.
+  m.answer = [&](const std::string&) { return "{\"action\":\"duplicate\",\"ids\":[\"" + moved.record.id + "\"]}"; };
+  const Remembered again = with_model("Home: a house in Porto");
+  EXPECT_EQ(again.action, Remembered::Action::duplicate);
+  EXPECT_EQ(again.record.id, moved.record.id);
+  // Unusable answers: the rules decide, and say why.
+  for (const auto& [answer, why] : std::vector<std::pair<std::string, std::string>>{
+           {"I think you should add it.", "answered no JSON object"},
+           {"{\"action\":\"supersede\",\"ids\":[\"m_000000000000000000000000\"]}", "named an id it was not shown"},
+           {"{\"action\":\"supersede\",\"ids\":[]}", "without ids"},
+           {"{\"action\":\"merge\"}", "answered action \"merge\""}}) {
+    m.answer = [a = answer](const std::string&) { return a; };
+    const Remembered r = with_model("Home has a garden in Porto " + why);
+    EXPECT_EQ(r.action, Remembered::Action::added) << answer;
+    EXPECT_EQ(r.decided_by.rfind("rules (model judge ", 0), 0u) << r.decided_by;
+    EXPECT_NE(r.decided_by.find(why), std::string::npos) << r.decided_by;
+  }
+  m.answer = [](const std::string&) -> std::string { throw hearth::Error(hearth::Errc::network, "connection refused"); };
+  EXPECT_NE(with_model("Home has two cats in Porto").decided_by.find("failed: connection refused"), std::string::npos);
+
+  // A memory the model may not see is not in its prompt; the rules still catch its repeat and
+  // its older value.
+  say(t, "I live in Madrid", "private");
+  mo.may_show = [](const Record& r) { return r.scope != "private"; };
+  m.prompts.clear();
+  m.answer = [](const std::string&) { return std::string("{\"action\":\"add\",\"ids\":[]}"); };
+  EXPECT_EQ(with_model("I live in Madrid", "private").action, Remembered::Action::duplicate);
+  const Remembered moved_private = with_model("I moved to Seville", "private");
+  EXPECT_EQ(moved_private.action, Remembered::Action::superseded);
+  for (const auto& p : m.prompts) EXPECT_EQ(p.find("Madrid"), std::string::npos) << p;
 }
