@@ -173,14 +173,18 @@ void ModelServer::open_memory() {
   std::string extractor = opts_.memory_extract_model;
   if (extractor.empty()) extractor = memory::load_extract_model(config).value_or(opts_.model_name);
   // Resolved now, so a name the router does not know stops the server at startup.
+  // A model decides how the memory API's adds relate to stored memories only when one was chosen
+  // for memory work (the flag or the saved setting), not merely the served model.
+  mem_model_decides_ = !opts_.memory_extract_model.empty() || memory::load_extract_model(config).has_value();
   const router::Target target = router_->first_target(extractor);
   mem_extractor_desc_ = extractor + (target.remote ? " (remote provider " + target.entry.provider + ")" : " (on this machine)");
   mem_model_ = std::make_unique<memory::ProviderModel>(*router_, extractor);
   memory::ExtractAfterOptions xo;
   xo.default_on = opts_.memory_default_on;
   // The existing memories shown to the extraction model follow its provider's scope policies.
-  xo.may_show = [policies = mem_policies_.get(), provider = target.entry.provider,
-                 remote = target.remote](const memory::Record& r) { return policies->current().allows(r.scope, provider, remote); };
+  mem_may_show_ = [policies = mem_policies_.get(), provider = target.entry.provider,
+                   remote = target.remote](const memory::Record& r) { return policies->current().allows(r.scope, provider, remote); };
+  xo.may_show = mem_may_show_;
   mem_worker_ = std::make_unique<memory::ExtractWorker>(*mem_store_, *mem_model_, xo, 8);
 }
 
@@ -213,6 +217,14 @@ server::Server& ModelServer::http() {
   parts.engine = pool_.get();
   parts.model_removed = [pool = pool_](const std::string& name) { pool->forget(name); };
   parts.memory = mem_store_.get();
+  if (mem_store_ && mem_model_decides_) {
+    parts.memory_remember = [this] {
+      memory::RememberOptions o;
+      o.model = mem_model_.get();
+      o.may_show = mem_may_show_;
+      return o;
+    };
+  }
   parts.configure_gateway = [this](router::GatewayOptions& g) {
     if (!opts_.strict_model && opts_.router_config.empty()) g.fallback_model = opts_.model_name;
     if (has_data_folder()) g.responses_dir = hearth_home() / "responses";

@@ -24,6 +24,7 @@ class Store;
 class ScopePolicyFile;
 class ProviderModel;
 class ExtractWorker;
+struct Record;
 }  // namespace hearth::memory
 
 namespace hearth::app {
@@ -125,6 +126,8 @@ class ModelServer {
   std::unique_ptr<memory::ScopePolicyFile> mem_policies_;  // which memories may reach which provider
   std::unique_ptr<memory::ProviderModel> mem_model_;
   std::unique_ptr<memory::ExtractWorker> mem_worker_;
+  bool mem_model_decides_ = false;  // the extraction model also decides the memory API's adds
+  std::function<bool(const memory::Record&)> mem_may_show_;  // what the extraction model may see
   std::unique_ptr<EvalJobs> eval_jobs_;  // runs started from the web UI; they call the router
   std::unique_ptr<server::Server> http_;
 };

@@ -7,6 +7,8 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/memory_extract.h"
+#include "memory/embed_settings.h"
 #include "cli/file_input.h"
 #include "core/version.h"
 #include "cli/env_options.h"
@@ -30,6 +32,7 @@ struct Opts {
   bool http = false, sse = false;
   std::vector<std::string> origins;
   std::string graph_scope = "user";
+  bool rules = false;
 };
 
 httplib::Server* g_server = nullptr;
@@ -51,6 +54,8 @@ Command mcp_command() {
     app.add_option("--allow-origin", o->origins, "Browser Origin allowed besides loopback ones (repeatable)");
     app.add_option("--api-key", o->api_key, "HTTP: require this key (Authorization: Bearer KEY or x-api-key)");
     app.add_option("--api-key-file", o->api_key_file, "HTTP: read the required key from the first line of this file");
+    app.add_flag("--rules", o->rules,
+                 "memory_add decides repeats and replacements by the fixed rules even when an extractor model is saved");
     app.add_option("--graph-scope", o->graph_scope,
                    "Scope of the knowledge graph the graph tools (create_entities, read_graph, ...) use")
         ->capture_default_str();
@@ -61,6 +66,14 @@ Command mcp_command() {
         if (!memory::valid_scope(o->graph_scope))
           fail(Errc::invalid_argument, "--graph-scope \"" + o->graph_scope + "\": expected user, private, agent:NAME, app:NAME or project:NAME");
         memory::mcp::Server server(store, {"hearth-memory", hearth::version(), "mcp", o->graph_scope});
+        // A saved extractor model (`hearth memory extractor`) decides memory_add's repeats and
+        // replacements, as it does for `hearth memory add`.
+        const std::filesystem::path db = o->db.empty() ? memory::Store::default_path() : std::filesystem::path(o->db);
+        const std::filesystem::path config = memory::memory_config_path(db);
+        std::unique_ptr<MemoryDecider> decider;
+        if (!o->rules)
+          decider = open_memory_decider("", memory::load_extract_model(config).value_or(""), "", load_options_from_env(), config);
+        if (decider) server.set_remember([d = decider.get()] { return d->options(); });
         if (!o->http) {
           std::ios::sync_with_stdio(false);
           memory::mcp::serve_stdio(server, std::cin, std::cout);

@@ -50,6 +50,7 @@ struct Opts {
   std::string as_of;     // search: what was valid at this time
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
   ExtractCliOptions ex;  // `extract`
+  AddCliOptions add;     // `add`: the model that decides, if any
 };
 
 std::vector<std::string> split_tags(const std::string& s) {
@@ -254,21 +255,12 @@ int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
   if (o.confidence >= 0) r.confidence = o.confidence;
   if (!o.expires.empty()) r.expires = parse_time(o.expires);
   if (!o.id.empty()) r.id = o.id;
-  const Remembered rem = remember(st, r, o.by);
-  if (o.json_out) {
-    json j = to_json(rem.record);
-    j["reconcile"] = reconcile_json(rem);
-    std::printf("%s\n", j.dump().c_str());
-  } else {
-    std::printf("%s\n", rem.record.id.c_str());
-    // Notes on stderr: stdout stays the id, for scripts.
-    if (rem.action == Remembered::Action::duplicate)
-      std::fprintf(stderr, "already remembered as %s: %s\n", rem.record.id.c_str(), rem.record.text.c_str());
-    for (const auto& s : rem.superseded)
-      std::fprintf(stderr, "supersedes %s: %s (kept in history: memory search --history)\n", s.id.c_str(), s.text.c_str());
-  }
-  std::fflush(stdout);
-  return kExitOk;
+  AddCliOptions ao = o.add;
+  ao.json_out = o.json_out;
+  ao.saved_model = load_extract_model(config_beside_db(o)).value_or("");
+  ao.policy_config = config_beside_db(o);
+  ao.load = load_options_from_env();
+  return run_memory_add(st, r, o.by, ao);
 }
 
 int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
@@ -511,6 +503,11 @@ Command memory_command() {
     add->add_option("--expires", o->expires, "RFC 3339 time after which it is not recalled");
     add->add_option("--id", o->id, "Explicit id (default: random)");
     add->add_flag("--json", o->json_out, "Print the stored record as JSON");
+    add->add_option("--model", o->add.model,
+                    "A model decides whether it repeats or replaces a stored memory: local:FILE.gguf or provider:model "
+                    "(default: `hearth memory extractor` when saved, else the rules)");
+    add->add_option("--config", o->add.config, "Router config for --model (default $HEARTH_HOME/router.yaml if present)");
+    add->add_flag("--rules", o->add.rules, "Decide by the fixed rules even when an extractor model is saved");
 
     auto* search = sub("search", "Find memories (BM25 + vectors + recency)");
     search->add_option("query", o->text, "Search text")->required();

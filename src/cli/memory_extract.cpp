@@ -12,6 +12,8 @@
 #include "core/json.h"
 #include "hub/model_store.h"
 #include "memory/extract.h"
+#include "memory/reconcile.h"
+#include "memory/scope_policy.h"
 #include "memory/serve_extract.h"
 #include "router/config.h"
 #include "router/router.h"
@@ -208,6 +210,58 @@ int run_memory_extract(Store& st, const ExtractCliOptions& o) {
                 batches.size() == 1 ? "" : "s", totals[0], totals[1], totals[2], totals[3],
                 o.dry_run ? " (dry run: nothing changed)" : "");
   }
+  return kExitOk;
+}
+
+RememberOptions MemoryDecider::options() const {
+  RememberOptions ro;
+  ro.model = model.get();
+  ro.may_show = may_show;
+  return ro;
+}
+
+std::unique_ptr<MemoryDecider> open_memory_decider(const std::string& model, const std::string& saved_model,
+                                                   const std::string& config, const model::LoadOptions& load,
+                                                   const fs::path& policy_config) {
+  if (model.empty() && saved_model.empty()) return nullptr;
+  ExtractCliOptions eo;
+  eo.model = model;
+  eo.saved_model = saved_model;
+  eo.config = config;
+  eo.load = load;
+  ExtractModel m;
+  open_model(m, eo);
+  auto d = std::make_unique<MemoryDecider>();
+  d->model = std::make_unique<ProviderModel>(*m.router, m.ref);
+  // The model sees only what its provider's scope policies allow (a remote one: no private or
+  // project memories by default); the rules check the rest.
+  const router::Target target = m.router->first_target(m.ref);
+  const ScopePolicies policies = load_scope_policies(policy_config);
+  d->may_show = [policies, provider = target.entry.provider, remote = target.remote](const Record& r) {
+    return policies.allows(r.scope, provider, remote);
+  };
+  d->router = std::move(m.router);
+  return d;
+}
+
+int run_memory_add(Store& st, const Record& record, const std::string& by, const AddCliOptions& o) {
+  const auto decider = o.rules ? nullptr : open_memory_decider(o.model, o.saved_model, o.config, o.load, o.policy_config);
+  const RememberOptions ro = decider ? decider->options() : RememberOptions{};
+  const Remembered rem = remember(st, record, by, ro);
+  if (o.json_out) {
+    json j = to_json(rem.record);
+    j["reconcile"] = reconcile_json(rem);
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n", rem.record.id.c_str());
+    // Notes on stderr: stdout stays the id, for scripts.
+    if (rem.action == Remembered::Action::duplicate)
+      std::fprintf(stderr, "already remembered as %s: %s\n", rem.record.id.c_str(), rem.record.text.c_str());
+    for (const auto& s : rem.superseded)
+      std::fprintf(stderr, "supersedes %s: %s (kept in history: memory search --history)\n", s.id.c_str(), s.text.c_str());
+    if (ro.model) std::fprintf(stderr, "decided by %s\n", rem.decided_by.c_str());
+  }
+  std::fflush(stdout);
   return kExitOk;
 }
 

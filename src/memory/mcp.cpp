@@ -284,7 +284,7 @@ json Server::run_tool(const std::string& name, const json& aj, const Session& se
     r.importance = a.num("importance", 0, 1, r.importance);
     r.confidence = a.num("confidence", 0, 1, r.confidence);
     r.source.provider = by;
-    const Remembered rem = remember(store_, r, by);
+    const Remembered rem = remember(store_, r, by, remember_ ? remember_() : RememberOptions{});
     json out = reconcile_json(rem);
     out["memory"] = record_json(rem.record);
     return out;

@@ -2,11 +2,13 @@
 // the stdio and Streamable HTTP transports (mcp_stdio.cpp, mcp_http.cpp). Speaks protocol
 // revisions 2025-06-18, 2025-03-26 and 2024-11-05; initialize negotiates one per session.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/json.h"
+#include "memory/reconcile.h"
 #include "memory/store.h"
 
 namespace hearth::memory::mcp {
@@ -55,6 +57,10 @@ class Server {
   // The tool catalogue as tools/list returns it for `version`.
   json tools(const std::string& version) const;
 
+  // How memory_add reconciles (a model deciding, RememberOptions); unset: the rules. Set before
+  // serving.
+  void set_remember(std::function<RememberOptions()> how) { remember_ = std::move(how); }
+
  private:
   json handle_one(const json& msg, Session& session, bool* is_notification);
   json initialize(const json& params, Session& session);
@@ -63,6 +69,7 @@ class Server {
 
   Store& store_;
   ServerInfo info_;
+  std::function<RememberOptions()> remember_;
 };
 
 }  // namespace hearth::memory::mcp

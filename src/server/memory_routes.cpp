@@ -173,7 +173,7 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     send(res, 200, {{"undone", ids_of(done)}, {"changes", done}});
   }));
 
-  server.Post(prefix, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
+  server.Post(prefix, guarded(auth, [st, by, how = opts.remember](const httplib::Request& req, httplib::Response& res) {
     json j = body_object(req);
     if (!j.contains("text")) fail(Errc::invalid_argument, "field \"text\" is required");
     RecordPatch p = patch_from(j);
@@ -185,7 +185,7 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     if (p.importance) r.importance = *p.importance;
     if (p.confidence) r.confidence = *p.confidence;
     if (p.expires) r.expires = *p.expires;
-    const Remembered rem = remember(*st, r, by);
+    const Remembered rem = remember(*st, r, by, how ? how() : RememberOptions{});
     ordered_json out = to_json(rem.record);
     out["reconcile"] = reconcile_json(rem);
     send(res, rem.action == Remembered::Action::duplicate ? 200 : 201, out);

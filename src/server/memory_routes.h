@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "memory/reconcile.h"
 #include "memory/store.h"
 
 namespace httplib {
@@ -29,6 +30,8 @@ struct MemoryRouteOptions {
   // When set, a request it refuses gets 401 before touching the store (the server's API keys:
   // memories are personal data).
   std::function<bool(const httplib::Request&)> authorize;
+  // How an add is reconciled (a model deciding, and what it may see); unset: the rules.
+  std::function<memory::RememberOptions()> remember;
 };
 
 // `store` must outlive the server.

@@ -130,6 +130,7 @@ void Server::mount_web_api(httplib::Server& s) {
   if (parts_.memory) {
     MemoryRouteOptions ro;
     ro.authorize = authorize;
+    ro.remember = parts_.memory_remember;
     mount_memory_routes(s, *parts_.memory, ro);
   }
   EvalRouteOptions eo;

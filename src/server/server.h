@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "memory/reconcile.h"
 
 namespace httplib {
 class Server;
@@ -52,6 +53,8 @@ struct ServerParts {
   const EngineView* engine = nullptr;      // required: the in-process engine's state and tokenizer
   memory::Store* memory = nullptr;         // optional: /api/hearth/memory for the web UI
   EvalJobControl* eval_jobs = nullptr;     // optional: runs started from the web UI (/api/hearth/eval/jobs)
+  // Optional: how the memory API's adds are reconciled (a model deciding); unset: the rules.
+  std::function<memory::RememberOptions()> memory_remember;
   // Optional: adds hooks to the gateway (memory injection and extraction).
   std::function<void(router::GatewayOptions&)> configure_gateway;
   // Optional: a model deleted through /api/delete (unload and forget it).

@@ -743,6 +743,16 @@ TEST(Serve, ExtractionUsesTheConfiguredModelAndItsProvidersPolicy) {
   for (int i = 0; i < 500 && recs.empty(); ++i, std::this_thread::sleep_for(10ms)) recs = router::Ledger(dir / "ledger").read();
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].model, "gpt-x");
+  // The configured extractor also decides the memory API's adds: it is shown the overlapping
+  // memories its policy allows (an answer that is not the reconcile JSON leaves it to the rules).
+  auto add = s.post("/api/hearth/memory", json{{"text", "The rocket toy is blue now"}});
+  ASSERT_EQ(add->status, 201) << add->body;
+  EXPECT_EQ(json::parse(add->body)["reconcile"]["decided_by"], "rules (model cloud-model answered action (none))") << add->body;
+  ASSERT_EQ(cloud.hits, 2);
+  const std::string asked = cloud.last_body();
+  EXPECT_NE(asked.find("New memory: [fact] The rocket toy is blue now"), std::string::npos) << asked;
+  EXPECT_NE(asked.find("The rocket toy is red"), std::string::npos) << asked;
+  EXPECT_EQ(asked.find("Bluebird"), std::string::npos) << asked;
 }
 
 }  // namespace
