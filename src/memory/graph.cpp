@@ -212,7 +212,7 @@ namespace {
 
 Graph assemble(const std::vector<std::string>& order, std::map<std::string, Record>& entities,
                std::map<std::string, std::vector<Record>>& observations, const std::vector<Record>& relations,
-               const std::function<bool(const GraphEntity&)>& keep) {
+               const std::function<bool(const GraphEntity&)>& keep, bool every_relation = false) {
   Graph g;
   std::set<std::string> kept;
   for (const auto& name : order) {
@@ -223,7 +223,7 @@ Graph assemble(const std::vector<std::string>& order, std::map<std::string, Reco
     g.entities.push_back(std::move(e));
   }
   for (const auto& r : relations)
-    if (kept.count(r.relation.from) && kept.count(r.relation.to)) g.relations.push_back(r.relation);
+    if (every_relation || (kept.count(r.relation.from) && kept.count(r.relation.to))) g.relations.push_back(r.relation);
   return g;
 }
 
@@ -231,11 +231,8 @@ Graph assemble(const std::vector<std::string>& order, std::map<std::string, Reco
 
 Graph KnowledgeGraph::read() {
   Parts p = load();
-  Graph g = assemble(p.order, p.entities, p.observations, p.relations, [](const GraphEntity&) { return true; });
   // The whole graph keeps relations whatever their ends (the reference server stores them apart).
-  g.relations.clear();
-  for (const auto& r : p.relations) g.relations.push_back(r.relation);
-  return g;
+  return assemble(p.order, p.entities, p.observations, p.relations, [](const GraphEntity&) { return true; }, true);
 }
 
 Graph KnowledgeGraph::search(const std::string& query) {

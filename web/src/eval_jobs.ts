@@ -5,6 +5,7 @@
 import { httpError } from './api';
 import { ApiError } from './sse';
 import { Settings, requestHeaders } from './settings';
+import { el } from './dom';
 
 export const JOBS_API = '/api/hearth/eval/jobs';
 
@@ -108,11 +109,6 @@ export async function cancelJob(settings: Settings, id: string): Promise<EvalJob
   return parseJob(await call(settings, 'POST', `/${encodeURIComponent(id)}/cancel`, {}));
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
 
 /** One row per job: tasks on model, a progress bar, the status line, Cancel while it can. */
 export function renderJobs(list: HTMLElement, jobs: EvalJob[], onCancel: (id: string) => void): void {

@@ -8,6 +8,7 @@ import { getRun, getSamples, listRuns, listSampleTasks, RunSummary } from './eva
 import { cancelJob, EvalJob, isActive, listJobs, mountRunForm, renderJobs, startJob } from './eval_jobs';
 import { mountSampleBrowser, sampleCss } from './eval_samples';
 import { Settings } from './settings';
+import { el } from './dom';
 
 /** How often the page asks for the progress of runs in flight. */
 export const JOB_POLL_MS = 1000;
@@ -25,11 +26,6 @@ export function summarizeMetrics(r: RunSummary): string {
   return (r.metrics ?? []).map((m) => `${m.task} ${metricTitle(m.metric)} ${formatValue(m.value)}`).join(' · ');
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
 
 export interface EvalPanel {
   open(): Promise<void>;

@@ -2,6 +2,7 @@
 // own DOM inside the given <dialog> so index.html only needs the empty element.
 import { addMemory, deleteMemory, editMemory, listMemories, Memory, MEMORY_KINDS, MemoryHit, searchMemories, undoMemory } from './memory_api';
 import { Settings } from './settings';
+import { el } from './dom';
 
 /** "2026-11-24 19:05" in local time; the raw text when it is not a date. */
 export function formatUpdated(iso: string): string {
@@ -12,11 +13,6 @@ export function formatUpdated(iso: string): string {
 }
 
 // Properties are loosely typed: the exact per-tag Partial<> type is too complex for tsc here.
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
-  e.append(...kids);
-  return e;
-}
 
 export interface MemoryPanel {
   open(): Promise<void>;
