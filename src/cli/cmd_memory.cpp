@@ -4,11 +4,13 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <unistd.h>
 
 #include "cli/command.h"
 #include "cli/file_input.h"
 #include "cli/env_options.h"
 #include "cli/memory_extract.h"
+#include "cli/progress_bar.h"
 #include "app/memory_embedder.h"
 #include "core/error.h"
 #include "core/utf8.h"
@@ -48,6 +50,7 @@ struct Opts {
   double min_similarity = kDefaultMinSimilarity;
   bool history = false;  // search: superseded and expired memories too
   std::string as_of;     // search: what was valid at this time
+  bool progress = false;
   bool json_out = false, all = false, sign = false, require_sig = false, encrypt = false, no_deleted = false;
   ExtractCliOptions ex;  // `extract`
   AddCliOptions add;     // `add`: the model that decides, if any
@@ -412,7 +415,21 @@ int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
       fail(Errc::invalid_argument, "--remap-scope wants FROM=TO, got \"" + m + "\"");
     io.remap_scope[m.substr(0, eq)] = m.substr(eq + 1);
   }
-  auto rep = import_bytes(st, read_input_file(o.in, "import"), io);
+  PhaseProgress bar("import", o.progress || ::isatty(STDERR_FILENO), ::isatty(STDERR_FILENO));
+  io.on_progress = [&](const ImportProgress& p) {
+    bar.update(p.phase, p.done, p.total, std::string_view(p.phase) == "read");
+  };
+  // A file is mapped and parsed in place; stdin has to be read whole first.
+  auto rep = o.in == "-" ? import_bytes(st, read_input_file(o.in, "import"), io) : import_file(st, o.in, io);
+  bar.finish();
+  if (o.json_out) {
+    json j = {{"file", o.in},          {"format", rep.format},         {"read", rep.read},
+              {"added", rep.added},    {"overwritten", rep.overwritten}, {"kept_both", rep.kept_both},
+              {"skipped", rep.skipped}, {"duplicates", rep.duplicates}, {"superseded", rep.superseded},
+              {"arrived_superseded", rep.arrived_superseded}, {"signer", rep.signer.empty() ? json() : json(rep.signer)}};
+    std::printf("%s\n", j.dump().c_str());
+    return kExitOk;
+  }
   std::printf("imported %s (%s): %zu read, %zu added, %zu overwritten, %zu kept both, %zu skipped, %zu repeats of "
               "existing memories, %zu memories replaced by newer imported ones, %zu imported as already replaced%s\n",
               o.in.c_str(), rep.format.c_str(), rep.read, rep.added, rep.overwritten, rep.kept_both, rep.skipped,
@@ -575,6 +592,8 @@ Command memory_command() {
     imp->add_option("--format", o->format, "auto, hearth, chatgpt, claude, mcp-jsonl, jsonl");
     imp->add_option("--passphrase-file", o->passphrase_file, "File holding the passphrase (else HEARTH_PASSPHRASE)");
     imp->add_flag("--require-signature", o->require_sig, "Refuse unsigned bundles");
+    imp->add_flag("--progress", o->progress, "Report progress on stderr even when it is not a terminal");
+    imp->add_flag("--json", o->json_out, "JSON output");
 
     auto* ext = sub("extract", "Turn imported conversations (or a JSONL chat log) into memories with a model");
     ext->add_option("--model", o->ex.model, "local:FILE.gguf or provider:model (default: `hearth memory extractor`, else the router config's default_model)");

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/mmap.h"
 #include "core/paths.h"
 #include "memory/crypto.h"
 #include "memory/importers.h"
@@ -59,7 +60,8 @@ std::string export_bundle(Store& store, const ExportOptions& o) {
   return o.passphrase.empty() ? text : encrypt_bundle(text, o.passphrase);
 }
 
-std::vector<Record> parse_bundle(const std::string& text, const std::string& name, std::string* signer) {
+std::vector<Record> parse_bundle(std::string_view text, const std::string& name, std::string* signer,
+                                 const std::function<void(uint64_t, uint64_t)>& on_bytes) {
   std::vector<Record> out;
   size_t pos = 0, line_no = 0;
   int64_t declared = -1;
@@ -68,13 +70,14 @@ std::vector<Record> parse_bundle(const std::string& text, const std::string& nam
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
+    std::string_view line = text.substr(pos, end - pos);
     size_t line_start = pos;
     pos = end + 1;
     ++line_no;
+    if (on_bytes && line_no % 512 == 0) on_bytes(line_start, text.size());
     std::string where = name + ":" + std::to_string(line_no);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
     if (signature_seen) fail(Errc::format, where + ": content after the signature line");
     json j;
     try {
@@ -117,6 +120,7 @@ std::vector<Record> parse_bundle(const std::string& text, const std::string& nam
       fail(Errc::format, where + ": unknown line type \"" + type + "\"");
     }
   }
+  if (on_bytes) on_bytes(text.size(), text.size());
   if (declared < 0) fail(Errc::format, name + ": empty bundle (no header)");
   if (static_cast<size_t>(declared) != out.size())
     fail(Errc::format, name + ": header announces " + std::to_string(declared) + " records but " +
@@ -124,34 +128,51 @@ std::vector<Record> parse_bundle(const std::string& text, const std::string& nam
   return out;
 }
 
-ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOptions& o) {
+ImportReport import_file(Store& store, const std::string& path, const ImportOptions& o) {
+  if (std::filesystem::is_regular_file(path) && std::filesystem::file_size(path) == 0)
+    fail(Errc::format, o.name + ": the file is empty");
+  const MappedFile file(path);
+  return import_bytes(store, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), o);
+}
+
+ImportReport import_bytes(Store& store, std::string_view bytes, const ImportOptions& o) {
   ImportReport rep;
-  std::string text = bytes;
+  auto progress = [&](const char* phase, uint64_t done, uint64_t total) {
+    if (o.on_progress) o.on_progress({phase, done, total});
+  };
+  // The text to parse: the input itself, or what was decrypted or unpacked from it.
+  std::string owned;
+  std::string_view text = bytes;
   if (is_encrypted_bundle(bytes)) {
     if (o.passphrase.empty())
       fail(Errc::auth, o.name + " is encrypted: give the passphrase (--passphrase-file or HEARTH_PASSPHRASE)");
-    text = decrypt_bundle(bytes, o.passphrase);
+    owned = decrypt_bundle(std::string(bytes), o.passphrase);
+    text = owned;
   }
   std::string name = o.name;
   if (is_zip(text)) {
     // A data export as downloaded: ChatGPT's and Claude's both hold a conversations.json.
-    auto member = zip_member(text, "conversations.json", o.name, kMaxZipMemberBytes);
+    const std::string zip(text);
+    auto member = zip_member(zip, "conversations.json", o.name, kMaxZipMemberBytes);
     if (!member) {
       std::string names;
-      for (const auto& n : zip_names(text, o.name)) names += (names.empty() ? "" : ", ") + n;
+      for (const auto& n : zip_names(zip, o.name)) names += (names.empty() ? "" : ", ") + n;
       fail(Errc::format, o.name + ": a zip without conversations.json (ChatGPT and Claude exports have one); it holds: " +
                              (names.empty() ? std::string("nothing") : names));
     }
-    text = std::move(*member);
+    owned = std::move(*member);
+    text = owned;
     name = o.name + ":conversations.json";
   }
   rep.format = o.format == "auto" ? detect_format(text, name) : o.format;
   std::vector<Record> recs;
   if (rep.format == "hearth") {
-    recs = parse_bundle(text, name, &rep.signer);
+    recs = parse_bundle(text, name, &rep.signer, [&](uint64_t d, uint64_t t) { progress("read", d, t); });
     if (o.require_signature && rep.signer.empty()) fail(Errc::auth, o.name + " is not signed");
   } else {
+    progress("read", 0, text.size());
     recs = import_foreign(rep.format, text, name);
+    progress("read", text.size(), text.size());
     split_oversized(recs, store.max_memory_bytes());  // a hearth bundle's records are refused instead
   }
   rep.read = recs.size();
@@ -161,14 +182,17 @@ ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOp
   }
   // Repeats and replaced facts are settled before the write (the lookups may embed); a refused
   // import changes nothing, as the transaction below is the only write.
-  ImportReconciled rc = reconcile_import(store, recs, "import");
+  ImportReconciled rc =
+      reconcile_import(store, recs, "import", [&](size_t d, size_t t) { progress("reconcile", d, t); });
   rep.duplicates = rc.duplicates;
   rep.superseded = rc.superseded.size();
   rep.arrived_superseded = rc.imported_superseded;
   // Everything is validated; now apply as one transaction and one undo step.
   store.batch([&] {
     for (const auto& o : rc.superseded) store.put(o, false);
+    size_t written = 0;
     for (auto& r : recs) {
+      if (written++ % 256 == 0) progress("write", written - 1, recs.size());
       auto existing = store.get(r.id);
       if (!existing) {
         store.put(r, false);
@@ -186,6 +210,7 @@ ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOp
         ++rep.kept_both;
       }
     }
+    progress("write", recs.size(), recs.size());
   });
   return rep;
 }

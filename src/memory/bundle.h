@@ -1,8 +1,11 @@
 // Export and import of memory bundles (docs/memory-format.md) and of other assistants' exports.
 #pragma once
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memory/crypto.h"
@@ -29,6 +32,13 @@ ConflictMode parse_conflict_mode(const std::string& s);
 // The largest conversations.json read out of a zip export (a zip bomb stops there).
 inline constexpr size_t kMaxZipMemberBytes = size_t(4) << 30;
 
+// Where an import is: phase "read" counts bytes of the input parsed, "reconcile" and "write" count
+// records. Reported every few hundred lines or records, and once when each phase ends.
+struct ImportProgress {
+  const char* phase;
+  uint64_t done, total;
+};
+
 struct ImportOptions {
   ConflictMode mode = ConflictMode::skip;
   std::map<std::string, std::string> remap_scope;  // from -> to
@@ -36,6 +46,7 @@ struct ImportOptions {
   std::string format = "auto";  // auto, hearth, chatgpt, claude, mcp-jsonl, jsonl
   std::string name = "input";   // file name used in error messages
   bool require_signature = false;
+  std::function<void(const ImportProgress&)> on_progress;  // optional
 };
 
 struct ImportReport {
@@ -50,9 +61,15 @@ struct ImportReport {
 // Parses, validates and applies everything in one transaction: any error leaves the store as it
 // was. Throws Errc::format naming the file and line for malformed input, Errc::auth for a wrong
 // passphrase, tampering or a bad signature.
-ImportReport import_bytes(Store& store, const std::string& bytes, const ImportOptions& opts);
+// `bytes` may be a memory-mapped file (import_file): a plain bundle is parsed in place, line by
+// line, without a copy of the text.
+ImportReport import_bytes(Store& store, std::string_view bytes, const ImportOptions& opts);
+// Maps the file and imports it (the file is read, never changed).
+ImportReport import_file(Store& store, const std::string& path, const ImportOptions& opts);
 
 // Parses a plain hearth bundle; `signer` receives the verified signer key (hex) if signed.
-std::vector<Record> parse_bundle(const std::string& text, const std::string& name, std::string* signer);
+// `on_bytes(done, total)`, when given, is told how much of the text has been parsed.
+std::vector<Record> parse_bundle(std::string_view text, const std::string& name, std::string* signer,
+                                 const std::function<void(uint64_t, uint64_t)>& on_bytes = {});
 
 }  // namespace hearth::memory

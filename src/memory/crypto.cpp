@@ -39,7 +39,7 @@ void derive(unsigned char* key, const std::string& pass, const unsigned char* sa
 
 }  // namespace
 
-bool is_encrypted_bundle(const std::string& b) { return b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) == 0; }
+bool is_encrypted_bundle(std::string_view b) { return b.size() >= 8 && std::memcmp(b.data(), kMagic, 8) == 0; }
 
 std::string encrypt_bundle(const std::string& plain, const std::string& pass) {
   init();
@@ -178,7 +178,7 @@ std::string sign_detached(const std::string& msg, const SigningKey& key) {
   return std::string(reinterpret_cast<char*>(sig), sizeof sig);
 }
 
-bool verify_detached(const std::string& msg, const std::string& sig, const std::string& pk) {
+bool verify_detached(std::string_view msg, const std::string& sig, const std::string& pk) {
   init();
   if (sig.size() != crypto_sign_BYTES || pk.size() != crypto_sign_PUBLICKEYBYTES) return false;
   return crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(sig.data()),

@@ -15,12 +15,12 @@ namespace hearth::memory {
 
 namespace {
 
-size_t line_of(const std::string& text, size_t byte) {
+size_t line_of(std::string_view text, size_t byte) {
   byte = std::min(byte, text.size());
   return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n'));
 }
 
-json parse_whole(const std::string& text, const std::string& name) {
+json parse_whole(std::string_view text, const std::string& name) {
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
@@ -36,12 +36,12 @@ bool plausible_epoch_ms(double ms) { return std::isfinite(ms) && ms >= 0 && ms <
 
 // Iterates non-blank lines, giving each parsed object and its "file:line" label.
 template <typename Fn>
-void each_jsonl(const std::string& text, const std::string& name, Fn fn) {
+void each_jsonl(std::string_view text, const std::string& name, Fn fn) {
   size_t pos = 0, line_no = 0;
   while (pos < text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
+    std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
@@ -113,7 +113,7 @@ std::string str_field(const json& o, const char* key) {
 
 }  // namespace
 
-std::string detect_format(const std::string& text, const std::string& name) {
+std::string detect_format(std::string_view text, const std::string& name) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) fail(Errc::format, name + ": the file is empty");
   if (text[first] == '[') {
@@ -126,7 +126,7 @@ std::string detect_format(const std::string& text, const std::string& name) {
                               "use --format");
   }
   size_t end = text.find('\n', first);
-  std::string line = text.substr(first, end == std::string::npos ? std::string::npos : end - first);
+  std::string_view line = text.substr(first, end == std::string::npos ? std::string::npos : end - first);
   json j;
   try {
     j = json::parse(line);
@@ -143,7 +143,7 @@ std::string detect_format(const std::string& text, const std::string& name) {
   fail(Errc::format, name + ": unrecognised format; use --format hearth|chatgpt|claude|mcp-jsonl|jsonl");
 }
 
-std::vector<Record> import_foreign(const std::string& format, const std::string& text, const std::string& name) {
+std::vector<Record> import_foreign(const std::string& format, std::string_view text, const std::string& name) {
   if (format == "chatgpt") return import_chatgpt(text, name);
   if (format == "claude") return import_claude(text, name);
   if (format == "mcp-jsonl") return import_mcp_jsonl(text, name);
@@ -154,7 +154,7 @@ std::vector<Record> import_foreign(const std::string& format, const std::string&
 // ChatGPT data export: conversations.json is an array of conversations, each a tree of nodes in
 // "mapping" (node id -> {message, parent, children}); "current_node" is the leaf of the branch
 // the user last saw, which is the one imported.
-std::vector<Record> import_chatgpt(const std::string& text, const std::string& name) {
+std::vector<Record> import_chatgpt(std::string_view text, const std::string& name) {
   json all = parse_whole(text, name);
   if (!all.is_array()) fail(Errc::format, name + ": expected an array of conversations");
   std::vector<Record> out;
@@ -214,7 +214,7 @@ std::vector<Record> import_chatgpt(const std::string& text, const std::string& n
 
 // Claude export: conversations.json is an array of {uuid, name, chat_messages: [{uuid, sender
 // ("human"/"assistant"), text, content: [{type, text}], created_at}]}.
-std::vector<Record> import_claude(const std::string& text, const std::string& name) {
+std::vector<Record> import_claude(std::string_view text, const std::string& name) {
   json all = parse_whole(text, name);
   if (!all.is_array()) fail(Errc::format, name + ": expected an array of conversations");
   std::vector<Record> out;
@@ -254,7 +254,7 @@ std::vector<Record> import_claude(const std::string& text, const std::string& na
 // {"type":"entity","name","entityType","observations":[...]} or
 // {"type":"relation","from","to","relationType"}. It becomes the same graph records `hearth mcp`'s
 // graph tools write (graph.h), in scope user, so the graph tools read it back as it was.
-std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name) {
+std::vector<Record> import_mcp_jsonl(std::string_view text, const std::string& name) {
   std::vector<Record> out;
   // The reference server's file has no times: records are dated by the import (a statement time
   // of 0 says "unknown"); a line that carries one (forks write createdAt) keeps it. Each record is
@@ -303,7 +303,7 @@ std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string&
 
 // Plain chat logs: one message per line, {"role","content"} plus optional "conversation" (or
 // "conversation_id"), "model", and a time in "time", "timestamp" or "created_at".
-std::vector<Record> import_chat_jsonl(const std::string& text, const std::string& name) {
+std::vector<Record> import_chat_jsonl(std::string_view text, const std::string& name) {
   std::vector<Record> out;
   size_t n = 0;
   each_jsonl(text, name, [&](const json& j, const std::string& where) {

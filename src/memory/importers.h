@@ -3,6 +3,7 @@
 // idempotent); the MCP memory server's knowledge graph becomes graph records (graph.h).
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "memory/record.h"
@@ -10,10 +11,10 @@
 namespace hearth::memory {
 
 // "hearth", "chatgpt", "claude", "mcp-jsonl" or "jsonl"; throws Errc::format when unknown.
-std::string detect_format(const std::string& text, const std::string& name);
+std::string detect_format(std::string_view text, const std::string& name);
 
 // format is one of the non-hearth names above. Errors name the file and line.
-std::vector<Record> import_foreign(const std::string& format, const std::string& text, const std::string& name);
+std::vector<Record> import_foreign(const std::string& format, std::string_view text, const std::string& name);
 
 // Splits each record whose text is longer than `max_bytes` into consecutive parts that fit (at
 // character boundaries, preferring a space): an imported message longer than a memory may be is
@@ -21,9 +22,9 @@ std::vector<Record> import_foreign(const std::string& format, const std::string&
 // re-importing stays idempotent), the same metadata, and the tag "continued".
 void split_oversized(std::vector<Record>& recs, size_t max_bytes);
 
-std::vector<Record> import_chatgpt(const std::string& text, const std::string& name);
-std::vector<Record> import_claude(const std::string& text, const std::string& name);
-std::vector<Record> import_mcp_jsonl(const std::string& text, const std::string& name);
-std::vector<Record> import_chat_jsonl(const std::string& text, const std::string& name);
+std::vector<Record> import_chatgpt(std::string_view text, const std::string& name);
+std::vector<Record> import_claude(std::string_view text, const std::string& name);
+std::vector<Record> import_mcp_jsonl(std::string_view text, const std::string& name);
+std::vector<Record> import_chat_jsonl(std::string_view text, const std::string& name);
 
 }  // namespace hearth::memory

@@ -76,6 +76,8 @@ struct ImportReconciled {
   size_t imported_superseded = 0;  // imported records that arrive already replaced
   std::vector<Record> superseded;  // store records replaced by imported ones
 };
-ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const std::string& by);
+// on_progress(done, total) is called every few hundred records and once at the end.
+ImportReconciled reconcile_import(Store& store, std::vector<Record>& recs, const std::string& by,
+                                  const std::function<void(size_t, size_t)>& on_progress = {});
 
 }  // namespace hearth::memory

@@ -80,7 +80,7 @@ void each_member(const std::string& bytes, const std::string& where,
 
 }  // namespace
 
-bool is_zip(const std::string& bytes) { return bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04", 4) == 0; }
+bool is_zip(std::string_view bytes) { return bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04", 4) == 0; }
 
 std::optional<std::string> zip_member(const std::string& bytes, const std::string& name, const std::string& where,
                                       size_t max_bytes) {

@@ -5,11 +5,12 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hearth::memory {
 
-bool is_zip(const std::string& bytes);  // starts with a local file header ("PK\3\4")
+bool is_zip(std::string_view bytes);  // starts with a local file header ("PK\3\4")
 
 // The member named `name`, at the top or in any folder ("export/conversations.json"); nullopt if
 // there is none. Throws Error(format) naming `where` for a damaged archive, an encrypted or

@@ -36,6 +36,28 @@ HEARTH_HOME="$T/b" "$H" memory import "$T/a.jsonl" >/dev/null
 HEARTH_HOME="$T/b" "$H" memory export -o "$T/b.jsonl"
 cmp "$T/a.jsonl" "$T/b.jsonl" || fail "round trip not byte-identical"
 
+# A larger bundle: progress by phase on stderr when asked (stderr is not a terminal here), the
+# report as JSON; the same bundle from stdin adds nothing new.
+python3 - "$T/big.jsonl" <<'PY'
+import json, sys
+n = 1500
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"type": "header", "format": "hearth-memory", "version": 2, "records": n}) + "\n")
+    for i in range(n):
+        t = "2026-02-01T10:%02d:%02d.000Z" % (i // 60 % 60, i % 60)
+        f.write(json.dumps({"type": "record", "id": "m_%024x" % (i + 1), "kind": "fact", "text": "Bulk note %d on shelf %d" % (i, i % 37),
+                            "scope": "user", "created": t, "updated": t}) + "\n")
+PY
+HEARTH_HOME="$T/big" "$H" memory import "$T/big.jsonl" --progress --json >"$T/big.out" 2>"$T/big.err" || { cat "$T/big.err"; fail "big import"; }
+grep -q '"added":1500' "$T/big.out" || { cat "$T/big.out"; fail "big import report"; }
+grep -q "^import: read .* MB (100%)$" "$T/big.err" && grep -q "^import: reconcile 1500 / 1500 records (100%)$" "$T/big.err" \
+  && grep -q "^import: write 1500 / 1500 records (100%)$" "$T/big.err" || { cat "$T/big.err"; fail "import progress"; }
+HEARTH_HOME="$T/big" "$H" memory import - --json <"$T/big.jsonl" 2>"$T/big.err" | grep -q '"skipped":1500' || fail "stdin import"
+[ -s "$T/big.err" ] && { cat "$T/big.err"; fail "progress shown without --progress on a non-terminal"; }
+: >"$T/empty.jsonl"
+rc=0; HEARTH_HOME="$T/big" "$H" memory import "$T/empty.jsonl" 2>"$T/err" || rc=$?
+[ "$rc" = 1 ] && grep -q "empty.jsonl: the file is empty" "$T/err" || { cat "$T/err"; fail "empty file: exit $rc"; }
+
 echo "s3cret phrase" > "$T/pw"; echo "other" > "$T/bad"
 "$H" memory export --encrypt --passphrase-file "$T/pw" -o "$T/a.enc"
 if HEARTH_HOME="$T/c" "$H" memory import "$T/a.enc" --passphrase-file "$T/bad" 2>"$T/err"; then fail "wrong passphrase accepted"; fi

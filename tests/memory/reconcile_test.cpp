@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "helpers.h"
@@ -187,6 +188,87 @@ TEST(Reconcile, ImportsDropRepeatsAndLetTheNewerStatementWin) {
   dst.store->undo();
   EXPECT_EQ(dst.store->get(paris.id)->expires, 0);
   EXPECT_FALSE(dst.store->get(berlin.id));
+}
+
+// Within one large import: repeats among the imported records are dropped, a newer value of an
+// attribute supersedes an older one whichever comes first in the file, other scopes and episodes
+// are left alone; progress comes in phase order and each phase ends at its total; a mapped file
+// gives the same result as the bytes.
+TEST(Reconcile, ALargeImportReconcilesItsOwnRecordsAndReportsProgress) {
+  const int64_t t0 = parse_time("2026-01-01T00:00:00.000Z");
+  std::vector<Record> recs;
+  auto rec = [&](const std::string& text, int64_t minute, const std::string& scope = "user",
+                 const std::string& kind = "fact") -> const Record& {
+    Record r;
+    r.id = new_id();
+    r.text = text;
+    r.kind = kind;
+    r.scope = scope;
+    r.created = r.updated = t0 + minute * 60000;
+    r.source.time = r.created;
+    recs.push_back(r);
+    return recs.back();
+  };
+  for (int i = 0; i < 3000; ++i) rec("Note " + std::to_string(i) + " about topic w" + std::to_string(i % 97), 1);
+  const std::string paris = rec("I live in Paris", 2).id;
+  rec("I live in Paris!", 3);  // the same words again
+  const std::string berlin = rec("I moved to Berlin", 4).id;
+  const std::string blue = rec("My favourite colour is blue", 6).id;
+  const std::string green = rec("My favourite colour is green", 5).id;  // older: arrives replaced
+  const std::string rome = rec("I live in Rome", 7, "project:trip").id;
+  rec("I live in Paris", 8, "user", "episode");  // a conversation turn, not a statement
+  const std::string bytes = write_bundle(recs, nullptr);
+
+  TempStore dst;
+  std::vector<ImportProgress> events;
+  ImportOptions io;
+  io.on_progress = [&](const ImportProgress& p) { events.push_back(p); };
+  const ImportReport rep = import_bytes(*dst.store, bytes, io);
+  EXPECT_EQ(rep.read, recs.size());
+  EXPECT_EQ(rep.duplicates, 1u);
+  EXPECT_EQ(rep.arrived_superseded, 1u);
+  EXPECT_EQ(rep.added, recs.size() - 1);
+  auto linked = [&](const std::string& id, const std::string& to) {
+    const auto r = dst.store->get(id);
+    return r && r->expires > 0 && std::any_of(r->links.begin(), r->links.end(), [&](const Link& l) {
+             return l.to == to && l.rel == "superseded_by";
+           });
+  };
+  EXPECT_TRUE(linked(paris, berlin));
+  EXPECT_TRUE(linked(green, blue));
+  EXPECT_EQ(dst.store->get(berlin)->expires, 0);
+  EXPECT_EQ(dst.store->get(blue)->expires, 0);
+  EXPECT_EQ(dst.store->get(rome)->expires, 0);
+
+  const std::vector<std::string> order = {"read", "reconcile", "write"};
+  size_t phase = 0;
+  uint64_t last = 0;
+  ASSERT_FALSE(events.empty());
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string p = events[i].phase;
+    if (p != order[phase]) {
+      EXPECT_EQ(events[i - 1].done, events[i - 1].total) << order[phase] << " ended before its total";
+      ASSERT_LT(++phase, order.size()) << "unexpected phase " << p;
+      ASSERT_EQ(p, order[phase]);
+      last = 0;
+    }
+    EXPECT_GE(events[i].done, last) << p << " went backwards";
+    last = events[i].done;
+  }
+  EXPECT_EQ(phase, 2u);
+  EXPECT_EQ(events.back().done, recs.size() - 1);  // the repeat is not written
+  EXPECT_GT(events.size(), 6u);  // intermediate reports, not only the ends
+
+  const std::filesystem::path file = dst.dir / "big.jsonl";
+  {
+    std::ofstream f(file, std::ios::binary);
+    f << bytes;
+  }
+  TempStore other;
+  const ImportReport from_file = import_file(*other.store, file.string(), {});
+  EXPECT_EQ(from_file.added, rep.added);
+  EXPECT_EQ(from_file.duplicates, rep.duplicates);
+  EXPECT_EQ(export_bundle(*other.store, {}), export_bundle(*dst.store, {}));
 }
 
 namespace {
