@@ -5,6 +5,10 @@
 // At 512 connections the three processes hold about 2,000 sockets between them: check
 // `ulimit -n` (4096 or more). The gateway runs with --threads 600 (httplib gives each open
 // connection a thread) and keeps up to 600 idle upstream connections.
+// BENCH_UPSTREAM_MS=N makes the fake answer after N ms, as a real provider does (its time to a
+// complete answer is tens of ms at best): the clients then wait on the upstream, not on the two
+// shared cores, and the difference is what the gateway itself adds to each request.
+// BENCH_LOCAL=1 marks the fake `remote: false`, so nothing is written to the ledger.
 import http from 'node:http';
 import { spawn, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,9 +20,12 @@ if (process.argv[2] === '--upstream') {
   const reply = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'm',
     choices: [{ index: 0, message: { role: 'assistant', content: 'ok' }, finish_reason: 'stop' }],
     usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } });
+  const delay = Number(process.env.BENCH_UPSTREAM_MS || 0);
   const s = http.createServer((req, res) => {
     req.resume();
-    req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(reply); });
+    const answer = () => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(reply); };
+    // Spread over delay/2 .. 3*delay/2 so clients do not move in lockstep (as real ones do not).
+    req.on('end', () => (delay > 0 ? setTimeout(answer, delay * (0.5 + Math.random())) : answer()));
   });
   s.maxConnections = 4096;
   s.listen(0, '127.0.0.1', () => process.send(s.address().port));
@@ -63,6 +70,7 @@ if (process.argv[2] === '--upstream') {
     agent.destroy();
     lat.sort((a, b) => a - b);
     const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+    if (process.env.BENCH_DIST) console.error(port, conc, [0.5, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999].map((p) => `${p}:${q(p).toFixed(1)}`).join(" "));
     return { p50: q(0.5), p99: q(0.99), rps: total / secs };
   }
 
