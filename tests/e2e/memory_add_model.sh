@@ -14,34 +14,17 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The fake judge: "supersede" the first memory id in the prompt, unless the new memory says
 # "garbage" (then it answers prose). Every request is logged.
-cat >"$T/fake.py" <<'PY'
-import json, re, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
-class H(BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        with open(sys.argv[2], "a") as f: f.write(json.dumps(body) + "\n")
-        user = body["messages"][-1]["content"]
-        ids = re.findall(r"id=(m_[0-9a-f]+)", user)
-        new = user[user.find("New memory:"):]
-        reply = "I would keep both." if "garbage" in new else json.dumps({"action": "supersede", "ids": ids[:1]})
-        data = json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model", ""),
-                           "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-                           "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-srv = HTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[1], "w") as f: f.write(str(srv.server_address[1]))
-srv.serve_forever()
+cat >"$T/reply.py" <<'PY'
+import json, re
+def reply(body):
+    user = body["messages"][-1]["content"]
+    ids = re.findall(r"id=(m_[0-9a-f]+)", user)
+    new = user[user.find("New memory:"):]
+    return "I would keep both." if "garbage" in new else json.dumps({"action": "supersede", "ids": ids[:1]})
 PY
-python3 "$T/fake.py" "$T/port" "$T/calls.log" & spid=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-[ -s "$T/port" ] || fail "fake endpoint did not start"
-port=$(cat "$T/port")
+source "$(dirname "$0")/lib/fake_openai.sh"
+start_fake_openai "$T" "$T/reply.py"
+port=$fake_port
 printf 'providers:\n  fake: {type: openai, base_url: http://127.0.0.1:%s/v1, remote: false}\n  far: {type: openai, base_url: http://127.0.0.1:%s/v1, remote: true}\n' \
   "$port" "$port" >"$T/router.yaml"
 export HEARTH_HOME

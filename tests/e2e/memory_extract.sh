@@ -15,43 +15,17 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The fake endpoint: every chat completion gets the same two "add" operations; each call is
 # logged so the test can count them.
-cat >"$T/fake.py" <<'PY'
-import json, sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+cat >"$T/reply.py" <<'PY'
+import json
 REPLY = json.dumps({"operations": [
     {"op": "add", "kind": "preference", "text": "The user is vegetarian", "tags": ["food"]},
     {"op": "add", "kind": "fact", "text": "The user lives in Lisbon"},
     {"op": "none"}]})
-class H(BaseHTTPRequestHandler):
-    def log_message(self, *a): pass
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-        with open(sys.argv[2], "a") as f: f.write(json.dumps(body) + "\n")
-        if body.get("stream"):
-            chunks = [{"id": "x", "object": "chat.completion.chunk", "model": body.get("model", ""),
-                       "choices": [{"index": 0, "delta": {"role": "assistant", "content": REPLY}, "finish_reason": None}]},
-                      {"id": "x", "object": "chat.completion.chunk", "model": body.get("model", ""),
-                       "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
-            data = "".join("data: " + json.dumps(c) + "\n\n" for c in chunks) + "data: [DONE]\n\n"
-            ctype = "text/event-stream"
-        else:
-            data = json.dumps({"id": "x", "object": "chat.completion", "model": body.get("model", ""),
-                               "choices": [{"index": 0, "message": {"role": "assistant", "content": REPLY}, "finish_reason": "stop"}],
-                               "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-            ctype = "application/json"
-        data = data.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-srv = HTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[1], "w") as f: f.write(str(srv.server_address[1]))
-srv.serve_forever()
+def reply(body):
+    return REPLY
 PY
-python3 "$T/fake.py" "$T/port" "$T/calls.log" & spid=$!
-for _ in $(seq 50); do [ -s "$T/port" ] && break; sleep 0.1; done
-[ -s "$T/port" ] || fail "fake endpoint did not start"
+source "$(dirname "$0")/lib/fake_openai.sh"
+start_fake_openai "$T" "$T/reply.py"
 printf 'providers:\n  fake: {type: openai, base_url: http://127.0.0.1:%s/v1, remote: false}\n' "$(cat "$T/port")" >"$T/router.yaml"
 calls() { [ -f "$T/calls.log" ] && wc -l <"$T/calls.log" | tr -d ' ' || echo 0; }
 X=(memory extract --config "$T/router.yaml" --model fake:extractor)
