@@ -1,5 +1,7 @@
 #include "memory/bundle.h"
 
+#include <fstream>
+#include <iterator>
 #include <set>
 
 #include "core/error.h"
@@ -129,8 +131,15 @@ std::vector<Record> parse_bundle(std::string_view text, const std::string& name,
 }
 
 ImportReport import_file(Store& store, const std::string& path, const ImportOptions& o) {
-  if (std::filesystem::is_regular_file(path) && std::filesystem::file_size(path) == 0)
-    fail(Errc::format, o.name + ": the file is empty");
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) fail(Errc::not_found, o.name + ": no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    // A pipe (`<(zcat export.jsonl.gz)`) cannot be mapped: read it whole.
+    std::ifstream in(path, std::ios::binary);
+    if (!in) fail(Errc::not_found, o.name + ": cannot read it");
+    return import_bytes(store, std::string((std::istreambuf_iterator<char>(in)), {}), o);
+  }
+  if (std::filesystem::file_size(path, ec) == 0) fail(Errc::format, o.name + ": the file is empty");
   const MappedFile file(path);
   return import_bytes(store, std::string_view(reinterpret_cast<const char*>(file.data()), file.size()), o);
 }

@@ -54,6 +54,8 @@ grep -q "^import: read .* MB (100%)$" "$T/big.err" && grep -q "^import: reconcil
   && grep -q "^import: write 1500 / 1500 records (100%)$" "$T/big.err" || { cat "$T/big.err"; fail "import progress"; }
 HEARTH_HOME="$T/big" "$H" memory import - --json <"$T/big.jsonl" 2>"$T/big.err" | grep -q '"skipped":1500' || fail "stdin import"
 [ -s "$T/big.err" ] && { cat "$T/big.err"; fail "progress shown without --progress on a non-terminal"; }
+# A pipe (process substitution) is read, not mapped.
+HEARTH_HOME="$T/pipe" "$H" memory import <(cat "$T/big.jsonl") --json | grep -q '"added":1500' || fail "import from a pipe"
 : >"$T/empty.jsonl"
 rc=0; HEARTH_HOME="$T/big" "$H" memory import "$T/empty.jsonl" 2>"$T/err" || rc=$?
 [ "$rc" = 1 ] && grep -q "empty.jsonl: the file is empty" "$T/err" || { cat "$T/err"; fail "empty file: exit $rc"; }
