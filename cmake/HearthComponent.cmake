@@ -50,16 +50,25 @@ endfunction()
 
 # Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp / _avx512vnni.cpp / _avx512bf16.cpp get that
 # tier's compiler flags (each tier's flags include the tiers below it).
+# Under the sanitizers these files build at -O2 with UBSan but without ASan. At -O1 with ASan the
+# register blocks of the kernels (arrays of vectors) lived on the stack with a shadow check per
+# access, which made the model-running tests 5-20x slower than release and the ASan stage the
+# longest part of CI; the masked vector loads the kernels use are not checked by ASan anyway.
+# Every kernel is compared with its scalar reference, which is built with both sanitizers.
 function(hearth_isa_flags sources)
+  set(opt "")
+  if(HEARTH_SANITIZE)
+    set(opt "-O2;-fno-sanitize=address;")
+  endif()
   foreach(src IN LISTS sources)
     if(src MATCHES "_avx2\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2"
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${opt}-mavx2;-mfma;-mf16c;-mbmi2"
                                   SKIP_PRECOMPILE_HEADERS ON)
     elseif(src MATCHES "_avxvnni\\.cpp$")
-      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "-mavx2;-mfma;-mf16c;-mbmi2;-mavxvnni"
+      set_source_files_properties(${src} PROPERTIES COMPILE_OPTIONS "${opt}-mavx2;-mfma;-mf16c;-mbmi2;-mavxvnni"
                                   SKIP_PRECOMPILE_HEADERS ON)
     elseif(src MATCHES "_avx512(vnni|bf16)?\\.cpp$")
-      set(flags "-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
+      set(flags "${opt}-mavx2;-mfma;-mf16c;-mbmi2;-mavx512f;-mavx512bw;-mavx512vl;-mavx512dq")
       if(src MATCHES "_avx512(vnni|bf16)\\.cpp$")
         list(APPEND flags "-mavx512vnni")
       endif()
