@@ -323,7 +323,7 @@ aggregate_metric_list:
   // lm-eval's pooled_sample_stderr: sqrt(sum((n-1) se^2 n) / (N - k) / N), member errors 0.5 and 0.25.
   EXPECT_NEAR(g["acc_stderr,none"].get<double>(), std::sqrt((1 * 0.25 * 2 + 3 * 0.0625 * 4) / 4.0 / 6.0), 1e-12);
   EXPECT_FALSE(g.contains("acc_norm,none")) << "aggregate_metric_list names acc only";
-  EXPECT_EQ(out.results["group_subtasks"]["zoo"], (hearth::json::array({"small", "big"})));
+  EXPECT_EQ(out.results["group_subtasks"]["zoo"], (hearth::ordered_json::array({"small", "big"})));
 
   group(false);
   ScriptedBackend be2;
