@@ -5,6 +5,7 @@ namespace hearth::cli {
 
 Command bench_command();
 Command chat_command();
+Command devices_command();
 Command eval_command();
 Command gateway_command();
 Command inspect_command();
@@ -32,6 +33,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       bench_command(),
       chat_command(),
+      devices_command(),
       eval_command(),
       gateway_command(),
       inspect_command(),

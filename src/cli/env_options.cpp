@@ -29,6 +29,12 @@ std::string hf_endpoint_from_env() {
   return v.empty() ? hub::kHuggingFace : v;
 }
 
+gpu::LoaderOptions gpu_loader_from_env() {
+  gpu::LoaderOptions o;
+  o.path = env("HEARTH_VULKAN_LOADER");
+  return o;
+}
+
 app::EmbedderChoice embedder_choice(const std::string& flag) {
   app::EmbedderChoice c;
   c.flag = flag;

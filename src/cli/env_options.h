@@ -5,10 +5,12 @@
 //   HEARTH_REPACK=0                keep weights in the file's layout
 //   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint
 //   HEARTH_HF_ENDPOINT             where `pull` downloads from (tests use a local server)
+//   HEARTH_VULKAN_LOADER           the Vulkan loader library to open (a missing path hides Vulkan)
 #pragma once
 #include <string>
 
 #include "app/memory_embedder.h"
+#include "gpu/loader.h"
 #include "model/model.h"
 
 namespace hearth::cli {
@@ -18,5 +20,6 @@ model::LoadOptions load_options_from_env();
 app::EmbedderChoice embedder_choice(const std::string& flag);
 // Where models are downloaded from: $HEARTH_HF_ENDPOINT, default https://huggingface.co.
 std::string hf_endpoint_from_env();
+gpu::LoaderOptions gpu_loader_from_env();
 
 }  // namespace hearth::cli

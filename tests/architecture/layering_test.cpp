@@ -138,6 +138,31 @@ TEST_F(Layering, EveryFolderOfSrcIsAComponent) {
           << e.path().filename() << " under src/ is not declared with hearth_component in CMakeLists.txt";
 }
 
+// The GPU backend sits above the tensor types it computes on and below the model that will
+// offload to it. Only its vulkan.h includes the Vulkan headers (without prototypes: the loader
+// is opened at run time), and nothing links libvulkan, so the one binary runs without Vulkan.
+TEST_F(Layering, GpuSitsBetweenTensorAndModelAndAloneSeesVulkan) {
+  const Component* gpu = find("gpu");
+  const Component* tensor = find("tensor");
+  const Component* model = find("model");
+  ASSERT_TRUE(gpu && tensor && model);
+  EXPECT_GT(gpu->order, tensor->order);
+  EXPECT_LT(gpu->order, model->order);
+  for (const auto& d : gpu->deps) EXPECT_TRUE(d == "core" || d == "tensor") << "gpu depends on " << d;
+  const std::regex vk_include(R"(^\s*#\s*include\s+[<"]vulkan/)");
+  for (const auto& c : comps_)
+    for (const auto& e : fs::directory_iterator(root_ / c.dir)) {
+      if (!e.is_regular_file() || (c.name == "gpu" && e.path().filename() == "vulkan.h")) continue;
+      std::ifstream in(e.path());
+      for (std::string line; std::getline(in, line);)
+        if (std::regex_search(line, vk_include))
+          ADD_FAILURE() << c.dir << "/" << e.path().filename().string() << " includes a Vulkan header; use gpu/vulkan.h";
+    }
+  const std::string cmake = read(root_ / "CMakeLists.txt");
+  EXPECT_EQ(cmake.find("Vulkan::"), std::string::npos) << "link no Vulkan library: the loader is opened at run time";
+  EXPECT_EQ(cmake.find("-lvulkan"), std::string::npos) << "link no Vulkan library: the loader is opened at run time";
+}
+
 // The checker itself: a wrong-way include in a scratch tree is caught.
 TEST(LayeringChecker, FindsAnUndeclaredInclude) {
   const fs::path dir = fs::temp_directory_path() / "hearth-layering-check";
