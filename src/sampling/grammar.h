@@ -75,6 +75,11 @@ class GrammarMatcher {
   // Number of live parse stacks (for tests and diagnostics).
   size_t n_stacks() const { return stacks_.size(); }
 
+  // Whether two matchers of one grammar are in the same parse state (the same stacks and the same
+  // unfinished character), and a hash of that state: the vocabulary mask stores each state once.
+  bool same_state(const GrammarMatcher& o) const { return stacks_ == o.stacks_ && pending_ == o.pending_; }
+  size_t state_hash() const;
+
  private:
   using Stack = std::vector<uint32_t>;
   void expand(Stack s, std::vector<Stack>& out) const;

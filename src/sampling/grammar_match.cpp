@@ -148,6 +148,17 @@ bool GrammarMatcher::accept(std::string_view bytes) {
   return true;
 }
 
+size_t GrammarMatcher::state_hash() const {
+  uint64_t h = 0xcbf29ce484222325ull ^ pending_.size();  // FNV-1a over the stacks' words
+  const auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001b3ull; };
+  for (const auto& s : stacks_) {
+    mix(s.size());
+    for (uint32_t e : s) mix(e);
+  }
+  for (unsigned char c : pending_) mix(c);
+  return static_cast<size_t>(h);
+}
+
 bool GrammarMatcher::complete() const {
   return pending_.empty() && !stacks_.empty() && stacks_.front().empty();  // sorted: empty first
 }
