@@ -75,8 +75,9 @@ start_gateway
 ask '{"model":"m","messages":[{"role":"user","content":"hello"}]}' | grep -q '"fine"'
 # 2. A streaming client that leaves after ~1 s: the gateway stops the upstream stream.
 ask '{"model":"m","stream":true,"messages":[{"role":"user","content":"tell me a long story"}]}' --max-time 1 > /dev/null 2>&1 || true
-for _ in $(seq 100); do [ -f "$tmp/stream-closed" ] && break; sleep 0.05; done
-[ -f "$tmp/stream-closed" ] || { echo "the upstream stream was not stopped after the client left" >&2; exit 1; }
+# (-s, not -f: writeFileSync creates the file before it writes the count, and a read in between sees it empty.)
+for _ in $(seq 100); do [ -s "$tmp/stream-closed" ] && break; sleep 0.05; done
+[ -s "$tmp/stream-closed" ] || { echo "the upstream stream was not stopped after the client left" >&2; exit 1; }
 [ "$(cat "$tmp/stream-closed")" -lt 40 ] || { echo "the upstream stream ran to its end" >&2; exit 1; }
 sleep 0.3
 # 3. In flight upstream when the gateway is killed.
