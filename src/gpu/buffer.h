@@ -34,10 +34,11 @@ class Buffer {
   // the device: call them only when no recorded work that uses the buffer is pending.
   void upload(const void* src, size_t bytes, size_t offset = 0);
   void download(void* dst, size_t bytes, size_t offset = 0) const;
+  // Errc::invalid_argument, naming `what`, when `bytes` at `offset` do not fit in the buffer.
+  void check_range(size_t bytes, size_t offset, const char* what) const;
 
  private:
   void release() noexcept;
-  void check_range(size_t bytes, size_t offset, const char* what) const;
 
   Context* ctx_ = nullptr;
   size_t size_ = 0;

@@ -9,7 +9,7 @@ namespace hearth::gpu {
 
 Discovery discover(const LoaderOptions& options) {
   Discovery d;
-  d.loader = options.path.empty() ? "libvulkan.so.1" : options.path;
+  d.loader = options.library();
   try {
     const auto inst = Instance::create(options);
     d.instance_version = version_text(inst->loader().instance_version());

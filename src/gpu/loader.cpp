@@ -8,8 +8,6 @@
 namespace hearth::gpu {
 namespace {
 
-constexpr const char* kDefaultLoader = "libvulkan.so.1";
-
 // A static executable has no dynamic linker (AT_BASE is 0): dlopen there would bring a second C
 // library into the process, so the packed runtime (hearth-static) stays on the CPU.
 bool statically_linked() { return getauxval(AT_BASE) == 0; }
@@ -17,7 +15,7 @@ bool statically_linked() { return getauxval(AT_BASE) == 0; }
 }  // namespace
 
 std::shared_ptr<const Loader> Loader::open(const LoaderOptions& options) {
-  const std::string path = options.path.empty() ? kDefaultLoader : options.path;
+  const std::string path = options.library();
   if (statically_linked())
     fail(Errc::unsupported, "this hearth is statically linked and cannot load " + path);
   std::shared_ptr<Loader> l(new Loader());

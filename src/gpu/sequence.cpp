@@ -128,10 +128,8 @@ void Sequence::dispatch(const Pipeline& pipeline, std::initializer_list<const Bu
 }
 
 void Sequence::copy(const Buffer& src, const Buffer& dst, size_t bytes, size_t src_offset, size_t dst_offset) {
-  if (src_offset > src.size() || bytes > src.size() - src_offset || dst_offset > dst.size() ||
-      bytes > dst.size() - dst_offset)
-    fail(Errc::invalid_argument, "GPU copy of " + std::to_string(bytes) + " bytes overruns a buffer (" +
-                                     std::to_string(src.size()) + " -> " + std::to_string(dst.size()) + " bytes)");
+  src.check_range(bytes, src_offset, "copy source");
+  dst.check_range(bytes, dst_offset, "copy destination");
   if (bytes == 0) return;
   begin_command();
   VkBufferCopy region{src_offset, dst_offset, bytes};
