@@ -1,9 +1,17 @@
-// The compute kernels on one device: their pipelines, built once per Context, and functions that
-// check shapes and record a kernel into a Sequence. Results match the CPU's scalar reference to
-// float summation order (tests/gpu compare them).
+// The compute kernels on one device: their pipelines, built on first use and kept per Kernels,
+// and functions that check shapes and record a kernel into a Sequence. Results match the CPU's
+// scalar reference to float summation order (tests/gpu compare them).
+//
+// Buffers hold floats unless a parameter says otherwise; offsets and sizes are in elements.
+// Every function throws hearth::Error: invalid_argument for a shape the buffers cannot hold,
+// unsupported for a type without a kernel. One file per group of kernels: kernels.cpp (the
+// pipeline cache, RMSNorm), kernels_matmul.cpp, kernels_layer.cpp.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
 
 #include "gpu/pipeline.h"
 #include "gpu/sequence.h"
@@ -17,26 +25,94 @@ struct KernelOptions {
   bool subgroups = true;
 };
 
+// The gated activations of a feed-forward block (model::FfnActivation).
+enum class Glu {
+  silu,        // gate = silu(gate) * up
+  gelu_f16,    // gate = gelu(gate) * up, GELU's tanh form rounded through F16 as model::geglu_f16
+  swiglu_oai,  // gpt-oss: g = min(gate, 7), u = clamp(up, -7, 7), gate = (u + 1) * g * sigmoid(1.702 g)
+};
+
+// One sequence's attention over its cache, as model::attention on the CPU.
+struct AttentionShape {
+  int64_t n_tokens = 0;   // query rows: q rows q_row0 .. q_row0 + n_tokens - 1
+  int64_t q_row0 = 0;     // first row of q and of out
+  int64_t pos0 = 0;       // position of the first query row; row t attends to [0, pos0 + t]
+  int64_t n_head = 0, n_head_kv = 0, head_dim_k = 0, head_dim_v = 0;
+  int64_t window = 0;     // > 0: keys at distance >= window are masked
+  float scale = 1.0f;     // scores = scale * q.k
+  float softcap = 0.0f;   // > 0: scores -> softcap * tanh(scores / softcap)
+  tensor::Type k_type = tensor::Type::F32, v_type = tensor::Type::F32;  // F32 or F16
+};
+
 class Kernels {
  public:
   explicit Kernels(Context& ctx, KernelOptions options = {});
   bool uses_subgroups() const { return subgroups_; }
+  Context& context() const { return ctx_; }
 
-  // y[r] = dot(W row r, x) for r < rows: W holds `rows` rows of k elements of `type` (F32 or
-  // F16, row-major as tensor::matmul takes them), x holds k floats, y gets rows floats. As the
-  // CPU does for F16 weights, x is rounded to F16 first. Throws hearth::Error: invalid_argument
-  // for a shape the buffers cannot hold, unsupported for another type.
+  // ---- kernels_matmul.cpp ----
+  // Weight types with a matmul kernel: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K. A model dequantizes
+  // other types to F32 when it uploads them.
+  static bool has_matmul(tensor::Type type);
+  // y[c * rows + r] = dot(W row r, x[c * k ...]) for r < rows, c < n: W holds `rows` rows of k
+  // elements of `type` in the GGUF block layout (row-major, as tensor::matmul takes them), x n
+  // rows of k floats, y n rows of `rows` floats. F16 rounds x to F16 first, as the CPU does.
+  void matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
+              const Buffer& y, int64_t n) const;
+  // matmul with n = 1.
   void matvec(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
-              const Buffer& y) const;
+              const Buffer& y) const {
+    matmul(seq, W, type, rows, k, x, y, 1);
+  }
 
+  // ---- kernels.cpp ----
   // For each of `rows` rows of n floats: y = x / sqrt(mean(x^2) + eps) * w (w may be nullptr:
   // no scale; y may be x), as model::rms_norm does on the CPU.
   void rms_norm(Sequence& seq, const Buffer& x, const Buffer* w, const Buffer& y, int64_t n, int64_t rows,
                 float eps) const;
 
+  // ---- kernels_layer.cpp ----
+  // x[i] += y[i] for i < n.
+  void add(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n) const;
+  // x[r * dim + i] += b[i] for r < rows, i < dim.
+  void add_bias(Sequence& seq, const Buffer& x, const Buffer& b, int64_t rows, int64_t dim) const;
+  // x[i] *= s for i < n.
+  void scale(Sequence& seq, const Buffer& x, float s, int64_t n) const;
+  // x[i] = cap * tanh(x[i] / cap) for i < n.
+  void softcap(Sequence& seq, const Buffer& x, float cap, int64_t n) const;
+  // dst[r * dst_stride + c] = src[r * src_stride + src_col0 + c] for r < rows, c < cols (splits
+  // fused q/k/v and gate/up rows).
+  void copy_cols(Sequence& seq, const Buffer& src, int64_t src_stride, int64_t src_col0, const Buffer& dst,
+                 int64_t dst_stride, int64_t rows, int64_t cols) const;
+  // RoPE as model::rope_apply: x holds `rows` rows of n_heads heads of head_dim floats (a row is
+  // n_heads * head_dim long); the first n_rot dimensions of each head rotate by row r's angles,
+  // table[r * n_rot + 2 i] = cos, [.. + 2 i + 1] = sin (model::rope_table's layout, one table
+  // per row). Pairs (2i, 2i+1), or (i, i + n_rot/2) when neox.
+  void rope(Sequence& seq, const Buffer& x, const Buffer& table, int64_t rows, int64_t n_heads, int64_t head_dim,
+            int64_t n_rot, bool neox) const;
+  // Writes rows src_row0 .. src_row0 + rows - 1 of src (dim floats each) into cache rows pos0 ..
+  // pos0 + rows - 1 (dim elements of cache_type, F32 or F16, rounded to nearest as the CPU does).
+  void kv_store(Sequence& seq, const Buffer& src, int64_t src_row0, const Buffer& cache, tensor::Type cache_type,
+                int64_t pos0, int64_t rows, int64_t dim) const;
+  // Causal grouped-query attention of one sequence, as model::attention: q rows of
+  // n_head * head_dim_k floats, k_cache/v_cache rows of n_head_kv * head_dim_{k,v} elements
+  // holding positions [0, pos0 + n_tokens), out rows of n_head * head_dim_v floats. sinks
+  // (nullptr: none) holds one logit per head that joins each softmax's denominator only.
+  // scratch holds at least attention_scratch(shape) floats.
+  void attention(Sequence& seq, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache, const Buffer* sinks,
+                 const Buffer& out, const Buffer& scratch, const AttentionShape& shape) const;
+  static int64_t attention_scratch(const AttentionShape& shape);
+  // gate[i] = act(gate[i]) * up[i] for i < n.
+  void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;
+
  private:
+  // The pipeline of shader `name` (built once, in the build this Kernels uses).
+  const Pipeline& pipeline(const char* name, uint32_t bindings, uint32_t push_bytes) const;
+
+  Context& ctx_;
   bool subgroups_;
-  std::unique_ptr<Pipeline> matvec_f32_, matvec_f16_, rms_norm_;
+  mutable std::mutex mutex_;
+  mutable std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };
 
 }  // namespace hearth::gpu
