@@ -91,17 +91,18 @@ class Kernels {
   void rope(Sequence& seq, const Buffer& x, const Buffer& table, int64_t rows, int64_t n_heads, int64_t head_dim,
             int64_t n_rot, bool neox) const;
   // Writes rows src_row0 .. src_row0 + rows - 1 of src (dim floats each) into cache rows pos0 ..
-  // pos0 + rows - 1 (dim elements of cache_type, F32 or F16, rounded to nearest as the CPU does).
+  // pos0 + rows - 1 (dim elements of cache_type, F32 or F16, rounded to nearest as the CPU does;
+  // F16 needs an even dim, so rows start on whole 32-bit words).
   void kv_store(Sequence& seq, const Buffer& src, int64_t src_row0, const Buffer& cache, tensor::Type cache_type,
                 int64_t pos0, int64_t rows, int64_t dim) const;
   // Causal grouped-query attention of one sequence, as model::attention: q rows of
   // n_head * head_dim_k floats, k_cache/v_cache rows of n_head_kv * head_dim_{k,v} elements
   // holding positions [0, pos0 + n_tokens), out rows of n_head * head_dim_v floats. sinks
   // (nullptr: none) holds one logit per head that joins each softmax's denominator only.
-  // scratch holds at least attention_scratch(shape) floats.
+  // One workgroup per (row, head) with an online softmax over the keys: no scratch grows with
+  // the context.
   void attention(Sequence& seq, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache, const Buffer* sinks,
-                 const Buffer& out, const Buffer& scratch, const AttentionShape& shape) const;
-  static int64_t attention_scratch(const AttentionShape& shape);
+                 const Buffer& out, const AttentionShape& shape) const;
   // gate[i] = act(gate[i]) * up[i] for i < n.
   void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;
 
