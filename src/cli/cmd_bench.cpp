@@ -18,6 +18,7 @@ struct BenchFlags {
   bool quiet = false;
   std::string grammar_file, schema;
   KvCacheFlags kv;
+  GpuFlags gpu;
 };
 
 int run(BenchFlags f) {
@@ -28,6 +29,7 @@ int run(BenchFlags f) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };
   f.opts.load = load_options_from_env();
+  apply_gpu_flags(f.gpu, f.opts.load);
   f.opts.kv_types = kv_types(f.kv);
   if (!f.grammar_file.empty() || !f.schema.empty()) {
     GenerationFlags gf;
@@ -71,6 +73,7 @@ Command bench_command() {
     app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
     add_kv_cache_flags(app, f->kv);
+    add_gpu_flags(app, f->gpu);
     // With a drafter, tgN+draft also times greedy generation with speculative decoding.
     add_speculative_flags(app, f->opts.draft_model, f->opts.lookup_ngram, f->opts.speculative);
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");

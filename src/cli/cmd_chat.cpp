@@ -34,7 +34,8 @@ int run(const ChatFlags& f) {
   std::string tmpl;
   if (!f.template_file.empty()) tmpl = read_input_file(f.template_file, "--chat-template");
   const auto grammar = grammar_from_flags(f.gen);
-  const model::LoadOptions load = load_options_from_env();
+  model::LoadOptions load = load_options_from_env();
+  apply_gpu_flags(f.gen.gpu, load);
   auto lm = engine::load_model(f.gen.model, load);
   engine::ChatFormatter fmt(lm.model->file(), *lm.tokenizer, tmpl);
   if (fmt.is_fallback())

@@ -14,6 +14,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "cli/gpu_flags.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
@@ -58,6 +59,7 @@ struct RunArgs {
   int num_fewshot = -1, concurrency = 1, threads = 0;
   int64_t ctx = 0;
   bool chat = false, log_samples = false, json_out = false, no_cache = false, no_prefix_reuse = false;
+  GpuFlags gpu;
 };
 
 int print_run(const eval::RunOutput& out, bool json_out);
@@ -77,6 +79,8 @@ std::vector<std::string> element_args(const RunArgs& a) {
   if (a.concurrency != 1) add("--concurrency", std::to_string(a.concurrency));
   if (a.threads > 0) add("--threads", std::to_string(a.threads));
   if (a.ctx > 0) add("--ctx", std::to_string(a.ctx));
+  add("--gpu-layers", a.gpu.layers);
+  if (a.gpu.device >= 0) add("--device", std::to_string(a.gpu.device));
   if (a.chat) v.push_back("--apply-chat-template");
   if (a.log_samples) v.push_back("--log-samples");
   if (a.no_prefix_reuse) v.push_back("--no-prefix-reuse");
@@ -129,6 +133,7 @@ int do_run(const RunArgs& a) {
   o.backend.prefix_reuse = !a.no_prefix_reuse;
   o.backend.router_config = a.config;
   o.backend.load = load_options_from_env();
+  apply_gpu_flags(a.gpu, o.backend.load);
   o.env.judge_model = a.judge;
   for (const auto& p : a.include_paths) o.env.include_paths.push_back(p);
   if (!a.data_dir.empty()) o.env.eval_data = a.data_dir;
@@ -392,6 +397,7 @@ Command eval_command() {
     run->add_option("--concurrency", ra->concurrency, "Parallel requests to a remote endpoint")->check(CLI::Range(1, 256));
     run->add_option("--threads", ra->threads, "Local engine threads (default all cores)");
     run->add_option("--ctx", ra->ctx, "Local engine context length (default the model's)");
+    add_gpu_flags(*run, ra->gpu);
     run->add_option("--data-dir", ra->data_dir, "Folder of the built-in tasks' data (else $HEARTH_EVAL_DATA)");
     run->add_option("--include-path", ra->include_paths,
                     "Folder of task YAML files (searched recursively) whose task, group and tag names --task may use (repeatable)");

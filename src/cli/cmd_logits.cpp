@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/env_options.h"
+#include "cli/gpu_flags.h"
 #include "core/error.h"
 #include "core/json.h"
 #include "core/thread_pool.h"
@@ -24,6 +25,7 @@ struct LogitsFlags {
   int n_threads = 0;
   bool json = false;
   bool no_bos = false;
+  GpuFlags gpu;
 };
 
 std::string fmt_float(float x) {
@@ -35,7 +37,9 @@ std::string fmt_float(float x) {
 int run(const LogitsFlags& f) {
   if (f.top < 1) fail(Errc::invalid_argument, "--top must be at least 1");
   if (f.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
-  auto lm = engine::load_model(f.model, load_options_from_env());
+  model::LoadOptions load = load_options_from_env();
+  apply_gpu_flags(f.gpu, load);
+  auto lm = engine::load_model(f.model, load);
   const auto& m = *lm.model;
   std::vector<int32_t> tokens = lm.tokenizer->encode(f.prompt, !f.no_bos, false);
   if (tokens.empty()) fail(Errc::invalid_argument, "the prompt is empty (and no BOS token is added)");
@@ -88,6 +92,7 @@ Command logits_command() {
                  [](CLI::App& app) {
                    auto f = std::make_shared<LogitsFlags>();
                    app.add_option("-m,--model", f->model, "GGUF model file")->required();
+                   add_gpu_flags(app, f->gpu);
                    app.add_option("-p,--prompt", f->prompt, "Prompt text")->required();
                    app.add_option("--top", f->top, "How many logits per position")->capture_default_str();
                    app.add_option("--ctx-size,-c", f->n_ctx, "Context size (default: model's, capped at 4096)");

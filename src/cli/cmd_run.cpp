@@ -36,7 +36,8 @@ int run(const RunFlags& f) {
   if (f.gen.n_ctx < 0) fail(Errc::invalid_argument, "--ctx-size must be >= 0");
   sampling::validate(f.gen.sampling);
   const auto grammar = grammar_from_flags(f.gen);
-  const model::LoadOptions load = load_options_from_env();
+  model::LoadOptions load = load_options_from_env();
+  apply_gpu_flags(f.gen.gpu, load);
   auto lm = engine::load_model(f.gen.model, load);
   engine::Session session(lm.model, lm.tokenizer, session_options(f.gen));
   auto drafter = drafter_from_flags(f.gen, lm, session_options(f.gen), load);

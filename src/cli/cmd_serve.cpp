@@ -65,6 +65,7 @@ Command serve_command() {
       std::vector<std::string> models;
       std::string api_key, api_key_file, template_file, embed_model, keep_alive = "5m", max_memory;
       KvCacheFlags kv;
+      GpuFlags gpu;
       std::string draft_model;
     };
     auto o = std::make_shared<Opts>();
@@ -93,6 +94,7 @@ Command serve_command() {
                    "KV cache size in tokens for all slots together, split evenly (default: parallel x model context, capped at 4096 each)");
     app.add_option("-t,--threads", o->s.sched.n_threads, "Compute threads (default: all cores)");
     add_kv_cache_flags(app, o->kv);
+    add_gpu_flags(app, o->gpu);
     add_speculative_flags(app, o->draft_model, o->s.sched.lookup_ngram, o->s.sched.speculative);
     app.add_option("--queue", o->s.sched.queue_limit, "Requests that may wait for a slot before 503")
         ->capture_default_str()->check(CLI::Range(0, 100000));
@@ -140,6 +142,7 @@ Command serve_command() {
           o->s.chat_template.assign(std::istreambuf_iterator<char>(in), {});
         }
         o->s.load = load_options_from_env();
+        apply_gpu_flags(o->gpu, o->s.load);
         o->s.sched.kv_types = kv_types(o->kv);
         engine::require_one_drafter(o->draft_model, o->s.sched.lookup_ngram);  // bad usage before serving
         if (!o->draft_model.empty()) {

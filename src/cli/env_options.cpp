@@ -21,6 +21,7 @@ model::LoadOptions load_options_from_env() {
   o.isa = tensor::choose_isa(env("HEARTH_ISA"), &warning);
   if (!warning.empty()) log::warn("HEARTH_ISA: " + warning);
   o.repack = env("HEARTH_REPACK") != "0";
+  o.gpu_loader = gpu_loader_from_env();
   return o;
 }
 

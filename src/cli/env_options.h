@@ -10,7 +10,7 @@
 #include <string>
 
 #include "app/memory_embedder.h"
-#include "gpu/loader.h"
+#include "gpu/loader_options.h"
 #include "model/model.h"
 
 namespace hearth::cli {

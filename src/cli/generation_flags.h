@@ -1,6 +1,8 @@
 // Command-line flags shared by `hearth run` and `hearth chat` (and some by `serve` and `bench`).
 #pragma once
 #include <CLI/CLI.hpp>
+
+#include "cli/gpu_flags.h"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -61,6 +63,7 @@ struct GenerationFlags {
   bool context_shift = false;
   int64_t n_keep = 0;
   KvCacheFlags kv;
+  GpuFlags gpu;
   std::string draft_model;       // speculative decoding with a draft model
   int64_t lookup_ngram = 0;      // speculative decoding by prompt lookup; 0: off
   engine::SpeculativeOptions speculative;
@@ -86,6 +89,7 @@ inline void add_generation_flags(CLI::App& app, GenerationFlags& f) {
   app.add_option("--keep", f.n_keep, "Tokens at the start that a context shift keeps (default 0)")
       ->check(CLI::NonNegativeNumber);
   add_kv_cache_flags(app, f.kv);
+  add_gpu_flags(app, f.gpu);
   add_speculative_flags(app, f.draft_model, f.lookup_ngram, f.speculative);
   auto& p = f.sampling;
   app.add_option("--temp", p.temperature, "Temperature; 0 = greedy")->capture_default_str();

@@ -4,17 +4,10 @@
 #include <memory>
 #include <string>
 
+#include "gpu/loader_options.h"
 #include "gpu/vulkan.h"
 
 namespace hearth::gpu {
-
-struct LoaderOptions {
-  // The loader library to open; empty means "libvulkan.so.1" from the usual library search
-  // path. The CLI fills it from HEARTH_VULKAN_LOADER (a path that does not exist hides Vulkan).
-  std::string path;
-  // The library that will be opened: `path`, or the default.
-  std::string library() const { return path.empty() ? "libvulkan.so.1" : path; }
-};
 
 class Loader {
  public:

@@ -68,6 +68,22 @@ KvCache::KvCache(const HParams& hp, int64_t n_ctx, KvTypes types)
 void KvCache::store_rows(int64_t layer, int64_t pos, const uint8_t* k, const uint8_t* v) {
   std::memcpy(k_.get() + (layer * n_ctx_ + pos) * k_row_, k, k_row_);
   std::memcpy(v_.get() + (layer * n_ctx_ + pos) * v_row_, v, v_row_);
+  if (written_first_ == written_end_) written_first_ = written_end_ = pos;
+  written_first_ = std::min(written_first_, pos);
+  written_end_ = std::max(written_end_, pos + 1);
+}
+
+void KvCache::attach_device(std::unique_ptr<KvCacheDevice> device) {
+  if (device_) sync_to_host(n_past_);
+  device_ = std::move(device);
+  written_first_ = 0;
+  written_end_ = n_past_;
+}
+
+void KvCache::sync_to_host(int64_t n) const {
+  if (!device_ || n <= 0) return;
+  for (int64_t l = 0; l < std::min(device_->n_layers(), n_layer_); ++l)
+    device_->download(l, n, k_.get() + l * n_ctx_ * k_row_, v_.get() + l * n_ctx_ * v_row_);
 }
 
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {

@@ -10,12 +10,24 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "model/hparams.h"
 #include "tensor/kernels.h"
 #include "tensor/types.h"
 
 namespace hearth::model {
+
+// The device half of a cache whose first layers a GPU runs (model/offload.cpp makes it). Those
+// layers' rows live on the device; the host rows of them are a copy made on demand.
+class KvCacheDevice {
+ public:
+  virtual ~KvCacheDevice() = default;
+  virtual const void* owner() const = 0;  // the offload that made it
+  virtual int64_t n_layers() const = 0;   // layers [0, n_layers) live on the device
+  // Copies positions [0, n) of `layer` from the device into k and v (n rows each, contiguous).
+  virtual void download(int64_t layer, int64_t n, uint8_t* k, uint8_t* v) const = 0;
+};
 
 struct KvTypes {
   tensor::Type k = tensor::Type::F32, v = tensor::Type::F32;
@@ -59,12 +71,27 @@ class KvCache {
   // Used by the forward pass after it has written positions [size(), size()+n).
   void advance(int64_t n) { n_past_ += n; }
 
+  // GPU offload (model/offload.cpp). A cache the GPU runs layers of carries their device rows.
+  KvCacheDevice* device() const { return device_.get(); }
+  // Attaches a device half (replacing one of another owner, whose rows are copied back first).
+  // The positions already held are marked as written on the host, for the device to take.
+  void attach_device(std::unique_ptr<KvCacheDevice> device);
+  // Makes the host rows of the device's layers current for positions [0, n) (before reading
+  // k_row/v_row of those layers, as snapshots do).
+  void sync_to_host(int64_t n) const;
+  // Positions [first, end) whose rows store_rows wrote on the host since the device last took
+  // them (first == end: none), and forgetting them once it has.
+  std::pair<int64_t, int64_t> host_written() const { return {written_first_, written_end_}; }
+  void clear_host_written() { written_first_ = written_end_ = 0; }
+
  private:
   int64_t n_ctx_ = 0, n_layer_ = 0, k_dim_ = 0, v_dim_ = 0, n_past_ = 0;
   KvTypes types_;
   size_t k_row_ = 0, v_row_ = 0;
   tensor::from_float_fn k_from_ = nullptr, v_from_ = nullptr;  // F32 -> stored type (nullptr: F32 copy)
   std::unique_ptr<uint8_t[]> k_, v_;
+  std::unique_ptr<KvCacheDevice> device_;
+  int64_t written_first_ = 0, written_end_ = 0;
 };
 
 }  // namespace hearth::model

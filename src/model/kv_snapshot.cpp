@@ -15,6 +15,7 @@ KvSnapshot KvSnapshot::take(const KvCache& c, std::span<const int32_t> tokens) {
   s.v_dim = c.v_dim();
   s.k_row_bytes = c.k_row_bytes();
   s.v_row_bytes = c.v_row_bytes();
+  c.sync_to_host(n);  // layers a GPU runs keep their rows on the device
   s.k.reserve(static_cast<size_t>(s.n_layer * n) * s.k_row_bytes);
   s.v.reserve(static_cast<size_t>(s.n_layer * n) * s.v_row_bytes);
   for (int64_t l = 0; l < s.n_layer; ++l)

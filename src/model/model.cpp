@@ -71,7 +71,17 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   }
   m->w_ = bind_weights(*m->file_, *arch, m->hp_);
   m->layer_cfg_ = layer_configs(*arch, m->hp_);
-  if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_);
+  // The GPU takes its layers' weights in the file's layout, so they are uploaded before the
+  // CPU's share is repacked.
+  OffloadRequest gpu;
+  gpu.layers = opts.gpu_layers;
+  gpu.device = opts.gpu_device;
+  gpu.loader = opts.gpu_loader;
+  gpu.subgroups = opts.gpu_subgroups;
+  m->gpu_ = GpuOffload::create(m->w_, m->hp_, *arch, m->layer_cfg_, gpu);
+  const int64_t first_cpu = m->gpu_ ? m->gpu_->n_layers() : 0;
+  const bool cpu_output = !m->gpu_ || !m->gpu_->has_output();
+  if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_, first_cpu, cpu_output);
   return m;
 }
 
@@ -150,7 +160,24 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   if (w_.rope_long && w_.rope_short)
     for (size_t s = 0; s < seqs.size(); ++s)
       ff_of[s] = seqs[s].cache->n_ctx() > hp_.n_ctx_orig ? w_.rope_long.f32() : w_.rope_short.f32();
-  for (int64_t il = 0; il < hp_.n_layer; ++il) {
+  // The first layers (and perhaps the output head) on the GPU.
+  std::vector<float> gpu_logits;
+  const bool gpu_output = gpu_ && gpu_->has_output() && !hidden;
+  if (gpu_) {
+    OffloadBatch b;
+    for (size_t s = 0; s < seqs.size(); ++s) {
+      b.caches.push_back(seqs[s].cache);
+      b.row0.push_back(row0[s]);
+      b.n_tokens.push_back(static_cast<int64_t>(seqs[s].tokens.size()));
+      b.freq_factors.push_back(ff_of[s]);
+      const int64_t ns = static_cast<int64_t>(seqs[s].tokens.size());
+      for (int64_t t = seqs[s].all_logits ? 0 : ns - 1; t < ns; ++t) b.out_rows.push_back(row0[s] + t);
+    }
+    b.pos = pos_of;
+    b.seq = seq_of;
+    gpu_->run(b, x, gpu_output ? &gpu_logits : nullptr);
+  }
+  for (int64_t il = gpu_ ? gpu_->n_layers() : 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     const LayerConfig& lc = layer_cfg_[il];
     const AttnLayer attn_opt{lc.window, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};
@@ -230,6 +257,10 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     for (int64_t i = 0; i < n * E; ++i) x[i] += h[i];
   }
   for (const SeqBatch& sq : seqs) sq.cache->advance(static_cast<int64_t>(sq.tokens.size()));
+  if (gpu_output) {
+    logits = std::move(gpu_logits);
+    return;
+  }
 
   // Only the rows whose logits are wanted go through the (large) output matrix.
   int64_t o = 0;

@@ -13,6 +13,7 @@
 #include "model/hparams.h"
 #include "model/kv_cache.h"
 #include "model/layer_config.h"
+#include "model/offload.h"
 #include "model/weights.h"
 #include "tensor/dispatch.h"
 
@@ -26,6 +27,13 @@ namespace hearth::model {
 struct LoadOptions {
   tensor::Isa isa = tensor::best_isa();  // kernels every forward pass of this model uses
   bool repack = true;  // rewrite weights into the kernels' interleaved layout where it pays
+  // GPU offload (offload.h, docs/gpu.md): layers to run on a Vulkan device (-ngl: a count,
+  // kGpuLayersAll, kGpuLayersAuto; 0: none) and which device (`hearth devices` index, -1:
+  // the preferred one) through which loader.
+  int64_t gpu_layers = 0;
+  int gpu_device = -1;
+  gpu::LoaderOptions gpu_loader;
+  bool gpu_subgroups = true;  // false: the plain shader builds (tests)
 };
 
 class Model {
@@ -43,6 +51,8 @@ class Model {
   int64_t n_vocab() const { return hp_.n_vocab; }
   const Weights& weights() const { return w_; }
   const tensor::Kernels& kernels() const { return *kernels_; }
+  // What runs on a GPU (nullptr: everything on the CPU).
+  const OffloadReport* offload() const { return gpu_ ? &gpu_->report() : nullptr; }
 
   // The default context: the trained context length capped at 4096.
   int64_t default_n_ctx() const;
@@ -81,6 +91,7 @@ class Model {
   std::vector<LayerConfig> layer_cfg_;   // per decoder layer: window, RoPE
   std::unique_ptr<EncoderWeights> enc_;  // encoders (bert): used instead of w_
   std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)
+  std::shared_ptr<GpuOffload> gpu_;      // the first layers on a GPU (nullptr: none)
 };
 
 }  // namespace hearth::model

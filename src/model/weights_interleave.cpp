@@ -29,16 +29,18 @@ OwnedBytes allocate(size_t bytes) {
 }  // namespace
 
 void interleave_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
-                        std::vector<OwnedBytes>& owned) {
+                        std::vector<OwnedBytes>& owned, int64_t first_layer, bool output) {
   std::vector<Weight*> todo;
-  for (LayerWeights& l : w.layers)
+  for (size_t il = static_cast<size_t>(std::max<int64_t>(first_layer, 0)); il < w.layers.size(); ++il) {
+    LayerWeights& l = w.layers[il];
     for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down, &l.gate_exps,
                       &l.up_exps, &l.down_exps})
       if (*m) todo.push_back(m);
+  }
   // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one is
   // interleaved with the output and looked up there, so no file page of it stays resident.
   const bool tied = w.output.data == w.token_embd.data;
-  todo.push_back(&w.output);
+  if (output) todo.push_back(&w.output);
   std::erase_if(todo, [&](const Weight* m) {
     return !*m || !tensor::interleave_pays(kernels, m->type, m->rows, m->cols);
   });

@@ -1,0 +1,33 @@
+// -ngl/--gpu-layers and --device: the GPU offload flags of every command that loads a model
+// (run, chat, serve, bench, eval, logits). llama.cpp's spelling `-ngl N` works too (main.cpp
+// rewrites it, CLI11 names of one dash are one letter).
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "model/model.h"
+
+namespace hearth::cli {
+
+struct GpuFlags {
+  std::string layers;  // empty: not given (CPU only)
+  int device = -1;
+};
+
+inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
+  app.add_option("--gpu-layers,--n-gpu-layers", f.layers,
+                 "Decoder layers to run on a Vulkan GPU (also -ngl): a count (the first N), all, or auto (as many as "
+                 "fit); with every layer the output head goes too. Default 0: CPU only");
+  app.add_option("--device", f.device, "The GPU to offload to: an index from `hearth devices` (default: the preferred one)")
+      ->check(CLI::NonNegativeNumber);
+}
+
+// Copies the flags into `load` (Error(invalid_argument) for a bad -ngl value).
+inline void apply_gpu_flags(const GpuFlags& f, model::LoadOptions& load) {
+  if (!f.layers.empty()) load.gpu_layers = model::parse_gpu_layers(f.layers, "--gpu-layers");
+  load.gpu_device = f.device;
+  // Naming a device without a layer count means "use it": every layer, as -ngl all.
+  if (f.device >= 0 && f.layers.empty()) load.gpu_layers = model::kGpuLayersAll;
+}
+
+}  // namespace hearth::cli

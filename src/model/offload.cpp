@@ -1,0 +1,426 @@
+#include "model/offload.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "gpu/buffer.h"
+#include "gpu/context.h"
+#include "gpu/kernels.h"
+#include "gpu/discovery.h"
+#include "gpu/sequence.h"
+#include "model/rope.h"
+#include "tensor/kernels.h"
+
+namespace hearth::model {
+
+using gpu::Buffer;
+using tensor::Type;
+
+// A weight on the device: in its file type where a matmul kernel reads it, else dequantized to
+// F32 at upload (any type the CPU runs works, at four bytes an element).
+struct GpuOffload::DeviceWeight {
+  std::unique_ptr<Buffer> buf;
+  Type type = Type::F32;
+  int64_t rows = 0, cols = 0;
+  explicit operator bool() const { return buf != nullptr; }
+};
+
+struct GpuOffload::Layer {
+  DeviceWeight attn_norm, wq, wk, wv, wqkv, bq, bk, bv, q_norm, k_norm, wo, bo, post_attn_norm;
+  DeviceWeight ffn_norm, gate, up, gate_up, down, post_ffn_norm, sinks;
+};
+
+// Buffers of one forward pass, grown to the largest batch seen.
+struct GpuOffload::Scratch {
+  std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits;
+  std::vector<std::unique_ptr<Buffer>> rope;  // one table per distinct RoPE setting
+};
+
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+std::string mib(uint64_t bytes) {
+  char s[32];
+  std::snprintf(s, sizeof s, "%.1f MiB", static_cast<double>(bytes) / kMiB);
+  return s;
+}
+
+// Bytes a weight takes on the device.
+uint64_t device_bytes(const Weight& w) {
+  if (!w) return 0;
+  const Type t = gpu::Kernels::has_matmul(w.type) ? w.type : Type::F32;
+  return tensor::row_size(t, w.cols) * static_cast<uint64_t>(w.rows);
+}
+
+std::vector<const Weight*> layer_weights(const LayerWeights& L) {
+  return {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wqkv, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm, &L.wo, &L.bo,
+          &L.post_attn_norm, &L.ffn_norm, &L.gate, &L.up, &L.gate_up, &L.down, &L.post_ffn_norm, &L.attn_sinks};
+}
+
+uint64_t layer_bytes(const LayerWeights& L) {
+  uint64_t b = 0;
+  for (const Weight* w : layer_weights(L)) b += device_bytes(*w);
+  return b;
+}
+
+GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w) {
+  GpuOffload::DeviceWeight d;
+  if (!w) return d;
+  if (w.layout != tensor::Layout::rows)
+    fail(Errc::internal, w.name + ": the GPU takes weights in the file's layout, this one was repacked");
+  d.rows = w.rows;
+  d.cols = w.cols;
+  d.type = gpu::Kernels::has_matmul(w.type) ? w.type : Type::F32;
+  const uint64_t bytes = device_bytes(w);
+  d.buf = std::make_unique<Buffer>(ctx, bytes);
+  if (d.type == w.type) {
+    d.buf->upload(w.data, bytes);
+  } else {
+    const tensor::to_float_fn to_float = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(w.type)].to_float;
+    if (!to_float) fail(Errc::unsupported, w.name + ": no conversion of " + std::string(tensor::type_name(w.type)) + " to F32");
+    const size_t src_row = tensor::row_size(w.type, w.cols);
+    std::vector<float> row(static_cast<size_t>(w.cols));
+    for (int64_t r = 0; r < w.rows; ++r) {
+      to_float(static_cast<const uint8_t*>(w.data) + r * src_row, row.data(), w.cols);
+      d.buf->upload(row.data(), row.size() * sizeof(float), static_cast<size_t>(r * w.cols) * sizeof(float));
+    }
+  }
+  return d;
+}
+
+// Makes `b` hold at least `bytes` (contents are not kept).
+void ensure(gpu::Context& ctx, std::unique_ptr<Buffer>& b, uint64_t bytes) {
+  bytes = std::max<uint64_t>(bytes, 4);
+  if (!b || b->size() < bytes) {
+    b.reset();
+    b = std::make_unique<Buffer>(ctx, bytes);
+  }
+}
+
+// The device half of one cache: a key and a value buffer per offloaded layer.
+class DeviceKv final : public KvCacheDevice {
+ public:
+  DeviceKv(gpu::Context& ctx, const void* owner, int64_t layers, const KvCache& c) : owner_(owner) {
+    for (int64_t l = 0; l < layers; ++l) {
+      k.emplace_back(ctx, c.k_row_bytes() * static_cast<size_t>(c.n_ctx()));
+      v.emplace_back(ctx, c.v_row_bytes() * static_cast<size_t>(c.n_ctx()));
+    }
+    k_row = c.k_row_bytes();
+    v_row = c.v_row_bytes();
+  }
+  const void* owner() const override { return owner_; }
+  int64_t n_layers() const override { return static_cast<int64_t>(k.size()); }
+  void download(int64_t layer, int64_t n, uint8_t* kd, uint8_t* vd) const override {
+    k[layer].download(kd, static_cast<size_t>(n) * k_row);
+    v[layer].download(vd, static_cast<size_t>(n) * v_row);
+  }
+
+  std::vector<Buffer> k, v;
+  size_t k_row = 0, v_row = 0;
+
+ private:
+  const void* owner_;
+};
+
+bool same_rope(const RopeParams& a, const RopeParams& b) {
+  return a.base == b.base && a.freq_scale == b.freq_scale && a.attn_factor == b.attn_factor &&
+         a.ext_factor == b.ext_factor && a.corr_lo == b.corr_lo && a.corr_hi == b.corr_hi;
+}
+
+gpu::Glu glu_of(FfnActivation a) {
+  switch (a) {
+    case FfnActivation::silu: return gpu::Glu::silu;
+    case FfnActivation::gelu_f16: return gpu::Glu::gelu_f16;
+    case FfnActivation::swiglu_oai: return gpu::Glu::swiglu_oai;
+  }
+  return gpu::Glu::silu;
+}
+
+}  // namespace
+
+int64_t parse_gpu_layers(const std::string& value, const std::string& what) {
+  if (value == "all") return kGpuLayersAll;
+  if (value == "auto") return kGpuLayersAuto;
+  int64_t n = 0;
+  const char* end = value.data() + value.size();
+  const auto [p, ec] = std::from_chars(value.data(), end, n);
+  if (value.empty() || ec != std::errc() || p != end || n < 0)
+    fail(Errc::invalid_argument, what + ": '" + value + "' is not a layer count, 'all' or 'auto'");
+  return n;
+}
+
+GpuOffload::~GpuOffload() = default;
+
+std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& hp, const ArchDef& arch,
+                                               const std::vector<LayerConfig>& layer_cfg, const OffloadRequest& request) {
+  if (request.layers == 0) return nullptr;
+  if (arch.encoder) {
+    log::info("GPU offload: " + arch.name + " is an embedding model, which runs on the CPU");
+    return nullptr;
+  }
+  const gpu::Discovery found = gpu::discover(request.loader);
+  if (!found.available && request.device < 0) {
+    log::warn("no Vulkan GPU (" + found.message + "): running on the CPU");
+    return nullptr;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  std::unique_ptr<GpuOffload> g(new GpuOffload());
+  g->ctx_ = std::make_unique<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
+  const gpu::DeviceInfo& dev = g->ctx_->info();
+
+  // How many layers: a mixture-of-experts layer stops the count (its experts run on the CPU).
+  int64_t supported = 0;
+  while (supported < hp.n_layer && !w.layers[supported].gate_inp) ++supported;
+  int64_t n = request.layers;
+  if (n == kGpuLayersAuto) {
+    // Weights may take 80% of the device's memory; the rest is left for KV caches and scratch.
+    const uint64_t budget = dev.device_local_bytes / 10 * 8;
+    uint64_t used = 0;
+    n = 0;
+    while (n < supported && used + layer_bytes(w.layers[n]) <= budget) used += layer_bytes(w.layers[n++]);
+    log::info("-ngl auto: " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers fit in 80% of " +
+              dev.name + "'s " + mib(dev.device_local_bytes));
+    if (n == 0) return nullptr;
+  } else if (n == kGpuLayersAll || n > hp.n_layer) {
+    n = hp.n_layer;
+  }
+  if (n > supported)
+    fail(Errc::unsupported, "layer " + std::to_string(supported) + " of this " + arch.name +
+                                " model is a mixture of experts, which the GPU does not run yet: use -ngl " +
+                                std::to_string(supported) + " or fewer");
+  const bool output = n == hp.n_layer;
+
+  uint64_t need = 0;
+  for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il]);
+  if (output) need += device_bytes(w.output) + device_bytes(w.output_norm);
+  if (dev.device_local_bytes > 0 && need > dev.device_local_bytes)
+    fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers needs " + mib(need) + " of device memory; " +
+                                 dev.name + " has " + mib(dev.device_local_bytes) +
+                                 ": lower -ngl or use -ngl auto");
+  g->hp_ = hp;
+  g->arch_ = &arch;
+  g->cfg_ = layer_cfg;
+  g->kernels_ = std::make_unique<gpu::Kernels>(*g->ctx_, gpu::KernelOptions{.subgroups = request.subgroups});
+  g->scratch_ = std::make_unique<Scratch>();
+  try {
+    gpu::Context& ctx = *g->ctx_;
+    for (int64_t il = 0; il < n; ++il) {
+      const LayerWeights& L = w.layers[il];
+      Layer d;
+      d.attn_norm = upload(ctx, L.attn_norm);
+      d.wq = upload(ctx, L.wq);
+      d.wk = upload(ctx, L.wk);
+      d.wv = upload(ctx, L.wv);
+      d.wqkv = upload(ctx, L.wqkv);
+      d.bq = upload(ctx, L.bq);
+      d.bk = upload(ctx, L.bk);
+      d.bv = upload(ctx, L.bv);
+      d.q_norm = upload(ctx, L.q_norm);
+      d.k_norm = upload(ctx, L.k_norm);
+      d.wo = upload(ctx, L.wo);
+      d.bo = upload(ctx, L.bo);
+      d.post_attn_norm = upload(ctx, L.post_attn_norm);
+      d.ffn_norm = upload(ctx, L.ffn_norm);
+      d.gate = upload(ctx, L.gate);
+      d.up = upload(ctx, L.up);
+      d.gate_up = upload(ctx, L.gate_up);
+      d.down = upload(ctx, L.down);
+      d.post_ffn_norm = upload(ctx, L.post_ffn_norm);
+      d.sinks = upload(ctx, L.attn_sinks);
+      g->layers_.push_back(std::move(d));
+    }
+    if (output) {
+      g->output_norm_ = std::make_unique<DeviceWeight>(upload(ctx, w.output_norm));
+      g->output_ = std::make_unique<DeviceWeight>(upload(ctx, w.output));
+    }
+  } catch (const Error& e) {
+    if (e.code() != Errc::out_of_range) throw;
+    fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers (" + mib(need) + ") to " + dev.name +
+                                 " failed: " + e.what() + "; lower -ngl or use -ngl auto");
+  }
+  g->report_.device = dev.name;
+  g->report_.device_index = dev.index;
+  g->report_.layers = n;
+  g->report_.model_layers = hp.n_layer;
+  g->report_.output = output;
+  g->report_.weight_bytes = need;
+  g->report_.upload_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  log::info("offloaded " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers" +
+            (output ? " and the output head" : "") + " to " + dev.name + " (" + mib(need) + ")");
+  return g;
+}
+
+void GpuOffload::attach_caches(const OffloadBatch& b) const {
+  for (KvCache* c : b.caches) {
+    if (c->device() && c->device()->owner() == this) continue;
+    for (const Type t : {c->types().k, c->types().v})
+      if (t != Type::F32 && t != Type::F16)
+        fail(Errc::unsupported, "a KV cache of type " + std::string(tensor::type_name(t)) +
+                                    " stays on the CPU: with GPU layers use --cache-type-k/-v f32 or f16");
+    c->attach_device(std::make_unique<DeviceKv>(*ctx_, this, report_.layers, *c));
+  }
+  // Rows a snapshot restored on the host go up before the layers read them.
+  for (KvCache* c : b.caches) {
+    const auto [first, end] = c->host_written();
+    if (first >= end) continue;
+    auto& dev = static_cast<DeviceKv&>(*c->device());
+    for (int64_t l = 0; l < report_.layers; ++l) {
+      dev.k[l].upload(c->k_row(l, first), static_cast<size_t>(end - first) * dev.k_row, first * dev.k_row);
+      dev.v[l].upload(c->v_row(l, first), static_cast<size_t>(end - first) * dev.v_row, first * dev.v_row);
+    }
+    c->clear_host_written();
+  }
+}
+
+void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<float>* logits) const {
+  std::lock_guard lock(mutex_);
+  attach_caches(b);
+  gpu::Context& ctx = *ctx_;
+  const gpu::Kernels& K = *kernels_;
+  Scratch& s = *scratch_;
+  const HParams& hp = hp_;
+  const int64_t n = static_cast<int64_t>(b.pos.size());
+  const int64_t E = hp.n_embd, QD = hp.q_dim(), KD = hp.k_dim(), VD = hp.v_dim();
+  const int64_t AO = hp.n_head * hp.head_dim_v, F = hp.n_ff;
+  const auto f4 = [](int64_t v) { return static_cast<uint64_t>(v) * 4; };
+  ensure(ctx, s.x, f4(n * E));
+  ensure(ctx, s.h, f4(n * E));
+  ensure(ctx, s.q, f4(n * QD));
+  ensure(ctx, s.k, f4(n * KD));
+  ensure(ctx, s.v, f4(n * VD));
+  ensure(ctx, s.att, f4(n * AO));
+  ensure(ctx, s.gate, f4(n * F));
+  ensure(ctx, s.up, f4(n * F));
+  ensure(ctx, s.fused, f4(n * std::max(QD + KD + VD, 2 * F)));
+  s.x->upload(x.data(), f4(n * E));
+
+  // RoPE tables, one per distinct setting among the device's layers (gemma3's local and global
+  // layers differ), computed on the CPU exactly as the CPU path does.
+  std::vector<int> table_of(static_cast<size_t>(report_.layers), -1);
+  std::vector<RopeParams> distinct;
+  if (hp.n_rot > 0) {
+    std::vector<float> tab, all(static_cast<size_t>(n * hp.n_rot));
+    for (int64_t il = 0; il < report_.layers; ++il) {
+      const RopeParams& rp = cfg_[il].rope;
+      auto it = std::find_if(distinct.begin(), distinct.end(), [&](const RopeParams& d) { return same_rope(d, rp); });
+      if (it != distinct.end()) {
+        table_of[il] = static_cast<int>(it - distinct.begin());
+        continue;
+      }
+      table_of[il] = static_cast<int>(distinct.size());
+      distinct.push_back(rp);
+      for (int64_t t = 0; t < n; ++t) {
+        RopeParams p = rp;
+        p.freq_factors = b.freq_factors[b.seq[t]];
+        rope_table(b.pos[t], hp.n_rot, p, tab);
+        std::memcpy(&all[t * hp.n_rot], tab.data(), f4(hp.n_rot));
+      }
+      if (s.rope.size() < distinct.size()) s.rope.emplace_back();
+      ensure(ctx, s.rope[distinct.size() - 1], f4(n * hp.n_rot));
+      s.rope[distinct.size() - 1]->upload(all.data(), f4(n * hp.n_rot));
+    }
+  }
+
+  gpu::Sequence seq(ctx);
+  const auto norm = [&](const Buffer& in, const DeviceWeight& wt, const Buffer& out, int64_t dim, int64_t rows) {
+    K.rms_norm(seq, in, wt.buf.get(), out, dim, rows, hp.rms_eps);
+  };
+  const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows) {
+    K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, in, out, rows);
+  };
+  for (int64_t il = 0; il < report_.layers; ++il) {
+    const Layer& L = layers_[il];
+    norm(*s.x, L.attn_norm, *s.h, E, n);
+    if (L.wqkv) {
+      mm(L.wqkv, *s.h, *s.fused, n);
+      K.copy_cols(seq, *s.fused, QD + KD + VD, 0, *s.q, QD, n, QD);
+      K.copy_cols(seq, *s.fused, QD + KD + VD, QD, *s.k, KD, n, KD);
+      K.copy_cols(seq, *s.fused, QD + KD + VD, QD + KD, *s.v, VD, n, VD);
+    } else {
+      mm(L.wq, *s.h, *s.q, n);
+      mm(L.wk, *s.h, *s.k, n);
+      mm(L.wv, *s.h, *s.v, n);
+    }
+    if (L.bq) K.add_bias(seq, *s.q, *L.bq.buf, n, QD);
+    if (L.bk) K.add_bias(seq, *s.k, *L.bk.buf, n, KD);
+    if (L.bv) K.add_bias(seq, *s.v, *L.bv.buf, n, VD);
+    if (L.q_norm) {
+      norm(*s.q, L.q_norm, *s.q, hp.head_dim_k, n * hp.n_head);
+      norm(*s.k, L.k_norm, *s.k, hp.head_dim_k, n * hp.n_head_kv);
+    }
+    if (hp.n_rot > 0) {
+      const Buffer& tab = *s.rope[table_of[il]];
+      const bool neox = arch_->rope == RopeStyle::neox;
+      K.rope(seq, *s.q, tab, n, hp.n_head, hp.head_dim_k, hp.n_rot, neox);
+      K.rope(seq, *s.k, tab, n, hp.n_head_kv, hp.head_dim_k, hp.n_rot, neox);
+    }
+    for (size_t sq = 0; sq < b.caches.size(); ++sq) {
+      KvCache& c = *b.caches[sq];
+      const auto& dev = static_cast<const DeviceKv&>(*c.device());
+      const int64_t pos0 = c.size();
+      K.kv_store(seq, *s.k, b.row0[sq], dev.k[il], c.types().k, pos0, b.n_tokens[sq], KD);
+      K.kv_store(seq, *s.v, b.row0[sq], dev.v[il], c.types().v, pos0, b.n_tokens[sq], VD);
+    }
+    for (size_t sq = 0; sq < b.caches.size(); ++sq) {
+      KvCache& c = *b.caches[sq];
+      const auto& dev = static_cast<const DeviceKv&>(*c.device());
+      gpu::AttentionShape a;
+      a.n_tokens = b.n_tokens[sq];
+      a.q_row0 = b.row0[sq];
+      a.pos0 = c.size();
+      a.n_head = hp.n_head;
+      a.n_head_kv = hp.n_head_kv;
+      a.head_dim_k = hp.head_dim_k;
+      a.head_dim_v = hp.head_dim_v;
+      a.window = cfg_[il].window;
+      a.scale = 1.0f / std::sqrt(static_cast<float>(hp.head_dim_k));
+      a.softcap = hp.attn_softcap;
+      a.k_type = c.types().k;
+      a.v_type = c.types().v;
+      K.attention(seq, *s.q, dev.k[il], dev.v[il], L.sinks.buf.get(), *s.att, a);
+    }
+    mm(L.wo, *s.att, *s.h, n);
+    if (L.bo) K.add_bias(seq, *s.h, *L.bo.buf, n, E);
+    if (L.post_attn_norm) norm(*s.h, L.post_attn_norm, *s.h, E, n);
+    K.add(seq, *s.x, *s.h, n * E);
+
+    norm(*s.x, L.ffn_norm, *s.h, E, n);
+    if (L.gate_up) {
+      mm(L.gate_up, *s.h, *s.fused, n);
+      K.copy_cols(seq, *s.fused, 2 * F, 0, *s.gate, F, n, F);
+      K.copy_cols(seq, *s.fused, 2 * F, F, *s.up, F, n, F);
+    } else {
+      mm(L.gate, *s.h, *s.gate, n);
+      mm(L.up, *s.h, *s.up, n);
+    }
+    K.glu(seq, glu_of(arch_->ffn_act), *s.gate, *s.up, n * F);
+    mm(L.down, *s.gate, *s.h, n);
+    if (L.post_ffn_norm) norm(*s.h, L.post_ffn_norm, *s.h, E, n);
+    K.add(seq, *s.x, *s.h, n * E);
+  }
+
+  if (report_.output && logits) {
+    // The wanted rows, gathered, normed and multiplied by the output matrix on the device.
+    const int64_t n_out = static_cast<int64_t>(b.out_rows.size());
+    for (int64_t o = 0; o < n_out; ++o)
+      seq.copy(*s.x, *s.h, f4(E), f4(b.out_rows[o] * E), f4(o * E));
+    norm(*s.h, *output_norm_, *s.h, E, n_out);
+    ensure(ctx, s.logits, f4(n_out * hp.n_vocab));
+    mm(*output_, *s.h, *s.logits, n_out);
+    if (hp.final_softcap > 0) K.softcap(seq, *s.logits, hp.final_softcap, n_out * hp.n_vocab);
+    seq.run();
+    logits->resize(static_cast<size_t>(n_out * hp.n_vocab));
+    s.logits->download(logits->data(), f4(n_out * hp.n_vocab));
+    return;
+  }
+  seq.run();
+  s.x->download(x.data(), f4(n * E));
+}
+
+}  // namespace hearth::model

@@ -1,0 +1,99 @@
+// GPU offload: the first N decoder layers of a model (and its output head when every layer is
+// offloaded) run on a Vulkan device, the rest on the CPU. Weights go to the device once, at load;
+// each forward pass uploads the batch's hidden states, runs the device's layers in one
+// submission and reads back the hidden states (or, with the output head there, the logits).
+// The KV cache of an offloaded layer lives on the device (KvCacheDevice in kv_cache.h).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gpu/loader_options.h"
+#include "model/arch.h"
+#include "model/hparams.h"
+#include "model/kv_cache.h"
+#include "model/layer_config.h"
+#include "model/weights.h"
+
+namespace hearth::gpu {
+class Context;
+class Kernels;
+}  // namespace hearth::gpu
+
+namespace hearth::model {
+
+// LoadOptions::gpu_layers values besides a count.
+constexpr int64_t kGpuLayersAll = -1;   // every layer and the output head
+constexpr int64_t kGpuLayersAuto = -2;  // as many layers as fit in the device's memory
+
+// Parses -ngl's value: a count, "all" or "auto". Throws Error(invalid_argument) naming `what`.
+int64_t parse_gpu_layers(const std::string& value, const std::string& what);
+
+struct OffloadRequest {
+  int64_t layers = 0;  // a count, kGpuLayersAll or kGpuLayersAuto
+  int device = -1;  // `hearth devices` index; -1: the preferred device
+  gpu::LoaderOptions loader;
+  bool subgroups = true;  // KernelOptions::subgroups (tests run both builds)
+};
+
+struct OffloadReport {
+  std::string device;        // the device's name
+  int device_index = -1;
+  int64_t layers = 0;        // decoder layers on the device
+  int64_t model_layers = 0;  // of the model's
+  bool output = false;       // the output head too
+  uint64_t weight_bytes = 0; // uploaded
+  double upload_seconds = 0;
+};
+
+// One forward pass's batch, as the model lays it out (model.cpp).
+struct OffloadBatch {
+  std::vector<KvCache*> caches;            // per sequence
+  std::vector<int64_t> row0, n_tokens;     // per sequence: first row, rows
+  std::vector<const float*> freq_factors;  // per sequence: RoPE frequency factors (or nullptr)
+  std::vector<int64_t> pos, seq;           // per row: position, sequence
+  std::vector<int64_t> out_rows;           // rows whose logits are wanted, in order
+};
+
+class GpuOffload {
+ public:
+  // Opens the device and uploads the weights of the layers `request` names. Returns nullptr
+  // (after one log line saying why) when no Vulkan device is there and none was named, or for
+  // an encoder model. Throws Error: unsupported for a layer the device cannot run (a mixture of
+  // experts) or a cache type it cannot hold, out_of_range when the weights do not fit (with
+  // the sizes), invalid_argument for a device index that does not exist.
+  static std::unique_ptr<GpuOffload> create(const Weights& w, const HParams& hp, const ArchDef& arch,
+                                            const std::vector<LayerConfig>& layer_cfg, const OffloadRequest& request);
+  ~GpuOffload();
+
+  const OffloadReport& report() const { return report_; }
+  int64_t n_layers() const { return report_.layers; }
+  bool has_output() const { return report_.output; }
+
+  // Runs the device's layers over x (rows of n_embd floats, updated in place). With the output
+  // head on the device and `logits` given, x is not read back; logits get out_rows' logits.
+  void run(const OffloadBatch& batch, std::vector<float>& x, std::vector<float>* logits) const;
+
+  struct DeviceWeight;
+  struct Layer;
+  struct Scratch;
+
+ private:
+  GpuOffload() = default;
+  void attach_caches(const OffloadBatch& batch) const;
+
+  HParams hp_;
+  const ArchDef* arch_ = nullptr;
+  std::vector<LayerConfig> cfg_;
+  OffloadReport report_;
+  std::unique_ptr<gpu::Context> ctx_;
+  std::unique_ptr<gpu::Kernels> kernels_;
+  std::vector<Layer> layers_;
+  std::unique_ptr<DeviceWeight> output_norm_, output_;
+  mutable std::mutex mutex_;  // one forward pass at a time uses the device
+  std::unique_ptr<Scratch> scratch_;
+};
+
+}  // namespace hearth::model
