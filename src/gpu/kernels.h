@@ -78,32 +78,38 @@ class Kernels {
   void add_bias(Sequence& seq, const Buffer& x, const Buffer& b, int64_t rows, int64_t dim) const;
   // x[i] *= s for i < n.
   void scale(Sequence& seq, const Buffer& x, float s, int64_t n) const;
-  // x[i] = cap * tanh(x[i] / cap) for i < n.
+  // x[i] = cap * tanh(x[i] * (1 / cap)) for i < n, cap > 0 (the final logits' soft cap, in the
+  // CPU's order).
   void softcap(Sequence& seq, const Buffer& x, float cap, int64_t n) const;
   // dst[r * dst_stride + c] = src[r * src_stride + src_col0 + c] for r < rows, c < cols (splits
-  // fused q/k/v and gate/up rows).
+  // fused q/k/v and gate/up rows); the columns must lie inside both rows.
   void copy_cols(Sequence& seq, const Buffer& src, int64_t src_stride, int64_t src_col0, const Buffer& dst,
                  int64_t dst_stride, int64_t rows, int64_t cols) const;
   // RoPE as model::rope_apply: x holds `rows` rows of n_heads heads of head_dim floats (a row is
   // n_heads * head_dim long); the first n_rot dimensions of each head rotate by row r's angles,
   // table[r * n_rot + 2 i] = cos, [.. + 2 i + 1] = sin (model::rope_table's layout, one table
-  // per row). Pairs (2i, 2i+1), or (i, i + n_rot/2) when neox.
+  // per row). Pairs (2i, 2i+1), or (i, i + n_rot/2) when neox; n_rot even and <= head_dim,
+  // dimensions past it untouched. Bit-identical to the CPU.
   void rope(Sequence& seq, const Buffer& x, const Buffer& table, int64_t rows, int64_t n_heads, int64_t head_dim,
             int64_t n_rot, bool neox) const;
   // Writes rows src_row0 .. src_row0 + rows - 1 of src (dim floats each) into cache rows pos0 ..
-  // pos0 + rows - 1 (dim elements of cache_type, F32 or F16, rounded to nearest as the CPU does;
-  // F16 needs an even dim, so rows start on whole 32-bit words).
+  // pos0 + rows - 1 (dim elements of cache_type, F32 or F16, rounded to nearest even as the CPU
+  // does, bit-identical; F16 needs an even dim, so rows start on whole 32-bit words). Other types:
+  // unsupported.
   void kv_store(Sequence& seq, const Buffer& src, int64_t src_row0, const Buffer& cache, tensor::Type cache_type,
                 int64_t pos0, int64_t rows, int64_t dim) const;
   // Causal grouped-query attention of one sequence, as model::attention: q rows of
   // n_head * head_dim_k floats, k_cache/v_cache rows of n_head_kv * head_dim_{k,v} elements
   // holding positions [0, pos0 + n_tokens), out rows of n_head * head_dim_v floats. sinks
   // (nullptr: none) holds one logit per head that joins each softmax's denominator only.
-  // One workgroup per (row, head) with an online softmax over the keys: no scratch grows with
-  // the context.
+  // Head dimensions up to 256; F16 cache rows of even length. As on the CPU, F16 keys take the
+  // query rounded to F16, and F16 values the normalized weights rounded to F16 (a second walk over
+  // the keys). One workgroup per (row, head) with an online softmax over the keys: no scratch
+  // grows with the context.
   void attention(Sequence& seq, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache, const Buffer* sinks,
                  const Buffer& out, const AttentionShape& shape) const;
-  // gate[i] = act(gate[i]) * up[i] for i < n.
+  // gate[i] = act(gate[i]) * up[i] for i < n. gelu_f16 gives the CPU's F16 values (within one
+  // F16 ulp where exp's last bit decides a rounding); silu and swiglu_oai differ by exp's last bits.
   void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;
 
  private:
