@@ -56,7 +56,9 @@ class Kernels {
   static bool has_matmul(tensor::Type type);
   // y[c * rows + r] = dot(W row r, x[c * k ...]) for r < rows, c < n: W holds `rows` rows of k
   // elements of `type` in the GGUF block layout (row-major, as tensor::matmul takes them), x n
-  // rows of k floats, y n rows of `rows` floats. F16 rounds x to F16 first, as the CPU does.
+  // rows of k floats, y n rows of `rows` floats; k a multiple of the type's block size
+  // (invalid_argument otherwise). F16 rounds x to F16 first, as the CPU does; the quantized types
+  // take x as it is (no activation quantization).
   void matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
               const Buffer& y, int64_t n) const;
   // matmul with n = 1.
@@ -108,6 +110,10 @@ class Kernels {
   // grows with the context.
   void attention(Sequence& seq, const Buffer& q, const Buffer& k_cache, const Buffer& v_cache, const Buffer* sinks,
                  const Buffer& out, const AttentionShape& shape) const;
+  // y = x (n floats) rounded as the CPU rounds a matmul's activations of type `act` (the weight
+  // type's dot operand: Q8_0, Q8_1, Q8_K or BF16; n a multiple of its block), so a matmul with
+  // dequantized weights sums the CPU's products. Other types: unsupported.
+  void round_activations(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n, tensor::Type act) const;
   // gate[i] = act(gate[i]) * up[i] for i < n. gelu_f16 gives the CPU's F16 values (within one
   // F16 ulp where exp's last bit decides a rounding); silu and swiglu_oai differ by exp's last bits.
   void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;

@@ -26,6 +26,7 @@ using tensor::Type;
 struct GpuOffload::DeviceWeight {
   std::unique_ptr<Buffer> buf;
   Type type = Type::F32;
+  Type act = Type::F32;  // how the CPU rounds this weight's activations (its dot operand)
   int64_t rows = 0, cols = 0;
   explicit operator bool() const { return buf != nullptr; }
 };
@@ -37,7 +38,7 @@ struct GpuOffload::Layer {
 
 // Buffers of one forward pass, grown to the largest batch seen.
 struct GpuOffload::Scratch {
-  std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits;
+  std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits, xq;
   std::vector<std::unique_ptr<Buffer>> rope;  // one table per distinct RoPE setting
 };
 
@@ -77,6 +78,7 @@ GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w) {
   d.rows = w.rows;
   d.cols = w.cols;
   d.type = gpu::Kernels::has_matmul(w.type) ? w.type : Type::F32;
+  d.act = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(w.type)].vec_dot_type;
   const uint64_t bytes = device_bytes(w);
   d.buf = std::make_unique<Buffer>(ctx, bytes);
   if (d.type == w.type) {
@@ -298,6 +300,9 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   ensure(ctx, s.gate, f4(n * F));
   ensure(ctx, s.up, f4(n * F));
   ensure(ctx, s.fused, f4(n * std::max(QD + KD + VD, 2 * F)));
+  // Every matmul's rounded input fits (sized before recording: a buffer replaced mid-sequence
+  // would free one a recorded command still names).
+  ensure(ctx, s.xq, f4(n * std::max({E, AO, F})));
   s.x->upload(x.data(), f4(n * E));
 
   // RoPE tables, one per distinct setting among the device's layers (gemma3's local and global
@@ -331,8 +336,15 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   const auto norm = [&](const Buffer& in, const DeviceWeight& wt, const Buffer& out, int64_t dim, int64_t rows) {
     K.rms_norm(seq, in, wt.buf.get(), out, dim, rows, hp.rms_eps);
   };
+  // Activations are rounded as the CPU's matmul rounds them (Q8_0/Q8_K codes, BF16), so both
+  // paths sum the same products and land within the same tolerance of llama.cpp.
   const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows) {
-    K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, in, out, rows);
+    const Buffer* x_in = &in;
+    if (wt.act == Type::Q8_0 || wt.act == Type::Q8_1 || wt.act == Type::Q8_K || wt.act == Type::BF16) {
+      K.round_activations(seq, in, *s.xq, rows * wt.cols, wt.act);
+      x_in = s.xq.get();
+    }
+    K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, *x_in, out, rows);
   };
   for (int64_t il = 0; il < report_.layers; ++il) {
     const Layer& L = layers_[il];

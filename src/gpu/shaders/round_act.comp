@@ -1,0 +1,52 @@
+// y = x rounded as the CPU's matmul rounds its activations before a dot with quantized weights,
+// so the GPU's float dot with the dequantized weights sums the same products:
+//   kind 0: Q8_0/Q8_1 blocks of 32 (code = round-half-even(x * 127/amax), scale amax/127 as F16)
+//   kind 1: Q8_K blocks of 256 (the largest-magnitude value maps to -127, scale 1/iscale in float)
+//   kind 2: BF16 (round to nearest even), one element per "block"
+// One invocation per block; the blocks are short and activations small next to weights.
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "layer_math.glsl"
+
+layout(local_size_x = WG) in;
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+layout(push_constant) uniform Params {
+  uint blocks;
+  uint kind;
+} p;
+
+void main() {
+  const uint b = group_index() * WG + gl_LocalInvocationID.x;
+  if (b >= p.blocks) return;
+  if (p.kind == 2u) {
+    uint bits = floatBitsToUint(x[b]);
+    if ((bits & 0x7fffffffu) <= 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);  // NaN stays as is
+    y[b] = uintBitsToFloat(bits & 0xffff0000u);
+    return;
+  }
+  const uint len = p.kind == 0u ? 32u : 256u;
+  const uint first = b * len;
+  float amax = 0.0, vmax = 0.0;
+  for (uint j = 0; j < len; ++j) {
+    const float v = x[first + j];
+    if (abs(v) > amax) {
+      amax = abs(v);
+      vmax = v;
+    }
+  }
+  if (p.kind == 0u) {
+    precise float id = amax != 0.0 ? 127.0 / amax : 0.0;
+    const float d = f16_round(amax / 127.0);
+    for (uint j = 0; j < len; ++j) y[first + j] = roundEven(x[first + j] * id) * d;
+  } else {
+    if (amax == 0.0) {
+      for (uint j = 0; j < len; ++j) y[first + j] = 0.0;
+      return;
+    }
+    precise float iscale = -127.0 / vmax;
+    const float d = 1.0 / iscale;
+    for (uint j = 0; j < len; ++j) y[first + j] = min(127.0, roundEven(iscale * x[first + j])) * d;
+  }
+}

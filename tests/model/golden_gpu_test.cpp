@@ -1,0 +1,154 @@
+// The golden tests on the GPU path (docs/gpu.md): every dense architecture and weight type with
+// all of its layers and the output head on a Vulkan device, and with the first half of its
+// layers there and the rest on the CPU, held to the CPU's tolerances (shared/golden/README.md).
+// Without a Vulkan device they skip, except under CI (CI=true installs lavapipe), where that is a
+// failure.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "core/error.h"
+#include "golden.h"
+#include "gpu/discovery.h"
+#include "model/offload.h"
+#include "support/shared_data.h"
+
+namespace hearth::test {
+namespace {
+
+gpu::LoaderOptions loader() {
+  const char* p = std::getenv("HEARTH_VULKAN_LOADER");
+  return {p ? p : ""};
+}
+
+void require_vulkan() {
+  static const gpu::Discovery d = gpu::discover(loader());
+  if (d.available) return;
+  const char* ci = std::getenv("CI");
+  if (ci && std::string(ci) == "true") FAIL() << "no Vulkan device (CI installs lavapipe): " << d.message;
+  GTEST_SKIP() << "no Vulkan device, skipping: " << d.message;
+}
+
+struct GpuCase {
+  std::string name;    // shared/models/<name>.gguf, shared/golden/<golden>
+  std::string golden;
+  bool half = false;   // the first half of the layers on the GPU, else all and the output head
+};
+
+std::vector<GpuCase> cases() {
+  const char* names[] = {"stories260K",       "tiny-llama-F32",    "tiny-llama-F16",       "tiny-llama-BF16",
+                         "tiny-llama-Q8_0",   "tiny-llama-Q4_0",   "tiny-llama-Q4_1",      "tiny-llama-Q5_0",
+                         "tiny-llama-Q5_1",   "tiny-llama-Q2_K",   "tiny-llama-Q3_K_M",    "tiny-llama-Q4_K_M",
+                         "tiny-llama-Q5_K_M", "tiny-llama-Q6_K",   "tiny-llama3rope-Q8_0", "tiny-llama-IQ4_NL",
+                         "tiny-llama-IQ4_XS", "tiny-llama-IQ3_S",  "tiny-qwen2-F32",       "tiny-qwen2-Q8_0",
+                         "tiny-qwen2-Q4_K_M", "tiny-qwen2-bpe-Q8_0", "tiny-phi3-F32",      "tiny-phi3-Q8_0",
+                         "tiny-phi3-Q4_K_M",  "tiny-gemma2-F32",   "tiny-gemma2-Q8_0",     "tiny-gemma2-Q4_K_M",
+                         "tiny-gemma3-F32"};
+  std::vector<GpuCase> c;
+  for (const char* n : names) c.push_back({n, std::string(n) + ".json", false});
+  c.push_back({"tiny-qwen3-F32", "kv_f16/tiny-qwen3-F32.json", false});
+  // Split between GPU and CPU: one per architecture and the main weight types.
+  for (const char* n : {"stories260K", "tiny-llama-Q4_K_M", "tiny-llama-Q8_0", "tiny-qwen2-Q8_0", "tiny-phi3-F32",
+                        "tiny-gemma2-Q8_0", "tiny-gemma3-F32"})
+    c.push_back({n, std::string(n) + ".json", true});
+  return c;
+}
+
+void PrintTo(const GpuCase& c, std::ostream* os) { *os << c.name << (c.half ? " (half)" : " (all)"); }
+
+class GoldenGpu : public ::testing::TestWithParam<GpuCase> {};
+
+TEST_P(GoldenGpu, MatchesLlamaCpp) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const GpuCase& gc = GetParam();
+  json golden = json::parse(read_file(shared_path("golden/" + gc.golden)));
+  const std::string path = shared_path("models/" + gc.name + ".gguf").string();
+  model::LoadOptions lo;
+  lo.gpu_loader = loader();
+  if (gc.half) {
+    const int64_t n_layer = model::Model::load(path, {})->hparams().n_layer;
+    lo.gpu_layers = std::max<int64_t>(1, n_layer / 2);
+  } else {
+    lo.gpu_layers = model::kGpuLayersAll;
+  }
+  auto m = model::Model::load(path, lo);
+  ASSERT_NE(m->offload(), nullptr);
+  EXPECT_EQ(m->offload()->layers, gc.half ? lo.gpu_layers : m->hparams().n_layer);
+  EXPECT_EQ(m->offload()->output, !gc.half);
+  Tolerance tol = tolerance_for(*m);
+  if (gc.golden.rfind("kv_f16/", 0) == 0) tol = {0.2f, 0.98, "BF16/Q8_0 (KV-F16 reference)"};
+  GoldenReport r = compare_golden(*m, golden, tol, gc.name == "stories260K", 2);
+  std::printf("[golden gpu] %s (%lld of %lld layers on %s): median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy %d\n",
+              gc.name.c_str(), static_cast<long long>(m->offload()->layers),
+              static_cast<long long>(m->hparams().n_layer), m->offload()->device.c_str(), r.median_diff, tol.t, r.agree,
+              r.scored, r.greedy_checked);
+  ASSERT_GT(r.n_diffs, 0u);
+  EXPECT_LE(r.median_diff, tol.t);
+  ASSERT_GT(r.scored, 0u);
+  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
+  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
+  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
+  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
+}
+
+std::string case_name(const ::testing::TestParamInfo<GpuCase>& info) {
+  std::string s = info.param.name + (info.param.half ? "_half" : "_all");
+  for (char& ch : s)
+    if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return s;
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GoldenGpu, ::testing::ValuesIn(cases()), case_name);
+
+// A mixture-of-experts layer is not run on the GPU yet: asking for it is a clear error, and
+// `auto` stops before it (all on the CPU for these files, whose every layer has experts).
+TEST(GpuOffload, MixtureOfExpertsLayersAreRefusedWithTheCountThatWorks) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const std::string path = shared_path("models/tiny-qwen3moe-F32.gguf").string();
+  model::LoadOptions lo;
+  lo.gpu_loader = loader();
+  lo.gpu_layers = model::kGpuLayersAll;
+  try {
+    model::Model::load(path, lo);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::unsupported);
+    EXPECT_NE(std::string(e.what()).find("mixture of experts"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("-ngl 0"), std::string::npos) << e.what();
+  }
+  lo.gpu_layers = model::kGpuLayersAuto;
+  EXPECT_EQ(model::Model::load(path, lo)->offload(), nullptr);
+}
+
+// Without a Vulkan loader the model runs on the CPU (one log line says so) instead of failing.
+TEST(GpuOffload, NoLoaderRunsOnTheCpu) {
+  HEARTH_REQUIRE_SHARED();
+  model::LoadOptions lo;
+  lo.gpu_loader.path = "/nonexistent/libvulkan.so.1";
+  lo.gpu_layers = model::kGpuLayersAll;
+  auto m = model::Model::load(shared_path("models/stories260K.gguf").string(), lo);
+  EXPECT_EQ(m->offload(), nullptr);
+}
+
+TEST(GpuOffload, LayerCountsParse) {
+  EXPECT_EQ(model::parse_gpu_layers("0", "-ngl"), 0);
+  EXPECT_EQ(model::parse_gpu_layers("12", "-ngl"), 12);
+  EXPECT_EQ(model::parse_gpu_layers("all", "-ngl"), model::kGpuLayersAll);
+  EXPECT_EQ(model::parse_gpu_layers("auto", "-ngl"), model::kGpuLayersAuto);
+  for (const char* bad : {"", "-1", "1x", "many", " 3"}) {
+    try {
+      model::parse_gpu_layers(bad, "--gpu-layers");
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Errc::invalid_argument);
+      EXPECT_NE(std::string(e.what()).find("--gpu-layers"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace hearth::test
