@@ -55,7 +55,7 @@ TEST(GpuShaders, EveryShaderIsEmbeddedPlainAndWithSubgroups) {
   }
   EXPECT_GE(plain, 3);
   EXPECT_EQ(plain, subgroup);
-  EXPECT_NO_THROW(gpu::shader_spirv("matvec_f16", true));
+  EXPECT_NO_THROW(gpu::shader_spirv("matmul_f16", true));
   EXPECT_THROW(gpu::shader_spirv("no_such_shader", false), Error);
 }
 

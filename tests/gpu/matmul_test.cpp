@@ -1,0 +1,189 @@
+// gpu::Kernels::matmul for every weight type with a kernel (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K)
+// against the weights as tensor::dequantize_row gives them, dotted with x in double: one block
+// and several, ragged K for the float types, 1 to 17 columns (one to three column groups, full
+// and partial), one row and more rows than one dispatch dimension holds, both reduction builds.
+// Then the inputs matmul must refuse.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "gpu/kernels.h"
+#include "gpu_fixture.h"
+#include "tensor/fp16.h"
+#include "tensor/ops.h"
+#include "tensor/types.h"
+
+namespace {
+using namespace hearth;
+using hearth::test::GpuTest;
+using tensor::Type;
+
+// Error bounds relative to sum |w_i x_i|: the kernels differ from the reference in float
+// summation order (and the quantized ones in how multiply-adds of the dequantization fuse).
+// F16 keeps the bound of the CPU comparison in kernels_test.cpp, which covers a different
+// rounding of x; here the reference rounds x to F16 as the kernel does.
+double tolerance(Type type) {
+  if (type == Type::F32) return 1e-5;
+  if (type == Type::F16) return 1e-3;
+  return 1e-4;
+}
+
+struct Shape {
+  int64_t rows, k, n;
+};
+
+// Shapes in units of the block size B (1 for F32 and F16), plus ragged ones for the float types.
+std::vector<Shape> shapes(Type type) {
+  const int64_t B = tensor::traits(type).block_size;
+  std::vector<Shape> s = {{1, B, 1},   {1, 3 * B, 17},  {3, B, 3},      {5, 2 * B, 8},
+                          {7, 4 * B, 9}, {33, B, 17},   {16, 16 * B, 1}, {2, 16 * B, 9}};
+  if (B == 1) s.insert(s.end(), {{4, 127, 3}, {9, 129, 9}, {3, 1000, 17}, {2, 4097, 8}, {3, 333, 1}});
+  else s.push_back({3, 40 * B, 9});  // more block pieces than the workgroup has invocations
+  return s;
+}
+
+// More rows than one dispatch dimension holds (65535 workgroups): odd k for the float types, so
+// F16 rows start mid-word. About half a second per build and type on lavapipe, so it runs in the
+// subgroup build only, except for F32: the row split is the same code in both builds, and F32
+// covers the plain build's reduction at those rows.
+Shape tall_shape(Type type) {
+  const int64_t B = tensor::traits(type).block_size;
+  return {65537, B == 1 ? 3 : B, 2};
+}
+
+// At most this many distinct weight rows: larger matrices repeat them (row r is row r % kDistinct),
+// which keeps quantizing 65537-row matrices cheap while a row read from the wrong place still
+// shows (65535 and 65536 are not multiples of it).
+constexpr int64_t kDistinct = 97;
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng) {
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<bool> {
+ protected:
+  void check(Type type) {
+    const gpu::Kernels kernels(ctx(), {.subgroups = GetParam()});
+    for (const Shape& s : shapes(type)) check(kernels, type, s);
+    if (GetParam() || type == Type::F32) check(kernels, type, tall_shape(type));
+  }
+
+  void check(const gpu::Kernels& kernels, Type type, Shape s) {
+    SCOPED_TRACE(std::string(tensor::type_name(type)) + " " + std::to_string(s.rows) + " x " + std::to_string(s.k) +
+                 " by " + std::to_string(s.n));
+    std::mt19937 rng(static_cast<unsigned>(s.rows * 7919 + s.k * 31 + s.n));
+    const int64_t distinct = std::min(s.rows, kDistinct);
+    const size_t row_bytes = tensor::row_size(type, s.k);
+    const std::vector<float> wf = random_floats(distinct * s.k, rng), x = random_floats(s.n * s.k, rng);
+    std::vector<uint8_t> wq(row_bytes * distinct);
+    tensor::quantize_row(type, wf.data(), wq.data(), distinct * s.k);
+    std::vector<uint8_t> w(row_bytes * s.rows);
+    for (int64_t r = 0; r < s.rows; ++r) std::memcpy(&w[r * row_bytes], &wq[(r % distinct) * row_bytes], row_bytes);
+
+    // The reference: the dequantized weights dotted with x (rounded to F16 for F16 weights, as
+    // the kernel does) in double, and the scale of each dot, sum |w_i x_i|.
+    std::vector<float> wd(distinct * s.k), xr = x;
+    tensor::dequantize_row(type, wq.data(), wd.data(), distinct * s.k);
+    if (type == Type::F16)
+      for (float& v : xr) v = tensor::fp16_to_fp32(tensor::fp32_to_fp16(v));
+    std::vector<double> want(distinct * s.n), scale(distinct * s.n);
+    for (int64_t c = 0; c < s.n; ++c)
+      for (int64_t r = 0; r < distinct; ++r) {
+        double sum = 0, abs = 0;
+        for (int64_t i = 0; i < s.k; ++i) {
+          const double p = static_cast<double>(wd[r * s.k + i]) * xr[c * s.k + i];
+          sum += p;
+          abs += std::fabs(p);
+        }
+        want[c * distinct + r] = sum;
+        scale[c * distinct + r] = abs;
+      }
+
+    gpu::Buffer wb(ctx(), w.size()), xb(ctx(), x.size() * sizeof(float));
+    wb.upload(w.data(), w.size());
+    xb.upload(x.data(), x.size() * sizeof(float));
+    // y has a tail past n * rows that must stay as it was.
+    const size_t ny = s.n * s.rows, tail = 8;
+    std::vector<float> got(ny + tail, 12345.0f);
+    gpu::Buffer yb(ctx(), got.size() * sizeof(float));
+    yb.upload(got.data(), got.size() * sizeof(float));
+    gpu::Sequence seq(ctx());
+    kernels.matmul(seq, wb, type, s.rows, s.k, xb, yb, s.n);
+    seq.run();
+    yb.download(got.data(), got.size() * sizeof(float));
+
+    const double tol = tolerance(type);
+    int bad = 0;
+    for (int64_t c = 0; c < s.n && bad < 5; ++c)
+      for (int64_t r = 0; r < s.rows && bad < 5; ++r) {
+        const size_t ref = c * distinct + r % distinct;
+        const float g = got[c * s.rows + r];
+        if (!(std::fabs(g - want[ref]) <= tol * scale[ref] + 1e-30)) {
+          ADD_FAILURE() << "row " << r << " column " << c << ": gpu " << g << ", reference " << want[ref]
+                        << " (scale " << scale[ref] << ")";
+          ++bad;
+        }
+      }
+    for (size_t i = ny; i < got.size(); ++i) EXPECT_EQ(got[i], 12345.0f) << "written past y: element " << i;
+  }
+};
+
+TEST_P(GpuMatmul, F32MatchesTheReference) { check(Type::F32); }
+TEST_P(GpuMatmul, F16MatchesTheReference) { check(Type::F16); }
+TEST_P(GpuMatmul, Q8_0MatchesTheReference) { check(Type::Q8_0); }
+TEST_P(GpuMatmul, Q4_0MatchesTheReference) { check(Type::Q4_0); }
+TEST_P(GpuMatmul, Q4_KMatchesTheReference) { check(Type::Q4_K); }
+TEST_P(GpuMatmul, Q6_KMatchesTheReference) { check(Type::Q6_K); }
+
+INSTANTIATE_TEST_SUITE_P(Reductions, GpuMatmul, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Subgroup" : "SharedMemory"; });
+
+TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
+  for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K})
+    EXPECT_TRUE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
+  for (Type t : {Type::BF16, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q2_K, Type::Q3_K, Type::Q5_K, Type::IQ3_S,
+                 Type::IQ4_XS, Type::MXFP4})
+    EXPECT_FALSE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
+}
+
+TEST_F(GpuTest, MatmulRefusesBadInputs) {
+  const gpu::Kernels kernels(ctx());
+  // Room for 4 rows of 64 Q4_0 elements (4 * 36 bytes), 2 columns of x, 2 x 4 outputs.
+  gpu::Buffer w(ctx(), 4 * 36), x(ctx(), 2 * 64 * sizeof(float)), y(ctx(), 2 * 4 * sizeof(float));
+  gpu::Buffer big(ctx(), 4096 * sizeof(float));
+  gpu::Sequence seq(ctx());
+  const auto code = [&](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("gpu matmul"), std::string::npos) << e.what();
+      return e.code();
+    }
+    ADD_FAILURE() << "no error";
+    return Errc::internal;
+  };
+  gpu::Sequence fits(ctx());
+  EXPECT_NO_THROW(kernels.matmul(fits, w, Type::Q4_0, 4, 64, x, y, 2));  // the shape the buffers hold
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 5, 64, x, y, 1); }), Errc::invalid_argument);  // W
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, x, big, 3); }), Errc::invalid_argument);  // x
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, big, y, 3); }), Errc::invalid_argument);  // y
+  // k not a multiple of the block size: part of a block cannot be read.
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q8_0, 2, 48, big, big, 1); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q4_K, 2, 128, big, big, 1); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q6_K, 1, 300, big, big, 1); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::F32, 4, 8, big, big, 0); }), Errc::invalid_argument);  // n = 0
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::IQ3_S, 1, 256, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q5_1, 1, 32, big, big, 1); }), Errc::unsupported);
+  EXPECT_TRUE(seq.empty());  // nothing was recorded
+}
+
+}  // namespace
