@@ -8,6 +8,7 @@
 #include "cli/generation_flags.h"
 #include "core/error.h"
 #include "engine/bench.h"
+#include "gpu/discovery.h"
 
 namespace hearth::cli {
 namespace {
@@ -19,6 +20,7 @@ struct BenchFlags {
   std::string grammar_file, schema;
   KvCacheFlags kv;
   GpuFlags gpu;
+  std::string backend = "cpu";
 };
 
 int run(BenchFlags f) {
@@ -29,7 +31,18 @@ int run(BenchFlags f) {
     if (!f.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   };
   f.opts.load = load_options_from_env();
+  if (f.backend != "cpu" && f.backend != "vulkan")
+    fail(Errc::invalid_argument, "--backend must be cpu or vulkan, not '" + f.backend + "'");
+  // --backend vulkan is every layer on the GPU unless -ngl says how many.
+  if (f.backend == "vulkan" && f.gpu.layers.empty()) f.gpu.layers = "all";
+  if (f.backend == "cpu" && !f.gpu.layers.empty() && f.gpu.layers != "0")
+    fail(Errc::invalid_argument, "--backend cpu with --gpu-layers " + f.gpu.layers + ": give --backend vulkan");
   apply_gpu_flags(f.gpu, f.opts.load);
+  if (f.backend == "vulkan") {
+    // A benchmark must not quietly measure the CPU: no device is an error here, not a fallback.
+    const gpu::Discovery d = gpu::discover(f.opts.load.gpu_loader);
+    if (!d.available) fail(Errc::not_found, "--backend vulkan: " + d.message);
+  }
   f.opts.kv_types = kv_types(f.kv);
   if (!f.grammar_file.empty() || !f.schema.empty()) {
     GenerationFlags gf;
@@ -50,6 +63,9 @@ int run(BenchFlags f) {
       if (t.n_gen > 0 && t.weight_gbps > 0)
         std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
                     static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
+    if (r.backend != "CPU")
+      std::printf("%s: %lld layers on %s, uploaded in %.2f s\n", r.backend.c_str(), static_cast<long long>(r.gpu_layers),
+                  r.gpu_device.c_str(), r.upload_seconds);
     std::printf("peak RSS %.2f GB (file %.2f GB + KV %.3f GB); isa %s; commit %s\n", r.peak_rss_bytes / 1e9,
                 r.file_bytes / 1e9, r.kv_bytes / 1e9, r.isa.c_str(), r.commit.c_str());
   }
@@ -74,6 +90,8 @@ Command bench_command() {
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
     add_kv_cache_flags(app, f->kv);
     add_gpu_flags(app, f->gpu);
+    app.add_option("--backend", f->backend, "cpu, or vulkan: run the layers on a GPU (-ngl all unless -ngl is given)")
+        ->capture_default_str();
     // With a drafter, tgN+draft also times greedy generation with speculative decoding.
     add_speculative_flags(app, f->opts.draft_model, f->opts.lookup_ngram, f->opts.speculative);
     auto* g = app.add_option("--grammar", f->grammar_file, "Also time generation sampled under this GBNF grammar");

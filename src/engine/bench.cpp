@@ -197,6 +197,12 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
   r.desc = r.arch + " " + size_label(r.n_params) + " " + r.type;
   r.threads = threads;
   r.isa = std::string(tensor::isa_name(m->kernels().isa));
+  if (const model::OffloadReport* g = m->offload()) {
+    r.backend = "Vulkan";
+    r.gpu_device = g->device;
+    r.gpu_layers = g->layers;
+    r.upload_seconds = g->upload_seconds;
+  }
   r.cpu_features = feature_names();
   r.commit = o.commit;
 
@@ -289,7 +295,7 @@ std::string bench_markdown(const BenchReport& r, bool header) {
     std::snprintf(tps, sizeof tps, "%.2f ± %.2f", t.mean_tps, t.stddev_tps);
     // "±" is two bytes but one column: pad by display width.
     std::snprintf(line, sizeof line, "| %-30s | %10s | %10s | %-10s | %7d | %13s | %21s |\n", r.desc.c_str(), size,
-                  params, "CPU", r.threads, t.name.c_str(), tps);
+                  params, r.backend.c_str(), r.threads, t.name.c_str(), tps);
     out += line;
   }
   return out;
@@ -317,7 +323,10 @@ ordered_json bench_json(const BenchReport& r) {
                       {"params", r.n_params},
                       {"weight_bytes_per_token", r.weight_bytes_per_token},
                       {"kv_bytes", r.kv_bytes},
-                      {"backend", "CPU"},
+                      {"backend", r.backend},
+                      {"gpu_device", r.gpu_device},
+                      {"gpu_layers", r.gpu_layers},
+                      {"upload_s", r.upload_seconds},
                       {"threads", r.threads},
                       {"isa", r.isa},
                       {"cpu_features", r.cpu_features},

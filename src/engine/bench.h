@@ -59,6 +59,12 @@ struct BenchReport {
   int threads = 0;
   std::string isa;
   std::vector<std::string> cpu_features;
+  // "CPU", or "Vulkan" when layers run on a GPU (-ngl): which device, how many layers, and how
+  // long loading them onto it took.
+  std::string backend = "CPU";
+  std::string gpu_device;
+  int64_t gpu_layers = 0;
+  double upload_seconds = 0;
   std::string commit;
   std::vector<BenchTest> tests;
   uint64_t peak_rss_bytes = 0;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# GPU offload from the command line and the server ($1 = hearth), on whatever Vulkan device is
+# there (lavapipe in CI): `run -ngl all` and `-ngl 2` give the CPU's greedy text, `serve -ngl all`
+# answers parallel chat requests, bad -ngl values are usage errors, a missing loader is one line
+# and the CPU. Without a Vulkan device the GPU half skips (exit 77), except under CI.
+set -euo pipefail
+src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$src/tests/support/e2e_shared.sh"
+require_shared models/stories260K.gguf
+bin="$1"
+model="$shared/models/stories260K.gguf"
+tmp="$(mktemp -d)"
+export HEARTH_HOME="$tmp/home"
+pid=""
+trap '[ -n "$pid" ] && { kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; }; rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# Usage errors first (exit 2 from CLI11, 1 from the library's check of the value).
+rc=0; "$bin" run -m "$model" -p x --gpu-layers many >"$tmp/bad.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--gpu-layers: 'many' is not a layer count" "$tmp/bad.txt" || { cat "$tmp/bad.txt"; fail "bad -ngl value (exit $rc)"; }
+rc=0; "$bin" bench -m "$model" --backend metal >"$tmp/bad.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--backend must be cpu or vulkan" "$tmp/bad.txt" || { cat "$tmp/bad.txt"; fail "bad --backend (exit $rc)"; }
+
+cpu=$("$bin" run -m "$model" -p "Once upon a time" -n 24 --temp 0 2>/dev/null)
+# No loader: the CPU, with one line saying so.
+nolib=$(HEARTH_VULKAN_LOADER=/nonexistent/libvulkan.so.1 "$bin" run -m "$model" -p "Once upon a time" -n 24 --temp 0 -ngl all 2>"$tmp/nolib.err")
+[ "$nolib" = "$cpu" ] || fail "without a loader the text differs: '$nolib' vs '$cpu'"
+[ "$(grep -c 'no Vulkan GPU' "$tmp/nolib.err")" = 1 ] || { cat "$tmp/nolib.err"; fail "expected one line about the missing GPU"; }
+
+if ! "$bin" devices --json | python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["vulkan"]["available"] else 1)'; then
+  [ "${CI:-}" = "true" ] && fail "no Vulkan device (CI installs mesa-vulkan-drivers)"
+  echo "skip: no Vulkan device"; exit 77
+fi
+for ngl in all 2; do
+  gpu=$("$bin" run -m "$model" -p "Once upon a time" -n 24 --temp 0 -ngl $ngl 2>"$tmp/run.err") || { cat "$tmp/run.err"; fail "run -ngl $ngl"; }
+  [ "$gpu" = "$cpu" ] || fail "-ngl $ngl text differs: '$gpu' vs CPU '$cpu'"
+done
+# A layer count beyond the model is every layer; a device index that does not exist is an error.
+rc=0; "$bin" run -m "$model" -p x -n 1 --device 99 >"$tmp/dev.txt" 2>&1 || rc=$?
+[ "$rc" = 2 ] && grep -q "device 99 does not exist" "$tmp/dev.txt" || { cat "$tmp/dev.txt"; fail "--device 99 (exit $rc)"; }
+# bench --backend vulkan reports the device and the upload time.
+"$bin" bench -m "$model" --backend vulkan -p 16 -n 4 -r 1 -o json >"$tmp/bench.json" 2>/dev/null || fail "bench --backend vulkan"
+python3 - "$tmp/bench.json" <<'PY' || fail "bench JSON"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["backend"] == "Vulkan" and b["gpu_layers"] == 5 and b["gpu_device"], b
+assert b["upload_s"] >= 0 and all(t["avg_ts"] > 0 for t in b["tests"]), b
+PY
+
+# The server with every layer on the GPU: 4 chats at once over 2 slots, greedy, each the same
+# text as one request alone on the CPU server would give (the model's own greedy answer).
+"$bin" serve -m "$model" --port 0 --no-memory -ngl all --parallel 2 >"$tmp/log" 2>&1 &
+pid=$!
+url=""
+for _ in $(seq 300); do
+  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/log" | head -1 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$tmp/log"; fail "server did not start"; }
+body='{"model":"x","prompt":"Once upon a time","max_tokens":24,"temperature":0}'
+for i in 1 2 3 4; do
+  curl -sf "$url/v1/completions" -H 'Content-Type: application/json' -d "$body" >"$tmp/c$i.json" &
+done
+wait %2 %3 %4 %5 2>/dev/null || true
+for i in 1 2 3 4; do
+  text=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["choices"][0]["text"], end="")' "$tmp/c$i.json") ||
+    { cat "$tmp/c$i.json"; fail "completion $i"; }
+  [ " $text" = "$cpu" ] || [ "$text" = "$cpu" ] || fail "server -ngl all, request $i: '$text' vs CPU '$cpu'"
+done
+echo "ok: GPU offload through run, bench and serve"
