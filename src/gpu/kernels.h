@@ -112,8 +112,11 @@ class Kernels {
                  const Buffer& out, const AttentionShape& shape) const;
   // y = x (n floats) rounded as the CPU rounds a matmul's activations of type `act` (the weight
   // type's dot operand: Q8_0, Q8_1, Q8_K or BF16; n a multiple of its block), so a matmul with
-  // dequantized weights sums the CPU's products. Other types: unsupported.
-  void round_activations(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n, tensor::Type act) const;
+  // dequantized weights sums the CPU's products. Other types: unsupported. For Q8_1, `sums`
+  // (n / 32 floats) gets each block's F16-rounded sum minus the sum of its rounded elements:
+  // what a Q4_1/Q5_1 dot multiplies by the weights' block minimum on top of the float dot.
+  void round_activations(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n, tensor::Type act,
+                         const Buffer* sums = nullptr) const;
   // gate[i] = act(gate[i]) * up[i] for i < n. gelu_f16 gives the CPU's F16 values (within one
   // F16 ulp where exp's last bit decides a rounding); silu and swiglu_oai differ by exp's last bits.
   void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;

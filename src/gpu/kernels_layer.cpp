@@ -226,13 +226,15 @@ void Kernels::glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up,
   seq.dispatch(pipeline("glu", 2, sizeof(push)), {&gate, &up}, &push, sizeof(push), element_groups(n));
 }
 
-void Kernels::round_activations(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n, tensor::Type act) const {
+void Kernels::round_activations(Sequence& seq, const Buffer& x, const Buffer& y, int64_t n, tensor::Type act,
+                                const Buffer* sums) const {
   struct Push {
     uint32_t blocks, kind;
   };
   uint32_t kind = 0;
   int64_t block = 1;
-  if (act == tensor::Type::Q8_0 || act == tensor::Type::Q8_1) block = 32;
+  if (act == tensor::Type::Q8_0) block = 32;
+  else if (act == tensor::Type::Q8_1) kind = sums ? 3 : 0, block = 32;
   else if (act == tensor::Type::Q8_K) kind = 1, block = 256;
   else if (act == tensor::Type::BF16) kind = 2;
   else fail(Errc::unsupported, "gpu round_activations: no rounding for " + std::string(tensor::type_name(act)));
@@ -242,8 +244,11 @@ void Kernels::round_activations(Sequence& seq, const Buffer& x, const Buffer& y,
   if (n % block != 0) fail(Errc::invalid_argument, shape + ": n is not a multiple of " + str(block));
   need_bytes(x, n * 4, "x", shape);
   need_bytes(y, n * 4, "y", shape);
+  if (sums) need_bytes(*sums, n / block * 4, "sums", shape);
   const Push push{u32(n / block), kind};
-  seq.dispatch(pipeline("round_act", 2, sizeof(push)), {&x, &y}, &push, sizeof(push), element_groups(n / block));
+  // Without sums the binding still needs a buffer: y stands in, unwritten.
+  seq.dispatch(pipeline("round_act", 3, sizeof(push)), {&x, &y, sums ? sums : &y}, &push, sizeof(push),
+               element_groups(n / block));
 }
 
 }  // namespace hearth::gpu

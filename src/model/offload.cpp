@@ -14,6 +14,7 @@
 #include "gpu/discovery.h"
 #include "gpu/sequence.h"
 #include "model/rope.h"
+#include "tensor/fp16.h"
 #include "tensor/kernels.h"
 
 namespace hearth::model {
@@ -27,6 +28,9 @@ struct GpuOffload::DeviceWeight {
   std::unique_ptr<Buffer> buf;
   Type type = Type::F32;
   Type act = Type::F32;  // how the CPU rounds this weight's activations (its dot operand)
+  // Q4_1/Q5_1: each 32-element block's minimum (rows x cols/32 floats), which the CPU's dot
+  // multiplies by the activations' F16-rounded block sum (round_activations' `sums`).
+  std::unique_ptr<Buffer> mins;
   int64_t rows = 0, cols = 0;
   explicit operator bool() const { return buf != nullptr; }
 };
@@ -38,7 +42,7 @@ struct GpuOffload::Layer {
 
 // Buffers of one forward pass, grown to the largest batch seen.
 struct GpuOffload::Scratch {
-  std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits, xq;
+  std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits, xq, sums, min_part;
   std::vector<std::unique_ptr<Buffer>> rope;  // one table per distinct RoPE setting
 };
 
@@ -92,6 +96,20 @@ GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w) {
       to_float(static_cast<const uint8_t*>(w.data) + r * src_row, row.data(), w.cols);
       d.buf->upload(row.data(), row.size() * sizeof(float), static_cast<size_t>(r * w.cols) * sizeof(float));
     }
+  }
+  if (d.act == Type::Q8_1) {
+    // Both Q4_1 and Q5_1 blocks start {f16 d; f16 m; ...}.
+    const size_t block = tensor::row_size(w.type, 32);
+    const int64_t nb = w.cols / 32;
+    std::vector<float> m(static_cast<size_t>(w.rows * nb));
+    const auto* src = static_cast<const uint8_t*>(w.data);
+    for (int64_t i = 0; i < w.rows * nb; ++i) {
+      uint16_t h;
+      std::memcpy(&h, src + static_cast<size_t>(i) * block + 2, 2);
+      m[i] = tensor::fp16_to_fp32(h);
+    }
+    d.mins = std::make_unique<Buffer>(ctx, m.size() * sizeof(float));
+    d.mins->upload(m.data(), m.size() * sizeof(float));
   }
   return d;
 }
@@ -246,6 +264,10 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers (" + mib(need) + ") to " + dev.name +
                                  " failed: " + e.what() + "; lower -ngl or use -ngl auto");
   }
+  for (const Layer& L : g->layers_)
+    for (const DeviceWeight* d : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.gate, &L.up, &L.gate_up, &L.down})
+      if (d->mins) g->max_min_rows_ = std::max(g->max_min_rows_, d->rows);
+  if (g->output_ && g->output_->mins) g->max_min_rows_ = std::max(g->max_min_rows_, g->output_->rows);
   g->report_.device = dev.name;
   g->report_.device_index = dev.index;
   g->report_.layers = n;
@@ -303,6 +325,10 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   // Every matmul's rounded input fits (sized before recording: a buffer replaced mid-sequence
   // would free one a recorded command still names).
   ensure(ctx, s.xq, f4(n * std::max({E, AO, F})));
+  if (max_min_rows_ > 0) {
+    ensure(ctx, s.sums, f4(n * std::max({E, AO, F}) / 32));
+    ensure(ctx, s.min_part, f4(n * max_min_rows_));
+  }
   s.x->upload(x.data(), f4(n * E));
 
   // RoPE tables, one per distinct setting among the device's layers (gemma3's local and global
@@ -341,10 +367,15 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows) {
     const Buffer* x_in = &in;
     if (wt.act == Type::Q8_0 || wt.act == Type::Q8_1 || wt.act == Type::Q8_K || wt.act == Type::BF16) {
-      K.round_activations(seq, in, *s.xq, rows * wt.cols, wt.act);
+      K.round_activations(seq, in, *s.xq, rows * wt.cols, wt.act, wt.mins ? s.sums.get() : nullptr);
       x_in = s.xq.get();
     }
     K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, *x_in, out, rows);
+    if (wt.mins) {
+      // + minimum x (F16 block sum - float block sum): the CPU's Q8_1 rounding of the sums.
+      K.matmul(seq, *wt.mins, Type::F32, wt.rows, wt.cols / 32, *s.sums, *s.min_part, rows);
+      K.add(seq, out, *s.min_part, rows * wt.rows);
+    }
   };
   for (int64_t il = 0; il < report_.layers; ++il) {
     const Layer& L = layers_[il];

@@ -92,6 +92,7 @@ class GpuOffload {
   std::unique_ptr<gpu::Kernels> kernels_;
   std::vector<Layer> layers_;
   std::unique_ptr<DeviceWeight> output_norm_, output_;
+  int64_t max_min_rows_ = 0;  // most rows of a weight with block minimums (Q4_1/Q5_1), 0: none
   mutable std::mutex mutex_;  // one forward pass at a time uses the device
   std::unique_ptr<Scratch> scratch_;
 };

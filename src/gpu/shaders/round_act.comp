@@ -3,6 +3,9 @@
 //   kind 0: Q8_0/Q8_1 blocks of 32 (code = round-half-even(x * 127/amax), scale amax/127 as F16)
 //   kind 1: Q8_K blocks of 256 (the largest-magnitude value maps to -127, scale 1/iscale in float)
 //   kind 2: BF16 (round to nearest even), one element per "block"
+//   kind 3: Q8_1, as kind 0, and s[block] = the error of the block's sum: Q8_1 stores the sum
+//           as F16(d * sum(codes)) with d unrounded, which Q4_1/Q5_1 dots multiply by the
+//           weights' minimum; the GPU adds minimum * s to its float dot (offload.cpp).
 // One invocation per block; the blocks are short and activations small next to weights.
 #version 450
 #extension GL_GOOGLE_include_directive : require
@@ -12,6 +15,7 @@
 layout(local_size_x = WG) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+layout(std430, binding = 2) writeonly buffer S { float s[]; };
 layout(push_constant) uniform Params {
   uint blocks;
   uint kind;
@@ -26,7 +30,7 @@ void main() {
     y[b] = uintBitsToFloat(bits & 0xffff0000u);
     return;
   }
-  const uint len = p.kind == 0u ? 32u : 256u;
+  const uint len = p.kind == 1u ? 256u : 32u;
   const uint first = b * len;
   float amax = 0.0, vmax = 0.0;
   for (uint j = 0; j < len; ++j) {
@@ -36,10 +40,19 @@ void main() {
       vmax = v;
     }
   }
-  if (p.kind == 0u) {
+  if (p.kind != 1u) {
     precise float id = amax != 0.0 ? 127.0 / amax : 0.0;
-    const float d = f16_round(amax / 127.0);
-    for (uint j = 0; j < len; ++j) y[first + j] = roundEven(x[first + j] * id) * d;
+    precise float d_exact = amax / 127.0;
+    const float d = f16_round(d_exact);
+    float sum = 0.0, dequant_sum = 0.0;
+    for (uint j = 0; j < len; ++j) {
+      const float q = roundEven(x[first + j] * id);
+      y[first + j] = q * d;
+      sum += q;
+      dequant_sum += q * d;
+    }
+    precise float stored = f16_round(d_exact * sum);
+    if (p.kind == 3u) s[b] = stored - dequant_sum;
   } else {
     if (amax == 0.0) {
       for (uint j = 0; j < len; ++j) y[first + j] = 0.0;
