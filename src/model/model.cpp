@@ -175,7 +175,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     }
     b.pos = pos_of;
     b.seq = seq_of;
-    gpu_->run(b, x, gpu_output ? &gpu_logits : nullptr);
+    gpu_->run(b, x, gpu_output ? &gpu_logits : nullptr, *kernels_, pool);
   }
   for (int64_t il = gpu_ ? gpu_->n_layers() : 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];

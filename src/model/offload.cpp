@@ -13,6 +13,7 @@
 #include "gpu/kernels.h"
 #include "gpu/discovery.h"
 #include "gpu/sequence.h"
+#include "model/moe.h"
 #include "model/rope.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
@@ -36,6 +37,7 @@ struct GpuOffload::DeviceWeight {
 };
 
 struct GpuOffload::Layer {
+  bool moe = false;  // experts (on the CPU) instead of ffn gate/up/down
   DeviceWeight attn_norm, wq, wk, wv, wqkv, bq, bk, bv, q_norm, k_norm, wo, bo, post_attn_norm;
   DeviceWeight ffn_norm, gate, up, gate_up, down, post_ffn_norm, sinks;
 };
@@ -194,26 +196,19 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->ctx_ = std::make_unique<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
   const gpu::DeviceInfo& dev = g->ctx_->info();
 
-  // How many layers: a mixture-of-experts layer stops the count (its experts run on the CPU).
-  int64_t supported = 0;
-  while (supported < hp.n_layer && !w.layers[supported].gate_inp) ++supported;
   int64_t n = request.layers;
   if (n == kGpuLayersAuto) {
     // Weights may take 80% of the device's memory; the rest is left for KV caches and scratch.
     const uint64_t budget = dev.device_local_bytes / 10 * 8;
     uint64_t used = 0;
     n = 0;
-    while (n < supported && used + layer_bytes(w.layers[n]) <= budget) used += layer_bytes(w.layers[n++]);
+    while (n < hp.n_layer && used + layer_bytes(w.layers[n]) <= budget) used += layer_bytes(w.layers[n++]);
     log::info("-ngl auto: " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers fit in 80% of " +
               dev.name + "'s " + mib(dev.device_local_bytes));
     if (n == 0) return nullptr;
   } else if (n == kGpuLayersAll || n > hp.n_layer) {
     n = hp.n_layer;
   }
-  if (n > supported)
-    fail(Errc::unsupported, "layer " + std::to_string(supported) + " of this " + arch.name +
-                                " model is a mixture of experts, which the GPU does not run yet: use -ngl " +
-                                std::to_string(supported) + " or fewer");
   const bool output = n == hp.n_layer;
 
   uint64_t need = 0;
@@ -224,6 +219,7 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
                                  dev.name + " has " + mib(dev.device_local_bytes) +
                                  ": lower -ngl or use -ngl auto");
   g->hp_ = hp;
+  g->cpu_weights_ = &w;
   g->arch_ = &arch;
   g->cfg_ = layer_cfg;
   g->kernels_ = std::make_unique<gpu::Kernels>(*g->ctx_, gpu::KernelOptions{.subgroups = request.subgroups});
@@ -233,6 +229,7 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     for (int64_t il = 0; il < n; ++il) {
       const LayerWeights& L = w.layers[il];
       Layer d;
+      d.moe = static_cast<bool>(L.gate_inp);
       d.attn_norm = upload(ctx, L.attn_norm);
       d.wq = upload(ctx, L.wq);
       d.wk = upload(ctx, L.wk);
@@ -302,7 +299,8 @@ void GpuOffload::attach_caches(const OffloadBatch& b) const {
   }
 }
 
-void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<float>* logits) const {
+void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<float>* logits,
+                     const tensor::Kernels& cpu, ThreadPool* pool) const {
   std::lock_guard lock(mutex_);
   attach_caches(b);
   gpu::Context& ctx = *ctx_;
@@ -359,6 +357,7 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   }
 
   gpu::Sequence seq(ctx);
+  std::vector<float> moe_in, moe_out;
   const auto norm = [&](const Buffer& in, const DeviceWeight& wt, const Buffer& out, int64_t dim, int64_t rows) {
     K.rms_norm(seq, in, wt.buf.get(), out, dim, rows, hp.rms_eps);
   };
@@ -434,7 +433,19 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
     K.add(seq, *s.x, *s.h, n * E);
 
     norm(*s.x, L.ffn_norm, *s.h, E, n);
-    if (L.gate_up) {
+    if (L.moe) {
+      // The experts run on the CPU: what is recorded so far runs, the normed rows come back,
+      // the CPU's mixture of experts (in chunks, as the CPU path) goes up as h.
+      seq.run();
+      moe_in.resize(static_cast<size_t>(n * E));
+      moe_out.resize(moe_in.size());
+      s.h->download(moe_in.data(), f4(n * E));
+      constexpr int64_t kChunk = 256;
+      for (int64_t t0 = 0; t0 < n; t0 += kChunk)
+        moe_ffn(cpu, cpu_weights_->layers[il], hp, *arch_, &moe_in[t0 * E], std::min(kChunk, n - t0), &moe_out[t0 * E],
+                pool);
+      s.h->upload(moe_out.data(), f4(n * E));
+    } else if (L.gate_up) {
       mm(L.gate_up, *s.h, *s.fused, n);
       K.copy_cols(seq, *s.fused, 2 * F, 0, *s.gate, F, n, F);
       K.copy_cols(seq, *s.fused, 2 * F, F, *s.up, F, n, F);
@@ -442,8 +453,10 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
       mm(L.gate, *s.h, *s.gate, n);
       mm(L.up, *s.h, *s.up, n);
     }
-    K.glu(seq, glu_of(arch_->ffn_act), *s.gate, *s.up, n * F);
-    mm(L.down, *s.gate, *s.h, n);
+    if (!L.moe) {
+      K.glu(seq, glu_of(arch_->ffn_act), *s.gate, *s.up, n * F);
+      mm(L.down, *s.gate, *s.h, n);
+    }
     if (L.post_ffn_norm) norm(*s.h, L.post_ffn_norm, *s.h, E, n);
     K.add(seq, *s.x, *s.h, n * E);
   }

@@ -16,6 +16,11 @@
 #include "model/kv_cache.h"
 #include "model/layer_config.h"
 #include "model/weights.h"
+#include "tensor/dispatch.h"
+
+namespace hearth {
+class ThreadPool;
+}
 
 namespace hearth::gpu {
 class Context;
@@ -74,7 +79,10 @@ class GpuOffload {
 
   // Runs the device's layers over x (rows of n_embd floats, updated in place). With the output
   // head on the device and `logits` given, x is not read back; logits get out_rows' logits.
-  void run(const OffloadBatch& batch, std::vector<float>& x, std::vector<float>* logits) const;
+  // A mixture-of-experts layer's experts run on the CPU (`cpu`, `pool`) between two
+  // submissions: its attention and KV cache stay on the device.
+  void run(const OffloadBatch& batch, std::vector<float>& x, std::vector<float>* logits, const tensor::Kernels& cpu,
+           ThreadPool* pool) const;
 
   struct DeviceWeight;
   struct Layer;
@@ -85,6 +93,7 @@ class GpuOffload {
   void attach_caches(const OffloadBatch& batch) const;
 
   HParams hp_;
+  const Weights* cpu_weights_ = nullptr;  // the model's (experts of offloaded layers run from them)
   const ArchDef* arch_ = nullptr;
   std::vector<LayerConfig> cfg_;
   OffloadReport report_;

@@ -71,7 +71,8 @@ using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 // into a buffer appended to `owned`, and drops the file pages it came from (when `map` is the
 // file's mapping), so memory stays near the file's size. An untied token_embd keeps its rows
 // (lookups read a few of them); a tied one shares the output's interleaved copy.
-// Layers below `first_layer` (and the output when !output) are left alone: a GPU runs them.
+// Layers below `first_layer` (and the output when !output) are left alone, but for their
+// experts: a GPU runs them, the experts excepted.
 void interleave_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
                         std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true);
 

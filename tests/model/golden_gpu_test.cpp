@@ -1,4 +1,4 @@
-// The golden tests on the GPU path (docs/gpu.md): every dense architecture and weight type with
+// The golden tests on the GPU path (docs/gpu.md): every architecture and weight type with
 // all of its layers and the output head on a Vulkan device, and with the first half of its
 // layers there and the rest on the CPU, held to the CPU's tolerances (shared/golden/README.md).
 // Without a Vulkan device they skip, except under CI (CI=true installs lavapipe), where that is a
@@ -45,13 +45,15 @@ std::vector<GpuCase> cases() {
                          "tiny-llama-IQ4_XS", "tiny-llama-IQ3_S",  "tiny-qwen2-F32",       "tiny-qwen2-Q8_0",
                          "tiny-qwen2-Q4_K_M", "tiny-qwen2-bpe-Q8_0", "tiny-phi3-F32",      "tiny-phi3-Q8_0",
                          "tiny-phi3-Q4_K_M",  "tiny-gemma2-F32",   "tiny-gemma2-Q8_0",     "tiny-gemma2-Q4_K_M",
-                         "tiny-gemma3-F32"};
+                         "tiny-gemma3-F32",   "tiny-llamamoe-F32", "tiny-llamamoe-Q8_0",   "tiny-llamamoe-Q4_K_M",
+                         "tiny-qwen3moe-F32", "tiny-gptoss-F32"};
   std::vector<GpuCase> c;
   for (const char* n : names) c.push_back({n, std::string(n) + ".json", false});
   c.push_back({"tiny-qwen3-F32", "kv_f16/tiny-qwen3-F32.json", false});
   // Split between GPU and CPU: one per architecture and the main weight types.
   for (const char* n : {"stories260K", "tiny-llama-Q4_K_M", "tiny-llama-Q8_0", "tiny-qwen2-Q8_0", "tiny-phi3-F32",
-                        "tiny-gemma2-Q8_0", "tiny-gemma3-F32"})
+                        "tiny-gemma2-Q8_0", "tiny-gemma3-F32",
+                        "tiny-qwen3moe-F32", "tiny-gptoss-F32"})
     c.push_back({n, std::string(n) + ".json", true});
   return c;
 }
@@ -106,28 +108,6 @@ std::string case_name(const ::testing::TestParamInfo<GpuCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GoldenGpu, ::testing::ValuesIn(cases()), case_name);
-
-// A mixture-of-experts layer is not run on the GPU yet: asking for it is a clear error, and
-// `auto` stops before it (all on the CPU for these files, whose every layer has experts).
-TEST(GpuOffload, MixtureOfExpertsLayersAreRefusedWithTheCountThatWorks) {
-  HEARTH_REQUIRE_SHARED();
-  require_vulkan();
-  if (HasFatalFailure() || IsSkipped()) return;
-  const std::string path = shared_path("models/tiny-qwen3moe-F32.gguf").string();
-  model::LoadOptions lo;
-  lo.gpu_loader = loader();
-  lo.gpu_layers = model::kGpuLayersAll;
-  try {
-    model::Model::load(path, lo);
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Errc::unsupported);
-    EXPECT_NE(std::string(e.what()).find("mixture of experts"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("-ngl 0"), std::string::npos) << e.what();
-  }
-  lo.gpu_layers = model::kGpuLayersAuto;
-  EXPECT_EQ(model::Model::load(path, lo)->offload(), nullptr);
-}
 
 // Without a Vulkan loader the model runs on the CPU (one log line says so) instead of failing.
 TEST(GpuOffload, NoLoaderRunsOnTheCpu) {
