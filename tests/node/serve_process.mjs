@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // Returns { base, srv, stop }; `args` follow `serve`. HEARTH_HOME is a fresh temporary folder.
+// HEARTH_TEST_SERVE_ARGS (space-separated) is appended: tests/e2e/serve_gpu.sh reruns the
+// server suites with `-ngl all` that way.
 export async function startServe(bin, args, homePrefix = 'hearth-node-') {
+  const extra = (process.env.HEARTH_TEST_SERVE_ARGS || '').split(' ').filter((a) => a !== '');
+  args = [...args, ...extra];
   const home = mkdtempSync(join(tmpdir(), homePrefix));
   const srv = spawn(bin, ['serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HEARTH_HOME: home } });
   let log = '';
