@@ -13,6 +13,7 @@
 #include "cli/env_options.h"
 #include "cli/file_input.h"
 #include "cli/generation_flags.h"
+#include "cli/parse_size.h"
 #include "cli/progress_bar.h"
 #include "core/log.h"
 #include "hub/catalog.h"
@@ -22,27 +23,6 @@
 
 namespace hearth::cli {
 namespace {
-
-// "8G", "512M", "1.5GB", "4096": bytes (binary units).
-uint64_t parse_size(const std::string& text, const char* flag) {
-  size_t used = 0;
-  double n = 0;
-  try {
-    n = std::stod(text, &used);
-  } catch (const std::exception&) {
-    fail(Errc::invalid_argument, std::string(flag) + ": '" + text + "' is not a size (e.g. 8G, 512M)");
-  }
-  std::string unit = text.substr(used);
-  if (!unit.empty() && (unit.back() == 'B' || unit.back() == 'b')) unit.pop_back();
-  double mult = 1;
-  if (unit == "K" || unit == "k") mult = 1024.0;
-  else if (unit == "M" || unit == "m") mult = 1024.0 * 1024;
-  else if (unit == "G" || unit == "g") mult = 1024.0 * 1024 * 1024;
-  else if (unit == "T" || unit == "t") mult = 1024.0 * 1024 * 1024 * 1024;
-  else if (!unit.empty()) fail(Errc::invalid_argument, std::string(flag) + ": unknown unit in '" + text + "'");
-  if (n <= 0) fail(Errc::invalid_argument, std::string(flag) + ": must be positive");
-  return static_cast<uint64_t>(n * mult);
-}
 
 // With no -m, the catalog's default model, downloaded on first use.
 std::string default_model_path() {

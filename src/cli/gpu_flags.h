@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/parse_size.h"
 #include "model/model.h"
 
 namespace hearth::cli {
@@ -12,6 +13,7 @@ namespace hearth::cli {
 struct GpuFlags {
   std::string layers;  // empty: not given (CPU only)
   int device = -1;
+  std::string memory;  // --gpu-memory: device memory hearth may use (empty: all of it)
 };
 
 inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
@@ -20,12 +22,16 @@ inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
                  "fit); with every layer the output head goes too. Default 0: CPU only");
   app.add_option("--device", f.device, "The GPU to offload to: an index from `hearth devices` (default: the preferred one)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--gpu-memory", f.memory,
+                 "Device memory the offloaded weights may use, e.g. 6G (default: the device's); -ngl auto fits "
+                 "layers into 80% of it");
 }
 
 // Copies the flags into `load` (Error(invalid_argument) for a bad -ngl value).
 inline void apply_gpu_flags(const GpuFlags& f, model::LoadOptions& load) {
   if (!f.layers.empty()) load.gpu_layers = model::parse_gpu_layers(f.layers, "--gpu-layers");
   load.gpu_device = f.device;
+  if (!f.memory.empty()) load.gpu_memory = parse_size(f.memory, "--gpu-memory");
   // Naming a device without a layer count means "use it": every layer, as -ngl all.
   if (f.device >= 0 && f.layers.empty()) load.gpu_layers = model::kGpuLayersAll;
 }

@@ -76,6 +76,7 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   OffloadRequest gpu;
   gpu.layers = opts.gpu_layers;
   gpu.device = opts.gpu_device;
+  gpu.memory = opts.gpu_memory;
   gpu.loader = opts.gpu_loader;
   gpu.subgroups = opts.gpu_subgroups;
   m->gpu_ = GpuOffload::create(m->w_, m->hp_, *arch, m->layer_cfg_, gpu);

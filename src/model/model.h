@@ -32,6 +32,7 @@ struct LoadOptions {
   // the preferred one) through which loader.
   int64_t gpu_layers = 0;
   int gpu_device = -1;
+  uint64_t gpu_memory = 0;  // device memory the offload may use (0: all the device has)
   gpu::LoaderOptions gpu_loader;
   bool gpu_subgroups = true;  // false: the plain shader builds (tests)
 };

@@ -195,16 +195,22 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   std::unique_ptr<GpuOffload> g(new GpuOffload());
   g->ctx_ = std::make_unique<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
   const gpu::DeviceInfo& dev = g->ctx_->info();
+  // What the plan may use: the device's memory, or less when the user says so (--gpu-memory).
+  const uint64_t memory = request.memory > 0 && (dev.device_local_bytes == 0 || request.memory < dev.device_local_bytes)
+                              ? request.memory
+                              : dev.device_local_bytes;
+  const std::string memory_name = memory == request.memory ? "the " + mib(memory) + " of --gpu-memory"
+                                                           : dev.name + "'s " + mib(memory);
 
   int64_t n = request.layers;
   if (n == kGpuLayersAuto) {
     // Weights may take 80% of the device's memory; the rest is left for KV caches and scratch.
-    const uint64_t budget = dev.device_local_bytes / 10 * 8;
+    const uint64_t budget = memory / 10 * 8;
     uint64_t used = 0;
     n = 0;
     while (n < hp.n_layer && used + layer_bytes(w.layers[n]) <= budget) used += layer_bytes(w.layers[n++]);
     log::info("-ngl auto: " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers fit in 80% of " +
-              dev.name + "'s " + mib(dev.device_local_bytes));
+              memory_name);
     if (n == 0) return nullptr;
   } else if (n == kGpuLayersAll || n > hp.n_layer) {
     n = hp.n_layer;
@@ -214,10 +220,9 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   uint64_t need = 0;
   for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il]);
   if (output) need += device_bytes(w.output) + device_bytes(w.output_norm);
-  if (dev.device_local_bytes > 0 && need > dev.device_local_bytes)
-    fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers needs " + mib(need) + " of device memory; " +
-                                 dev.name + " has " + mib(dev.device_local_bytes) +
-                                 ": lower -ngl or use -ngl auto");
+  if (memory > 0 && need > memory)
+    fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers needs " + mib(need) +
+                                 " of device memory, more than " + memory_name + ": lower -ngl or use -ngl auto");
   g->hp_ = hp;
   g->cpu_weights_ = &w;
   g->arch_ = &arch;

@@ -41,6 +41,7 @@ struct OffloadRequest {
   int device = -1;  // `hearth devices` index; -1: the preferred device
   gpu::LoaderOptions loader;
   bool subgroups = true;  // KernelOptions::subgroups (tests run both builds)
+  uint64_t memory = 0;    // bytes of device memory to plan with (0: the device's own)
 };
 
 struct OffloadReport {

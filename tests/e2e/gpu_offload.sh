@@ -38,6 +38,9 @@ done
 # A layer count beyond the model is every layer; a device index that does not exist is an error.
 rc=0; "$bin" run -m "$model" -p x -n 1 --device 99 >"$tmp/dev.txt" 2>&1 || rc=$?
 [ "$rc" = 2 ] && grep -q "device 99 does not exist" "$tmp/dev.txt" || { cat "$tmp/dev.txt"; fail "--device 99 (exit $rc)"; }
+# More than --gpu-memory allows is an error naming the sizes.
+rc=0; "$bin" run -m "$model" -p x -n 1 -ngl all --gpu-memory 4K >"$tmp/mem.txt" 2>&1 || rc=$?
+[ "$rc" = 1 ] && grep -q "MiB of device memory, more than the 0.0 MiB of --gpu-memory" "$tmp/mem.txt" || { cat "$tmp/mem.txt"; fail "--gpu-memory 4K (exit $rc)"; }
 # bench --backend vulkan reports the device and the upload time.
 "$bin" bench -m "$model" --backend vulkan -p 16 -n 4 -r 1 -o json >"$tmp/bench.json" 2>/dev/null || fail "bench --backend vulkan"
 python3 - "$tmp/bench.json" <<'PY' || fail "bench JSON"

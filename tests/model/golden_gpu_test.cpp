@@ -109,6 +109,43 @@ std::string case_name(const ::testing::TestParamInfo<GpuCase>& info) {
 
 INSTANTIATE_TEST_SUITE_P(Models, GoldenGpu, ::testing::ValuesIn(cases()), case_name);
 
+// --gpu-memory: `auto` fits layers into 80% of the limit, and more than the limit is a clear
+// error with the sizes.
+TEST(GpuOffload, MemoryLimitSizesAutoAndRefusesWhatDoesNotFit) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const std::string path = shared_path("models/tiny-llama-F32.gguf").string();
+  model::LoadOptions lo;
+  lo.gpu_loader = loader();
+  lo.gpu_layers = model::kGpuLayersAuto;
+  lo.gpu_memory = uint64_t(1) << 30;
+  auto all = model::Model::load(path, lo);
+  ASSERT_NE(all->offload(), nullptr);
+  const int64_t n_layer = all->hparams().n_layer;
+  EXPECT_EQ(all->offload()->layers, n_layer);
+  EXPECT_TRUE(all->offload()->output);
+  // Room for about half of the layers' weights (80% of the limit is what auto may use).
+  const uint64_t per_layer = all->offload()->weight_bytes / static_cast<uint64_t>(n_layer + 1);
+  lo.gpu_memory = per_layer * 5 / 2 * 10 / 8;
+  auto some = model::Model::load(path, lo);
+  ASSERT_NE(some->offload(), nullptr);
+  EXPECT_GE(some->offload()->layers, 1);
+  EXPECT_LT(some->offload()->layers, n_layer);
+  EXPECT_FALSE(some->offload()->output);
+  lo.gpu_layers = model::kGpuLayersAll;
+  try {
+    model::Model::load(path, lo);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::out_of_range);
+    const std::string m = e.what();
+    EXPECT_NE(m.find("MiB"), std::string::npos) << m;
+    EXPECT_NE(m.find("--gpu-memory"), std::string::npos) << m;
+    EXPECT_NE(m.find("-ngl auto"), std::string::npos) << m;
+  }
+}
+
 // Without a Vulkan loader the model runs on the CPU (one log line says so) instead of failing.
 TEST(GpuOffload, NoLoaderRunsOnTheCpu) {
   HEARTH_REQUIRE_SHARED();
