@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "core/error.h"
 #include "tensor/dispatch.h"
@@ -82,8 +83,22 @@ void KvCache::attach_device(std::unique_ptr<KvCacheDevice> device) {
 
 void KvCache::sync_to_host(int64_t n) const {
   if (!device_ || n <= 0) return;
-  for (int64_t l = 0; l < std::min(device_->n_layers(), n_layer_); ++l)
-    device_->download(l, n, k_.get() + l * n_ctx_ * k_row_, v_.get() + l * n_ctx_ * v_row_);
+  // Rows store_rows wrote that the device has not taken yet (a restored snapshot before the next
+  // forward pass) are newer than the device's: they survive the download.
+  const int64_t first = std::min(written_first_, n), end = std::min(written_end_, n);
+  for (int64_t l = 0; l < std::min(device_->n_layers(), n_layer_); ++l) {
+    uint8_t* k = k_.get() + l * n_ctx_ * k_row_;
+    uint8_t* v = v_.get() + l * n_ctx_ * v_row_;
+    if (first >= end) {
+      device_->download(l, n, k, v);
+      continue;
+    }
+    const std::vector<uint8_t> keep_k(k + first * k_row_, k + end * k_row_);
+    const std::vector<uint8_t> keep_v(v + first * v_row_, v + end * v_row_);
+    device_->download(l, n, k, v);
+    std::memcpy(k + first * k_row_, keep_k.data(), keep_k.size());
+    std::memcpy(v + first * v_row_, keep_v.data(), keep_v.size());
+  }
 }
 
 void KvCache::store(int64_t layer, int64_t pos, const float* k, const float* v) {

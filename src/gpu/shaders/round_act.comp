@@ -26,7 +26,10 @@ void main() {
   if (b >= p.blocks) return;
   if (p.kind == 2u) {
     uint bits = floatBitsToUint(x[b]);
-    if ((bits & 0x7fffffffu) <= 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);  // NaN stays as is
+    // NaN gets the quiet bit, as fp32_to_bf16: truncating one whose payload is all in the low 16
+    // bits would leave infinity.
+    if ((bits & 0x7fffffffu) <= 0x7f800000u) bits += 0x7fffu + ((bits >> 16) & 1u);
+    else bits |= 0x00400000u;
     y[b] = uintBitsToFloat(bits & 0xffff0000u);
     return;
   }
@@ -42,6 +45,9 @@ void main() {
   }
   if (p.kind != 1u) {
     precise float id = amax != 0.0 ? 127.0 / amax : 0.0;
+    // amax below 127 / FLT_MAX: id overflows, and the CPU's nearest_int makes every code 0
+    // (roundEven(x * inf) * 0 would be NaN).
+    if (isinf(id)) id = 0.0;
     precise float d_exact = amax / 127.0;
     const float d = f16_round(d_exact);
     float sum = 0.0, dequant_sum = 0.0;
@@ -54,11 +60,12 @@ void main() {
     precise float stored = f16_round(d_exact * sum);
     if (p.kind == 3u) s[b] = stored - dequant_sum;
   } else {
-    if (amax == 0.0) {
+    precise float iscale = amax != 0.0 ? -127.0 / vmax : 0.0;
+    // All zeros, or amax so small that iscale overflows: the CPU's codes are all 0 then.
+    if (amax == 0.0 || isinf(iscale)) {
       for (uint j = 0; j < len; ++j) y[first + j] = 0.0;
       return;
     }
-    precise float iscale = -127.0 / vmax;
     const float d = 1.0 / iscale;
     for (uint j = 0; j < len; ++j) y[first + j] = min(127.0, roundEven(iscale * x[first + j])) * d;
   }
