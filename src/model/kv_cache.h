@@ -23,7 +23,7 @@ namespace hearth::model {
 class KvCacheDevice {
  public:
   virtual ~KvCacheDevice() = default;
-  virtual const void* owner() const = 0;  // the offload that made it
+  virtual uint64_t owner() const = 0;  // the offload that made it (an id never reused)
   virtual int64_t n_layers() const = 0;   // layers [0, n_layers) live on the device
   // Copies positions [0, n) of `layer` from the device into k and v (n rows each, contiguous).
   virtual void download(int64_t layer, int64_t n, uint8_t* k, uint8_t* v) const = 0;

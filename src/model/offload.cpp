@@ -1,6 +1,7 @@
 #include "model/offload.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -92,11 +93,17 @@ GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w) {
   } else {
     const tensor::to_float_fn to_float = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(w.type)].to_float;
     if (!to_float) fail(Errc::unsupported, w.name + ": no conversion of " + std::string(tensor::type_name(w.type)) + " to F32");
+    // Converted in slices of about 64 MiB: one upload each (a staged upload is a submission),
+    // without a host copy of the whole F32 matrix.
     const size_t src_row = tensor::row_size(w.type, w.cols);
-    std::vector<float> row(static_cast<size_t>(w.cols));
-    for (int64_t r = 0; r < w.rows; ++r) {
-      to_float(static_cast<const uint8_t*>(w.data) + r * src_row, row.data(), w.cols);
-      d.buf->upload(row.data(), row.size() * sizeof(float), static_cast<size_t>(r * w.cols) * sizeof(float));
+    const int64_t step = std::max<int64_t>(1, (int64_t(16) << 20) / w.cols);
+    std::vector<float> slice;
+    for (int64_t r0 = 0; r0 < w.rows; r0 += step) {
+      const int64_t nr = std::min(step, w.rows - r0);
+      slice.resize(static_cast<size_t>(nr * w.cols));
+      for (int64_t r = 0; r < nr; ++r)
+        to_float(static_cast<const uint8_t*>(w.data) + (r0 + r) * src_row, &slice[r * w.cols], w.cols);
+      d.buf->upload(slice.data(), slice.size() * sizeof(float), static_cast<size_t>(r0 * w.cols) * sizeof(float));
     }
   }
   if (d.act == Type::Q8_1) {
@@ -128,26 +135,32 @@ void ensure(gpu::Context& ctx, std::unique_ptr<Buffer>& b, uint64_t bytes) {
 // The device half of one cache: a key and a value buffer per offloaded layer.
 class DeviceKv final : public KvCacheDevice {
  public:
-  DeviceKv(gpu::Context& ctx, const void* owner, int64_t layers, const KvCache& c) : owner_(owner) {
+  DeviceKv(std::shared_ptr<gpu::Context> ctx, uint64_t owner, int64_t layers, const KvCache& c)
+      : ctx_(std::move(ctx)), owner_(owner) {
     for (int64_t l = 0; l < layers; ++l) {
-      k.emplace_back(ctx, c.k_row_bytes() * static_cast<size_t>(c.n_ctx()));
-      v.emplace_back(ctx, c.v_row_bytes() * static_cast<size_t>(c.n_ctx()));
+      k.emplace_back(*ctx_, c.k_row_bytes() * static_cast<size_t>(c.n_ctx()));
+      v.emplace_back(*ctx_, c.v_row_bytes() * static_cast<size_t>(c.n_ctx()));
     }
     k_row = c.k_row_bytes();
     v_row = c.v_row_bytes();
   }
-  const void* owner() const override { return owner_; }
+  uint64_t owner() const override { return owner_; }
   int64_t n_layers() const override { return static_cast<int64_t>(k.size()); }
   void download(int64_t layer, int64_t n, uint8_t* kd, uint8_t* vd) const override {
     k[layer].download(kd, static_cast<size_t>(n) * k_row);
     v[layer].download(vd, static_cast<size_t>(n) * v_row);
   }
 
+  // The context outlives the buffers (members are destroyed in reverse order).
+ private:
+  std::shared_ptr<gpu::Context> ctx_;
+
+ public:
   std::vector<Buffer> k, v;
   size_t k_row = 0, v_row = 0;
 
  private:
-  const void* owner_;
+  uint64_t owner_;
 };
 
 bool same_rope(const RopeParams& a, const RopeParams& b) {
@@ -193,7 +206,10 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   }
   const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<GpuOffload> g(new GpuOffload());
-  g->ctx_ = std::make_unique<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
+  // A later model may sit at a freed one's address; its caches' device halves must not match.
+  static std::atomic<uint64_t> next_id{1};
+  g->id_ = next_id++;
+  g->ctx_ = std::make_shared<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
   const gpu::DeviceInfo& dev = g->ctx_->info();
   // What the plan may use: the device's memory, or less when the user says so (--gpu-memory).
   const uint64_t memory = request.memory > 0 && (dev.device_local_bytes == 0 || request.memory < dev.device_local_bytes)
@@ -284,12 +300,12 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
 
 void GpuOffload::attach_caches(const OffloadBatch& b) const {
   for (KvCache* c : b.caches) {
-    if (c->device() && c->device()->owner() == this) continue;
+    if (c->device() && c->device()->owner() == id_) continue;
     for (const Type t : {c->types().k, c->types().v})
       if (t != Type::F32 && t != Type::F16)
         fail(Errc::unsupported, "a KV cache of type " + std::string(tensor::type_name(t)) +
                                     " stays on the CPU: with GPU layers use --cache-type-k/-v f32 or f16");
-    c->attach_device(std::make_unique<DeviceKv>(*ctx_, this, report_.layers, *c));
+    c->attach_device(std::make_unique<DeviceKv>(ctx_, id_, report_.layers, *c));
   }
   // Rows a snapshot restored on the host go up before the layers read them.
   for (KvCache* c : b.caches) {

@@ -94,11 +94,13 @@ class GpuOffload {
   void attach_caches(const OffloadBatch& batch) const;
 
   HParams hp_;
+  uint64_t id_ = 0;  // names this offload in its caches' device halves
   const Weights* cpu_weights_ = nullptr;  // the model's (experts of offloaded layers run from them)
   const ArchDef* arch_ = nullptr;
   std::vector<LayerConfig> cfg_;
   OffloadReport report_;
-  std::unique_ptr<gpu::Context> ctx_;
+  // Shared with the device halves of KV caches, which may outlive the model.
+  std::shared_ptr<gpu::Context> ctx_;
   std::unique_ptr<gpu::Kernels> kernels_;
   std::vector<Layer> layers_;
   std::unique_ptr<DeviceWeight> output_norm_, output_;
