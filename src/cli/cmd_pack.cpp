@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/gpu_flags.h"
 #include "core/version.h"
 #include "cli/pack_persona.h"
 #include "cli/pack_run.h"
@@ -32,6 +33,7 @@ void check_serve_flags(const std::vector<std::string>& args) {
     CLI::App app{cmd.summary, "serve"};
     cmd.setup(app);
     std::vector<std::string> rev(args.rbegin(), args.rend());
+    rewrite_ngl(rev);
     rev.push_back("x.gguf");
     rev.push_back("-m");
     try {

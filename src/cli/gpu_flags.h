@@ -4,6 +4,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/parse_size.h"
 #include "model/model.h"
@@ -25,6 +26,14 @@ inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
   app.add_option("--gpu-memory", f.memory,
                  "Device memory the offloaded weights may use, e.g. 6G (default: the device's); -ngl auto fits "
                  "layers into 80% of it");
+}
+
+// llama.cpp's -ngl is a long name after one dash, which CLI11 does not take: it becomes
+// --gpu-layers (the command line, and a pack's default flags).
+inline void rewrite_ngl(std::vector<std::string>& args) {
+  for (std::string& a : args)
+    if (a == "-ngl") a = "--gpu-layers";
+    else if (a.starts_with("-ngl=")) a = "--gpu-layers=" + a.substr(5);
 }
 
 // Copies the flags into `load` (Error(invalid_argument) for a bad -ngl value).

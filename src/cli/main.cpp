@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/command.h"
+#include "cli/gpu_flags.h"
 #include "core/version.h"
 #include "cli/pack_run.h"
 #include "core/error.h"
@@ -78,12 +79,9 @@ int dispatch(const std::vector<std::string>& args, bool later_flags_win) {
       for (CLI::Option* opt : app.get_options())
         if (opt->get_items_expected_max() <= 1) opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     }
-    // CLI11 parses a reversed vector of the arguments after the command name. llama.cpp's
-    // -ngl is a long name after one dash, which CLI11 does not take: it becomes --gpu-layers.
+    // CLI11 parses a reversed vector of the arguments after the command name.
     std::vector<std::string> rest(args.rbegin(), args.rend() - 1);
-    for (std::string& a : rest)
-      if (a == "-ngl") a = "--gpu-layers";
-      else if (a.starts_with("-ngl=")) a = "--gpu-layers=" + a.substr(5);
+    rewrite_ngl(rest);
     try {
       app.parse(rest);
     } catch (const CLI::CallForHelp& e) {

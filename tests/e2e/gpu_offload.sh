@@ -50,6 +50,25 @@ assert b["backend"] == "Vulkan" and b["gpu_layers"] == 5 and b["gpu_device"], b
 assert b["upload_s"] >= 0 and all(t["avg_ts"] > 0 for t in b["tests"]), b
 PY
 
+# A pack with -ngl among its default flags, on this (dynamically linked) hearth: the fully
+# static runtime cannot load a Vulkan driver and says so.
+"$bin" pack -m "$model" -o "$tmp/story" --runtime "$bin" --args "-ngl all" >/dev/null 2>"$tmp/pack.err" || { cat "$tmp/pack.err"; fail "pack --args -ngl all"; }
+HEARTH_LOG=info "$tmp/story" --port 0 >"$tmp/pack.log" 2>&1 &
+pid=$!
+url=""
+for _ in $(seq 300); do
+  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/pack.log" | head -1 || true)"
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat "$tmp/pack.log"; fail "the pack did not start"; }
+text=$(curl -sf "$url/v1/completions" -H 'Content-Type: application/json' \
+  -d '{"prompt":"Once upon a time","max_tokens":24,"temperature":0}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["text"], end="")') || fail "pack completion"
+[ " $text" = "$cpu" ] || [ "$text" = "$cpu" ] || fail "pack -ngl all: '$text' vs CPU '$cpu'"
+grep -q "offloaded 5 of 5 layers and the output head" "$tmp/pack.log" || { cat "$tmp/pack.log"; fail "the pack did not offload"; }
+kill $pid; wait $pid 2>/dev/null || true; pid=""
+
 # The server with every layer on the GPU: 4 chats at once over 2 slots, greedy, each the same
 # text as one request alone on the CPU server would give (the model's own greedy answer).
 "$bin" serve -m "$model" --port 0 --no-memory -ngl all --parallel 2 >"$tmp/log" 2>&1 &
@@ -71,4 +90,4 @@ for i in 1 2 3 4; do
     { cat "$tmp/c$i.json"; fail "completion $i"; }
   [ " $text" = "$cpu" ] || [ "$text" = "$cpu" ] || fail "server -ngl all, request $i: '$text' vs CPU '$cpu'"
 done
-echo "ok: GPU offload through run, bench and serve"
+echo "ok: GPU offload through run, bench, a pack and serve"
