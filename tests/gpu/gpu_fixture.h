@@ -6,21 +6,28 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gpu/context.h"
+#include "gpu/buffer.h"
 #include "gpu/discovery.h"
+#include "support/vulkan.h"
 
 namespace hearth::test {
 
-// The loader the tests open: $HEARTH_VULKAN_LOADER as the CLI honours it, else the system's.
-inline gpu::LoaderOptions test_loader() {
-  const char* p = std::getenv("HEARTH_VULKAN_LOADER");
-  return {p ? p : ""};
+// A buffer holding `v`, and the first n elements of a buffer.
+template <class T>
+gpu::Buffer upload(gpu::Context& ctx, const std::vector<T>& v) {
+  gpu::Buffer b(ctx, v.size() * sizeof(T));
+  b.upload(v.data(), v.size() * sizeof(T));
+  return b;
 }
 
-inline bool under_ci() {
-  const char* ci = std::getenv("CI");
-  return ci && std::string(ci) == "true";
+template <class T = float>
+std::vector<T> download(const gpu::Buffer& b, size_t n) {
+  std::vector<T> v(n);
+  b.download(v.data(), n * sizeof(T));
+  return v;
 }
 
 class GpuTest : public ::testing::Test {

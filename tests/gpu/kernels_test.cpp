@@ -18,6 +18,8 @@
 namespace {
 using namespace hearth;
 using hearth::test::GpuTest;
+using hearth::test::download;
+using hearth::test::upload;
 
 // Error bounds relative to sum |w_i x_i| (a dot product's natural scale): F32 differs from the
 // CPU in summation order only; F16 as well, plus the rounding of x to F16 on each side.
@@ -34,19 +36,6 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
   std::vector<float> v(n);
   for (auto& x : v) x = u(rng);
-  return v;
-}
-
-template <class T>
-gpu::Buffer upload(gpu::Context& ctx, const std::vector<T>& v) {
-  gpu::Buffer b(ctx, v.size() * sizeof(T));
-  b.upload(v.data(), v.size() * sizeof(T));
-  return b;
-}
-
-std::vector<float> download(const gpu::Buffer& b, size_t n) {
-  std::vector<float> v(n);
-  b.download(v.data(), n * sizeof(float));
   return v;
 }
 

@@ -30,6 +30,8 @@
 namespace {
 using namespace hearth;
 using hearth::test::GpuTest;
+using hearth::test::download;
+using hearth::test::upload;
 
 // Attention differs from the CPU in summation order and exp's last bits: errors relative to the
 // largest |output|. F16 values add the odd weight whose F16 rounding flips by one ulp.
@@ -46,20 +48,6 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, 
   std::uniform_real_distribution<float> u(lo, hi);
   std::vector<float> v(n);
   for (auto& x : v) x = u(rng);
-  return v;
-}
-
-template <class T>
-gpu::Buffer upload(gpu::Context& ctx, const std::vector<T>& v) {
-  gpu::Buffer b(ctx, v.size() * sizeof(T));
-  b.upload(v.data(), v.size() * sizeof(T));
-  return b;
-}
-
-template <class T = float>
-std::vector<T> download(const gpu::Buffer& b, size_t n) {
-  std::vector<T> v(n);
-  b.download(v.data(), n * sizeof(T));
   return v;
 }
 

@@ -25,6 +25,8 @@
 namespace {
 using namespace hearth;
 using hearth::test::GpuTest;
+using hearth::test::download;
+using hearth::test::upload;
 using tensor::Type;
 
 const tensor::TypeKernels& cpu_entry(Type t) {
@@ -45,19 +47,6 @@ std::vector<float> cpu_dequantize(Type t, const std::vector<uint8_t>& q, size_t 
   std::vector<float> y(n);
   cpu_entry(t).to_float(q.data(), y.data(), static_cast<int64_t>(n));
   return y;
-}
-
-template <class T>
-gpu::Buffer upload(gpu::Context& ctx, const std::vector<T>& v) {
-  gpu::Buffer b(ctx, v.size() * sizeof(T));
-  b.upload(v.data(), v.size() * sizeof(T));
-  return b;
-}
-
-std::vector<float> download(const gpu::Buffer& b, size_t n) {
-  std::vector<float> v(n);
-  b.download(v.data(), n * sizeof(float));
-  return v;
 }
 
 // Blocks of `len` values: the hard cases first, then random blocks of scales from 1e-3 to 1e3.

@@ -6,6 +6,7 @@
 
 #include "support/isa_paths.h"
 #include "golden.h"
+#include "golden_expect.h"
 #include "support/shared_data.h"
 #include "tensor/dispatch.h"
 
@@ -44,18 +45,6 @@ std::vector<GoldenCase> cases() {
 void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.golden; }
 
 class Golden : public ::testing::TestWithParam<GoldenCase> {};
-
-// The README's rules: median |dlogit| and top-1 agreement within the row, same prompt tokens,
-// same greedy tokens and text.
-void expect_within(const GoldenReport& r, const Tolerance& tol) {
-  ASSERT_GT(r.n_diffs, 0u);
-  EXPECT_LE(r.median_diff, tol.t);
-  ASSERT_GT(r.scored, 0u);
-  EXPECT_GE(static_cast<double>(r.agree) / r.scored, tol.top1);
-  for (const auto& s : r.token_mismatch) ADD_FAILURE() << "prompt tokens differ: " << s;
-  for (const auto& s : r.greedy_mismatch) ADD_FAILURE() << "greedy differs: " << s;
-  for (const auto& s : r.text_mismatch) ADD_FAILURE() << "greedy text differs: " << s;
-}
 
 // Every ISA path this CPU has is held to the same tolerances; the paths it lacks are named.
 TEST_P(Golden, MatchesLlamaCpp) {

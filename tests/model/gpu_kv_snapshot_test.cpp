@@ -25,6 +25,7 @@
 #include "model/model.h"
 #include "model/offload.h"
 #include "support/shared_data.h"
+#include "support/vulkan.h"
 #include "tensor/dispatch.h"
 #include "tensor/kernels.h"
 
@@ -33,18 +34,6 @@ namespace {
 
 using tensor::Type;
 
-gpu::LoaderOptions loader() {
-  const char* p = std::getenv("HEARTH_VULKAN_LOADER");
-  return {p ? p : ""};
-}
-
-void require_vulkan() {
-  static const gpu::Discovery d = gpu::discover(loader());
-  if (d.available) return;
-  const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") FAIL() << "no Vulkan device (CI installs lavapipe): " << d.message;
-  GTEST_SKIP() << "no Vulkan device, skipping: " << d.message;
-}
 
 constexpr double kCpuTol = 1e-3;       // GPU against CPU logits: summation order, exp's last bits
 constexpr double kTruncateTol = 1e-4;  // GPU against GPU with other batch shapes
@@ -66,7 +55,7 @@ std::shared_ptr<model::Model> gpu_model(const std::string& name, bool half) {
   auto& m = models[name + (half ? "/half" : "/all")];
   if (!m) {
     model::LoadOptions lo;
-    lo.gpu_loader = loader();
+    lo.gpu_loader = test_loader();
     lo.gpu_layers = half ? std::max<int64_t>(1, cpu_model(name)->hparams().n_layer / 2) : model::kGpuLayersAll;
     m = model::Model::load(model_path(name), lo);
   }
