@@ -131,13 +131,22 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
   }
   const int64_t E = hp_.n_embd, QD = hp_.q_dim(), KD = hp_.k_dim(), VD = hp_.v_dim();
   const int64_t AO = hp_.n_head * hp_.head_dim_v, F = hp_.n_ff;
-  std::vector<float> x(n * E), h(n * E), q(n * QD), k(n * KD), v(n * VD), att(n * AO);
+  std::vector<float> x(n * E), h(n * E), q, k, v, att, gate, up, rope_tab, fused;
   // The FFN runs over at most kFfnTokens rows at a time: its two n x n_ff buffers are the largest
   // scratch of a long prompt (32 MB at 512 tokens for a 1B model), and re-reading the FFN
   // weights once more per chunk costs well under 1%. Results do not depend on the split.
   constexpr int64_t kFfnTokens = 256;
   const int64_t ffn_rows = std::min(n, kFfnTokens);
-  std::vector<float> gate(ffn_rows * F), up(ffn_rows * F), rope_tab, fused;
+  // The CPU's layer scratch, only when layers are left for the CPU (a GPU runs the first ones).
+  const int64_t first_cpu_layer = gpu_ ? gpu_->n_layers() : 0;
+  if (first_cpu_layer < hp_.n_layer) {
+    q.resize(n * QD);
+    k.resize(n * KD);
+    v.resize(n * VD);
+    att.resize(n * AO);
+    gate.resize(ffn_rows * F);
+    up.resize(ffn_rows * F);
+  }
 
   // Row r of the batch belongs to sequence seq_of[r] at position pos_of[r].
   std::vector<int64_t> seq_of(n), pos_of(n), row0(seqs.size());
@@ -178,7 +187,7 @@ void Model::forward_batch(std::span<const SeqBatch> seqs, std::vector<float>& lo
     b.seq = seq_of;
     gpu_->run(b, x, gpu_output ? &gpu_logits : nullptr, *kernels_, pool);
   }
-  for (int64_t il = gpu_ ? gpu_->n_layers() : 0; il < hp_.n_layer; ++il) {
+  for (int64_t il = first_cpu_layer; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[il];
     const LayerConfig& lc = layer_cfg_[il];
     const AttnLayer attn_opt{lc.window, hp_.attn_softcap, L.attn_sinks ? L.attn_sinks.f32() : nullptr};

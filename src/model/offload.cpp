@@ -12,7 +12,6 @@
 #include "gpu/buffer.h"
 #include "gpu/context.h"
 #include "gpu/kernels.h"
-#include "gpu/discovery.h"
 #include "gpu/sequence.h"
 #include "model/moe.h"
 #include "model/rope.h"
@@ -66,14 +65,38 @@ uint64_t device_bytes(const Weight& w) {
   return tensor::row_size(t, w.cols) * static_cast<uint64_t>(w.rows);
 }
 
-std::vector<const Weight*> layer_weights(const LayerWeights& L) {
-  return {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wqkv, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm, &L.wo, &L.bo,
-          &L.post_attn_norm, &L.ffn_norm, &L.gate, &L.up, &L.gate_up, &L.down, &L.post_ffn_norm, &L.attn_sinks};
-}
+// Every weight of a layer the device takes, with where its copy goes: one list for sizing,
+// uploading and the Q4_1/Q5_1 scratch (experts stay with the CPU).
+struct LayerField {
+  Weight LayerWeights::*cpu;
+  GpuOffload::DeviceWeight GpuOffload::Layer::*dev;
+};
+constexpr LayerField kLayerFields[] = {
+    {&LayerWeights::attn_norm, &GpuOffload::Layer::attn_norm},
+    {&LayerWeights::wq, &GpuOffload::Layer::wq},
+    {&LayerWeights::wk, &GpuOffload::Layer::wk},
+    {&LayerWeights::wv, &GpuOffload::Layer::wv},
+    {&LayerWeights::wqkv, &GpuOffload::Layer::wqkv},
+    {&LayerWeights::bq, &GpuOffload::Layer::bq},
+    {&LayerWeights::bk, &GpuOffload::Layer::bk},
+    {&LayerWeights::bv, &GpuOffload::Layer::bv},
+    {&LayerWeights::q_norm, &GpuOffload::Layer::q_norm},
+    {&LayerWeights::k_norm, &GpuOffload::Layer::k_norm},
+    {&LayerWeights::wo, &GpuOffload::Layer::wo},
+    {&LayerWeights::bo, &GpuOffload::Layer::bo},
+    {&LayerWeights::post_attn_norm, &GpuOffload::Layer::post_attn_norm},
+    {&LayerWeights::ffn_norm, &GpuOffload::Layer::ffn_norm},
+    {&LayerWeights::gate, &GpuOffload::Layer::gate},
+    {&LayerWeights::up, &GpuOffload::Layer::up},
+    {&LayerWeights::gate_up, &GpuOffload::Layer::gate_up},
+    {&LayerWeights::down, &GpuOffload::Layer::down},
+    {&LayerWeights::post_ffn_norm, &GpuOffload::Layer::post_ffn_norm},
+    {&LayerWeights::attn_sinks, &GpuOffload::Layer::sinks},
+};
 
 uint64_t layer_bytes(const LayerWeights& L) {
   uint64_t b = 0;
-  for (const Weight* w : layer_weights(L)) b += device_bytes(*w);
+  for (const LayerField& f : kLayerFields) b += device_bytes(L.*f.cpu);
   return b;
 }
 
@@ -199,24 +222,27 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     log::info("GPU offload: " + arch.name + " is an embedding model, which runs on the CPU");
     return nullptr;
   }
-  const gpu::Discovery found = gpu::discover(request.loader);
-  if (!found.available && request.device < 0) {
-    log::warn("no Vulkan GPU (" + found.message + "): running on the CPU");
-    return nullptr;
-  }
   const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<GpuOffload> g(new GpuOffload());
   // A later model may sit at a freed one's address; its caches' device halves must not match.
   static std::atomic<uint64_t> next_id{1};
   g->id_ = next_id++;
-  g->ctx_ = std::make_shared<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
+  try {
+    g->ctx_ = std::make_shared<gpu::Context>(gpu::ContextOptions{.loader = request.loader, .device = request.device});
+  } catch (const Error& e) {
+    // No loader, driver or usable device: the CPU runs everything, unless a device was named.
+    if (request.device >= 0) throw;
+    log::warn(std::string("no Vulkan GPU (") + e.what() + "): running on the CPU");
+    return nullptr;
+  }
   const gpu::DeviceInfo& dev = g->ctx_->info();
   // What the plan may use: the device's memory, or less when the user says so (--gpu-memory).
   const uint64_t memory = request.memory > 0 && (dev.device_local_bytes == 0 || request.memory < dev.device_local_bytes)
                               ? request.memory
                               : dev.device_local_bytes;
-  const std::string memory_name = memory == request.memory ? "the " + mib(memory) + " of --gpu-memory"
-                                                           : dev.name + "'s " + mib(memory);
+  const std::string memory_name = request.memory > 0 && memory == request.memory
+                                      ? "the " + mib(memory) + " of --gpu-memory"
+                                      : dev.name + "'s " + mib(memory);
 
   int64_t n = request.layers;
   if (n == kGpuLayersAuto) {
@@ -251,26 +277,10 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
       const LayerWeights& L = w.layers[il];
       Layer d;
       d.moe = static_cast<bool>(L.gate_inp);
-      d.attn_norm = upload(ctx, L.attn_norm);
-      d.wq = upload(ctx, L.wq);
-      d.wk = upload(ctx, L.wk);
-      d.wv = upload(ctx, L.wv);
-      d.wqkv = upload(ctx, L.wqkv);
-      d.bq = upload(ctx, L.bq);
-      d.bk = upload(ctx, L.bk);
-      d.bv = upload(ctx, L.bv);
-      d.q_norm = upload(ctx, L.q_norm);
-      d.k_norm = upload(ctx, L.k_norm);
-      d.wo = upload(ctx, L.wo);
-      d.bo = upload(ctx, L.bo);
-      d.post_attn_norm = upload(ctx, L.post_attn_norm);
-      d.ffn_norm = upload(ctx, L.ffn_norm);
-      d.gate = upload(ctx, L.gate);
-      d.up = upload(ctx, L.up);
-      d.gate_up = upload(ctx, L.gate_up);
-      d.down = upload(ctx, L.down);
-      d.post_ffn_norm = upload(ctx, L.post_ffn_norm);
-      d.sinks = upload(ctx, L.attn_sinks);
+      for (const LayerField& f : kLayerFields) {
+        d.*f.dev = upload(ctx, L.*f.cpu);
+        if ((d.*f.dev).mins) g->max_min_rows_ = std::max(g->max_min_rows_, (d.*f.dev).rows);
+      }
       g->layers_.push_back(std::move(d));
     }
     if (output) {
@@ -282,9 +292,6 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers (" + mib(need) + ") to " + dev.name +
                                  " failed: " + e.what() + "; lower -ngl or use -ngl auto");
   }
-  for (const Layer& L : g->layers_)
-    for (const DeviceWeight* d : {&L.wq, &L.wk, &L.wv, &L.wqkv, &L.wo, &L.gate, &L.up, &L.gate_up, &L.down})
-      if (d->mins) g->max_min_rows_ = std::max(g->max_min_rows_, d->rows);
   if (g->output_ && g->output_->mins) g->max_min_rows_ = std::max(g->max_min_rows_, g->output_->rows);
   g->report_.device = dev.name;
   g->report_.device_index = dev.index;
