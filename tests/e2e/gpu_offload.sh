@@ -55,12 +55,7 @@ PY
 "$bin" pack -m "$model" -o "$tmp/story" --runtime "$bin" --args "-ngl all" >/dev/null 2>"$tmp/pack.err" || { cat "$tmp/pack.err"; fail "pack --args -ngl all"; }
 HEARTH_LOG=info "$tmp/story" --port 0 >"$tmp/pack.log" 2>&1 &
 pid=$!
-url=""
-for _ in $(seq 300); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/pack.log" | head -1 || true)"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url="$(server_url "$tmp/pack.log")"
 [ -n "$url" ] || { cat "$tmp/pack.log"; fail "the pack did not start"; }
 text=$(curl -sf "$url/v1/completions" -H 'Content-Type: application/json' \
   -d '{"prompt":"Once upon a time","max_tokens":24,"temperature":0}' |
@@ -73,12 +68,7 @@ kill $pid; wait $pid 2>/dev/null || true; pid=""
 # text as one request alone on the CPU server would give (the model's own greedy answer).
 "$bin" serve -m "$model" --port 0 --no-memory -ngl all --parallel 2 >"$tmp/log" 2>&1 &
 pid=$!
-url=""
-for _ in $(seq 300); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/log" | head -1 || true)"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url="$(server_url "$tmp/log")"
 [ -n "$url" ] || { cat "$tmp/log"; fail "server did not start"; }
 body='{"model":"x","prompt":"Once upon a time","max_tokens":24,"temperature":0}'
 for i in 1 2 3 4; do

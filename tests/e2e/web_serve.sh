@@ -4,6 +4,7 @@
 # page on a real eval run, where it starts a run and cancels another ($1 = hearth).
 set -euo pipefail
 src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$src/tests/support/e2e_shared.sh"  # server_url
 shared="${HEARTH_SHARED:-$src/../shared}"
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 need() {
@@ -21,11 +22,6 @@ export HEARTH_HOME="$tmp/home"  # the server's memory store and ledger stay in t
 "$1" serve -m "$shared/models/stories260K.gguf" --port 0 --parallel 2 --eval-data "$shared/eval-data" >"$tmp/log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
-url=""
-for _ in $(seq 300); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*' "$tmp/log" | head -1 || true)"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
+url="$(server_url "$tmp/log")"
 [ -n "$url" ] || { cat "$tmp/log" >&2; exit 1; }
 HEARTH_URL="$url" CHROMIUM="$chromium" HEARTH_SCREENSHOTS="$tmp/shots" node "$src/tests/web/e2e.mjs"

@@ -12,3 +12,15 @@ require_shared() {
     echo "skip: ../shared not found (set HEARTH_SHARED)"; exit 77
   done
 }
+
+# server_url LOG: waits (up to 30 s) for a `hearth serve` started with --port 0 to print its
+# address into LOG and prints it; empty when it never does.
+server_url() {
+  local url="" _
+  for _ in $(seq 300); do
+    url="$(grep -o 'http://127.0.0.1:[0-9]*' "$1" | head -1 || true)"
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  printf '%s' "$url"
+}
