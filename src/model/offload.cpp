@@ -294,9 +294,7 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   }
   if (g->output_ && g->output_->mins) g->max_min_rows_ = std::max(g->max_min_rows_, g->output_->rows);
   g->report_.device = dev.name;
-  g->report_.device_index = dev.index;
   g->report_.layers = n;
-  g->report_.model_layers = hp.n_layer;
   g->report_.output = output;
   g->report_.weight_bytes = need;
   g->report_.upload_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

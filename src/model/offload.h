@@ -46,9 +46,7 @@ struct OffloadRequest {
 
 struct OffloadReport {
   std::string device;        // the device's name
-  int device_index = -1;
   int64_t layers = 0;        // decoder layers on the device
-  int64_t model_layers = 0;  // of the model's
   bool output = false;       // the output head too
   uint64_t weight_bytes = 0; // uploaded
   double upload_seconds = 0;
