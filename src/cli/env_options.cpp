@@ -22,6 +22,7 @@ model::LoadOptions load_options_from_env() {
   if (!warning.empty()) log::warn("HEARTH_ISA: " + warning);
   o.repack = env("HEARTH_REPACK") != "0";
   o.gpu_loader = gpu_loader_from_env();
+  o.gpu_integer_dot = env("HEARTH_GPU_INTEGER_DOT") != "0";
   return o;
 }
 

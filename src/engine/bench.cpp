@@ -201,6 +201,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     r.backend = "Vulkan";
     r.gpu_device = g->device;
     r.gpu_layers = g->layers;
+    r.gpu_integer_dot = g->integer_dot;
     r.upload_seconds = g->upload_seconds;
   }
   r.cpu_features = feature_names();
@@ -326,6 +327,7 @@ ordered_json bench_json(const BenchReport& r) {
                       {"backend", r.backend},
                       {"gpu_device", r.gpu_device},
                       {"gpu_layers", r.gpu_layers},
+                      {"gpu_integer_dot", r.gpu_integer_dot},
                       {"upload_s", r.upload_seconds},
                       {"threads", r.threads},
                       {"isa", r.isa},

@@ -64,6 +64,7 @@ struct BenchReport {
   std::string backend = "CPU";
   std::string gpu_device;
   int64_t gpu_layers = 0;
+  bool gpu_integer_dot = false;  // quantized matmuls through the device's integer dot product
   double upload_seconds = 0;
   std::string commit;
   std::vector<BenchTest> tests;

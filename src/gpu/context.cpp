@@ -58,7 +58,15 @@ Context::Context(const ContextOptions& options) {
   // A portability driver (MoltenVK) must be told that hearth knows it is one.
   std::vector<const char*> exts;
   if (has_device_extension(*instance_, physical_, "VK_KHR_portability_subset")) exts.push_back("VK_KHR_portability_subset");
+  // The integer-dot matmuls (Kernels::integer_dot) need the feature turned on: Vulkan 1.3 core,
+  // or its extension on older devices (query_device found one of the two).
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  dot.shaderIntegerDotProduct = VK_TRUE;
+  if (info_.features.integer_dot_product &&
+      has_device_extension(*instance_, physical_, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME))
+    exts.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   VkDeviceCreateInfo dci{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  if (info_.features.integer_dot_product) dci.pNext = &dot;
   dci.queueCreateInfoCount = 1;
   dci.pQueueCreateInfos = &qci;
   dci.enabledExtensionCount = static_cast<uint32_t>(exts.size());

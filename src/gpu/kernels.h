@@ -23,6 +23,9 @@ struct KernelOptions {
   // Use subgroup operations where the device has them; false builds the plain shared-memory
   // versions everywhere (the tests run both).
   bool subgroups = true;
+  // Use the integer-dot matmuls (matmul_quantized) where the device has the packed 8-bit dot
+  // product; false keeps the float matmuls everywhere (the tests run both).
+  bool integer_dot = true;
 };
 
 // The gated activations of a feed-forward block (model::FfnActivation).
@@ -48,6 +51,7 @@ class Kernels {
  public:
   explicit Kernels(Context& ctx, KernelOptions options = {});
   bool uses_subgroups() const { return subgroups_; }
+  bool uses_integer_dot() const { return integer_dot_; }
   Context& context() const { return ctx_; }
 
   // ---- kernels_matmul.cpp ----
@@ -61,6 +65,20 @@ class Kernels {
   // take x as it is (no activation quantization).
   void matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
               const Buffer& y, int64_t n) const;
+  // Weight types with an integer-dot matmul: Q8_0 and Q4_0 (taking Q8_0 codes), Q3_K, Q4_K, Q5_K
+  // and Q6_K (taking Q8_K codes): the CPU's dot operand for each. Q3_K and Q5_K have no float
+  // matmul: without the integer dot product a model dequantizes them to F32.
+  static bool has_matmul_quantized(tensor::Type type);
+  // x (n floats, n a multiple of act's block: Q8_0 32, Q8_K 256) as the CPU's activation
+  // quantizer codes it: `codes` gets the int8 codes four to a 32-bit word (n bytes), `scales`
+  // one float per block (Q8_0's F16 scale widened). Other types: unsupported.
+  void quantize_activations(Sequence& seq, const Buffer& x, const Buffer& codes, const Buffer& scales, int64_t n,
+                            tensor::Type act) const;
+  // matmul with x as quantize_activations wrote it (n rows of k, in the weights' activation type),
+  // each block's codes dotted in integers and scaled as the CPU's dot does: the CPU's products
+  // exactly, summed in another order. Needs uses_integer_dot() (unsupported otherwise).
+  void matmul_quantized(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k,
+                        const Buffer& codes, const Buffer& scales, const Buffer& y, int64_t n) const;
   // matmul with n = 1.
   void matvec(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
               const Buffer& y) const {
@@ -127,6 +145,7 @@ class Kernels {
 
   Context& ctx_;
   bool subgroups_;
+  bool integer_dot_;
   mutable std::mutex mutex_;
   mutable std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
 };

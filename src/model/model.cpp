@@ -79,6 +79,7 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   gpu.memory = opts.gpu_memory;
   gpu.loader = opts.gpu_loader;
   gpu.subgroups = opts.gpu_subgroups;
+  gpu.integer_dot = opts.gpu_integer_dot;
   m->gpu_ = GpuOffload::create(m->w_, m->hp_, *arch, m->layer_cfg_, gpu);
   const int64_t first_cpu = m->gpu_ ? m->gpu_->n_layers() : 0;
   const bool cpu_output = !m->gpu_ || !m->gpu_->has_output();

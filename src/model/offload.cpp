@@ -45,6 +45,7 @@ struct GpuOffload::Layer {
 // Buffers of one forward pass, grown to the largest batch seen.
 struct GpuOffload::Scratch {
   std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits, xq, sums, min_part;
+  std::unique_ptr<Buffer> codes, code_scales;  // the integer-dot matmuls' input
   std::vector<std::unique_ptr<Buffer>> rope;  // one table per distinct RoPE setting
 };
 
@@ -58,11 +59,17 @@ std::string mib(uint64_t bytes) {
   return s;
 }
 
+// The type a weight has on the device: its own where a matmul kernel reads it (the integer-dot
+// ones when the device has the integer dot product), else F32.
+Type device_type(Type t, bool integer_dot) {
+  const bool native = gpu::Kernels::has_matmul(t) || (integer_dot && gpu::Kernels::has_matmul_quantized(t));
+  return native ? t : Type::F32;
+}
+
 // Bytes a weight takes on the device.
-uint64_t device_bytes(const Weight& w) {
+uint64_t device_bytes(const Weight& w, bool integer_dot) {
   if (!w) return 0;
-  const Type t = gpu::Kernels::has_matmul(w.type) ? w.type : Type::F32;
-  return tensor::row_size(t, w.cols) * static_cast<uint64_t>(w.rows);
+  return tensor::row_size(device_type(w.type, integer_dot), w.cols) * static_cast<uint64_t>(w.rows);
 }
 
 // Every weight of a layer the device takes, with where its copy goes: one list for sizing,
@@ -94,22 +101,22 @@ constexpr LayerField kLayerFields[] = {
     {&LayerWeights::attn_sinks, &GpuOffload::Layer::sinks},
 };
 
-uint64_t layer_bytes(const LayerWeights& L) {
+uint64_t layer_bytes(const LayerWeights& L, bool integer_dot) {
   uint64_t b = 0;
-  for (const LayerField& f : kLayerFields) b += device_bytes(L.*f.cpu);
+  for (const LayerField& f : kLayerFields) b += device_bytes(L.*f.cpu, integer_dot);
   return b;
 }
 
-GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w) {
+GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w, bool integer_dot) {
   GpuOffload::DeviceWeight d;
   if (!w) return d;
   if (w.layout != tensor::Layout::rows)
     fail(Errc::internal, w.name + ": the GPU takes weights in the file's layout, this one was repacked");
   d.rows = w.rows;
   d.cols = w.cols;
-  d.type = gpu::Kernels::has_matmul(w.type) ? w.type : Type::F32;
+  d.type = device_type(w.type, integer_dot);
   d.act = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(w.type)].vec_dot_type;
-  const uint64_t bytes = device_bytes(w);
+  const uint64_t bytes = device_bytes(w, integer_dot);
   d.buf = std::make_unique<Buffer>(ctx, bytes);
   if (d.type == w.type) {
     d.buf->upload(w.data, bytes);
@@ -236,6 +243,10 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     return nullptr;
   }
   const gpu::DeviceInfo& dev = g->ctx_->info();
+  g->kernels_ = std::make_unique<gpu::Kernels>(
+      *g->ctx_, gpu::KernelOptions{.subgroups = request.subgroups, .integer_dot = request.integer_dot});
+  const bool dot = g->kernels_->uses_integer_dot();
+  g->report_.integer_dot = dot;
   // What the plan may use: the device's memory, or less when the user says so (--gpu-memory).
   const uint64_t memory = request.memory > 0 && (dev.device_local_bytes == 0 || request.memory < dev.device_local_bytes)
                               ? request.memory
@@ -250,7 +261,7 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
     const uint64_t budget = memory / 10 * 8;
     uint64_t used = 0;
     n = 0;
-    while (n < hp.n_layer && used + layer_bytes(w.layers[n]) <= budget) used += layer_bytes(w.layers[n++]);
+    while (n < hp.n_layer && used + layer_bytes(w.layers[n], dot) <= budget) used += layer_bytes(w.layers[n++], dot);
     log::info("-ngl auto: " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers fit in 80% of " +
               memory_name);
     if (n == 0) return nullptr;
@@ -260,8 +271,8 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   const bool output = n == hp.n_layer;
 
   uint64_t need = 0;
-  for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il]);
-  if (output) need += device_bytes(w.output) + device_bytes(w.output_norm);
+  for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il], dot);
+  if (output) need += device_bytes(w.output, dot) + device_bytes(w.output_norm, dot);
   if (memory > 0 && need > memory)
     fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers needs " + mib(need) +
                                  " of device memory, more than " + memory_name + ": lower -ngl or use -ngl auto");
@@ -269,7 +280,6 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->cpu_weights_ = &w;
   g->arch_ = &arch;
   g->cfg_ = layer_cfg;
-  g->kernels_ = std::make_unique<gpu::Kernels>(*g->ctx_, gpu::KernelOptions{.subgroups = request.subgroups});
   g->scratch_ = std::make_unique<Scratch>();
   try {
     gpu::Context& ctx = *g->ctx_;
@@ -278,14 +288,14 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
       Layer d;
       d.moe = static_cast<bool>(L.gate_inp);
       for (const LayerField& f : kLayerFields) {
-        d.*f.dev = upload(ctx, L.*f.cpu);
+        d.*f.dev = upload(ctx, L.*f.cpu, dot);
         if ((d.*f.dev).mins) g->max_min_rows_ = std::max(g->max_min_rows_, (d.*f.dev).rows);
       }
       g->layers_.push_back(std::move(d));
     }
     if (output) {
-      g->output_norm_ = std::make_unique<DeviceWeight>(upload(ctx, w.output_norm));
-      g->output_ = std::make_unique<DeviceWeight>(upload(ctx, w.output));
+      g->output_norm_ = std::make_unique<DeviceWeight>(upload(ctx, w.output_norm, dot));
+      g->output_ = std::make_unique<DeviceWeight>(upload(ctx, w.output, dot));
     }
   } catch (const Error& e) {
     if (e.code() != Errc::out_of_range) throw;
@@ -349,6 +359,10 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   // Every matmul's rounded input fits (sized before recording: a buffer replaced mid-sequence
   // would free one a recorded command still names).
   ensure(ctx, s.xq, f4(n * std::max({E, AO, F})));
+  if (kernels_->uses_integer_dot()) {
+    ensure(ctx, s.codes, n * std::max({E, AO, F}));
+    ensure(ctx, s.code_scales, f4(n * std::max({E, AO, F}) / 32));
+  }
   if (max_min_rows_ > 0) {
     ensure(ctx, s.sums, f4(n * std::max({E, AO, F}) / 32));
     ensure(ctx, s.min_part, f4(n * max_min_rows_));
@@ -390,6 +404,12 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   // Activations are rounded as the CPU's matmul rounds them (Q8_0/Q8_K codes, BF16), so both
   // paths sum the same products and land within the same tolerance of llama.cpp.
   const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows) {
+    if (K.uses_integer_dot() && gpu::Kernels::has_matmul_quantized(wt.type)) {
+      // The activations' codes, dotted in integers as the CPU's dot does.
+      K.quantize_activations(seq, in, *s.codes, *s.code_scales, rows * wt.cols, wt.act);
+      K.matmul_quantized(seq, *wt.buf, wt.type, wt.rows, wt.cols, *s.codes, *s.code_scales, out, rows);
+      return;
+    }
     const Buffer* x_in = &in;
     if (wt.act == Type::Q8_0 || wt.act == Type::Q8_1 || wt.act == Type::Q8_K || wt.act == Type::BF16) {
       K.round_activations(seq, in, *s.xq, rows * wt.cols, wt.act, wt.mins ? s.sums.get() : nullptr);

@@ -41,6 +41,7 @@ struct OffloadRequest {
   int device = -1;  // `hearth devices` index; -1: the preferred device
   gpu::LoaderOptions loader;
   bool subgroups = true;  // KernelOptions::subgroups (tests run both builds)
+  bool integer_dot = true;  // KernelOptions::integer_dot (tests run both paths)
   uint64_t memory = 0;    // bytes of device memory to plan with (0: the device's own)
 };
 
@@ -48,6 +49,7 @@ struct OffloadReport {
   std::string device;        // the device's name
   int64_t layers = 0;        // decoder layers on the device
   bool output = false;       // the output head too
+  bool integer_dot = false;  // Q8_0/Q4_0/Q4_K/Q6_K matmuls dot the activations' int8 codes
   uint64_t weight_bytes = 0; // uploaded
   double upload_seconds = 0;
 };

@@ -2,7 +2,8 @@
 // against the weights as tensor::dequantize_row gives them, dotted with x in double: one block
 // and several, ragged K for the float types, 1 to 17 columns (one to three column groups, full
 // and partial), one row and more rows than one dispatch dimension holds, both reduction builds.
-// Then the inputs matmul must refuse.
+// The integer-dot matmuls (Q8_0, Q4_0, Q3_K, Q4_K, Q5_K, Q6_K) likewise, against x rounded as
+// the CPU rounds it. Then the inputs both must refuse.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,12 +11,15 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/error.h"
 #include "gpu/kernels.h"
 #include "gpu_fixture.h"
+#include "tensor/dispatch.h"
 #include "tensor/fp16.h"
+#include "tensor/kernels.h"
 #include "tensor/ops.h"
 #include "tensor/types.h"
 
@@ -69,12 +73,38 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   return v;
 }
 
-class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<bool> {
+// x rounded as the CPU rounds the activations of `type`'s dot (Q8_0 or Q8_K codes times their
+// scale), row by row of k: what the integer-dot matmul multiplies.
+std::vector<float> cpu_rounded_activations(Type type, const std::vector<float>& x) {
+  const Type act = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(type)].vec_dot_type;
+  const tensor::TypeKernels& e = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(act)];
+  std::vector<uint8_t> q(tensor::row_size(act, static_cast<int64_t>(x.size())));
+  (e.from_float_act ? e.from_float_act : e.from_float_ref)(x.data(), q.data(), static_cast<int64_t>(x.size()));
+  std::vector<float> y(x.size());
+  e.to_float(q.data(), y.data(), static_cast<int64_t>(x.size()));
+  return y;
+}
+
+// Parameters: the subgroup build or the plain one; the integer-dot matmul (matmul_quantized,
+// with quantize_activations before it) or the float one.
+class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<std::tuple<bool, bool>> {
  protected:
+  bool subgroups() const { return std::get<0>(GetParam()); }
+  bool quantized() const { return std::get<1>(GetParam()); }
+
   void check(Type type) {
-    const gpu::Kernels kernels(ctx(), {.subgroups = GetParam()});
+    const gpu::Kernels kernels(ctx(), {.subgroups = subgroups(), .integer_dot = quantized()});
+    if (!quantized() && !gpu::Kernels::has_matmul(type)) GTEST_SKIP() << "no float matmul for this type";
+    if (quantized()) {
+      if (!gpu::Kernels::has_matmul_quantized(type)) GTEST_SKIP() << "no integer-dot matmul for this type";
+      if (!kernels.uses_integer_dot()) {
+        // lavapipe has it, so CI always runs these.
+        if (test::under_ci()) FAIL() << ctx().info().name << " has no integer dot product";
+        GTEST_SKIP() << ctx().info().name << " has no integer dot product, skipping";
+      }
+    }
     for (const Shape& s : shapes(type)) check(kernels, type, s);
-    if (GetParam() || type == Type::F32) check(kernels, type, tall_shape(type));
+    if (subgroups() || type == Type::F32) check(kernels, type, tall_shape(type));
   }
 
   void check(const gpu::Kernels& kernels, Type type, Shape s) {
@@ -95,6 +125,7 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<bool> {
     tensor::dequantize_row(type, wq.data(), wd.data(), distinct * s.k);
     if (type == Type::F16)
       for (float& v : xr) v = tensor::fp16_to_fp32(tensor::fp32_to_fp16(v));
+    if (quantized()) xr = cpu_rounded_activations(type, x);
     std::vector<double> want(distinct * s.n), scale(distinct * s.n);
     for (int64_t c = 0; c < s.n; ++c)
       for (int64_t r = 0; r < distinct; ++r) {
@@ -117,11 +148,21 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<bool> {
     gpu::Buffer yb(ctx(), got.size() * sizeof(float));
     yb.upload(got.data(), got.size() * sizeof(float));
     gpu::Sequence seq(ctx());
-    kernels.matmul(seq, wb, type, s.rows, s.k, xb, yb, s.n);
-    seq.run();
+    if (quantized()) {
+      const Type act = tensor::traits(type).block_size == 256 ? Type::Q8_K : Type::Q8_0;
+      gpu::Buffer codes(ctx(), s.n * s.k), scales(ctx(), s.n * s.k / 32 * sizeof(float));
+      kernels.quantize_activations(seq, xb, codes, scales, s.n * s.k, act);
+      kernels.matmul_quantized(seq, wb, type, s.rows, s.k, codes, scales, yb, s.n);
+      seq.run();
+    } else {
+      kernels.matmul(seq, wb, type, s.rows, s.k, xb, yb, s.n);
+      seq.run();
+    }
     yb.download(got.data(), got.size() * sizeof(float));
 
-    const double tol = tolerance(type);
+    // The integer-dot matmul has the CPU's products exactly (up to the float product of the two
+    // scales), summed in another order.
+    const double tol = quantized() ? 1e-5 : tolerance(type);
     int bad = 0;
     for (int64_t c = 0; c < s.n && bad < 5; ++c)
       for (int64_t r = 0; r < s.rows && bad < 5; ++r) {
@@ -143,9 +184,15 @@ TEST_P(GpuMatmul, Q8_0MatchesTheReference) { check(Type::Q8_0); }
 TEST_P(GpuMatmul, Q4_0MatchesTheReference) { check(Type::Q4_0); }
 TEST_P(GpuMatmul, Q4_KMatchesTheReference) { check(Type::Q4_K); }
 TEST_P(GpuMatmul, Q6_KMatchesTheReference) { check(Type::Q6_K); }
+// Integer dot only (the float parameter skips them).
+TEST_P(GpuMatmul, Q3_KMatchesTheReference) { check(Type::Q3_K); }
+TEST_P(GpuMatmul, Q5_KMatchesTheReference) { check(Type::Q5_K); }
 
-INSTANTIATE_TEST_SUITE_P(Reductions, GpuMatmul, ::testing::Bool(),
-                         [](const auto& info) { return info.param ? "Subgroup" : "SharedMemory"; });
+INSTANTIATE_TEST_SUITE_P(Reductions, GpuMatmul, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(std::get<0>(info.param) ? "Subgroup" : "SharedMemory") +
+                                  (std::get<1>(info.param) ? "IntegerDot" : "Float");
+                         });
 
 TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
   for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K})
@@ -153,6 +200,46 @@ TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
   for (Type t : {Type::BF16, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q2_K, Type::Q3_K, Type::Q5_K, Type::IQ3_S,
                  Type::IQ4_XS, Type::MXFP4})
     EXPECT_FALSE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
+}
+
+TEST(GpuMatmulTypes, HasMatmulQuantizedNamesTheIntegerDotTypes) {
+  for (Type t : {Type::Q8_0, Type::Q4_0, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K})
+    EXPECT_TRUE(gpu::Kernels::has_matmul_quantized(t)) << tensor::type_name(t);
+  for (Type t : {Type::F32, Type::F16, Type::Q4_1, Type::Q5_0, Type::Q2_K, Type::IQ4_XS})
+    EXPECT_FALSE(gpu::Kernels::has_matmul_quantized(t)) << tensor::type_name(t);
+}
+
+TEST_F(GpuTest, MatmulQuantizedRefusesBadInputs) {
+  const gpu::Kernels kernels(ctx()), no_dot(ctx(), {.integer_dot = false});
+  EXPECT_FALSE(no_dot.uses_integer_dot());
+  gpu::Buffer big(ctx(), 4096 * sizeof(float)), small(ctx(), 16);
+  gpu::Sequence seq(ctx());
+  const auto code = [&](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("gpu matmul_quantized"), std::string::npos) << e.what();
+      return e.code();
+    }
+    ADD_FAILURE() << "no error";
+    return Errc::internal;
+  };
+  // Turned off (or a device without it), and types without an integer-dot kernel.
+  EXPECT_EQ(code([&] { no_dot.matmul_quantized(seq, big, Type::Q8_0, 2, 64, big, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::F16, 2, 64, big, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::Q2_K, 1, 256, big, big, big, 1); }), Errc::unsupported);
+  if (kernels.uses_integer_dot()) {
+    // k not a multiple of the block, codes (2 x 64 bytes) and scales (2 x 2 floats) too small.
+    EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::Q4_K, 1, 128, big, big, big, 1); }),
+              Errc::invalid_argument);
+    EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::Q8_0, 2, 64, small, big, big, 2); }),
+              Errc::invalid_argument);
+    EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::Q8_0, 2, 64, big, small, big, 3); }),
+              Errc::invalid_argument);
+    EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, small, Type::Q8_0, 2, 64, big, big, big, 1); }),
+              Errc::invalid_argument);
+  }
+  EXPECT_TRUE(seq.empty());
 }
 
 TEST_F(GpuTest, MatmulRefusesBadInputs) {

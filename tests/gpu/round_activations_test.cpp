@@ -1,6 +1,7 @@
 // Kernels::round_activations against the CPU's activation quantizers: the GPU's y must be the
 // CPU's quantize-then-dequantize of x (Q8_0, Q8_1, Q8_K) or its F32 -> BF16 -> F32, and Q8_1's
-// block sums the CPU's stored F16 sum minus the float sum of the rounded elements. Both reduction
+// block sums the CPU's stored F16 sum minus the float sum of the rounded elements. Then
+// quantize_activations: the CPU's codes and scales themselves (Q8_0, Q8_K). Both reduction
 // builds. Blocks that stress the rounding: all zeros, one huge value, exact .5 ties, negative
 // maxima, tiny scales (F16 subnormal), scales whose F16 overflows.
 #include <gtest/gtest.h>
@@ -235,6 +236,47 @@ TEST_P(GpuRoundActivations, Bf16MatchesTheCpu) {
   }
 }
 
+// quantize_activations: the same codes as the CPU's quantizers (round_activations' rules, the
+// codes themselves packed four to a word) and the CPU's block scales bit for bit.
+TEST_P(GpuRoundActivations, QuantizedCodesMatchTheCpu) {
+  const gpu::Kernels k = kernels();
+  std::mt19937 rng(13);
+  for (const Type t : {Type::Q8_0, Type::Q8_K}) {
+    for (const bool negative : {false, true}) {
+      SCOPED_TRACE(std::string(tensor::type_name(t)) + (negative ? ", negative maxima" : ", positive maxima"));
+      const int len = t == Type::Q8_K ? 256 : 32;
+      std::vector<size_t> ties;
+      const std::vector<float> x = make_blocks(len, t == Type::Q8_K ? 40 : 300, negative, rng, ties);
+      const int64_t n = static_cast<int64_t>(x.size()), blocks = n / len;
+      const std::vector<uint8_t> q = cpu_quantize(t, x);
+      const std::vector<float> want = cpu_dequantize(t, q, x.size());
+
+      // A word past the codes and a scale past the scales must stay as they were.
+      gpu::Buffer xb = upload(ctx(), x), cb = upload(ctx(), std::vector<uint32_t>(n / 4 + 1, 0xdeadbeefu));
+      gpu::Buffer sb = upload(ctx(), std::vector<float>(blocks + 1, 777.0f));
+      gpu::Sequence seq(ctx());
+      k.quantize_activations(seq, xb, cb, sb, n, t);
+      seq.run();
+      const std::vector<int8_t> codes = download<int8_t>(cb, n + 4);
+      const std::vector<float> scales = download(sb, blocks + 1);
+      EXPECT_EQ(scales[blocks], 777.0f) << "written past the scales";
+      for (int i = 0; i < 4; ++i) EXPECT_EQ(static_cast<uint8_t>(codes[n + i]), (0xdeadbeefu >> (8 * i)) & 0xffu);
+
+      std::vector<float> got(x.size());
+      for (int64_t b = 0; b < blocks; ++b) {
+        const float cpu_scale = t == Type::Q8_K ? reinterpret_cast<const tensor::BlockQ8_K*>(q.data())[b].d
+                                                : tensor::fp16_to_fp32(reinterpret_cast<const tensor::BlockQ8_0*>(q.data())[b].d);
+        EXPECT_EQ(tensor::f32_bits(scales[b]), tensor::f32_bits(cpu_scale)) << "scale of block " << b;
+        for (int j = 0; j < len; ++j) got[b * len + j] = static_cast<float>(codes[b * len + j]) * scales[b];
+      }
+      const Outcome o = compare_codes(t, x, q, want, got, ties);
+      if (o.one_step > 0)
+        std::printf("[quantize_activations] %s: %d code(s) one step from the CPU at a .5 tie\n",
+                    std::string(tensor::type_name(t)).c_str(), o.one_step);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Reductions, GpuRoundActivations, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Subgroup" : "SharedMemory"; });
 
@@ -270,6 +312,34 @@ TEST_F(GpuRoundActivationsChecks, BadInputsAreClearErrors) {
   EXPECT_EQ(code([&] { k.round_activations(seq, big, big, 1024, Type::Q8_1, &small); }), Errc::invalid_argument);
   // 512 elements are 16 blocks: small is exactly large enough for their sums.
   k.round_activations(seq, big, big, 512, Type::Q8_1, &small);
+  EXPECT_FALSE(seq.empty());
+}
+
+TEST_F(GpuRoundActivationsChecks, QuantizeActivationsRefusesBadInputs) {
+  const gpu::Kernels k(ctx());
+  gpu::Buffer small(ctx(), 16 * 4), big(ctx(), 1024 * 4);
+  gpu::Sequence seq(ctx());
+  const auto code = [&](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("gpu quantize_activations"), std::string::npos) << e.what();
+      return e.code();
+    }
+    ADD_FAILURE() << "no error";
+    return Errc::internal;
+  };
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 48, Type::Q8_0); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 288, Type::Q8_K); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 0, Type::Q8_0); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 32, Type::Q8_1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 32, Type::BF16); }), Errc::unsupported);
+  // x (256 floats), codes (1024 bytes: small holds 64) and scales (1024 / 32 floats: small holds 16).
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, small, big, big, 256, Type::Q8_0); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, small, big, 1024, Type::Q8_0); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, small, 1024, Type::Q8_0); }), Errc::invalid_argument);
+  EXPECT_TRUE(seq.empty());
+  k.quantize_activations(seq, big, big, small, 512, Type::Q8_0);  // 16 blocks: small holds their scales
   EXPECT_FALSE(seq.empty());
 }
 

@@ -1,6 +1,8 @@
 // The golden tests on the GPU path (docs/gpu.md): every architecture and weight type with
 // all of its layers and the output head on a Vulkan device, and with the first half of its
-// layers there and the rest on the CPU, held to the CPU's tolerances (shared/golden/README.md).
+// layers there and the rest on the CPU, held to the CPU's tolerances (shared/golden/README.md);
+// the quantized types through the integer dot product where the device has it, and a few through
+// the float matmuls as well.
 // Without a Vulkan device they skip, except under CI (CI=true installs lavapipe), where that is a
 // failure.
 #include <gtest/gtest.h>
@@ -23,6 +25,7 @@ struct GpuCase {
   std::string name;    // shared/models/<name>.gguf, shared/golden/<golden>
   std::string golden;
   bool half = false;   // the first half of the layers on the GPU, else all and the output head
+  bool float_matmul = false;  // the float matmuls even where the device has the integer dot product
 };
 
 std::vector<GpuCase> cases() {
@@ -45,10 +48,16 @@ std::vector<GpuCase> cases() {
                         "tiny-gemma2-Q8_0", "tiny-gemma3-F32",
                         "tiny-qwen3moe-F32", "tiny-gptoss-F32"})
     c.push_back({n, std::string(n) + ".json", true});
+  // The float matmuls of the types that have integer-dot ones (the path of devices without the
+  // integer dot product; the cases above take the integer one where the device has it).
+  for (const char* n : {"tiny-llama-Q8_0", "tiny-llama-Q4_0", "tiny-llama-Q4_K_M", "tiny-llama-Q6_K"})
+    c.push_back({n, std::string(n) + ".json", false, true});
   return c;
 }
 
-void PrintTo(const GpuCase& c, std::ostream* os) { *os << c.name << (c.half ? " (half)" : " (all)"); }
+void PrintTo(const GpuCase& c, std::ostream* os) {
+  *os << c.name << (c.half ? " (half)" : " (all)") << (c.float_matmul ? " float matmuls" : "");
+}
 
 class GoldenGpu : public ::testing::TestWithParam<GpuCase> {};
 
@@ -64,6 +73,7 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   const std::string path = shared_path("models/" + gc.name + ".gguf").string();
   model::LoadOptions lo;
   lo.gpu_loader = test_loader();
+  lo.gpu_integer_dot = !gc.float_matmul;
   if (gc.half) {
     const int64_t n_layer = model::Model::load(path, {})->hparams().n_layer;
     lo.gpu_layers = std::max<int64_t>(1, n_layer / 2);
@@ -74,18 +84,19 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   ASSERT_NE(m->offload(), nullptr);
   EXPECT_EQ(m->offload()->layers, gc.half ? lo.gpu_layers : m->hparams().n_layer);
   EXPECT_EQ(m->offload()->output, !gc.half);
+  if (gc.float_matmul) EXPECT_FALSE(m->offload()->integer_dot);
   Tolerance tol = tolerance_for(*m);
   if (gc.golden.rfind("kv_f16/", 0) == 0) tol = {0.2f, 0.98, "BF16/Q8_0 (KV-F16 reference)"};
   GoldenReport r = compare_golden(*m, golden, tol, gc.name == "stories260K", 2);
-  std::printf("[golden gpu] %s (%lld of %lld layers on %s): median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy %d\n",
+  std::printf("[golden gpu] %s (%lld of %lld layers on %s, %s matmuls): median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy %d\n",
               gc.name.c_str(), static_cast<long long>(m->offload()->layers),
-              static_cast<long long>(m->hparams().n_layer), m->offload()->device.c_str(), r.median_diff, tol.t, r.agree,
+              static_cast<long long>(m->hparams().n_layer), m->offload()->device.c_str(), m->offload()->integer_dot ? "integer-dot" : "float", r.median_diff, tol.t, r.agree,
               r.scored, r.greedy_checked);
   expect_within(r, tol);
 }
 
 std::string case_name(const ::testing::TestParamInfo<GpuCase>& info) {
-  std::string s = info.param.name + (info.param.half ? "_half" : "_all");
+  std::string s = info.param.name + (info.param.half ? "_half" : "_all") + (info.param.float_matmul ? "_float" : "");
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;

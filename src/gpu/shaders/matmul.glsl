@@ -16,8 +16,16 @@
 // allocation (rounded up to 16 bytes, bound whole) always holds.
 layout(local_size_x = WG) in;
 layout(std430, binding = 0) readonly buffer Weights { uint w[]; };
+#ifdef QUANT_X
+// The integer-dot variants (matmul_*_dot.comp) take x as quantize_act.comp writes it: int8
+// codes four to a word and one float scale per block of QUANT_X elements.
+layout(std430, binding = 1) readonly buffer Codes { uint xq[]; };
+layout(std430, binding = 2) readonly buffer Scales { float xd[]; };
+layout(std430, binding = 3) writeonly buffer Output { float y[]; };
+#else
 layout(std430, binding = 1) readonly buffer Input { float x[]; };
 layout(std430, binding = 2) writeonly buffer Output { float y[]; };
+#endif
 layout(push_constant) uniform Params {
   uint rows;
   uint k;
@@ -37,6 +45,21 @@ void add_col(uint c, float v) {
 }
 float col_sum(uint c) { return c < 4 ? acc_lo[c] : acc_hi[c - 4]; }
 
+#ifdef QUANT_X
+// OpSDot on two words of four packed int8 (SPV_KHR_integer_dot_product, PackedVectorFormat4x8Bit);
+// glslc of Debian 12 has no GL_EXT_integer_dot_product, so the instruction is named directly.
+// The device enables shaderIntegerDotProduct (gpu::Context) before these shaders are used.
+spirv_instruction(extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018], id = 4450)
+int sdot_packed(int a, int b, spirv_literal int packed_format);
+int dot4(uint a, uint b) { return sdot_packed(int(a), int(b), 0); }
+// The sum of four packed codes.
+int sum4(uint a) { return dot4(a, 0x01010101u); }
+
+// The word of codes of column c holding elements e .. e + 3 (e a multiple of 4), and the scale
+// of the block holding element e.
+uint xw(uint c, uint e) { return xq[(col0 + c) * (p.k / 4) + e / 4]; }
+float xs(uint c, uint e) { return xd[(col0 + c) * (p.k / QUANT_X) + e / QUANT_X]; }
+#else
 // Element e of column c of x (F16 weights round it to F16 first).
 uint xi(uint c, uint e) { return (col0 + c) * p.k + e; }
 #ifdef ROUND_X_TO_F16
@@ -45,6 +68,7 @@ float xv(uint i) { return unpackHalf2x16(packHalf2x16(vec2(x[i], 0.0))).x; }
 float xv(uint i) { return x[i]; }
 #endif
 vec4 x4(uint i) { return vec4(xv(i), xv(i + 1), xv(i + 2), xv(i + 3)); }
+#endif
 
 // Little-endian fields at byte offset `byte` (even for 16 and 32 bits) from word `word`.
 uint read8(uint word, uint byte) { return (w[word + (byte >> 2)] >> ((byte & 3u) * 8u)) & 0xffu; }

@@ -8,13 +8,7 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "matmul.glsl"
-
-// Scale and min of sub-block j from the packed bytes at byte 4 of the block at `word`.
-uvec2 scale_min(uint word, uint j) {
-  if (j < 4) return uvec2(read8(word, 4 + j) & 63u, read8(word, 8 + j) & 63u);
-  const uint hi = read8(word, 8 + j);
-  return uvec2((hi & 15u) | ((read8(word, j) >> 6) << 4), (hi >> 4) | ((read8(word, 4 + j) >> 6) << 4));
-}
+#include "matmul_k.glsl"
 
 void accumulate_row(uint row) {
   const uint nb = p.k / 256;

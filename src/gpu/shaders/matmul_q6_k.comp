@@ -8,11 +8,12 @@
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 #include "matmul.glsl"
+#include "matmul_k.glsl"
 
-// Codes q - 32 of four elements: 4-bit lows from `lo`, 2-bit highs from `hi`, bytewise.
-vec4 codes(uint lo, uint hi) { return vec4(bytes_u((lo & 0x0f0f0f0fu) | ((hi & 0x03030303u) << 4)) - 32); }
+// Codes q - 32 of four elements.
+vec4 codes(uint lo, uint hi) { return vec4(bytes_u(q6_codes(lo, hi)) - 32); }
 
-float scale(uint word, uint byte) { return float(bitfieldExtract(int(read8(word, byte)), 0, 8)); }
+float scale(uint word, uint byte) { return float(q6_scale(word, byte)); }
 
 void accumulate_row(uint row) {
   const uint nb = p.k / 256;

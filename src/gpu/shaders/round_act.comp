@@ -14,6 +14,7 @@
 
 layout(local_size_x = WG) in;
 layout(std430, binding = 0) readonly buffer X { float x[]; };
+#include "act_codes.glsl"
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };
 layout(std430, binding = 2) writeonly buffer S { float s[]; };
 layout(push_constant) uniform Params {
@@ -35,19 +36,10 @@ void main() {
   }
   const uint len = p.kind == 1u ? 256u : 32u;
   const uint first = b * len;
-  float amax = 0.0, vmax = 0.0;
-  for (uint j = 0; j < len; ++j) {
-    const float v = x[first + j];
-    if (abs(v) > amax) {
-      amax = abs(v);
-      vmax = v;
-    }
-  }
+  float amax, vmax;
+  block_amax(first, len, amax, vmax);
   if (p.kind != 1u) {
-    precise float id = amax != 0.0 ? 127.0 / amax : 0.0;
-    // amax below 127 / FLT_MAX: id overflows, and the CPU's nearest_int makes every code 0
-    // (roundEven(x * inf) * 0 would be NaN).
-    if (isinf(id)) id = 0.0;
+    const float id = q8_0_multiplier(amax);
     precise float d_exact = amax / 127.0;
     const float d = f16_round(d_exact);
     float sum = 0.0, dequant_sum = 0.0;
@@ -60,13 +52,12 @@ void main() {
     precise float stored = f16_round(d_exact * sum);
     if (p.kind == 3u) s[b] = stored - dequant_sum;
   } else {
-    precise float iscale = amax != 0.0 ? -127.0 / vmax : 0.0;
-    // All zeros, or amax so small that iscale overflows: the CPU's codes are all 0 then.
-    if (amax == 0.0 || isinf(iscale)) {
+    const float iscale = q8_k_multiplier(amax, vmax);
+    if (iscale == 0.0) {
       for (uint j = 0; j < len; ++j) y[first + j] = 0.0;
       return;
     }
     const float d = 1.0 / iscale;
-    for (uint j = 0; j < len; ++j) y[first + j] = min(127.0, roundEven(iscale * x[first + j])) * d;
+    for (uint j = 0; j < len; ++j) y[first + j] = q8_k_code(x[first + j], iscale) * d;
   }
 }
