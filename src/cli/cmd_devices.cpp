@@ -48,9 +48,9 @@ void print_device(const gpu::DeviceInfo& d, bool preferred) {
   std::printf("     memory %s device-local, largest binding %s; subgroup %u (max %u)\n", size_text(d.device_local_bytes).c_str(),
               size_text(d.max_storage_buffer_range).c_str(), d.subgroup_size, d.max_subgroup_size);
   const gpu::DeviceFeatures& f = d.features;
+  const char* dot = !f.integer_dot_product ? "no" : f.integer_dot_accelerated ? "yes (accelerated)" : "yes (emulated)";
   std::printf("     fp16 %s, int8 %s, integer dot product %s, cooperative matrix %s, subgroup arithmetic %s\n",
-              yes_no(f.fp16), yes_no(f.int8), yes_no(f.integer_dot_product), yes_no(f.cooperative_matrix),
-              yes_no(f.subgroup_arithmetic));
+              yes_no(f.fp16), yes_no(f.int8), dot, yes_no(f.cooperative_matrix), yes_no(f.subgroup_arithmetic));
 }
 
 int run(bool json_out) {

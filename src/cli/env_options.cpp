@@ -22,7 +22,8 @@ model::LoadOptions load_options_from_env() {
   if (!warning.empty()) log::warn("HEARTH_ISA: " + warning);
   o.repack = env("HEARTH_REPACK") != "0";
   o.gpu_loader = gpu_loader_from_env();
-  o.gpu_integer_dot = env("HEARTH_GPU_INTEGER_DOT") != "0";
+  const std::string dot = env("HEARTH_GPU_INTEGER_DOT");
+  o.gpu_integer_dot = dot == "0" ? gpu::IntegerDot::off : dot == "1" ? gpu::IntegerDot::on : gpu::IntegerDot::automatic;
   return o;
 }
 

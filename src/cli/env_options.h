@@ -6,7 +6,8 @@
 //   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint
 //   HEARTH_HF_ENDPOINT             where `pull` downloads from (tests use a local server)
 //   HEARTH_VULKAN_LOADER           the Vulkan loader library to open (a missing path hides Vulkan)
-//   HEARTH_GPU_INTEGER_DOT=0       GPU matmuls in float even where the device has the integer dot product
+//   HEARTH_GPU_INTEGER_DOT=0|1     GPU quantized matmuls in float, or through the integer dot product
+//                                  wherever the device has it (default: where it is accelerated)
 #pragma once
 #include <string>
 

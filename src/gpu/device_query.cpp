@@ -90,6 +90,10 @@ DeviceInfo query_device(const Instance& inst, VkPhysicalDevice pd, int index) {
   const bool has_sgc = v13 || has(VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
   if (has_drv) link(props_chain, drv);
   if (has_sgc) link(props_chain, sgc);
+  VkPhysicalDeviceShaderIntegerDotProductProperties dot_props{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES};
+  const bool has_dot = v13 || has(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  if (has_dot) link(props_chain, dot_props);
   VkPhysicalDeviceProperties2 props2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
   props2.pNext = props_chain;
   f.vkGetPhysicalDeviceProperties2(pd, &props2);
@@ -113,7 +117,6 @@ DeviceInfo query_device(const Instance& inst, VkPhysicalDevice pd, int index) {
   link(feat_chain, s16);
   const bool has_s8 = v12 || has(VK_KHR_8BIT_STORAGE_EXTENSION_NAME);
   const bool has_f16i8 = v12 || has(VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
-  const bool has_dot = v13 || has(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   const bool has_coop = has(VK_KHR_COOPERATIVE_MATRIX_EXTENSION_NAME);
   if (has_s8) link(feat_chain, s8);
   if (has_f16i8) link(feat_chain, f16i8);
@@ -127,6 +130,8 @@ DeviceInfo query_device(const Instance& inst, VkPhysicalDevice pd, int index) {
   d.features.fp16 = has_f16i8 && f16i8.shaderFloat16;
   d.features.int8 = has_f16i8 && f16i8.shaderInt8;
   d.features.integer_dot_product = has_dot && dot.shaderIntegerDotProduct;
+  d.features.integer_dot_accelerated =
+      d.features.integer_dot_product && dot_props.integerDotProduct4x8BitPackedSignedAccelerated;
   d.features.cooperative_matrix = has_coop && coop.cooperativeMatrix;
   return d;
 }

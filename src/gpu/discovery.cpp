@@ -53,6 +53,7 @@ json device_json(const DeviceInfo& d) {
               {"storage_16bit", f.storage_16bit},
               {"storage_8bit", f.storage_8bit},
               {"integer_dot_product", f.integer_dot_product},
+              {"integer_dot_accelerated", f.integer_dot_accelerated},
               {"cooperative_matrix", f.cooperative_matrix},
               {"subgroup_arithmetic", f.subgroup_arithmetic}}},
             {"usable", d.usable}};

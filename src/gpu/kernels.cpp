@@ -22,7 +22,9 @@ struct RmsNormPush {
 Kernels::Kernels(Context& ctx, KernelOptions options)
     : ctx_(ctx),
       subgroups_(options.subgroups && ctx.info().features.subgroup_arithmetic),
-      integer_dot_(options.integer_dot && ctx.info().features.integer_dot_product) {}
+      integer_dot_(ctx.info().features.integer_dot_product &&
+                   (options.integer_dot == IntegerDot::on ||
+                    (options.integer_dot == IntegerDot::automatic && ctx.info().features.integer_dot_accelerated))) {}
 
 const Pipeline& Kernels::pipeline(const char* name, uint32_t bindings, uint32_t push_bytes) const {
   // Built on first use: a model that offloads no gelu layer never compiles the gelu shader.

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 
+#include "gpu/integer_dot.h"
 #include "gpu/pipeline.h"
 #include "gpu/sequence.h"
 #include "tensor/types.h"
@@ -23,9 +24,9 @@ struct KernelOptions {
   // Use subgroup operations where the device has them; false builds the plain shared-memory
   // versions everywhere (the tests run both).
   bool subgroups = true;
-  // Use the integer-dot matmuls (matmul_quantized) where the device has the packed 8-bit dot
-  // product; false keeps the float matmuls everywhere (the tests run both).
-  bool integer_dot = true;
+  // When to use the integer-dot matmuls (matmul_quantized) the device's packed 8-bit dot product
+  // runs (the tests run both paths).
+  IntegerDot integer_dot = IntegerDot::automatic;
 };
 
 // The gated activations of a feed-forward block (model::FfnActivation).

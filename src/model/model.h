@@ -35,7 +35,7 @@ struct LoadOptions {
   uint64_t gpu_memory = 0;  // device memory the offload may use (0: all the device has)
   gpu::LoaderOptions gpu_loader;
   bool gpu_subgroups = true;  // false: the plain shader builds (tests)
-  bool gpu_integer_dot = true;  // false: float matmuls where the device has integer dot (HEARTH_GPU_INTEGER_DOT=0)
+  gpu::IntegerDot gpu_integer_dot = gpu::IntegerDot::automatic;  // HEARTH_GPU_INTEGER_DOT=0/1: off/on
 };
 
 class Model {

@@ -246,7 +246,6 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->kernels_ = std::make_unique<gpu::Kernels>(
       *g->ctx_, gpu::KernelOptions{.subgroups = request.subgroups, .integer_dot = request.integer_dot});
   const bool dot = g->kernels_->uses_integer_dot();
-  g->report_.integer_dot = dot;
   // What the plan may use: the device's memory, or less when the user says so (--gpu-memory).
   const uint64_t memory = request.memory > 0 && (dev.device_local_bytes == 0 || request.memory < dev.device_local_bytes)
                               ? request.memory
@@ -288,14 +287,16 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
       Layer d;
       d.moe = static_cast<bool>(L.gate_inp);
       for (const LayerField& f : kLayerFields) {
-        d.*f.dev = upload(ctx, L.*f.cpu, dot);
-        if ((d.*f.dev).mins) g->max_min_rows_ = std::max(g->max_min_rows_, (d.*f.dev).rows);
+        const DeviceWeight& dw = d.*f.dev = upload(ctx, L.*f.cpu, dot);
+        if (dw.mins) g->max_min_rows_ = std::max(g->max_min_rows_, dw.rows);
+        if (dw && dot && gpu::Kernels::has_matmul_quantized(dw.type)) g->report_.integer_dot = true;
       }
       g->layers_.push_back(std::move(d));
     }
     if (output) {
       g->output_norm_ = std::make_unique<DeviceWeight>(upload(ctx, w.output_norm, dot));
       g->output_ = std::make_unique<DeviceWeight>(upload(ctx, w.output, dot));
+      if (dot && gpu::Kernels::has_matmul_quantized(g->output_->type)) g->report_.integer_dot = true;
     }
   } catch (const Error& e) {
     if (e.code() != Errc::out_of_range) throw;
@@ -309,7 +310,8 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->report_.weight_bytes = need;
   g->report_.upload_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   log::info("offloaded " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers" +
-            (output ? " and the output head" : "") + " to " + dev.name + " (" + mib(need) + ")");
+            (output ? " and the output head" : "") + " to " + dev.name + " (" + mib(need) +
+            (g->report_.integer_dot ? ", integer dot product" : "") + ")");
   return g;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/integer_dot.h"
 #include "gpu/loader_options.h"
 #include "model/arch.h"
 #include "model/hparams.h"
@@ -41,7 +42,7 @@ struct OffloadRequest {
   int device = -1;  // `hearth devices` index; -1: the preferred device
   gpu::LoaderOptions loader;
   bool subgroups = true;  // KernelOptions::subgroups (tests run both builds)
-  bool integer_dot = true;  // KernelOptions::integer_dot (tests run both paths)
+  gpu::IntegerDot integer_dot = gpu::IntegerDot::automatic;  // KernelOptions::integer_dot
   uint64_t memory = 0;    // bytes of device memory to plan with (0: the device's own)
 };
 
@@ -49,7 +50,7 @@ struct OffloadReport {
   std::string device;        // the device's name
   int64_t layers = 0;        // decoder layers on the device
   bool output = false;       // the output head too
-  bool integer_dot = false;  // Q8_0/Q4_0/Q4_K/Q6_K matmuls dot the activations' int8 codes
+  bool integer_dot = false;  // some matmuls (Q8_0, Q4_0, Q3_K-Q6_K) dot the activations' int8 codes
   uint64_t weight_bytes = 0; // uploaded
   double upload_seconds = 0;
 };

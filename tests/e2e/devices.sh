@@ -63,6 +63,6 @@ PY
 expect "$tmp/devices.txt" '^Vulkan [0-9.]+ \(libvulkan\.so\.1\), [0-9]+ devices?:$'
 expect "$tmp/devices.txt" '^  0  .+'
 expect "$tmp/devices.txt" '^     memory .+ device-local, largest binding .+; subgroup [0-9]+ \(max [0-9]+\)$'
-expect "$tmp/devices.txt" '^     fp16 (yes|no), int8 (yes|no), integer dot product (yes|no), cooperative matrix (yes|no)'
+expect "$tmp/devices.txt" '^     fp16 (yes|no), int8 (yes|no), integer dot product (yes \((accelerated|emulated)\)|no), cooperative matrix (yes|no)'
 if grep -q llvmpipe "$tmp/devices.json"; then expect "$tmp/devices.txt" '^  [0-9]+  llvmpipe'; fi
 echo "ok"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU offload from the command line and the server ($1 = hearth), on whatever Vulkan device is
-# there (lavapipe in CI): `run -ngl all` and `-ngl 2` give the CPU's greedy text, `serve -ngl all`
+# there (lavapipe in CI): `run -ngl all` and `-ngl 2` give the CPU's greedy text (a Q8_0 model too,
+# with and without the integer dot product), `serve -ngl all`
 # answers parallel chat requests, bad -ngl values are usage errors, a missing loader is one line
 # and the CPU. Without a Vulkan device the GPU half skips (exit 77), except under CI.
 set -euo pipefail
@@ -48,7 +49,25 @@ import json, sys
 b = json.load(open(sys.argv[1]))
 assert b["backend"] == "Vulkan" and b["gpu_layers"] == 5 and b["gpu_device"], b
 assert b["upload_s"] >= 0 and all(t["avg_ts"] > 0 for t in b["tests"]), b
+assert b["gpu_integer_dot"] is False, b  # an F32 model: no quantized matmul
 PY
+
+# A quantized model: through the integer dot product (HEARTH_GPU_INTEGER_DOT=1 uses it wherever
+# the device has it; lavapipe emulates it, so by default it is off there) and through the float
+# matmuls, the CPU's greedy text both ways; the log line and bench say which.
+"$bin" quantize "$model" "$tmp/q8.gguf" q8_0 >/dev/null 2>"$tmp/quant.err" || { cat "$tmp/quant.err"; fail "quantize q8_0"; }
+qcpu=$("$bin" run -m "$tmp/q8.gguf" -p "Once upon a time" -n 24 --temp 0 2>/dev/null)
+for dot in 1 0; do
+  q=$(HEARTH_GPU_INTEGER_DOT=$dot HEARTH_LOG=info "$bin" run -m "$tmp/q8.gguf" -p "Once upon a time" -n 24 --temp 0 -ngl all 2>"$tmp/q8.err") ||
+    { cat "$tmp/q8.err"; fail "run q8_0 -ngl all (integer dot $dot)"; }
+  [ "$q" = "$qcpu" ] || fail "q8_0 -ngl all, integer dot $dot: '$q' vs CPU '$qcpu'"
+  n=$(grep -c "offloaded 5 of 5 layers and the output head .*integer dot product" "$tmp/q8.err" || true)
+  [ "$n" = "$dot" ] || { cat "$tmp/q8.err"; fail "HEARTH_GPU_INTEGER_DOT=$dot: the log line says otherwise"; }
+done
+HEARTH_GPU_INTEGER_DOT=1 "$bin" bench -m "$tmp/q8.gguf" --backend vulkan -p 16 -n 4 -r 1 -o json >"$tmp/bench.json" 2>/dev/null ||
+  fail "bench q8_0 --backend vulkan"
+python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["gpu_integer_dot"] is True, b' "$tmp/bench.json" ||
+  fail "bench JSON: gpu_integer_dot"
 
 # A pack with -ngl among its default flags, on this (dynamically linked) hearth: the fully
 # static runtime cannot load a Vulkan driver and says so.

@@ -11,7 +11,6 @@
 #include <cstring>
 #include <random>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -85,26 +84,39 @@ std::vector<float> cpu_rounded_activations(Type type, const std::vector<float>& 
   return y;
 }
 
-// Parameters: the subgroup build or the plain one; the integer-dot matmul (matmul_quantized,
-// with quantize_activations before it) or the float one.
-class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<std::tuple<bool, bool>> {
- protected:
-  bool subgroups() const { return std::get<0>(GetParam()); }
-  bool quantized() const { return std::get<1>(GetParam()); }
+// One case: a weight type, the subgroup build or the plain one, and the integer-dot matmul
+// (matmul_quantized, with quantize_activations before it) or the float one.
+struct MatmulCase {
+  Type type;
+  bool subgroups, quantized;
+};
 
-  void check(Type type) {
-    const gpu::Kernels kernels(ctx(), {.subgroups = subgroups(), .integer_dot = quantized()});
-    if (!quantized() && !gpu::Kernels::has_matmul(type)) GTEST_SKIP() << "no float matmul for this type";
-    if (quantized()) {
-      if (!gpu::Kernels::has_matmul_quantized(type)) GTEST_SKIP() << "no integer-dot matmul for this type";
-      if (!kernels.uses_integer_dot()) {
-        // lavapipe has it, so CI always runs these.
-        if (test::under_ci()) FAIL() << ctx().info().name << " has no integer dot product";
-        GTEST_SKIP() << ctx().info().name << " has no integer dot product, skipping";
-      }
+std::vector<MatmulCase> matmul_cases() {
+  std::vector<MatmulCase> c;
+  for (const bool sg : {false, true})
+    for (const Type type : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q3_K, Type::Q4_K, Type::Q5_K,
+                            Type::Q6_K}) {
+      if (gpu::Kernels::has_matmul(type)) c.push_back({type, sg, false});
+      if (gpu::Kernels::has_matmul_quantized(type)) c.push_back({type, sg, true});
     }
-    for (const Shape& s : shapes(type)) check(kernels, type, s);
-    if (subgroups() || type == Type::F32) check(kernels, type, tall_shape(type));
+  return c;
+}
+
+class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<MatmulCase> {
+ protected:
+  bool quantized() const { return GetParam().quantized; }
+
+  void check() {
+    const MatmulCase& mc = GetParam();
+    const gpu::Kernels kernels(ctx(), {.subgroups = mc.subgroups,
+                                       .integer_dot = mc.quantized ? gpu::IntegerDot::on : gpu::IntegerDot::off});
+    if (mc.quantized && !kernels.uses_integer_dot()) {
+      // lavapipe has it, so CI always runs these.
+      if (test::under_ci()) FAIL() << ctx().info().name << " has no integer dot product";
+      GTEST_SKIP() << ctx().info().name << " has no integer dot product, skipping";
+    }
+    for (const Shape& s : shapes(mc.type)) check(kernels, mc.type, s);
+    if (mc.subgroups || mc.type == Type::F32) check(kernels, mc.type, tall_shape(mc.type));
   }
 
   void check(const gpu::Kernels& kernels, Type type, Shape s) {
@@ -178,21 +190,12 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<std::tupl
   }
 };
 
-TEST_P(GpuMatmul, F32MatchesTheReference) { check(Type::F32); }
-TEST_P(GpuMatmul, F16MatchesTheReference) { check(Type::F16); }
-TEST_P(GpuMatmul, Q8_0MatchesTheReference) { check(Type::Q8_0); }
-TEST_P(GpuMatmul, Q4_0MatchesTheReference) { check(Type::Q4_0); }
-TEST_P(GpuMatmul, Q4_KMatchesTheReference) { check(Type::Q4_K); }
-TEST_P(GpuMatmul, Q6_KMatchesTheReference) { check(Type::Q6_K); }
-// Integer dot only (the float parameter skips them).
-TEST_P(GpuMatmul, Q3_KMatchesTheReference) { check(Type::Q3_K); }
-TEST_P(GpuMatmul, Q5_KMatchesTheReference) { check(Type::Q5_K); }
+TEST_P(GpuMatmul, MatchesTheReference) { check(); }
 
-INSTANTIATE_TEST_SUITE_P(Reductions, GpuMatmul, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
-                         [](const auto& info) {
-                           return std::string(std::get<0>(info.param) ? "Subgroup" : "SharedMemory") +
-                                  (std::get<1>(info.param) ? "IntegerDot" : "Float");
-                         });
+INSTANTIATE_TEST_SUITE_P(Types, GpuMatmul, ::testing::ValuesIn(matmul_cases()), [](const auto& info) {
+  return std::string(tensor::type_name(info.param.type)) + (info.param.subgroups ? "_Subgroup" : "_SharedMemory") +
+         (info.param.quantized ? "_IntegerDot" : "_Float");
+});
 
 TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
   for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K})
@@ -210,7 +213,8 @@ TEST(GpuMatmulTypes, HasMatmulQuantizedNamesTheIntegerDotTypes) {
 }
 
 TEST_F(GpuTest, MatmulQuantizedRefusesBadInputs) {
-  const gpu::Kernels kernels(ctx()), no_dot(ctx(), {.integer_dot = false});
+  const gpu::Kernels kernels(ctx(), {.integer_dot = gpu::IntegerDot::on});
+  const gpu::Kernels no_dot(ctx(), {.integer_dot = gpu::IntegerDot::off});
   EXPECT_FALSE(no_dot.uses_integer_dot());
   gpu::Buffer big(ctx(), 4096 * sizeof(float)), small(ctx(), 16);
   gpu::Sequence seq(ctx());

@@ -75,7 +75,7 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   const std::string path = shared_path("models/" + gc.name + ".gguf").string();
   model::LoadOptions lo;
   lo.gpu_loader = test_loader();
-  lo.gpu_integer_dot = !gc.float_matmul;
+  lo.gpu_integer_dot = gc.float_matmul ? gpu::IntegerDot::off : gpu::IntegerDot::on;
   if (gc.half) {
     const int64_t n_layer = model::Model::load(path, {})->hparams().n_layer;
     lo.gpu_layers = std::max<int64_t>(1, n_layer / 2);
