@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "gpu/context.h"
 #include "gpu/buffer.h"
 #include "gpu/discovery.h"
@@ -28,6 +29,20 @@ std::vector<T> download(const gpu::Buffer& b, size_t n) {
   std::vector<T> v(n);
   b.download(v.data(), n * sizeof(T));
   return v;
+}
+
+// The code of the hearth::Error that f() throws, whose message must name `op` (a kernel's
+// "gpu matmul", ...); a failure and Errc::internal when it throws none.
+template <class F>
+Errc error_code(F&& f, const std::string& op) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(op), std::string::npos) << e.what();
+    return e.code();
+  }
+  ADD_FAILURE() << "no error";
+  return Errc::internal;
 }
 
 class GpuTest : public ::testing::Test {

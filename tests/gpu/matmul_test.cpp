@@ -218,16 +218,7 @@ TEST_F(GpuTest, MatmulQuantizedRefusesBadInputs) {
   EXPECT_FALSE(no_dot.uses_integer_dot());
   gpu::Buffer big(ctx(), 4096 * sizeof(float)), small(ctx(), 16);
   gpu::Sequence seq(ctx());
-  const auto code = [&](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("gpu matmul_quantized"), std::string::npos) << e.what();
-      return e.code();
-    }
-    ADD_FAILURE() << "no error";
-    return Errc::internal;
-  };
+  const auto code = [&](auto&& f) { return test::error_code(f, "gpu matmul_quantized"); };
   // Turned off (or a device without it), and types without an integer-dot kernel.
   EXPECT_EQ(code([&] { no_dot.matmul_quantized(seq, big, Type::Q8_0, 2, 64, big, big, big, 1); }), Errc::unsupported);
   EXPECT_EQ(code([&] { kernels.matmul_quantized(seq, big, Type::F16, 2, 64, big, big, big, 1); }), Errc::unsupported);
@@ -252,16 +243,7 @@ TEST_F(GpuTest, MatmulRefusesBadInputs) {
   gpu::Buffer w(ctx(), 4 * 36), x(ctx(), 2 * 64 * sizeof(float)), y(ctx(), 2 * 4 * sizeof(float));
   gpu::Buffer big(ctx(), 4096 * sizeof(float));
   gpu::Sequence seq(ctx());
-  const auto code = [&](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("gpu matmul"), std::string::npos) << e.what();
-      return e.code();
-    }
-    ADD_FAILURE() << "no error";
-    return Errc::internal;
-  };
+  const auto code = [&](auto&& f) { return test::error_code(f, "gpu matmul"); };
   gpu::Sequence fits(ctx());
   EXPECT_NO_THROW(kernels.matmul(fits, w, Type::Q4_0, 4, 64, x, y, 2));  // the shape the buffers hold
   EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 5, 64, x, y, 1); }), Errc::invalid_argument);  // W

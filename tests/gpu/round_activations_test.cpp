@@ -286,16 +286,7 @@ TEST_F(GpuRoundActivationsChecks, BadInputsAreClearErrors) {
   const gpu::Kernels k(ctx());
   gpu::Buffer small(ctx(), 16 * 4), big(ctx(), 1024 * 4);
   gpu::Sequence seq(ctx());
-  const auto code = [&](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("gpu round_activations"), std::string::npos) << e.what();
-      return e.code();
-    }
-    ADD_FAILURE() << "no error";
-    return Errc::internal;
-  };
+  const auto code = [&](auto&& f) { return test::error_code(f, "gpu round_activations"); };
   // n not a whole number of blocks.
   EXPECT_EQ(code([&] { k.round_activations(seq, big, big, 48, Type::Q8_0); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { k.round_activations(seq, big, big, 33, Type::Q8_1); }), Errc::invalid_argument);
@@ -319,16 +310,7 @@ TEST_F(GpuRoundActivationsChecks, QuantizeActivationsRefusesBadInputs) {
   const gpu::Kernels k(ctx());
   gpu::Buffer small(ctx(), 16 * 4), big(ctx(), 1024 * 4);
   gpu::Sequence seq(ctx());
-  const auto code = [&](auto&& f) {
-    try {
-      f();
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("gpu quantize_activations"), std::string::npos) << e.what();
-      return e.code();
-    }
-    ADD_FAILURE() << "no error";
-    return Errc::internal;
-  };
+  const auto code = [&](auto&& f) { return test::error_code(f, "gpu quantize_activations"); };
   EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 48, Type::Q8_0); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 288, Type::Q8_K); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { k.quantize_activations(seq, big, big, big, 0, Type::Q8_0); }), Errc::invalid_argument);
