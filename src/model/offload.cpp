@@ -361,7 +361,7 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   // Every matmul's rounded input fits (sized before recording: a buffer replaced mid-sequence
   // would free one a recorded command still names).
   ensure(ctx, s.xq, f4(n * std::max({E, AO, F})));
-  if (kernels_->uses_integer_dot()) {
+  if (report_.integer_dot) {  // some weight takes the integer-dot matmul
     ensure(ctx, s.codes, n * std::max({E, AO, F}));
     ensure(ctx, s.code_scales, f4(n * std::max({E, AO, F}) / 32));
   }

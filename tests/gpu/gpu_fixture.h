@@ -12,6 +12,8 @@
 #include "gpu/context.h"
 #include "gpu/buffer.h"
 #include "gpu/discovery.h"
+#include "tensor/dispatch.h"
+#include "tensor/kernels.h"
 #include "support/vulkan.h"
 
 namespace hearth::test {
@@ -29,6 +31,27 @@ std::vector<T> download(const gpu::Buffer& b, size_t n) {
   std::vector<T> v(n);
   b.download(v.data(), n * sizeof(T));
   return v;
+}
+
+// The CPU's scalar kernels of a type.
+inline const tensor::TypeKernels& cpu_entry(tensor::Type t) {
+  return tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(t)];
+}
+
+// The CPU's matmul rounding of activations of type t: its activation quantizer (the reference one
+// where a type has none), as model/kv_cache.cpp and tensor::matmul pick it.
+inline std::vector<uint8_t> cpu_quantize(tensor::Type t, const std::vector<float>& x) {
+  const tensor::TypeKernels& e = cpu_entry(t);
+  const tensor::from_float_fn from = e.from_float_act ? e.from_float_act : e.from_float_ref;
+  std::vector<uint8_t> q(tensor::row_size(t, static_cast<int64_t>(x.size())));
+  from(x.data(), q.data(), static_cast<int64_t>(x.size()));
+  return q;
+}
+
+inline std::vector<float> cpu_dequantize(tensor::Type t, const std::vector<uint8_t>& q, size_t n) {
+  std::vector<float> y(n);
+  cpu_entry(t).to_float(q.data(), y.data(), static_cast<int64_t>(n));
+  return y;
 }
 
 // The code of the hearth::Error that f() throws, whose message must name `op` (a kernel's

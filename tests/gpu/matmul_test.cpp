@@ -75,13 +75,8 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
 // x rounded as the CPU rounds the activations of `type`'s dot (Q8_0 or Q8_K codes times their
 // scale), row by row of k: what the integer-dot matmul multiplies.
 std::vector<float> cpu_rounded_activations(Type type, const std::vector<float>& x) {
-  const Type act = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(type)].vec_dot_type;
-  const tensor::TypeKernels& e = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(act)];
-  std::vector<uint8_t> q(tensor::row_size(act, static_cast<int64_t>(x.size())));
-  (e.from_float_act ? e.from_float_act : e.from_float_ref)(x.data(), q.data(), static_cast<int64_t>(x.size()));
-  std::vector<float> y(x.size());
-  e.to_float(q.data(), y.data(), static_cast<int64_t>(x.size()));
-  return y;
+  const Type act = test::cpu_entry(type).vec_dot_type;
+  return test::cpu_dequantize(act, test::cpu_quantize(act, x), x.size());
 }
 
 // One case: a weight type, the subgroup build or the plain one, and the integer-dot matmul

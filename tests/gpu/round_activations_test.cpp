@@ -28,27 +28,9 @@ using namespace hearth;
 using hearth::test::GpuTest;
 using hearth::test::download;
 using hearth::test::upload;
+using hearth::test::cpu_dequantize;
+using hearth::test::cpu_quantize;
 using tensor::Type;
-
-const tensor::TypeKernels& cpu_entry(Type t) {
-  return tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(t)];
-}
-
-// The CPU's matmul rounding of activations: its activation quantizer (the reference one where a
-// type has none), as model/kv_cache.cpp and tensor::matmul pick it.
-std::vector<uint8_t> cpu_quantize(Type t, const std::vector<float>& x) {
-  const tensor::TypeKernels& e = cpu_entry(t);
-  const tensor::from_float_fn from = e.from_float_act ? e.from_float_act : e.from_float_ref;
-  std::vector<uint8_t> q(tensor::row_size(t, static_cast<int64_t>(x.size())));
-  from(x.data(), q.data(), static_cast<int64_t>(x.size()));
-  return q;
-}
-
-std::vector<float> cpu_dequantize(Type t, const std::vector<uint8_t>& q, size_t n) {
-  std::vector<float> y(n);
-  cpu_entry(t).to_float(q.data(), y.data(), static_cast<int64_t>(n));
-  return y;
-}
 
 // Blocks of `len` values: the hard cases first, then random blocks of scales from 1e-3 to 1e3.
 // `len` is 32 or 256; `negative` puts each special block's largest magnitude on a negative value.
