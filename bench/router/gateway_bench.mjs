@@ -9,6 +9,7 @@
 // complete answer is tens of ms at best): the clients then wait on the upstream, not on the two
 // shared cores, and the difference is what the gateway itself adds to each request.
 // BENCH_LOCAL=1 marks the fake `remote: false`, so nothing is written to the ledger.
+// BENCH_LEDGER_SYNC=strict|background sets the ledger's ledger_sync (default background).
 import http from 'node:http';
 import { spawn, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ if (process.argv[2] === '--upstream') {
   const up = fork(new URL(import.meta.url).pathname, ['--upstream']);
   const upPort = await new Promise((r) => up.once('message', r));
   const dir = mkdtempSync(join(tmpdir(), 'hearth-gw-bench-'));
-  writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000, max_idle_connections: 600${process.env.BENCH_LOCAL ? ', remote: false' : ''}}\nledger_dir: '${join(dir, 'ledger')}'\n`);
+  writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000, max_idle_connections: 600${process.env.BENCH_LOCAL ? ', remote: false' : ''}}\nledger_dir: '${join(dir, 'ledger')}'\n${process.env.BENCH_LEDGER_SYNC ? `ledger_sync: ${process.env.BENCH_LEDGER_SYNC}\n` : ''}`);
   const gw = spawn(bin, ['gateway', '--config', join(dir, 'router.yaml'), '--port', '0', '--threads', '600'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HEARTH_HOME: dir } });
   const gwPort = await new Promise((resolve) => {

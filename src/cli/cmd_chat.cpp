@@ -87,8 +87,10 @@ int run(const ChatFlags& f) {
     if (grammar) sampler.set_constraint(std::make_unique<sampling::GrammarConstraint>(grammar, lm.token_bytes));
     tokenizer::StreamDecoder dec(*lm.tokenizer);
     engine::GenerateResult r;
+    // The guard lasts until the turn's statistics are out: a Ctrl-C that lands just after the
+    // reply ended (or after it was stopped) must not end the session with the default action.
+    ReplySigint guard;
     {
-      ReplySigint guard;
       r = engine::generate_speculative(
           session, sampler, prompt, f.gen.n_predict,
           [&](int32_t tok) {

@@ -369,7 +369,7 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
   }
   if (!root.IsMap()) c.bad("top level", "must be a mapping");
   check_keys(c, root, "top level", {"providers", "models", "policies", "pools", "retry", "circuit_breaker", "budgets", "api_keys",
-                                    "ledger_dir", "default_model"});
+                                    "ledger_dir", "ledger_sync", "default_model"});
   RouterConfig cfg;
   try {
     parse_providers(c, root, cfg);
@@ -380,6 +380,11 @@ RouterConfig parse_config(const std::string& text, const std::string& source) {
     parse_budgets(c, root, cfg);
     parse_api_keys(c, root, cfg);
     cfg.ledger_dir = get<std::string>(c, root["ledger_dir"], "ledger_dir", "");
+    if (auto n = root["ledger_sync"]) {
+      const std::string v = get<std::string>(c, n, "ledger_sync", "");
+      if (v == "strict") cfg.ledger_sync = LedgerSync::strict;
+      else if (v != "background") c.bad(n, "ledger_sync", "must be background or strict, not '" + v + "'");
+    }
     cfg.default_model = get<std::string>(c, root["default_model"], "default_model", "");
     if (!cfg.default_model.empty() && !cfg.policies.count(cfg.default_model) && !model_defined(cfg, cfg.default_model))
       c.bad(root["default_model"], "default_model", undefined_model_message(cfg, cfg.default_model) + " or a policy");

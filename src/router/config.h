@@ -67,6 +67,12 @@ struct BudgetConfig {
   std::map<std::string, double> keys;    // gateway api-key name -> limit
 };
 
+// When a ledger line must be on disk (fdatasync) rather than only written to its file.
+//  background: written before the request leaves (a kill of hearth cannot lose it) and synced
+//              by a flusher meanwhile; the answer waits until the "sent" line is synced.
+//  strict:     each line synced before the request leaves and before the answer.
+enum class LedgerSync { background, strict };
+
 struct RouterConfig {
   std::map<std::string, ProviderConfig> providers;
   std::vector<ModelEntry> models;
@@ -76,6 +82,7 @@ struct RouterConfig {
   BreakerConfig breaker;
   BudgetConfig budgets;
   std::filesystem::path ledger_dir;   // empty = $HEARTH_HOME/ledger
+  LedgerSync ledger_sync = LedgerSync::background;
   std::string default_model;
   std::map<std::string, std::string> api_keys;  // gateway: key name -> secret (resolved)
 };

@@ -57,43 +57,77 @@ LedgerRecord LedgerRecord::from_json(const json& j) {
 
 Ledger::Ledger(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-// Group commit: the first caller to find no flush running becomes the leader and writes every
-// line queued so far with one write() per file and one fdatasync; callers arriving meanwhile
-// queue and wait, and the next leader takes all of them. Each caller returns once a flush that
-// included its line has finished.
-void Ledger::append(LedgerRecord r) {
+Ledger::~Ledger() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+uint64_t Ledger::write(LedgerRecord r) {
   if (r.time.empty()) r.time = iso_now();
+  const std::string month = r.time.substr(0, 7);
+  const std::string text = r.to_json().dump() + "\n";
+  // Under the lock, so that sequence numbers follow the order of the lines in the file.
+  std::lock_guard<std::mutex> lk(mu_);
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  const auto path = dir_ / (month + ".jsonl");
+  const bool created = !std::filesystem::exists(path, ec);
+  // O_APPEND keeps lines from other processes (a second gateway) from interleaving with ours.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
+      ::close(fd);
+      fail(Errc::io, "ledger: write to " + path.string() + " failed: " + std::strerror(e));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  dirty_.insert(month);
+  new_file_ = new_file_ || created;
+  work_cv_.notify_one();
+  return ++written_;
+}
+
+void Ledger::sync(uint64_t seq) {
   std::unique_lock<std::mutex> lk(mu_);
-  pending_.push_back({r.time.substr(0, 7), r.to_json().dump() + "\n"});
-  const uint64_t mine = ++queued_;
-  while (durable_ < mine) {
-    if (flushing_) {
-      cv_.wait(lk);
-      continue;
-    }
-    flushing_ = true;
-    std::vector<Line> batch;
-    batch.swap(pending_);
-    const uint64_t from = durable_ + 1, to = queued_;
+  done_cv_.wait(lk, [&] { return durable_ >= seq; });
+  for (const auto& [range, error] : failed_)
+    if (seq >= range.first && seq <= range.second) fail(Errc::io, error);
+}
+
+// Each pass takes every line written so far: the lines written while one fdatasync runs share
+// the next one.
+void Ledger::flush_loop() {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (true) {
+    work_cv_.wait(lk, [&] { return stop_ || written_ > durable_; });
+    if (written_ == durable_) return;  // stopping, nothing left
+    const uint64_t from = durable_ + 1, to = written_;
+    std::set<std::string> months;
+    months.swap(dirty_);
+    const bool new_file = new_file_;
+    new_file_ = false;
     lk.unlock();
-    std::string error;
-    try {
-      write_batch(batch);
-    } catch (const Error& e) {
-      error = e.what();
-    }
+    const std::string error = sync_files(months, new_file);
     lk.lock();
-    flushing_ = false;
     durable_ = to;
     ++commits_;
     if (!error.empty()) {
       failed_.push_back({{from, to}, error});
       if (failed_.size() > 256) failed_.pop_front();
     }
-    cv_.notify_all();
+    done_cv_.notify_all();
   }
-  for (const auto& [range, error] : failed_)
-    if (mine >= range.first && mine <= range.second) fail(Errc::io, error);
 }
 
 uint64_t Ledger::commits() const {
@@ -101,42 +135,27 @@ uint64_t Ledger::commits() const {
   return commits_;
 }
 
-void Ledger::write_batch(const std::vector<Line>& batch) {
-  std::map<std::string, std::string> per_month;  // usually one
-  for (const auto& l : batch) per_month[l.month] += l.text;
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  for (const auto& [month, text] : per_month) {
-    auto path = dir_ / (month + ".jsonl");
-    const bool created = !std::filesystem::exists(path, ec);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
-    // O_APPEND keeps lines from other processes (a second gateway) from interleaving with ours.
-    size_t off = 0;
-    while (off < text.size()) {
-      ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        int e = errno;
-        ::close(fd);
-        fail(Errc::io, "ledger: write to " + path.string() + " failed: " + std::strerror(e));
-      }
-      off += static_cast<size_t>(n);
+std::string Ledger::sync_files(const std::set<std::string>& months, bool new_file) const {
+  std::string error;
+  for (const auto& month : months) {
+    // fdatasync works on the file, whichever descriptor names it.
+    const auto path = dir_ / (month + ".jsonl");
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) {
+      error = "ledger: cannot open " + path.string() + " to sync it: " + std::strerror(errno);
+      continue;
     }
-    if (::fdatasync(fd) != 0) {
-      int e = errno;
-      ::close(fd);
-      fail(Errc::io, "ledger: fdatasync of " + path.string() + " failed: " + std::strerror(e));
-    }
+    if (::fdatasync(fd) != 0) error = "ledger: fdatasync of " + path.string() + " failed: " + std::strerror(errno);
     ::close(fd);
-    if (created) {  // a new file's directory entry must be durable too
-      int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
-      }
+  }
+  if (new_file) {  // a new file's directory entry must be durable too
+    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+      ::fsync(dfd);
+      ::close(dfd);
     }
   }
+  return error;
 }
 
 std::vector<LedgerRecord> Ledger::read(const std::string& since, size_t* skipped) const {

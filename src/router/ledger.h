@@ -1,12 +1,14 @@
 // The privacy ledger: what left the machine (time, provider, model, tokens, cost, request id,
 // memory ids, gateway key name; never a secret), appended to <dir>/YYYY-MM.jsonl.
 //
-// Each attempt at a remote provider writes two lines: a "sent" line that is on disk before the
+// Each attempt at a remote provider writes two lines: a "sent" line that is in the file before the
 // first byte goes out, and an outcome line (ok, an error kind, or cancelled, with the tokens
-// seen) when it ends. Appends are group-committed: concurrent callers share one write and one
-// fdatasync, and append() returns once its line is durable. Reading folds the pair into one
-// record; a "sent" line with no outcome (the process was killed, or the call is still running)
-// reads as status "sent" with the estimated input cost. Budgets read their spend back from it.
+// seen) when it ends. write() puts a line in its file with one O_APPEND write, after which a kill
+// of this process cannot lose it; a flusher thread then makes it durable (fdatasync), one
+// fdatasync for every line written meanwhile (group commit), and sync() waits for that. Reading
+// folds the pair into one record; a "sent" line with no outcome (the process was killed, or the
+// call is still running) reads as status "sent" with the estimated input cost. Budgets read their
+// spend back from it.
 #pragma once
 #include <condition_variable>
 #include <deque>
@@ -15,7 +17,9 @@
 #include <map>
 #include <optional>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "router/config.h"
@@ -43,25 +47,35 @@ struct LedgerRecord {
 class Ledger {
  public:
   explicit Ledger(std::filesystem::path dir);
+  ~Ledger();  // syncs what was written, then stops the flusher
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
   const std::filesystem::path& dir() const { return dir_; }
-  // Returns when the line is on disk (fdatasync); throws Error(io) when it could not be written.
-  void append(LedgerRecord r);
+  // Writes the line to its month's file and returns its sequence number; throws Error(io) when
+  // it could not be written. The line is durable shortly after, without waiting here.
+  uint64_t write(LedgerRecord r);
+  // Returns once line `seq` and every line before it are durable; throws Error(io) when the
+  // flush holding it failed.
+  void sync(uint64_t seq);
+  // write() then sync(): returns when the line is on disk.
+  void append(LedgerRecord r) { sync(write(std::move(r))); }
   // Records with time >= since (a "YYYY-MM-DD" prefix compare; "" = all), each attempt's two
   // lines folded into one. Malformed lines are skipped and counted in *skipped.
   std::vector<LedgerRecord> read(const std::string& since = "", size_t* skipped = nullptr) const;
-  uint64_t commits() const;  // fdatasync calls so far (for tests of the grouping)
+  uint64_t commits() const;  // flushes so far (for tests of the grouping)
 
  private:
-  struct Line {
-    std::string month, text;
-  };
-  void write_batch(const std::vector<Line>& batch);
+  void flush_loop();
+  // fdatasync of each month's file (and of the directory when a file was created); "" or the error.
+  std::string sync_files(const std::set<std::string>& months, bool new_file) const;
   std::filesystem::path dir_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Line> pending_;
-  uint64_t queued_ = 0, durable_ = 0, commits_ = 0;
-  bool flushing_ = false;
+  std::condition_variable work_cv_, done_cv_;
+  std::thread flusher_;  // started by the first write
+  bool stop_ = false;
+  std::set<std::string> dirty_;  // months written since the last flush began
+  bool new_file_ = false;
+  uint64_t written_ = 0, durable_ = 0, commits_ = 0;
   std::deque<std::pair<std::pair<uint64_t, uint64_t>, std::string>> failed_;  // [from, to] -> error
 };
 

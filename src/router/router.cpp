@@ -259,7 +259,7 @@ void Router::record_latency(const std::string& ref, double ttft, double total, i
   ++s.samples;
 }
 
-LedgerRecord Router::record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate) {
+Router::SentLine Router::record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate) {
   LedgerRecord r;
   r.time = iso_now();
   r.request_id = sent.request_id;
@@ -278,25 +278,35 @@ LedgerRecord Router::record_sent(const ChatRequest& sent, const Target& t, int64
   r.input_tokens = input_estimate;
   r.cost_usd = cost_of(t.entry, Usage{input_estimate, 0, 0});  // what a killed attempt counts as
   r.memory_ids = sent.memory_ids;
+  SentLine line{r, 0};
   try {
-    ledger_->append(r);
+    line.seq = ledger_->write(std::move(r));
+    if (cfg_.ledger_sync == LedgerSync::strict) ledger_->sync(line.seq);
   } catch (const Error& e) {
     throw ProviderError(ErrorKind::refused, std::string("not sent to ") + t.ref() + ": the ledger could not record it (" + e.what() + ")");
   }
-  return r;
+  return line;
 }
 
-void Router::record_outcome(LedgerRecord r, const std::string& status, const Usage& u, bool estimated, double cost) {
+void Router::record_outcome(const SentLine& sent, const std::string& status, const Usage& u, bool estimated, double cost) {
+  LedgerRecord r = sent.record;
   r.sent_line = false;
   r.status = status;
   r.input_tokens = u.input_tokens;
   r.output_tokens = u.output_tokens;
   r.estimated = estimated;
   r.cost_usd = cost;
+  uint64_t wait_for = sent.seq;
   try {
-    ledger_->append(std::move(r));
+    const uint64_t seq = ledger_->write(std::move(r));
+    if (cfg_.ledger_sync == LedgerSync::strict) wait_for = seq;
   } catch (const Error& e) {
-    // The "sent" line is on disk; reading it back counts the attempt at its estimate.
+    // The "sent" line is in the file; reading it back counts the attempt at its estimate.
+    log::error(std::string("router: ") + e.what());
+  }
+  try {
+    ledger_->sync(wait_for);
+  } catch (const Error& e) {
     log::error(std::string("router: ") + e.what());
   }
 }
@@ -389,7 +399,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         info.attempts.push_back({pname, t.entry.model, error_kind_name(e.kind()), e.what(), 0, 0});
         throw RouteError(e, info);
       }
-      LedgerRecord sent_line;
+      SentLine sent_line;
       if (ledgered) {
         try {
           sent_line = record_sent(sent, t, input_estimate);

@@ -128,8 +128,14 @@ class Router : public Provider {
   void record_latency(const std::string& ref, double ttft_ms, double total_ms, int64_t out_tokens);
   // The line written before an attempt leaves the machine; throws ProviderError(refused) when it
   // cannot be written (nothing is sent that the ledger does not hold).
-  LedgerRecord record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate);
-  void record_outcome(LedgerRecord rec, const std::string& status, const Usage& u, bool estimated, double cost);
+  struct SentLine {
+    LedgerRecord record;
+    uint64_t seq = 0;  // the ledger's sequence number of the line
+  };
+  SentLine record_sent(const ChatRequest& sent, const Target& t, int64_t input_estimate);
+  // The outcome line; returns once the "sent" line (and, with ledger_sync strict, this one) is
+  // durable, so a client never holds an answer whose request the ledger could still lose.
+  void record_outcome(const SentLine& sent, const std::string& status, const Usage& u, bool estimated, double cost);
   double now() const { return opts_.now_ms(); }
 
   RouterConfig cfg_;

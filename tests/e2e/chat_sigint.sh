@@ -21,10 +21,14 @@ stop_reply() {  # waits for output to grow, interrupts, waits for the acknowledg
   sleep 0.3
   kill -INT "$pid" || { echo "FAIL: chat died before the interrupt"; cat "$tmp/err"; exit 1; }
   for _ in $(seq 1 300); do
-    [ "$(grep -c 'reply stopped' "$tmp/err")" -ge "$want" ] && return 0
+    [ "$(grep -c 'reply stopped' "$tmp/err")" -ge "$want" ] && break
     sleep 0.1
   done
-  echo "FAIL: no '[reply stopped]' after SIGINT"; cat "$tmp/err"; exit 1
+  [ "$(grep -c 'reply stopped' "$tmp/err")" -ge "$want" ] ||
+    { echo "FAIL: no '[reply stopped]' after SIGINT"; cat "$tmp/err"; exit 1; }
+  # The turn is over when -v has printed its statistics; only then is the next message sent.
+  for _ in $(seq 1 300); do grep -q "\[turn $want\]" "$tmp/err" && return 0; sleep 0.1; done
+  echo "FAIL: no '[turn $want]' line after the stopped reply"; cat "$tmp/err"; exit 1
 }
 
 echo "Tell me a very long story." >&3

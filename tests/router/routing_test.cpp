@@ -528,6 +528,65 @@ TEST(RouterLedger, GroupCommitAndFolding) {
   std::filesystem::remove(dir);
 }
 
+// write() puts the line in the file at once (a kill of the process can no longer lose it); the
+// flusher makes it durable without the writer waiting, and sync() waits for that flush.
+TEST(RouterLedger, WrittenAtOnceSyncedByTheFlusher) {
+  auto dir = test::make_temp_dir("ledger-flusher");
+  uint64_t last = 0;
+  {
+    Ledger ledger(dir);
+    LedgerRecord r;
+    r.time = "2026-12-05T10:00:00.000Z";
+    r.provider = "p";
+    r.status = "ok";
+    const uint64_t first = ledger.write(r);
+    EXPECT_EQ(first, 1u);
+    // Another reader (a second process, `hearth ledger`) sees it before any sync was asked for.
+    ASSERT_EQ(Ledger(dir).read().size(), 1u);
+    ledger.sync(first);
+    EXPECT_GE(ledger.commits(), 1u);
+    for (int i = 0; i < 20; ++i) last = ledger.write(r);
+    EXPECT_EQ(last, 21u);
+    ledger.sync(last);
+    EXPECT_LE(ledger.commits(), 21u);
+    // Syncing an old line again returns at once.
+    ledger.sync(first);
+    last = ledger.write(r);  // left for the destructor to sync
+  }
+  EXPECT_EQ(Ledger(dir).read().size(), last);
+}
+
+TEST(RouterLedger, SyncModeFromTheConfig) {
+  const std::string base = "providers:\n  a: {type: openai, base_url: 'http://127.0.0.1:1'}\nmodels:\n  - {name: m, provider: a, model: m}\n";
+  EXPECT_EQ(parse_config(base).ledger_sync, LedgerSync::background);
+  EXPECT_EQ(parse_config(base + "ledger_sync: strict\n").ledger_sync, LedgerSync::strict);
+  EXPECT_EQ(parse_config(base + "ledger_sync: background\n").ledger_sync, LedgerSync::background);
+  try {
+    parse_config(base + "ledger_sync: sometimes\n", "router.yaml");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("router.yaml:5:14: ledger_sync: must be background or strict, not 'sometimes'"),
+              std::string::npos) << e.what();
+  }
+}
+
+// Both modes: when the client has its answer, the attempt's "sent" line is durable (a flush that
+// covered it has finished) and the outcome is in the file.
+TEST(RouterLedger, AnswerWaitsForTheSentLineInBothModes) {
+  for (const std::string mode : {"background", "strict"}) {
+    FakeUpstream a, b;
+    a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) { test::openai_reply(q, s, "x"); });
+    Env env;
+    Router r(parse_config(env.yaml(a.url(), b.url()) + "ledger_sync: " + mode + "\n"), env.opts());
+    r.chat(ask("am"));
+    ASSERT_NE(r.ledger(), nullptr);
+    EXPECT_GE(r.ledger()->commits(), mode == "strict" ? 2u : 1u) << mode;
+    auto recs = Ledger(env.dir / "ledger").read();
+    ASSERT_EQ(recs.size(), 1u) << mode;
+    EXPECT_EQ(recs[0].status, "ok") << mode;
+  }
+}
+
 // Nothing leaves the machine that the ledger does not hold: when the "sent" line cannot be
 // written, the request is refused before it is sent.
 TEST(RouterRouting, UnwritableLedgerRefusesBeforeSending) {
