@@ -70,14 +70,17 @@ uint64_t Ledger::write(LedgerRecord r) {
   if (r.time.empty()) r.time = iso_now();
   const std::string month = r.time.substr(0, 7);
   const std::string text = r.to_json().dump() + "\n";
-  // Under the lock, so that sequence numbers follow the order of the lines in the file.
-  std::lock_guard<std::mutex> lk(mu_);
-  if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
+  }
+  // The write itself runs outside the lock: an append that the file system stalls (a journal
+  // commit in progress) then delays only its own request.
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   const auto path = dir_ / (month + ".jsonl");
   const bool created = !std::filesystem::exists(path, ec);
-  // O_APPEND keeps lines from other processes (a second gateway) from interleaving with ours.
+  // O_APPEND keeps concurrent lines (other threads, a second gateway) from interleaving.
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
   size_t off = 0;
@@ -92,6 +95,9 @@ uint64_t Ledger::write(LedgerRecord r) {
     off += static_cast<size_t>(n);
   }
   ::close(fd);
+  // The sequence number is taken after the write, so a flush that starts after it was handed
+  // out covers the line (and a flush may cover lines whose numbers come later: harmless).
+  std::lock_guard<std::mutex> lk(mu_);
   dirty_.insert(month);
   new_file_ = new_file_ || created;
   work_cv_.notify_one();
