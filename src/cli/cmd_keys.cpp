@@ -12,7 +12,7 @@
 namespace hearth::cli {
 namespace {
 
-struct Opts {
+struct KeysOpts {
   std::string which, name, period = "month", config;
   double budget = 0;
   std::vector<std::string> models;
@@ -21,7 +21,7 @@ struct Opts {
 };
 
 // Spend per key name in each key's own current period, from the ledger.
-std::map<std::string, double> spend_by_key(const Opts& o, const std::vector<router::VirtualKey>& keys) {
+std::map<std::string, double> spend_by_key(const KeysOpts& o, const std::vector<router::VirtualKey>& keys) {
   std::filesystem::path dir = hearth_home() / "ledger";
   if (!o.config.empty()) {
     auto cfg = router::load_config(o.config);
@@ -40,7 +40,7 @@ std::map<std::string, double> spend_by_key(const Opts& o, const std::vector<rout
   return out;
 }
 
-int run(const Opts& o) {
+int run(const KeysOpts& o) {
   router::KeyStore store(router::KeyStore::default_path());
   if (o.which == "create") {
     router::VirtualKey spec;
@@ -104,7 +104,7 @@ int run(const Opts& o) {
 
 Command keys_command() {
   return {"keys", "Create, list and revoke virtual API keys for the gateway (budgets, models, rate limits)", [](CLI::App& app) {
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<KeysOpts>();
     app.require_subcommand(1);
     auto* create = app.add_subcommand("create", "Make a key (printed once; only its hash is kept)");
     create->add_option("name", o->name, "Its name, as the ledger and budgets record it")->required();

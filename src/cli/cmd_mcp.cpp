@@ -26,7 +26,7 @@ namespace {
 using app::MemoryEmbedder;
 using app::open_memory_embedder;
 
-struct Opts {
+struct McpOpts {
   std::string db, embed_model, host = "127.0.0.1", api_key, api_key_file;
   int port = 8766;
   bool http = false, sse = false;
@@ -44,7 +44,7 @@ void on_signal(int) {
 
 Command mcp_command() {
   return {"mcp", "Serve memory tools over MCP (stdio, or Streamable HTTP with --http)", [](CLI::App& app) {
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<McpOpts>();
     app.add_option("--db", o->db, "Database file (default $HEARTH_HOME/memory/memory.db)");
     app.add_option("--embed-model", o->embed_model, "Embedding model: local:FILE.gguf, provider:model or hash (default: as `hearth memory`)");
     app.add_flag("--http", o->http, "Serve Streamable HTTP at http://HOST:PORT/mcp instead of stdio");

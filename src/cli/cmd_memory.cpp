@@ -30,7 +30,7 @@ using app::open_memory_embedder;
 
 using namespace hearth::memory;
 
-struct Opts {
+struct MemoryOpts {
   std::string db, text, id, scope, kind, tags, mode = "hybrid", out, in, conflict = "skip", format = "auto";
   std::string passphrase_file, by = "cli", expires;
   std::string embed_model, set_embedder;  // --embed-model; `embedder SPEC`
@@ -65,7 +65,7 @@ std::vector<std::string> split_tags(const std::string& s) {
   return out;
 }
 
-std::string passphrase(const Opts& o, bool needed) {
+std::string passphrase(const MemoryOpts& o, bool needed) {
   if (!o.passphrase_file.empty()) {
     std::string p = read_input_file(o.passphrase_file, "--passphrase-file");
     while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
@@ -93,7 +93,7 @@ void print_record_line(const Record& r) {
 struct Ctx {
   MemoryEmbedder emb;
   std::unique_ptr<Store> store;
-  explicit Ctx(const Opts& o) : emb(open_memory_embedder(embedder_choice(o.embed_model))) {
+  explicit Ctx(const MemoryOpts& o) : emb(open_memory_embedder(embedder_choice(o.embed_model))) {
     store = std::make_unique<Store>(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db), emb.embedder.get());
   }
 };
@@ -107,7 +107,7 @@ std::string embedder_line(const MemoryEmbedder& e) {
 }
 
 // `hearth memory embedder [SPEC | --reset]`: shows or saves the embedding model setting.
-int run_embedder(const Opts& o) {
+int run_embedder(const MemoryOpts& o) {
   if (!o.set_embedder.empty() && o.reset_embedder)
     fail(Errc::invalid_argument, "memory embedder: give a model or --reset, not both");
   if (!o.set_embedder.empty()) {
@@ -136,12 +136,12 @@ int run_embedder(const Opts& o) {
 }
 
 // The settings file beside the database (scope policies, extraction model, size limit).
-std::filesystem::path config_beside_db(const Opts& o) {
+std::filesystem::path config_beside_db(const MemoryOpts& o) {
   return memory_config_path(o.db.empty() ? Store::default_path() : std::filesystem::path(o.db));
 }
 
 // `hearth memory extractor [MODEL | --reset]`: shows or saves the extraction model setting.
-int run_extractor(const Opts& o) {
+int run_extractor(const MemoryOpts& o) {
   const auto config = config_beside_db(o);
   if (!o.set_extractor.empty() && o.reset_extractor)
     fail(Errc::invalid_argument, "memory extractor: give a model or --reset, not both");
@@ -160,7 +160,7 @@ int run_extractor(const Opts& o) {
 
 // `hearth memory policy [SCOPE [POLICY] | SCOPE --unset]`: lists, looks up or sets where each
 // scope's memories may be sent (scope_policy.h), in the config.json beside the database.
-int run_policy(const Opts& o) {
+int run_policy(const MemoryOpts& o) {
   const std::filesystem::path config = config_beside_db(o);
   ScopePolicies p = load_scope_policies(config);
   if (o.unset_policy && (o.policy_scope.empty() || !o.policy.empty()))
@@ -201,7 +201,7 @@ int run_policy(const Opts& o) {
 }
 
 // `hearth memory bench`: LoCoMo recall per search mode, then latency at each --sizes.
-int run_bench(const Opts& o) {
+int run_bench(const MemoryOpts& o) {
   namespace B = hearth::memory::bench;
   std::filesystem::path data = o.data;
   if (data.empty()) {
@@ -248,7 +248,7 @@ int run_bench(const Opts& o) {
 }
 
 // One function per subcommand that works on the store; `run` picks it by name.
-int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_add(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   Record r;
   r.text = o.text;
   if (!o.kind.empty()) r.kind = o.kind;
@@ -266,7 +266,7 @@ int sub_add(Store& st, const Ctx& ctx, const Opts& o) {
   return run_memory_add(st, r, o.by, ao);
 }
 
-int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_search(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   SearchOptions so;
   so.query = o.text;
   so.limit = o.limit;
@@ -296,7 +296,7 @@ int sub_search(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_list(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_list(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   ListOptions lo;
   lo.scope = o.scope;
   lo.kind = o.kind;
@@ -314,14 +314,14 @@ int sub_list(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_show(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_show(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   auto r = st.get(o.id);
   if (!r) fail(Errc::not_found, "no memory with id " + o.id);
   std::printf("%s\n", o.json_out ? to_json(*r).dump().c_str() : to_json(*r).dump(2).c_str());
   return kExitOk;
 }
 
-int sub_edit(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_edit(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   RecordPatch p;
   if (!o.text.empty()) p.text = o.text;
   if (!o.kind.empty()) p.kind = o.kind;
@@ -335,13 +335,13 @@ int sub_edit(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_forget(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_forget(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   st.forget(o.id, o.by);
   std::printf("forgot %s (undo with `hearth memory undo`, erase for good with `hearth memory purge`)\n", o.id.c_str());
   return kExitOk;
 }
 
-int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_undo(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   const auto done = st.undo();
   if (o.json_out) {
     std::printf("%s\n", json{{"undone", done}}.dump().c_str());
@@ -363,25 +363,25 @@ int sub_undo(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_extract(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_extract(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   ExtractCliOptions ex = o.ex;
   ex.saved_model = load_extract_model(config_beside_db(o)).value_or("");
   ex.load = load_options_from_env();
   return run_memory_extract(st, ex);
 }
 
-int sub_purge(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_purge(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   const size_t n = st.purge();
   std::printf("purged %zu deleted memories%s\n", n, n ? " (the undo history starts again here)" : "");
   return kExitOk;
 }
 
-int sub_reembed(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_reembed(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   std::printf("embedded %zu memories with %s\n", st.reembed(), ctx.emb.embedder->name().c_str());
   return kExitOk;
 }
 
-int sub_export(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_export(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   ExportOptions eo;
   eo.include_deleted = !o.no_deleted;
   eo.scope = o.scope;
@@ -402,7 +402,7 @@ int sub_export(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_import(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   ImportOptions io;
   io.mode = parse_conflict_mode(o.conflict);
   io.format = o.format;
@@ -438,7 +438,7 @@ int sub_import(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-int sub_stats(Store& st, const Ctx& ctx, const Opts& o) {
+int sub_stats(Store& st, const Ctx& ctx, const MemoryOpts& o) {
   Stats s = st.stats();
   json j = {{"path", s.path}, {"live", s.live}, {"deleted", s.deleted}, {"vectors", s.vectors},
             {"embedder", s.embedder}, {"embedder_source", ctx.emb.source}, {"embedder_is_model", ctx.emb.is_model},
@@ -461,7 +461,7 @@ int sub_stats(Store& st, const Ctx& ctx, const Opts& o) {
   return kExitOk;
 }
 
-using StoreCommand = int (*)(Store& st, const Ctx& ctx, const Opts& o);
+using StoreCommand = int (*)(Store& st, const Ctx& ctx, const MemoryOpts& o);
 const std::pair<const char*, StoreCommand> kStoreCommands[] = {
     {"add", sub_add},
     {"search", sub_search},
@@ -478,7 +478,7 @@ const std::pair<const char*, StoreCommand> kStoreCommands[] = {
     {"stats", sub_stats},
 };
 
-int run(const std::string& sub, const Opts& o) {
+int run(const std::string& sub, const MemoryOpts& o) {
   if (sub == "bench") return run_bench(o);
   if (sub == "embedder") return run_embedder(o);
   if (sub == "policy") return run_policy(o);
@@ -493,7 +493,7 @@ int run(const std::string& sub, const Opts& o) {
 
 Command memory_command() {
   return {"memory", "Manage the local memory store (add, search, export, import, ...)", [](CLI::App& app) {
-    auto o = std::make_shared<Opts>();
+    auto o = std::make_shared<MemoryOpts>();
     auto which = std::make_shared<std::string>();
     app.require_subcommand(1);
     app.fallthrough();  // --db and --embed-model also work after the subcommand

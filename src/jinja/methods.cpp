@@ -9,11 +9,6 @@
 namespace hearth::jinja {
 namespace {
 
-bool is_ascii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
-}
 
 std::string ascii_map(std::string s, int (*f)(int)) {
   for (char& c : s)

@@ -25,11 +25,6 @@ std::string from_code_points(const std::vector<uint32_t>& cps, size_t begin, siz
   return out;
 }
 
-static bool is_ascii(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return false;
-  return true;
-}
 
 size_t py_len(const Value& v) {
   switch (v.kind()) {

@@ -33,6 +33,12 @@ Value slice(const Value& obj, const Value& start, const Value& stop, const Value
 
 // Python helpers.
 std::vector<uint32_t> code_points(std::string_view s);
+// True when every byte is below 0x80 (then bytes and code points coincide).
+inline bool is_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return false;
+  return true;
+}
 std::string from_code_points(const std::vector<uint32_t>& cps, size_t begin, size_t end);
 size_t py_len(const Value& v);  // throws for values without a length
 std::vector<Value> iterate(const Value& v);  // list items, dict keys, str characters

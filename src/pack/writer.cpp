@@ -22,9 +22,9 @@ namespace hearth::pack {
 namespace {
 
 // Closes on scope exit; the output is also removed unless committed.
-struct Fd {
+struct OutputFd {
   int fd = -1;
-  ~Fd() {
+  ~OutputFd() {
     if (fd >= 0) ::close(fd);
   }
 };
@@ -128,7 +128,7 @@ WriteResult write_pack(const WriteOptions& o) {
   // before anything is written.
   const gguf::File model = gguf::File::open(o.model);
   uint64_t model_off = 0, model_len = 0;
-  Fd min{open_read(o.model, "model")};
+  OutputFd min{open_read(o.model, "model")};
   if (auto l = read_trailer(o.model)) {
     model_off = l->gguf_offset;
     model_len = l->gguf_size;
@@ -139,7 +139,7 @@ WriteResult write_pack(const WriteOptions& o) {
   // The program: an ELF; when it is itself a pack, only its program part.
   const ElfInfo elf = read_elf(o.runtime);
   if (!elf.is_elf) fail(Errc::invalid_argument, "runtime " + o.runtime + ": not an ELF program");
-  Fd rin{open_read(o.runtime, "runtime")};
+  OutputFd rin{open_read(o.runtime, "runtime")};
   uint64_t runtime_len = file_size(rin.fd, o.runtime);
   if (auto l = read_trailer(o.runtime)) runtime_len = l->runtime_size;
 

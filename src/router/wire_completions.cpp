@@ -80,12 +80,6 @@ json CompletionEncoder::chunk(const std::string& text, json logprobs, json finis
           {"choices", json::array({{{"text", text}, {"index", 0}, {"logprobs", std::move(logprobs)}, {"finish_reason", std::move(finish)}}})}};
 }
 
-static void frame(const json& j, std::string& out) {
-  out += "data: ";
-  out += dump(j);
-  out += "\n\n";
-}
-
 void CompletionEncoder::encode(const StreamEvent& e, std::string& out) {
   switch (e.kind) {
     case StreamEvent::Kind::text:

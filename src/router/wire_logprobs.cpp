@@ -22,6 +22,12 @@ float number_or(const json& j, float fallback) { return j.is_number() ? j.get<fl
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+void frame(const json& j, std::string& out) {
+  out += "data: ";
+  out += dump(j);
+  out += "\n\n";
+}
+
 json chat_logprobs_json(const std::vector<TokenLogprob>& lps) {
   json content = json::array();
   for (const auto& t : lps) {

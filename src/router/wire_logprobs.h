@@ -22,5 +22,7 @@ Usage usage_from_json(const json& u);
 
 // json::dump that never throws on invalid UTF-8 (a token can be half a character).
 std::string dump(const json& j);
+// Appends one Server-Sent Events frame, "data: <json>\n\n".
+void frame(const json& j, std::string& out);
 
 }  // namespace hearth::router::openai

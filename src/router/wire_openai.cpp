@@ -314,12 +314,6 @@ json StreamEncoder::chunk(json delta, json finish) const {
           {"choices", json::array({{{"index", 0}, {"delta", std::move(delta)}, {"finish_reason", std::move(finish)}, {"logprobs", nullptr}}})}};
 }
 
-static void frame(const json& j, std::string& out) {
-  out += "data: ";
-  out += dump(j);
-  out += "\n\n";
-}
-
 void StreamEncoder::encode(const StreamEvent& e, std::string& out) {
   if (!role_sent_ && e.kind != StreamEvent::Kind::usage) {
     role_sent_ = true;

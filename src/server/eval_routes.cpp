@@ -9,17 +9,13 @@
 #include "core/json.h"
 #include "eval/builtin.h"
 #include "eval/run_store.h"
+#include "server/json_reply.h"
 
 namespace hearth::server {
 namespace {
 
-void reply(httplib::Response& res, int status, const ordered_json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
 void reply_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
-  reply(res, status, {{"error", {{"message", message}, {"type", type}}}});
+  send_ordered(res, status, {{"error", {{"message", message}, {"type", type}}}});
 }
 
 template <class Guard>
@@ -35,7 +31,7 @@ void mount_eval_job_routes(httplib::Server& s, EvalJobControl* jobs, const Guard
     if (!jobs) return no_jobs(res);
     ordered_json tasks = ordered_json::array();
     for (const auto& [name, _] : eval::builtin_tasks()) tasks.push_back(name);
-    reply(res, 200, {{"jobs", jobs->list()}, {"tasks", tasks}});
+    send_ordered(res, 200, {{"jobs", jobs->list()}, {"tasks", tasks}});
   }));
   s.Post(prefix, guarded([jobs, no_jobs](const httplib::Request& req, httplib::Response& res) {
     if (!jobs) return no_jobs(res);
@@ -46,16 +42,16 @@ void mount_eval_job_routes(httplib::Server& s, EvalJobControl* jobs, const Guard
       return reply_error(res, 400, "invalid_argument", std::string("the body is not JSON: ") + e.what());
     }
     if (!body.is_object()) return reply_error(res, 400, "invalid_argument", "the body must be a JSON object");
-    reply(res, 202, jobs->start(body));
+    send_ordered(res, 202, jobs->start(body));
   }));
   s.Get(prefix + "/([^/]+)", guarded([jobs, no_jobs, unknown](const httplib::Request& req, httplib::Response& res) {
     if (!jobs) return no_jobs(res);
-    if (auto j = jobs->get(req.matches[1])) return reply(res, 200, *j);
+    if (auto j = jobs->get(req.matches[1])) return send_ordered(res, 200, *j);
     unknown(res, req.matches[1]);
   }));
   s.Post(prefix + "/([^/]+)/cancel", guarded([jobs, no_jobs, unknown](const httplib::Request& req, httplib::Response& res) {
     if (!jobs) return no_jobs(res);
-    if (auto j = jobs->cancel(req.matches[1])) return reply(res, 200, *j);
+    if (auto j = jobs->cancel(req.matches[1])) return send_ordered(res, 200, *j);
     unknown(res, req.matches[1]);
   }));
 }
@@ -83,7 +79,7 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
   const std::filesystem::path dir = opts.runs_dir;
   mount_eval_job_routes(s, opts.jobs, guarded);
   s.Get(kEvalApiPrefix, guarded([dir](const httplib::Request&, httplib::Response& res) {
-    reply(res, 200, {{"runs", eval::list_runs(dir)}});
+    send_ordered(res, 200, {{"runs", eval::list_runs(dir)}});
   }));
   // A run's logged samples: the tasks that have them, then one page of a task's
   // (?offset=0&limit=20, limit at most 200).
@@ -100,7 +96,7 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
     return dir / id;
   };
   s.Get(std::string(kEvalApiPrefix) + "/([^/]+)/samples", guarded([run_dir](const httplib::Request& req, httplib::Response& res) {
-    if (auto run = run_dir(req.matches[1], res)) reply(res, 200, {{"tasks", eval::sample_tasks(*run)}});
+    if (auto run = run_dir(req.matches[1], res)) send_ordered(res, 200, {{"tasks", eval::sample_tasks(*run)}});
   }));
   s.Get(std::string(kEvalApiPrefix) + "/([^/]+)/samples/([^/]+)", guarded([run_dir](const httplib::Request& req,
                                                                                    httplib::Response& res) {
@@ -120,7 +116,7 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
     if (!offset) return;
     const auto limit = number("limit", 20, 200);
     if (!limit) return;
-    reply(res, 200, eval::read_samples(*run, req.matches[2], *offset, *limit));
+    send_ordered(res, 200, eval::read_samples(*run, req.matches[2], *offset, *limit));
   }));
   s.Get(std::string(kEvalApiPrefix) + "/(.*)", guarded([dir](const httplib::Request& req, httplib::Response& res) {
     const std::string id = req.matches[1];
@@ -130,7 +126,7 @@ void mount_eval_routes(httplib::Server& s, const EvalRouteOptions& opts) {
     const std::filesystem::path run = dir / id;
     if (!std::filesystem::exists(run / "results.json"))
       return reply_error(res, 404, "not_found", "no evaluation run \"" + id + "\"");
-    reply(res, 200, eval::chart_view(eval::load_run_results(run), id));
+    send_ordered(res, 200, eval::chart_view(eval::load_run_results(run), id));
   }));
 }
 

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "memory/reconcile.h"
+#include "server/json_reply.h"
 
 namespace hearth::server {
 
@@ -14,14 +15,9 @@ using namespace memory;
 
 namespace {
 
-void send(httplib::Response& res, int status, const ordered_json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
 void send_error(httplib::Response& res, Errc code, const std::string& message) {
   int status = code == Errc::not_found ? 404 : (code == Errc::invalid_argument || code == Errc::format) ? 400 : 500;
-  send(res, status, {{"error", {{"message", message}, {"type", errc_name(code)}}}});
+  send_ordered(res, status, {{"error", {{"message", message}, {"type", errc_name(code)}}}});
 }
 
 using Authorize = std::function<bool(const httplib::Request&)>;
@@ -31,7 +27,7 @@ template <class F>
 httplib::Server::Handler guarded(const Authorize& auth, F f) {
   return [auth, f](const httplib::Request& req, httplib::Response& res) {
     if (auth && !auth(req)) {
-      send(res, 401, {{"error", {{"message", "missing or unknown API key"}, {"type", "auth"}}}});
+      send_ordered(res, 401, {{"error", {{"message", "missing or unknown API key"}, {"type", "auth"}}}});
       return;
     }
     try {
@@ -134,7 +130,7 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     o.offset = size_param(req, "offset", 0, 100000000);
     ordered_json out = ordered_json::array();
     for (const auto& r : st->list(o)) out.push_back(to_json(r));
-    send(res, 200, {{"memories", out}});
+    send_ordered(res, 200, {{"memories", out}});
   }));
 
   // Registered before the {id} route, which would otherwise take "search" as an id.
@@ -158,19 +154,19 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     }
     ordered_json out = ordered_json::array();
     for (const auto& h : st->search(o)) out.push_back(hit_json(h));
-    send(res, 200, {{"results", out}});
+    send_ordered(res, 200, {{"results", out}});
   }));
 
   server.Get(id_path, guarded(auth, [st](const httplib::Request& req, httplib::Response& res) {
     std::string id = req.matches[1];
     auto r = st->get(id);
     if (!r) fail(Errc::not_found, "no memory with id " + id);
-    send(res, 200, to_json(*r));
+    send_ordered(res, 200, to_json(*r));
   }));
 
   server.Post(prefix + "/undo", guarded(auth, [st](const httplib::Request&, httplib::Response& res) {
     const auto done = st->undo();
-    send(res, 200, {{"undone", ids_of(done)}, {"changes", done}});
+    send_ordered(res, 200, {{"undone", ids_of(done)}, {"changes", done}});
   }));
 
   server.Post(prefix, guarded(auth, [st, by, how = opts.remember](const httplib::Request& req, httplib::Response& res) {
@@ -188,15 +184,15 @@ void mount_memory_routes(httplib::Server& server, memory::Store& store, const Me
     const Remembered rem = remember(*st, r, by, how ? how() : RememberOptions{});
     ordered_json out = to_json(rem.record);
     out["reconcile"] = reconcile_json(rem);
-    send(res, rem.action == Remembered::Action::duplicate ? 200 : 201, out);
+    send_ordered(res, rem.action == Remembered::Action::duplicate ? 200 : 201, out);
   }));
 
   server.Patch(id_path, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
-    send(res, 200, to_json(st->update(req.matches[1], patch_from(body_object(req)), by)));
+    send_ordered(res, 200, to_json(st->update(req.matches[1], patch_from(body_object(req)), by)));
   }));
 
   server.Delete(id_path, guarded(auth, [st, by](const httplib::Request& req, httplib::Response& res) {
-    send(res, 200, to_json(st->forget(req.matches[1], by)));
+    send_ordered(res, 200, to_json(st->forget(req.matches[1], by)));
   }));
 }
 

@@ -10,14 +10,10 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "hub/model_store.h"
+#include "server/json_reply.h"
 
 namespace hearth::server {
 namespace {
-
-void send(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
 
 int status_of(const Error& e) {
   switch (e.code()) {
@@ -32,12 +28,12 @@ int status_of(const Error& e) {
 bool field(const httplib::Request& req, httplib::Response& res, const char* key, std::string& out, json* body = nullptr) {
   json j = json::parse(req.body, nullptr, false);
   if (!j.is_object()) {
-    send(res, 400, {{"error", "the request body must be a JSON object"}});
+    send_json(res, 400, {{"error", "the request body must be a JSON object"}});
     return false;
   }
   const char* k = j.contains(key) ? key : (std::string(key) == "model" && j.contains("name") ? "name" : key);
   if (!j.contains(k) || !j[k].is_string() || j[k].get<std::string>().empty()) {
-    send(res, 400, {{"error", std::string("'") + key + "' is required and must be a string"}});
+    send_json(res, 400, {{"error", std::string("'") + key + "' is required and must be a string"}});
     return false;
   }
   out = j[k];
@@ -67,9 +63,9 @@ void pull(const httplib::Request& req, httplib::Response& res, const std::string
   if (!stream) {
     try {
       hub::pull(name, {}, endpoint);
-      send(res, 200, {{"status", "success"}});
+      send_json(res, 200, {{"status", "success"}});
     } catch (const Error& e) {
-      send(res, status_of(e), {{"error", e.what()}});
+      send_json(res, status_of(e), {{"error", e.what()}});
     }
     return;
   }
@@ -121,7 +117,7 @@ void pull(const httplib::Request& req, httplib::Response& res, const std::string
 void mount_model_routes(httplib::Server& s, const ModelRouteOptions& opts) {
   auto guard = [opts](auto fn) {
     return [opts, fn](const httplib::Request& req, httplib::Response& res) {
-      if (opts.authorize && !opts.authorize(req)) return send(res, 401, {{"error", "invalid or missing API key"}});
+      if (opts.authorize && !opts.authorize(req)) return send_json(res, 401, {{"error", "invalid or missing API key"}});
       fn(req, res);
     };
   };
@@ -134,7 +130,7 @@ void mount_model_routes(httplib::Server& s, const ModelRouteOptions& opts) {
       if (opts.removed) opts.removed(name);
       res.status = 200;
     } catch (const Error& e) {
-      send(res, status_of(e), {{"error", e.what()}});
+      send_json(res, status_of(e), {{"error", e.what()}});
     }
   }));
   s.Post("/api/copy", guard([](const httplib::Request& req, httplib::Response& res) {
@@ -145,7 +141,7 @@ void mount_model_routes(httplib::Server& s, const ModelRouteOptions& opts) {
       hub::copy_model(source, destination);
       res.status = 200;
     } catch (const Error& e) {
-      send(res, status_of(e), {{"error", e.what()}});
+      send_json(res, status_of(e), {{"error", e.what()}});
     }
   }));
 }

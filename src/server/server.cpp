@@ -15,15 +15,11 @@
 #include "server/eval_routes.h"
 #include "server/memory_routes.h"
 #include "server/model_routes.h"
+#include "server/json_reply.h"
 #include "web/web_assets.h"
 
 namespace hearth::server {
 namespace {
-
-void send_json(httplib::Response& res, int status, const json& j) {
-  res.status = status;
-  res.set_content(j.dump(), "application/json");
-}
 
 void send_error(httplib::Response& res, int status, const std::string& message, const char* type) {
   send_json(res, status, {{"error", {{"message", message}, {"type", type}, {"code", status}}}});

@@ -11,19 +11,19 @@
 namespace hearth::tokenizer {
 namespace {
 
-struct Symbol {
+struct SpmSymbol {
   int prev, next;
   size_t start, len;
 };
 
-struct Bigram {
+struct SpmBigram {
   int left, right;
   float score;
   size_t size;
 };
 
-struct BigramLess {
-  bool operator()(const Bigram& a, const Bigram& b) const {
+struct SpmBigramLess {
+  bool operator()(const SpmBigram& a, const SpmBigram& b) const {
     return a.score < b.score || (a.score == b.score && a.left > b.left);
   }
 };
@@ -40,7 +40,7 @@ int32_t byte_token(const Vocab& vocab, uint8_t b) {
 }  // namespace
 
 void spm_tokenize(const Vocab& vocab, std::string_view text, std::vector<int32_t>& out) {
-  std::vector<Symbol> syms;
+  std::vector<SpmSymbol> syms;
   syms.reserve(text.size());
   for (size_t pos = 0; pos < text.size();) {
     size_t n = std::min(utf8::seq_len(static_cast<uint8_t>(text[pos])), text.size() - pos);
@@ -49,7 +49,7 @@ void spm_tokenize(const Vocab& vocab, std::string_view text, std::vector<int32_t
     pos += n;
   }
 
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramLess> queue;
+  std::priority_queue<SpmBigram, std::vector<SpmBigram>, SpmBigramLess> queue;
   auto try_add = [&](int left, int right) {
     if (left < 0 || right < 0) return;
     std::string_view piece = text.substr(syms[left].start, syms[left].len + syms[right].len);
@@ -60,10 +60,10 @@ void spm_tokenize(const Vocab& vocab, std::string_view text, std::vector<int32_t
   for (size_t i = 1; i < syms.size(); ++i) try_add(static_cast<int>(i) - 1, static_cast<int>(i));
 
   while (!queue.empty()) {
-    Bigram b = queue.top();
+    SpmBigram b = queue.top();
     queue.pop();
-    Symbol& l = syms[b.left];
-    Symbol& r = syms[b.right];
+    SpmSymbol& l = syms[b.left];
+    SpmSymbol& r = syms[b.right];
     // Stale entry: one side was merged into something else since it was queued.
     if (l.len == 0 || r.len == 0 || l.len + r.len != b.size) continue;
     l.len += r.len;

@@ -13,7 +13,7 @@
 namespace hearth::engine {
 namespace {
 
-std::shared_ptr<const model::Model> stories() {
+std::shared_ptr<const model::Model> stories_model() {
   return model::Model::load(test::shared_path("models/stories260K.gguf").string());
 }
 
@@ -26,7 +26,7 @@ float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST(Session, ReusesCommonPrefixAndMatchesFreshRun) {
   HEARTH_REQUIRE_SHARED();
-  auto m = stories();
+  auto m = stories_model();
   SessionOptions o;
   o.n_ctx = 64;
   o.n_threads = 2;
@@ -66,7 +66,7 @@ TEST(Session, ReusesCommonPrefixAndMatchesFreshRun) {
 
 TEST(Session, StepMatchesBatchedPrompt) {
   HEARTH_REQUIRE_SHARED();
-  auto m = stories();
+  auto m = stories_model();
   SessionOptions o;
   o.n_ctx = 32;
   Session s(m, nullptr, o);
@@ -82,7 +82,7 @@ TEST(Session, PromptLongerThanContextIsAClearError) {
   HEARTH_REQUIRE_SHARED();
   SessionOptions o;
   o.n_ctx = 8;
-  Session s(stories(), nullptr, o);
+  Session s(stories_model(), nullptr, o);
   std::vector<int32_t> toks(9, 400);
   try {
     s.prompt(toks);
@@ -101,7 +101,7 @@ TEST(Session, PromptLongerThanContextIsAClearError) {
 
 TEST(Session, ContextShiftKeepsThePrefixDropsHalfAndMatchesAFreshPrompt) {
   HEARTH_REQUIRE_SHARED();
-  auto m = stories();
+  auto m = stories_model();
   SessionOptions o;
   o.n_ctx = 16;
   o.n_keep = 3;
@@ -160,7 +160,7 @@ TEST(Session, GenerationShiftsAFullContextOnlyWhenAsked) {
 
 TEST(Session, ContextAboveTrainedLengthIsRejected) {
   HEARTH_REQUIRE_SHARED();
-  auto m = stories();
+  auto m = stories_model();
   SessionOptions o;
   o.n_ctx = m->hparams().n_ctx_train + 1;
   EXPECT_THROW(Session(m, nullptr, o), Error);

@@ -16,9 +16,9 @@ using namespace hearth::gguf;
 namespace {
 
 std::vector<std::pair<std::string, std::vector<uint8_t>>> seeds() {
-  std::vector<uint8_t> v2 = test::sample_gguf();
-  test::poke<uint32_t>(v2, 4, 2);  // v2 and v3 share the layout
-  return {{"sample.gguf", test::sample_gguf()}, {"vocab.gguf", test::sample_vocab_gguf()}, {"sample_v2.gguf", v2}};
+  std::vector<uint8_t> v2 = hearth::gguf::test::sample_gguf();
+  hearth::gguf::test::poke<uint32_t>(v2, 4, 2);  // v2 and v3 share the layout
+  return {{"sample.gguf", hearth::gguf::test::sample_gguf()}, {"vocab.gguf", hearth::gguf::test::sample_vocab_gguf()}, {"sample_v2.gguf", v2}};
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ namespace {
 
 std::vector<fs::path> gguf_files(const std::string& folder) {
   std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(test::shared_path(folder)))
+  for (const auto& e : fs::directory_iterator(hearth::test::shared_path(folder)))
     if (e.path().extension() == ".gguf") out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
@@ -52,7 +52,7 @@ void expect_identical_rewrite(const fs::path& p) {
 
 TEST(GgufShared, Stories260KMetadataAndTensors) {
   HEARTH_REQUIRE_SHARED();
-  File f = File::open(test::shared_path("models/stories260K.gguf").string());
+  File f = File::open(hearth::test::shared_path("models/stories260K.gguf").string());
   EXPECT_EQ(f.version(), 3u);
   EXPECT_EQ(f.architecture(), "llama");
   EXPECT_EQ(f.get_int("llama.block_count", 0), 5);

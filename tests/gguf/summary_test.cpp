@@ -27,7 +27,7 @@ TEST(GgufSummary, LongStringsAreEscapedAndCutOnACharacterBoundary) {
 }
 
 TEST(GgufSummary, SampleFileTotalsAndSections) {
-  const auto bytes = test::sample_gguf();
+  const auto bytes = hearth::gguf::test::sample_gguf();
   File f = File::parse(bytes.data(), bytes.size(), "sample.gguf");
   ordered_json s = summarize(f);
   EXPECT_EQ(s["architecture"], "llama");

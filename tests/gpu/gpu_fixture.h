@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@
 #include "support/vulkan.h"
 
 namespace hearth::test {
+
+// n floats uniform in [lo, hi): the inputs of the kernel tests.
+inline std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
 
 // A buffer holding `v`, and the first n elements of a buffer.
 template <class T>

@@ -32,12 +32,7 @@ struct Shape {
 };
 const Shape kShapes[] = {{1, 1}, {3, 1}, {7, 5}, {16, 127}, {33, 128}, {5, 129}, {64, 1000}, {2, 4097}, {70000, 3}};
 
-std::vector<float> random_floats(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+using hearth::test::random_floats;
 
 class GpuKernels : public GpuTest, public ::testing::WithParamInterface<bool> {};
 

@@ -44,12 +44,7 @@ double exp_tol(float want, double arg) { return (kActTol + 1.2e-7 * std::fabs(ar
 
 const tensor::Kernels& cpu() { return tensor::kernels_for(tensor::Isa::scalar); }
 
-std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
-  std::uniform_real_distribution<float> u(lo, hi);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+using hearth::test::random_floats;
 
 // Reports up to five elements further than tol(i) from the CPU's.
 template <class Tol>

@@ -37,14 +37,14 @@ double tolerance(Type type) {
   return 1e-4;
 }
 
-struct Shape {
+struct MatmulShape {
   int64_t rows, k, n;
 };
 
 // Shapes in units of the block size B (1 for F32 and F16), plus ragged ones for the float types.
-std::vector<Shape> shapes(Type type) {
+std::vector<MatmulShape> shapes(Type type) {
   const int64_t B = tensor::traits(type).block_size;
-  std::vector<Shape> s = {{1, B, 1},   {1, 3 * B, 17},  {3, B, 3},      {5, 2 * B, 8},
+  std::vector<MatmulShape> s = {{1, B, 1},   {1, 3 * B, 17},  {3, B, 3},      {5, 2 * B, 8},
                           {7, 4 * B, 9}, {33, B, 17},   {16, 16 * B, 1}, {2, 16 * B, 9}};
   if (B == 1) s.insert(s.end(), {{4, 127, 3}, {9, 129, 9}, {3, 1000, 17}, {2, 4097, 8}, {3, 333, 1}});
   else s.push_back({3, 40 * B, 9});  // more block pieces than the workgroup has invocations
@@ -55,7 +55,7 @@ std::vector<Shape> shapes(Type type) {
 // F16 rows start mid-word. About half a second per build and type on lavapipe, so it runs in the
 // subgroup build only, except for F32: the row split is the same code in both builds, and F32
 // covers the plain build's reduction at those rows.
-Shape tall_shape(Type type) {
+MatmulShape tall_shape(Type type) {
   const int64_t B = tensor::traits(type).block_size;
   return {65537, B == 1 ? 3 : B, 2};
 }
@@ -65,12 +65,7 @@ Shape tall_shape(Type type) {
 // shows (65535 and 65536 are not multiples of it).
 constexpr int64_t kDistinct = 97;
 
-std::vector<float> random_floats(size_t n, std::mt19937& rng) {
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = u(rng);
-  return v;
-}
+using hearth::test::random_floats;
 
 // x rounded as the CPU rounds the activations of `type`'s dot (Q8_0 or Q8_K codes times their
 // scale), row by row of k: what the integer-dot matmul multiplies.
@@ -110,11 +105,11 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<MatmulCas
       if (test::under_ci()) FAIL() << ctx().info().name << " has no integer dot product";
       GTEST_SKIP() << ctx().info().name << " has no integer dot product, skipping";
     }
-    for (const Shape& s : shapes(mc.type)) check(kernels, mc.type, s);
+    for (const MatmulShape& s : shapes(mc.type)) check(kernels, mc.type, s);
     if (mc.subgroups || mc.type == Type::F32) check(kernels, mc.type, tall_shape(mc.type));
   }
 
-  void check(const gpu::Kernels& kernels, Type type, Shape s) {
+  void check(const gpu::Kernels& kernels, Type type, MatmulShape s) {
     SCOPED_TRACE(std::string(tensor::type_name(type)) + " " + std::to_string(s.rows) + " x " + std::to_string(s.k) +
                  " by " + std::to_string(s.n));
     std::mt19937 rng(static_cast<unsigned>(s.rows * 7919 + s.k * 31 + s.n));

@@ -32,7 +32,7 @@ router::ChatRequest chat(std::vector<std::pair<router::Role, std::string>> msgs,
   return r;
 }
 
-void fill(TempStore& t) {
+void fill_three(TempStore& t) {
   t.add("The user is allergic to peanuts and shellfish");
   t.add("Prefers dark roast coffee in the morning", "preference");
   t.add("Their sister Anna lives in Vienna");
@@ -42,7 +42,7 @@ void fill(TempStore& t) {
 
 TEST(MemoryServe, AugmentAddsRelevantMemoriesToTheSystemPrompt) {
   TempStore t;
-  fill(t);
+  fill_three(t);
   AugmentOptions o;
   auto req = chat({{router::Role::system, "You are terse."}, {router::Role::user, "Suggest a snack, I am allergic to things"}});
   size_t n = augment_chat(*t.store, req, o);
@@ -67,7 +67,7 @@ TEST(MemoryServe, AugmentAddsRelevantMemoriesToTheSystemPrompt) {
 
 TEST(MemoryServe, AugmentRespectsOptInAndLimits) {
   TempStore t;
-  fill(t);
+  fill_three(t);
   AugmentOptions o;
   auto off = chat({{router::Role::user, "peanuts?"}}, false);
   EXPECT_EQ(augment_chat(*t.store, off, o), 0u);

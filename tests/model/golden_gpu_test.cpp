@@ -97,14 +97,14 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   expect_within(r, tol);
 }
 
-std::string case_name(const ::testing::TestParamInfo<GpuCase>& info) {
+std::string gpu_case_name(const ::testing::TestParamInfo<GpuCase>& info) {
   std::string s = info.param.name + (info.param.half ? "_half" : "_all") + (info.param.float_matmul ? "_float" : "");
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, GoldenGpu, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Models, GoldenGpu, ::testing::ValuesIn(cases()), gpu_case_name);
 
 // --gpu-memory: `auto` fits layers into 80% of the limit, and more than the limit is a clear
 // error with the sizes.

@@ -18,7 +18,7 @@ struct GoldenCase {
   std::string model;   // relative to shared/models
 };
 
-std::vector<GoldenCase> cases() {
+std::vector<GoldenCase> golden_cases() {
   std::vector<GoldenCase> c;
   const char* names[] = {"stories260K",       "tiny-llama-F32",    "tiny-llama-F16",    "tiny-llama-BF16",
                          "tiny-llama-Q8_0",   "tiny-llama-Q4_0",   "tiny-llama-Q4_1",   "tiny-llama-Q5_0",
@@ -104,14 +104,14 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
-std::string case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
+std::string golden_case_name(const ::testing::TestParamInfo<GoldenCase>& info) {
   std::string s = info.param.model.substr(0, info.param.model.size() - 5);
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Models, Golden, ::testing::ValuesIn(golden_cases()), golden_case_name);
 
 }  // namespace
 }  // namespace hearth::test

@@ -106,7 +106,7 @@ void PrintTo(const SnapCase& c, std::ostream* os) {
   *os << c.model << (c.half ? " half" : " all") << " " << tensor::type_name(c.kv);
 }
 
-std::vector<SnapCase> cases() {
+std::vector<SnapCase> snapshot_cases() {
   std::vector<SnapCase> c;
   for (const char* m : {"stories260K", "tiny-qwen2-Q8_0"})
     for (const bool half : {false, true})
@@ -198,7 +198,7 @@ TEST_P(GpuKvSnapshot, TruncatedCacheContinuesAsAFreshOne) {
   EXPECT_LE(max_abs_diff(lt, lf), kTruncateTol) << "truncated to 5 and continued vs a fresh run of the same 8 tokens";
 }
 
-std::string case_name(const ::testing::TestParamInfo<SnapCase>& info) {
+std::string snapshot_case_name(const ::testing::TestParamInfo<SnapCase>& info) {
   std::string s =
       info.param.model + (info.param.half ? "_half_" : "_all_") + std::string(tensor::type_name(info.param.kv));
   for (char& ch : s)
@@ -206,7 +206,7 @@ std::string case_name(const ::testing::TestParamInfo<SnapCase>& info) {
   return s;
 }
 
-INSTANTIATE_TEST_SUITE_P(Caches, GpuKvSnapshot, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Caches, GpuKvSnapshot, ::testing::ValuesIn(snapshot_cases()), snapshot_case_name);
 
 // Q8_0 caches stay on the CPU: with GPU layers the first forward pass refuses them with advice.
 TEST(GpuKvSnapshotChecks, QuantizedCacheIsRefusedWithAdvice) {

@@ -25,7 +25,7 @@ using namespace hearth::tensor;
 // order; relative to sum |w x| as in gemm_test.
 constexpr double kInterleavedVsRowsRelTol = 2e-5;
 
-std::vector<uint8_t> random_weights(Type t, int64_t rows, int64_t cols, std::mt19937& rng) {
+std::vector<uint8_t> normal_weights(Type t, int64_t rows, int64_t cols, std::mt19937& rng) {
   std::normal_distribution<float> nd(0.0f, 1.0f);
   std::vector<float> f(static_cast<size_t>(cols));
   std::vector<uint8_t> w(row_size(t, cols) * rows);
@@ -69,7 +69,7 @@ TEST_P(Interleave, GetRowReadsEitherLayout) {
   const Type t = GetParam();
   const int64_t rows = 32, cols = test_cols(t);
   std::mt19937 rng(5);
-  const auto w = random_weights(t, rows, cols, rng);
+  const auto w = normal_weights(t, rows, cols, rng);
   std::vector<uint8_t> wi(interleaved_size(t, rows, cols));
   interleave_rows(t, rows, cols, w.data(), wi.data());
   std::vector<float> a(cols), b(cols);
@@ -96,7 +96,7 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
   const Type t = GetParam();
   const int64_t rows = 48, cols = test_cols(t);  // 3 groups
   std::mt19937 rng(static_cast<unsigned>(t) + 11);
-  const auto w = random_weights(t, rows, cols, rng);
+  const auto w = normal_weights(t, rows, cols, rng);
   std::vector<uint8_t> wi(interleaved_size(t, rows, cols));
   interleave_rows(t, rows, cols, w.data(), wi.data());
   const size_t ws = row_size(t, cols), wis = wi.size() / rows;
