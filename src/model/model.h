@@ -55,6 +55,7 @@ class Model {
   const tensor::Kernels& kernels() const { return *kernels_; }
   // What runs on a GPU (nullptr: everything on the CPU).
   const OffloadReport* offload() const { return gpu_ ? &gpu_->report() : nullptr; }
+  const GpuOffload* gpu_offload() const { return gpu_.get(); }
 
   // The default context: the trained context length capped at 4096.
   int64_t default_n_ctx() const;

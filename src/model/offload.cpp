@@ -405,16 +405,36 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   };
   // Activations are rounded as the CPU's matmul rounds them (Q8_0/Q8_K codes, BF16), so both
   // paths sum the same products and land within the same tolerance of llama.cpp.
-  const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows) {
+  // `same_input`: the caller promises that nothing wrote `in` since the previous mm, so codes or
+  // rounded values made from it then (same type, same count) are used again.
+  struct Prepared {
+    const Buffer* in = nullptr;
+    Type act = Type::F32;
+    int64_t count = 0;
+    bool codes = false, sums = false;
+  } prepared;
+  PassStats stats;
+  const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows, bool same_input = false) {
+    ++stats.matmuls;
+    const int64_t count = rows * wt.cols;
+    const bool reusable = same_input && prepared.in == &in && prepared.act == wt.act && prepared.count == count;
     if (K.uses_integer_dot() && gpu::Kernels::has_matmul_quantized(wt.type)) {
       // The activations' codes, dotted in integers as the CPU's dot does.
-      K.quantize_activations(seq, in, *s.codes, *s.code_scales, rows * wt.cols, wt.act);
+      if (!(reusable && prepared.codes)) {
+        K.quantize_activations(seq, in, *s.codes, *s.code_scales, count, wt.act);
+        prepared = {&in, wt.act, count, true, false};
+        ++stats.activation_preps;
+      }
       K.matmul_quantized(seq, *wt.buf, wt.type, wt.rows, wt.cols, *s.codes, *s.code_scales, out, rows);
       return;
     }
     const Buffer* x_in = &in;
     if (wt.act == Type::Q8_0 || wt.act == Type::Q8_1 || wt.act == Type::Q8_K || wt.act == Type::BF16) {
-      K.round_activations(seq, in, *s.xq, rows * wt.cols, wt.act, wt.mins ? s.sums.get() : nullptr);
+      if (!(reusable && !prepared.codes && (prepared.sums || !wt.mins))) {
+        K.round_activations(seq, in, *s.xq, count, wt.act, wt.mins ? s.sums.get() : nullptr);
+        prepared = {&in, wt.act, count, false, wt.mins != nullptr};
+        ++stats.activation_preps;
+      }
       x_in = s.xq.get();
     }
     K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, *x_in, out, rows);
@@ -434,8 +454,8 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
       K.copy_cols(seq, *s.fused, QD + KD + VD, QD + KD, *s.v, VD, n, VD);
     } else {
       mm(L.wq, *s.h, *s.q, n);
-      mm(L.wk, *s.h, *s.k, n);
-      mm(L.wv, *s.h, *s.v, n);
+      mm(L.wk, *s.h, *s.k, n, true);
+      mm(L.wv, *s.h, *s.v, n, true);
     }
     if (L.bq) K.add_bias(seq, *s.q, *L.bq.buf, n, QD);
     if (L.bk) K.add_bias(seq, *s.k, *L.bk.buf, n, KD);
@@ -499,7 +519,7 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
       K.copy_cols(seq, *s.fused, 2 * F, F, *s.up, F, n, F);
     } else {
       mm(L.gate, *s.h, *s.gate, n);
-      mm(L.up, *s.h, *s.up, n);
+      mm(L.up, *s.h, *s.up, n, true);
     }
     if (!L.moe) {
       K.glu(seq, glu_of(arch_->ffn_act), *s.gate, *s.up, n * F);
@@ -518,13 +538,20 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
     ensure(ctx, s.logits, f4(n_out * hp.n_vocab));
     mm(*output_, *s.h, *s.logits, n_out);
     if (hp.final_softcap > 0) K.softcap(seq, *s.logits, hp.final_softcap, n_out * hp.n_vocab);
+    last_pass_ = stats;
     seq.run();
     logits->resize(static_cast<size_t>(n_out * hp.n_vocab));
     s.logits->download(logits->data(), f4(n_out * hp.n_vocab));
     return;
   }
+  last_pass_ = stats;
   seq.run();
   s.x->download(x.data(), f4(n * E));
+}
+
+GpuOffload::PassStats GpuOffload::last_pass() const {
+  std::lock_guard<std::mutex> lk(mutex_);
+  return last_pass_;
 }
 
 }  // namespace hearth::model

@@ -86,6 +86,15 @@ class GpuOffload {
   void run(const OffloadBatch& batch, std::vector<float>& x, std::vector<float>* logits, const tensor::Kernels& cpu,
            ThreadPool* pool) const;
 
+  // What the last run() recorded: matmuls, and how many times activations were rounded or
+  // quantized for them (an input shared by several matmuls, as q/k/v and gate/up share theirs,
+  // is prepared once).
+  struct PassStats {
+    int64_t matmuls = 0;
+    int64_t activation_preps = 0;
+  };
+  PassStats last_pass() const;
+
   struct DeviceWeight;
   struct Layer;
   struct Scratch;
@@ -108,6 +117,7 @@ class GpuOffload {
   int64_t max_min_rows_ = 0;  // most rows of a weight with block minimums (Q4_1/Q5_1), 0: none
   mutable std::mutex mutex_;  // one forward pass at a time uses the device
   std::unique_ptr<Scratch> scratch_;
+  mutable PassStats last_pass_;  // under mutex_
 };
 
 }  // namespace hearth::model

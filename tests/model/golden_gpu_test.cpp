@@ -97,6 +97,33 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   expect_within(r, tol);
 }
 
+// An input that several matmuls share (q, k and v read the normed hidden state; gate and up the
+// FFN's) is rounded or quantized once: per layer the attention's input, wo's, the FFN's and
+// down's, and once for the output head. The results do not change (the golden cases above).
+TEST(GpuOffloadPass, SharedInputsArePreparedOnce) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const std::string path = shared_path("models/tiny-llama-Q8_0.gguf").string();
+  for (const auto dot : {gpu::IntegerDot::on, gpu::IntegerDot::off}) {
+    model::LoadOptions lo;
+    lo.gpu_loader = test_loader();
+    lo.gpu_integer_dot = dot;
+    lo.gpu_layers = model::kGpuLayersAll;
+    auto m = model::Model::load(path, lo);
+    ASSERT_NE(m->gpu_offload(), nullptr);
+    EXPECT_EQ(m->offload()->integer_dot, dot == gpu::IntegerDot::on);
+    model::KvCache cache(m->hparams(), 64);
+    std::vector<float> logits;
+    const std::vector<int32_t> tokens = {1, 42, 7, 300};
+    m->forward(cache, tokens, false, logits, nullptr);
+    const auto pass = m->gpu_offload()->last_pass();
+    const int64_t L = m->hparams().n_layer;
+    EXPECT_EQ(pass.matmuls, 7 * L + 1);
+    EXPECT_EQ(pass.activation_preps, 4 * L + 1) << (dot == gpu::IntegerDot::on ? "integer dot" : "float matmuls");
+  }
+}
+
 std::string gpu_case_name(const ::testing::TestParamInfo<GpuCase>& info) {
   std::string s = info.param.name + (info.param.half ? "_half" : "_all") + (info.param.float_matmul ? "_float" : "");
   for (char& ch : s)
