@@ -533,10 +533,7 @@ TEST(Serve, EvalRunsStartOverHttpReportProgressAndCancel) {
   const auto dir = test::make_temp_dir("hearth-serve-eval-jobs");
   // The request cache lives under $HEARTH_HOME: a fresh one, so the cancelled run is still
   // answering when it is cancelled.
-  struct Home {
-    explicit Home(const std::filesystem::path& d) { ::setenv("HEARTH_HOME", d.c_str(), 1); }
-    ~Home() { ::unsetenv("HEARTH_HOME"); }
-  } home(dir / "home");
+  test::ScopedEnv home("HEARTH_HOME", (dir / "home").string());
   ServeOptions o = opts();
   o.sched.n_ctx = 2 * 512;  // TruthfulQA's six-shot prompts are ~450 tokens
   o.eval_runs_dir = (dir / "runs").string();

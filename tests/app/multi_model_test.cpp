@@ -78,10 +78,10 @@ class MultiModel : public ::testing::Test {
   void SetUp() override {
     HEARTH_REQUIRE_SHARED();
     home_ = test::make_temp_dir("hearth-multi");
-    ::setenv("HEARTH_HOME", home_.c_str(), 1);
+    home_env_ = std::make_unique<test::ScopedEnv>("HEARTH_HOME", home_.string());
   }
   void TearDown() override {
-    ::unsetenv("HEARTH_HOME");
+    home_env_.reset();
     fs::remove_all(home_);
   }
   ServeOptions two_models() {
@@ -93,6 +93,7 @@ class MultiModel : public ::testing::Test {
     return o;
   }
   fs::path home_;
+  std::unique_ptr<test::ScopedEnv> home_env_;
 };
 
 TEST_F(MultiModel, LoadsOnDemandAndEvictsTheLeastRecentlyUsedIdleModel) {

@@ -47,11 +47,12 @@ TEST(MappedFile, MapsContentsAndReportsMissingFile) {
 
 TEST(Paths, HearthHomeFollowsEnvironment) {
   auto dir = test::make_temp_dir("hearth-home");
-  ::setenv("HEARTH_HOME", dir.c_str(), 1);
-  EXPECT_EQ(hearth_home(), dir);
-  auto models = hearth_dir("models");
-  EXPECT_TRUE(std::filesystem::is_directory(models));
-  ::unsetenv("HEARTH_HOME");
+  {
+    test::ScopedEnv home("HEARTH_HOME", dir.string());
+    EXPECT_EQ(hearth_home(), dir);
+    auto models = hearth_dir("models");
+    EXPECT_TRUE(std::filesystem::is_directory(models));
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -109,7 +109,7 @@ TEST(ProviderEmbedder, StoreKeepsTheModelNameAndReembedsOnChange) {
 
 TEST(EmbedSettings, ParsesSavesAndRefusesBadSpecs) {
   auto dir = hearth::test::make_temp_dir("hearth-mem-cfg");
-  ::setenv("HEARTH_HOME", dir.c_str(), 1);
+  auto home = std::make_unique<hearth::test::ScopedEnv>("HEARTH_HOME", dir.string());
   EXPECT_FALSE(load_embed_setting().has_value());
   EXPECT_EQ(parse_embed_spec("hash", "x").kind, EmbedSpec::Kind::hash);
   auto l = parse_embed_spec("local:/m/a.gguf", "x");
@@ -133,7 +133,7 @@ TEST(EmbedSettings, ParsesSavesAndRefusesBadSpecs) {
   EXPECT_FALSE(load_embed_setting().has_value());
   std::ofstream(embed_config_path()) << "[1,2]";
   EXPECT_THROW(load_embed_setting(), Error);
-  ::unsetenv("HEARTH_HOME");
+  home.reset();
   std::filesystem::remove_all(dir);
 }
 

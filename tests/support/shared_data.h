@@ -27,6 +27,21 @@ int run_command(const std::string& cmd, std::string* out, std::string* err = nul
 // Path of the built `hearth` executable.
 std::string hearth_bin();
 
+// Sets an environment variable (HEARTH_HOME, say) for a scope, then puts back what was there:
+// each test program has its own HEARTH_HOME (support/test_home.cpp), which must survive a test
+// that points it elsewhere.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_, old_;
+  bool had_ = false;
+};
+
 }  // namespace hearth::test
 
 // Use at the top of a test that needs shared data.
