@@ -1,6 +1,7 @@
 #include "router/ledger.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,19 +71,21 @@ uint64_t Ledger::write(LedgerRecord r) {
   if (r.time.empty()) r.time = iso_now();
   const std::string month = r.time.substr(0, 7);
   const std::string text = r.to_json().dump() + "\n";
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
-  }
   // The write itself runs outside the lock: an append that the file system stalls (a journal
-  // commit in progress) then delays only its own request.
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
+  // commit in progress) then delays only its own request. The folder is made only when the file
+  // cannot be opened without it, so a line costs one open, fstat, write and close.
   const auto path = dir_ / (month + ".jsonl");
-  const bool created = !std::filesystem::exists(path, ec);
   // O_APPEND keeps concurrent lines (other threads, a second gateway) from interleaving.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  const auto open_file = [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  int fd = open_file();
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    fd = open_file();
+  }
   if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  const bool created = ::fstat(fd, &st) == 0 && st.st_size == 0;  // (an empty file: one extra folder sync)
   size_t off = 0;
   while (off < text.size()) {
     ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -98,6 +101,9 @@ uint64_t Ledger::write(LedgerRecord r) {
   // The sequence number is taken after the write, so a flush that starts after it was handed
   // out covers the line (and a flush may cover lines whose numbers come later: harmless).
   std::lock_guard<std::mutex> lk(mu_);
+  // Started here rather than in the constructor: a Ledger opened only to read needs no thread.
+  // It cannot miss this line: it checks written_ under the lock before it first waits.
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
   dirty_.insert(month);
   new_file_ = new_file_ || created;
   work_cv_.notify_one();
