@@ -1,6 +1,6 @@
 # hearth_component(NAME DIR DEPS ...) builds DIR/*.cpp into the static library hearth_NAME.
 # NO_UNITY: its files are compiled one by one (see hearth_unity), for folders of one file per
-# variant that reuse the same internal names (quant types, architectures).
+# variant that reuse the same internal names (the quant types in src/tensor).
 # Files ending in _avx2.cpp / _avxvnni.cpp / _avx512.cpp / _avx512vnni.cpp / _avx512bf16.cpp get
 # that ISA's flags and only that file does: the rest of the binary stays baseline x86-64 and picks kernels at run time.
 set(HEARTH_COMPONENTS "" CACHE INTERNAL "")
