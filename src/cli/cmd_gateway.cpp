@@ -2,7 +2,6 @@
 // (`hearth serve` mounts the same Gateway next to the local engine and web UI.)
 #include <httplib.h>
 
-#include <csignal>
 #include <cstdio>
 
 #include "cli/command.h"
@@ -11,16 +10,9 @@
 #include "core/paths.h"
 #include "router/gateway.h"
 #include "router/http_guard.h"
+#include "router/server_stop.h"
 
 namespace hearth::cli {
-namespace {
-
-httplib::Server* g_server = nullptr;
-void on_signal(int) {
-  if (g_server) g_server->stop();
-}
-
-}  // namespace
 
 Command gateway_command() {
   return {"gateway", "Serve OpenAI/Anthropic/Ollama-compatible endpoints routed across providers", [](CLI::App& app) {
@@ -86,11 +78,8 @@ Command gateway_command() {
         gw.widen_listen_backlog();
         std::printf("hearth gateway listening on http://%s:%d\n", o->host.c_str(), port);
         std::fflush(stdout);
-        g_server = &server;
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
+        const router::StopOnSignals stop_on_signals(server, port);
         server.listen_after_bind();
-        g_server = nullptr;
         return kExitOk;
       });
     };

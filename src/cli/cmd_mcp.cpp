@@ -2,7 +2,6 @@
 // stdio (default; for clients that spawn the server) or Streamable HTTP (--http).
 #include <httplib.h>
 
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -13,6 +12,7 @@
 #include "core/version.h"
 #include "cli/env_options.h"
 #include "router/http_guard.h"
+#include "router/server_stop.h"
 #include "app/memory_embedder.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -34,11 +34,6 @@ struct McpOpts {
   std::string graph_scope = "user";
   bool rules = false;
 };
-
-httplib::Server* g_server = nullptr;
-void on_signal(int) {
-  if (g_server) g_server->stop();
-}
 
 }  // namespace
 
@@ -102,11 +97,8 @@ Command mcp_command() {
         }
         std::printf("hearth mcp listening on http://%s:%d/mcp\n", o->host.c_str(), port);
         std::fflush(stdout);
-        g_server = &http;
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
+        const router::StopOnSignals stop_on_signals(http, port);
         http.listen_after_bind();
-        g_server = nullptr;
         return kExitOk;
       });
     };

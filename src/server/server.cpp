@@ -11,6 +11,7 @@
 #include "router/gateway.h"
 #include "router/http_guard.h"
 #include "router/router.h"
+#include "router/server_stop.h"
 #include "server/engine_view.h"
 #include "server/eval_routes.h"
 #include "server/memory_routes.h"
@@ -274,7 +275,7 @@ int Server::bind() {
 void Server::listen() { http_->listen_after_bind(); }
 
 void Server::stop() {
-  if (http_) http_->stop();
+  if (http_) router::stop_server(*http_, port_);
 }
 
 }  // namespace hearth::server

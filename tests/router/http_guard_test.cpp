@@ -3,13 +3,20 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <thread>
 
 #include "router/client_watch.h"
 #include "router/http_guard.h"
 #include "router/provider.h"
+#include "router/server_stop.h"
 #include "support/listen.h"
 
 namespace hearth::router {
@@ -201,6 +208,92 @@ TEST(ClientWatch, AbandonedRequestStopsAProviderThatStreams) {
   Counting q;
   q.chat(kept);
   EXPECT_EQ(q.produced, 1000);
+}
+
+// Stopping a server with a client holding an idle keep-alive connection (what every SDK's pool
+// does): httplib alone waits out its 5 s idle timeout; hearth's stop hangs the connection up.
+class IdleClient {
+ public:
+  explicit IdleClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    const std::string q = "GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";  // HTTP/1.1: kept alive
+    ok_ = ok_ && ::send(fd_, q.data(), q.size(), 0) == static_cast<ssize_t>(q.size());
+    // Read the whole (small) response; the connection then stays open and idle.
+    char buf[1024];
+    std::string got;
+    while (ok_ && got.find("pong") == std::string::npos) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) ok_ = false;
+      else got.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ~IdleClient() { ::close(fd_); }
+  bool ok() const { return ok_; }
+  // True when the server closed the connection (recv sees end of stream within 3 s).
+  bool closed_by_server() const {
+    timeval tv{3, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+struct StoppableServer {
+  httplib::Server server;
+  int port = 0;
+  std::atomic<bool> ended{false};
+  std::thread t;
+  StoppableServer() {
+    server.Get("/ping", [](const httplib::Request&, httplib::Response& res) { res.set_content("pong", "text/plain"); });
+    port = server.bind_to_any_port("127.0.0.1");
+    t = std::thread([this] {
+      server.listen_after_bind();
+      ended = true;
+    });
+    while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  // Whether `listen` returned within 3 s (less than httplib's 5 s keep-alive timeout).
+  bool ends_soon() {
+    for (int i = 0; i < 300 && !ended; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return ended;
+  }
+  ~StoppableServer() {
+    server.stop();
+    t.join();
+  }
+};
+
+TEST(ServerStop, HangsUpIdleKeepAliveConnectionsOfItsPortOnly) {
+  StoppableServer a, b;
+  IdleClient ca(a.port), cb(b.port);
+  ASSERT_TRUE(ca.ok() && cb.ok());
+  EXPECT_EQ(hang_up_connections(a.port), 1);
+  EXPECT_TRUE(ca.closed_by_server());
+  EXPECT_EQ(hang_up_connections(0), 0);
+  stop_server(b.server, b.port);
+  EXPECT_TRUE(b.ends_soon());
+  EXPECT_TRUE(cb.closed_by_server());
+}
+
+TEST(ServerStop, SigtermStopsAServerWithAnIdleClientAtOnce) {
+  StoppableServer s;
+  IdleClient c(s.port);
+  ASSERT_TRUE(c.ok());
+  {
+    const StopOnSignals on_signals(s.server, s.port);
+    std::raise(SIGTERM);
+    EXPECT_TRUE(s.ends_soon());
+  }
+  EXPECT_TRUE(c.closed_by_server());
 }
 
 }  // namespace
