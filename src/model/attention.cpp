@@ -44,7 +44,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // for F16 values the weights are rounded to F16 before they multiply the values.
   constexpr int64_t kChunk = 256, kTokens = 4;
   struct Scratch {
-    std::vector<float> s, q, k, v, m, l;
+    std::vector<float> s, q, k, v, m, l, kept;
     std::vector<uint8_t> qconv;
     std::vector<uint16_t> half;
     std::vector<const float*> queries;
@@ -109,7 +109,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     };
     // Visits the block's chunks: for every (token, head) that attends to some of a chunk's rows,
     // puts their (soft-capped) scores in sc.s and calls f(i, j, scores, n, their maximum, values,
-    // value stride); values are expanded only when with_values.
+    // value stride, first row); values are expanded only when with_values.
     auto sweep = [&](bool with_values, auto&& f) {
       for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
@@ -128,7 +128,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
               for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
               mx = *std::max_element(sv, sv + n);
             }
-            f(i, j, sv, n, mx, vc ? vc + (lo - b) * vs : nullptr, vs);
+            f(i, j, sv, n, mx, vc ? vc + (lo - b) * vs : nullptr, vs, lo);
           }
         }
       }
@@ -152,7 +152,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     };
     if (vt != tensor::Type::F16) {
       // One pass: each chunk's weights are added to the output under the running maximum.
-      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t vs) {
+      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t vs, int64_t) {
         const float f = absorb(i * group + j, sv, n, smax);
         if (f != 1.0f) rescale(out_of(i, j), f);
         tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
@@ -167,22 +167,39 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     }
     // F16 values: llama.cpp rounds the normalized weights to F16 before they multiply the values,
     // and on these small models logits follow that rounding closely (rounding exp(s - m) instead
-    // moved them by 0.15 median), so a first pass over the keys finds each maximum and sum and a
-    // second computes the scores again and adds the normalized, rounded weights.
-    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float*, int64_t) {
-      absorb(i * group + j, sv, n, smax);
+    // moved them by 0.15 median), so a first pass over the keys finds each maximum and sum and
+    // keeps the scores (a row per (token, head) over the block's span, about 300 KB at 4k
+    // positions), and a second adds the normalized, rounded weights without reading keys again.
+    const int64_t span = a1 - a0;
+    sc.kept.resize(static_cast<size_t>(nt * group * span));
+    auto kept = [&](int64_t ij, int64_t row) { return sc.kept.data() + ij * span + (row - a0); };
+    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float*, int64_t, int64_t lo) {
+      const int64_t ij = i * group + j;
+      std::copy(sv, sv + n, kept(ij, lo));
+      absorb(ij, sv, n, smax);
     });
     for (int64_t i = 0; i < nt; ++i)
       for (int64_t j = 0; j < group; ++j) absorb_sink(i, j);
-    sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float, const float* v, int64_t vs) {
-      const int64_t ij = i * group + j;
-      tensor::exp_sum(kernels, sv, n, sc.m[ij]);
-      const float inv = 1.0f / sc.l[ij];
-      for (int64_t t = 0; t < n; ++t) sv[t] *= inv;
-      f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
-      f16.to_float(sc.half.data(), sv, n);
-      tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
-    });
+    for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
+      const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);
+      int64_t vs = 0;
+      const float* vc = values(b, e - b, vs);
+      for (int64_t i = 0; i < nt; ++i) {
+        const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
+        if (lo >= hi) continue;
+        const int64_t n = hi - lo;
+        for (int64_t j = 0; j < group; ++j) {
+          const int64_t ij = i * group + j;
+          float* sv = kept(ij, lo);
+          tensor::exp_sum(kernels, sv, n, sc.m[ij]);
+          const float inv = 1.0f / sc.l[ij];
+          for (int64_t t = 0; t < n; ++t) sv[t] *= inv;
+          f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
+          f16.to_float(sc.half.data(), sv, n);
+          tensor::weighted_sum(kernels, sv, vc + (lo - b) * vs, vs, n, hd_v, out_of(i, j));
+        }
+      }
+    }
   };
   const int64_t n_kv_head = hp.n_head / group;
   const int64_t n_blocks = (n_tokens + kTokens - 1) / kTokens;
