@@ -22,6 +22,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   const bool k_f32 = kt == tensor::Type::F32, v_f32 = vt == tensor::Type::F32;
   const float* kbase = k_f32 ? reinterpret_cast<const float*>(cache.k_row(layer, 0)) : nullptr;
   const float* vbase = v_f32 ? reinterpret_cast<const float*>(cache.v_row(layer, 0)) : nullptr;
+  // An F16 cache is read where it lies (the kernels widen as they load).
+  const uint16_t* kbase16 = kt == tensor::Type::F16 ? reinterpret_cast<const uint16_t*>(cache.k_row(layer, 0)) : nullptr;
+  const uint16_t* vbase16 = vt == tensor::Type::F16 ? reinterpret_cast<const uint16_t*>(cache.v_row(layer, 0)) : nullptr;
   // Keys in another type: the query is rounded as the key type's dot operand (block_task).
   const tensor::TypeKernels& kk = kernels.table[static_cast<uint32_t>(kt)];
   const tensor::TypeKernels& qk = kernels.table[static_cast<uint32_t>(kk.vec_dot_type)];
@@ -35,7 +38,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // sum l and its output row; a chunk's scores (at most kChunk floats) are the only other state,
   // so nothing grows with the context. The heads sharing a KV head (grouped-query attention) and
   // kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
-  // cache in another type, expanded to F32) once for all of them.
+  // quantized cache, expanded to F32) once for all of them; F16 rows are read in place.
   // Chunks start at multiples of kChunk in absolute positions, so the order in which a (token,
   // head) meets its keys, and with it every rounding, depends on that token alone: one token and
   // a batch give the same bits.
@@ -114,7 +117,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
         int64_t ks = 0, vs = 0;
-        const float* kc = keys(b, e - b, ks);
+        const float* kc = kbase16 ? nullptr : keys(b, e - b, ks);
         const float* vc = with_values ? values(b, e - b, vs) : nullptr;
         for (int64_t i = 0; i < nt; ++i) {
           const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
@@ -122,7 +125,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           const int64_t n = hi - lo;
           for (int64_t j = 0; j < group; ++j) {
             float* sv = sc.s.data();
-            float mx = tensor::attn_scores(kernels, sc.queries[i * group + j], kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
+            const float* qij = sc.queries[i * group + j];
+            float mx = kbase16 ? tensor::attn_scores(kernels, qij, kbase16 + lo * kd + g * hd_k, kd, n, hd_k, scale, sv)
+                               : tensor::attn_scores(kernels, qij, kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
             if (opt.softcap > 0) {
               const float inv = 1.0f / opt.softcap;
               for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
@@ -182,8 +187,6 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t j = 0; j < group; ++j) absorb_sink(i, j);
     for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
       const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);
-      int64_t vs = 0;
-      const float* vc = values(b, e - b, vs);
       for (int64_t i = 0; i < nt; ++i) {
         const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
         if (lo >= hi) continue;
@@ -196,7 +199,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           for (int64_t t = 0; t < n; ++t) sv[t] *= inv;
           f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
           f16.to_float(sc.half.data(), sv, n);
-          tensor::weighted_sum(kernels, sv, vc + (lo - b) * vs, vs, n, hd_v, out_of(i, j));
+          tensor::weighted_sum(kernels, sv, vbase16 + lo * vd + g * hd_v, vd, n, hd_v, out_of(i, j));
         }
       }
     }

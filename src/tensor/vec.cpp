@@ -12,12 +12,16 @@
 namespace hearth::tensor {
 namespace {
 
-float scores_ref(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+inline float as_float(float x) { return x; }
+inline float as_float(uint16_t h) { return fp16_to_fp32(h); }
+
+template <typename T>
+float scores_ref(const float* q, const T* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   float mx = -INFINITY;
   for (int64_t j = 0; j < n; ++j) {
-    const float* kj = k + j * stride;
+    const T* kj = k + j * stride;
     float s = 0.0f;
-    for (int64_t d = 0; d < dim; ++d) s += q[d] * kj[d];
+    for (int64_t d = 0; d < dim; ++d) s += q[d] * as_float(kj[d]);
     y[j] = s * scale;
     mx = std::max(mx, y[j]);
   }
@@ -33,10 +37,11 @@ float exp_sum_ref(float* y, int64_t n, float max) {
   return static_cast<float>(sum);
 }
 
-void weighted_sum_ref(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+template <typename T>
+void weighted_sum_ref(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
   for (int64_t j = 0; j < n; ++j) {
-    const float* vj = v + j * stride;
-    for (int64_t d = 0; d < dim; ++d) out[d] += w[j] * vj[d];
+    const T* vj = v + j * stride;
+    for (int64_t d = 0; d < dim; ++d) out[d] += w[j] * as_float(vj[d]);
   }
 }
 
@@ -99,9 +104,11 @@ float gelu_f16_one(float x) {
 }
 
 void register_vec_scalar(VecKernels& v) {
-  v.attn_scores = scores_ref;
+  v.attn_scores = scores_ref<float>;
+  v.attn_scores_f16 = scores_ref<uint16_t>;
   v.exp_sum = exp_sum_ref;
-  v.weighted_sum = weighted_sum_ref;
+  v.weighted_sum = weighted_sum_ref<float>;
+  v.weighted_sum_f16 = weighted_sum_ref<uint16_t>;
   v.silu_mul = silu_mul_ref;
   v.sum_squares = sum_squares_ref;
   v.scale_mul = scale_mul_ref;
@@ -117,6 +124,14 @@ float exp_sum(const Kernels& kern, float* y, int64_t n, float max) { return kern
 void weighted_sum(const Kernels& kern, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim,
                   float* out) {
   kern.vec.weighted_sum(w, v, stride, n, dim, out);
+}
+float attn_scores(const Kernels& kern, const float* q, const uint16_t* k, int64_t stride, int64_t n, int64_t dim,
+                  float scale, float* y) {
+  return kern.vec.attn_scores_f16(q, k, stride, n, dim, scale, y);
+}
+void weighted_sum(const Kernels& kern, const float* w, const uint16_t* v, int64_t stride, int64_t n, int64_t dim,
+                  float* out) {
+  kern.vec.weighted_sum_f16(w, v, stride, n, dim, out);
 }
 void silu_mul(const Kernels& kern, float* gate, const float* up, int64_t n) { kern.vec.silu_mul(gate, up, n); }
 double sum_squares(const Kernels& kern, const float* x, int64_t n) { return kern.vec.sum_squares(x, n); }

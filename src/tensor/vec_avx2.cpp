@@ -29,6 +29,12 @@ inline __m256 exp256(__m256 x) {
   return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+// Eight elements of a float or IEEE-half row as floats (widening a half is exact).
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline float as_float(float x) { return x; }
+inline float as_float(uint16_t h) { return _cvtsh_ss(h); }
+
 // The largest of y[0..n), 8 lanes at a time (max is exact, so any order gives the same value).
 float max_of(const float* y, int64_t n) {
   __m256 m = _mm256_set1_ps(-INFINITY);
@@ -47,8 +53,8 @@ float max_of(const float* y, int64_t n) {
 // score). A key's sum has the same order wherever it sits in a group (lanes (0+1)+(2+3) and
 // (4+5)+(6+7), then the halves), and a short last group leaves the missing keys at zero, so a
 // score does not depend on n or on where a chunk starts.
-template <int64_t kDim>
-void scores_by8(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+template <int64_t kDim, typename T>
+void scores_by8(const float* q, const T* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   const int64_t nd = kDim > 0 ? kDim : dim;
   __m256 qv[kDim > 0 ? kDim / 8 : 1];
   if constexpr (kDim > 0)
@@ -61,7 +67,7 @@ void scores_by8(const float* q, const float* k, int64_t stride, int64_t n, int64
     for (int64_t d = 0; d < nd; d += 8) {
       const __m256 qd = kDim > 0 ? qv[d / 8] : _mm256_loadu_ps(q + d);
       for (int r = 0; r < 8; ++r)
-        if (r < m) a[r] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(k + (j0 + r) * stride + d), a[r]);
+        if (r < m) a[r] = _mm256_fmadd_ps(qd, load8(k + (j0 + r) * stride + d), a[r]);
     }
     const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
     const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
@@ -77,7 +83,8 @@ void scores_by8(const float* q, const float* k, int64_t stride, int64_t n, int64
   }
 }
 
-float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+template <typename T>
+float attn_scores(const float* q, const T* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   if (dim == 64) {
     scores_by8<64>(q, k, stride, n, dim, scale, y);
     return max_of(y, n);
@@ -88,16 +95,16 @@ float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int
   }
   const int64_t d8 = dim - dim % 8;
   for (int64_t j = 0; j < n; ++j) {
-    const float* kj = k + j * stride;
+    const T* kj = k + j * stride;
     __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
     int64_t d = 0;
     for (; d + 16 <= d8; d += 16) {
-      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), a);
-      b = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(kj + d + 8), b);
+      a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8(kj + d), a);
+      b = _mm256_fmadd_ps(_mm256_loadu_ps(q + d + 8), load8(kj + d + 8), b);
     }
-    for (; d < d8; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), a);
+    for (; d < d8; d += 8) a = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), load8(kj + d), a);
     float s = simd::hsum256(_mm256_add_ps(a, b));
-    for (; d < dim; ++d) s += q[d] * kj[d];
+    for (; d < dim; ++d) s = std::fma(q[d], as_float(kj[d]), s);  // fused either way: same bits for both row types
     y[j] = s * scale;
   }
   return max_of(y, n);
@@ -120,7 +127,8 @@ float exp_sum(float* y, int64_t n, float max) {
   return s;
 }
 
-void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+template <typename T>
+void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
   const int64_t d8 = dim - dim % 8;
   for (int64_t d0 = 0; d0 < d8; d0 += 32) {
     const int nc = static_cast<int>(std::min<int64_t>(4, (d8 - d0) / 8));
@@ -128,14 +136,14 @@ void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int
     for (int c = 0; c < nc; ++c) acc[c] = _mm256_loadu_ps(out + d0 + 8 * c);
     for (int64_t j = 0; j < n; ++j) {
       const __m256 wj = _mm256_set1_ps(w[j]);
-      const float* vj = v + j * stride + d0;
-      for (int c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(wj, _mm256_loadu_ps(vj + 8 * c), acc[c]);
+      const T* vj = v + j * stride + d0;
+      for (int c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(wj, load8(vj + 8 * c), acc[c]);
     }
     for (int c = 0; c < nc; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
   }
   for (int64_t d = d8; d < dim; ++d) {
     float s = out[d];
-    for (int64_t j = 0; j < n; ++j) s += w[j] * v[j * stride + d];
+    for (int64_t j = 0; j < n; ++j) s = std::fma(w[j], as_float(v[j * stride + d]), s);
     out[d] = s;
   }
 }
@@ -251,9 +259,11 @@ void rope(float* v, const float* table, int64_t n_rot, bool neox) {
 }  // namespace
 
 void register_vec_avx2(VecKernels& v) {
-  v.attn_scores = attn_scores;
+  v.attn_scores = attn_scores<float>;
+  v.attn_scores_f16 = attn_scores<uint16_t>;
   v.exp_sum = exp_sum;
-  v.weighted_sum = weighted_sum;
+  v.weighted_sum = weighted_sum<float>;
+  v.weighted_sum_f16 = weighted_sum<uint16_t>;
   v.silu_mul = silu_mul;
   v.gelu_mul = gelu_mul;
   v.sum_squares = sum_squares;

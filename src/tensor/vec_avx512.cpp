@@ -35,6 +35,12 @@ inline __m512 exp512(__m512 x) {
   return _mm512_scalef_ps(p, k);
 }
 
+// Sixteen elements (the first `m` of them) of a float or IEEE-half row as floats.
+inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 load16(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+inline __m512 load16(__mmask16 m, const float* p) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512 load16(__mmask16 m, const uint16_t* p) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
+
 // The largest of y[0..n), 16 lanes at a time (max is exact, so any order gives the same value).
 float max_of(const float* y, int64_t n) {
   __m512 m = _mm512_set1_ps(-INFINITY);
@@ -42,27 +48,28 @@ float max_of(const float* y, int64_t n) {
   return _mm512_reduce_max_ps(m);
 }
 
-float attn_scores(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
+template <typename T>
+float attn_scores(const float* q, const T* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y) {
   if (dim == 64) {
     // The common head size: the query stays in four registers, four keys per step for ILP.
     const __m512 q0 = _mm512_loadu_ps(q), q1 = _mm512_loadu_ps(q + 16), q2 = _mm512_loadu_ps(q + 32),
                  q3 = _mm512_loadu_ps(q + 48);
-    auto one = [&](const float* kj) {
-      __m512 a = _mm512_mul_ps(q0, _mm512_loadu_ps(kj));
-      __m512 b = _mm512_mul_ps(q1, _mm512_loadu_ps(kj + 16));
-      a = _mm512_fmadd_ps(q2, _mm512_loadu_ps(kj + 32), a);
-      b = _mm512_fmadd_ps(q3, _mm512_loadu_ps(kj + 48), b);
+    auto one = [&](const T* kj) {
+      __m512 a = _mm512_mul_ps(q0, load16(kj));
+      __m512 b = _mm512_mul_ps(q1, load16(kj + 16));
+      a = _mm512_fmadd_ps(q2, load16(kj + 32), a);
+      b = _mm512_fmadd_ps(q3, load16(kj + 48), b);
       return _mm512_reduce_add_ps(_mm512_add_ps(a, b)) * scale;
     };
     for (int64_t j = 0; j < n; ++j) y[j] = one(k + j * stride);
     return max_of(y, n);
   }
   for (int64_t j = 0; j < n; ++j) {
-    const float* kj = k + j * stride;
+    const T* kj = k + j * stride;
     __m512 acc = _mm512_setzero_ps();
     for (int64_t d = 0; d < dim; d += 16) {
       const __mmask16 m = tail_mask(dim - d);
-      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), _mm512_maskz_loadu_ps(m, kj + d), acc);
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + d), load16(m, kj + d), acc);
     }
     y[j] = _mm512_reduce_add_ps(acc) * scale;
   }
@@ -81,7 +88,8 @@ float exp_sum(float* y, int64_t n, float max) {
   return _mm512_reduce_add_ps(sum);
 }
 
-void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+template <typename T>
+void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
   // Up to 64 output floats per pass stay in registers while every row streams by.
   for (int64_t d0 = 0; d0 < dim; d0 += 64) {
     __m512 acc[4];
@@ -90,8 +98,8 @@ void weighted_sum(const float* w, const float* v, int64_t stride, int64_t n, int
     for (int c = 0; c < 4; ++c) acc[c] = _mm512_maskz_loadu_ps(m[c], out + d0 + 16 * c);
     for (int64_t j = 0; j < n; ++j) {
       const __m512 wj = _mm512_set1_ps(w[j]);
-      const float* vj = v + j * stride + d0;
-      for (int c = 0; c < 4; ++c) acc[c] = _mm512_fmadd_ps(wj, _mm512_maskz_loadu_ps(m[c], vj + 16 * c), acc[c]);
+      const T* vj = v + j * stride + d0;
+      for (int c = 0; c < 4; ++c) acc[c] = _mm512_fmadd_ps(wj, load16(m[c], vj + 16 * c), acc[c]);
     }
     for (int c = 0; c < 4; ++c) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
   }
@@ -128,9 +136,11 @@ void silu_mul(float* gate, const float* up, int64_t n) {
 }  // namespace
 
 void register_vec_avx512(VecKernels& v) {
-  v.attn_scores = attn_scores;
+  v.attn_scores = attn_scores<float>;
+  v.attn_scores_f16 = attn_scores<uint16_t>;
   v.exp_sum = exp_sum;
-  v.weighted_sum = weighted_sum;
+  v.weighted_sum = weighted_sum<float>;
+  v.weighted_sum_f16 = weighted_sum<uint16_t>;
   v.silu_mul = silu_mul;
   v.gelu_mul = gelu_mul;
 }

@@ -11,6 +11,7 @@
 
 #include "support/isa_paths.h"
 #include "tensor/dispatch.h"
+#include "tensor/fp16.h"
 #include "tensor/vec.h"
 
 namespace {
@@ -100,6 +101,35 @@ TEST(VecKernels, WeightedSumMatchesScalar) {
         }
       }
     }
+}
+
+// F16 rows (an F16 KV cache read in place) give on every path the very bits of widening them
+// to floats first and calling the float kernel on that path.
+TEST(VecKernels, HalfRowsGiveTheBitsOfWideningFirst) {
+  std::mt19937 rng(11);
+  for (Isa isa : hearth::test::isa_paths(true)) {
+    const VecKernels& vk = vec_kernels(isa);
+    for (int64_t dim : {64, 128, 40, 7, 80})
+      for (int64_t n : {1, 9, 33}) {
+        const int64_t stride = dim + 3;
+        std::vector<uint16_t> half(static_cast<size_t>(stride * n));
+        std::vector<float> wide(half.size());
+        for (size_t i = 0; i < half.size(); ++i) {
+          half[i] = fp32_to_fp16(randn(1, rng)[0]);
+          wide[i] = fp16_to_fp32(half[i]);
+        }
+        const auto q = randn(dim, rng), w = randn(n, rng), start = randn(dim, rng);
+        std::vector<float> want(n), got(n);
+        const float want_max = vk.attn_scores(q.data(), wide.data(), stride, n, dim, 0.125f, want.data());
+        const float got_max = vk.attn_scores_f16(q.data(), half.data(), stride, n, dim, 0.125f, got.data());
+        EXPECT_EQ(got, want) << isa_name(isa) << " scores, dim " << dim << " n " << n;
+        EXPECT_EQ(got_max, want_max) << isa_name(isa);
+        std::vector<float> want_sum = start, got_sum = start;
+        vk.weighted_sum(w.data(), wide.data(), stride, n, dim, want_sum.data());
+        vk.weighted_sum_f16(w.data(), half.data(), stride, n, dim, got_sum.data());
+        EXPECT_EQ(got_sum, want_sum) << isa_name(isa) << " weighted sum, dim " << dim << " n " << n;
+      }
+  }
 }
 
 TEST(VecKernels, SiluMulMatchesScalar) {
