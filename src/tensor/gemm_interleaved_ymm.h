@@ -30,13 +30,14 @@
 namespace hearth::tensor {
 namespace {
 
-// Without VNNI, GCC unrolling the K-quant chunk loop (8 chunks x 4 tokens of 16-bit sums) runs out of
-// the 16 registers and keeps the sums on the stack: kept rolled, Q4_K prompts ran 17-25% faster on
-// Zen 5 (pp512 120-128 -> 146-150 t/s); with VNNI the unrolled loop is the faster (181 vs 149).
+// Without VNNI, GCC unrolling the chunk loops of Q4_0 and Q4_K (chunks x 4 tokens of 16-bit sums)
+// runs out of the 16 registers and keeps the sums on the stack. Kept rolled, prompts ran faster on
+// Zen 5 (pp512, 2 threads: Q4_K_M 115-130 -> 150 t/s, Q4_0 126-129 -> 164-165); with VNNI the
+// unrolled loop is the faster (Q4_K_M 181 vs 149), and so is Q8_0's without.
 #if defined(__AVXVNNI__)
-#define HEARTH_KQUANT_CHUNK_LOOP
+#define HEARTH_CHUNK_LOOP
 #else
-#define HEARTH_KQUANT_CHUNK_LOOP _Pragma("GCC unroll 1")
+#define HEARTH_CHUNK_LOOP _Pragma("GCC unroll 1")
 #endif
 
 #if defined(__AVXVNNI__)
@@ -126,6 +127,7 @@ void q_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_0* const* xr, co
       __m256i s16[NH][C];
       for (int h = 0; h < NH; ++h)
         for (int c = 0; c < C; ++c) s16[h][c] = _mm256_setzero_si256();
+      HEARTH_CHUNK_LOOP
       for (int k = 0; k < 4; ++k) {
         __m256i lo[NH], hi[NH];
         for (int h = 0; h < NH; ++h) {
@@ -146,7 +148,7 @@ void q_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_0* const* xr, co
     } else {
       for (int h = 0; h < NH; ++h)
         for (int c = 0; c < C; ++c) sum[h][c] = _mm256_setzero_si256();
-      for (int k = 0; k < 8; ++k) {
+      for (int k = 0; k < 8; ++k) {  // (rolled, as for Q4_0, measured slower: 90-95 vs 98-99 t/s)
         // |q| <= 128 and |x| <= 127: a pair sum is at most 32512.
         __m256i q[NH], aq[NH];
         for (int h = 0; h < NH; ++h) {
@@ -231,7 +233,7 @@ void k_scale_min_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* con
         __m256i slo[NH][C], shi[NH][C];
         for (int h = 0; h < NH; ++h)
           for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
-        HEARTH_KQUANT_CHUNK_LOOP
+        HEARTH_CHUNK_LOOP
         for (int q = q0; q < q0 + kSpan; ++q) {
           __m256i lo[NH], hi[NH];
           for (int h = 0; h < NH; ++h) {
