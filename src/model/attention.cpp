@@ -72,9 +72,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     if (!k_f32) {
       sc.q.resize(static_cast<size_t>(nt * group * hd_k));
       sc.qconv.resize(q_bytes);
-      sc.k.resize(static_cast<size_t>(kChunk * hd_k));
+      if (!kbase16) sc.k.resize(static_cast<size_t>(kChunk * hd_k));  // F16 keys need no widened copy
     }
-    if (!v_f32) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    if (!v_f32 && !vbase16) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
     if (vt == tensor::Type::F16) sc.half.resize(static_cast<size_t>(kChunk));
     sc.s.resize(static_cast<size_t>(kChunk));
     sc.queries.resize(static_cast<size_t>(nt * group));

@@ -2,12 +2,13 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
-#include <cstdlib>
 #include <string>
 
 namespace hearth::router {
@@ -43,22 +44,50 @@ bool is_connection(int fd, const httplib::Request& req) {
          (req.local_addr.empty() || la == req.local_addr);
 }
 
+// The fd named by a /proc/self/fd entry, or -1 for "." and "..".
+int fd_of(const char* name) {
+  if (*name < '0' || *name > '9') return -1;
+  int fd = 0;
+  for (; *name >= '0' && *name <= '9'; ++name) fd = fd * 10 + (*name - '0');
+  return *name ? -1 : fd;
+}
+
 }  // namespace
+
+void for_each_open_fd(bool (*visit)(int fd, void* ctx), void* ctx) {
+  // open/getdents64 rather than opendir/readdir: no allocation.
+  const int dir = ::open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return;
+  alignas(dirent64) char buf[4096];
+  bool done = false;
+  while (!done) {
+    const ssize_t got = ::getdents64(dir, buf, sizeof buf);
+    if (got <= 0) break;
+    for (ssize_t off = 0; off < got && !done;) {
+      const auto* e = reinterpret_cast<const dirent64*>(buf + off);
+      off += e->d_reclen;
+      const int fd = fd_of(e->d_name);
+      if (fd >= 0 && fd != dir) done = visit(fd, ctx);
+    }
+  }
+  ::close(dir);
+}
 
 ClientWatch::ClientWatch(const httplib::Request& req) {
   if (req.remote_port <= 0 || req.local_port <= 0) return;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return;
-  while (dirent* e = ::readdir(dir)) {
-    char* end = nullptr;
-    const long fd = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end) continue;
-    if (fd != ::dirfd(dir) && is_connection(static_cast<int>(fd), req)) {
-      fd_ = static_cast<int>(fd);
-      break;
-    }
-  }
-  ::closedir(dir);
+  struct Search {
+    const httplib::Request& req;
+    int found = -1;
+  } search{req};
+  for_each_open_fd(
+      [](int fd, void* ctx) {
+        auto& s = *static_cast<Search*>(ctx);
+        if (!is_connection(fd, s.req)) return false;
+        s.found = fd;
+        return true;
+      },
+      &search);
+  fd_ = search.found;
 }
 
 bool ClientWatch::gone() const {

@@ -11,6 +11,10 @@ struct Request;
 
 namespace hearth::router {
 
+// Calls visit(fd, ctx) for every open file descriptor of this process until it returns true.
+// Only system calls (open, getdents64, close), so a signal handler may use it.
+void for_each_open_fd(bool (*visit)(int fd, void* ctx), void* ctx);
+
 class ClientWatch {
  public:
   explicit ClientWatch(const httplib::Request& req);
