@@ -195,15 +195,88 @@ void token_terms_q4_k(const BlockQ8_K* x, int64_t nb, int32_t* pairs, float* xd)
 // The per-row unpacked bytes (one per row, 16 rows) of field f for half h, widened to int32.
 inline __m256i row_bytes_u8(const uint8_t* f, int h) { return _mm256_cvtepu8_epi32(load64(f + 8 * h)); }
 
-// Q5_K: the fifth bits of sub-blocks 2k (qh bit 2k) and 2k+1 (bit 2k+1) moved to bit 4 of each
-// code byte. The 16-bit shifts keep each bit inside its byte: after >> 2k it is bit 0 or 1.
-template <bool kQ5>
-inline void add_fifth_bits(const uint8_t* p, int k, int q, int h, __m256i& lo, __m256i& hi) {
+// Codes of sub-block 2k + kNib (nibble kNib of chunk q of pair k), rows of half h; Q5_K's fifth
+// bit (qh bit 2k + kNib) moved to bit 4. The 16-bit shifts keep each bit inside its byte.
+template <bool kQ5, int kNib>
+inline __m256i k_codes(const uint8_t* p, int k, int q, int h) {
+  const __m256i v = load256(p + kQ4KCodes + 64 * (8 * k + q) + 32 * h);
+  __m256i u = _mm256_and_si256(kNib ? _mm256_srli_epi16(v, 4) : v, _mm256_set1_epi8(0x0f));
   if constexpr (kQ5) {
-    const __m256i m = _mm256_set1_epi8(0x10);
     const __m256i qh = _mm256_srl_epi16(load256(p + kQ5KHigh + 64 * q + 32 * h), _mm_cvtsi32_si128(2 * k));
-    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(qh, 4), m));
-    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(qh, 3), m));
+    u = _mm256_or_si256(u, _mm256_and_si256(kNib ? _mm256_slli_epi16(qh, 3) : _mm256_slli_epi16(qh, 4),
+                                            _mm256_set1_epi8(0x10)));
+  }
+  return u;
+}
+
+// m[q0] + .. + m[q0 + N - 1] in 16 bits, as a tree (written out: GCC keeps a strided loop rolled).
+template <int N>
+inline __m256i add16_tree(const __m256i* m) {
+  if constexpr (N == 1) return m[0];
+  else return _mm256_add_epi16(add16_tree<N / 2>(m), add16_tree<N - N / 2>(m + N / 2));
+}
+
+// The N chunks' vpmaddubsw against a token's activations xq.., summed in 16 bits.
+template <int N>
+inline __m256i maddubs_sum(const __m256i* u, const int8_t* xq) {
+  __m256i m[N];
+  for (int q = 0; q < N; ++q) m[q] = _mm256_maddubs_epi16(u[q], bcast32(xq + 4 * q));
+  return add16_tree<N>(m);
+}
+
+// Without VNNI: sub-block 2k + kNib of halves h0.. against every token, added to isum, four chunks
+// at a time: their codes stay in registers while each token's four vpmaddubsw are summed in 16 bits
+// (8 products of a code and an activation per lane: 8 x 31 x 128 = 31744 for 5-bit codes) and
+// scaled by one vpmaddwd (the scale in both int16 halves of the lane). The loop carries one 32-bit
+// sum per token. Keeping two 16-bit sums per token over a sub-block pair instead (the VNNI form)
+// needs more than the 16 registers at 4 tokens: GCC spilled them and copied the rest every chunk
+// (pp512 Q4_K_M on Zen 5, AVX2, binaries alternated: 143-162 -> 156-177 t/s; eight chunks per
+// sum: 148-152 where four gave 156).
+template <bool kQ5, int kNib, int C, int NH>
+inline void k_sub_block_maddubs(const uint8_t* p, int h0, int k, const BlockQ8_K* const* xr, int64_t i,
+                                __m256i (*isum)[C]) {
+  constexpr int kSpan = 4;
+  const int j = 2 * k + kNib;
+  for (int h = 0; h < NH; ++h) {
+    __m256i sc = row_bytes_u8(p + kQ4KScales + 16 * j, h0 + h);
+    sc = _mm256_or_si256(sc, _mm256_slli_epi32(sc, 16));
+    for (int q0 = 0; q0 < 8; q0 += kSpan) {
+      __m256i u[kSpan];
+      for (int q = 0; q < kSpan; ++q) u[q] = k_codes<kQ5, kNib>(p, k, q0 + q, h0 + h);
+      for (int c = 0; c < C; ++c)
+        isum[h][c] = _mm256_add_epi32(isum[h][c],
+                                      _mm256_madd_epi16(maddubs_sum<kSpan>(u, xr[c][i].qs + 32 * j + 4 * q0), sc));
+    }
+  }
+}
+
+// With VNNI: sub-blocks 2k and 2k+1 in 32-bit sums from the start, then times their scales (vpmulld).
+template <bool kQ5, int C, int NH>
+inline void k_pair_vnni(const uint8_t* p, int h0, int k, const BlockQ8_K* const* xr, int64_t i, __m256i (*isum)[C]) {
+  __m256i slo[NH][C], shi[NH][C];
+  for (int h = 0; h < NH; ++h)
+    for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
+  for (int q = 0; q < 8; ++q) {
+    __m256i lo[NH], hi[NH];
+    for (int h = 0; h < NH; ++h) {
+      lo[h] = k_codes<kQ5, 0>(p, k, q, h0 + h);
+      hi[h] = k_codes<kQ5, 1>(p, k, q, h0 + h);
+    }
+    for (int c = 0; c < C; ++c) {
+      const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
+      const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
+      for (int h = 0; h < NH; ++h) {
+        slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
+        shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
+      }
+    }
+  }
+  for (int h = 0; h < NH; ++h) {
+    const __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
+    const __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
+    for (int c = 0; c < C; ++c)
+      isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
+                                                                 _mm256_mullo_epi32(shi[h][c], sh)));
   }
 }
 
@@ -214,11 +287,6 @@ template <bool kQ5, int C, int NH>
 void k_scale_min_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr, const int32_t* pairs,
                       const float* xd, float* y, int64_t ys) {
   constexpr size_t gb = kQ5 ? kQ5KGroupBlock : kQ4KGroupBlock;
-  // Without VNNI each 16-bit lane adds 2 products of a code and an activation per chunk: 8 chunks
-  // stay exact for 4-bit codes (16 x 15 x 128 = 30720), 4 for 5-bit ones (8 x 31 x 128 = 31744).
-  // With VNNI the sums are 32-bit from the start.
-  constexpr int kSpan = kQ5 && !kVnni ? 4 : 8;
-  const __m256i low = _mm256_set1_epi8(0x0f);
   __m256 acc[NH][C];
   for (int h = 0; h < NH; ++h)
     for (int c = 0; c < C; ++c) acc[h][c] = _mm256_setzero_ps();
@@ -228,51 +296,14 @@ void k_scale_min_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* con
     __m256i isum[NH][C];
     for (int h = 0; h < NH; ++h)
       for (int c = 0; c < C; ++c) isum[h][c] = _mm256_setzero_si256();
-    for (int k = 0; k < 4; ++k)  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
-      for (int q0 = 0; q0 < 8; q0 += kSpan) {
-        __m256i slo[NH][C], shi[NH][C];
-        for (int h = 0; h < NH; ++h)
-          for (int c = 0; c < C; ++c) slo[h][c] = shi[h][c] = _mm256_setzero_si256();
-        HEARTH_CHUNK_LOOP
-        for (int q = q0; q < q0 + kSpan; ++q) {
-          __m256i lo[NH], hi[NH];
-          for (int h = 0; h < NH; ++h) {
-            const __m256i v = load256(p + kQ4KCodes + 64 * (8 * k + q) + 32 * (h0 + h));
-            lo[h] = _mm256_and_si256(v, low);
-            hi[h] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-            add_fifth_bits<kQ5>(p, k, q, h0 + h, lo[h], hi[h]);
-          }
-          for (int c = 0; c < C; ++c) {
-            const int8_t* xq = xr[c][i].qs + 64 * k + 4 * q;
-            const __m256i xl = bcast32(xq), xh = bcast32(xq + 32);
-            for (int h = 0; h < NH; ++h) {
-              if constexpr (kVnni) {
-                slo[h][c] = dpbusd(slo[h][c], lo[h], xl);
-                shi[h][c] = dpbusd(shi[h][c], hi[h], xh);
-              } else {
-                slo[h][c] = _mm256_add_epi16(slo[h][c], _mm256_maddubs_epi16(lo[h], xl));
-                shi[h][c] = _mm256_add_epi16(shi[h][c], _mm256_maddubs_epi16(hi[h], xh));
-              }
-            }
-          }
-        }
-        for (int h = 0; h < NH; ++h) {
-          __m256i sl = row_bytes_u8(p + kQ4KScales + 16 * (2 * k), h0 + h);
-          __m256i sh = row_bytes_u8(p + kQ4KScales + 16 * (2 * k + 1), h0 + h);
-          if constexpr (kVnni) {  // 32-bit sums times their scales (vpmulld)
-            for (int c = 0; c < C; ++c)
-              isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_mullo_epi32(slo[h][c], sl),
-                                                                         _mm256_mullo_epi32(shi[h][c], sh)));
-            continue;
-          }
-          // The scale in both 16-bit halves of the lane: vpmaddwd applies it to both pair sums.
-          sl = _mm256_or_si256(sl, _mm256_slli_epi32(sl, 16));
-          sh = _mm256_or_si256(sh, _mm256_slli_epi32(sh, 16));
-          for (int c = 0; c < C; ++c)
-            isum[h][c] = _mm256_add_epi32(isum[h][c], _mm256_add_epi32(_mm256_madd_epi16(slo[h][c], sl),
-                                                                       _mm256_madd_epi16(shi[h][c], sh)));
-        }
+    for (int k = 0; k < 4; ++k) {  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
+      if constexpr (kVnni) {
+        k_pair_vnni<kQ5, C, NH>(p, h0, k, xr, i, isum);
+      } else {
+        k_sub_block_maddubs<kQ5, 0, C, NH>(p, h0, k, xr, i, isum);
+        k_sub_block_maddubs<kQ5, 1, C, NH>(p, h0, k, xr, i, isum);
       }
+    }
     for (int h = 0; h < NH; ++h) {
       // Mins of sub-blocks j and j+1 as the two int16 halves of a lane, against the token's pairs.
       __m256i mins[4];
