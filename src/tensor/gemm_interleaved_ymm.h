@@ -30,10 +30,10 @@
 namespace hearth::tensor {
 namespace {
 
-// Without VNNI, GCC unrolling the chunk loops of Q4_0 and Q4_K (chunks x 4 tokens of 16-bit sums)
-// runs out of the 16 registers and keeps the sums on the stack. Kept rolled, prompts ran faster on
-// Zen 5 (pp512, 2 threads: Q4_K_M 115-130 -> 150 t/s, Q4_0 126-129 -> 164-165); with VNNI the
-// unrolled loop is the faster (Q4_K_M 181 vs 149), and so is Q8_0's without.
+// Without VNNI, GCC unrolling Q4_0's chunk loop (chunks x 4 tokens of 16-bit sums) runs out of the
+// 16 registers and keeps the sums on the stack. Kept rolled, prompts ran faster on Zen 5 (pp512,
+// 2 threads: Q4_0 126-129 -> 164-165 t/s; unrolled by 2: no change); with VNNI the unrolled loop
+// is the faster. Q8_0's loop (below) is unrolled by 2.
 #if defined(__AVXVNNI__)
 #define HEARTH_CHUNK_LOOP
 #else
@@ -148,7 +148,11 @@ void q_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_0* const* xr, co
     } else {
       for (int h = 0; h < NH; ++h)
         for (int c = 0; c < C; ++c) sum[h][c] = _mm256_setzero_si256();
-      for (int k = 0; k < 8; ++k) {  // (rolled, as for Q4_0, measured slower: 90-95 vs 98-99 t/s)
+      // Unrolled by 2: fully unrolled, GCC spilled the float accumulators and 2 of the chunks
+      // (pp512 on Zen 5, binaries alternated: 112-120 fully, 123-131 by 2 or by 4; rolled was
+      // slower still).
+      _Pragma("GCC unroll 2")
+      for (int k = 0; k < 8; ++k) {
         // |q| <= 128 and |x| <= 127: a pair sum is at most 32512.
         __m256i q[NH], aq[NH];
         for (int h = 0; h < NH; ++h) {
@@ -469,7 +473,10 @@ struct KScaleMinBlocks {
 struct Q6KBlocks {
   using X = BlockQ8_K;
   static constexpr int64_t kBlock = QK_K, kInts = 0;
-  static constexpr int kTokens = 4;
+  // Without VNNI a group's codes take more work to unpack than its products (two loads, shifts
+  // and masks per chunk), so 8 tokens share them: pp512 of an all-Q6_K file on Zen 5, medians of
+  // 5 alternated runs, 123 -> 136 t/s. (Q4_K and Q8_0 gained nothing from 8.)
+  static constexpr int kTokens = kVnni ? 4 : 8;
   static void terms(const X* x, int64_t nb, int32_t* ints, float* floats) { token_terms_q6_k(x, nb, ints, floats); }
   template <int C>
   static void tile(const uint8_t* w, int64_t nb, const X* const* xr, const int32_t* ints, const float* floats,

@@ -107,7 +107,8 @@ TEST_P(Interleave, EveryPathEqualsTheReferenceAndTracksRowLayout) {
   ASSERT_NE(ks.gemm_interleaved, nullptr);
   std::normal_distribution<float> nd(0.0f, 1.0f);
   ThreadPool pool(2);
-  for (int64_t n : {1, 3, 8, 9, 17}) {
+  // Token counts cover every tile width up to 8 (some AVX2 tiles take 8 tokens) and remainders.
+  for (int64_t n : {1, 2, 3, 8, 9, 14, 15, 17}) {
     std::vector<float> x(static_cast<size_t>(n * cols));
     for (auto& v : x) v = nd(rng);
     std::vector<uint8_t> xq(xs * n);
