@@ -31,6 +31,7 @@ struct Args {
 // in L1 while the weight rows (a few tens, sized by the caller to fit L2) pass over them.
 template <template <int, int> class Tile, int R, int C, typename... A>
 void tiled(int64_t nr, int64_t nc, A... args) {
+  static_assert(R >= 1 && R <= 4 && C >= 1 && C <= 4, "the edge switches below pick tiles of at most 4");
   for (int64_t c = 0; c < nc;) {
     const int64_t cl = nc - c;
     const int cw = cl >= C ? C : static_cast<int>(cl);
