@@ -53,7 +53,7 @@ struct F16Tile {
 
 void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
               int64_t ys) {
-  gemm::f16_widened<F16Tile, 3, 2, 16, true>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
+  gemm::f16_widened<F16Tile, 3, 2, 16>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
     int64_t i = 0;
     for (; i + 8 <= len; i += 8)
       _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));

@@ -69,10 +69,7 @@ void tiled(int64_t nr, int64_t nc, A... args) {
 // every token again, and the portable conversion there cost AVX2 F16 pp128 about 40%), then Tile sweeps every weight row
 // over it: R x C tiles for several tokens, 4 x 1 for one. Tile::run gets (row, token, args, the
 // widened rows, n rounded down to 16).
-// kRowsOuter: each R-row block of weights stays in L1 while the group's tokens pass over it
-// (AVX2's 3 x 2 tiles: pp512 51 -> 55 t/s on Zen 5); otherwise tokens outer, as tiled() does
-// (AVX-512's 4 x 4 tiles over 24 tokens: 106 against 93 rows outer).
-template <template <int, int> class Tile, int R, int C, int64_t kTokens, bool kRowsOuter, typename Widen>
+template <template <int, int> class Tile, int R, int C, int64_t kTokens, typename Widen>
 void f16_widened(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
                  int64_t ys, Widen widen) {
   thread_local std::vector<float> xf;
@@ -83,13 +80,7 @@ void f16_widened(int64_t n, const void* w, size_t ws, int64_t nr, const void* x,
     for (int64_t c = 0; c < cn; ++c) widen(block_row<uint16_t>(x, xs, c0 + c), xf.data() + c * n, n);
     const Args a{n, w, ws, nullptr, 0, y + c0 * ys, ys};
     if (cn == 1) tiled<Tile, 4, 1>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-    else if constexpr (!kRowsOuter)
-      tiled<Tile, R, C>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
-    else
-      for (int64_t r0 = 0; r0 < nr; r0 += R) {
-        const Args ar{n, block_row<uint8_t>(w, ws, r0), ws, nullptr, 0, y + c0 * ys + r0, ys};
-        tiled<Tile, R, C>(nr - r0 < R ? nr - r0 : R, cn, ar, static_cast<const float*>(xf.data()), n16);
-      }
+    else tiled<Tile, R, C>(nr, cn, a, static_cast<const float*>(xf.data()), n16);
   }
 }
 

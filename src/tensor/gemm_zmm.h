@@ -230,7 +230,7 @@ struct F16Tile {
 
 void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
               int64_t ys) {
-  gemm::f16_widened<F16Tile, 4, 4, 24, false>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
+  gemm::f16_widened<F16Tile, 4, 4, 24>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
     int64_t i = 0;
     for (; i + 16 <= len; i += 16)
       _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
