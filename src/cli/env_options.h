@@ -2,7 +2,7 @@
 // reads no environment variables besides HEARTH_HOME and HEARTH_LOG):
 //   HEARTH_ISA=scalar|avx2|avx2+vnni|avx512|avx512+vnni|avx512+bf16  the kernels to use (one the CPU lacks falls back to the best,
 //                                  with a warning)
-//   HEARTH_REPACK=0                keep weights in the file's layout
+//   HEARTH_REPACK=0                keep weights in the file's mapping and layout
 //   HEARTH_EMBED_URL, _MODEL, _KEY memory embeddings from an OpenAI-compatible endpoint
 //   HEARTH_HF_ENDPOINT             where `pull` downloads from (tests use a local server)
 //   HEARTH_VULKAN_LOADER           the Vulkan loader library to open (a missing path hides Vulkan)

@@ -83,7 +83,7 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   m->gpu_ = GpuOffload::create(m->w_, m->hp_, *arch, m->layer_cfg_, gpu);
   const int64_t first_cpu = m->gpu_ ? m->gpu_->n_layers() : 0;
   const bool cpu_output = !m->gpu_ || !m->gpu_->has_output();
-  if (opts.repack) interleave_weights(*m->kernels_, m->w_, m->file_->mapping(), m->interleaved_, first_cpu, cpu_output);
+  if (opts.repack) place_weights(*m->kernels_, m->w_, m->file_->mapping(), m->arena_, first_cpu, cpu_output);
   return m;
 }
 

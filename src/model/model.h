@@ -93,7 +93,7 @@ class Model {
   Weights w_;
   std::vector<LayerConfig> layer_cfg_;   // per decoder layer: window, RoPE
   std::unique_ptr<EncoderWeights> enc_;  // encoders (bert): used instead of w_
-  std::vector<OwnedBytes> interleaved_;  // weights rewritten for the kernels (interleave_weights)
+  std::vector<OwnedBytes> arena_;        // the weights' arena (place_weights)
   std::shared_ptr<GpuOffload> gpu_;      // the first layers on a GPU (nullptr: none)
 };
 

@@ -1,5 +1,5 @@
-// Views of the model's tensors inside the GGUF memory map, except the matrices rewritten into a
-// faster layout for the model's kernels (interleave_weights).
+// Views of the model's tensors inside the GGUF memory map, until place_weights moves the matrices
+// into one huge-page arena (rewritten into a faster layout where the model's kernels have one).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -67,13 +67,14 @@ struct FreeBytes {
 };
 using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 
-// Rewrites every matrix `kernels` compute faster interleaved (tensor/interleave.h)
-// into a buffer appended to `owned`, and drops the file pages it came from (when `map` is the
-// file's mapping), so memory stays near the file's size. An untied token_embd keeps its rows
-// (lookups read a few of them); a tied one shares the output's interleaved copy.
+// Moves every matrix into one huge-page buffer appended to `owned`: interleaved
+// (tensor/interleave.h) where `kernels` compute it faster, row for row otherwise. Drops the file
+// pages it came from (when `map` is the file's mapping), so memory stays near the file's size. An
+// untied token_embd keeps its rows in the file (lookups read a few of them); a tied one shares the
+// output's copy.
 // Layers below `first_layer` (and the output when !output) are left alone, but for their
 // experts: a GPU runs them, the experts excepted.
-void interleave_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
+void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
                         std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".

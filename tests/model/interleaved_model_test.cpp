@@ -1,6 +1,7 @@
-// Load-time repacking (model/weights_interleave.cpp): on the AVX-512 path Q4_0 and Q8_0 matrices
-// (stacked experts too) move into the interleaved layout, the logits stay within rounding of the row layout, and the
-// process does not keep two copies of the weights.
+// Load-time placement (model/weights_place.cpp): on the SIMD paths Q4_0, Q8_0 and the K-quant
+// matrices (stacked experts too) move into the interleaved layout, the logits stay within rounding
+// of the row layout, the other matrices move row for row with the same logits, and the process
+// does not keep two copies of the weights.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -87,6 +88,49 @@ TEST_P(InterleavedModel, RepacksWhereItPaysAndAgreesWithRowLayout) {
 INSTANTIATE_TEST_SUITE_P(Models, InterleavedModel, ::testing::Values("tiny-llama-Q4_0.gguf", "tiny-llama-Q8_0.gguf",
                                                                           "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q5_K_M.gguf", "tiny-qwen2-Q8_0.gguf",
                                                                           "tiny-qwen3moe-Q4_K_M.gguf", "tiny-llamamoe-Q8_0.gguf"),
+                         [](const auto& info) {
+                           std::string s = info.param;
+                           for (char& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s;
+                         });
+
+// Matrices no path repacks still leave the file's mapping for the huge-page arena (generation
+// streams them), in their rows, so every logit is the one the mapping gives.
+class ArenaModel : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ArenaModel, RowLayoutMatricesMoveWithTheSameLogits) {
+  HEARTH_REQUIRE_SHARED();
+  auto rows = load(GetParam(), false);
+  auto placed = load(GetParam(), true);
+  auto in_file_of = [](const Model& m, const void* p) {
+    const auto* map = m.file().mapping();
+    const auto* b = static_cast<const uint8_t*>(p);
+    return map && b >= map->data() && b < map->data() + map->size();
+  };
+  auto in_file = [&](const void* p) { return in_file_of(*placed, p); };
+  int moved = 0;
+  for (const auto& L : placed->weights().layers)
+    for (const auto* w : {&L.wq, &L.wk, &L.wv, &L.wo, &L.gate, &L.up, &L.down, &L.gate_exps, &L.up_exps, &L.down_exps})
+      if (*w) {
+        EXPECT_EQ(w->layout, Layout::rows) << w->name;
+        EXPECT_FALSE(in_file(w->data)) << w->name << " is still read from the file";
+        ++moved;
+      }
+  EXPECT_GT(moved, 0);
+  EXPECT_TRUE(in_file_of(*rows, rows->weights().layers[0].wq.data)) << "HEARTH_REPACK=0 keeps the mapping";
+
+  hearth::ThreadPool pool(2);
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 300, 17, 95};
+  KvCache ca(rows->hparams(), 64), cb(placed->hparams(), 64);
+  std::vector<float> a, b;
+  rows->forward(ca, prompt, true, a, &pool);
+  placed->forward(cb, prompt, true, b, &pool);
+  ASSERT_EQ(a, b);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, ArenaModel,
+                         ::testing::Values("tiny-llama-F16.gguf", "tiny-llama-Q4_1.gguf", "tiny-llamamoe-F32.gguf"),
                          [](const auto& info) {
                            std::string s = info.param;
                            for (char& c : s)

@@ -1,5 +1,6 @@
-// Loading maps the weights instead of copying them: resident memory grows by about the weights
-// a forward pass touches, never by a second copy of the file.
+// Resident memory holds one copy of the weights, never two: loading moves the matrices into the
+// weights' arena page by page (dropping the file's pages as it goes), and with the file's layout
+// kept (HEARTH_REPACK=0) loading maps them and a forward pass pages in what it touches.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -23,7 +24,7 @@ int64_t rss_bytes() {
 
 }  // namespace
 
-TEST(ModelMemory, LoadMapsWeightsAndForwardTouchesThemOnce) {
+TEST(ModelMemory, LoadPlacesTheWeightsOnceAndForwardAddsNoCopy) {
   HEARTH_REQUIRE_SHARED();
   if (std::getenv("HEARTH_ASAN")) GTEST_SKIP() << "RSS is not meaningful under AddressSanitizer's shadow memory";
   auto path = hearth::test::shared_path("models/tiny-llama-F32.gguf");
@@ -31,6 +32,28 @@ TEST(ModelMemory, LoadMapsWeightsAndForwardTouchesThemOnce) {
 
   int64_t before = rss_bytes();
   auto model = hearth::model::Model::load(path.string());
+  int64_t after_load = rss_bytes();
+  EXPECT_GT(after_load - before, file_size / 2) << "the matrices should be in the arena after loading";
+  EXPECT_LT(after_load - before, file_size + file_size / 2) << "loading kept two copies of the weights";
+
+  hearth::model::KvCache cache(model->hparams(), 64);
+  std::vector<float> logits;
+  hearth::ThreadPool pool(1);
+  std::vector<int32_t> tokens = {1, 403, 407, 261};
+  model->forward(cache, tokens, false, logits, &pool);
+  EXPECT_LT(rss_bytes() - before, file_size + file_size / 2) << "the forward pass read the file's copy too";
+}
+
+TEST(ModelMemory, LoadInTheFileLayoutMapsWeightsAndForwardTouchesThemOnce) {
+  HEARTH_REQUIRE_SHARED();
+  if (std::getenv("HEARTH_ASAN")) GTEST_SKIP() << "RSS is not meaningful under AddressSanitizer's shadow memory";
+  auto path = hearth::test::shared_path("models/tiny-llama-F32.gguf");
+  const int64_t file_size = static_cast<int64_t>(std::filesystem::file_size(path));
+
+  int64_t before = rss_bytes();
+  hearth::model::LoadOptions o;
+  o.repack = false;
+  auto model = hearth::model::Model::load(path.string(), o);
   int64_t after_load = rss_bytes();
   // Parsing reads the header only; the 13 MB of weights stay on disk until used.
   EXPECT_LT(after_load - before, file_size / 4) << "loading copied weights into memory";
