@@ -32,9 +32,9 @@ TEST(ModelMemory, LoadPlacesTheWeightsOnceAndForwardAddsNoCopy) {
 
   int64_t before = rss_bytes();
   auto model = hearth::model::Model::load(path.string());
-  int64_t after_load = rss_bytes();
-  EXPECT_GT(after_load - before, file_size / 2) << "the matrices should be in the arena after loading";
-  EXPECT_LT(after_load - before, file_size + file_size / 2) << "loading kept two copies of the weights";
+  // (Where the matrices went is ArenaModel's test: a lower bound here would fail when earlier
+  // tests in the same process left freed memory that the arena reuses.)
+  EXPECT_LT(rss_bytes() - before, file_size + file_size / 2) << "loading kept two copies of the weights";
 
   hearth::model::KvCache cache(model->hparams(), 64);
   std::vector<float> logits;
