@@ -75,7 +75,7 @@ using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 // Layers below `first_layer` (and the output when !output) are left alone, but for their
 // experts: a GPU runs them, the experts excepted.
 void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
-                        std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true);
+                   std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".
 // Throws Error(format) for a missing tensor or wrong shape, Error(unsupported) for a type hearth

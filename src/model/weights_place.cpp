@@ -31,7 +31,7 @@ OwnedBytes allocate(size_t bytes) {
 }  // namespace
 
 void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
-                        std::vector<OwnedBytes>& owned, int64_t first_layer, bool output) {
+                   std::vector<OwnedBytes>& owned, int64_t first_layer, bool output) {
   std::vector<Weight*> todo;
   // The experts of every layer stay with the CPU (offloaded layers run them there too).
   for (size_t il = 0; il < w.layers.size(); ++il) {
@@ -45,8 +45,8 @@ void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile*
                       &l.up_exps, &l.down_exps})
       if (*m) todo.push_back(m);
   }
-  // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one is
-  // interleaved with the output and looked up there, so no file page of it stays resident.
+  // An untied token_embd keeps the file's rows (lookups read a few of them). A tied one moves
+  // with the output and is looked up there, so no file page of it stays resident.
   const bool tied = w.output.data == w.token_embd.data;
   if (output) todo.push_back(&w.output);
   std::erase_if(todo, [](const Weight* m) { return !*m; });
@@ -77,7 +77,7 @@ void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile*
     total += (placed_size(t, all_rows(*todo[t])) + 63) / 64 * 64;
   }
   OwnedBytes arena = allocate(total);
-  if (!arena) fail(Errc::io, "out of memory repacking weights (" + std::to_string(total) + " bytes)");
+  if (!arena) fail(Errc::io, "out of memory placing the weights (" + std::to_string(total) + " bytes)");
 
   // Slices of about 2 MiB, each released from the file as soon as it is copied, keep the peak
   // near one model rather than one model plus the largest tensor. A few threads overlap the

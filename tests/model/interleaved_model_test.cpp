@@ -34,6 +34,14 @@ bool repacks() {
   return kernels_for(best_isa()).table[static_cast<uint32_t>(Type::Q4_0)].interleave_pays;
 }
 
+// A test name from a model file name: gtest allows letters, digits and '_'.
+std::string file_test_name(const ::testing::TestParamInfo<const char*>& info) {
+  std::string s = info.param;
+  for (char& c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return s;
+}
+
 class InterleavedModel : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(InterleavedModel, RepacksWhereItPaysAndAgreesWithRowLayout) {
@@ -88,12 +96,7 @@ TEST_P(InterleavedModel, RepacksWhereItPaysAndAgreesWithRowLayout) {
 INSTANTIATE_TEST_SUITE_P(Models, InterleavedModel, ::testing::Values("tiny-llama-Q4_0.gguf", "tiny-llama-Q8_0.gguf",
                                                                           "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q5_K_M.gguf", "tiny-qwen2-Q8_0.gguf",
                                                                           "tiny-qwen3moe-Q4_K_M.gguf", "tiny-llamamoe-Q8_0.gguf"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& c : s)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+                         file_test_name);
 
 // Matrices no path repacks still leave the file's mapping for the huge-page arena (generation
 // streams them), in their rows, so every logit is the one the mapping gives.
@@ -131,12 +134,7 @@ TEST_P(ArenaModel, RowLayoutMatricesMoveWithTheSameLogits) {
 
 INSTANTIATE_TEST_SUITE_P(Models, ArenaModel,
                          ::testing::Values("tiny-llama-F16.gguf", "tiny-llama-Q4_1.gguf", "tiny-llamamoe-F32.gguf"),
-                         [](const auto& info) {
-                           std::string s = info.param;
-                           for (char& c : s)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+                         file_test_name);
 
 // Resident bytes of this process's mappings of `path` (/proc/self/smaps).
 int64_t mapped_rss(const std::string& path) {

@@ -22,6 +22,15 @@ int64_t rss_bytes() {
   return -1;
 }
 
+// One forward pass over four tokens: it reads every weight once.
+void forward_four_tokens(const hearth::model::Model& model) {
+  hearth::model::KvCache cache(model.hparams(), 64);
+  std::vector<float> logits;
+  hearth::ThreadPool pool(1);
+  const std::vector<int32_t> tokens = {1, 403, 407, 261};
+  model.forward(cache, tokens, false, logits, &pool);
+}
+
 }  // namespace
 
 TEST(ModelMemory, LoadPlacesTheWeightsOnceAndForwardAddsNoCopy) {
@@ -36,11 +45,7 @@ TEST(ModelMemory, LoadPlacesTheWeightsOnceAndForwardAddsNoCopy) {
   // tests in the same process left freed memory that the arena reuses.)
   EXPECT_LT(rss_bytes() - before, file_size + file_size / 2) << "loading kept two copies of the weights";
 
-  hearth::model::KvCache cache(model->hparams(), 64);
-  std::vector<float> logits;
-  hearth::ThreadPool pool(1);
-  std::vector<int32_t> tokens = {1, 403, 407, 261};
-  model->forward(cache, tokens, false, logits, &pool);
+  forward_four_tokens(*model);
   EXPECT_LT(rss_bytes() - before, file_size + file_size / 2) << "the forward pass read the file's copy too";
 }
 
@@ -58,11 +63,7 @@ TEST(ModelMemory, LoadInTheFileLayoutMapsWeightsAndForwardTouchesThemOnce) {
   // Parsing reads the header only; the 13 MB of weights stay on disk until used.
   EXPECT_LT(after_load - before, file_size / 4) << "loading copied weights into memory";
 
-  hearth::model::KvCache cache(model->hparams(), 64);
-  std::vector<float> logits;
-  hearth::ThreadPool pool(1);
-  std::vector<int32_t> tokens = {1, 403, 407, 261};
-  model->forward(cache, tokens, false, logits, &pool);
+  forward_four_tokens(*model);
   int64_t after_forward = rss_bytes();
   // Every weight is now touched once through the mapping: growth is about the file, not twice it.
   EXPECT_LT(after_forward - before, file_size + file_size / 2);
