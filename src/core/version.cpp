@@ -1,5 +1,7 @@
 #include "core/version.h"
 
+#include "hearth_git_commit.h"  // generated at build time (cmake/GitCommit.cmake)
+
 namespace hearth {
 
 const char* version() { return HEARTH_VERSION; }
