@@ -4,6 +4,6 @@
 namespace hearth {
 
 const char* version();     // "0.1.0"
-const char* git_commit();  // short hash, or "unknown" outside a git checkout
+const char* git_commit();  // short hash ("-dirty" with uncommitted changes), or "unknown" outside git
 
 }  // namespace hearth
