@@ -185,6 +185,37 @@ TEST(ClientWatch, SeesTheClientHangUpWhileTheHandlerWorks) {
   EXPECT_EQ(seen.load(), 1);
 }
 
+// A worker thread remembers the socket of its last request; a request on another connection
+// served by the same thread must still find its own socket (the remembered one is closed by then).
+TEST(ClientWatch, FindsEachConnectionsOwnSocketOnOneWorkerThread) {
+  httplib::Server server;
+  server.new_task_queue = [] { return new httplib::ThreadPool(1); };
+  std::atomic<int> ok{0}, bad{0};
+  server.Get("/ping", [&](const httplib::Request& req, httplib::Response& res) {
+    ClientWatch watch(req);
+    (watch.watching() && !watch.gone() ? ok : bad)++;
+    res.set_content("pong", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t = hearth::test::listen_in_background(server);
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    auto a = std::make_unique<httplib::Client>("127.0.0.1", port);
+    a->set_keep_alive(true);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(a->Get("/ping"));  // one connection, three requests
+    // B is accepted (its own descriptor) while A's keeps the only worker; A then hangs up.
+    httplib::Client b("127.0.0.1", port);
+    std::thread tb([&] { EXPECT_TRUE(b.Get("/ping")); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    a.reset();
+    tb.join();
+  }
+  server.stop();
+  t.join();
+  EXPECT_EQ(ok.load(), 4);
+  EXPECT_EQ(bad.load(), 0);
+}
+
 TEST(ClientWatch, AbandonedRequestStopsAProviderThatStreams) {
   struct Counting : Provider {
     int produced = 0;
