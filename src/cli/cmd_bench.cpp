@@ -64,8 +64,9 @@ int run(BenchFlags f) {
         std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
                     static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
     if (r.backend != "CPU")
-      std::printf("%s: %lld layers on %s, uploaded in %.2f s%s\n", r.backend.c_str(),
-                  static_cast<long long>(r.gpu_layers), r.gpu_device.c_str(), r.upload_seconds,
+      std::printf("%s: %lld layers on %s, %.1f MiB of weights uploaded in %.2f s%s\n", r.backend.c_str(),
+                  static_cast<long long>(r.gpu_layers), r.gpu_device.c_str(),
+                  static_cast<double>(r.gpu_weight_bytes) / (1 << 20), r.upload_seconds,
                   r.gpu_integer_dot ? "; integer dot product" : "");
     std::printf("peak RSS %.2f GB (file %.2f GB + KV %.3f GB); isa %s; commit %s\n", r.peak_rss_bytes / 1e9,
                 r.file_bytes / 1e9, r.kv_bytes / 1e9, r.isa.c_str(), r.commit.c_str());
@@ -87,7 +88,13 @@ Command bench_command() {
         ->check(CLI::Range(0, 1 << 20));
     app.add_option("-t,--threads", f->opts.n_threads, "Threads (default: all cores)");
     app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
-    app.add_option("-o,--output", f->output, "Output format: md or json")->capture_default_str();
+    // -o is llama-bench's output format here (scripts written for llama-bench pass -o json);
+    // --json is the flag every other hearth command takes.
+    auto* fmt = app.add_option("-o,--output", f->output, "Output format: md or json (llama-bench's -o)")
+                    ->check(CLI::IsMember({"md", "json"}))
+                    ->capture_default_str();
+    app.add_flag_callback("--json", [f] { f->output = "json"; }, "Machine-readable output (same as -o json)")
+        ->excludes(fmt);
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");
     add_kv_cache_flags(app, f->kv);
     add_gpu_flags(app, f->gpu);

@@ -203,6 +203,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     r.gpu_layers = g->layers;
     r.gpu_integer_dot = g->integer_dot;
     r.upload_seconds = g->upload_seconds;
+    r.gpu_weight_bytes = g->weight_bytes;
   }
   r.cpu_features = feature_names();
   r.commit = o.commit;
@@ -329,6 +330,7 @@ ordered_json bench_json(const BenchReport& r) {
                       {"gpu_layers", r.gpu_layers},
                       {"gpu_integer_dot", r.gpu_integer_dot},
                       {"upload_s", r.upload_seconds},
+                      {"gpu_weight_bytes", r.gpu_weight_bytes},
                       {"threads", r.threads},
                       {"isa", r.isa},
                       {"cpu_features", r.cpu_features},

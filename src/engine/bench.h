@@ -66,6 +66,7 @@ struct BenchReport {
   int64_t gpu_layers = 0;
   bool gpu_integer_dot = false;  // quantized matmuls through the device's integer dot product
   double upload_seconds = 0;
+  uint64_t gpu_weight_bytes = 0;  // weights uploaded to the device
   std::string commit;
   std::vector<BenchTest> tests;
   uint64_t peak_rss_bytes = 0;

@@ -23,6 +23,14 @@ const char* matmul_shader(tensor::Type type) {
     case tensor::Type::F16: return "matmul_f16";
     case tensor::Type::Q8_0: return "matmul_q8_0";
     case tensor::Type::Q4_0: return "matmul_q4_0";
+    case tensor::Type::Q4_1: return "matmul_q4_1";
+    case tensor::Type::Q5_0: return "matmul_q5_0";
+    case tensor::Type::Q5_1: return "matmul_q5_1";
+    case tensor::Type::Q2_K: return "matmul_q2_k";
+    case tensor::Type::Q3_K: return "matmul_q3_k";
+    case tensor::Type::Q5_K: return "matmul_q5_k";
+    case tensor::Type::IQ4_NL: return "matmul_iq4_nl";
+    case tensor::Type::IQ4_XS: return "matmul_iq4_xs";
     case tensor::Type::Q4_K: return "matmul_q4_k";
     case tensor::Type::Q6_K: return "matmul_q6_k";
     default: return nullptr;
@@ -80,7 +88,7 @@ void Kernels::matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t 
   const char* name = matmul_shader(type);
   if (!name)
     fail(Errc::unsupported, "gpu matmul: weights of type " + std::string(tensor::type_name(type)) +
-                                " (F32, F16, Q8_0, Q4_0, Q4_K and Q6_K have a kernel)");
+                                " (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K, IQ4_NL and IQ4_XS have a kernel)");
   std::string shape;
   const MatmulPush push = matmul_shape(W, type, rows, k, y, n, "gpu matmul", shape);
   need_bytes(x, n * k * 4, "x", shape);

@@ -8,6 +8,7 @@ set -euo pipefail
 src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$src/tests/support/e2e_shared.sh"
 require_shared models/stories260K.gguf
+require_shared models/tiny-llama-Q2_K.gguf
 bin="$1"
 model="$shared/models/stories260K.gguf"
 tmp="$(mktemp -d)"
@@ -50,6 +51,16 @@ b = json.load(open(sys.argv[1]))
 assert b["backend"] == "Vulkan" and b["gpu_layers"] == 5 and b["gpu_device"], b
 assert b["upload_s"] >= 0 and all(t["avg_ts"] > 0 for t in b["tests"]), b
 assert b["gpu_integer_dot"] is False, b  # an F32 model: no quantized matmul
+PY
+# Quantized weights stay in their own layout on the device (with the float matmuls too): a file
+# of Q2_K, Q3_K and Q4_K weights takes about its own size there, not four bytes an element.
+q2k="$shared/models/tiny-llama-Q2_K.gguf"
+HEARTH_GPU_INTEGER_DOT=0 "$bin" bench -m "$q2k" --backend vulkan -p 16 -n 0 -r 1 --json >"$tmp/q2k.json" 2>/dev/null ||
+  fail "bench --json on $q2k"
+python3 - "$tmp/q2k.json" <<'PY' || fail "Q2_K device memory"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["gpu_integer_dot"] is False and 0 < b["gpu_weight_bytes"] <= 1.1 * b["size"], b
 PY
 
 # A quantized model: through the integer dot product (HEARTH_GPU_INTEGER_DOT=1 uses it wherever

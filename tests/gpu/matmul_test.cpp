@@ -1,4 +1,5 @@
-// gpu::Kernels::matmul for every weight type with a kernel (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K)
+// gpu::Kernels::matmul for every weight type with a kernel (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0,
+// Q5_1, Q2_K-Q6_K, IQ4_NL, IQ4_XS)
 // against the weights as tensor::dequantize_row gives them, dotted with x in double: one block
 // and several, ragged K for the float types, 1 to 17 columns (one to three column groups, full
 // and partial), one row and more rows than one dispatch dimension holds, both reduction builds.
@@ -84,8 +85,8 @@ struct MatmulCase {
 std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> c;
   for (const bool sg : {false, true})
-    for (const Type type : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q3_K, Type::Q4_K, Type::Q5_K,
-                            Type::Q6_K}) {
+    for (const Type type : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
+                            Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS}) {
       if (gpu::Kernels::has_matmul(type)) c.push_back({type, sg, false});
       if (gpu::Kernels::has_matmul_quantized(type)) c.push_back({type, sg, true});
     }
@@ -188,10 +189,10 @@ INSTANTIATE_TEST_SUITE_P(Types, GpuMatmul, ::testing::ValuesIn(matmul_cases()), 
 });
 
 TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
-  for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_K, Type::Q6_K})
+  for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q2_K,
+                 Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS})
     EXPECT_TRUE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
-  for (Type t : {Type::BF16, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q2_K, Type::Q3_K, Type::Q5_K, Type::IQ3_S,
-                 Type::IQ4_XS, Type::MXFP4})
+  for (Type t : {Type::BF16, Type::IQ3_S, Type::MXFP4})
     EXPECT_FALSE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
 }
 
@@ -245,7 +246,7 @@ TEST_F(GpuTest, MatmulRefusesBadInputs) {
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q6_K, 1, 300, big, big, 1); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::F32, 4, 8, big, big, 0); }), Errc::invalid_argument);  // n = 0
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::IQ3_S, 1, 256, big, big, 1); }), Errc::unsupported);
-  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q5_1, 1, 32, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::BF16, 1, 32, big, big, 1); }), Errc::unsupported);
   EXPECT_TRUE(seq.empty());  // nothing was recorded
 }
 

@@ -82,6 +82,8 @@ float read_half(uint word, uint byte) { return unpackHalf2x16(read16(word, byte)
 
 // The four bytes of v (byte 0 first), unsigned and sign-extended.
 ivec4 bytes_u(uint v) { return ivec4(v & 0xffu, (v >> 8) & 0xffu, (v >> 16) & 0xffu, v >> 24); }
+// The fifth bits of four 5-bit codes (Q5_0, Q5_1): bits 0-3 of h, each moved to bit 4.
+ivec4 fifth_bits(uint h) { return ivec4(uvec4(h, h >> 1, h >> 2, h >> 3) & 1u) << 4; }
 ivec4 bytes_i(uint v) {
   const int s = int(v);
   return ivec4(bitfieldExtract(s, 0, 8), bitfieldExtract(s, 8, 8), bitfieldExtract(s, 16, 8), bitfieldExtract(s, 24, 8));
