@@ -90,9 +90,8 @@ Command bench_command() {
     app.add_option("-r,--repetitions", f->opts.reps, "Repetitions of each test")->capture_default_str();
     // -o is llama-bench's output format here (scripts written for llama-bench pass -o json);
     // --json is the flag every other hearth command takes.
-    auto* fmt = app.add_option("-o,--output", f->output, "Output format: md or json (llama-bench's -o)")
-                    ->check(CLI::IsMember({"md", "json"}))
-                    ->capture_default_str();
+    auto* fmt =
+        app.add_option("-o,--output", f->output, "Output format: md or json (llama-bench's -o)")->capture_default_str();
     app.add_flag_callback("--json", [f] { f->output = "json"; }, "Machine-readable output (same as -o json)")
         ->excludes(fmt);
     app.add_flag("-q,--quiet", f->quiet, "No per-repetition progress on stderr");

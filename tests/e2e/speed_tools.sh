@@ -160,6 +160,8 @@ status 1 "$hearth" bench -m "$tmp/absent.gguf" -p 8 -n 0 -r 1
 expect "$tmp/err" "absent\.gguf"
 status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -o yaml
 expect "$tmp/err" "-o must be md or json"
+status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -o md --json  # one or the other
+expect "$tmp/err" "--output excludes --json"
 status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -r 0
 expect "$tmp/err" "-r must be >= 1"
 status 2 "$hearth" bench -m "$tmp/llama-a.gguf" -p 0 -n 0
