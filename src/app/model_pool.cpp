@@ -75,6 +75,7 @@ struct ModelPool::Entry {
   bool loading = false;
   std::string error;
   uint64_t bytes = 0;
+  uint64_t gpu_bytes = 0;  // of its weights, on the device
   int active = 0;
   Clock::time_point last_used{};
   double keep_alive_s = 300;  // of the last request
@@ -105,6 +106,7 @@ class ModelPool::Lease {
 ModelPool::ModelPool(ModelPoolOptions opts) : opts_(std::move(opts)) {
   if (opts_.models.empty()) fail(Errc::invalid_argument, "serve: no model to serve");
   max_memory_ = opts_.max_memory ? opts_.max_memory : physical_memory() / 10 * 8;
+  device_budget_ = opts_.load.gpu_memory;
   for (const auto& m : opts_.models) {
     if (entries_.count(m.name)) fail(Errc::invalid_argument, "serve: two models are called '" + m.name + "' (use --alias)");
     auto e = std::make_unique<Entry>();
@@ -180,6 +182,47 @@ void ModelPool::make_room(const Entry& incoming, std::unique_lock<std::mutex>& l
   }
 }
 
+// Every loaded model keeps the device memory its weights took, so a new one plans with the rest
+// of the budget (-ngl auto then takes the layers that fit there). When its layers do not fit
+// (out_of_range from the offload), idle models holding device memory are unloaded, least
+// recently used first, and the load is tried again; busy ones are never taken from.
+std::shared_ptr<engine::Scheduler> ModelPool::load_on_shared_device(const Entry& e,
+                                                                    const engine::SchedulerOptions& so) {
+  for (;;) {
+    model::LoadOptions lo = opts_.load;
+    uint64_t held = 0;
+    std::string holders;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (lo.gpu_layers != 0 && device_budget_ > 0) {
+        for (const auto& [n, o] : entries_)
+          if (o.get() != &e && o->backend && o->gpu_bytes > 0) {
+            held += o->gpu_bytes;
+            holders += (holders.empty() ? "'" : ", '") + n + "'";
+          }
+        // (1 byte when nothing is left: 0 would mean the whole device.)
+        lo.gpu_memory = held < device_budget_ ? device_budget_ - held : 1;
+      }
+    }
+    try {
+      return std::make_shared<engine::Scheduler>(engine::load_model(e.model.path, lo), so);
+    } catch (const Error& err) {
+      if (err.code() != Errc::out_of_range || held == 0) throw;
+      std::lock_guard<std::mutex> lk(mu_);
+      Entry* lru = nullptr;
+      for (auto& [n, o] : entries_)
+        if (o.get() != &e && o->backend && o->gpu_bytes > 0 && o->active == 0 && (!lru || o->last_used < lru->last_used))
+          lru = o.get();
+      if (!lru)
+        fail(Errc::out_of_range, std::string(err.what()) + " (" + std::to_string(held >> 20) + " MiB of the device's " +
+                                     std::to_string(device_budget_ >> 20) + " MiB are held by " + holders +
+                                     ", busy now)");
+      log::info("serve: unloading '" + lru->model.name + "' to free device memory for '" + e.model.name + "'");
+      drop(*lru);
+    }
+  }
+}
+
 void ModelPool::drop(Entry& e) {
   if (auto s = e.sched) {
     add_totals(retired_, s->metrics());
@@ -210,7 +253,7 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
       e.bytes = bytes;
       make_room(e, lk2);
     }
-    sched = std::make_shared<engine::Scheduler>(engine::load_model(m.path, opts_.load), so);
+    sched = load_on_shared_device(e, so);
     backend = std::make_shared<EngineBackend>(sched, m.name, opts_.chat_template, m.system);
   } catch (const ProviderError&) {
     lk.lock();
@@ -227,6 +270,9 @@ void ModelPool::load(Entry& e, std::unique_lock<std::mutex>& lk) {
     e.backend = std::move(backend);
     e.bytes = bytes;
     e.last_used = Clock::now();
+    const model::OffloadReport* gpu = e.sched->model().offload();
+    e.gpu_bytes = gpu ? gpu->weight_bytes : 0;
+    if (gpu && device_budget_ == 0) device_budget_ = gpu->memory;
     log::info("serve: loaded '" + m.name + "' (" + std::to_string(bytes >> 20) + " MiB)");
   } else {
     e.error = err;
@@ -303,6 +349,7 @@ std::vector<PoolModelState> ModelPool::states() {
     s.loaded = e->backend != nullptr;
     s.loading = e->loading;
     s.bytes = e->bytes;
+    s.gpu_bytes = s.loaded ? e->gpu_bytes : 0;
     s.active = e->active;
     s.error = e->error;
     if (s.loaded && e->keep_alive_s >= 0) {
@@ -368,7 +415,7 @@ int64_t ModelPool::count_tokens(const router::ChatRequest& req) {
 
 std::vector<router::LocalBackend::Status> ModelPool::status() {
   std::vector<Status> out;
-  for (const auto& s : states()) out.push_back({s.name, s.loaded, s.bytes, s.expires_at});
+  for (const auto& s : states()) out.push_back({s.name, s.loaded, s.bytes, s.expires_at, s.gpu_bytes});
   return out;
 }
 

@@ -49,6 +49,7 @@ struct PoolModelState {
   std::string name, path;
   bool loaded = false, loading = false;
   uint64_t bytes = 0;         // weights + KV cache (estimate until loaded)
+  uint64_t gpu_bytes = 0;     // weights on the GPU (-ngl)
   int active = 0;             // requests using it now
   double expires_in_s = -1;   // seconds until unload when idle; < 0: never
   std::string expires_at;     // ISO 8601 UTC, or "" for never
@@ -98,12 +99,17 @@ class ModelPool : public router::LocalBackend, public server::EngineView {
   Entry& loaded(const std::string& name, std::unique_lock<std::mutex>& lk);
   void load(Entry& e, std::unique_lock<std::mutex>& lk);
   void make_room(const Entry& incoming, std::unique_lock<std::mutex>& lk);
+  // Loads e's model with what the other loaded models leave of the device (called unlocked).
+  std::shared_ptr<engine::Scheduler> load_on_shared_device(const Entry& e, const engine::SchedulerOptions& so);
   void drop(Entry& e);  // unload now (idle only)
   void reap_loop();
   std::shared_ptr<EngineBackend> default_backend() const;
 
   ModelPoolOptions opts_;
   uint64_t max_memory_ = 0;
+  // Device memory all loaded models share (-ngl): --gpu-memory, else the device's own as the
+  // first offload reported it; 0 until known.
+  uint64_t device_budget_ = 0;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::unique_ptr<Entry>> entries_;

@@ -308,6 +308,7 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->report_.layers = n;
   g->report_.output = output;
   g->report_.weight_bytes = need;
+  g->report_.memory = memory;
   g->report_.upload_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   log::info("offloaded " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers" +
             (output ? " and the output head" : "") + " to " + dev.name + " (" + mib(need) +

@@ -52,6 +52,7 @@ struct OffloadReport {
   bool output = false;       // the output head too
   bool integer_dot = false;  // some matmuls (Q8_0, Q4_0, Q3_K-Q6_K) dot the activations' int8 codes
   uint64_t weight_bytes = 0; // uploaded
+  uint64_t memory = 0;       // device memory the plan had: the device's, or --gpu-memory's
   double upload_seconds = 0;
 };
 

@@ -191,7 +191,7 @@ void GatewayHandlers::ollama_ps(const httplib::Request& req, httplib::Response& 
       e["size"] = st.bytes;
       // Ollama writes a far-future time for "never"; hearth keeps the default model loaded.
       e["expires_at"] = st.expires_at.empty() ? "2318-01-01T00:00:00Z" : st.expires_at;
-      e["size_vram"] = 0;
+      e["size_vram"] = st.gpu_bytes;
       models.push_back(std::move(e));
     }
   res.set_content(openai::dump(json{{"models", models}}), "application/json");

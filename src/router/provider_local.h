@@ -32,10 +32,11 @@ class LocalBackend {
     bool loaded = true;
     uint64_t bytes = 0;
     std::string expires_at;  // ISO 8601 UTC; "" = never
+    uint64_t gpu_bytes = 0;  // of `bytes`, on a GPU
   };
   virtual std::vector<Status> status() {
     std::vector<Status> out;
-    for (auto& m : models()) out.push_back({m, true, 0, ""});
+    for (auto& m : models()) out.push_back({m, true, 0, "", 0});
     return out;
   }
   // Loads `model` now (Ollama's empty generate request), keeping it `keep_alive_s`.

@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "support/shared_data.h"
 #include "support/listen.h"
+#include "support/vulkan.h"
 
 namespace hearth::app {
 namespace {
@@ -126,6 +127,34 @@ TEST_F(MultiModel, LoadsOnDemandAndEvictsTheLeastRecentlyUsedIdleModel) {
   r = s.post("/api/chat", ask("stories260K:latest"));
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_TRUE(loaded_models(s)["stories260K"]);
+}
+
+// Models offloaded to one GPU share its memory: with room for one model's weights at a time
+// (--gpu-memory 4 MiB: stories260K takes 1.0 MiB there, the tiny llama 3.2 MiB), loading the
+// second unloads the idle first, although --max-models and --max-memory would keep both.
+TEST_F(MultiModel, ModelsOnTheGpuShareItsMemory) {
+  test::require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  ServeOptions o = two_models();
+  o.load.gpu_layers = model::kGpuLayersAll;
+  o.load.gpu_memory = 4 << 20;
+  Served s(o);
+  ASSERT_TRUE(loaded_models(s)["stories260K"]);
+  const auto vram = [&] {
+    std::map<std::string, int64_t> out;
+    const json ps = json::parse(s.get("/api/ps")->body);
+    for (const auto& m : ps["models"]) out[m["name"].get<std::string>()] = m["size_vram"].get<int64_t>();
+    return out;
+  };
+  EXPECT_GT(vram()["stories260K"], 0);
+  auto r = s.post("/api/chat", ask("llama"));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_TRUE(loaded_models(s)["llama"]);
+  EXPECT_FALSE(loaded_models(s)["stories260K"]);
+  const auto v = vram();
+  EXPECT_EQ(v.count("stories260K"), 0u);
+  EXPECT_GT(v.at("llama"), 2 << 20);  // every layer on the device, not what 0.8 MiB would leave
 }
 
 TEST_F(MultiModel, KeepAliveZeroUnloadsAfterTheRequestAndAnEmptyGenerateLoads) {
