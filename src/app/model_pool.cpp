@@ -185,7 +185,9 @@ void ModelPool::make_room(const Entry& incoming, std::unique_lock<std::mutex>& l
 // Every loaded model keeps the device memory its weights took, so a new one plans with the rest
 // of the budget (-ngl auto then takes the layers that fit there). When its layers do not fit
 // (out_of_range from the offload), idle models holding device memory are unloaded, least
-// recently used first, and the load is tried again; busy ones are never taken from.
+// recently used first, and the load is tried again; busy ones are never taken from. (Two loads
+// at the same moment both plan with the same remainder; the device's own allocation then fails
+// one of them with its out-of-memory error.)
 std::shared_ptr<engine::Scheduler> ModelPool::load_on_shared_device(const Entry& e,
                                                                     const engine::SchedulerOptions& so) {
   for (;;) {

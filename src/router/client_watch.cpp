@@ -75,7 +75,7 @@ void for_each_open_fd(bool (*visit)(int fd, void* ctx), void* ctx) {
 
 ClientWatch::ClientWatch(const httplib::Request& req) {
   if (req.remote_port <= 0 || req.local_port <= 0) return;
-  // httplib serves every request of a keep-alive connection on the thread that accepted it, so
+  // httplib serves every request of a keep-alive connection on one worker thread, so
   // the socket found for this thread's last request is usually this one's: checking it takes two
   // system calls, where the scan below takes two per open descriptor (at 512 connections the
   // scan per request held the gateway to ~800 requests/s). The check compares addresses, so a
