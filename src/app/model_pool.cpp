@@ -186,8 +186,8 @@ void ModelPool::make_room(const Entry& incoming, std::unique_lock<std::mutex>& l
 // of the budget (-ngl auto then takes the layers that fit there). When its layers do not fit
 // (out_of_range from the offload), idle models holding device memory are unloaded, least
 // recently used first, and the load is tried again; busy ones are never taken from. (Two loads
-// at the same moment both plan with the same remainder; the device's own allocation then fails
-// one of them with its out-of-memory error.)
+// at the same moment both plan with the same remainder and may together pass the budget; past
+// the device's real memory its allocation fails with an out-of-memory error.)
 std::shared_ptr<engine::Scheduler> ModelPool::load_on_shared_device(const Entry& e,
                                                                     const engine::SchedulerOptions& so) {
   for (;;) {
