@@ -102,4 +102,17 @@ void register_gemm_interleaved_avx512vnni(KernelTable& t);  // gemm_interleaved_
 void register_iq_avx512vnni(KernelTable& t);  // quant_iq_avx512vnni.cpp
 void register_avx512bf16(KernelTable& t);  // kernels_avx512bf16.cpp
 
+// Calls f.template operator()<N>() with N = min(n, Max) (at least 1): kernels whose register
+// count is a template argument pick it from a run-time size this way.
+template <int Max, class F>
+inline void with_count(int64_t n, F&& f) {
+  if constexpr (Max > 1) {
+    if (n < Max) {
+      with_count<Max - 1>(n, f);
+      return;
+    }
+  }
+  f.template operator()<Max>();
+}
+
 }  // namespace hearth::tensor

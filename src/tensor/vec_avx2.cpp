@@ -127,19 +127,27 @@ float exp_sum(float* y, int64_t n, float max) {
   return s;
 }
 
+// NC accumulators of 8 outputs from d0, every row streamed by once; compile-time NC keeps them in
+// registers.
+template <int NC, typename T>
+void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t d0, float* out) {
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + d0 + 8 * c);
+  for (int64_t j = 0; j < n; ++j) {
+    const __m256 wj = _mm256_set1_ps(w[j]);
+    const T* vj = v + j * stride + d0;
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_fmadd_ps(wj, load8(vj + 8 * c), acc[c]);
+  }
+  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
+}
+
 template <typename T>
 void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
   const int64_t d8 = dim - dim % 8;
-  for (int64_t d0 = 0; d0 < d8; d0 += 32) {
-    const int nc = static_cast<int>(std::min<int64_t>(4, (d8 - d0) / 8));
-    __m256 acc[4];
-    for (int c = 0; c < nc; ++c) acc[c] = _mm256_loadu_ps(out + d0 + 8 * c);
-    for (int64_t j = 0; j < n; ++j) {
-      const __m256 wj = _mm256_set1_ps(w[j]);
-      const T* vj = v + j * stride + d0;
-      for (int c = 0; c < nc; ++c) acc[c] = _mm256_fmadd_ps(wj, load8(vj + 8 * c), acc[c]);
-    }
-    for (int c = 0; c < nc; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
+  // Up to 64 outputs per pass: eight FMA chains over the rows. With four, a head dimension of 64
+  // took two passes, each held to half the FMA rate by the chains' latency.
+  for (int64_t d0 = 0; d0 < d8; d0 += 64) {
+    with_count<8>((d8 - d0) / 8, [&]<int NC>() { weighted_sum_pass<NC>(w, v, stride, n, d0, out); });
   }
   for (int64_t d = d8; d < dim; ++d) {
     float s = out[d];

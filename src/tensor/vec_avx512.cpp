@@ -88,20 +88,28 @@ float exp_sum(float* y, int64_t n, float max) {
   return _mm512_reduce_add_ps(sum);
 }
 
+// NC accumulators of 16 outputs from d0, every row streamed by once; compile-time NC keeps them
+// in registers.
+template <int NC, typename T>
+void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, int64_t d0, float* out) {
+  __m512 acc[NC];
+  __mmask16 m[NC];
+  for (int c = 0; c < NC; ++c) m[c] = tail_mask(dim - d0 - 16 * c);
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_maskz_loadu_ps(m[c], out + d0 + 16 * c);
+  for (int64_t j = 0; j < n; ++j) {
+    const __m512 wj = _mm512_set1_ps(w[j]);
+    const T* vj = v + j * stride + d0;
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_fmadd_ps(wj, load16(m[c], vj + 16 * c), acc[c]);
+  }
+  for (int c = 0; c < NC; ++c) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
+}
+
 template <typename T>
 void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
-  // Up to 64 output floats per pass stay in registers while every row streams by.
-  for (int64_t d0 = 0; d0 < dim; d0 += 64) {
-    __m512 acc[4];
-    __mmask16 m[4];
-    for (int c = 0; c < 4; ++c) m[c] = d0 + 16 * c < dim ? tail_mask(dim - d0 - 16 * c) : 0;
-    for (int c = 0; c < 4; ++c) acc[c] = _mm512_maskz_loadu_ps(m[c], out + d0 + 16 * c);
-    for (int64_t j = 0; j < n; ++j) {
-      const __m512 wj = _mm512_set1_ps(w[j]);
-      const T* vj = v + j * stride + d0;
-      for (int c = 0; c < 4; ++c) acc[c] = _mm512_fmadd_ps(wj, load16(m[c], vj + 16 * c), acc[c]);
-    }
-    for (int c = 0; c < 4; ++c) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
+  // Up to 128 outputs per pass: eight FMA chains over the rows. With four, a head dimension of 128
+  // took two passes, each held to half the FMA rate by the chains' latency.
+  for (int64_t d0 = 0; d0 < dim; d0 += 128) {
+    with_count<8>((dim - d0 + 15) / 16, [&]<int NC>() { weighted_sum_pass<NC>(w, v, stride, n, dim, d0, out); });
   }
 }
 
