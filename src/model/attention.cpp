@@ -76,7 +76,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     }
     if (!v_f32 && !vbase16) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
     if (vt == tensor::Type::F16) sc.half.resize(static_cast<size_t>(kChunk));
-    sc.s.resize(static_cast<size_t>(kChunk));
+    sc.s.resize(static_cast<size_t>(group * kChunk));  // a row per head of the group
     sc.queries.resize(static_cast<size_t>(nt * group));
     sc.m.assign(static_cast<size_t>(nt * group), -INFINITY);
     sc.l.assign(static_cast<size_t>(nt * group), 0.0f);
@@ -111,8 +111,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t d = 0; d < hd_v; ++d) o[d] *= f;
     };
     // Visits the block's chunks: for every (token, head) that attends to some of a chunk's rows,
-    // puts their (soft-capped) scores in sc.s and calls f(i, j, scores, n, their maximum, values,
-    // value stride, first row); values are expanded only when with_values.
+    // puts their (soft-capped) scores in head j's row of sc.s and calls f(i, j, scores, n, their
+    // maximum, values, value stride, first row), the group's heads of a token in turn over the
+    // same rows; values are expanded only when with_values.
     auto sweep = [&](bool with_values, auto&& f) {
       for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
@@ -124,7 +125,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           if (lo >= hi) continue;
           const int64_t n = hi - lo;
           for (int64_t j = 0; j < group; ++j) {
-            float* sv = sc.s.data();
+            float* sv = sc.s.data() + j * kChunk;
             const float* qij = sc.queries[i * group + j];
             float mx = kbase16 ? tensor::attn_scores(kernels, qij, kbase16 + lo * kd + g * hd_k, kd, n, hd_k, scale, sv)
                                : tensor::attn_scores(kernels, qij, kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
@@ -156,11 +157,13 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       return absorb(ij, &sink, 1, sink);
     };
     if (vt != tensor::Type::F16) {
-      // One pass: each chunk's weights are added to the output under the running maximum.
+      // One pass: each chunk's weights are added to the output under the running maximum, for
+      // the group's heads together once the last has its weights (the value rows are read once).
       sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t vs, int64_t) {
         const float f = absorb(i * group + j, sv, n, smax);
         if (f != 1.0f) rescale(out_of(i, j), f);
-        tensor::weighted_sum(kernels, sv, v, vs, n, hd_v, out_of(i, j));
+        if (j == group - 1)
+          tensor::weighted_sum(kernels, sc.s.data(), v, vs, n, hd_v, out_of(i, 0), {group, kChunk, hd_v});
       });
       for (int64_t i = 0; i < nt; ++i)
         for (int64_t j = 0; j < group; ++j) {
@@ -199,8 +202,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           for (int64_t t = 0; t < n; ++t) sv[t] *= inv;
           f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
           f16.to_float(sc.half.data(), sv, n);
-          tensor::weighted_sum(kernels, sv, vbase16 + lo * vd + g * hd_v, vd, n, hd_v, out_of(i, j));
         }
+        tensor::weighted_sum(kernels, kept(i * group, lo), vbase16 + lo * vd + g * hd_v, vd, n, hd_v, out_of(i, 0),
+                             {group, span, hd_v});
       }
     }
   };

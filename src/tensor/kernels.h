@@ -42,17 +42,24 @@ struct TypeKernels {
   bool interleave_pays = false;
 };
 
+// Heads that share the rows of a weighted sum (the query heads of one KV head): head h's weights
+// start at w + h * w_stride and its output at out + h * out_stride.
+struct SumHeads {
+  int64_t count = 1, w_stride = 0, out_stride = 0;
+};
+
 // Per-ISA vector kernels behind tensor/vec.h (same contracts).
 struct VecKernels {
   float (*attn_scores)(const float* q, const float* k, int64_t stride, int64_t n, int64_t dim, float scale,
                       float* y) = nullptr;
   float (*exp_sum)(float* y, int64_t n, float max) = nullptr;
-  void (*weighted_sum)(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out) = nullptr;
+  void (*weighted_sum)(const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out,
+                       SumHeads heads) = nullptr;
   // The same two over F16 rows (an F16 KV cache read in place).
   float (*attn_scores_f16)(const float* q, const uint16_t* k, int64_t stride, int64_t n, int64_t dim, float scale,
                           float* y) = nullptr;
   void (*weighted_sum_f16)(const float* w, const uint16_t* v, int64_t stride, int64_t n, int64_t dim,
-                           float* out) = nullptr;
+                           float* out, SumHeads heads) = nullptr;
   void (*silu_mul)(float* gate, const float* up, int64_t n) = nullptr;
   double (*sum_squares)(const float* x, int64_t n) = nullptr;
   void (*scale_mul)(const float* x, float scale, const float* w, float* y, int64_t n) = nullptr;

@@ -38,10 +38,14 @@ float exp_sum_ref(float* y, int64_t n, float max) {
 }
 
 template <typename T>
-void weighted_sum_ref(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
-  for (int64_t j = 0; j < n; ++j) {
-    const T* vj = v + j * stride;
-    for (int64_t d = 0; d < dim; ++d) out[d] += w[j] * as_float(vj[d]);
+void weighted_sum_ref(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out, SumHeads heads) {
+  for (int64_t h = 0; h < heads.count; ++h) {
+    const float* wh = w + h * heads.w_stride;
+    float* oh = out + h * heads.out_stride;
+    for (int64_t j = 0; j < n; ++j) {
+      const T* vj = v + j * stride;
+      for (int64_t d = 0; d < dim; ++d) oh[d] += wh[j] * as_float(vj[d]);
+    }
   }
 }
 
@@ -122,16 +126,16 @@ float attn_scores(const Kernels& kern, const float* q, const float* k, int64_t s
 }
 float exp_sum(const Kernels& kern, float* y, int64_t n, float max) { return kern.vec.exp_sum(y, n, max); }
 void weighted_sum(const Kernels& kern, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim,
-                  float* out) {
-  kern.vec.weighted_sum(w, v, stride, n, dim, out);
+                  float* out, SumHeads heads) {
+  kern.vec.weighted_sum(w, v, stride, n, dim, out, heads);
 }
 float attn_scores(const Kernels& kern, const float* q, const uint16_t* k, int64_t stride, int64_t n, int64_t dim,
                   float scale, float* y) {
   return kern.vec.attn_scores_f16(q, k, stride, n, dim, scale, y);
 }
 void weighted_sum(const Kernels& kern, const float* w, const uint16_t* v, int64_t stride, int64_t n, int64_t dim,
-                  float* out) {
-  kern.vec.weighted_sum_f16(w, v, stride, n, dim, out);
+                  float* out, SumHeads heads) {
+  kern.vec.weighted_sum_f16(w, v, stride, n, dim, out, heads);
 }
 void silu_mul(const Kernels& kern, float* gate, const float* up, int64_t n) { kern.vec.silu_mul(gate, up, n); }
 double sum_squares(const Kernels& kern, const float* x, int64_t n) { return kern.vec.sum_squares(x, n); }

@@ -16,11 +16,15 @@ float attn_scores(const Kernels& kernels, const float* q, const float* k, int64_
 float exp_sum(const Kernels& kernels, float* y, int64_t n, float max);
 // out[d] += sum_j w[j] * v[j * stride + d] for d < dim. Accumulating lets a caller split the rows
 // into chunks and get the very result of one pass (the running sums go through out exactly).
-void weighted_sum(const Kernels& kernels, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out);
+// With heads (kernels.h), the same for each head over the same rows, each head's result the very
+// bits of its own call: the rows are read once for all of them.
+void weighted_sum(const Kernels& kernels, const float* w, const float* v, int64_t stride, int64_t n, int64_t dim, float* out,
+                  SumHeads heads = {});
 // The same over IEEE half rows (an F16 KV cache, read where it lies; strides in elements): the
 // very bits of widening the rows to floats and calling the float form on the same path.
 float attn_scores(const Kernels& kernels, const float* q, const uint16_t* k, int64_t stride, int64_t n, int64_t dim, float scale, float* y);
-void weighted_sum(const Kernels& kernels, const float* w, const uint16_t* v, int64_t stride, int64_t n, int64_t dim, float* out);
+void weighted_sum(const Kernels& kernels, const float* w, const uint16_t* v, int64_t stride, int64_t n, int64_t dim, float* out,
+                  SumHeads heads = {});
 // gate[i] = silu(gate[i]) * up[i].
 void silu_mul(const Kernels& kernels, float* gate, const float* up, int64_t n);
 // Sum of x[i]^2 with each square rounded to float and the sum kept in double (ggml's RMSNorm).

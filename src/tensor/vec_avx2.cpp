@@ -127,33 +127,53 @@ float exp_sum(float* y, int64_t n, float max) {
   return s;
 }
 
-// NC accumulators of 8 outputs from d0, every row streamed by once; compile-time NC keeps them in
-// registers.
-template <int NC, typename T>
-void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t d0, float* out) {
-  __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + d0 + 8 * c);
+// H heads x NC accumulators of 8 outputs from d0: every row is read once for the H heads, and
+// compile-time sizes keep the accumulators in registers.
+template <int NC, int H, typename T>
+void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t d0, float* out, SumHeads hs) {
+  __m256 acc[H][NC];
+  for (int h = 0; h < H; ++h)
+    for (int c = 0; c < NC; ++c) acc[h][c] = _mm256_loadu_ps(out + h * hs.out_stride + d0 + 8 * c);
   for (int64_t j = 0; j < n; ++j) {
-    const __m256 wj = _mm256_set1_ps(w[j]);
     const T* vj = v + j * stride + d0;
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_fmadd_ps(wj, load8(vj + 8 * c), acc[c]);
+    if constexpr (H == 1) {  // eight accumulators and eight loaded rows would not fit 16 registers
+      const __m256 wj = _mm256_set1_ps(w[j]);
+      for (int c = 0; c < NC; ++c) acc[0][c] = _mm256_fmadd_ps(wj, load8(vj + 8 * c), acc[0][c]);
+      continue;
+    }
+    __m256 x[NC];
+    for (int c = 0; c < NC; ++c) x[c] = load8(vj + 8 * c);
+    for (int h = 0; h < H; ++h) {
+      const __m256 wj = _mm256_set1_ps(w[h * hs.w_stride + j]);
+      for (int c = 0; c < NC; ++c) acc[h][c] = _mm256_fmadd_ps(wj, x[c], acc[h][c]);
+    }
   }
-  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + d0 + 8 * c, acc[c]);
+  for (int h = 0; h < H; ++h)
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + h * hs.out_stride + d0 + 8 * c, acc[h][c]);
 }
 
 template <typename T>
-void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
+void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out, SumHeads hs) {
   const int64_t d8 = dim - dim % 8;
-  // Up to 64 outputs per pass: eight FMA chains over the rows. With four, a head dimension of 64
-  // took two passes, each held to half the FMA rate by the chains' latency.
+  // Eight accumulators per pass (64 outputs of one head, or 32 of two...): each is one FMA chain
+  // over the rows, and with four the chains' latency held the FMAs to half their rate.
   for (int64_t d0 = 0; d0 < d8; d0 += 64) {
-    with_count<8>((d8 - d0) / 8, [&]<int NC>() { weighted_sum_pass<NC>(w, v, stride, n, d0, out); });
+    with_count<8>((d8 - d0) / 8, [&]<int NC>() {
+      constexpr int kH = NC >= 8 ? 1 : 8 / NC;
+      for (int64_t h0 = 0; h0 < hs.count; h0 += kH)
+        with_count<kH>(hs.count - h0, [&]<int H>() {
+          weighted_sum_pass<NC, H>(w + h0 * hs.w_stride, v, stride, n, d0, out + h0 * hs.out_stride, hs);
+        });
+    });
   }
-  for (int64_t d = d8; d < dim; ++d) {
-    float s = out[d];
-    for (int64_t j = 0; j < n; ++j) s = std::fma(w[j], as_float(v[j * stride + d]), s);
-    out[d] = s;
-  }
+  for (int64_t h = 0; h < hs.count; ++h)
+    for (int64_t d = d8; d < dim; ++d) {
+      float* o = out + h * hs.out_stride;
+      const float* wh = w + h * hs.w_stride;
+      float s = o[d];
+      for (int64_t j = 0; j < n; ++j) s = std::fma(wh[j], as_float(v[j * stride + d]), s);
+      o[d] = s;
+    }
 }
 
 void silu_mul(float* gate, const float* up, int64_t n) {

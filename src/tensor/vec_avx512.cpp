@@ -88,28 +88,42 @@ float exp_sum(float* y, int64_t n, float max) {
   return _mm512_reduce_add_ps(sum);
 }
 
-// NC accumulators of 16 outputs from d0, every row streamed by once; compile-time NC keeps them
-// in registers.
-template <int NC, typename T>
-void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, int64_t d0, float* out) {
-  __m512 acc[NC];
+// H heads x NC accumulators of 16 outputs from d0: every row is read once for the H heads, and
+// compile-time sizes keep the accumulators in registers.
+template <int NC, int H, typename T>
+void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, int64_t d0, float* out,
+                       SumHeads hs) {
+  __m512 acc[H][NC];
   __mmask16 m[NC];
   for (int c = 0; c < NC; ++c) m[c] = tail_mask(dim - d0 - 16 * c);
-  for (int c = 0; c < NC; ++c) acc[c] = _mm512_maskz_loadu_ps(m[c], out + d0 + 16 * c);
+  for (int h = 0; h < H; ++h)
+    for (int c = 0; c < NC; ++c) acc[h][c] = _mm512_maskz_loadu_ps(m[c], out + h * hs.out_stride + d0 + 16 * c);
   for (int64_t j = 0; j < n; ++j) {
-    const __m512 wj = _mm512_set1_ps(w[j]);
     const T* vj = v + j * stride + d0;
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_fmadd_ps(wj, load16(m[c], vj + 16 * c), acc[c]);
+    __m512 x[NC];
+    for (int c = 0; c < NC; ++c) x[c] = load16(m[c], vj + 16 * c);
+    for (int h = 0; h < H; ++h) {
+      const __m512 wj = _mm512_set1_ps(w[h * hs.w_stride + j]);
+      for (int c = 0; c < NC; ++c) acc[h][c] = _mm512_fmadd_ps(wj, x[c], acc[h][c]);
+    }
   }
-  for (int c = 0; c < NC; ++c) _mm512_mask_storeu_ps(out + d0 + 16 * c, m[c], acc[c]);
+  for (int h = 0; h < H; ++h)
+    for (int c = 0; c < NC; ++c) _mm512_mask_storeu_ps(out + h * hs.out_stride + d0 + 16 * c, m[c], acc[h][c]);
 }
 
 template <typename T>
-void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out) {
-  // Up to 128 outputs per pass: eight FMA chains over the rows. With four, a head dimension of 128
-  // took two passes, each held to half the FMA rate by the chains' latency.
+void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t dim, float* out, SumHeads hs) {
+  // Up to sixteen accumulators per pass (64 outputs of four heads, 128 of two): each is one FMA
+  // chain over the rows, and with four (a head of 64 alone) the chains' latency held the FMAs to
+  // half their rate; the heads of a KV group share each row's loads.
   for (int64_t d0 = 0; d0 < dim; d0 += 128) {
-    with_count<8>((dim - d0 + 15) / 16, [&]<int NC>() { weighted_sum_pass<NC>(w, v, stride, n, dim, d0, out); });
+    with_count<8>((dim - d0 + 15) / 16, [&]<int NC>() {
+      constexpr int kH = 16 / NC;
+      for (int64_t h0 = 0; h0 < hs.count; h0 += kH)
+        with_count<kH>(hs.count - h0, [&]<int H>() {
+          weighted_sum_pass<NC, H>(w + h0 * hs.w_stride, v, stride, n, dim, d0, out + h0 * hs.out_stride, hs);
+        });
+    });
   }
 }
 

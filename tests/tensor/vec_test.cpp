@@ -84,14 +84,14 @@ TEST(VecKernels, WeightedSumMatchesScalar) {
       // It accumulates: start both from the same values.
       std::vector<float> start = randn(dim, rng);
       std::vector<float> want = start;
-      vec_kernels(Isa::scalar).weighted_sum(w.data(), v.data(), stride, n, dim, want.data());
+      vec_kernels(Isa::scalar).weighted_sum(w.data(), v.data(), stride, n, dim, want.data(), {});
       for (Isa isa : simd_isas()) {
         std::vector<float> got = start;
-        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n, dim, got.data());
+        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n, dim, got.data(), {});
         // Split into two calls, the result is the same bits.
         std::vector<float> split = start;
-        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n / 2, dim, split.data());
-        vec_kernels(isa).weighted_sum(w.data() + n / 2, v.data() + (n / 2) * stride, stride, n - n / 2, dim, split.data());
+        vec_kernels(isa).weighted_sum(w.data(), v.data(), stride, n / 2, dim, split.data(), {});
+        vec_kernels(isa).weighted_sum(w.data() + n / 2, v.data() + (n / 2) * stride, stride, n - n / 2, dim, split.data(), {});
         ASSERT_EQ(split, got) << isa_name(isa);
         for (int64_t d = 0; d < dim; ++d) {
           double mag = 0;
@@ -101,6 +101,34 @@ TEST(VecKernels, WeightedSumMatchesScalar) {
         }
       }
     }
+}
+
+// Several heads over the same rows give each head the bits of its own call, on every path and for
+// F16 rows too (the attention sums a KV group's heads this way).
+TEST(VecKernels, WeightedSumOfHeadsGivesEachHeadsOwnBits) {
+  std::mt19937 rng(5);
+  for (Isa isa : hearth::test::isa_paths(true)) {
+    const VecKernels& vk = vec_kernels(isa);
+    for (int64_t dim : {64, 128, 32, 40, 7})
+      for (int64_t heads : {1, 2, 3, 4, 5, 8})
+        for (int64_t n : {1, 9}) {
+          const int64_t stride = dim + 3, ws = n + 2, os = dim + 1;
+          std::vector<uint16_t> half(static_cast<size_t>(stride * n));
+          std::vector<float> wide(half.size());
+          for (size_t i = 0; i < half.size(); ++i) {
+            half[i] = fp32_to_fp16(randn(1, rng)[0]);
+            wide[i] = fp16_to_fp32(half[i]);
+          }
+          const auto w = randn(ws * heads, rng), start = randn(os * heads, rng);
+          std::vector<float> want = start, got = start, got16 = start;
+          for (int64_t h = 0; h < heads; ++h)
+            vk.weighted_sum(w.data() + h * ws, wide.data(), stride, n, dim, want.data() + h * os, {});
+          vk.weighted_sum(w.data(), wide.data(), stride, n, dim, got.data(), {heads, ws, os});
+          vk.weighted_sum_f16(w.data(), half.data(), stride, n, dim, got16.data(), {heads, ws, os});
+          ASSERT_EQ(got, want) << isa_name(isa) << " dim " << dim << " heads " << heads << " n " << n;
+          ASSERT_EQ(got16, want) << isa_name(isa) << " F16 rows, dim " << dim << " heads " << heads << " n " << n;
+        }
+  }
 }
 
 // F16 rows (an F16 KV cache read in place) give on every path the very bits of widening them
@@ -125,8 +153,8 @@ TEST(VecKernels, HalfRowsGiveTheBitsOfWideningFirst) {
         EXPECT_EQ(got, want) << isa_name(isa) << " scores, dim " << dim << " n " << n;
         EXPECT_EQ(got_max, want_max) << isa_name(isa);
         std::vector<float> want_sum = start, got_sum = start;
-        vk.weighted_sum(w.data(), wide.data(), stride, n, dim, want_sum.data());
-        vk.weighted_sum_f16(w.data(), half.data(), stride, n, dim, got_sum.data());
+        vk.weighted_sum(w.data(), wide.data(), stride, n, dim, want_sum.data(), {});
+        vk.weighted_sum_f16(w.data(), half.data(), stride, n, dim, got_sum.data(), {});
         EXPECT_EQ(got_sum, want_sum) << isa_name(isa) << " weighted sum, dim " << dim << " n " << n;
       }
   }
