@@ -38,14 +38,18 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // sum l and its output row; a chunk's scores (at most kChunk floats) are the only other state,
   // so nothing grows with the context. The heads sharing a KV head (grouped-query attention) and
   // kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
-  // quantized cache, expanded to F32) once for all of them; F16 rows are read in place.
+  // quantized cache, expanded to F32) once for all of them; F16 rows are read in place. At depth
+  // the chunks come from L3 or memory for the first token of a block and from L2 for the rest, so
+  // more tokens per block cut that traffic: 16 instead of 4 read a 128-token prompt after 4096
+  // positions 1.2x faster with AVX-512 (the F16 cache's kept scores, 16 x group x context floats
+  // per thread, are 8 MiB at 32k positions for a group of 4).
   // Chunks start at multiples of kChunk in absolute positions, so the order in which a (token,
   // head) meets its keys, and with it every rounding, depends on that token alone: one token and
   // a batch give the same bits.
   // A cache in another type: the query takes the rounding llama.cpp's matmul gives it (converted
   // to the key type's dot operand and back), so F16 keys give F16 x F16 products summed in F32;
   // for F16 values the weights are rounded to F16 before they multiply the values.
-  constexpr int64_t kChunk = 256, kTokens = 4;
+  constexpr int64_t kChunk = 256, kTokens = 16;
   struct Scratch {
     std::vector<float> s, q, k, v, m, l, kept;
     std::vector<uint8_t> qconv;
