@@ -21,6 +21,7 @@ const char* matmul_shader(tensor::Type type) {
   switch (type) {
     case tensor::Type::F32: return "matmul_f32";
     case tensor::Type::F16: return "matmul_f16";
+    case tensor::Type::BF16: return "matmul_bf16";
     case tensor::Type::Q8_0: return "matmul_q8_0";
     case tensor::Type::Q4_0: return "matmul_q4_0";
     case tensor::Type::Q4_1: return "matmul_q4_1";
@@ -88,7 +89,7 @@ void Kernels::matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t 
   const char* name = matmul_shader(type);
   if (!name)
     fail(Errc::unsupported, "gpu matmul: weights of type " + std::string(tensor::type_name(type)) +
-                                " (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K, IQ4_NL and IQ4_XS have a kernel)");
+                                " (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K, IQ4_NL and IQ4_XS have a kernel)");
   std::string shape;
   const MatmulPush push = matmul_shape(W, type, rows, k, y, n, "gpu matmul", shape);
   need_bytes(x, n * k * 4, "x", shape);

@@ -1,4 +1,4 @@
-// gpu::Kernels::matmul for every weight type with a kernel (F32, F16, Q8_0, Q4_0, Q4_1, Q5_0,
+// gpu::Kernels::matmul for every weight type with a kernel (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
 // Q5_1, Q2_K-Q6_K, IQ4_NL, IQ4_XS)
 // against the weights as tensor::dequantize_row gives them, dotted with x in double: one block
 // and several, ragged K for the float types, 1 to 17 columns (one to three column groups, full
@@ -53,7 +53,7 @@ std::vector<MatmulShape> shapes(Type type) {
 }
 
 // More rows than one dispatch dimension holds (65535 workgroups): odd k for the float types, so
-// F16 rows start mid-word. About half a second per build and type on lavapipe, so it runs in the
+// F16 and BF16 rows start mid-word. About half a second per build and type on lavapipe, so it runs in the
 // subgroup build only, except for F32: the row split is the same code in both builds, and F32
 // covers the plain build's reduction at those rows.
 MatmulShape tall_shape(Type type) {
@@ -85,7 +85,7 @@ struct MatmulCase {
 std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> c;
   for (const bool sg : {false, true})
-    for (const Type type : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
+    for (const Type type : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
                             Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS}) {
       if (gpu::Kernels::has_matmul(type)) c.push_back({type, sg, false});
       if (gpu::Kernels::has_matmul_quantized(type)) c.push_back({type, sg, true});
@@ -189,10 +189,10 @@ INSTANTIATE_TEST_SUITE_P(Types, GpuMatmul, ::testing::ValuesIn(matmul_cases()), 
 });
 
 TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
-  for (Type t : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1, Type::Q2_K,
-                 Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS})
+  for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
+                 Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS})
     EXPECT_TRUE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
-  for (Type t : {Type::BF16, Type::IQ3_S, Type::MXFP4})
+  for (Type t : {Type::IQ3_S, Type::MXFP4})
     EXPECT_FALSE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
 }
 
