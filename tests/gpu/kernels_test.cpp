@@ -137,7 +137,7 @@ TEST_F(GpuTest, BadShapesAreClearErrors) {
   EXPECT_EQ(code([&] { kernels.matvec(seq, w, tensor::Type::F32, 5, 8, x, y); }), Errc::invalid_argument);  // W too small
   EXPECT_EQ(code([&] { kernels.matvec(seq, w, tensor::Type::F32, 4, 9, x, y); }), Errc::invalid_argument);  // x too short
   EXPECT_EQ(code([&] { kernels.matvec(seq, w, tensor::Type::F32, 4, 0, x, y); }), Errc::invalid_argument);
-  EXPECT_EQ(code([&] { kernels.matvec(seq, w, tensor::Type::BF16, 4, 32, x, y); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matvec(seq, w, tensor::Type::IQ3_S, 4, 256, x, y); }), Errc::unsupported);
   EXPECT_EQ(code([&] { kernels.rms_norm(seq, x, &y, x, 8, 1, 1e-5f); }), Errc::invalid_argument);  // w shorter than n
   EXPECT_EQ(code([&] { kernels.rms_norm(seq, x, nullptr, y, 8, 2, 1e-5f); }), Errc::invalid_argument);
   EXPECT_TRUE(seq.empty());  // nothing was recorded

@@ -246,7 +246,7 @@ TEST_F(GpuTest, MatmulRefusesBadInputs) {
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q6_K, 1, 300, big, big, 1); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::F32, 4, 8, big, big, 0); }), Errc::invalid_argument);  // n = 0
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::IQ3_S, 1, 256, big, big, 1); }), Errc::unsupported);
-  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::BF16, 1, 32, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::MXFP4, 1, 32, big, big, 1); }), Errc::unsupported);
   EXPECT_TRUE(seq.empty());  // nothing was recorded
 }
 
