@@ -35,8 +35,9 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
 
   // Fused attention with an online softmax: keys and values are read once, in chunks of kChunk
   // positions that stay in L2, and each (token, head) keeps only a running maximum m, a running
-  // sum l and its output row; a chunk's scores (at most kChunk floats) are the only other state,
-  // so nothing grows with the context. The heads sharing a KV head (grouped-query attention) and
+  // sum l and its output row; a chunk's scores (at most kChunk floats per head of the KV group)
+  // are the only other state, so nothing grows with the context (but the F16 cache's kept scores,
+  // below). The heads sharing a KV head (grouped-query attention) and
   // kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
   // quantized cache, expanded to F32) once for all of them; F16 rows are read in place. At depth
   // the chunks come from L3 or memory for the first token of a block and from L2 for the rest, so
