@@ -38,7 +38,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // sum l and its output row; a chunk's scores (at most kChunk floats per head of the KV group)
   // are the only other state, so nothing grows with the context (but the F16 cache's kept scores,
   // below). The heads sharing a KV head (grouped-query attention) and
-  // kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
+  // up to kTokens neighbouring tokens run together over each chunk, so a chunk is loaded (and, for a
   // quantized cache, expanded to F32) once for all of them; F16 rows are read in place. At depth
   // the chunks come from L3 or memory for the first token of a block and from L2 for the rest, so
   // more tokens per block cut that traffic: 16 instead of 4 read a 128-token prompt after 4096
@@ -57,8 +57,15 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     std::vector<uint16_t> half;
     std::vector<const float*> queries;
   };
+  // Fewer tokens per block when a short prompt would leave threads without a task: at least two
+  // tasks per thread, so the longest-first order below can even them out. Which tokens share a
+  // block never changes a bit (see above), only how often a chunk is loaded.
+  const int64_t n_kv_head = hp.n_head / group;
+  const int64_t n_threads = pool ? pool->size() : 1;
+  int64_t block = kTokens;
+  while (block > 1 && (n_tokens + block - 1) / block * n_kv_head < 2 * n_threads) block /= 2;
   auto block_task = [&](int64_t t0, int64_t g, Scratch& sc) {
-    const int64_t nt = std::min(kTokens, n_tokens - t0);
+    const int64_t nt = std::min(block, n_tokens - t0);
     int64_t first[kTokens], end[kTokens];
     for (int64_t i = 0; i < nt; ++i) {
       const int64_t pos = pos0 + t0 + i;
@@ -213,14 +220,13 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       }
     }
   };
-  const int64_t n_kv_head = hp.n_head / group;
-  const int64_t n_blocks = (n_tokens + kTokens - 1) / kTokens;
+  const int64_t n_blocks = (n_tokens + block - 1) / block;
   const int64_t n_tasks = n_blocks * n_kv_head;
   // Same reasoning as for matmuls: tiny attention is cheaper than waking the pool.
   const int64_t work_size = n_tokens * hp.n_head * (pos0 + n_tokens) * (hd_k + hd_v);
   if (!pool || pool->size() == 1 || n_tasks == 1 || work_size < (int64_t(1) << 18)) {
     Scratch sc;
-    for (int64_t i = 0; i < n_tasks; ++i) block_task((i / n_kv_head) * kTokens, i % n_kv_head, sc);
+    for (int64_t i = 0; i < n_tasks; ++i) block_task((i / n_kv_head) * block, i % n_kv_head, sc);
     return;
   }
   // Causal rows grow with the token index, so equal contiguous halves would be unbalanced:
@@ -230,7 +236,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   pool->run([&](int, int) {
     Scratch sc;
     for (int64_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < n_tasks;)
-      block_task((n_blocks - 1 - i / n_kv_head) * kTokens, i % n_kv_head, sc);
+      block_task((n_blocks - 1 - i / n_kv_head) * block, i % n_kv_head, sc);
   });
 }
 

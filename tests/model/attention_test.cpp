@@ -109,20 +109,25 @@ TEST(Attention, EachTokenGetsTheBitsItGetsAlone) {
   for (auto& x : q) x = 2.0f * nd(rng);
   for (auto& x : k) x = nd(rng);
   for (auto& x : v) x = nd(rng);
-  ThreadPool pool(2);
-  for (tensor::Type t : {tensor::Type::F32, tensor::Type::F16, tensor::Type::Q8_0}) {
-    for (const AttnLayer& opt : {AttnLayer{}, AttnLayer{.window = 300, .softcap = 5.0f, .sinks = sinks.data()}}) {
-      KvCache cache(hp, n_pos, {t, t});
-      for (int64_t p = 0; p < n_pos; ++p) cache.store(0, p, k.data() + p * hp.k_dim(), v.data() + p * hp.v_dim());
-      cache.advance(n_pos);
-      const tensor::Kernels& kern = tensor::kernels_for(tensor::best_isa());
-      std::vector<float> batch(n_tokens * hp.n_head * hp.head_dim_v);
-      attention(kern, q.data(), n_tokens, pos0, 0, cache, hp, batch.data(), &pool, opt);
-      for (int64_t i = 0; i < n_tokens; ++i) {
-        std::vector<float> one(hp.n_head * hp.head_dim_v);
-        attention(kern, q.data() + i * hp.q_dim(), 1, pos0 + i, 0, cache, hp, one.data(), nullptr, opt);
-        for (size_t e = 0; e < one.size(); ++e)
-          ASSERT_EQ(one[e], batch[i * one.size() + e]) << tensor::type_name(t) << " token " << i << " window " << opt.window;
+  // Two threads take 16-token blocks; eight split these 23 tokens into blocks of 2 so that every
+  // thread has tasks: neither may change a bit.
+  ThreadPool pool2(2), pool8(8);
+  for (ThreadPool* pool : {&pool2, &pool8}) {
+    for (tensor::Type t : {tensor::Type::F32, tensor::Type::F16, tensor::Type::Q8_0}) {
+      for (const AttnLayer& opt : {AttnLayer{}, AttnLayer{.window = 300, .softcap = 5.0f, .sinks = sinks.data()}}) {
+        KvCache cache(hp, n_pos, {t, t});
+        for (int64_t p = 0; p < n_pos; ++p) cache.store(0, p, k.data() + p * hp.k_dim(), v.data() + p * hp.v_dim());
+        cache.advance(n_pos);
+        const tensor::Kernels& kern = tensor::kernels_for(tensor::best_isa());
+        std::vector<float> batch(n_tokens * hp.n_head * hp.head_dim_v);
+        attention(kern, q.data(), n_tokens, pos0, 0, cache, hp, batch.data(), pool, opt);
+        for (int64_t i = 0; i < n_tokens; ++i) {
+          std::vector<float> one(hp.n_head * hp.head_dim_v);
+          attention(kern, q.data() + i * hp.q_dim(), 1, pos0 + i, 0, cache, hp, one.data(), nullptr, opt);
+          for (size_t e = 0; e < one.size(); ++e)
+            ASSERT_EQ(one[e], batch[i * one.size() + e])
+                << tensor::type_name(t) << " token " << i << " window " << opt.window << " threads " << pool->size();
+        }
       }
     }
   }
