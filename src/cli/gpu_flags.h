@@ -15,6 +15,7 @@ struct GpuFlags {
   std::string layers;  // empty: not given (CPU only)
   int device = -1;
   std::string memory;  // --gpu-memory: device memory hearth may use (empty: all of it)
+  bool cpu_moe = false;  // --cpu-moe
 };
 
 inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
@@ -26,6 +27,9 @@ inline void add_gpu_flags(CLI::App& app, GpuFlags& f) {
   app.add_option("--gpu-memory", f.memory,
                  "Device memory the offloaded weights may use, e.g. 6G (default: the device's); -ngl auto fits "
                  "layers into 80% of it");
+  app.add_flag("--cpu-moe", f.cpu_moe,
+               "Keep a mixture-of-experts model's experts on the CPU while their layers' attention runs on the GPU "
+               "(as llama.cpp's --cpu-moe): for experts larger than the device's memory");
 }
 
 // llama.cpp's -ngl is a long name after one dash, which CLI11 does not take: it becomes
@@ -41,6 +45,7 @@ inline void apply_gpu_flags(const GpuFlags& f, model::LoadOptions& load) {
   if (!f.layers.empty()) load.gpu_layers = model::parse_gpu_layers(f.layers, "--gpu-layers");
   load.gpu_device = f.device;
   if (!f.memory.empty()) load.gpu_memory = parse_size(f.memory, "--gpu-memory");
+  load.gpu_cpu_moe = f.cpu_moe;
   // Naming a device without a layer count means "use it": every layer, as -ngl all.
   if (f.device >= 0 && f.layers.empty()) load.gpu_layers = model::kGpuLayersAll;
 }

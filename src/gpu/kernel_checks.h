@@ -28,6 +28,10 @@ inline void need_positive(int64_t v, const char* what, const char* op) {
   if (v <= 0) fail(Errc::invalid_argument, std::string(op) + ": " + what + " must be positive, not " + std::to_string(v));
 }
 
+inline void need_nonnegative(int64_t v, const char* what, const char* op) {
+  if (v < 0) fail(Errc::invalid_argument, std::string(op) + ": " + what + " must not be negative, not " + std::to_string(v));
+}
+
 // Element indices in the shaders are 32-bit.
 inline void need_u32(int64_t rows, int64_t cols, const char* op) {
   constexpr int64_t kMax = std::numeric_limits<uint32_t>::max();

@@ -5,7 +5,7 @@
 // Buffers hold floats unless a parameter says otherwise; offsets and sizes are in elements.
 // Every function throws hearth::Error: invalid_argument for a shape the buffers cannot hold,
 // unsupported for a type without a kernel. One file per group of kernels: kernels.cpp (the
-// pipeline cache, RMSNorm), kernels_matmul.cpp, kernels_layer.cpp.
+// pipeline cache, RMSNorm), kernels_matmul.cpp, kernels_layer.cpp, kernels_moe.cpp.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -48,6 +48,24 @@ struct AttentionShape {
   tensor::Type k_type = tensor::Type::F32, v_type = tensor::Type::F32;  // F32 or F16
 };
 
+// Where a matmul starts inside larger buffers: W's first row (expert e of a stack of `rows`-row
+// matrices starts at row e * rows) and x's and y's first column (an expert's share of a routed
+// batch). y's rows keep `rows` elements.
+struct MatmulSlice {
+  int64_t w_row0 = 0;
+  int64_t col0 = 0;
+};
+
+// The routing of a mixture-of-experts layer for n tokens with k experts each, as the device reads
+// it: one uint32 buffer holding four arrays of n * k entries at the given element offsets.
+struct MoeRoutes {
+  int64_t tokens = 0, k = 0;
+  int64_t source = 0;  // per routed row (rows grouped by expert): the token it copies
+  int64_t expert = 0;  // per routed row: its expert
+  int64_t row = 0;     // per (token, choice j), choices in ascending expert order: its routed row
+  int64_t weight = 0;  // per (token, choice j): the choice's weight (float bits)
+};
+
 class Kernels {
  public:
   explicit Kernels(Context& ctx, KernelOptions options = {});
@@ -65,7 +83,7 @@ class Kernels {
   // (invalid_argument otherwise). F16 rounds x to F16 first, as the CPU does; the quantized types
   // take x as it is (no activation quantization).
   void matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
-              const Buffer& y, int64_t n) const;
+              const Buffer& y, int64_t n, MatmulSlice at = {}) const;
   // Weight types with an integer-dot matmul: Q8_0 and Q4_0 (taking Q8_0 codes), Q3_K, Q4_K, Q5_K
   // and Q6_K (taking Q8_K codes): the CPU's dot operand for each. Q3_K and Q5_K have no float
   // matmul: without the integer dot product a model dequantizes them to F32.
@@ -79,7 +97,8 @@ class Kernels {
   // each block's codes dotted in integers and scaled as the CPU's dot does: the CPU's products
   // exactly, summed in another order. Needs uses_integer_dot() (unsupported otherwise).
   void matmul_quantized(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k,
-                        const Buffer& codes, const Buffer& scales, const Buffer& y, int64_t n) const;
+                        const Buffer& codes, const Buffer& scales, const Buffer& y, int64_t n,
+                        MatmulSlice at = {}) const;
   // matmul with n = 1.
   void matvec(Sequence& seq, const Buffer& W, tensor::Type type, int64_t rows, int64_t k, const Buffer& x,
               const Buffer& y) const {
@@ -139,6 +158,18 @@ class Kernels {
   // gate[i] = act(gate[i]) * up[i] for i < n. gelu_f16 gives the CPU's F16 values (within one
   // F16 ulp where exp's last bit decides a rounding); silu and swiglu_oai differ by exp's last bits.
   void glu(Sequence& seq, Glu kind, const Buffer& gate, const Buffer& up, int64_t n) const;
+
+  // ---- kernels_moe.cpp: a mixture of experts, routed on the host (model::moe_route) ----
+  // dst row r = src row routes[source + r] (dim floats each) for the n * k routed rows.
+  void moe_gather(Sequence& seq, const Buffer& src, const Buffer& routes, const MoeRoutes& r, const Buffer& dst,
+                  int64_t dim) const;
+  // x row r += bias row routes[expert + r] (the bias holds a row of dim floats per expert).
+  void moe_add_bias(Sequence& seq, const Buffer& x, const Buffer& bias, const Buffer& routes, const MoeRoutes& r,
+                    int64_t dim) const;
+  // y row t = sum over j < k, in order, of weight(t, j) * src row row(t, j): the model's mixture,
+  // summed in the CPU's order (model::moe_ffn adds the experts of a token in ascending order).
+  void moe_combine(Sequence& seq, const Buffer& src, const Buffer& routes, const MoeRoutes& r, const Buffer& y,
+                   int64_t dim) const;
 
  private:
   // The pipeline of shader `name` (built once, in the build this Kernels uses).

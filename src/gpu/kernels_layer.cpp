@@ -50,10 +50,6 @@ constexpr int64_t kMaxHeadDim = 256;  // MAX_HEAD_DIM in attention.comp
 uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 std::string str(int64_t v) { return std::to_string(v); }
 
-void need_nonnegative(int64_t v, const char* what, const char* op) {
-  if (v < 0) fail(Errc::invalid_argument, std::string(op) + ": " + what + " must not be negative, not " + str(v));
-}
-
 // Bytes of n cache elements of type t (F32 or F16, checked before).
 int64_t cache_bytes(tensor::Type t, int64_t n) { return n * (t == tensor::Type::F16 ? 2 : 4); }
 

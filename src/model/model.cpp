@@ -80,10 +80,13 @@ std::shared_ptr<Model> Model::from_file(std::shared_ptr<const gguf::File> file, 
   gpu.loader = opts.gpu_loader;
   gpu.subgroups = opts.gpu_subgroups;
   gpu.integer_dot = opts.gpu_integer_dot;
+  gpu.cpu_moe = opts.gpu_cpu_moe;
   m->gpu_ = GpuOffload::create(m->w_, m->hp_, *arch, m->layer_cfg_, gpu);
   const int64_t first_cpu = m->gpu_ ? m->gpu_->n_layers() : 0;
   const bool cpu_output = !m->gpu_ || !m->gpu_->has_output();
-  if (opts.repack) place_weights(*m->kernels_, m->w_, m->file_->mapping(), m->arena_, first_cpu, cpu_output);
+  const bool gpu_experts = m->gpu_ && m->gpu_->report().experts;
+  if (opts.repack)
+    place_weights(*m->kernels_, m->w_, m->file_->mapping(), m->arena_, first_cpu, cpu_output, gpu_experts);
   return m;
 }
 

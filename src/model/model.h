@@ -36,6 +36,7 @@ struct LoadOptions {
   gpu::LoaderOptions gpu_loader;
   bool gpu_subgroups = true;  // false: the plain shader builds (tests)
   gpu::IntegerDot gpu_integer_dot = gpu::IntegerDot::automatic;  // HEARTH_GPU_INTEGER_DOT=0/1: off/on
+  bool gpu_cpu_moe = false;  // --cpu-moe: a mixture's experts stay on the CPU
 };
 
 class Model {

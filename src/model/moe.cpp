@@ -30,17 +30,18 @@ void swiglu_oai(float* gate, const float* up, int64_t n) {
 
 }  // namespace
 
-void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch, const float* x,
-             int64_t n, float* y, ThreadPool* pool) {
-  const int64_t E = hp.n_embd, NE = hp.n_expert, K = hp.n_expert_used, F = hp.n_ff_exp;
+MoeRouting moe_route(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch,
+                     const float* x, int64_t n, ThreadPool* pool) {
+  const int64_t NE = hp.n_expert, K = hp.n_expert_used;
   std::vector<float> logits(static_cast<size_t>(n * NE));
   matmul(k, L.gate_inp, x, n, logits.data(), pool);
   if (L.gate_inp_b)
     for (int64_t t = 0; t < n; ++t)
       for (int64_t e = 0; e < NE; ++e) logits[t * NE + e] += L.gate_inp_b.f32()[e];
 
-  // Routing: per expert, the tokens it serves and their weights.
-  std::vector<std::vector<std::pair<int64_t, float>>> routed(static_cast<size_t>(NE));
+  MoeRouting r;
+  auto& routed = r.by_expert;
+  routed.resize(static_cast<size_t>(NE));
   std::vector<int64_t> order(static_cast<size_t>(NE));
   std::vector<float> p(static_cast<size_t>(NE));
   for (int64_t t = 0; t < n; ++t) {
@@ -64,7 +65,14 @@ void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp,
     for (int64_t j = 0; j < K; ++j) chosen += p[order[j]];
     for (int64_t j = 0; j < K; ++j) routed[order[j]].emplace_back(t, p[order[j]] / chosen);
   }
+  return r;
+}
 
+void moe_ffn(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch, const float* x,
+             int64_t n, float* y, ThreadPool* pool) {
+  const int64_t E = hp.n_embd, NE = hp.n_expert, F = hp.n_ff_exp;
+  const MoeRouting r = moe_route(k, L, hp, arch, x, n, pool);
+  const auto& routed = r.by_expert;
   std::fill(y, y + n * E, 0.0f);
   std::vector<float> xin, gate, up, out;
   for (int64_t e = 0; e < NE; ++e) {

@@ -3,6 +3,8 @@
 // with those probabilities renormalised to 1.
 #pragma once
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "core/thread_pool.h"
 #include "model/arch.h"
@@ -11,6 +13,14 @@
 #include "tensor/dispatch.h"
 
 namespace hearth::model {
+
+// The router's choices for n tokens: for each expert, the tokens it serves (in ascending order)
+// with their mixing weights. Every token appears under expert_used_count experts.
+struct MoeRouting {
+  std::vector<std::vector<std::pair<int64_t, float>>> by_expert;
+};
+MoeRouting moe_route(const tensor::Kernels& k, const LayerWeights& L, const HParams& hp, const ArchDef& arch,
+                     const float* x, int64_t n, ThreadPool* pool);
 
 // y (n x n_embd) = MoE-FFN of x (n x n_embd). Tokens routed to the same expert are computed
 // together, so a prompt reads each chosen expert's weights once.

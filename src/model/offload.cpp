@@ -37,15 +37,20 @@ struct GpuOffload::DeviceWeight {
 };
 
 struct GpuOffload::Layer {
-  bool moe = false;  // experts (on the CPU) instead of ffn gate/up/down
+  bool moe = false;  // experts instead of ffn gate/up/down: on the device when gate_exps is
   DeviceWeight attn_norm, wq, wk, wv, wqkv, bq, bk, bv, q_norm, k_norm, wo, bo, post_attn_norm;
   DeviceWeight ffn_norm, gate, up, gate_up, down, post_ffn_norm, sinks;
+  // The stacked experts (each DeviceWeight's rows and cols are one expert's) and their biases.
+  DeviceWeight gate_exps, up_exps, down_exps, gate_exps_b, up_exps_b, down_exps_b;
 };
 
 // Buffers of one forward pass, grown to the largest batch seen.
 struct GpuOffload::Scratch {
   std::unique_ptr<Buffer> x, h, q, k, v, att, gate, up, fused, logits, xq, sums, min_part;
   std::unique_ptr<Buffer> codes, code_scales;  // the integer-dot matmuls' input
+  // Experts on the device: the routing (MoeRoutes' arrays), the routed rows, their gate, up and
+  // down outputs.
+  std::unique_ptr<Buffer> routes, ex_in, ex_gate, ex_up, ex_out;
   std::vector<std::unique_ptr<Buffer>> rope;  // one table per distinct RoPE setting
 };
 
@@ -66,14 +71,14 @@ Type device_type(Type t, bool integer_dot) {
   return native ? t : Type::F32;
 }
 
-// Bytes a weight takes on the device.
+// Bytes a weight (all of a stack of experts) takes on the device.
 uint64_t device_bytes(const Weight& w, bool integer_dot) {
   if (!w) return 0;
-  return tensor::row_size(device_type(w.type, integer_dot), w.cols) * static_cast<uint64_t>(w.rows);
+  return tensor::row_size(device_type(w.type, integer_dot), w.cols) * static_cast<uint64_t>(w.rows * w.n_expert);
 }
 
 // Every weight of a layer the device takes, with where its copy goes: one list for sizing,
-// uploading and the Q4_1/Q5_1 scratch (experts stay with the CPU).
+// uploading and the Q4_1/Q5_1 scratch; the experts' list is taken when they go too.
 struct LayerField {
   Weight LayerWeights::*cpu;
   GpuOffload::DeviceWeight GpuOffload::Layer::*dev;
@@ -101,10 +106,43 @@ constexpr LayerField kLayerFields[] = {
     {&LayerWeights::attn_sinks, &GpuOffload::Layer::sinks},
 };
 
-uint64_t layer_bytes(const LayerWeights& L, bool integer_dot) {
+constexpr LayerField kExpertFields[] = {
+    {&LayerWeights::gate_exps, &GpuOffload::Layer::gate_exps},
+    {&LayerWeights::up_exps, &GpuOffload::Layer::up_exps},
+    {&LayerWeights::down_exps, &GpuOffload::Layer::down_exps},
+    {&LayerWeights::gate_exps_b, &GpuOffload::Layer::gate_exps_b},
+    {&LayerWeights::up_exps_b, &GpuOffload::Layer::up_exps_b},
+    {&LayerWeights::down_exps_b, &GpuOffload::Layer::down_exps_b},
+};
+
+uint64_t layer_bytes(const LayerWeights& L, bool integer_dot, bool experts) {
   uint64_t b = 0;
   for (const LayerField& f : kLayerFields) b += device_bytes(L.*f.cpu, integer_dot);
+  if (experts)
+    for (const LayerField& f : kExpertFields) b += device_bytes(L.*f.cpu, integer_dot);
   return b;
+}
+
+// Why the experts of the first n layers cannot run on the device ("" when they can): a type
+// without a matmul kernel there (as F32 a stack of experts would take four to eight times its
+// file size), Q4_1/Q5_1 (their block minimums are not sliced per expert), or a stack larger than
+// one buffer the device allows.
+std::string experts_stay_on_cpu(const Weights& w, int64_t n, bool integer_dot, const gpu::DeviceInfo& dev) {
+  for (int64_t il = 0; il < n; ++il) {
+    const LayerWeights& L = w.layers[il];
+    for (const Weight* m : {&L.gate_exps, &L.up_exps, &L.down_exps}) {
+      if (!*m) continue;
+      if (device_type(m->type, integer_dot) != m->type)
+        return m->name + " is " + std::string(tensor::type_name(m->type)) + ", which has no matmul kernel on the device";
+      const Type act = tensor::kernel_table(tensor::Isa::scalar)[static_cast<uint32_t>(m->type)].vec_dot_type;
+      if (act == Type::Q8_1) return m->name + " is " + std::string(tensor::type_name(m->type)) + " (block minimums)";
+      const uint64_t bytes = device_bytes(*m, integer_dot);
+      if ((dev.max_allocation_bytes && bytes > dev.max_allocation_bytes) ||
+          (dev.max_storage_buffer_range && bytes > dev.max_storage_buffer_range))
+        return m->name + " (" + mib(bytes) + ") is larger than one buffer " + dev.name + " allows";
+    }
+  }
+  return "";
 }
 
 GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w, bool integer_dot) {
@@ -112,6 +150,9 @@ GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w, bool integer
   if (!w) return d;
   if (w.layout != tensor::Layout::rows)
     fail(Errc::internal, w.name + ": the GPU takes weights in the file's layout, this one was repacked");
+  const int64_t all_rows = w.rows * w.n_expert;  // a stack of experts goes up as one matrix
+  if (w.n_expert > 1 && w.expert_stride != tensor::row_size(w.type, w.cols) * static_cast<size_t>(w.rows))
+    fail(Errc::internal, w.name + ": the GPU takes stacked experts back to back, as the file has them");
   d.rows = w.rows;
   d.cols = w.cols;
   d.type = device_type(w.type, integer_dot);
@@ -128,8 +169,8 @@ GpuOffload::DeviceWeight upload(gpu::Context& ctx, const Weight& w, bool integer
     const size_t src_row = tensor::row_size(w.type, w.cols);
     const int64_t step = std::max<int64_t>(1, (int64_t(16) << 20) / w.cols);
     std::vector<float> slice;
-    for (int64_t r0 = 0; r0 < w.rows; r0 += step) {
-      const int64_t nr = std::min(step, w.rows - r0);
+    for (int64_t r0 = 0; r0 < all_rows; r0 += step) {
+      const int64_t nr = std::min(step, all_rows - r0);
       slice.resize(static_cast<size_t>(nr * w.cols));
       for (int64_t r = 0; r < nr; ++r)
         to_float(static_cast<const uint8_t*>(w.data) + (r0 + r) * src_row, &slice[r * w.cols], w.cols);
@@ -207,6 +248,30 @@ gpu::Glu glu_of(FfnActivation a) {
   return gpu::Glu::silu;
 }
 
+// Lays a routing out as gpu::MoeRoutes' four arrays (rows grouped by expert in ascending order,
+// so each token's choices come out in ascending expert order too, the order the CPU adds them
+// in) and uploads it to `buf`.
+gpu::MoeRoutes upload_routes(const MoeRouting& routing, int64_t n, int64_t k, Buffer& buf, std::vector<uint32_t>& host) {
+  const int64_t nk = n * k;
+  gpu::MoeRoutes r{.tokens = n, .k = k, .source = 0, .expert = nk, .row = 2 * nk, .weight = 3 * nk};
+  host.assign(static_cast<size_t>(4 * nk), 0);
+  std::vector<int64_t> taken(static_cast<size_t>(n), 0);  // choices placed per token
+  int64_t row = 0;
+  for (size_t e = 0; e < routing.by_expert.size(); ++e)
+    for (const auto& [t, weight] : routing.by_expert[e]) {
+      if (taken[t] >= k) fail(Errc::internal, "moe routing: token " + std::to_string(t) + " has more than k experts");
+      const int64_t at = t * k + taken[t]++;
+      host[r.source + row] = static_cast<uint32_t>(t);
+      host[r.expert + row] = static_cast<uint32_t>(e);
+      host[r.row + at] = static_cast<uint32_t>(row);
+      std::memcpy(&host[r.weight + at], &weight, 4);
+      ++row;
+    }
+  if (row != nk) fail(Errc::internal, "moe routing: " + std::to_string(row) + " routed rows, expected " + std::to_string(nk));
+  buf.upload(host.data(), host.size() * 4);
+  return r;
+}
+
 }  // namespace
 
 int64_t parse_gpu_layers(const std::string& value, const std::string& what) {
@@ -254,13 +319,23 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
                                       ? "the " + mib(memory) + " of --gpu-memory"
                                       : dev.name + "'s " + mib(memory);
 
+  // The experts of a mixture go with their layers unless told (--cpu-moe) or unable to.
+  bool experts = !request.cpu_moe && hp.n_expert > 0;
+  if (experts) {
+    const std::string why = experts_stay_on_cpu(w, hp.n_layer, dot, dev);
+    if (!why.empty()) {
+      log::info("GPU offload: the experts stay on the CPU: " + why);
+      experts = false;
+    }
+  }
   int64_t n = request.layers;
   if (n == kGpuLayersAuto) {
     // Weights may take 80% of the device's memory; the rest is left for KV caches and scratch.
     const uint64_t budget = memory / 10 * 8;
     uint64_t used = 0;
     n = 0;
-    while (n < hp.n_layer && used + layer_bytes(w.layers[n], dot) <= budget) used += layer_bytes(w.layers[n++], dot);
+    while (n < hp.n_layer && used + layer_bytes(w.layers[n], dot, experts) <= budget)
+      used += layer_bytes(w.layers[n++], dot, experts);
     log::info("-ngl auto: " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers fit in 80% of " +
               memory_name);
     if (n == 0) return nullptr;
@@ -270,11 +345,12 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   const bool output = n == hp.n_layer;
 
   uint64_t need = 0;
-  for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il], dot);
+  for (int64_t il = 0; il < n; ++il) need += layer_bytes(w.layers[il], dot, experts);
   if (output) need += device_bytes(w.output, dot) + device_bytes(w.output_norm, dot);
   if (memory > 0 && need > memory)
     fail(Errc::out_of_range, "offloading " + std::to_string(n) + " layers needs " + mib(need) +
-                                 " of device memory, more than " + memory_name + ": lower -ngl or use -ngl auto");
+                                 " of device memory, more than " + memory_name + ": lower -ngl or use -ngl auto" +
+                                 (experts ? " (or --cpu-moe: the experts stay on the CPU)" : ""));
   g->hp_ = hp;
   g->cpu_weights_ = &w;
   g->arch_ = &arch;
@@ -291,6 +367,11 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
         if (dw.mins) g->max_min_rows_ = std::max(g->max_min_rows_, dw.rows);
         if (dw && dot && gpu::Kernels::has_matmul_quantized(dw.type)) g->report_.integer_dot = true;
       }
+      if (d.moe && experts)
+        for (const LayerField& f : kExpertFields) {
+          const DeviceWeight& dw = d.*f.dev = upload(ctx, L.*f.cpu, dot);
+          if (dw && dot && gpu::Kernels::has_matmul_quantized(dw.type)) g->report_.integer_dot = true;
+        }
       g->layers_.push_back(std::move(d));
     }
     if (output) {
@@ -308,10 +389,12 @@ std::unique_ptr<GpuOffload> GpuOffload::create(const Weights& w, const HParams& 
   g->report_.layers = n;
   g->report_.output = output;
   g->report_.weight_bytes = need;
+  g->report_.experts = experts;
   g->report_.memory = memory;
   g->report_.upload_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   log::info("offloaded " + std::to_string(n) + " of " + std::to_string(hp.n_layer) + " layers" +
-            (output ? " and the output head" : "") + " to " + dev.name + " (" + mib(need) +
+            (output ? " and the output head" : "") + (experts ? ", experts included," : "") + " to " + dev.name +
+            " (" + mib(need) +
             (g->report_.integer_dot ? ", integer dot product" : "") + ")");
   return g;
 }
@@ -359,12 +442,22 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
   ensure(ctx, s.gate, f4(n * F));
   ensure(ctx, s.up, f4(n * F));
   ensure(ctx, s.fused, f4(n * std::max(QD + KD + VD, 2 * F)));
+  // Experts on the device: each token's k routed rows (grouped by expert) and what they become.
+  const int64_t NK = report_.experts ? n * hp.n_expert_used : 0, FX = hp.n_ff_exp;
+  if (NK > 0) {
+    ensure(ctx, s.routes, f4(4 * NK));
+    ensure(ctx, s.ex_in, f4(NK * E));
+    ensure(ctx, s.ex_gate, f4(NK * FX));
+    ensure(ctx, s.ex_up, f4(NK * FX));
+    ensure(ctx, s.ex_out, f4(NK * E));
+  }
   // Every matmul's rounded input fits (sized before recording: a buffer replaced mid-sequence
   // would free one a recorded command still names).
-  ensure(ctx, s.xq, f4(n * std::max({E, AO, F})));
+  const int64_t max_in = std::max(n * std::max({E, AO, F}), NK * std::max(E, FX));
+  ensure(ctx, s.xq, f4(max_in));
   if (report_.integer_dot) {  // some weight takes the integer-dot matmul
-    ensure(ctx, s.codes, n * std::max({E, AO, F}));
-    ensure(ctx, s.code_scales, f4(n * std::max({E, AO, F}) / 32));
+    ensure(ctx, s.codes, max_in);
+    ensure(ctx, s.code_scales, f4(max_in / 32));
   }
   if (max_min_rows_ > 0) {
     ensure(ctx, s.sums, f4(n * std::max({E, AO, F}) / 32));
@@ -401,6 +494,7 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
 
   gpu::Sequence seq(ctx);
   std::vector<float> moe_in, moe_out;
+  std::vector<uint32_t> routes_host;
   const auto norm = [&](const Buffer& in, const DeviceWeight& wt, const Buffer& out, int64_t dim, int64_t rows) {
     K.rms_norm(seq, in, wt.buf.get(), out, dim, rows, hp.rms_eps);
   };
@@ -415,9 +509,12 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
     bool codes = false, sums = false;
   } prepared;
   PassStats stats;
-  const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows, bool same_input = false) {
+  // `rows` rows of `in` go through wt, or with `at`, rows at.col0 .. + m of `in`'s `rows` (all
+  // prepared at once) through expert at.w_row0 / wt.rows of a stack.
+  const auto mm = [&](const DeviceWeight& wt, const Buffer& in, const Buffer& out, int64_t rows, bool same_input = false,
+                      gpu::MatmulSlice at = {}, int64_t m = 0) {
     ++stats.matmuls;
-    const int64_t count = rows * wt.cols;
+    const int64_t count = rows * wt.cols, cols = m > 0 ? m : rows;
     const bool reusable = same_input && prepared.in == &in && prepared.act == wt.act && prepared.count == count;
     if (K.uses_integer_dot() && gpu::Kernels::has_matmul_quantized(wt.type)) {
       // The activations' codes, dotted in integers as the CPU's dot does.
@@ -426,7 +523,7 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
         prepared = {&in, wt.act, count, true, false};
         ++stats.activation_preps;
       }
-      K.matmul_quantized(seq, *wt.buf, wt.type, wt.rows, wt.cols, *s.codes, *s.code_scales, out, rows);
+      K.matmul_quantized(seq, *wt.buf, wt.type, wt.rows, wt.cols, *s.codes, *s.code_scales, out, cols, at);
       return;
     }
     const Buffer* x_in = &in;
@@ -438,8 +535,8 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
       }
       x_in = s.xq.get();
     }
-    K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, *x_in, out, rows);
-    if (wt.mins) {
+    K.matmul(seq, *wt.buf, wt.type, wt.rows, wt.cols, *x_in, out, cols, at);
+    if (wt.mins) {  // (never an expert: experts_stay_on_cpu)
       // + minimum x (F16 block sum - float block sum): the CPU's Q8_1 rounding of the sums.
       K.matmul(seq, *wt.mins, Type::F32, wt.rows, wt.cols / 32, *s.sums, *s.min_part, rows);
       K.add(seq, out, *s.min_part, rows * wt.rows);
@@ -502,7 +599,39 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
     K.add(seq, *s.x, *s.h, n * E);
 
     norm(*s.x, L.ffn_norm, *s.h, E, n);
-    if (L.moe) {
+    if (L.moe && L.gate_exps) {
+      // Routed on the CPU: what is recorded so far runs, the normed rows come back, the
+      // router's choices go up (moe_routes) and the experts run here.
+      seq.run();
+      moe_in.resize(static_cast<size_t>(n * E));
+      s.h->download(moe_in.data(), f4(n * E));
+      const MoeRouting routing = moe_route(cpu, cpu_weights_->layers[il], hp, *arch_, moe_in.data(), n, pool);
+      const gpu::MoeRoutes r = upload_routes(routing, n, hp.n_expert_used, *s.routes, routes_host);
+      K.moe_gather(seq, *s.h, *s.routes, r, *s.ex_in, E);
+      // Each expert's rows, a contiguous run of the routed rows, through its slice of the stacks.
+      bool first = true;
+      for (int64_t e = 0, row = 0; e < hp.n_expert; ++e) {
+        const int64_t m = static_cast<int64_t>(routing.by_expert[e].size());
+        if (m == 0) continue;
+        mm(L.gate_exps, *s.ex_in, *s.ex_gate, NK, !first, {e * FX, row}, m);
+        mm(L.up_exps, *s.ex_in, *s.ex_up, NK, true, {e * FX, row}, m);
+        first = false;
+        row += m;
+      }
+      if (L.gate_exps_b) K.moe_add_bias(seq, *s.ex_gate, *L.gate_exps_b.buf, *s.routes, r, FX);
+      if (L.up_exps_b) K.moe_add_bias(seq, *s.ex_up, *L.up_exps_b.buf, *s.routes, r, FX);
+      K.glu(seq, glu_of(arch_->ffn_act), *s.ex_gate, *s.ex_up, NK * FX);
+      first = true;
+      for (int64_t e = 0, row = 0; e < hp.n_expert; ++e) {
+        const int64_t m = static_cast<int64_t>(routing.by_expert[e].size());
+        if (m == 0) continue;
+        mm(L.down_exps, *s.ex_gate, *s.ex_out, NK, !first, {e * E, row}, m);
+        first = false;
+        row += m;
+      }
+      if (L.down_exps_b) K.moe_add_bias(seq, *s.ex_out, *L.down_exps_b.buf, *s.routes, r, E);
+      K.moe_combine(seq, *s.ex_out, *s.routes, r, *s.h, E);
+    } else if (L.moe) {
       // The experts run on the CPU: what is recorded so far runs, the normed rows come back,
       // the CPU's mixture of experts (in chunks, as the CPU path) goes up as h.
       seq.run();

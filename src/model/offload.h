@@ -44,6 +44,7 @@ struct OffloadRequest {
   bool subgroups = true;  // KernelOptions::subgroups (tests run both builds)
   gpu::IntegerDot integer_dot = gpu::IntegerDot::automatic;  // KernelOptions::integer_dot
   uint64_t memory = 0;    // bytes of device memory to plan with (0: the device's own)
+  bool cpu_moe = false;   // the experts of a mixture stay on the CPU (llama.cpp's --cpu-moe)
 };
 
 struct OffloadReport {
@@ -51,6 +52,7 @@ struct OffloadReport {
   int64_t layers = 0;        // decoder layers on the device
   bool output = false;       // the output head too
   bool integer_dot = false;  // some matmuls (Q8_0, Q4_0, Q3_K-Q6_K) dot the activations' int8 codes
+  bool experts = false;      // a mixture's experts run on the device with their layers
   uint64_t weight_bytes = 0; // uploaded
   uint64_t memory = 0;       // device memory the plan had: the device's, or --gpu-memory's
   double upload_seconds = 0;
@@ -69,8 +71,9 @@ class GpuOffload {
  public:
   // Opens the device and uploads the weights of the layers `request` names. Returns nullptr
   // (after one log line saying why) when no Vulkan device is there and none was named, or for
-  // an encoder model. Throws Error: unsupported for a layer the device cannot run (a mixture of
-  // experts) or a cache type it cannot hold, out_of_range when the weights do not fit (with
+  // an encoder model. A mixture's experts go with their layers unless request.cpu_moe, or a
+  // type or size the device cannot take keeps them on the CPU (one log line says which). Throws
+  // Error: unsupported for a cache type the device cannot hold, out_of_range when the weights do not fit (with
   // the sizes), invalid_argument for a device index that does not exist.
   static std::unique_ptr<GpuOffload> create(const Weights& w, const HParams& hp, const ArchDef& arch,
                                             const std::vector<LayerConfig>& layer_cfg, const OffloadRequest& request);
@@ -82,8 +85,9 @@ class GpuOffload {
 
   // Runs the device's layers over x (rows of n_embd floats, updated in place). With the output
   // head on the device and `logits` given, x is not read back; logits get out_rows' logits.
-  // A mixture-of-experts layer's experts run on the CPU (`cpu`, `pool`) between two
-  // submissions: its attention and KV cache stay on the device.
+  // A mixture-of-experts layer routes on the CPU (`cpu`, `pool`) between two submissions (the
+  // router's choice comes back, the routing goes up); its experts run on the device, or on the
+  // CPU too when report().experts is false.
   void run(const OffloadBatch& batch, std::vector<float>& x, std::vector<float>* logits, const tensor::Kernels& cpu,
            ThreadPool* pool) const;
 

@@ -73,9 +73,10 @@ using OwnedBytes = std::unique_ptr<uint8_t, FreeBytes>;
 // untied token_embd keeps its rows in the file (lookups read a few of them); a tied one shares the
 // output's copy.
 // Layers below `first_layer` (and the output when !output) are left alone, but for their
-// experts: a GPU runs them, the experts excepted.
+// experts unless `gpu_experts`: a GPU runs those layers, their experts too when gpu_experts.
 void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
-                   std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true);
+                   std::vector<OwnedBytes>& owned, int64_t first_layer = 0, bool output = true,
+                   bool gpu_experts = false);
 
 // Looks tensors up by name and checks shape and type. `cols`/`rows` of 0 mean "any".
 // Throws Error(format) for a missing tensor or wrong shape, Error(unsupported) for a type hearth

@@ -31,14 +31,15 @@ OwnedBytes allocate(size_t bytes) {
 }  // namespace
 
 void place_weights(const tensor::Kernels& kernels, Weights& w, const MappedFile* map,
-                   std::vector<OwnedBytes>& owned, int64_t first_layer, bool output) {
+                   std::vector<OwnedBytes>& owned, int64_t first_layer, bool output, bool gpu_experts) {
   std::vector<Weight*> todo;
-  // The experts of every layer stay with the CPU (offloaded layers run them there too).
   for (size_t il = 0; il < w.layers.size(); ++il) {
     LayerWeights& l = w.layers[il];
     if (static_cast<int64_t>(il) < first_layer) {
-      for (Weight* m : {&l.gate_exps, &l.up_exps, &l.down_exps})
-        if (*m) todo.push_back(m);
+      // An offloaded layer whose experts the CPU runs.
+      if (!gpu_experts)
+        for (Weight* m : {&l.gate_exps, &l.up_exps, &l.down_exps})
+          if (*m) todo.push_back(m);
       continue;
     }
     for (Weight* m : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.gate, &l.up, &l.gate_up, &l.down, &l.gate_exps,

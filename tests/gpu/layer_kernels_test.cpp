@@ -412,6 +412,76 @@ TEST_P(GpuLayerKernels, KvStoreFeedsAttention) {
   expect_close(download(ob, want.size()), want, [&](size_t) { return kAttnF16Tol * mx; }, "attention");
 }
 
+// The mixture-of-experts kernels (kernels_moe.cpp) over a routing laid out as gpu::MoeRoutes
+// describes it: 7 tokens, 3 choices each among 5 experts (one expert unused), rows grouped by
+// expert, a token's choices in ascending expert order, the arrays at offsets with gaps between.
+TEST_P(GpuLayerKernels, MoeKernelsFollowTheRouting) {
+  const gpu::Kernels k = kernels();
+  std::mt19937 rng(9);
+  const int64_t tokens = 7, kk = 3, n_expert = 5, dim = 130, nk = tokens * kk;
+  std::vector<std::vector<int64_t>> by_expert(n_expert);
+  for (int64_t t = 0; t < tokens; ++t) {
+    std::vector<int64_t> e = {0, 1, 2, 4};  // expert 3 serves nobody
+    std::shuffle(e.begin(), e.end(), rng);
+    e.resize(kk);
+    for (int64_t x : e) by_expert[x].push_back(t);
+  }
+  gpu::MoeRoutes r{.tokens = tokens, .k = kk, .source = 5, .expert = 5 + nk + 2, .row = 5 + 2 * nk + 4,
+                   .weight = 5 + 3 * nk + 6};
+  std::vector<uint32_t> routes(static_cast<size_t>(r.weight + nk), 0xdeadbeefu);
+  std::vector<int64_t> taken(tokens, 0);
+  std::vector<float> w(nk);
+  int64_t row = 0;
+  for (int64_t e = 0; e < n_expert; ++e)
+    for (int64_t t : by_expert[e]) {
+      const int64_t at = t * kk + taken[t]++;
+      routes[r.source + row] = static_cast<uint32_t>(t);
+      routes[r.expert + row] = static_cast<uint32_t>(e);
+      routes[r.row + at] = static_cast<uint32_t>(row);
+      w[at] = std::uniform_real_distribution<float>(0.05f, 1.0f)(rng);
+      std::memcpy(&routes[r.weight + at], &w[at], 4);
+      ++row;
+    }
+  const std::vector<float> x = random_floats(tokens * dim, rng), bias = random_floats(n_expert * dim, rng);
+  const std::vector<float> out = random_floats(nk * dim, rng);
+  std::vector<float> gathered(nk * dim), biased(nk * dim), mixed(tokens * dim);
+  for (int64_t i = 0; i < nk; ++i)
+    for (int64_t c = 0; c < dim; ++c) {
+      gathered[i * dim + c] = x[routes[r.source + i] * dim + c];
+      biased[i * dim + c] = out[i * dim + c] + bias[routes[r.expert + i] * dim + c];
+    }
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t c = 0; c < dim; ++c) {
+      float sum = 0.0f;
+      for (int64_t j = 0; j < kk; ++j) sum += w[t * kk + j] * out[routes[r.row + t * kk + j] * dim + c];
+      mixed[t * dim + c] = sum;
+    }
+  gpu::Buffer rb = upload(ctx(), routes), xb = upload(ctx(), x), bb = upload(ctx(), bias);
+  gpu::Buffer gb(ctx(), nk * dim * 4), ob = upload(ctx(), out), yb(ctx(), tokens * dim * 4);
+  gpu::Buffer ob2 = upload(ctx(), out);
+  gpu::Sequence seq(ctx());
+  k.moe_gather(seq, xb, rb, r, gb, dim);
+  k.moe_add_bias(seq, ob2, bb, rb, r, dim);
+  k.moe_combine(seq, ob, rb, r, yb, dim);
+  seq.run();
+  expect_equal(download(gb, gathered.size()), gathered, "moe_gather");
+  expect_equal(download(ob2, biased.size()), biased, "moe_add_bias");
+  // A device may fuse the multiply-adds.
+  expect_close(download(yb, mixed.size()), mixed, [&](size_t i) { return relative(mixed[i], 1e-6); }, "moe_combine");
+
+  // Shapes the buffers cannot hold.
+  const auto code = [&](auto&& f) { return test::error_code(f, "gpu moe_"); };
+  gpu::Buffer small(ctx(), 16);
+  EXPECT_EQ(code([&] { k.moe_gather(seq, xb, small, r, gb, dim); }), Errc::invalid_argument);  // routes
+  EXPECT_EQ(code([&] { k.moe_gather(seq, xb, rb, r, small, dim); }), Errc::invalid_argument);  // dst
+  EXPECT_EQ(code([&] { k.moe_add_bias(seq, small, bb, rb, r, dim); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { k.moe_combine(seq, ob, rb, r, small, dim); }), Errc::invalid_argument);
+  gpu::MoeRoutes bad = r;
+  bad.k = 0;
+  EXPECT_EQ(code([&] { k.moe_combine(seq, ob, rb, bad, yb, dim); }), Errc::invalid_argument);
+  EXPECT_TRUE(seq.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Reductions, GpuLayerKernels, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Subgroup" : "SharedMemory"; });
 

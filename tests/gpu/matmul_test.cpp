@@ -108,6 +108,55 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<MatmulCas
     }
     for (const MatmulShape& s : shapes(mc.type)) check(kernels, mc.type, s);
     if (mc.subgroups || mc.type == Type::F32) check(kernels, mc.type, tall_shape(mc.type));
+    const int64_t B = tensor::traits(mc.type).block_size;
+    for (const MatmulShape& s : {MatmulShape{3, 2 * B, 9}, MatmulShape{5, B, 1}}) check_slice(kernels, mc.type, s);
+  }
+
+  // Runs the matmul on one matrix of a stack (rows from w_row0) and one run of columns of x and
+  // y (from col0), as a mixture's experts do: the same bits as the matrix and columns alone, and
+  // no column of y outside the run written.
+  void check_slice(const gpu::Kernels& kernels, Type type, MatmulShape s) {
+    SCOPED_TRACE(std::string("slice of ") + std::string(tensor::type_name(type)) + " " + std::to_string(s.rows) +
+                 " x " + std::to_string(s.k) + " by " + std::to_string(s.n));
+    std::mt19937 rng(static_cast<unsigned>(s.rows * 31 + s.n));
+    const int64_t experts = 3, expert = 1, col0 = 2, cols = col0 + s.n + 1;
+    const size_t row_bytes = tensor::row_size(type, s.k);
+    const std::vector<float> wf = random_floats(experts * s.rows * s.k, rng), x = random_floats(cols * s.k, rng);
+    std::vector<uint8_t> stack(row_bytes * experts * s.rows);
+    tensor::quantize_row(type, wf.data(), stack.data(), experts * s.rows * s.k);
+    const std::vector<uint8_t> one(stack.begin() + expert * s.rows * row_bytes,
+                                   stack.begin() + (expert + 1) * s.rows * row_bytes);
+    const std::vector<float> xs(x.begin() + col0 * s.k, x.begin() + (col0 + s.n) * s.k);
+    const auto run = [&](const std::vector<uint8_t>& w, const std::vector<float>& xin, int64_t n_all,
+                         gpu::MatmulSlice at) {
+      gpu::Buffer wb(ctx(), w.size()), xb(ctx(), xin.size() * sizeof(float));
+      wb.upload(w.data(), w.size());
+      xb.upload(xin.data(), xin.size() * sizeof(float));
+      std::vector<float> y(n_all * s.rows, 12345.0f);
+      gpu::Buffer yb(ctx(), y.size() * sizeof(float));
+      yb.upload(y.data(), y.size() * sizeof(float));
+      gpu::Sequence seq(ctx());
+      if (quantized()) {
+        const Type act = tensor::traits(type).block_size == 256 ? Type::Q8_K : Type::Q8_0;
+        gpu::Buffer codes(ctx(), n_all * s.k), scales(ctx(), n_all * s.k / 32 * sizeof(float));
+        kernels.quantize_activations(seq, xb, codes, scales, n_all * s.k, act);
+        kernels.matmul_quantized(seq, wb, type, s.rows, s.k, codes, scales, yb, s.n, at);
+        seq.run();  // while codes and scales live
+      } else {
+        kernels.matmul(seq, wb, type, s.rows, s.k, xb, yb, s.n, at);
+        seq.run();
+      }
+      yb.download(y.data(), y.size() * sizeof(float));
+      return y;
+    };
+    const std::vector<float> whole = run(one, xs, s.n, {});
+    const std::vector<float> sliced = run(stack, x, cols, {expert * s.rows, col0});
+    for (int64_t c = 0; c < cols; ++c)
+      for (int64_t r = 0; r < s.rows; ++r) {
+        const float g = sliced[c * s.rows + r];
+        if (c < col0 || c >= col0 + s.n) EXPECT_EQ(g, 12345.0f) << "column " << c << " outside the slice was written";
+        else EXPECT_EQ(g, whole[(c - col0) * s.rows + r]) << "row " << r << " column " << c;
+      }
   }
 
   void check(const gpu::Kernels& kernels, Type type, MatmulShape s) {
@@ -240,6 +289,12 @@ TEST_F(GpuTest, MatmulRefusesBadInputs) {
   EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 5, 64, x, y, 1); }), Errc::invalid_argument);  // W
   EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, x, big, 3); }), Errc::invalid_argument);  // x
   EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, big, y, 3); }), Errc::invalid_argument);  // y
+  // Slices: W's rows from 1 (5 rows in all), x's and y's columns from 1 (3 in all).
+  EXPECT_NO_THROW(kernels.matmul(fits, w, Type::Q4_0, 2, 64, x, y, 1, {.w_row0 = 2, .col0 = 1}));
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, x, y, 1, {.w_row0 = 1}); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, x, big, 2, {.col0 = 1}); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, big, y, 2, {.col0 = 1}); }), Errc::invalid_argument);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, w, Type::Q4_0, 4, 64, x, y, 1, {.w_row0 = -1}); }), Errc::invalid_argument);
   // k not a multiple of the block size: part of a block cannot be read.
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q8_0, 2, 48, big, big, 1); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q4_K, 2, 128, big, big, 1); }), Errc::invalid_argument);

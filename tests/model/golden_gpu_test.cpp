@@ -7,13 +7,16 @@
 // failure.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 
 #include "core/error.h"
 #include "golden.h"
 #include "golden_expect.h"
 #include "gpu/discovery.h"
 #include "model/offload.h"
+#include "model/quant_mix_file.h"
 #include "support/shared_data.h"
 #include "support/vulkan.h"
 
@@ -26,6 +29,7 @@ struct GpuCase {
   std::string golden;
   bool half = false;   // the first half of the layers on the GPU, else all and the output head
   bool float_matmul = false;  // the float matmuls even where the device has the integer dot product
+  bool cpu_moe = false;       // a mixture's experts on the CPU (--cpu-moe), else on the device
 };
 
 std::vector<GpuCase> cases() {
@@ -56,11 +60,16 @@ std::vector<GpuCase> cases() {
   for (const char* n : {"tiny-llama-Q8_0", "tiny-llama-Q4_0", "tiny-llama-Q4_K_M", "tiny-llama-Q6_K", "tiny-llama-Q5_K_M",
                         "tiny-llama-Q2_K", "tiny-llama-Q3_K_M"})
     c.push_back({n, std::string(n) + ".json", false, true});
+  // Experts on the CPU beside device layers (--cpu-moe); the cases above run them on the device.
+  c.push_back({"tiny-llamamoe-Q4_K_M", "tiny-llamamoe-Q4_K_M.json", false, false, true});
+  c.push_back({"tiny-qwen3moe-F32", "tiny-qwen3moe-F32.json", true, false, true});
+  c.push_back({"tiny-gptoss-F32", "tiny-gptoss-F32.json", false, false, true});
   return c;
 }
 
 void PrintTo(const GpuCase& c, std::ostream* os) {
-  *os << c.name << (c.half ? " (half)" : " (all)") << (c.float_matmul ? " float matmuls" : "");
+  *os << c.name << (c.half ? " (half)" : " (all)") << (c.float_matmul ? " float matmuls" : "")
+      << (c.cpu_moe ? " experts on the CPU" : "");
 }
 
 class GoldenGpu : public ::testing::TestWithParam<GpuCase> {};
@@ -78,6 +87,7 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   model::LoadOptions lo;
   lo.gpu_loader = test_loader();
   lo.gpu_integer_dot = gc.float_matmul ? gpu::IntegerDot::off : gpu::IntegerDot::on;
+  lo.gpu_cpu_moe = gc.cpu_moe;
   if (gc.half) {
     const int64_t n_layer = model::Model::load(path, {})->hparams().n_layer;
     lo.gpu_layers = std::max<int64_t>(1, n_layer / 2);
@@ -89,12 +99,14 @@ TEST_P(GoldenGpu, MatchesLlamaCpp) {
   EXPECT_EQ(m->offload()->layers, gc.half ? lo.gpu_layers : m->hparams().n_layer);
   EXPECT_EQ(m->offload()->output, !gc.half);
   if (gc.float_matmul) EXPECT_FALSE(m->offload()->integer_dot);
+  EXPECT_EQ(m->offload()->experts, m->hparams().n_expert > 0 && !gc.cpu_moe);
   Tolerance tol = tolerance_for(*m);
   if (gc.golden.rfind("kv_f16/", 0) == 0) tol = {0.2f, 0.98, "BF16/Q8_0 (KV-F16 reference)"};
   GoldenReport r = compare_golden(*m, golden, tol, gc.name == "stories260K", 2);
-  std::printf("[golden gpu] %s (%lld of %lld layers on %s, %s matmuls): median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy %d\n",
+  std::printf("[golden gpu] %s (%lld of %lld layers on %s, %s matmuls%s): median |dlogit| %.5f (t=%.2f), top-1 %zu/%zu, greedy %d\n",
               gc.name.c_str(), static_cast<long long>(m->offload()->layers),
-              static_cast<long long>(m->hparams().n_layer), m->offload()->device.c_str(), m->offload()->integer_dot ? "integer-dot" : "float", r.median_diff, tol.t, r.agree,
+              static_cast<long long>(m->hparams().n_layer), m->offload()->device.c_str(), m->offload()->integer_dot ? "integer-dot" : "float",
+              m->offload()->experts ? ", experts on the device" : "", r.median_diff, tol.t, r.agree,
               r.scored, r.greedy_checked);
   expect_within(r, tol);
 }
@@ -127,7 +139,8 @@ TEST(GpuOffloadPass, SharedInputsArePreparedOnce) {
 }
 
 std::string gpu_case_name(const ::testing::TestParamInfo<GpuCase>& info) {
-  std::string s = info.param.name + (info.param.half ? "_half" : "_all") + (info.param.float_matmul ? "_float" : "");
+  std::string s = info.param.name + (info.param.half ? "_half" : "_all") + (info.param.float_matmul ? "_float" : "") +
+                  (info.param.cpu_moe ? "_cpu_moe" : "");
   for (char& ch : s)
     if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
@@ -170,6 +183,67 @@ TEST(GpuOffload, MemoryLimitSizesAutoAndRefusesWhatDoesNotFit) {
     EXPECT_NE(m.find("--gpu-memory"), std::string::npos) << m;
     EXPECT_NE(m.find("-ngl auto"), std::string::npos) << m;
   }
+}
+
+// A mixture's experts go to the device with their layers and count in its memory plan; when
+// they do not fit, the error names --cpu-moe, which keeps them on the CPU. Experts of a type
+// whose block minimums the device does not slice (Q4_1) stay on the CPU by themselves, and the
+// model gives the same greedy tokens either way.
+TEST(GpuOffload, ExpertsGoWithTheirLayersUnlessTheyCannot) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const std::string path = shared_path("models/tiny-qwen3moe-F32.gguf").string();
+  model::LoadOptions lo;
+  lo.gpu_loader = test_loader();
+  lo.gpu_layers = model::kGpuLayersAll;
+  auto with = model::Model::load(path, lo);
+  lo.gpu_cpu_moe = true;
+  auto without = model::Model::load(path, lo);
+  ASSERT_NE(with->offload(), nullptr);
+  ASSERT_NE(without->offload(), nullptr);
+  EXPECT_TRUE(with->offload()->experts);
+  EXPECT_FALSE(without->offload()->experts);
+  // Three F32 stacks of n_expert matrices of n_embd x n_ff_exp per layer.
+  const model::HParams& hp = with->hparams();
+  EXPECT_EQ(with->offload()->weight_bytes - without->offload()->weight_bytes,
+            static_cast<uint64_t>(hp.n_layer * 3 * hp.n_expert * hp.n_embd * hp.n_ff_exp * 4));
+  // A limit between the two: only --cpu-moe fits, and the error says so.
+  lo.gpu_memory = (with->offload()->weight_bytes + without->offload()->weight_bytes) / 2;
+  EXPECT_NE(model::Model::load(path, lo)->offload(), nullptr);
+  lo.gpu_cpu_moe = false;
+  try {
+    model::Model::load(path, lo);
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::out_of_range);
+    EXPECT_NE(std::string(e.what()).find("--cpu-moe"), std::string::npos) << e.what();
+  }
+
+  const auto dir = make_temp_dir("hearth-moe-q4_1");
+  const std::string q41 = (dir / "moe-q4_1.gguf").string();
+  model::quantize_file({.in = path, .out = q41, .type = model::FileType::Q4_1, .n_threads = 1});
+  lo.gpu_memory = 0;
+  auto mixed = model::Model::load(q41, lo);
+  ASSERT_NE(mixed->offload(), nullptr);
+  EXPECT_FALSE(mixed->offload()->experts);
+  // Greedy tokens: the device's experts and the CPU's agree on the F32 file.
+  const std::vector<int32_t> prompt = {1, 42, 7, 300, 12};
+  std::vector<int32_t> got[2];
+  for (int i = 0; i < 2; ++i) {
+    const model::Model& m = i == 0 ? *with : *without;
+    model::KvCache cache(m.hparams(), 64);
+    std::vector<float> logits;
+    std::vector<int32_t> toks = prompt;
+    for (int step = 0; step < 8; ++step) {
+      m.forward(cache, toks, false, logits, nullptr);
+      const auto best = std::max_element(logits.end() - m.hparams().n_vocab, logits.end()) - (logits.end() - m.hparams().n_vocab);
+      got[i].push_back(static_cast<int32_t>(best));
+      toks = {static_cast<int32_t>(best)};
+    }
+  }
+  EXPECT_EQ(got[0], got[1]);
+  std::filesystem::remove_all(dir);
 }
 
 // Without a Vulkan loader the model runs on the CPU (one log line says so) instead of failing.

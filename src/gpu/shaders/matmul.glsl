@@ -1,5 +1,5 @@
 // Shared by the matmul_*.comp shaders, included after common.glsl: y[c * rows + r] =
-// dot(W row r, x row c). One workgroup per (weight row, group of up to COLS columns), so each
+// dot(W row row0 + r, x row c), columns c from col_base. One workgroup per (weight row, group of up to COLS columns), so each
 // weight is read and dequantized once for all the columns of its group: the invocations stride
 // over the row's elements or block pieces, dequantize them, then loop over the group's columns
 // adding each dot to that column's partial sum; store_sums() adds the partial sums of the
@@ -31,11 +31,13 @@ layout(push_constant) uniform Params {
   uint k;
   uint n;           // columns of x and y
   uint col_groups;  // ceil(n / COLS): workgroup g computes row g / col_groups
+  uint row0;        // W's first row (an expert's matrix inside a stack of them)
+  uint col_base;    // x's and y's first column (an expert's rows of a routed batch)
 } p;
 
 #define COLS 8
 
-uint col0;   // the workgroup's first column
+uint col0;   // the workgroup's first column of x and y (p.col_base included)
 uint ncols;  // its number of columns, 1..COLS (the same in the whole workgroup)
 vec4 acc_lo = vec4(0.0), acc_hi = vec4(0.0);  // this invocation's partial sums of columns 0..7
 
@@ -134,8 +136,9 @@ void main() {
   const uint g = group_index();
   const uint row = g / p.col_groups;
   if (row >= p.rows) return;  // padding of the last dispatch row: the whole workgroup leaves
-  col0 = (g - row * p.col_groups) * COLS;
-  ncols = min(p.n - col0, uint(COLS));
-  accumulate_row(row);
+  const uint c0 = (g - row * p.col_groups) * COLS;
+  col0 = p.col_base + c0;
+  ncols = min(p.n - c0, uint(COLS));
+  accumulate_row(p.row0 + row);
   store_sums(row);
 }
