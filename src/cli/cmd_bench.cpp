@@ -64,10 +64,10 @@ int run(BenchFlags f) {
         std::printf("\n%s: %.2f GB of weights per token, %.1f GB/s streamed\n", t.name.c_str(),
                     static_cast<double>(r.weight_bytes_per_token) / 1e9, t.weight_gbps);
     if (r.backend != "CPU")
-      std::printf("%s: %lld layers on %s, %.1f MiB of weights uploaded in %.2f s%s\n", r.backend.c_str(),
+      std::printf("%s: %lld layers on %s, %.1f MiB of weights uploaded in %.2f s%s%s\n", r.backend.c_str(),
                   static_cast<long long>(r.gpu_layers), r.gpu_device.c_str(),
                   static_cast<double>(r.gpu_weight_bytes) / (1 << 20), r.upload_seconds,
-                  r.gpu_integer_dot ? "; integer dot product" : "");
+                  r.gpu_integer_dot ? "; integer dot product" : "", r.gpu_experts ? "; experts on the device" : "");
     std::printf("peak RSS %.2f GB (file %.2f GB + KV %.3f GB); isa %s; commit %s\n", r.peak_rss_bytes / 1e9,
                 r.file_bytes / 1e9, r.kv_bytes / 1e9, r.isa.c_str(), r.commit.c_str());
   }

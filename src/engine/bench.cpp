@@ -202,6 +202,7 @@ BenchReport run_bench(const BenchOptions& o, const std::function<void(const std:
     r.gpu_device = g->device;
     r.gpu_layers = g->layers;
     r.gpu_integer_dot = g->integer_dot;
+    r.gpu_experts = g->experts;
     r.upload_seconds = g->upload_seconds;
     r.gpu_weight_bytes = g->weight_bytes;
   }
@@ -329,6 +330,7 @@ ordered_json bench_json(const BenchReport& r) {
                       {"gpu_device", r.gpu_device},
                       {"gpu_layers", r.gpu_layers},
                       {"gpu_integer_dot", r.gpu_integer_dot},
+                      {"gpu_experts", r.gpu_experts},
                       {"upload_s", r.upload_seconds},
                       {"gpu_weight_bytes", r.gpu_weight_bytes},
                       {"threads", r.threads},

@@ -65,6 +65,7 @@ struct BenchReport {
   std::string gpu_device;
   int64_t gpu_layers = 0;
   bool gpu_integer_dot = false;  // quantized matmuls through the device's integer dot product
+  bool gpu_experts = false;      // a mixture's experts on the device (false: on the CPU, --cpu-moe)
   double upload_seconds = 0;
   uint64_t gpu_weight_bytes = 0;  // weights uploaded to the device
   std::string commit;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU offload from the command line and the server ($1 = hearth), on whatever Vulkan device is
 # there (lavapipe in CI): `run -ngl all` and `-ngl 2` give the CPU's greedy text (a Q8_0 model too,
-# with and without the integer dot product), `serve -ngl all`
+# with and without the integer dot product; a mixture of experts with its experts on the device
+# and with --cpu-moe), `serve -ngl all`
 # answers parallel chat requests, bad -ngl values are usage errors, a missing loader is one line
 # and the CPU. Without a Vulkan device the GPU half skips (exit 77), except under CI.
 set -euo pipefail
@@ -9,6 +10,7 @@ src="${HEARTH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$src/tests/support/e2e_shared.sh"
 require_shared models/stories260K.gguf
 require_shared models/tiny-llama-Q2_K.gguf
+require_shared models/tiny-qwen3moe-F32.gguf
 bin="$1"
 model="$shared/models/stories260K.gguf"
 tmp="$(mktemp -d)"
@@ -79,6 +81,27 @@ HEARTH_GPU_INTEGER_DOT=1 "$bin" bench -m "$tmp/q8.gguf" --backend vulkan -p 16 -
   fail "bench q8_0 --backend vulkan"
 python3 -c 'import json,sys; b=json.load(open(sys.argv[1])); assert b["gpu_integer_dot"] is True, b' "$tmp/bench.json" ||
   fail "bench JSON: gpu_integer_dot"
+
+# A mixture of experts: its experts go to the device with their layers (log line, bench JSON),
+# --cpu-moe keeps them on the CPU; the CPU's greedy text every way, half offloaded too.
+moe="$shared/models/tiny-qwen3moe-F32.gguf"
+mcpu=$("$bin" run -m "$moe" -p "Once upon a time" -n 24 --temp 0 2>/dev/null)
+for flags in "-ngl all" "-ngl all --cpu-moe" "-ngl 1"; do
+  t=$(HEARTH_LOG=info "$bin" run -m "$moe" -p "Once upon a time" -n 24 --temp 0 $flags 2>"$tmp/moe.err") ||
+    { cat "$tmp/moe.err"; fail "run $moe $flags"; }
+  [ "$t" = "$mcpu" ] || fail "qwen3moe $flags: '$t' vs CPU '$mcpu'"
+  want=1; [ "${flags#*--cpu-moe}" != "$flags" ] && want=0
+  n=$(grep -c "offloaded .* layers.*experts included" "$tmp/moe.err" || true)
+  [ "$n" = "$want" ] || { cat "$tmp/moe.err"; fail "$flags: the log line should say experts included: $want"; }
+done
+for flags in "" "--cpu-moe"; do
+  "$bin" bench -m "$moe" --backend vulkan -p 16 -n 2 -r 1 --json $flags >"$tmp/moe.json" 2>/dev/null || fail "bench $moe $flags"
+  python3 - "$tmp/moe.json" "$flags" <<'PY' || fail "bench JSON: gpu_experts with '$flags'"
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert b["gpu_experts"] is (sys.argv[2] == ""), b
+PY
+done
 
 # A pack with -ngl among its default flags, on this (dynamically linked) hearth: the fully
 # static runtime cannot load a Vulkan driver and says so.
