@@ -74,7 +74,8 @@ class Kernels {
   Context& context() const { return ctx_; }
 
   // ---- kernels_matmul.cpp ----
-  // Weight types with a matmul kernel: F32, F16, Q8_0, Q4_0, Q4_K, Q6_K. A model dequantizes
+  // Weight types with a matmul kernel: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K,
+  // IQ4_NL, IQ4_XS and MXFP4. A model dequantizes
   // other types to F32 when it uploads them.
   static bool has_matmul(tensor::Type type);
   // y[c * rows + r] = dot(W row r, x[c * k ...]) for r < rows, c < n: W holds `rows` rows of k

@@ -32,6 +32,7 @@ const char* matmul_shader(tensor::Type type) {
     case tensor::Type::Q5_K: return "matmul_q5_k";
     case tensor::Type::IQ4_NL: return "matmul_iq4_nl";
     case tensor::Type::IQ4_XS: return "matmul_iq4_xs";
+    case tensor::Type::MXFP4: return "matmul_mxfp4";
     case tensor::Type::Q4_K: return "matmul_q4_k";
     case tensor::Type::Q6_K: return "matmul_q6_k";
     default: return nullptr;
@@ -93,7 +94,7 @@ void Kernels::matmul(Sequence& seq, const Buffer& W, tensor::Type type, int64_t 
   const char* name = matmul_shader(type);
   if (!name)
     fail(Errc::unsupported, "gpu matmul: weights of type " + std::string(tensor::type_name(type)) +
-                                " (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K, IQ4_NL and IQ4_XS have a kernel)");
+                                " (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K-Q6_K, IQ4_NL, IQ4_XS and MXFP4 have a kernel)");
   std::string shape;
   const MatmulPush push = matmul_shape(W, type, rows, k, y, n, at, "gpu matmul", shape);
   need_bytes(x, (at.col0 + n) * k * 4, "x", shape);

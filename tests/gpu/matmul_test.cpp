@@ -1,5 +1,5 @@
 // gpu::Kernels::matmul for every weight type with a kernel (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0,
-// Q5_1, Q2_K-Q6_K, IQ4_NL, IQ4_XS)
+// Q5_1, Q2_K-Q6_K, IQ4_NL, IQ4_XS, MXFP4)
 // against the weights as tensor::dequantize_row gives them, dotted with x in double: one block
 // and several, ragged K for the float types, 1 to 17 columns (one to three column groups, full
 // and partial), one row and more rows than one dispatch dimension holds, both reduction builds.
@@ -68,6 +68,19 @@ constexpr int64_t kDistinct = 97;
 
 using hearth::test::random_floats;
 
+// `n` elements of `type` made from wf: quantized, or for MXFP4, which hearth reads but does not
+// write, random blocks with E8M0 scales near 2^-3 (never the NaN code 255).
+std::vector<uint8_t> make_weights(Type type, const std::vector<float>& wf, int64_t n, std::mt19937& rng) {
+  std::vector<uint8_t> w(tensor::row_size(type, n));
+  if (type != Type::MXFP4) {
+    tensor::quantize_row(type, wf.data(), w.data(), n);
+    return w;
+  }
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<uint8_t>(i % 17 == 0 ? 120 + byte(rng) % 10 : byte(rng));
+  return w;
+}
+
 // x rounded as the CPU rounds the activations of `type`'s dot (Q8_0 or Q8_K codes times their
 // scale), row by row of k: what the integer-dot matmul multiplies.
 std::vector<float> cpu_rounded_activations(Type type, const std::vector<float>& x) {
@@ -86,7 +99,8 @@ std::vector<MatmulCase> matmul_cases() {
   std::vector<MatmulCase> c;
   for (const bool sg : {false, true})
     for (const Type type : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
-                            Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS}) {
+                            Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS,
+                            Type::MXFP4}) {
       if (gpu::Kernels::has_matmul(type)) c.push_back({type, sg, false});
       if (gpu::Kernels::has_matmul_quantized(type)) c.push_back({type, sg, true});
     }
@@ -122,8 +136,7 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<MatmulCas
     const int64_t experts = 3, expert = 1, col0 = 2, cols = col0 + s.n + 1;
     const size_t row_bytes = tensor::row_size(type, s.k);
     const std::vector<float> wf = random_floats(experts * s.rows * s.k, rng), x = random_floats(cols * s.k, rng);
-    std::vector<uint8_t> stack(row_bytes * experts * s.rows);
-    tensor::quantize_row(type, wf.data(), stack.data(), experts * s.rows * s.k);
+    const std::vector<uint8_t> stack = make_weights(type, wf, experts * s.rows * s.k, rng);
     const std::vector<uint8_t> one(stack.begin() + expert * s.rows * row_bytes,
                                    stack.begin() + (expert + 1) * s.rows * row_bytes);
     const std::vector<float> xs(x.begin() + col0 * s.k, x.begin() + (col0 + s.n) * s.k);
@@ -166,8 +179,7 @@ class GpuMatmul : public GpuTest, public ::testing::WithParamInterface<MatmulCas
     const int64_t distinct = std::min(s.rows, kDistinct);
     const size_t row_bytes = tensor::row_size(type, s.k);
     const std::vector<float> wf = random_floats(distinct * s.k, rng), x = random_floats(s.n * s.k, rng);
-    std::vector<uint8_t> wq(row_bytes * distinct);
-    tensor::quantize_row(type, wf.data(), wq.data(), distinct * s.k);
+    const std::vector<uint8_t> wq = make_weights(type, wf, distinct * s.k, rng);
     std::vector<uint8_t> w(row_bytes * s.rows);
     for (int64_t r = 0; r < s.rows; ++r) std::memcpy(&w[r * row_bytes], &wq[(r % distinct) * row_bytes], row_bytes);
 
@@ -239,9 +251,9 @@ INSTANTIATE_TEST_SUITE_P(Types, GpuMatmul, ::testing::ValuesIn(matmul_cases()), 
 
 TEST(GpuMatmulTypes, HasMatmulNamesTheKernelTypes) {
   for (Type t : {Type::F32, Type::F16, Type::BF16, Type::Q8_0, Type::Q4_0, Type::Q4_1, Type::Q5_0, Type::Q5_1,
-                 Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS})
+                 Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::IQ4_NL, Type::IQ4_XS, Type::MXFP4})
     EXPECT_TRUE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
-  for (Type t : {Type::IQ3_S, Type::MXFP4})
+  for (Type t : {Type::IQ3_S, Type::IQ2_XXS})
     EXPECT_FALSE(gpu::Kernels::has_matmul(t)) << tensor::type_name(t);
 }
 
@@ -301,7 +313,7 @@ TEST_F(GpuTest, MatmulRefusesBadInputs) {
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::Q6_K, 1, 300, big, big, 1); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::F32, 4, 8, big, big, 0); }), Errc::invalid_argument);  // n = 0
   EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::IQ3_S, 1, 256, big, big, 1); }), Errc::unsupported);
-  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::MXFP4, 1, 32, big, big, 1); }), Errc::unsupported);
+  EXPECT_EQ(code([&] { kernels.matmul(seq, big, Type::IQ2_XXS, 1, 256, big, big, 1); }), Errc::unsupported);
   EXPECT_TRUE(seq.empty());  // nothing was recorded
 }
 

@@ -8,10 +8,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 
 #include "core/error.h"
+#include "gguf/gguf.h"
 #include "golden.h"
 #include "golden_expect.h"
 #include "gpu/discovery.h"
@@ -243,6 +245,84 @@ TEST(GpuOffload, ExpertsGoWithTheirLayersUnlessTheyCannot) {
     }
   }
   EXPECT_EQ(got[0], got[1]);
+  std::filesystem::remove_all(dir);
+}
+
+// gpt-oss ships its experts as MXFP4. No shared file has them, so the tiny gpt-oss's F32 experts
+// are rounded to MXFP4 here (per 32: the E8M0 scale that brings the largest magnitude under 6,
+// each element to the nearest E2M1 value): the experts go to the device in that type, and the
+// logits and greedy tokens match the CPU's with the same file.
+std::vector<uint8_t> to_mxfp4(const float* x, int64_t n) {
+  static const float kValues[16] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -0.5f, -1, -1.5f, -2, -3, -4, -6};
+  std::vector<uint8_t> out(static_cast<size_t>(n / 32 * 17));
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const float* v = x + b * 32;
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(v[i]));
+    const int e = amax > 0 ? std::clamp(static_cast<int>(std::floor(std::log2(amax))) - 2 + 127, 1, 254) : 1;
+    const float d = std::ldexp(1.0f, e - 127);
+    uint8_t* o = &out[b * 17];
+    o[0] = static_cast<uint8_t>(e);
+    for (int i = 0; i < 32; ++i) {
+      int best = 0;
+      for (int c = 1; c < 16; ++c)
+        if (std::fabs(v[i] / d - kValues[c]) < std::fabs(v[i] / d - kValues[best])) best = c;
+      o[1 + i % 16] |= static_cast<uint8_t>(i < 16 ? best : best << 4);
+    }
+  }
+  return out;
+}
+
+TEST(GpuOffload, MxFp4ExpertsRunOnTheDevice) {
+  HEARTH_REQUIRE_SHARED();
+  require_vulkan();
+  if (HasFatalFailure() || IsSkipped()) return;
+  const gguf::File src = gguf::File::open(shared_path("models/tiny-gptoss-F32.gguf").string());
+  gguf::Writer w;
+  for (const auto& [k, v] : src.metadata()) w.set(k, v);
+  int converted = 0;
+  for (const auto& t : src.tensors()) {
+    if (t.name.find("_exps.weight") != std::string::npos && t.type == tensor::Type::F32) {
+      int64_t n = 1;
+      for (int64_t d : t.dims) n *= d;
+      const std::vector<uint8_t> q = to_mxfp4(reinterpret_cast<const float*>(t.data), n);
+      w.add_tensor(t.name, tensor::Type::MXFP4, t.dims, q.data(), q.size());
+      ++converted;
+    } else {
+      w.add_tensor(t.name, t.type, t.dims, t.data, t.nbytes);
+    }
+  }
+  ASSERT_GT(converted, 0);
+  const auto dir = make_temp_dir("hearth-mxfp4");
+  const std::string path = (dir / "gptoss-mxfp4.gguf").string();
+  w.write(path);
+  model::LoadOptions lo;
+  lo.gpu_loader = test_loader();
+  lo.gpu_layers = model::kGpuLayersAll;
+  auto gpu = model::Model::load(path, lo);
+  auto cpu = model::Model::load(path, {});
+  ASSERT_NE(gpu->offload(), nullptr);
+  EXPECT_TRUE(gpu->offload()->experts);
+  const int64_t V = cpu->hparams().n_vocab;
+  std::vector<int32_t> toks = {1, 42, 7, 300, 12};
+  model::KvCache cg(gpu->hparams(), 64), cc(cpu->hparams(), 64);
+  for (int step = 0; step < 8; ++step) {
+    std::vector<float> lg, lc;
+    gpu->forward(cg, toks, false, lg, nullptr);
+    cpu->forward(cc, toks, false, lc, nullptr);
+    ASSERT_EQ(lg.size(), lc.size());
+    float worst = 0, scale = 0;
+    for (int64_t i = 0; i < V; ++i) {
+      worst = std::max(worst, std::fabs(lg[i] - lc[i]));
+      scale = std::max(scale, std::fabs(lc[i]));
+    }
+    EXPECT_LT(worst, 1e-3f * std::max(1.0f, scale)) << "step " << step;
+    const auto best = [&](const std::vector<float>& l) {
+      return static_cast<int32_t>(std::max_element(l.begin(), l.end()) - l.begin());
+    };
+    ASSERT_EQ(best(lg), best(lc)) << "step " << step;
+    toks = {best(lc)};
+  }
   std::filesystem::remove_all(dir);
 }
 
