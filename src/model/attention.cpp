@@ -40,7 +40,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   // are the only other state, so nothing grows with the context (but the F16 cache's kept scores,
   // below). The heads sharing a KV head (grouped-query attention) and up to kTokens neighbouring
   // tokens run together over each chunk, so a chunk is copied out of the cache (F32 rows side by
-  // side, a quantized cache expanded to F32) once for all of them; F16 rows are read in place.
+  // side, F16 ones too, a quantized cache expanded to F32) once for all of them.
   // At depth the chunks come from L3 or memory for the first token of a block and from L2 for the
   // rest, so more tokens per block cut that traffic: 16 instead of 4 read a 128-token prompt after 4096
   // positions 1.2x faster with AVX-512 (the F16 cache's kept scores, 16 x group x context floats
@@ -55,7 +55,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
   struct Scratch {
     std::vector<float> s, q, k, v, m, l, kept;
     std::vector<uint8_t> qconv;
-    std::vector<uint16_t> half;
+    std::vector<uint16_t> half, k16, v16;
     std::vector<const float*> queries;
   };
   // Fewer tokens per block when a short prompt would leave threads without a task: at least two
@@ -86,8 +86,10 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       sc.q.resize(static_cast<size_t>(nt * group * hd_k));
       sc.qconv.resize(q_bytes);
     }
-    if (!kbase16) sc.k.resize(static_cast<size_t>(kChunk * hd_k));  // F16 keys are read in place
-    if (!vbase16) sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    sc.k.resize(static_cast<size_t>(kChunk * hd_k));
+    sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    if (kbase16) sc.k16.resize(static_cast<size_t>(kChunk * hd_k));
+    if (vbase16) sc.v16.resize(static_cast<size_t>(kChunk * hd_v));
     if (vt == tensor::Type::F16) sc.half.resize(static_cast<size_t>(kChunk));
     sc.s.resize(static_cast<size_t>(group * kChunk));  // a row per head of the group
     sc.queries.resize(static_cast<size_t>(nt * group));
@@ -113,6 +115,12 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       }
       return sc.k.data();
     };
+    // The same for an F16 cache, kept in F16 (the kernels widen as they load).
+    auto rows16 = [&](const uint16_t* base, int64_t dim, int64_t hd, int64_t a, int64_t n, std::vector<uint16_t>& dst) {
+      for (int64_t r = 0; r < n; ++r)
+        std::memcpy(dst.data() + r * hd, base + (a + r) * dim + g * hd, static_cast<size_t>(hd) * sizeof(uint16_t));
+      return static_cast<const uint16_t*>(dst.data());
+    };
     auto values = [&](int64_t a, int64_t n) -> const float* {
       for (int64_t r = 0; r < n; ++r) {
         float* dst = sc.v.data() + r * hd_v;
@@ -134,6 +142,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
         const int64_t ks = hd_k, vs = hd_v;
         const float* kc = kbase16 ? nullptr : keys(b, e - b);
+        const uint16_t* kc16 = kbase16 ? rows16(kbase16, kd, hd_k, b, e - b, sc.k16) : nullptr;
         const float* vc = with_values ? values(b, e - b) : nullptr;
         for (int64_t i = 0; i < nt; ++i) {
           const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
@@ -142,7 +151,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           for (int64_t j = 0; j < group; ++j) {
             float* sv = sc.s.data() + j * kChunk;
             const float* qij = sc.queries[i * group + j];
-            float mx = kbase16 ? tensor::attn_scores(kernels, qij, kbase16 + lo * kd + g * hd_k, kd, n, hd_k, scale, sv)
+            float mx = kbase16 ? tensor::attn_scores(kernels, qij, kc16 + (lo - b) * hd_k, hd_k, n, hd_k, scale, sv)
                                : tensor::attn_scores(kernels, qij, kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
             if (opt.softcap > 0) {
               const float inv = 1.0f / opt.softcap;
@@ -205,6 +214,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       for (int64_t j = 0; j < group; ++j) absorb_sink(i, j);
     for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
       const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);
+      const uint16_t* vc16 = rows16(vbase16, vd, hd_v, b, e - b, sc.v16);
       for (int64_t i = 0; i < nt; ++i) {
         const int64_t lo = std::max(b, first[i]), hi = std::min(e, end[i]);
         if (lo >= hi) continue;
@@ -218,7 +228,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
           f16.to_float(sc.half.data(), sv, n);
         }
-        tensor::weighted_sum(kernels, kept(i * group, lo), vbase16 + lo * vd + g * hd_v, vd, n, hd_v, out_of(i, 0),
+        tensor::weighted_sum(kernels, kept(i * group, lo), vc16 + (lo - b) * hd_v, hd_v, n, hd_v, out_of(i, 0),
                              {group, span, hd_v});
       }
     }
