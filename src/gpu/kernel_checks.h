@@ -24,6 +24,9 @@ inline Groups row_groups(int64_t rows) {
 // One invocation per element, kWorkgroup to a workgroup.
 inline Groups element_groups(int64_t n) { return row_groups((n + kWorkgroup - 1) / kWorkgroup); }
 
+// A size or offset already checked to fit, as the shaders' 32-bit push constants take it.
+inline uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
 inline void need_positive(int64_t v, const char* what, const char* op) {
   if (v <= 0) fail(Errc::invalid_argument, std::string(op) + ": " + what + " must be positive, not " + std::to_string(v));
 }

@@ -47,7 +47,6 @@ struct GluPush {
 
 constexpr int64_t kMaxHeadDim = 256;  // MAX_HEAD_DIM in attention.comp
 
-uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
 std::string str(int64_t v) { return std::to_string(v); }
 
 // Bytes of n cache elements of type t (F32 or F16, checked before).

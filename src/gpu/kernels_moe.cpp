@@ -24,8 +24,6 @@ struct CombinePush {
   uint32_t n, dim, k, row, weight;
 };
 
-uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
-
 // Checks the routing's shape and that `routes` holds the arrays at their offsets; returns the
 // number of routed rows (tokens * k).
 int64_t routed_rows(const Buffer& routes, const MoeRoutes& r, int64_t dim, const char* op, std::string& shape) {

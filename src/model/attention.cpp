@@ -86,10 +86,11 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       sc.q.resize(static_cast<size_t>(nt * group * hd_k));
       sc.qconv.resize(q_bytes);
     }
-    sc.k.resize(static_cast<size_t>(kChunk * hd_k));
-    sc.v.resize(static_cast<size_t>(kChunk * hd_v));
+    // Each chunk's rows, copied side by side (keys/values below): as halves for an F16 cache.
     if (kbase16) sc.k16.resize(static_cast<size_t>(kChunk * hd_k));
+    else sc.k.resize(static_cast<size_t>(kChunk * hd_k));
     if (vbase16) sc.v16.resize(static_cast<size_t>(kChunk * hd_v));
+    else sc.v.resize(static_cast<size_t>(kChunk * hd_v));
     if (vt == tensor::Type::F16) sc.half.resize(static_cast<size_t>(kChunk));
     sc.s.resize(static_cast<size_t>(group * kChunk));  // a row per head of the group
     sc.queries.resize(static_cast<size_t>(nt * group));
@@ -135,12 +136,11 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     };
     // Visits the block's chunks: for every (token, head) that attends to some of a chunk's rows,
     // puts their (soft-capped) scores in head j's row of sc.s and calls f(i, j, scores, n, their
-    // maximum, values, value stride, first row), the group's heads of a token in turn over the
-    // same rows; values are expanded only when with_values.
+    // maximum, values (rows hd_v apart), first row), the group's heads of a token in turn over
+    // the same rows; values are copied out only when with_values.
     auto sweep = [&](bool with_values, auto&& f) {
       for (int64_t c = a0 - a0 % kChunk; c < a1; c += kChunk) {
         const int64_t b = std::max(c, a0), e = std::min(c + kChunk, a1);  // rows some token uses
-        const int64_t ks = hd_k, vs = hd_v;
         const float* kc = kbase16 ? nullptr : keys(b, e - b);
         const uint16_t* kc16 = kbase16 ? rows16(kbase16, kd, hd_k, b, e - b, sc.k16) : nullptr;
         const float* vc = with_values ? values(b, e - b) : nullptr;
@@ -152,13 +152,13 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
             float* sv = sc.s.data() + j * kChunk;
             const float* qij = sc.queries[i * group + j];
             float mx = kbase16 ? tensor::attn_scores(kernels, qij, kc16 + (lo - b) * hd_k, hd_k, n, hd_k, scale, sv)
-                               : tensor::attn_scores(kernels, qij, kc + (lo - b) * ks, ks, n, hd_k, scale, sv);
+                               : tensor::attn_scores(kernels, qij, kc + (lo - b) * hd_k, hd_k, n, hd_k, scale, sv);
             if (opt.softcap > 0) {
               const float inv = 1.0f / opt.softcap;
               for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
               mx = *std::max_element(sv, sv + n);
             }
-            f(i, j, sv, n, mx, vc ? vc + (lo - b) * vs : nullptr, vs, lo);
+            f(i, j, sv, n, mx, vc ? vc + (lo - b) * hd_v : nullptr, lo);
           }
         }
       }
@@ -183,11 +183,11 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     if (vt != tensor::Type::F16) {
       // One pass: each chunk's weights are added to the output under the running maximum, for
       // the group's heads together once the last has its weights (the value rows are read once).
-      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t vs, int64_t) {
+      sweep(true, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float* v, int64_t) {
         const float f = absorb(i * group + j, sv, n, smax);
         if (f != 1.0f) rescale(out_of(i, j), f);
         if (j == group - 1)
-          tensor::weighted_sum(kernels, sc.s.data(), v, vs, n, hd_v, out_of(i, 0), {group, kChunk, hd_v});
+          tensor::weighted_sum(kernels, sc.s.data(), v, hd_v, n, hd_v, out_of(i, 0), {group, kChunk, hd_v});
       });
       for (int64_t i = 0; i < nt; ++i)
         for (int64_t j = 0; j < group; ++j) {
@@ -205,7 +205,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     const int64_t span = a1 - a0;
     sc.kept.resize(static_cast<size_t>(nt * group * span));
     auto kept = [&](int64_t ij, int64_t row) { return sc.kept.data() + ij * span + (row - a0); };
-    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float*, int64_t, int64_t lo) {
+    sweep(false, [&](int64_t i, int64_t j, float* sv, int64_t n, float smax, const float*, int64_t lo) {
       const int64_t ij = i * group + j;
       std::copy(sv, sv + n, kept(ij, lo));
       absorb(ij, sv, n, smax);
