@@ -608,26 +608,28 @@ void GpuOffload::run(const OffloadBatch& b, std::vector<float>& x, std::vector<f
       const MoeRouting routing = moe_route(cpu, cpu_weights_->layers[il], hp, *arch_, moe_in.data(), n, pool);
       const gpu::MoeRoutes r = upload_routes(routing, n, hp.n_expert_used, *s.routes, routes_host);
       K.moe_gather(seq, *s.h, *s.routes, r, *s.ex_in, E);
-      // Each expert's rows, a contiguous run of the routed rows, through its slice of the stacks.
-      bool first = true;
-      for (int64_t e = 0, row = 0; e < hp.n_expert; ++e) {
-        const int64_t m = static_cast<int64_t>(routing.by_expert[e].size());
-        if (m == 0) continue;
-        mm(L.gate_exps, *s.ex_in, *s.ex_gate, NK, !first, {e * FX, row}, m);
-        mm(L.up_exps, *s.ex_in, *s.ex_up, NK, true, {e * FX, row}, m);
-        first = false;
-        row += m;
+      // Each chosen expert's rows, a contiguous run of the routed rows, through its slice of the
+      // stacks; the first matmul of each sweep prepares the activations of all the runs.
+      struct Run {
+        int64_t expert, row0, rows;
+      };
+      std::vector<Run> runs;
+      for (int64_t e = 0, row = 0; e < hp.n_expert; ++e)
+        if (const int64_t m = static_cast<int64_t>(routing.by_expert[e].size()); m > 0) {
+          runs.push_back({e, row, m});
+          row += m;
+        }
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const Run& u = runs[i];
+        mm(L.gate_exps, *s.ex_in, *s.ex_gate, NK, i > 0, {u.expert * FX, u.row0}, u.rows);
+        mm(L.up_exps, *s.ex_in, *s.ex_up, NK, true, {u.expert * FX, u.row0}, u.rows);
       }
       if (L.gate_exps_b) K.moe_add_bias(seq, *s.ex_gate, *L.gate_exps_b.buf, *s.routes, r, FX);
       if (L.up_exps_b) K.moe_add_bias(seq, *s.ex_up, *L.up_exps_b.buf, *s.routes, r, FX);
       K.glu(seq, glu_of(arch_->ffn_act), *s.ex_gate, *s.ex_up, NK * FX);
-      first = true;
-      for (int64_t e = 0, row = 0; e < hp.n_expert; ++e) {
-        const int64_t m = static_cast<int64_t>(routing.by_expert[e].size());
-        if (m == 0) continue;
-        mm(L.down_exps, *s.ex_gate, *s.ex_out, NK, !first, {e * E, row}, m);
-        first = false;
-        row += m;
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const Run& u = runs[i];
+        mm(L.down_exps, *s.ex_gate, *s.ex_out, NK, i > 0, {u.expert * E, u.row0}, u.rows);
       }
       if (L.down_exps_b) K.moe_add_bias(seq, *s.ex_out, *L.down_exps_b.buf, *s.routes, r, E);
       K.moe_combine(seq, *s.ex_out, *s.routes, r, *s.h, E);
