@@ -3,8 +3,8 @@
 // concurrent connections on loopback. No dependencies beyond node.
 // Usage: node bench/router/gateway_bench.mjs path/to/hearth [requests_per_level] [levels, e.g. 1,64,512]
 // At 512 connections the three processes hold about 2,000 sockets between them: check
-// `ulimit -n` (4096 or more). The gateway runs with --threads 600 (httplib gives each open
-// connection a thread) and keeps up to 600 idle upstream connections.
+// `ulimit -n` (4096 or more). The gateway runs with its default --threads (a thread per open
+// connection, started as clients connect) and keeps up to 600 idle upstream connections.
 // BENCH_UPSTREAM_MS=N makes the fake answer after N ms, as a real provider does (its time to a
 // complete answer is tens of ms at best): the clients then wait on the upstream, not on the two
 // shared cores, and the difference is what the gateway itself adds to each request.
@@ -38,7 +38,7 @@ if (process.argv[2] === '--upstream') {
   const upPort = await new Promise((r) => up.once('message', r));
   const dir = mkdtempSync(join(tmpdir(), 'hearth-gw-bench-'));
   writeFileSync(join(dir, 'router.yaml'), `providers:\n  fake: {type: openai, base_url: 'http://127.0.0.1:${upPort}', timeout_ms: 30000, max_idle_connections: 600${process.env.BENCH_LOCAL ? ', remote: false' : ''}}\nledger_dir: '${join(dir, 'ledger')}'\n${process.env.BENCH_LEDGER_SYNC ? `ledger_sync: ${process.env.BENCH_LEDGER_SYNC}\n` : ''}`);
-  const gw = spawn(bin, ['gateway', '--config', join(dir, 'router.yaml'), '--port', '0', '--threads', '600'],
+  const gw = spawn(bin, ['gateway', '--config', join(dir, 'router.yaml'), '--port', '0'],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, HEARTH_HOME: dir } });
   const gwPort = await new Promise((resolve) => {
     let out = '';

@@ -59,7 +59,7 @@ struct ServeOptions {
   // The system message for chats that bring none; a pack's own when empty (with the pack's
   // precomputed keys and values of it, when the pack has them).
   std::string system;
-  int http_threads = 0;       // <= 0: enough for many concurrent streams
+  int http_threads = 0;       // most connections served at once; <= 0: 1024 or 4 per slot + 32
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
   // Portable memory (src/memory): opens the store, serves its REST API to the web UI under

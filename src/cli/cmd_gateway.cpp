@@ -10,6 +10,7 @@
 #include "core/paths.h"
 #include "router/gateway.h"
 #include "router/http_guard.h"
+#include "router/http_workers.h"
 #include "router/server_stop.h"
 
 namespace hearth::cli {
@@ -19,14 +20,14 @@ Command gateway_command() {
     struct Opts {
       std::string config, host = "127.0.0.1", api_key;
       std::vector<std::string> allowed_origins;
-      int port = 8080, threads = 64;
+      int port = 8080, threads = router::kDefaultMaxConnections;
       bool local_only = false;
     };
     auto o = std::make_shared<Opts>();
     app.add_option("--config", o->config, "Router config (YAML)")->required();
     app.add_option("--host", o->host, "Address to bind (default loopback)");
     app.add_option("--port", o->port, "Port (0 = pick a free one and print it)");
-    app.add_option("--threads", o->threads, "Worker threads (one per concurrent connection)")->check(CLI::Range(1, 4096));
+    app.add_option("--threads", o->threads, "Most connections served at once (a thread each, started as clients connect; more wait their turn)")->check(CLI::Range(1, 4096));
     app.add_option("--api-key", o->api_key, "Require this key from clients (Bearer or x-api-key)");
     app.add_flag("--local-only", o->local_only, "Refuse every remote provider");
     app.add_option("--allowed-origins", o->allowed_origins,
@@ -59,7 +60,7 @@ Command gateway_command() {
         router::Gateway gw(r, gopts);
         httplib::Server server;
         int threads = o->threads;
-        server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+        server.new_task_queue = [threads] { return new router::GrowingThreadPool(static_cast<size_t>(threads)); };
         router::HttpGuardOptions guard;
         guard.bind_host = o->host;
         guard.allowed_origins = o->allowed_origins;

@@ -92,7 +92,7 @@ Command serve_command() {
                "Answer 404 for unknown model names (default without --config: serve them with the one model)");
     app.add_option("--chat-template-file", o->template_file, "Jinja chat template to use instead of the model's");
     app.add_option("--system", o->s.system, "System message for chats that bring none (default: a pack's own)");
-    app.add_option("--http-threads", o->s.http_threads, "HTTP worker threads (default: enough for many streams)");
+    app.add_option("--http-threads", o->s.http_threads, "Most HTTP connections served at once (a thread each, started as clients connect; default 1024)");
     o->s.memory = true;
     app.add_flag("--no-memory", [o](int64_t) { o->s.memory = false; },
                  "Do not open the memory store (no memory API, no memory in prompts)");

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "router/gateway.h"
 #include "router/http_guard.h"
+#include "router/http_workers.h"
 #include "router/router.h"
 #include "router/server_stop.h"
 #include "server/engine_view.h"
@@ -93,8 +94,8 @@ void Server::mount() {
   mounted_ = true;
   auto& s = *http_;
   const int slots = parts_.engine->counters().slots_total;
-  const int threads = opts_.http_threads > 0 ? opts_.http_threads : std::max(64, slots * 4 + 32);
-  s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const int threads = opts_.http_threads > 0 ? opts_.http_threads : std::max(router::kDefaultMaxConnections, slots * 4 + 32);
+  s.new_task_queue = [threads] { return new router::GrowingThreadPool(static_cast<size_t>(threads)); };
   s.set_payload_max_length(opts_.max_body_bytes);
   s.set_keep_alive_max_count(1000);
   mount_guard_and_counters(s);

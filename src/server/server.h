@@ -40,7 +40,7 @@ struct ServerOptions {
   // Browser origins allowed besides this server's own and loopback ones ("*" = any); see
   // router/http_guard.h for the Host and Origin checks every request passes first.
   std::vector<std::string> allowed_origins;
-  int http_threads = 0;                         // <= 0: enough for many concurrent streams
+  int http_threads = 0;                         // most connections served at once; <= 0: 1024 or 4 per slot + 32
   size_t max_body_bytes = 16u << 20;
   bool web_ui = true;
   std::filesystem::path eval_runs_dir;  // `hearth eval` runs, listed under /api/hearth/eval/runs
