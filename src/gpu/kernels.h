@@ -64,6 +64,7 @@ struct MoeRoutes {
   int64_t expert = 0;  // per routed row: its expert
   int64_t row = 0;     // per (token, choice j), choices in ascending expert order: its routed row
   int64_t weight = 0;  // per (token, choice j): the choice's weight (float bits)
+  int64_t experts = 0;  // experts in the layer: the expert array names one below this
 };
 
 class Kernels {
@@ -164,7 +165,8 @@ class Kernels {
   // dst row r = src row routes[source + r] (dim floats each) for the n * k routed rows.
   void moe_gather(Sequence& seq, const Buffer& src, const Buffer& routes, const MoeRoutes& r, const Buffer& dst,
                   int64_t dim) const;
-  // x row r += bias row routes[expert + r] (the bias holds a row of dim floats per expert).
+  // x row r += bias row routes[expert + r]: the bias holds a row of dim floats for each of
+  // r.experts experts (a row naming another expert adds nothing).
   void moe_add_bias(Sequence& seq, const Buffer& x, const Buffer& bias, const Buffer& routes, const MoeRoutes& r,
                     int64_t dim) const;
   // y row t = sum over j < k, in order, of weight(t, j) * src row row(t, j): the model's mixture,

@@ -18,7 +18,7 @@ struct GatherPush {
   uint32_t n, dim, source;
 };
 struct ExpertBiasPush {
-  uint32_t n, dim, expert;
+  uint32_t n, dim, expert, experts;
 };
 struct CombinePush {
   uint32_t n, dim, k, row, weight;
@@ -59,8 +59,10 @@ void Kernels::moe_add_bias(Sequence& seq, const Buffer& x, const Buffer& bias, c
   std::string shape;
   const int64_t rows = routed_rows(routes, r, dim, "gpu moe_add_bias", shape);
   need_bytes(x, rows * dim * 4, "x", shape);
-  need_bytes(bias, dim * 4, "bias", shape);  // at least one expert's row; the routes name which
-  const ExpertBiasPush push{u32(rows * dim), u32(dim), u32(r.expert)};
+  need_positive(r.experts, "experts", "gpu moe_add_bias");
+  need_u32(r.experts, dim, "gpu moe_add_bias");
+  need_bytes(bias, r.experts * dim * 4, "bias", shape + " (" + std::to_string(r.experts) + " experts)");
+  const ExpertBiasPush push{u32(rows * dim), u32(dim), u32(r.expert), u32(r.experts)};
   seq.dispatch(pipeline("moe_add_bias", 3, sizeof(push)), {&x, &bias, &routes}, &push, sizeof(push),
                element_groups(rows * dim));
 }

@@ -253,7 +253,8 @@ gpu::Glu glu_of(FfnActivation a) {
 // in) and uploads it to `buf`.
 gpu::MoeRoutes upload_routes(const MoeRouting& routing, int64_t n, int64_t k, Buffer& buf, std::vector<uint32_t>& host) {
   const int64_t nk = n * k;
-  gpu::MoeRoutes r{.tokens = n, .k = k, .source = 0, .expert = nk, .row = 2 * nk, .weight = 3 * nk};
+  gpu::MoeRoutes r{.tokens = n, .k = k, .source = 0, .expert = nk, .row = 2 * nk, .weight = 3 * nk,
+                   .experts = static_cast<int64_t>(routing.by_expert.size())};
   host.assign(static_cast<size_t>(4 * nk), 0);
   std::vector<int64_t> taken(static_cast<size_t>(n), 0);  // choices placed per token
   int64_t row = 0;

@@ -427,7 +427,7 @@ TEST_P(GpuLayerKernels, MoeKernelsFollowTheRouting) {
     for (int64_t x : e) by_expert[x].push_back(t);
   }
   gpu::MoeRoutes r{.tokens = tokens, .k = kk, .source = 5, .expert = 5 + nk + 2, .row = 5 + 2 * nk + 4,
-                   .weight = 5 + 3 * nk + 6};
+                   .weight = 5 + 3 * nk + 6, .experts = n_expert};
   std::vector<uint32_t> routes(static_cast<size_t>(r.weight + nk), 0xdeadbeefu);
   std::vector<int64_t> taken(tokens, 0);
   std::vector<float> w(nk);
@@ -475,6 +475,22 @@ TEST_P(GpuLayerKernels, MoeKernelsFollowTheRouting) {
   EXPECT_EQ(code([&] { k.moe_gather(seq, xb, small, r, gb, dim); }), Errc::invalid_argument);  // routes
   EXPECT_EQ(code([&] { k.moe_gather(seq, xb, rb, r, small, dim); }), Errc::invalid_argument);  // dst
   EXPECT_EQ(code([&] { k.moe_add_bias(seq, small, bb, rb, r, dim); }), Errc::invalid_argument);
+  gpu::Buffer four_rows = upload(ctx(), std::vector<float>(bias.begin(), bias.begin() + 4 * dim));
+  EXPECT_EQ(code([&] { k.moe_add_bias(seq, ob2, four_rows, rb, r, dim); }), Errc::invalid_argument);  // 5 experts
+  {  // a routing that names an expert past the bias adds nothing there rather than reading past it
+    std::vector<uint32_t> stray = routes;
+    stray[r.expert] = 99;
+    gpu::Buffer sb = upload(ctx(), stray), xb3 = upload(ctx(), out);
+    gpu::Sequence s3(ctx());
+    k.moe_add_bias(s3, xb3, bb, sb, r, dim);
+    s3.run();
+    std::vector<float> want3 = biased;
+    std::copy(out.begin(), out.begin() + dim, want3.begin());
+    expect_equal(download(xb3, want3.size()), want3, "moe_add_bias with a stray expert");
+  }
+  gpu::MoeRoutes no_experts = r;
+  no_experts.experts = 0;
+  EXPECT_EQ(code([&] { k.moe_add_bias(seq, ob2, bb, rb, no_experts, dim); }), Errc::invalid_argument);
   EXPECT_EQ(code([&] { k.moe_combine(seq, ob, rb, r, small, dim); }), Errc::invalid_argument);
   gpu::MoeRoutes bad = r;
   bad.k = 0;

@@ -12,11 +12,13 @@ layout(push_constant) uniform Params {
   uint n;  // routed rows * dim
   uint dim;
   uint expert;  // offset of the per-row expert array in route[]
+  uint experts;  // rows in b[]: an expert index past them is a bad routing, not a read past b
 } p;
 
 void main() {
   const uint i = group_index() * WG + gl_LocalInvocationID.x;
   if (i >= p.n) return;
   const uint r = i / p.dim;
-  x[i] += b[route[p.expert + r] * p.dim + (i - r * p.dim)];
+  const uint e = route[p.expert + r];
+  if (e < p.experts) x[i] += b[e * p.dim + (i - r * p.dim)];
 }
