@@ -8,6 +8,9 @@
 // BENCH_UPSTREAM_MS=N makes the fake answer after N ms, as a real provider does (its time to a
 // complete answer is tens of ms at best): the clients then wait on the upstream, not on the two
 // shared cores, and the difference is what the gateway itself adds to each request.
+// router_overhead_p50/p99_ms: the router's own time per request as each answer reports it
+// (`hearth.overhead_ms`: all but the upstream call; budget, ledger lines, routing), free of the
+// load generator's noise; the same figures are in /metrics as hearth_router_overhead_seconds.
 // BENCH_LOCAL=1 marks the fake `remote: false`, so nothing is written to the ledger.
 // BENCH_LEDGER_SYNC=strict|background sets the ledger's ledger_sync (default background).
 import http from 'node:http';
@@ -48,16 +51,19 @@ if (process.argv[2] === '--upstream') {
 
   async function run(port, conc, total) {
     const agent = new http.Agent({ keepAlive: true, maxSockets: conc });
-    const lat = [];
+    const lat = [], own = [];  // client-side latency; the router's own time from each answer
     let next = 0;
     const one = () => new Promise((resolve, reject) => {
       const t0 = process.hrtime.bigint();
       const req = http.request({ host: '127.0.0.1', port, path: '/v1/chat/completions', method: 'POST', agent,
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
+        let text = '';
+        res.on('data', (d) => { text += d; });
         res.on('end', () => {
           if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
           lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          const m = text.match(/"overhead_ms":([0-9.eE+-]+)/);
+          if (m) own.push(Number(m[1]));
           resolve();
         });
       });
@@ -70,9 +76,10 @@ if (process.argv[2] === '--upstream') {
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
     agent.destroy();
     lat.sort((a, b) => a - b);
-    const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
+    own.sort((a, b) => a - b);
+    const q = (p, v = lat) => v[Math.min(v.length - 1, Math.floor(p * v.length))];
     if (process.env.BENCH_DIST) console.error(port, conc, [0.5, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999].map((p) => `${p}:${q(p).toFixed(1)}`).join(" "));
-    return { p50: q(0.5), p99: q(0.99), rps: total / secs };
+    return { p50: q(0.5), p99: q(0.99), rps: total / secs, own_p50: own.length ? q(0.5, own) : null, own_p99: own.length ? q(0.99, own) : null };
   }
 
   const results = [];
@@ -85,7 +92,9 @@ if (process.argv[2] === '--upstream') {
     const r = { concurrency: conc, requests: total,
       direct_p50_ms: +direct.p50.toFixed(3), direct_p99_ms: +direct.p99.toFixed(3), direct_rps: Math.round(direct.rps),
       gateway_p50_ms: +via.p50.toFixed(3), gateway_p99_ms: +via.p99.toFixed(3), gateway_rps: Math.round(via.rps),
-      added_p50_ms: +(via.p50 - direct.p50).toFixed(3), added_p99_ms: +(via.p99 - direct.p99).toFixed(3) };
+      added_p50_ms: +(via.p50 - direct.p50).toFixed(3), added_p99_ms: +(via.p99 - direct.p99).toFixed(3),
+      router_overhead_p50_ms: via.own_p50 === null ? null : +via.own_p50.toFixed(3),
+      router_overhead_p99_ms: via.own_p99 === null ? null : +via.own_p99.toFixed(3) };
     results.push(r);
     console.log(JSON.stringify(r));
   }

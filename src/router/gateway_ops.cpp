@@ -47,6 +47,17 @@ std::string router_metrics(const Router& r) {
        "# TYPE hearth_router_circuit gauge\n";
   for (const auto& [ref, s] : all)
     o << "hearth_router_circuit{target=\"" << label(ref) << "\"} " << breaker_value(r.breaker(ref)) << '\n';
+  const Router::OverheadHistogram h = r.overhead();
+  o << "# HELP hearth_router_overhead_seconds Time the router adds to a request: all of it but the provider calls and the waits between retries.\n"
+       "# TYPE hearth_router_overhead_seconds histogram\n";
+  uint64_t below = 0;
+  for (size_t i = 0; i < std::size(Router::kOverheadBoundsMs); ++i) {
+    below += h.counts[i];
+    o << "hearth_router_overhead_seconds_bucket{le=\"" << Router::kOverheadBoundsMs[i] / 1000 << "\"} " << below << '\n';
+  }
+  o << "hearth_router_overhead_seconds_bucket{le=\"+Inf\"} " << h.total << '\n';
+  o << "hearth_router_overhead_seconds_sum " << h.sum_ms / 1000 << '\n';
+  o << "hearth_router_overhead_seconds_count " << h.total << '\n';
   return o.str();
 }
 

@@ -360,10 +360,39 @@ std::optional<VirtualKey> Router::admit(const ChatRequest& req) {
   return k;
 }
 
+void Router::record_overhead(double ms) {
+  ms = std::max(0.0, ms);
+  const auto* end = std::end(kOverheadBoundsMs);
+  const size_t bucket = static_cast<size_t>(std::lower_bound(std::begin(kOverheadBoundsMs), end, ms) - std::begin(kOverheadBoundsMs));
+  std::lock_guard<std::mutex> lk(mu_);
+  if (overhead_.counts.empty()) overhead_.counts.assign(std::size(kOverheadBoundsMs) + 1, 0);
+  ++overhead_.counts[bucket];
+  overhead_.sum_ms += ms;
+  ++overhead_.total;
+}
+
+Router::OverheadHistogram Router::overhead() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  OverheadHistogram h = overhead_;
+  if (h.counts.empty()) h.counts.assign(std::size(kOverheadBoundsMs) + 1, 0);
+  return h;
+}
+
 RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const Call& call) {
   const std::optional<VirtualKey> vkey = admit(req);
   RouteInfo info;
   double t_start = now();
+  // What the router adds to a request: its time minus the provider calls and retry waits,
+  // recorded however the request ends (returned, refused, failed over, cancelled).
+  struct OverheadClock {
+    Router& r;
+    RouteInfo& info;
+    double t_start, excluded = 0;
+    ~OverheadClock() {
+      info.overhead_ms = r.now() - t_start - excluded;
+      r.record_overhead(info.overhead_ms);
+    }
+  } clock{*this, info, t_start};
   int total = 0;
   std::optional<ProviderError> last;
   bool delivered = false;
@@ -436,6 +465,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
       try {
         call(t, *provider(pname), one, &delivered, sent);
         a.latency_ms = now() - t0;
+        clock.excluded += a.latency_ms;
         info.attempts.push_back(a);
         {
           std::lock_guard<std::mutex> lk(mu_);
@@ -449,9 +479,11 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         info.ttft_ms = one.ttft_ms > 0 ? one.ttft_ms - t_start : info.latency_ms;
         info.cost_usd = settle("ok", true);
         log::info("router: " + t.ref() + " ok in " + std::to_string(a.latency_ms) + " ms");
+        info.overhead_ms = now() - t_start - clock.excluded;  // (the clock records it again on return)
         return info;
       } catch (const ProviderError& e) {
         a.latency_ms = now() - t0;
+        clock.excluded += a.latency_ms;
         a.status = error_kind_name(e.kind());
         a.error = e.what();
         a.http_status = e.http_status();
@@ -493,7 +525,11 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
           }
           wait = base * jitter;
         }
-        if (total < cfg_.retry.max_attempts) opts_.sleep_ms(wait);
+        if (total < cfg_.retry.max_attempts) {
+          const double w0 = now();
+          opts_.sleep_ms(wait);
+          clock.excluded += now() - w0;
+        }
       } catch (...) {  // not a provider's error (a bug, out of memory): still settled and recorded
         {
           std::lock_guard<std::mutex> lk(mu_);

@@ -91,6 +91,15 @@ class Router : public Provider {
   std::vector<std::pair<std::string, TargetStats>> all_stats() const;
   // A target's circuit ("provider:model"), or for a provider name the most open of its models'.
   BreakerState breaker(const std::string& name) const;
+  // The router's own time per routed request (RouteInfo::overhead_ms) as a histogram: counts at
+  // or below each bound of kOverheadBoundsMs, then the rest; with the sum, for /metrics.
+  static constexpr double kOverheadBoundsMs[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
+  struct OverheadHistogram {
+    std::vector<uint64_t> counts;  // one per bound, then one for larger values (not cumulative)
+    double sum_ms = 0;
+    uint64_t total = 0;
+  };
+  OverheadHistogram overhead() const;
   const RouterConfig& config() const { return cfg_; }
   // The slot the in-process engine goes into (shared with every `local` provider).
   LocalBackendSlot& local() const { return *opts_.local; }
@@ -137,6 +146,7 @@ class Router : public Provider {
   // durable, so a client never holds an answer whose request the ledger could still lose.
   void record_outcome(const SentLine& sent, const std::string& status, const Usage& u, bool estimated, double cost);
   double now() const { return opts_.now_ms(); }
+  void record_overhead(double ms);
 
   RouterConfig cfg_;
   RouterOptions opts_;
@@ -147,6 +157,7 @@ class Router : public Provider {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Provider>> providers_;
   std::map<std::string, TargetStats> stats_;
+  OverheadHistogram overhead_;
   struct Breaker {
     int failures = 0;
     double open_until = 0;

@@ -130,7 +130,7 @@ json RouteInfo::to_json() const {
     a.push_back(std::move(j));
   }
   return {{"provider", provider}, {"model", model},     {"attempts", a},
-          {"latency_ms", latency_ms}, {"ttft_ms", ttft_ms}, {"cost_usd", cost_usd}};
+          {"latency_ms", latency_ms}, {"ttft_ms", ttft_ms}, {"overhead_ms", overhead_ms}, {"cost_usd", cost_usd}};
 }
 
 void Accumulator::add(const StreamEvent& e) {

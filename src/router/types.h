@@ -161,6 +161,9 @@ struct RouteInfo {
   std::vector<Attempt> attempts;
   double latency_ms = 0;
   double ttft_ms = 0;
+  // The router's own time in latency_ms: everything but the provider calls and the waits
+  // between retries (budget, ledger lines, routing).
+  double overhead_ms = 0;
   double cost_usd = 0;
   json to_json() const;
 };

@@ -134,6 +134,25 @@ TEST(RouterGateway, HealthAndMetricsShowTargetsAndCircuits) {
   EXPECT_NE(m->body.find("hearth_router_attempts_total{target=\"fake:bad\",result=\"error\"} 1"), std::string::npos) << m->body;
   EXPECT_NE(m->body.find("hearth_router_circuit{target=\"fake:bad\"} 1"), std::string::npos) << m->body;
   EXPECT_NE(m->body.find("hearth_router_circuit{target=\"fake:good\"} 0"), std::string::npos) << m->body;
+  // Both requests are in the overhead histogram; its buckets are cumulative and end at the count.
+  EXPECT_NE(m->body.find("# TYPE hearth_router_overhead_seconds histogram"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("hearth_router_overhead_seconds_bucket{le=\"+Inf\"} 2\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("hearth_router_overhead_seconds_count 2\n"), std::string::npos) << m->body;
+  {
+    std::istringstream lines(m->body);
+    std::string line;
+    int64_t prev = 0, buckets = 0;
+    while (std::getline(lines, line))
+      if (line.rfind("hearth_router_overhead_seconds_bucket", 0) == 0) {
+        const int64_t n = std::stoll(line.substr(line.rfind(' ') + 1));
+        EXPECT_GE(n, prev) << line;
+        prev = n;
+        ++buckets;
+      }
+    EXPECT_EQ(buckets, static_cast<int64_t>(std::size(Router::kOverheadBoundsMs)) + 1);
+  }
+  // The answer says what the router added.
+  EXPECT_TRUE(json::parse(ok->body)["hearth"].contains("overhead_ms")) << ok->body;
   server.stop();
   t.join();
 }

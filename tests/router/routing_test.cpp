@@ -100,6 +100,45 @@ TEST(RouterRouting, ServerErrorBacksOffExponentiallyWithJitter) {
   EXPECT_LE(env.sleeps[1], 20.0);
 }
 
+// The router's own time is the request's minus the provider calls and the waits between
+// retries. On a clock that only the upstream (40 ms a call), the backoff and the request's
+// preparation (3 ms) move, the router adds exactly the 3 ms.
+TEST(RouterRouting, OverheadIsTheTimeOutsideCallsAndWaits) {
+  FakeUpstream a, b;
+  std::atomic<double> clock{1000};
+  a.server().Post("/chat/completions", [&](const httplib::Request& q, httplib::Response& s) {
+    clock.fetch_add(40);
+    const int hit = ++a.hits;
+    if (hit == 1) return test::openai_error(s, 500, "boom");
+    if (hit >= 3) return test::openai_error(s, 400, "bad request");
+    test::openai_reply(q, s, "second time");
+  });
+  Env env;
+  RouterOptions o = env.opts();
+  o.now_ms = [&] { return clock.load(); };
+  o.sleep_ms = [&](double ms) { clock.fetch_add(ms); };
+  Router r(parse_config(env.yaml(a.url(), b.url())), o);
+  ChatRequest req = ask("am");
+  req.for_target = [&](ChatRequest&, const std::string&, bool) { clock.fetch_add(3); };
+  const ChatResponse resp = r.chat(req);
+  EXPECT_EQ(resp.message.content, "second time");
+  ASSERT_EQ(resp.route.attempts.size(), 2u);
+  EXPECT_DOUBLE_EQ(resp.route.overhead_ms, 3.0);
+  EXPECT_GT(resp.route.latency_ms, 83.0);  // two calls, one wait, the preparation
+  EXPECT_DOUBLE_EQ(resp.route.to_json()["overhead_ms"].get<double>(), 3.0);
+  const Router::OverheadHistogram h = r.overhead();
+  EXPECT_EQ(h.total, 1u);
+  EXPECT_DOUBLE_EQ(h.sum_ms, 3.0);
+  // 3 ms falls in the bucket up to 5 ms.
+  const size_t five = static_cast<size_t>(std::find(std::begin(Router::kOverheadBoundsMs), std::end(Router::kOverheadBoundsMs), 5.0) -
+                                          std::begin(Router::kOverheadBoundsMs));
+  ASSERT_LT(five, h.counts.size());
+  EXPECT_EQ(h.counts[five], 1u);
+  // A request that fails (a 400 is not retried) is counted too.
+  EXPECT_THROW(r.chat(ask("am")), ProviderError);
+  EXPECT_EQ(r.overhead().total, 2u);
+}
+
 TEST(RouterRouting, AuthErrorIsNotRetriedButFallsBack) {
   FakeUpstream a, b;
   a.server().Post("/chat/completions", [&](const httplib::Request&, httplib::Response& s) {
