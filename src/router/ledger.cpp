@@ -70,86 +70,44 @@ Ledger::~Ledger() {
 uint64_t Ledger::write(LedgerRecord r) {
   if (r.time.empty()) r.time = iso_now();
   const std::string month = r.time.substr(0, 7);
-  std::string text = r.to_json().dump() + "\n";
-  std::unique_lock<std::mutex> lk(mu_);
-  // Started here rather than in the constructor: a Ledger opened only to read needs no thread.
-  if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
-  pending_[month] += text;
-  const uint64_t seq = ++queued_;
-  // The first thread to find no writer appends everything queued, its own line included; lines
-  // queued meanwhile wait for that write to end, and one of their threads appends them all next.
-  while (written_ < seq) {
-    if (!writing_) append_queued(lk);
-    else appended_cv_.wait(lk);
+  const std::string text = r.to_json().dump() + "\n";
+  // The write itself runs outside the lock: an append that the file system stalls (a journal
+  // commit in progress) then delays only its own request. The folder is made only when the file
+  // cannot be opened without it, so a line costs one open, fstat, write and close.
+  const auto path = dir_ / (month + ".jsonl");
+  // O_APPEND keeps concurrent lines (other threads, a second gateway) from interleaving.
+  const auto open_file = [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  int fd = open_file();
+  if (fd < 0 && errno == ENOENT) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    fd = open_file();
   }
-  for (const auto& f : write_failed_)
-    if (seq >= f.from && seq <= f.to && f.month == month) fail(Errc::io, f.error);
-  return seq;
-}
-
-void Ledger::append_queued(std::unique_lock<std::mutex>& lk) {
-  writing_ = true;
-  std::map<std::string, std::string> batch;
-  batch.swap(pending_);
-  const uint64_t from = written_ + 1, to = queued_;
-  lk.unlock();
-  // The appends run outside the lock: threads keep queueing lines while the file system works
-  // (a journal commit can stall an append for milliseconds).
-  std::vector<std::pair<std::string, std::string>> errors;  // month -> why its lines were not written
-  bool created = false;
-  size_t writes = 0;
-  std::string month_now;
-  try {
-    for (const auto& [month, text] : batch) {
-      month_now = month;
-      // The folder is made only when the file cannot be opened without it, so a batch costs one
-      // open, fstat, write and close per month file.
-      const auto path = dir_ / (month + ".jsonl");
-      // O_APPEND keeps concurrent writers (a second gateway) from interleaving within a batch.
-      const auto open_file = [&] { return ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
-      int fd = open_file();
-      if (fd < 0 && errno == ENOENT) {
-        std::error_code ec;
-        std::filesystem::create_directories(dir_, ec);
-        fd = open_file();
-      }
-      if (fd < 0) {
-        errors.push_back({month, "ledger: cannot open " + path.string() + ": " + std::strerror(errno)});
-        continue;
-      }
-      struct stat st {};
-      created = created || (::fstat(fd, &st) == 0 && st.st_size == 0);  // (an empty file: one extra folder sync)
-      size_t off = 0;
-      while (off < text.size()) {
-        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-          errors.push_back({month, "ledger: write to " + path.string() + " failed: " + std::strerror(errno)});
-          break;
-        }
-        off += static_cast<size_t>(n);
-        ++writes;
-      }
+  if (fd < 0) fail(Errc::io, "ledger: cannot open " + path.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  const bool created = ::fstat(fd, &st) == 0 && st.st_size == 0;  // (an empty file: one extra folder sync)
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int e = errno;
       ::close(fd);
+      fail(Errc::io, "ledger: write to " + path.string() + " failed: " + std::strerror(e));
     }
-  } catch (const std::exception& e) {  // (out of memory building a path): this month and the ones after it fail
-    for (auto it = batch.find(month_now); it != batch.end(); ++it) errors.push_back({it->first, std::string("ledger: ") + e.what()});
+    off += static_cast<size_t>(n);
   }
-  lk.lock();
-  writing_ = false;
-  appends_ += writes;
-  // The lines of a month file that could not be written fail (their callers refuse to send).
-  for (auto& [month, why] : errors) {
-    write_failed_.push_back({from, to, month, std::move(why)});
-    if (write_failed_.size() > 256) write_failed_.pop_front();
-  }
-  for (const auto& [month, text] : batch)  // (a file that failed holds none of them to sync)
-    if (std::none_of(errors.begin(), errors.end(), [&](const auto& e) { return e.first == month; })) dirty_.insert(month);
+  ::close(fd);
+  // The sequence number is taken after the write, so a flush that starts after it was handed
+  // out covers the line (and a flush may cover lines whose numbers come later: harmless).
+  std::lock_guard<std::mutex> lk(mu_);
+  // Started here rather than in the constructor: a Ledger opened only to read needs no thread.
+  // It cannot miss this line: it checks written_ under the lock before it first waits.
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { flush_loop(); });
+  dirty_.insert(month);
   new_file_ = new_file_ || created;
-  // The flusher syncs up to written_: every line of this batch is in its file (or failed).
-  written_ = to;
   work_cv_.notify_one();
-  appended_cv_.notify_all();
+  return ++written_;
 }
 
 void Ledger::sync(uint64_t seq) {
@@ -187,11 +145,6 @@ void Ledger::flush_loop() {
 uint64_t Ledger::commits() const {
   std::lock_guard<std::mutex> lk(mu_);
   return commits_;
-}
-
-uint64_t Ledger::appends() const {
-  std::lock_guard<std::mutex> lk(mu_);
-  return appends_;
 }
 
 std::string Ledger::sync_files(const std::set<std::string>& months, bool new_file) const {

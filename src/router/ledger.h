@@ -3,12 +3,9 @@
 //
 // Each attempt at a remote provider writes two lines: a "sent" line that is in the file before the
 // first byte goes out, and an outcome line (ok, an error kind, or cancelled, with the tokens
-// seen) when it ends. write() returns once its line is in the file (an O_APPEND write), after
-// which a kill of this process cannot lose it. Lines queued while another thread is writing go
-// out together in the next write (group append: at 512 concurrent requests, one open and write
-// for many lines instead of 512 appends contending for the file). A flusher thread then makes
-// them durable (fdatasync), one fdatasync for every line written meanwhile (group commit), and
-// sync() waits for that. Reading
+// seen) when it ends. write() puts a line in its file with one O_APPEND write, after which a kill
+// of this process cannot lose it; a flusher thread then makes it durable (fdatasync), one
+// fdatasync for every line written meanwhile (group commit), and sync() waits for that. Reading
 // folds the pair into one record; a "sent" line with no outcome (the process was killed, or the
 // call is still running) reads as status "sent" with the estimated input cost. Budgets read their
 // spend back from it.
@@ -66,12 +63,9 @@ class Ledger {
   // lines folded into one. Malformed lines are skipped and counted in *skipped.
   std::vector<LedgerRecord> read(const std::string& since = "", size_t* skipped = nullptr) const;
   uint64_t commits() const;  // flushes so far (for tests of the grouping)
-  uint64_t appends() const;  // write calls so far (for tests of the grouping)
 
  private:
   void flush_loop();
-  // Appends the queued lines (the caller is the writer; mu_ is released meanwhile).
-  void append_queued(std::unique_lock<std::mutex>& lk);
   // fdatasync of each month's file (and of the directory when a file was created); "" or the error.
   std::string sync_files(const std::set<std::string>& months, bool new_file) const;
   std::filesystem::path dir_;
@@ -81,18 +75,8 @@ class Ledger {
   bool stop_ = false;
   std::set<std::string> dirty_;  // months written since the last flush began
   bool new_file_ = false;
-  // Lines waiting for the writer, per month file, in order; queued_ numbers them.
-  std::map<std::string, std::string> pending_;
-  bool writing_ = false;  // a thread is appending
-  std::condition_variable appended_cv_;
-  uint64_t queued_ = 0, written_ = 0, durable_ = 0, commits_ = 0, appends_ = 0;
-  std::deque<std::pair<std::pair<uint64_t, uint64_t>, std::string>> failed_;         // [from, to] -> sync error
-  struct WriteFailure {
-    uint64_t from, to;  // the batch
-    std::string month;  // the file that failed (the batch's other months were written)
-    std::string error;
-  };
-  std::deque<WriteFailure> write_failed_;
+  uint64_t written_ = 0, durable_ = 0, commits_ = 0;
+  std::deque<std::pair<std::pair<uint64_t, uint64_t>, std::string>> failed_;  // [from, to] -> error
 };
 
 std::string iso_now();

@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <fstream>
-#include <set>
 #include <thread>
 
 #include "router/provider_local.h"
@@ -566,65 +565,6 @@ TEST(RouterLedger, GroupCommitAndFolding) {
   r.provider = "p";
   EXPECT_THROW(ledger.append(r), Error);
   std::filesystem::remove(dir);
-}
-
-// Lines written at once by many threads go out in shared appends: every line whole, in the file,
-// fewer write calls than lines. A month file that cannot be written fails only its own lines.
-TEST(RouterLedger, ConcurrentLinesShareAppendsAndFailPerFile) {
-  auto dir = test::make_temp_dir("ledger-append");
-  Ledger ledger(dir);
-  constexpr int kThreads = 64, kEach = 50;
-  std::vector<std::thread> ts;
-  for (int i = 0; i < kThreads; ++i)
-    ts.emplace_back([&, i] {
-      for (int j = 0; j < kEach; ++j) {
-        LedgerRecord r;
-        r.time = "2026-12-05T10:00:00.000Z";
-        r.provider = "p";
-        r.request_id = std::string(200, 'x') + std::to_string(i * kEach + j);  // long lines tear visibly
-        r.cost_usd = 1;
-        ledger.write(r);
-      }
-    });
-  for (auto& t : ts) t.join();
-  size_t skipped = 0;
-  const auto recs = ledger.read("", &skipped);
-  EXPECT_EQ(skipped, 0u);
-  ASSERT_EQ(recs.size(), static_cast<size_t>(kThreads * kEach));
-  std::set<std::string> ids;
-  for (const auto& r : recs) ids.insert(r.request_id);
-  EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kEach));
-  EXPECT_LT(ledger.appends(), static_cast<uint64_t>(kThreads * kEach)) << "no two lines shared a write";
-  // November's file is a folder: its lines fail, January's (written meanwhile) do not.
-  std::filesystem::create_directories(dir / "2026-11.jsonl");
-  std::atomic<int> nov_failed{0}, jan_written{0};
-  ts.clear();
-  for (int i = 0; i < 16; ++i)
-    ts.emplace_back([&, i] {
-      for (int j = 0; j < 20; ++j) {
-        LedgerRecord r;
-        r.time = (i % 2 ? "2026-11-30T23:59:59.000Z" : "2027-01-01T00:00:00.000Z");
-        r.provider = "p";
-        try {
-          ledger.write(r);
-          if (i % 2 == 0) ++jan_written;
-        } catch (const Error& e) {
-          if (i % 2) ++nov_failed;
-          EXPECT_NE(std::string(e.what()).find("2026-11.jsonl"), std::string::npos) << e.what();
-        }
-      }
-    });
-  for (auto& t : ts) t.join();
-  EXPECT_EQ(nov_failed, 8 * 20);
-  EXPECT_EQ(jan_written, 8 * 20);
-  EXPECT_EQ(ledger.read("2027-01-01").size(), 8u * 20u);
-  // Nor does a failed file spoil the flush of the lines after it.
-  LedgerRecord nov, jan;
-  nov.time = "2026-11-30T23:59:59.000Z";
-  jan.time = "2027-01-01T00:00:01.000Z";
-  nov.provider = jan.provider = "p";
-  EXPECT_THROW(ledger.write(nov), Error);
-  EXPECT_NO_THROW(ledger.append(jan));
 }
 
 // write() puts the line in the file at once (a kill of the process can no longer lose it); the
