@@ -1,8 +1,8 @@
-// The interleaved-layout GEMM (gemm_interleaved_ymm.h) compiled for AVX2 (vpmaddubsw + vpmaddwd).
-#include "tensor/gemm_interleaved_ymm.h"
+// The interleaved-layout GEMM (gemm_interleaved.h) compiled for AVX2 (vpmaddubsw + vpmaddwd).
+#include "tensor/gemm_interleaved.h"
 
 namespace hearth::tensor {
 
-void register_gemm_interleaved_avx2(KernelTable& t) { fill_gemm_interleaved_ymm(t); }
+void register_gemm_interleaved_avx2(KernelTable& t) { fill_gemm_interleaved<simd::Ymm>(t); }
 
 }  // namespace hearth::tensor

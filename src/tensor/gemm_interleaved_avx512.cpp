@@ -1,8 +1,8 @@
-// The interleaved-layout GEMM (gemm_interleaved_zmm.h) for the avx512 tier: F/BW/VL/DQ without VNNI.
-#include "tensor/gemm_interleaved_zmm.h"
+// The interleaved-layout GEMM (gemm_interleaved.h) for the avx512 tier: F/BW/VL/DQ without VNNI.
+#include "tensor/gemm_interleaved.h"
 
 namespace hearth::tensor {
 
-void register_gemm_interleaved_avx512(KernelTable& t) { fill_gemm_interleaved_zmm(t); }
+void register_gemm_interleaved_avx512(KernelTable& t) { fill_gemm_interleaved<simd::Zmm>(t); }
 
 }  // namespace hearth::tensor
