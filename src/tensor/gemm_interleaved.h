@@ -193,6 +193,14 @@ inline typename V::I add16_tree(const typename V::I* m) {
   else return V::add16(add16_tree<V, N / 2>(m), add16_tree<V, N - N / 2>(m + N / 2));
 }
 
+// The N chunks' vpmaddubsw against a token's activations xq.., summed in 16 bits.
+template <class V, int N>
+inline typename V::I maddubs_sum(const typename V::I* u, const int8_t* xq) {
+  typename V::I m[N];
+  for (int q = 0; q < N; ++q) m[q] = V::maddubs(u[q], V::bcast32(xq + 4 * q));
+  return add16_tree<V, N>(m);
+}
+
 // Without VNNI: sub-block 2k + kNib of parts h0.. against every token, added to isum, four chunks
 // at a time: their codes stay in registers while each token's four vpmaddubsw are summed in 16 bits
 // (8 products of a code and an activation per lane: 8 x 31 x 128 = 31744 for 5-bit codes) and
@@ -215,9 +223,7 @@ inline void k_sub_block_maddubs(const uint8_t* p, int h0, int k, const BlockQ8_K
       for (int q = 0; q < kSpan; ++q) u[q] = k_codes<V, kQ5, kNib>(p, k, q0 + q, h0 + h);
       for (int c = 0; c < C; ++c) {
         const int8_t* xq = xr[c][i].qs + 32 * j + 4 * q0;
-        I m[kSpan];
-        for (int q = 0; q < kSpan; ++q) m[q] = V::maddubs(u[q], V::bcast32(xq + 4 * q));
-        isum[h][c] = V::add32(isum[h][c], V::madd(add16_tree<V, kSpan>(m), sc));
+        isum[h][c] = V::add32(isum[h][c], V::madd(maddubs_sum<V, kSpan>(u, xq), sc));
       }
     }
   }
