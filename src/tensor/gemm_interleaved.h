@@ -261,9 +261,13 @@ inline void k_pair_vnni(const uint8_t* p, int h0, int k, const BlockQ8_K* const*
   }
 }
 
-// With VNNI, 32 registers and 8 tokens, where the pair sums above would not fit: short dpbusd
+// With V::kChains (32 registers, 8 tokens, where the pair sums above would not fit): short dpbusd
 // chains, each scaled at once by vpdpwssd against [scale, 0] int16 pairs, exact while the chain
 // stays below 2^15: 16 elements of 4-bit codes (16 x 15 x 128), 8 of Q5_K's 5-bit codes (8 x 31 x 128).
+// Without VNNI dpbusd is vpmaddubsw + vpmaddwd (pairs of products <= 2 x 31 x 128). One token
+// (generation) takes these chains there too, and Q6_K its dpbusd form (q6_dpbusd): with the 16-bit
+// sums Q4_K_M tg128 on Zen 5's avx512 tier fell from 41-44 to 31-37 t/s (4 alternated rounds),
+// while prompts gained (pp512 Q4_K_M 148-158 -> 214-218 t/s, Q4_0 165-172 -> 213-217).
 template <class V, bool kQ5, int C, int NH>
 inline void k_pair_chains(const uint8_t* p, int h0, int k, const BlockQ8_K* const* xr, int64_t i,
                           typename V::I (*isum)[C]) {
@@ -313,7 +317,7 @@ void k_scale_min_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* con
     for (int h = 0; h < NH; ++h)
       for (int c = 0; c < C; ++c) isum[h][c] = V::zero();
     for (int k = 0; k < 4; ++k) {  // sub-blocks 2k (low nibbles of chunks 8k..8k+7) and 2k+1 (high)
-      if constexpr (V::kVnni && V::kKScaleInChain) {
+      if constexpr (V::kChains && (V::kVnni || C == 1)) {
         k_pair_chains<V, kQ5, C, NH>(p, h0, k, xr, i, isum);
       } else if constexpr (V::kVnni) {
         k_pair_vnni<V, kQ5, C, NH>(p, h0, k, xr, i, isum);
@@ -368,6 +372,12 @@ inline typename V::I q6_codes(const uint8_t* p, int s, int t, int h) {
   return V::or_(V::and_(lo, V::set8(0x0f)), V::and_(hi, V::set8(0x30)));
 }
 
+// Whether Q6_K takes dpbusd chains and vpmulld (else 16-bit sums and vpmaddwd): see k_pair_chains.
+template <class V, int C>
+constexpr bool q6_dpbusd() {
+  return V::kVnni || (V::kChains && C == 1);
+}
+
 // One 16-element sub-block of kind kKind: two vpmaddubsw summed in 16 bits (4 products of a code
 // 0..63 and an activation: |sum| <= 32256), then vpmaddwd against the sub-block's scale (in both
 // int16 halves of the lane). With VNNI: four vpdpbusd, then vpmulld (the scale as one int32).
@@ -380,7 +390,7 @@ inline void q6_kind(const uint8_t* p, int h0, int s, int s4, const BlockQ8_K* co
     for (int t = 0; t < 4; ++t) u[t] = q6_codes<V, kKind>(p, s, 4 * s4 + t, h0 + h);
     for (int c = 0; c < C; ++c) {
       const int8_t* xq = xr[c][i].qs + 128 * s + 32 * kKind + 16 * s4;
-      if constexpr (V::kVnni) {  // the 16 products in 32 bits, then times the scale
+      if constexpr (q6_dpbusd<V, C>()) {  // the 16 products in 32 bits, then times the scale
         I d = V::dpbusd(V::zero(), u[0], V::bcast32(xq));
         d = V::dpbusd(d, u[1], V::bcast32(xq + 4));
         d = V::dpbusd(d, u[2], V::bcast32(xq + 8));
@@ -429,7 +439,7 @@ void q6_k_tile(const uint8_t* w, int64_t nb, int h0, const BlockQ8_K* const* xr,
         auto scale = [&](int k, I* out) {
           for (int h = 0; h < NH; ++h) {
             const I v = pair(4 * s + k, h0 + h);
-            if constexpr (V::kVnni)
+            if constexpr (q6_dpbusd<V, C>())
               out[h] = s4 == 0 ? V::template srai32<16>(V::template slli32<16>(v)) : V::template srai32<16>(v);
             else
               out[h] = s4 == 0 ? V::template dup16<false>(v) : V::template dup16<true>(v);

@@ -39,7 +39,7 @@ struct Ymm {
   static constexpr int kParts = 16 / kRows;
   // Tuning of the interleaved tiles for 16 registers (gemm_interleaved.h says what each is for).
   static constexpr int kTokens = 4;
-  static constexpr bool kKScaleInChain = false;
+  static constexpr bool kChains = false;  // K-quant pair sums; 16-bit sums without VNNI
 #if defined(__AVXVNNI__)
   static constexpr bool kVnni = true;
   static I dpbusd(I acc, I u, I s) { return _mm256_dpbusd_avx_epi32(acc, u, s); }
@@ -118,7 +118,7 @@ struct Zmm {
   static constexpr int kParts = 16 / kRows;
   // Tuning of the interleaved tiles for 32 registers (gemm_interleaved.h says what each is for).
   static constexpr int kTokens = 8;
-  static constexpr bool kKScaleInChain = true;
+  static constexpr bool kChains = true;  // K-quant dpbusd chains; also for one token without VNNI
 #if defined(__AVX512VNNI__)
   static constexpr bool kVnni = true;
   static I dpbusd(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
