@@ -7,13 +7,18 @@
 
 namespace hearth::router {
 
-GrowingThreadPool::GrowingThreadPool(size_t max_threads, std::chrono::milliseconds idle_exit, size_t keep_threads)
-    : max_(std::max<size_t>(1, max_threads)), keep_(keep_threads), idle_exit_(idle_exit) {}
+GrowingThreadPool::GrowingThreadPool(size_t max_threads, std::chrono::milliseconds idle_exit, size_t keep_threads,
+                                     Starter start)
+    : max_(std::max<size_t>(1, max_threads)),
+      keep_(keep_threads),
+      idle_exit_(idle_exit),
+      start_(start ? std::move(start) : Starter([](std::function<void()> f) { return std::thread(std::move(f)); })) {}
 
 GrowingThreadPool::~GrowingThreadPool() { shutdown(); }
 
 void GrowingThreadPool::enqueue(std::function<void()> fn) {
   std::vector<std::thread> done;
+  std::function<void()> inline_task;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (stop_) return;
@@ -22,7 +27,7 @@ void GrowingThreadPool::enqueue(std::function<void()> fn) {
     // Each idle thread takes one queued task: a new thread is needed when the queue outnumbers them.
     if (jobs_.size() > idle_ && workers_.size() < max_) {
       try {
-        std::thread t([this] { work(); });
+        std::thread t = start_([this] { work(); });
         const auto id = t.get_id();
         workers_.emplace(id, std::move(t));  // before the thread can take the lock and look itself up
         peak_ = std::max(peak_, workers_.size());
@@ -30,11 +35,18 @@ void GrowingThreadPool::enqueue(std::function<void()> fn) {
         // Out of threads (RLIMIT_NPROC, memory): the task waits for a running thread.
         log::warn(std::string("http: cannot start another worker thread (") + e.what() + "); " +
                   std::to_string(workers_.size()) + " serve the queue");
+        if (workers_.empty()) {
+          // No thread would ever take it: the caller (httplib's accepting thread) serves this
+          // connection itself rather than leave it unanswered.
+          inline_task = std::move(jobs_.back());
+          jobs_.pop_back();
+        }
       }
     }
-    work_cv_.notify_one();
+    if (!inline_task) work_cv_.notify_one();
   }
   reap(done);
+  if (inline_task) inline_task();
 }
 
 void GrowingThreadPool::work() {

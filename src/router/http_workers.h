@@ -24,8 +24,10 @@ namespace hearth::router {
 
 class GrowingThreadPool : public httplib::TaskQueue {
  public:
+  // Starts a thread running the function (std::thread by default; tests make it fail).
+  using Starter = std::function<std::thread(std::function<void()>)>;
   explicit GrowingThreadPool(size_t max_threads, std::chrono::milliseconds idle_exit = std::chrono::seconds(30),
-                             size_t keep_threads = 2);
+                             size_t keep_threads = 2, Starter start = {});
   ~GrowingThreadPool() override;
   GrowingThreadPool(const GrowingThreadPool&) = delete;
   GrowingThreadPool& operator=(const GrowingThreadPool&) = delete;
@@ -45,6 +47,7 @@ class GrowingThreadPool : public httplib::TaskQueue {
   void reap(std::vector<std::thread>& done);
   const size_t max_, keep_;
   const std::chrono::milliseconds idle_exit_;
+  const Starter start_;
   mutable std::mutex mu_;
   std::condition_variable work_cv_, exit_cv_;
   std::deque<std::function<void()>> jobs_;

@@ -365,7 +365,6 @@ void Router::record_overhead(double ms) {
   const auto* end = std::end(kOverheadBoundsMs);
   const size_t bucket = static_cast<size_t>(std::lower_bound(std::begin(kOverheadBoundsMs), end, ms) - std::begin(kOverheadBoundsMs));
   std::lock_guard<std::mutex> lk(mu_);
-  if (overhead_.counts.empty()) overhead_.counts.assign(std::size(kOverheadBoundsMs) + 1, 0);
   ++overhead_.counts[bucket];
   overhead_.sum_ms += ms;
   ++overhead_.total;
@@ -373,9 +372,7 @@ void Router::record_overhead(double ms) {
 
 Router::OverheadHistogram Router::overhead() const {
   std::lock_guard<std::mutex> lk(mu_);
-  OverheadHistogram h = overhead_;
-  if (h.counts.empty()) h.counts.assign(std::size(kOverheadBoundsMs) + 1, 0);
-  return h;
+  return overhead_;
 }
 
 RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const Call& call) {
@@ -386,13 +383,18 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
   // recorded however the request ends (returned, refused, failed over, cancelled).
   struct OverheadClock {
     Router& r;
-    RouteInfo& info;
     double t_start, excluded = 0;
-    ~OverheadClock() {
-      info.overhead_ms = r.now() - t_start - excluded;
-      r.record_overhead(info.overhead_ms);
+    bool recorded = false;
+    double record() {
+      const double ms = r.now() - t_start - excluded;
+      r.record_overhead(ms);
+      recorded = true;
+      return ms;
     }
-  } clock{*this, info, t_start};
+    ~OverheadClock() {
+      if (!recorded) record();
+    }
+  } clock{*this, t_start};
   int total = 0;
   std::optional<ProviderError> last;
   bool delivered = false;
@@ -479,7 +481,7 @@ RouteInfo Router::run(const ChatRequest& req, std::vector<Target> targets, const
         info.ttft_ms = one.ttft_ms > 0 ? one.ttft_ms - t_start : info.latency_ms;
         info.cost_usd = settle("ok", true);
         log::info("router: " + t.ref() + " ok in " + std::to_string(a.latency_ms) + " ms");
-        info.overhead_ms = now() - t_start - clock.excluded;  // (the clock records it again on return)
+        info.overhead_ms = clock.record();
         return info;
       } catch (const ProviderError& e) {
         a.latency_ms = now() - t0;

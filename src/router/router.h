@@ -95,7 +95,8 @@ class Router : public Provider {
   // or below each bound of kOverheadBoundsMs, then the rest; with the sum, for /metrics.
   static constexpr double kOverheadBoundsMs[] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000};
   struct OverheadHistogram {
-    std::vector<uint64_t> counts;  // one per bound, then one for larger values (not cumulative)
+    // One per bound, then one for larger values (not cumulative).
+    std::vector<uint64_t> counts = std::vector<uint64_t>(std::size(kOverheadBoundsMs) + 1, 0);
     double sum_ms = 0;
     uint64_t total = 0;
   };

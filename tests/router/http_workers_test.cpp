@@ -6,6 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <system_error>
+#include <thread>
 
 #include "router/http_workers.h"
 
@@ -129,4 +131,34 @@ TEST(GrowingThreadPool, ShutdownRunsWhatWasQueuedThenDropsNewTasks) {
   pool.enqueue([&] { ++ran; });  // after shutdown: dropped, not run and not a crash
   std::this_thread::sleep_for(20ms);
   EXPECT_EQ(ran, 3);
+}
+
+// When not even the first thread can start (out of threads), nothing would ever take the task:
+// the caller runs it itself. Once a thread exists, a failed start leaves the task queued for it.
+TEST(GrowingThreadPool, WithNoThreadTheCallerRunsTheTask) {
+  int starts = 0;
+  bool fail = true;
+  GrowingThreadPool pool(8, std::chrono::seconds(30), 2, [&](std::function<void()> f) {
+    ++starts;
+    if (fail) throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    return std::thread(std::move(f));
+  });
+  std::thread::id ran_on;
+  pool.enqueue([&] { ran_on = std::this_thread::get_id(); });
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(pool.threads(), 0u);
+  EXPECT_EQ(pool.queued(), 0u);
+
+  fail = false;
+  Gate gate;
+  pool.enqueue(gate.task());
+  ASSERT_TRUE(gate.wait_running(1));
+  fail = true;
+  std::atomic<bool> second{false};
+  pool.enqueue([&] { second = true; });  // the start fails; one thread exists, so it waits for it
+  EXPECT_FALSE(second.load());
+  EXPECT_EQ(pool.threads(), 1u);
+  gate.release();
+  EXPECT_TRUE(eventually([&] { return second.load(); }));
+  EXPECT_EQ(starts, 3);
 }
