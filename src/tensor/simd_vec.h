@@ -20,6 +20,9 @@
 
 #include "tensor/blocks.h"
 #include "tensor/simd_avx.h"
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+#include "tensor/simd_zmm.h"
+#endif
 
 namespace hearth::tensor::simd {
 namespace {
@@ -119,17 +122,10 @@ struct Zmm {
   // Tuning of the interleaved tiles for 32 registers (gemm_interleaved.h says what each is for).
   static constexpr int kTokens = 8;
   static constexpr bool kChains = true;  // K-quant dpbusd chains; also for one token without VNNI
-#if defined(__AVX512VNNI__)
-  static constexpr bool kVnni = true;
-  static I dpbusd(I acc, I u, I s) { return _mm512_dpbusd_epi32(acc, u, s); }
-  static I dpwssd(I acc, I a, I b) { return _mm512_dpwssd_epi32(acc, a, b); }
-#else
-  static constexpr bool kVnni = false;
-  static I dpbusd(I acc, I u, I s) {
-    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1)));
-  }
-  static I dpwssd(I acc, I a, I b) { return _mm512_add_epi32(acc, _mm512_madd_epi16(a, b)); }
-#endif
+  // The dot-product steps (and whether they are VNNI's) are simd_zmm.h's, shared with gemm_zmm.h.
+  static constexpr bool kVnni = kVnni512;
+  static I dpbusd(I acc, I u, I s) { return simd::dpbusd(acc, u, s); }
+  static I dpwssd(I acc, I a, I b) { return simd::dpwssd(acc, a, b); }
   static I zero() { return _mm512_setzero_si512(); }
   static I set8(int8_t v) { return _mm512_set1_epi8(v); }
   static I set16(int16_t v) { return _mm512_set1_epi16(v); }
@@ -163,9 +159,7 @@ struct Zmm {
   static I i8_pairs(const uint8_t* p) { return _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static Sign sign_of(I q) { return _mm512_movepi8_mask(q); }
   static I abs8(I q) { return _mm512_abs_epi8(q); }
-  static I sdot(I acc, I q_abs, Sign q_sign, I x) {
-    return dpbusd(acc, q_abs, _mm512_mask_sub_epi8(x, q_sign, _mm512_setzero_si512(), x));
-  }
+  static I sdot(I acc, I q_abs, Sign q_sign, I x) { return simd::dpbssd(acc, q_abs, q_sign, x); }
 
   static F fzero() { return _mm512_setzero_ps(); }
   static F fset(float v) { return _mm512_set1_ps(v); }
