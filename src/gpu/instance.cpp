@@ -66,9 +66,9 @@ std::shared_ptr<Instance> Instance::create(const LoaderOptions& options) {
 
 namespace {
 
-// Under AddressSanitizer only: keeps every library loaded so far (the Vulkan loader, the drivers
-// it opened, what they link) mapped for the life of the process. The Vulkan loader unloads a
-// driver when its instance goes, and lavapipe (Mesa 22.3.6-1+deb12u2, what apt installs now)
+// Under AddressSanitizer only, just before an instance goes: keeps every library loaded so far
+// (the Vulkan loader, the drivers it opened, what they link) mapped for the life of the process.
+// The Vulkan loader unloads a driver when its instance goes, and lavapipe (Mesa 22.3.6-1+deb12u2, what apt installs now)
 // keeps 128 bytes from device enumeration in its own globals: once unloaded, LeakSanitizer saw
 // them as a leak from an "<unknown module>" at exit and failed every GPU test. Pinned, the block
 // stays reachable from the driver's data, and no suppression hides a leak of hearth's own.
@@ -86,6 +86,7 @@ void pin_loaded_libraries() {
 }  // namespace
 
 Instance::~Instance() {
+  pin_loaded_libraries();
   if (instance_ && fns_.vkDestroyInstance) fns_.vkDestroyInstance(instance_, nullptr);
 }
 
@@ -96,7 +97,6 @@ std::vector<VkPhysicalDevice> Instance::physical_devices() const {
   VkResult r = fns_.vkEnumeratePhysicalDevices(instance_, &n, out.data());
   if (r != VK_INCOMPLETE) check(r, "vkEnumeratePhysicalDevices");
   out.resize(n);
-  pin_loaded_libraries();
   return out;
 }
 
