@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "tensor/blocks.h"
+#include "tensor/gemm_f16.h"
 #include "tensor/gemm_tiled.h"
 #include "tensor/kernels.h"
 #include "tensor/quant_k.h"
@@ -194,50 +195,6 @@ float dot_q(int64_t n, const void* w, const void* x) {
   return y;
 }
 
-// ---- F16 weights x F16 activations -----------------------------------------------------------
-// FP32 FMA on converted halves, one 16-lane accumulator per pair as in the vec_dot kernel.
-// Activations are widened to F32 once per token tile (exact), weights once per row and step.
-template <int R, int C>
-struct F16Tile {
-  static void run(int64_t r0, int64_t c0, const Args& a, const float* xf, int64_t n16) {
-    const uint16_t* wr[R];
-    for (int r = 0; r < R; ++r) wr[r] = block_row<uint16_t>(a.w, a.ws, r0 + r);
-    const float* xc[C];
-    for (int c = 0; c < C; ++c) xc[c] = xf + static_cast<size_t>(c0 + c) * a.n;
-    __m512 acc[R][C];
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < C; ++c) acc[r][c] = _mm512_setzero_ps();
-    for (int64_t i = 0; i < n16; i += 16) {
-      __m512 wv[R];
-      for (int r = 0; r < R; ++r) {
-        if constexpr (C == 1)
-          if (i % 32 == 0) prefetch_ahead(wr[r] + i, R * a.ws);
-        wv[r] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr[r] + i)));
-      }
-      for (int c = 0; c < C; ++c) {
-        const __m512 xv = _mm512_loadu_ps(xc[c] + i);
-        for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(wv[r], xv, acc[r][c]);
-      }
-    }
-    for (int r = 0; r < R; ++r)
-      for (int c = 0; c < C; ++c) {
-        float s = _mm512_reduce_add_ps(acc[r][c]);
-        for (int64_t i = n16; i < a.n; ++i) s += h2f(wr[r][i]) * xc[c][i];
-        a.y[(c0 + c) * a.ys + r0 + r] = s;
-      }
-  }
-};
-
-void gemm_f16(int64_t n, const void* w, size_t ws, int64_t nr, const void* x, size_t xs, int64_t nc, float* y,
-              int64_t ys) {
-  gemm::f16_widened<F16Tile, 4, 4, 24>(n, w, ws, nr, x, xs, nc, y, ys, [](const uint16_t* src, float* dst, int64_t len) {
-    int64_t i = 0;
-    for (; i + 16 <= len; i += 16)
-      _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
-    for (; i < len; ++i) dst[i] = h2f(src[i]);
-  });
-}
-
 // ---- Q4_K and Q6_K weights x Q8_K activations --------------------------------------------------
 // One row at a time (its unpacked codes fill 8 registers), several tokens per row. The integer
 // sums are exact and the per-super-block float expression is the scalar kernel's.
@@ -392,7 +349,7 @@ void fill_gemm_zmm(KernelTable& t) {
   entry(t, Type::Q4_0).gemm = gemm_q<true>;
   entry(t, Type::Q4_0).vec_dot = dot_q<true>;
   entry(t, Type::Q4_K).vec_dot = dot_q4_k;
-  entry(t, Type::F16).gemm = gemm_f16;
+  entry(t, Type::F16).gemm = simd::F16Rows<simd::Zmm>::matmul;  // gemm_f16.h
   entry(t, Type::Q4_K).gemm = gemm_q4_k;
   entry(t, Type::Q6_K).gemm = gemm_q6_k;
   entry(t, Type::Q6_K).vec_dot = dot_q6_k;

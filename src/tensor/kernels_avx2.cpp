@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "tensor/blocks.h"
+#include "tensor/dot_float.h"
 #include "tensor/fp16.h"
 #include "tensor/kernels.h"
 #include "tensor/simd_avx.h"
@@ -14,54 +15,6 @@
 namespace hearth::tensor {
 namespace {
 
-
-float f32_dot(int64_t n, const void* w, const void* x) {
-  const float* a = static_cast<const float*>(w);
-  const float* b = static_cast<const float*>(x);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-  }
-  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
-float f16_dot(int64_t n, const void* w, const void* x) {
-  const uint16_t* a = static_cast<const uint16_t*>(w);
-  const uint16_t* b = static_cast<const uint16_t*>(x);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  auto load = [](const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); };
-  for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(load(a + i), load(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(load(a + i + 8), load(b + i + 8), acc1);
-  }
-  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += fp16_to_fp32(a[i]) * fp16_to_fp32(b[i]);
-  return sum;
-}
-
-float bf16_dot(int64_t n, const void* w, const void* x) {
-  const uint16_t* a = static_cast<const uint16_t*>(w);
-  const uint16_t* b = static_cast<const uint16_t*>(x);
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  // bf16 -> f32 is a 16-bit left shift of the bit pattern.
-  auto load = [](const uint16_t* p) {
-    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  };
-  for (; i + 16 <= n; i += 16) {
-    acc0 = _mm256_fmadd_ps(load(a + i), load(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(load(a + i + 8), load(b + i + 8), acc1);
-  }
-  float sum = simd::hsum256(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += bf16_to_fp32(a[i]) * bf16_to_fp32(b[i]);
-  return sum;
-}
 
 // F16C conversions round to nearest even, exactly like the scalar fp32_to_fp16.
 void f16_to_f32(const void* src, float* dst, int64_t n) {
@@ -349,12 +302,12 @@ float q5_1_dot(int64_t n, const void* w, const void* x) {
 }  // namespace
 
 void register_avx2(KernelTable& t) {
-  entry(t, Type::F32).vec_dot = f32_dot;
-  entry(t, Type::F16).vec_dot = f16_dot;
+  entry(t, Type::F32).vec_dot = simd::f32_dot<simd::Ymm>;  // dot_float.h
+  entry(t, Type::F16).vec_dot = simd::f16_dot<simd::Ymm>;
   entry(t, Type::F16).to_float = f16_to_f32;
   entry(t, Type::F16).from_float_ref = f32_to_f16;
   entry(t, Type::F16).from_float_act = f32_to_f16;
-  entry(t, Type::BF16).vec_dot = bf16_dot;
+  entry(t, Type::BF16).vec_dot = simd::bf16_dot<simd::Ymm>;
   entry(t, Type::Q8_0).vec_dot = q8_0_dot;
   entry(t, Type::Q4_0).vec_dot = q4_0_dot;
   entry(t, Type::Q4_K).vec_dot = q4_k_dot;

@@ -103,6 +103,57 @@ struct Ymm {
   static F halves(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
   static void store(float* y, F v) { _mm256_storeu_ps(y, v); }
 
+  // ---- Float rows (vec_simd.h, dot_float.h, gemm_f16.h) ----
+  static constexpr int kLanes = 8;       // floats per register
+  static constexpr int kRegisters = 16;  // vector registers the compiler can allocate
+  static F fload(const float* p) { return _mm256_loadu_ps(p); }
+  static F fload(const uint16_t* p) { return halves(reinterpret_cast<const uint8_t*>(p)); }  // IEEE halves, widened exactly
+  static F bf16_load(const uint16_t* p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+  }
+  // The first n (< kLanes) elements, the other lanes zero; AVX2 has masked moves for floats only,
+  // so halves go through a zeroed copy.
+  static __m256i first(int64_t n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static F fload_n(const float* p, int64_t n) { return _mm256_maskload_ps(p, first(n)); }
+  static F fload_n(const uint16_t* p, int64_t n) {
+    alignas(16) uint16_t t[8] = {};
+    std::memcpy(t, p, static_cast<size_t>(n) * sizeof(uint16_t));
+    return fload(t);
+  }
+  static void fstore_n(float* p, F v, int64_t n) { _mm256_maskstore_ps(p, first(n), v); }
+  static F fkeep_n(F v, int64_t n) { return _mm256_and_ps(v, _mm256_castsi256_ps(first(n))); }
+  static F fmax(F a, F b) { return _mm256_max_ps(a, b); }
+  static F fmin(F a, F b) { return _mm256_min_ps(a, b); }
+  static F fdiv(F a, F b) { return _mm256_div_ps(a, b); }
+  static F fnmadd(F a, F b, F c) { return _mm256_fnmadd_ps(a, b, c); }
+  static F fround(F v) { return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  // 2^k for integral k in [-126, 127], built in the exponent field.
+  static F pow2(F k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23)); }
+  // x <= bound ? a : b, and x >= bound ? a : b.
+  static F if_le(F x, F bound, F a, F b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, bound, _CMP_LE_OQ)); }
+  static F if_ge(F x, F bound, F a, F b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, bound, _CMP_GE_OQ)); }
+  static float reduce_add(F v) { return hsum256(v); }  // llama.cpp's order (simd_avx.h)
+  static float reduce_max(F v) {
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+  }
+  // Lane r = the sum of a[r]'s lanes, for kLanes vectors at once: a tree of hadds (10 instructions
+  // for 8 sums instead of 5 per sum). Every vector's lanes are added in the same order, (0+1)+(2+3)
+  // and (4+5)+(6+7), then the halves, wherever it sits in a.
+  static F sums_of(const F* a) {
+    const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  }
+  // For each lane, v rounded to an IEEE half, and the half at that index of `table` (65536 halves,
+  // read 4 bytes at 2-byte steps, the upper two dropped), widened.
+  static F lookup_f16(const uint16_t* table, F v) {
+    const __m256i idx = _mm256_cvtepu16_epi32(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m256i g = _mm256_and_si256(_mm256_i32gather_epi32(reinterpret_cast<const int*>(table), idx, 2), _mm256_set1_epi32(0xffff));
+    return _mm256_cvtph_ps(_mm_packus_epi32(_mm256_castsi256_si128(g), _mm256_extracti128_si256(g, 1)));
+  }
+
   // The sum of each block's 32 activations.
   static void code_sums(const BlockQ8_0* x, int64_t nb, int32_t* out) {
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
@@ -170,6 +221,55 @@ struct Zmm {
   static F to_float(I v) { return _mm512_cvtepi32_ps(v); }
   static F halves(const uint8_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static void store(float* y, F v) { _mm512_storeu_ps(y, v); }
+
+  // ---- Float rows (vec_simd.h, dot_float.h, gemm_f16.h); what each is: see Ymm ----
+  static constexpr int kLanes = 16;
+  static constexpr int kRegisters = 32;
+  static F fload(const float* p) { return _mm512_loadu_ps(p); }
+  static F fload(const uint16_t* p) { return halves(reinterpret_cast<const uint8_t*>(p)); }
+  static F bf16_load(const uint16_t* p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+  }
+  static __mmask16 first(int64_t n) { return static_cast<__mmask16>((1u << n) - 1); }
+  static F fload_n(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(first(n), p); }
+  static F fload_n(const uint16_t* p, int64_t n) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(first(n), p)); }
+  static void fstore_n(float* p, F v, int64_t n) { _mm512_mask_storeu_ps(p, first(n), v); }
+  static F fkeep_n(F v, int64_t n) { return _mm512_maskz_mov_ps(first(n), v); }
+  static F fmax(F a, F b) { return _mm512_max_ps(a, b); }
+  static F fmin(F a, F b) { return _mm512_min_ps(a, b); }
+  static F fdiv(F a, F b) { return _mm512_div_ps(a, b); }
+  static F fnmadd(F a, F b, F c) { return _mm512_fnmadd_ps(a, b, c); }
+  static F fround(F v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static F pow2(F k) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(k), _mm512_set1_epi32(127)), 23)); }
+  static F if_le(F x, F bound, F a, F b) { return _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(x, bound, _CMP_LE_OQ), a); }
+  static F if_ge(F x, F bound, F a, F b) { return _mm512_mask_mov_ps(b, _mm512_cmp_ps_mask(x, bound, _CMP_GE_OQ), a); }
+  // GCC's reduction adds the 256-bit halves, then 128-bit halves, then lanes (l, l + 2) and
+  // (0, 1): the order of Ymm's two registers of 8 added and reduced, so 16 lanes give one sum
+  // at either width.
+  static float reduce_add(F v) { return _mm512_reduce_add_ps(v); }
+  static float reduce_max(F v) { return _mm512_reduce_max_ps(v); }
+  // Lane r = the sum of a[r]'s lanes, for 16 vectors: four rounds that each halve the vectors by
+  // adding interleaved pairs (45 instructions for 16 sums instead of about 8 per sum). Every
+  // vector's lanes are added in the same order wherever it sits in a.
+  static F sums_of(const F* a) {
+    __m512 b[8], c[4], d[2];
+    for (int i = 0; i < 8; ++i)  // per 128 bits: even lanes a[2i]'s, odd lanes a[2i+1]'s
+      b[i] = _mm512_add_ps(_mm512_unpacklo_ps(a[2 * i], a[2 * i + 1]), _mm512_unpackhi_ps(a[2 * i], a[2 * i + 1]));
+    for (int i = 0; i < 4; ++i) {  // per 128 bits: one lane each of a[4i..4i+3]
+      const __m512d x = _mm512_castps_pd(b[2 * i]), y = _mm512_castps_pd(b[2 * i + 1]);
+      c[i] = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(x, y)), _mm512_castpd_ps(_mm512_unpackhi_pd(x, y)));
+    }
+    for (int i = 0; i < 2; ++i)  // 128-bit lanes: a[8i..8i+3] twice, a[8i+4..8i+7] twice
+      d[i] = _mm512_add_ps(_mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0)),
+                           _mm512_shuffle_f32x4(c[2 * i], c[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1)));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  static F lookup_f16(const uint16_t* table, F v) {
+    const __m512i idx = _mm512_cvtepu16_epi32(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    const __m512i g = _mm512_i32gather_epi32(idx, reinterpret_cast<const int*>(table), 2);
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(g));
+  }
 
   // The sum of each block's 32 activations. Every work item recomputes these for its tokens, so
   // 16 blocks' sums come from one transposing tree.

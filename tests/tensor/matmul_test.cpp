@@ -180,6 +180,43 @@ TEST_P(MatmulAllTypes, EveryIsaVecDotAgreesWithScalar) {
   }
 }
 
+// The float dots (and the F16 tiles) keep 16 lane classes reduced in one order at every width
+// (tensor/dot_float.h), so every SIMD tier gives the AVX2 tier's bits, with any tail length, and
+// a tile's result is its vec_dot's for every tile shape a batch meets. (The avx512+bf16 tier's
+// BF16 dot is the hardware's pair instruction, a different sum, checked against the scalar above.)
+TEST(Matmul, FloatDotsGiveTheSameBitsOnEverySimdTier) {
+  if (!isa_supported(Isa::avx2)) GTEST_SKIP() << "no SIMD tier on this CPU";
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  for (Type t : {Type::F32, Type::F16, Type::BF16})
+    for (int64_t n : {1, 15, 16, 31, 172, 1000}) {
+      const int64_t rows = 7, tokens = 6;
+      const KernelTable& scalar = kernel_table(Isa::scalar);
+      const TypeKernels& k = scalar[static_cast<uint32_t>(t)];
+      std::vector<float> wf(rows * n), xf(tokens * n);
+      for (auto& v : wf) v = u(rng);
+      for (auto& v : xf) v = u(rng);
+      std::vector<uint8_t> w(rows * row_size(t, n)), x(tokens * row_size(t, n));
+      k.from_float_ref(wf.data(), w.data(), rows * n);
+      k.from_float_act(xf.data(), x.data(), tokens * n);
+      auto dot = [&](Isa isa, int64_t r, int64_t c) {
+        return kernel_table(isa)[static_cast<uint32_t>(t)].vec_dot(n, w.data() + r * row_size(t, n), x.data() + c * row_size(t, n));
+      };
+      for (Isa isa : test::isa_paths(false)) {
+        if (t == Type::BF16 && isa == Isa::avx512bf16) continue;  // vdpbf16ps: its own pairs, its own order
+        const TypeKernels& ki = kernel_table(isa)[static_cast<uint32_t>(t)];
+        std::vector<float> y(rows * tokens);
+        if (ki.gemm) ki.gemm(n, w.data(), row_size(t, n), rows, x.data(), row_size(t, n), tokens, y.data(), rows);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < tokens; ++c) {
+            const float want = dot(Isa::avx2, r, c);
+            ASSERT_EQ(dot(isa, r, c), want) << type_name(t) << " n=" << n << " isa=" << isa_name(isa);
+            if (ki.gemm) ASSERT_EQ(y[c * rows + r], want) << type_name(t) << " gemm n=" << n << " isa=" << isa_name(isa);
+          }
+      }
+    }
+}
+
 TEST_P(MatmulAllTypes, EveryIsaConvertsRowsExactlyLikeScalar) {
   const Type t = GetParam();
   const int64_t cols = 512;
@@ -315,7 +352,8 @@ TEST(Dispatch, TiersNestAndEachAddsItsOwnKernels) {
   auto kernel = [](Isa isa, Type t) { return kernels_for(isa).table[static_cast<uint32_t>(t)]; };
   if (isa_supported(Isa::avx512)) {
     EXPECT_NE(kernel(Isa::avx512, Type::Q4_0).gemm, kernel(Isa::avx2, Type::Q4_0).gemm);
-    EXPECT_EQ(kernel(Isa::avx512, Type::BF16).vec_dot, kernel(Isa::avx2, Type::BF16).vec_dot);
+    EXPECT_NE(kernel(Isa::avx512, Type::BF16).vec_dot, kernel(Isa::avx2, Type::BF16).vec_dot);  // dot_float.h at each width
+    EXPECT_EQ(kernel(Isa::avx512, Type::Q4_1).vec_dot, kernel(Isa::avx2, Type::Q4_1).vec_dot);
   } else {
     std::printf("[isa] avx512 tiers not checked: this CPU lacks them\n");
   }
