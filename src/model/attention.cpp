@@ -107,8 +107,16 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
     // cache interleaves the KV heads of a position, so in place a head's rows lie a whole cache
     // row apart (2 KiB for 8 heads of 64); every query of the block reading them with that stride
     // cost more than one copy: F32 cache, llama-3.2-1b Q4_0, pp128 over 4096 positions, 97 -> 124
-    // t/s with AVX-512 and 78 -> 94 with AVX2, tg at that depth 21 -> 27 (2 Zen 5 cores).
+    // t/s with AVX-512 and 78 -> 94 with AVX2 (2 Zen 5 cores). One token is another matter (below).
+    // One token reads an F32 cache in place, rows a cache row apart: for it the copy cost more
+    // than the group's heads reading strided rows (llama-3.2-1b Q4_0, tg64 at depth 4096 with
+    // AVX-512: 15.2-15.3 -> 16.5-16.7 t/s). An F16 cache's chunk copied fits L1, and the heads
+    // reading it there beat reading 2 of every 16 lines in place (18.6-19.7 -> 17.8).
+    const bool in_place = nt == 1;
+    const int64_t k_stride = in_place && k_f32 ? kd : hd_k;
+    const int64_t v_stride = in_place && v_f32 ? vd : hd_v;
     auto keys = [&](int64_t a, int64_t n) -> const float* {
+      if (in_place && k_f32) return kbase + a * kd + g * hd_k;
       for (int64_t r = 0; r < n; ++r) {
         float* dst = sc.k.data() + r * hd_k;
         if (k_f32) std::memcpy(dst, kbase + (a + r) * kd + g * hd_k, static_cast<size_t>(hd_k) * sizeof(float));
@@ -123,6 +131,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
       return static_cast<const uint16_t*>(dst.data());
     };
     auto values = [&](int64_t a, int64_t n) -> const float* {
+      if (in_place && v_f32) return vbase + a * vd + g * hd_v;
       for (int64_t r = 0; r < n; ++r) {
         float* dst = sc.v.data() + r * hd_v;
         if (v_f32) std::memcpy(dst, vbase + (a + r) * vd + g * hd_v, static_cast<size_t>(hd_v) * sizeof(float));
@@ -151,14 +160,14 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           for (int64_t j = 0; j < group; ++j) {
             float* sv = sc.s.data() + j * kChunk;
             const float* qij = sc.queries[i * group + j];
-            float mx = kbase16 ? tensor::attn_scores(kernels, qij, kc16 + (lo - b) * hd_k, hd_k, n, hd_k, scale, sv)
-                               : tensor::attn_scores(kernels, qij, kc + (lo - b) * hd_k, hd_k, n, hd_k, scale, sv);
+            float mx = kbase16 ? tensor::attn_scores(kernels, qij, kc16 + (lo - b) * k_stride, k_stride, n, hd_k, scale, sv)
+                               : tensor::attn_scores(kernels, qij, kc + (lo - b) * k_stride, k_stride, n, hd_k, scale, sv);
             if (opt.softcap > 0) {
               const float inv = 1.0f / opt.softcap;
               for (int64_t t = 0; t < n; ++t) sv[t] = opt.softcap * std::tanh(sv[t] * inv);
               mx = *std::max_element(sv, sv + n);
             }
-            f(i, j, sv, n, mx, vc ? vc + (lo - b) * hd_v : nullptr, lo);
+            f(i, j, sv, n, mx, vc ? vc + (lo - b) * v_stride : nullptr, lo);
           }
         }
       }
@@ -187,7 +196,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
         const float f = absorb(i * group + j, sv, n, smax);
         if (f != 1.0f) rescale(out_of(i, j), f);
         if (j == group - 1)
-          tensor::weighted_sum(kernels, sc.s.data(), v, hd_v, n, hd_v, out_of(i, 0), {group, kChunk, hd_v});
+          tensor::weighted_sum(kernels, sc.s.data(), v, v_stride, n, hd_v, out_of(i, 0), {group, kChunk, hd_v});
       });
       for (int64_t i = 0; i < nt; ++i)
         for (int64_t j = 0; j < group; ++j) {
@@ -228,7 +237,7 @@ void attention(const tensor::Kernels& kernels, const float* q, int64_t n_tokens,
           f16.from_float_act(sv, sc.half.data(), n);  // through the tier's F16 converters (F16C)
           f16.to_float(sc.half.data(), sv, n);
         }
-        tensor::weighted_sum(kernels, kept(i * group, lo), vc16 + (lo - b) * hd_v, hd_v, n, hd_v, out_of(i, 0),
+        tensor::weighted_sum(kernels, kept(i * group, lo), vc16 + (lo - b) * v_stride, v_stride, n, hd_v, out_of(i, 0),
                              {group, span, hd_v});
       }
     }

@@ -118,15 +118,19 @@ TEST(Attention, EachTokenGetsTheBitsItGetsAlone) {
         KvCache cache(hp, n_pos, {t, t});
         for (int64_t p = 0; p < n_pos; ++p) cache.store(0, p, k.data() + p * hp.k_dim(), v.data() + p * hp.v_dim());
         cache.advance(n_pos);
-        const tensor::Kernels& kern = tensor::kernels_for(tensor::best_isa());
-        std::vector<float> batch(n_tokens * hp.n_head * hp.head_dim_v);
-        attention(kern, q.data(), n_tokens, pos0, 0, cache, hp, batch.data(), pool, opt);
-        for (int64_t i = 0; i < n_tokens; ++i) {
-          std::vector<float> one(hp.n_head * hp.head_dim_v);
-          attention(kern, q.data() + i * hp.q_dim(), 1, pos0 + i, 0, cache, hp, one.data(), nullptr, opt);
-          for (size_t e = 0; e < one.size(); ++e)
-            ASSERT_EQ(one[e], batch[i * one.size() + e])
-                << tensor::type_name(t) << " token " << i << " window " << opt.window << " threads " << pool->size();
+        // One token reads an F32 cache in place and a batch a copy of it: same bits on every path.
+        for (tensor::Isa isa : test::isa_paths()) {
+          const tensor::Kernels& kern = tensor::kernels_for(isa);
+          std::vector<float> batch(n_tokens * hp.n_head * hp.head_dim_v);
+          attention(kern, q.data(), n_tokens, pos0, 0, cache, hp, batch.data(), pool, opt);
+          for (int64_t i = 0; i < n_tokens; ++i) {
+            std::vector<float> one(hp.n_head * hp.head_dim_v);
+            attention(kern, q.data() + i * hp.q_dim(), 1, pos0 + i, 0, cache, hp, one.data(), nullptr, opt);
+            for (size_t e = 0; e < one.size(); ++e)
+              ASSERT_EQ(one[e], batch[i * one.size() + e]) << tensor::type_name(t) << " token " << i << " window "
+                                                           << opt.window << " threads " << pool->size() << " "
+                                                           << tensor::isa_name(isa);
+          }
         }
       }
     }
