@@ -58,9 +58,10 @@ float bf16_dot(int64_t n, const void* w, const void* x) {
   return dot_by_classes<V, uint16_t>(n, w, x, [](const uint16_t* p) { return V::bf16_load(p); }, bf16_to_fp32);
 }
 
-// IEEE halves to floats (exact at any width).
+// IEEE halves to floats (exact at any width): F16's to_float, and the F16 tiles' widening.
 template <class V>
-void widen_f16(const uint16_t* src, float* dst, int64_t n) {
+void widen_f16(const void* from, float* dst, int64_t n) {
+  const uint16_t* src = static_cast<const uint16_t*>(from);
   int64_t i = 0;
   for (; i + V::kLanes <= n; i += V::kLanes) V::store(dst + i, V::fload(src + i));
   for (; i < n; ++i) dst[i] = fp16_to_fp32(src[i]);

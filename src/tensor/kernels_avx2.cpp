@@ -15,16 +15,7 @@
 namespace hearth::tensor {
 namespace {
 
-
 // F16C conversions round to nearest even, exactly like the scalar fp32_to_fp16.
-void f16_to_f32(const void* src, float* dst, int64_t n) {
-  const uint16_t* s = static_cast<const uint16_t*>(src);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i))));
-  for (; i < n; ++i) dst[i] = fp16_to_fp32(s[i]);
-}
-
 void f32_to_f16(const float* src, void* dst, int64_t n) {
   uint16_t* d = static_cast<uint16_t*>(dst);
   int64_t i = 0;
@@ -304,7 +295,7 @@ float q5_1_dot(int64_t n, const void* w, const void* x) {
 void register_avx2(KernelTable& t) {
   entry(t, Type::F32).vec_dot = simd::f32_dot<simd::Ymm>;  // dot_float.h
   entry(t, Type::F16).vec_dot = simd::f16_dot<simd::Ymm>;
-  entry(t, Type::F16).to_float = f16_to_f32;
+  entry(t, Type::F16).to_float = simd::widen_f16<simd::Ymm>;
   entry(t, Type::F16).from_float_ref = f32_to_f16;
   entry(t, Type::F16).from_float_act = f32_to_f16;
   entry(t, Type::BF16).vec_dot = simd::bf16_dot<simd::Ymm>;
