@@ -111,13 +111,13 @@ float exp_sum(float* y, int64_t n, float max) {
 // H heads x NC accumulators of kLanes outputs from d0 (the last `tail` wide when tail > 0): every
 // row is read once for the H heads, and compile-time sizes keep the accumulators in registers.
 // Each output lane is one FMA chain over the rows, from out's value: the same bits in any pass.
-template <class V, int NC, int H, typename T>
+template <class V, int NC, int H, bool kTail, typename T>
 void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, int64_t d0, int64_t tail, float* out,
                        SumHeads hs) {
   using F = typename V::F;
   constexpr int L = V::kLanes;
-  auto load_out = [&](const float* p) { return tail > 0 ? V::fload_n(p, tail) : V::fload(p); };
-  auto load_row = [&](const T* p) { return tail > 0 ? V::fload_n(p, tail) : V::fload(p); };
+  auto load_out = [&](const float* p) { return kTail ? V::fload_n(p, tail) : V::fload(p); };
+  auto load_row = [&](const T* p) { return kTail ? V::fload_n(p, tail) : V::fload(p); };
   F acc[H][NC];
   for (int h = 0; h < H; ++h)
     for (int c = 0; c < NC; ++c) acc[h][c] = load_out(out + h * hs.out_stride + d0 + L * c);
@@ -138,7 +138,7 @@ void weighted_sum_pass(const float* w, const T* v, int64_t stride, int64_t n, in
   for (int h = 0; h < H; ++h)
     for (int c = 0; c < NC; ++c) {
       float* o = out + h * hs.out_stride + d0 + L * c;
-      if (tail > 0) V::fstore_n(o, acc[h][c], tail);
+      if constexpr (kTail) V::fstore_n(o, acc[h][c], tail);
       else V::store(o, acc[h][c]);
     }
 }
@@ -157,13 +157,13 @@ void weighted_sum(const float* w, const T* v, int64_t stride, int64_t n, int64_t
       constexpr int kH = NC >= kAcc ? 1 : kAcc / NC;
       for (int64_t h0 = 0; h0 < hs.count; h0 += kH)
         with_count<kH>(hs.count - h0, [&]<int H>() {
-          weighted_sum_pass<V, NC, H>(w + h0 * hs.w_stride, v, stride, n, d0, 0, out + h0 * hs.out_stride, hs);
+          weighted_sum_pass<V, NC, H, false>(w + h0 * hs.w_stride, v, stride, n, d0, 0, out + h0 * hs.out_stride, hs);
         });
     });
   }
   if (full < dim)
     for (int64_t h = 0; h < hs.count; ++h)
-      weighted_sum_pass<V, 1, 1>(w + h * hs.w_stride, v, stride, n, full, dim - full, out + h * hs.out_stride, hs);
+      weighted_sum_pass<V, 1, 1, true>(w + h * hs.w_stride, v, stride, n, full, dim - full, out + h * hs.out_stride, hs);
 }
 
 template <class V>
