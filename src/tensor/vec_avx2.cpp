@@ -4,7 +4,6 @@
 #include <immintrin.h>
 
 #include "tensor/kernels.h"
-#include "tensor/simd_avx.h"
 #include "tensor/vec_simd.h"
 
 namespace hearth::tensor {
